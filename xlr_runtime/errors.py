@@ -1,0 +1,142 @@
+"""The one error hierarchy of xlr-runtime.
+
+Every error the runtime raises on purpose is an :class:`XlrError`. Each class says who raises it, carries the
+fields that locate the problem, and builds its one-line message from them. The CLI prints ``str(error)`` (plus
+the hint, if any) without a traceback and exits non-zero; ``--debug`` shows the traceback.
+
+Secrets never go into an error: classes that carry values take them already masked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class XlrError(Exception):
+    """Base of every error xlr-runtime raises on purpose.
+
+    ``hint`` is an optional second line suggesting the likely fix; ``exit_code`` is what the CLI exits with.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def location(path: str | Path | None, line: int | None) -> str:
+    """Format ``path:line`` (or just ``path``) for messages; empty when nothing is known."""
+    if path is None:
+        return ""
+    return f"{path}:{line}" if line else str(path)
+
+
+class LocatedError(XlrError):
+    """An error in a file, reported as ``path:line: message``."""
+
+    def __init__(
+        self, message: str, *, path: str | Path | None, line: int | None = None, hint: str | None = None
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.detail = message
+        where = location(path, line)
+        super().__init__(f"{where}: {message}" if where else message, hint=hint)
+
+
+class ConfigError(LocatedError):
+    """Raised at start-up by :mod:`xlr_runtime.settings` and :mod:`xlr_runtime.home` for a bad setting,
+    an unknown key, a wrong type, or an unreadable ``xlr.toml`` / ``conf/xl-release.conf``."""
+
+
+class DefinitionError(LocatedError):
+    """Raised by the type system when a ``synthetic.xml`` is malformed or inconsistent (unknown ``extends``,
+    duplicate type or property, a default that does not match its kind, a missing script)."""
+
+
+class PluginError(XlrError):
+    """Raised when a plugin (folder, archive or entry point) cannot be found, opened or loaded."""
+
+
+class UnknownTypeError(XlrError):
+    """Raised by the type registry when a type name is not loaded."""
+
+    def __init__(self, type_name: str, *, hint: str | None = None) -> None:
+        self.type_name = type_name
+        super().__init__(f"unknown type {type_name!r}", hint=hint or "Run 'xlr types' to list the loaded types.")
+
+
+class ValueCoercionError(XlrError):
+    """Raised by :func:`xlr_runtime.typesystem.kinds.coerce` when a value does not fit a property's kind."""
+
+    def __init__(self, prop: str, kind: str, reason: str) -> None:
+        self.prop = prop
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"property {prop!r} ({kind}): {reason}")
+
+
+class TaskInputError(XlrError):
+    """Raised when a task is created with inputs that do not match its type (missing required input, unknown
+    property, wrong kind, unknown CI). Nothing is stored."""
+
+
+class NotFoundError(XlrError):
+    """Raised when a stored object (task, job, execution, project, CI) named by the user does not exist."""
+
+
+class StateError(XlrError):
+    """Raised when an operation does not fit an object's current state (retrying a running task, aborting a
+    finished one, a second execution of a job that forbids multiple executions)."""
+
+
+class HomeLockedError(XlrError):
+    """Raised when a second runtime process tries to serve a home that another live process holds."""
+
+
+class StoreError(XlrError):
+    """Raised by the store for a database that is unusable (newer schema, corrupt file, not a database)."""
+
+
+class ScriptError(XlrError):
+    """Raised by the scripting layer for a problem in running a script that is not the script's own failure
+    (script file missing from its plugin, an unsupported authentication method, a worker that cannot start)."""
+
+
+class UnsupportedImportError(ScriptError):
+    """Raised when a plugin script imports a Java/Jython module the runtime cannot serve."""
+
+    def __init__(self, module: str, *, path: str | None = None, line: int | None = None) -> None:
+        self.module = module
+        self.path = path
+        self.line = line
+        where = location(path, line)
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}import of {module!r} is not supported by xlr-runtime")
+
+
+class JobDefinitionError(LocatedError):
+    """Raised by the Rundeck job codecs for an invalid job file: ``path:line: job "name": message``.
+
+    A file with one bad job imports nothing."""
+
+    def __init__(
+        self, message: str, *, path: str | Path | None, line: int | None = None, job: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.job = job
+        detail = f'job "{job}": {message}' if job else message
+        super().__init__(detail, path=path, line=line, hint=hint)
+
+
+class OptionValueError(XlrError):
+    """Raised before an execution starts when a job option value is missing, not allowed, or fails its regex."""
+
+
+class NodeFilterError(XlrError):
+    """Raised when a node filter cannot be parsed or a resource-model file cannot be read."""

@@ -1,0 +1,106 @@
+"""What the scheduler hands the worker pool for one script run, and what comes back.
+
+Both sides are plain, picklable dataclasses: the pool sends a :class:`ScriptRunRequest` to a worker process and
+returns a :class:`ScriptRunResult`. Nothing in a request lets a script reach the runtime's database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from xlr_runtime.typesystem.model import TaskType
+
+
+class RunOutcome(str, Enum):
+    """How one script run ended."""
+
+    SUCCEEDED = "succeeded"  # normal end, sys.exit(0) or sys.exit(None)
+    FAILED = "failed"  # sys.exit(n != 0), sys.exit("message"), or an uncaught exception
+    TIMED_OUT = "timed_out"  # ran past its timeout; its worker was killed and replaced
+    CRASHED = "crashed"  # its worker process died (os._exit, a signal, out of memory)
+
+
+@dataclass(frozen=True)
+class CiValue:
+    """A configuration item resolved for a script: its name, type, property values and secret fields."""
+
+    name: str
+    type: str
+    values: dict[str, Any]
+    password_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScriptRunRequest:
+    """One script of one task to run now.
+
+    ``properties`` holds every property of the task with its current value (inputs coerced; outputs and
+    script properties as left by earlier runs, or ``None``). ``cis`` maps a ``kind="ci"`` property name to
+    its resolved CI (a list of them for ``list_of_ci``/``set_of_ci``). ``script_file`` is the path the script
+    is compiled under, so tracebacks name it (``/p/plugin.jar!/jenkins/Build.py`` inside an archive).
+    """
+
+    run_id: int
+    task_id: str
+    task_type: TaskType
+    title: str
+    script_path: str
+    script_file: str
+    source: str
+    properties: dict[str, Any]
+    cis: dict[str, CiValue | list[CiValue]] = field(default_factory=dict)
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timeout: float = 3600.0
+    translate: str = "auto"  # Python 2 translation: "auto" (detect), "on", "off"
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """A script's ``task.schedule(path, interval)``: ``interval`` is ``None`` when the script gave none."""
+
+    script_path: str
+    interval: float | None = None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a task log: epoch seconds, stream (``stdout``, ``stderr`` or ``system``) and text."""
+
+    time: float
+    stream: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run failed, stored as data: the exception type (or ``SystemExit``/``Timeout``/``WorkerCrash``),
+    a one-line message and the traceback text (secrets masked)."""
+
+    kind: str
+    message: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class ScriptRunResult:
+    """What a script run produced. ``properties`` holds the output and script properties read back from the
+    namespace, coerced to their kinds (and any property a script set through ``pythonScript.setProperty``);
+    ``log`` is already masked. ``schedule`` is set when the script asked for a next script."""
+
+    run_id: int
+    outcome: RunOutcome
+    properties: dict[str, Any] = field(default_factory=dict)
+    status_line: str | None = None
+    schedule: ScheduleRequest | None = None
+    log: list[LogLine] = field(default_factory=list)
+    failure: Failure | None = None
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    worker_pid: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the script ended normally."""
+        return self.outcome is RunOutcome.SUCCEEDED

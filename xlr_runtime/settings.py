@@ -1,0 +1,218 @@
+"""Runtime settings: one table of (name, default, kind, help), read from the home and validated at start-up.
+
+Sources, later wins: the defaults below; ``conf/xl-release.conf`` (HOCON, XL Release's own file:
+``xl.durations.customScriptTaskScheduleInterval``); the ``[settings]`` table of ``xlr.toml``; explicit
+overrides (tests, benchmarks, CLI flags). Unknown keys and wrong types are a :class:`ConfigError` naming the
+file and the key. Intervals below the minimum are rejected; the minimum itself can only be lowered explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xlr_runtime.errors import ConfigError
+
+#: The HOCON key XL Release uses for the default polling interval.
+HOCON_INTERVAL_KEY = "xl.durations.customScriptTaskScheduleInterval"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its dotted name, default, Python type, and the help shown in ``docs/settings.md``."""
+
+    name: str
+    default: Any
+    kind: type
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("schedule.default_interval", 5.0, float,
+            "Seconds between a script's task.schedule() and the next script when the script gives no interval."),
+    Setting("schedule.min_interval", 1.0, float,
+            "Smallest polling interval. Scripts asking for less are raised to it (with a warning in the task "
+            "log); configured intervals below it are a start-up error. Lower it only for tests and benchmarks."),
+    Setting("workers.size", 8, int,
+            "Number of long-lived worker processes running scripts (scripts are mostly I/O-bound)."),
+    Setting("scripts.timeout", 3600.0, float,
+            "Seconds one script run may take before its worker is killed and the run fails."),
+    Setting("scripts.translate", "auto", str,
+            "Python 2 translation of plugin scripts: auto (translate what does not compile as Python 3), on, off.",
+            ("auto", "on", "off")),
+    Setting("scripts.max_log_bytes", 10 * 1024 * 1024, int,
+            "Task log bytes kept per script run; further output is dropped with a note in the log."),
+    Setting("store.synchronous", "NORMAL", str,
+            "SQLite synchronous mode. NORMAL survives a process crash; FULL also survives power loss.",
+            ("NORMAL", "FULL")),
+    Setting("serve.grace_period", 30.0, float,
+            "Seconds a stopping runtime waits for running scripts before re-queueing them for the next start."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings; read a value with ``settings["schedule.default_interval"]``."""
+
+    values: Mapping[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some values replaced; keys use ``_`` for ``.`` (``schedule_min_interval=0``)."""
+        merged = dict(self.values)
+        for key, value in overrides.items():
+            merged[_setting(key.replace("_", ".", 1), None).name] = value
+        return _validated(merged, None, allow_low_minimum=True)
+
+
+def defaults() -> Settings:
+    """The settings with every default value."""
+    return Settings({s.name: s.default for s in SETTINGS})
+
+
+def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read ``conf/xl-release.conf`` and ``xlr.toml`` from ``home``, apply ``overrides``, and validate."""
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    hocon_path = home / "conf" / "xl-release.conf"
+    if hocon_path.is_file():
+        interval = _read_hocon_interval(hocon_path)
+        if interval is not None:
+            values["schedule.default_interval"] = interval
+    toml_path = home / "xlr.toml"
+    if toml_path.is_file():
+        for name, value in read_toml(toml_path).get("settings", {}).items():
+            values[_setting(name, toml_path).name] = _typed(_setting(name, toml_path), value, toml_path)
+    for name, value in (overrides or {}).items():
+        values[_setting(name, None).name] = value
+    return _validated(values, toml_path if toml_path.is_file() else None, allow_low_minimum=bool(overrides))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning syntax errors into a ``path:line`` :class:`ConfigError`."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise ConfigError(f"invalid TOML: {str(exc).split(' (at')[0]}", path=path, line=line) from None
+
+
+def parse_duration(value: Any, *, where: str = "duration") -> float:
+    """Seconds in a HOCON duration: ``10 seconds``, ``500ms``, ``2m``, a timedelta, or a bare number of ms."""
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if hasattr(value, "normalized") and hasattr(value, "seconds"):  # dateutil relativedelta from pyhocon
+        rd = value.normalized()
+        return rd.days * 86400.0 + rd.hours * 3600.0 + rd.minutes * 60.0 + rd.seconds + rd.microseconds / 1e6
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) / 1000.0  # HOCON: a duration without unit is in milliseconds
+    match = _DURATION.fullmatch(str(value).strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a duration (e.g. '10 seconds')")
+    number, unit = float(match["number"]), match["unit"] or "ms"
+    return number * _UNITS[unit]
+
+
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z]+)?")
+_UNITS: dict[str, float] = {}
+for _factor, _names in (
+    (1e-9, "ns nano nanos nanosecond nanoseconds"),
+    (1e-6, "us micro micros microsecond microseconds"),
+    (1e-3, "ms milli millis millisecond milliseconds"),
+    (1.0, "s second seconds"),
+    (60.0, "m minute minutes"),
+    (3600.0, "h hour hours"),
+    (86400.0, "d day days"),
+):
+    _UNITS.update(dict.fromkeys(_names.split(), _factor))
+
+
+def _read_hocon_interval(path: Path) -> float | None:
+    from pyhocon import ConfigFactory
+    from pyhocon.exceptions import ConfigException
+    from pyparsing import ParseBaseException
+
+    try:
+        config = ConfigFactory.parse_file(str(path), resolve=True)
+    except ParseBaseException as exc:
+        raise ConfigError(f"invalid HOCON: {exc.msg}", path=path, line=exc.lineno) from None
+    except ConfigException as exc:
+        raise ConfigError(f"invalid HOCON: {exc}", path=path) from None
+    value = config.get(HOCON_INTERVAL_KEY, None)
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f"{HOCON_INTERVAL_KEY}: {exc}", path=path, line=_line_of(path, HOCON_INTERVAL_KEY)) from None
+
+
+def _setting(name: str, path: Path | None) -> Setting:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ConfigError(f"unknown setting {name!r}", path=path or "settings",
+                          line=_line_of(path, name.rpartition(".")[2]) if path else None,
+                          hint=f"Known settings: {known}") from None
+
+
+def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
+    try:
+        if setting.kind is float and isinstance(value, str):
+            return parse_duration(value) if not value.strip().replace(".", "", 1).isdigit() else float(value)
+        if setting.kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if setting.kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if setting.kind is str and isinstance(value, str):
+            return value
+    except ValueError as exc:
+        raise ConfigError(f"setting {setting.name!r}: {exc}", path=path or "settings",
+                          line=_line_of(path, setting.name.rpartition(".")[2]) if path else None) from None
+    raise ConfigError(f"setting {setting.name!r} must be {setting.kind.__name__}, got {value!r}",
+                      path=path or "settings",
+                      line=_line_of(path, setting.name.rpartition(".")[2]) if path else None)
+
+
+def _validated(values: dict[str, Any], path: Path | None, *, allow_low_minimum: bool) -> Settings:
+    for name, value in values.items():
+        setting = _BY_NAME[name]
+        values[name] = _typed(setting, value, path)
+        if setting.choices and values[name] not in setting.choices:
+            raise ConfigError(f"setting {name!r} must be one of {', '.join(setting.choices)}, got {value!r}",
+                              path=path or "settings")
+    minimum, interval = values["schedule.min_interval"], values["schedule.default_interval"]
+    if minimum < 1.0 and not allow_low_minimum:
+        raise ConfigError(f"schedule.min_interval {minimum:g}s is below 1 second",
+                          path=path or "settings", hint="The minimum can only be lowered by tests and benchmarks.")
+    if interval < minimum:
+        raise ConfigError(f"default polling interval {interval:g}s is below the minimum of {minimum:g}s",
+                          path=path or "settings")
+    if values["workers.size"] < 1:
+        raise ConfigError("setting 'workers.size' must be at least 1", path=path or "settings")
+    return Settings(values)
+
+
+def _line_of(path: Path | None, needle: str) -> int | None:
+    if path is None or not path.is_file():
+        return None
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if needle in line:
+            return number
+    return None
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,190 @@
+"""Property kinds of synthetic.xml and the coercion of values to them.
+
+Values come from three places: ``default`` attributes and CLI ``-i name=value`` (always text), ``xlr.toml``
+(TOML scalars and lists), and script namespaces read back after a run (any Python value). :func:`coerce` turns
+each into the one canonical, JSON-storable form of its kind, or raises :class:`ValueCoercionError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any
+
+from xlr_runtime.errors import ValueCoercionError
+
+
+class PropertyKind(str, Enum):
+    """The ``kind`` attribute of a ``<property>``; omitted means ``string``."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    ENUM = "enum"
+    CI = "ci"
+    LIST_OF_STRING = "list_of_string"
+    SET_OF_STRING = "set_of_string"
+    MAP_STRING_STRING = "map_string_string"
+    LIST_OF_CI = "list_of_ci"
+    SET_OF_CI = "set_of_ci"
+
+    @property
+    def is_collection(self) -> bool:
+        """True for the list, set and map kinds."""
+        return self in _COLLECTIONS
+
+    @property
+    def is_ci(self) -> bool:
+        """True for kinds whose values name configuration items."""
+        return self in (PropertyKind.CI, PropertyKind.LIST_OF_CI, PropertyKind.SET_OF_CI)
+
+
+_COLLECTIONS = frozenset(
+    {
+        PropertyKind.LIST_OF_STRING,
+        PropertyKind.SET_OF_STRING,
+        PropertyKind.MAP_STRING_STRING,
+        PropertyKind.LIST_OF_CI,
+        PropertyKind.SET_OF_CI,
+    }
+)
+
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0", ""})
+
+
+def coerce(prop: str, kind: PropertyKind, value: Any, enum_values: Iterable[str] = ()) -> Any:
+    """Return ``value`` in the canonical form of ``kind``; ``None`` stays ``None``.
+
+    Canonical forms: ``str`` for string, enum, date (ISO 8601) and ci (the CI's name); ``int``; ``bool``;
+    ``list[str]`` for the list and set kinds (sets keep first-seen order without duplicates); ``dict[str, str]``
+    for maps. Text is accepted for every kind: integers in decimal, booleans as true/false (any case), lists and
+    sets comma-separated, maps as ``k=v`` pairs separated by commas or new lines.
+    """
+    if value is None:
+        return None
+    try:
+        return _COERCERS[kind](value, tuple(enum_values))
+    except (TypeError, ValueError) as exc:
+        raise ValueCoercionError(prop, kind.value, str(exc)) from None
+
+
+def _string(value: Any, _: tuple[str, ...]) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value if isinstance(value, str) else str(value)
+
+
+def _integer(value: Any, _: tuple[str, ...]) -> int:
+    if isinstance(value, bool):
+        raise TypeError("expected an integer, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip()
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an integer") from None
+
+
+def _boolean(value: Any, _: tuple[str, ...]) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use true or false)")
+
+
+def _date(value: Any, _: tuple[str, ...]) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 date") from None
+
+
+def _enum(value: Any, allowed: tuple[str, ...]) -> str:
+    text = _string(value, allowed)
+    if allowed and text not in allowed:
+        raise ValueError(f"{text!r} is not one of {', '.join(allowed)}")
+    return text
+
+
+def _items(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, Mapping):
+        raise TypeError("expected a list, got a map")
+    if isinstance(value, Iterable):
+        return [_string(item, ()) for item in value]
+    raise TypeError(f"expected a list, got {type(value).__name__}")
+
+
+def _list(value: Any, _: tuple[str, ...]) -> list[str]:
+    return _items(value)
+
+
+def _set(value: Any, _: tuple[str, ...]) -> list[str]:
+    return list(dict.fromkeys(_items(value)))
+
+
+def _map(value: Any, _: tuple[str, ...]) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        return {_string(k, ()): _string(v, ()) for k, v in value.items()}
+    if isinstance(value, str):
+        pairs = [p for chunk in value.splitlines() for p in chunk.split(",") if p.strip()]
+        result: dict[str, str] = {}
+        for pair in pairs:
+            key, sep, val = pair.partition("=")
+            if not sep:
+                raise ValueError(f"{pair.strip()!r} is not a key=value pair")
+            result[key.strip()] = val.strip()
+        return result
+    raise TypeError(f"expected a map, got {type(value).__name__}")
+
+
+def _ci(value: Any, _: tuple[str, ...]) -> str:
+    if isinstance(value, Mapping) and "name" in value:
+        return _string(value["name"], ())
+    name = getattr(value, "ci_name", None)
+    return name if isinstance(name, str) else _string(value, ())
+
+
+def _ci_list(value: Any, _: tuple[str, ...]) -> list[str]:
+    if isinstance(value, str):
+        return _items(value)
+    if isinstance(value, Mapping):
+        return [_ci(value, ())]
+    if isinstance(value, Iterable):
+        return [_ci(item, ()) for item in value]
+    raise TypeError(f"expected a list of CIs, got {type(value).__name__}")
+
+
+_COERCERS = {
+    PropertyKind.STRING: _string,
+    PropertyKind.INTEGER: _integer,
+    PropertyKind.BOOLEAN: _boolean,
+    PropertyKind.DATE: _date,
+    PropertyKind.ENUM: _enum,
+    PropertyKind.CI: _ci,
+    PropertyKind.LIST_OF_STRING: _list,
+    PropertyKind.SET_OF_STRING: _set,
+    PropertyKind.MAP_STRING_STRING: _map,
+    PropertyKind.LIST_OF_CI: _ci_list,
+    PropertyKind.SET_OF_CI: lambda v, e: list(dict.fromkeys(_ci_list(v, e))),
+}
