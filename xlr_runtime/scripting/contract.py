@@ -6,14 +6,15 @@ returns a :class:`ScriptRunResult`. Nothing in a request lets a script reach the
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 from xlr_runtime.typesystem.model import TaskType
 
 
-class RunOutcome(str, Enum):
+class RunOutcome(StrEnum):
     """How one script run ended."""
 
     SUCCEEDED = "succeeded"  # normal end, sys.exit(0) or sys.exit(None)
@@ -104,3 +105,15 @@ class ScriptRunResult:
     def succeeded(self) -> bool:
         """True when the script ended normally."""
         return self.outcome is RunOutcome.SUCCEEDED
+
+
+class ScriptExecutor(Protocol):
+    """Runs script runs somewhere else (the worker pool); the scheduler only sees this."""
+
+    def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
+        """Start ``request``; the future always ends with a result (timeouts and crashes are outcomes)."""
+        ...
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the workers; with ``wait``, let running scripts finish first."""
+        ...

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from xlr_runtime.errors import ValueCoercionError
 
 
-class PropertyKind(str, Enum):
+class PropertyKind(StrEnum):
     """The ``kind`` attribute of a ``<property>``; omitted means ``string``."""
 
     STRING = "string"
