@@ -66,15 +66,14 @@ def _load_installed(pm: pluggy.PluginManager) -> None:
 
 def loaded_plugins(pm: pluggy.PluginManager) -> list[dict[str, object]]:
     """Name, hooks and version of every registered plugin, for ``xlr plugins``."""
-    dists = {plugin: dist for plugin, dist in pm.list_plugin_distinfo()}
+    versions = {ep.name: ep.dist.version for ep in entry_points(group=GROUP) if ep.dist}
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
-        dist = dists.get(plugin)
         rows.append(
             {
                 "name": name,
                 "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or []),
-                "version": dist.version if dist else None,
+                "version": None if name in DEFAULT_PLUGINS else versions.get(name),
                 "builtin": name in DEFAULT_PLUGINS,
             }
         )

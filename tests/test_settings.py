@@ -1,0 +1,114 @@
+"""Settings: defaults, xlr.toml, XL Release's HOCON file, validation with file:line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xlr_runtime import settings
+from xlr_runtime.errors import ConfigError
+from xlr_runtime.home import Home
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_any_file(home: Home) -> None:
+    loaded = settings.load(home.root)
+    assert loaded["schedule.default_interval"] == 5.0
+    assert loaded["schedule.min_interval"] == 1.0
+    assert loaded["store.synchronous"] == "NORMAL"
+    assert loaded == settings.defaults()
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("10 seconds", 10.0), ("2m", 120.0), ("1500 ms", 1.5), ('"3 seconds"', 3.0), ("2000", 2.0), ("1 minute", 60.0)],
+)
+def test_hocon_interval_is_read(home: Home, value: str, seconds: float) -> None:
+    write(home.hocon_file, f"xl.durations.customScriptTaskScheduleInterval = {value}\n")
+    assert settings.load(home.root)["schedule.default_interval"] == seconds
+
+
+def test_hocon_nested_form_is_read(home: Home) -> None:
+    write(home.hocon_file, "xl {\n  durations {\n    customScriptTaskScheduleInterval = 7 seconds\n  }\n}\n")
+    assert settings.load(home.root)["schedule.default_interval"] == 7.0
+
+
+def test_hocon_interval_below_minimum_is_a_startup_error(home: Home) -> None:
+    write(home.hocon_file, "xl.durations.customScriptTaskScheduleInterval = 500 ms\n")
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == "settings: default polling interval 0.5s is below the minimum of 1s"
+
+
+def test_hocon_syntax_error_names_file_and_line(home: Home) -> None:
+    path = write(home.hocon_file, "a = 1\nxl.durations {\n")
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value).startswith(f"{path}:")
+    assert "invalid HOCON" in str(caught.value)
+
+
+def test_hocon_bad_duration_names_the_key(home: Home) -> None:
+    path = write(home.hocon_file, "# polling\nxl.durations.customScriptTaskScheduleInterval = soon\n")
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == (
+        f"{path}:2: xl.durations.customScriptTaskScheduleInterval: 'soon' is not a duration (e.g. '10 seconds')"
+    )
+
+
+def test_toml_overrides_hocon(home: Home) -> None:
+    write(home.hocon_file, "xl.durations.customScriptTaskScheduleInterval = 10 seconds\n")
+    write(home.config_file, '[settings]\n"schedule.default_interval" = 3\n"workers.size" = 2\n')
+    loaded = settings.load(home.root)
+    assert loaded["schedule.default_interval"] == 3.0
+    assert loaded["workers.size"] == 2
+
+
+def test_unknown_setting_names_file_line_and_hints(home: Home) -> None:
+    path = write(home.config_file, '[settings]\n"workers.count" = 2\n')
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == f"{path}:2: unknown setting 'workers.count'"
+    assert caught.value.hint is not None and "workers.size" in caught.value.hint
+
+
+def test_wrong_type_is_rejected(home: Home) -> None:
+    path = write(home.config_file, '[settings]\n"workers.size" = "many"\n')
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == f"{path}:2: setting 'workers.size' must be int, got 'many'"
+
+
+def test_choice_is_enforced(home: Home) -> None:
+    write(home.config_file, '[settings]\n"store.synchronous" = "OFF"\n')
+    with pytest.raises(ConfigError, match="must be one of NORMAL, FULL, got 'OFF'"):
+        settings.load(home.root)
+
+
+def test_minimum_below_one_second_needs_an_explicit_override(home: Home) -> None:
+    write(home.config_file, '[settings]\n"schedule.min_interval" = 0.5\n')
+    with pytest.raises(ConfigError, match="below 1 second"):
+        settings.load(home.root)
+    home.config_file.unlink()
+    lowered = settings.load(home.root, {"schedule.min_interval": 0.0})
+    assert lowered["schedule.min_interval"] == 0.0
+    assert settings.defaults().with_overrides(schedule_min_interval=0)["schedule.min_interval"] == 0.0
+
+
+def test_toml_syntax_error_names_line(home: Home) -> None:
+    path = write(home.config_file, "[settings]\nworkers = \n")
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value).startswith(f"{path}:2: invalid TOML")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("10s", 10.0), ("1.5 hours", 5400.0), ("250 millis", 0.25)])
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert settings.parse_duration(text) == seconds
