@@ -140,3 +140,8 @@ class OptionValueError(XlrError):
 
 class NodeFilterError(XlrError):
     """Raised when a node filter cannot be parsed or a resource-model file cannot be read."""
+
+
+class ResourceModelError(LocatedError):
+    """Raised by :mod:`xlr_runtime.rundeck.nodes` for a resource-model file (XML or YAML) that cannot be read:
+    ``path:line: message``."""

@@ -1,0 +1,1 @@
+"""Rundeck compatibility: job definitions, their codecs, and running them (executions, nodes, options)."""
