@@ -1,0 +1,33 @@
+"""The durable store (see ``docs/store.md``): :class:`Store`, migrations, and one repository per area.
+
+Every SQL statement of xlr-runtime lives in this package.
+"""
+
+from xlr_runtime.store.base import AREA_MODULES, Store, new_owner_id
+from xlr_runtime.store.migrations import Migration, MigrationSet, applied_migrations, apply_migrations
+from xlr_runtime.store.tasks import (
+    RunCompletion,
+    RunState,
+    ScriptRun,
+    Task,
+    TaskLogLine,
+    TaskRepository,
+    TaskStatus,
+)
+
+__all__ = [
+    "AREA_MODULES",
+    "Migration",
+    "MigrationSet",
+    "RunCompletion",
+    "RunState",
+    "ScriptRun",
+    "Store",
+    "Task",
+    "TaskLogLine",
+    "TaskRepository",
+    "TaskStatus",
+    "applied_migrations",
+    "apply_migrations",
+    "new_owner_id",
+]

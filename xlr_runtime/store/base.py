@@ -1,0 +1,193 @@
+"""The store: one SQLite database in the home, its migrations, transactions and repositories.
+
+Every SQL statement of xlr-runtime lives in this package (DESIGN decision 2), so a server database can later
+implement the same repositories and pass the same contract tests. Conventions:
+
+* timestamps are UTC epoch seconds (``float``), always passed in by the caller (the engine's clock), never read
+  from the database's own clock;
+* structured values (property values, variables) are JSON text;
+* a write that must be all-or-nothing runs inside :meth:`Store.atomic`; a claim is one short transaction.
+
+The connection runs in autocommit mode; :meth:`Store.atomic` opens ``BEGIN IMMEDIATE`` (nested blocks become
+savepoints), so two processes on one file queue on the write lock (``busy_timeout``) instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import socket
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from xlr_runtime.errors import StoreError
+from xlr_runtime.store.migrations import MigrationSet, apply_migrations
+
+if TYPE_CHECKING:
+    from xlr_runtime.store.tasks import TaskRepository
+
+#: Modules of store areas, each exposing ``MIGRATIONS: MigrationSet``; applied in this order on open.
+AREA_MODULES: tuple[str, ...] = (
+    "xlr_runtime.store.tasks",
+)
+
+SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+
+
+def new_owner_id() -> str:
+    """A lease owner name for this process: ``host:pid:random`` (unique even after pid reuse)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Store:
+    """An open database: ``store.tasks`` (and, as areas are added, ``store.jobs``, ``store.executions``).
+
+    Thread-safe: one connection guarded by a re-entrant lock; hold :meth:`atomic` for multi-statement writes.
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0,
+                 owner: str | None = None) -> None:
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise StoreError(f"store.synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, got {synchronous!r}")
+        self.path = Path(path)
+        self.owner = owner or new_owner_id()
+        self.lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+        if str(mode).lower() != "wal":
+            conn.close()
+            raise StoreError(f"{self.path}: the database cannot use WAL journaling (got {mode!r})")
+        self.conn = conn
+        self.db = Database(conn)
+        self.synchronous = synchronous
+
+    @classmethod
+    def open(cls, path: str | Path, *, synchronous: str = "NORMAL", owner: str | None = None) -> Store:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        store = cls(path, synchronous=synchronous, owner=owner)
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def migrate(self) -> list[str]:
+        """Apply pending steps of every area in :data:`AREA_MODULES`; return the ``set/step`` names applied."""
+        sets: list[MigrationSet] = [importlib.import_module(name).MIGRATIONS for name in AREA_MODULES]
+        try:
+            return apply_migrations(self, sets)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    # -- transactions and statements ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Store]:
+        """All statements in the block commit together or not at all (nested blocks are savepoints)."""
+        with self.lock:
+            if self.conn.in_transaction:
+                name = f"sp_{uuid.uuid4().hex}"
+                self.conn.execute(f"SAVEPOINT {name}")
+                try:
+                    yield self
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """A consistent read of several statements (a deferred read transaction)."""
+        with self.lock:
+            if self.conn.in_transaction:
+                yield self
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield self
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement (inside the current transaction, if any)."""
+        with self.lock:
+            return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each parameter row."""
+        with self.lock:
+            self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Rows of one statement as dicts (fetched at once, so the lock is not held by the caller)."""
+        with self.lock:
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        """The first row of one statement as a dict, or ``None``."""
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    # -- maintenance -------------------------------------------------------------------------------------------
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: ``"ok"`` for a sound database, else the first problem found."""
+        return str(self.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def data_version(self) -> int:
+        """SQLite's ``data_version``: changes when another connection commits (cheap change detection)."""
+        return int(self.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL when this is the last connection)."""
+        with self.lock:
+            if getattr(self, "conn", None) is not None:
+                self.conn.close()
+                self.conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- repositories (one per area; add yours here) ------------------------------------------------------------
+
+    @cached_property
+    def tasks(self) -> TaskRepository:
+        """Tasks, their script runs and their log lines."""
+        from xlr_runtime.store.tasks import TaskRepository
+
+        return TaskRepository(self)

@@ -1,0 +1,104 @@
+"""Named migration sets: each area of the store (tasks, jobs, executions) owns its ordered schema steps.
+
+A step is a function taking the :class:`sqlite_utils.Database`; it runs in one transaction together with the
+``_migrations`` row that records it, so a crash between steps leaves a database that the next start finishes.
+Steps are never edited once released: a schema change is a new step appended to its set.
+
+Example::
+
+    MIGRATIONS = MigrationSet("jobs")
+
+    @MIGRATIONS.step("create jobs")
+    def _create_jobs(db: Database) -> None:
+        db.execute("CREATE TABLE jobs (id TEXT PRIMARY KEY, ...)")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from xlr_runtime.errors import StoreError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from xlr_runtime.store.base import Store
+
+#: Signature of one migration step.
+StepFunction = Callable[["Database"], None]
+
+_RECORD_TABLE = "_migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of a set: its name (unique within the set) and the function applying it."""
+
+    name: str
+    apply: StepFunction
+
+
+@dataclass
+class MigrationSet:
+    """The ordered steps of one store area, identified by ``name`` in the ``_migrations`` table."""
+
+    name: str
+    steps: list[Migration] = field(default_factory=list)
+
+    def step(self, name: str) -> Callable[[StepFunction], StepFunction]:
+        """Decorator appending a step called ``name``; step names must be unique in the set."""
+
+        def register(function: StepFunction) -> StepFunction:
+            if any(existing.name == name for existing in self.steps):
+                raise ValueError(f"migration set {self.name!r} already has a step {name!r}")
+            self.steps.append(Migration(name, function))
+            return function
+
+        return register
+
+
+def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
+    """Apply every pending step of ``sets`` in order; return ``set/step`` names applied now.
+
+    Raises :class:`StoreError` when the database records steps this version does not know (written by a newer
+    xlr-runtime): running on it could corrupt data.
+    """
+    db = store.db
+    with store.atomic():
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {_RECORD_TABLE} (migration_set TEXT NOT NULL, name TEXT NOT NULL, "
+            "applied_at REAL NOT NULL, PRIMARY KEY (migration_set, name))"
+        )
+    applied_now: list[str] = []
+    for migration_set in sets:
+        done = {row["name"] for row in db.query(
+            f"SELECT name FROM {_RECORD_TABLE} WHERE migration_set = ?", [migration_set.name])}
+        unknown = done - {step.name for step in migration_set.steps}
+        if unknown:
+            raise StoreError(
+                f"{store.path}: migration {migration_set.name}/{sorted(unknown)[0]} is not known to this "
+                "xlr-runtime (the database was written by a newer version)",
+                hint="Upgrade xlr-runtime, or use another --home.",
+            )
+        for step in migration_set.steps:
+            if step.name in done:
+                continue
+            with store.atomic():
+                # Another process may have applied it while we waited for the write lock.
+                if next(db.query(f"SELECT 1 AS x FROM {_RECORD_TABLE} WHERE migration_set = ? AND name = ?",
+                                 [migration_set.name, step.name]), None):
+                    continue
+                step.apply(db)
+                db.execute(f"INSERT INTO {_RECORD_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                           [migration_set.name, step.name, time.time()])
+            applied_now.append(f"{migration_set.name}/{step.name}")
+    return applied_now
+
+
+def applied_migrations(store: Store) -> list[tuple[str, str, float]]:
+    """Every recorded step as ``(set, name, applied_at)``, in the order applied."""
+    return [(row["migration_set"], row["name"], row["applied_at"]) for row in store.db.query(
+        f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY rowid")]

@@ -1,0 +1,453 @@
+"""Tasks, their script runs and their log lines: the schema, the typed records and the repository.
+
+A task is a chain of script runs: the first is due when the task is created; each completion either adds the
+next run (``due_at = now + interval``) or ends the task, in one transaction. Claiming due runs is one short
+``UPDATE … RETURNING`` transaction that stamps an owner and a lease, so several runtimes on a shared server
+database could later claim side by side.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.scripting.contract import Failure, LogLine
+from xlr_runtime.store.migrations import MigrationSet
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from xlr_runtime.store.base import Store
+
+
+class TaskStatus(StrEnum):
+    """Where a task is in its lifecycle."""
+
+    PLANNED = "planned"  # created; its first script run is due but has not started
+    IN_PROGRESS = "in_progress"  # a script run is running or the next one is scheduled
+    COMPLETED = "completed"  # the last script ended without scheduling another
+    FAILED = "failed"  # a script failed (exception, non-zero exit, timeout, crash, bad schedule)
+    ABORTED = "aborted"  # stopped by a user; its pending script run was cancelled
+    SKIPPED = "skipped"  # passed over by a user without running (further)
+
+    @property
+    def is_final(self) -> bool:
+        """True for the statuses a task only leaves by retry."""
+        return self in FINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        """True while the task has a script run due or running."""
+        return self in (TaskStatus.PLANNED, TaskStatus.IN_PROGRESS)
+
+
+FINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.ABORTED, TaskStatus.SKIPPED})
+
+
+class RunState(StrEnum):
+    """Where one script run is."""
+
+    DUE = "due"  # waiting for its due time and a free worker
+    RUNNING = "running"  # claimed by a runtime (owner, lease) and handed to a worker
+    DONE = "done"  # ended; ``outcome`` says how
+    CANCELLED = "cancelled"  # its task was aborted, skipped or retried before it ran
+
+
+@dataclass(frozen=True)
+class Task:
+    """A stored task: its type, inputs and current values, status and times (epoch seconds)."""
+
+    id: str
+    type: str
+    title: str
+    status: TaskStatus
+    status_line: str | None
+    properties: dict[str, Any]
+    inputs: dict[str, Any]
+    variables: dict[str, Any]
+    attempt: int
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    failure: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (secrets must be masked by the caller, which knows the type)."""
+        return {
+            "id": self.id, "type": self.type, "title": self.title, "status": str(self.status),
+            "status_line": self.status_line, "properties": self.properties, "attempt": self.attempt,
+            "created_at": self.created_at, "started_at": self.started_at, "ended_at": self.ended_at,
+            "failure": self.failure,
+        }
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """One execution of one script of a task (``seq`` counts runs within an attempt, from 1)."""
+
+    id: int
+    task_id: str
+    attempt: int
+    seq: int
+    script_path: str
+    due_at: float
+    state: RunState
+    owner: str | None = None
+    lease_until: float | None = None
+    worker_pid: int | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    outcome: str | None = None
+    failure: Failure | None = None
+    restarts: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id, "task_id": self.task_id, "attempt": self.attempt, "seq": self.seq,
+            "script_path": self.script_path, "due_at": self.due_at, "state": str(self.state),
+            "worker_pid": self.worker_pid, "started_at": self.started_at, "ended_at": self.ended_at,
+            "outcome": self.outcome, "restarts": self.restarts,
+            "failure": None if self.failure is None else {"kind": self.failure.kind,
+                                                          "message": self.failure.message},
+        }
+
+
+@dataclass(frozen=True)
+class TaskLogLine:
+    """One stored line of a task log; ``id`` orders lines and lets a follower ask for newer ones."""
+
+    id: int
+    task_id: str
+    run_id: int | None
+    time: float
+    stream: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RunCompletion:
+    """Everything one finished script run changes, committed together by :meth:`TaskRepository.complete`.
+
+    Exactly one of ``next_script`` (with ``next_due_at``) and ``task_status`` is set, unless the engine leaves
+    the task as it is (a result for a task that was aborted or skipped meanwhile is still recorded).
+    """
+
+    run_id: int
+    outcome: str
+    started_at: float
+    ended_at: float
+    worker_pid: int | None = None
+    failure: Failure | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    status_line: str | None = None
+    log: Sequence[LogLine] = ()
+    next_script: str | None = None
+    next_due_at: float | None = None
+    task_status: TaskStatus | None = None
+    task_failure: str | None = None
+
+
+MIGRATIONS = MigrationSet("tasks")
+
+
+@MIGRATIONS.step("create tasks, script_runs, task_log")
+def _create_tables(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, title TEXT NOT NULL, "
+        "status TEXT NOT NULL, status_line TEXT, properties TEXT NOT NULL, inputs TEXT NOT NULL, "
+        "variables TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, "
+        "started_at REAL, ended_at REAL, failure TEXT)"
+    )
+    db.execute("CREATE INDEX tasks_status ON tasks (status)")
+    db.execute(
+        "CREATE TABLE script_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "task_id INTEGER NOT NULL REFERENCES tasks (id), attempt INTEGER NOT NULL, seq INTEGER NOT NULL, "
+        "script_path TEXT NOT NULL, due_at REAL NOT NULL, state TEXT NOT NULL, owner TEXT, lease_until REAL, "
+        "worker_pid INTEGER, started_at REAL, ended_at REAL, outcome TEXT, failure_kind TEXT, "
+        "failure_message TEXT, failure_traceback TEXT, restarts INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX script_runs_due ON script_runs (state, due_at)")
+    db.execute("CREATE INDEX script_runs_task ON script_runs (task_id)")
+    db.execute(
+        "CREATE TABLE task_log (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id INTEGER NOT NULL REFERENCES tasks (id), "
+        "run_id INTEGER, time REAL NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX task_log_task ON task_log (task_id, id)")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _task_id(task_id: str | int) -> int:
+    try:
+        return int(task_id)
+    except (TypeError, ValueError):
+        raise NotFoundError(f"no task {task_id!r}", hint="Run 'xlr tasks' to list tasks.") from None
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _task(row: dict[str, Any]) -> Task:
+    return Task(
+        id=str(row["id"]), type=row["type"], title=row["title"], status=TaskStatus(row["status"]),
+        status_line=row["status_line"], properties=json.loads(row["properties"]), inputs=json.loads(row["inputs"]),
+        variables=json.loads(row["variables"]), attempt=row["attempt"], created_at=row["created_at"],
+        started_at=row["started_at"], ended_at=row["ended_at"], failure=row["failure"],
+    )
+
+
+def _run(row: dict[str, Any]) -> ScriptRun:
+    failure = None
+    if row["failure_kind"] is not None:
+        failure = Failure(row["failure_kind"], row["failure_message"] or "", row["failure_traceback"] or "")
+    return ScriptRun(
+        id=row["id"], task_id=str(row["task_id"]), attempt=row["attempt"], seq=row["seq"],
+        script_path=row["script_path"], due_at=float(row["due_at"]), state=RunState(row["state"]),
+        owner=row["owner"], lease_until=_float(row["lease_until"]), worker_pid=row["worker_pid"],
+        started_at=_float(row["started_at"]), ended_at=_float(row["ended_at"]), outcome=row["outcome"],
+        failure=failure, restarts=row["restarts"],
+    )
+
+
+_ACTIVE = (str(TaskStatus.PLANNED), str(TaskStatus.IN_PROGRESS))
+
+
+class TaskRepository:
+    """Reads and writes tasks, script runs and task logs. Every method is one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # -- reads -------------------------------------------------------------------------------------------------
+
+    def get(self, task_id: str | int) -> Task:
+        """The task, or :class:`NotFoundError`."""
+        row = self._store.query_one("SELECT * FROM tasks WHERE id = ?", [_task_id(task_id)])
+        if row is None:
+            raise NotFoundError(f"no task {task_id!r}", hint="Run 'xlr tasks' to list tasks.")
+        return _task(row)
+
+    def list(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[Task]:
+        """Tasks, newest first, optionally only those in ``statuses``."""
+        wanted = [str(s) for s in statuses]
+        where = f"WHERE status IN ({','.join('?' * len(wanted))})" if wanted else ""
+        tail = " LIMIT ?" if limit is not None else ""
+        params: list[Any] = [*wanted, *([limit] if limit is not None else [])]
+        return [_task(r) for r in self._store.query(f"SELECT * FROM tasks {where} ORDER BY id DESC{tail}", params)]
+
+    def count_by_status(self) -> dict[TaskStatus, int]:
+        """How many tasks are in each status (statuses without tasks are left out)."""
+        rows = self._store.query("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status")
+        return {TaskStatus(r["status"]): r["n"] for r in rows}
+
+    def runs(self, task_id: str | int) -> list[ScriptRun]:
+        """Every script run of the task, oldest first."""
+        rows = self._store.query("SELECT * FROM script_runs WHERE task_id = ? ORDER BY id", [_task_id(task_id)])
+        return [_run(r) for r in rows]
+
+    def get_run(self, run_id: int) -> ScriptRun:
+        """One script run, or :class:`NotFoundError`."""
+        row = self._store.query_one("SELECT * FROM script_runs WHERE id = ?", [run_id])
+        if row is None:
+            raise NotFoundError(f"no script run {run_id}")
+        return _run(row)
+
+    def runs_in_state(self, state: RunState) -> list[ScriptRun]:
+        """Every script run in ``state``, by due time."""
+        rows = self._store.query("SELECT * FROM script_runs WHERE state = ? ORDER BY due_at, id", [str(state)])
+        return [_run(r) for r in rows]
+
+    def log(self, task_id: str | int, *, after: int = 0, limit: int | None = None) -> list[TaskLogLine]:
+        """Log lines of the task with ``id > after``, oldest first."""
+        sql = "SELECT * FROM task_log WHERE task_id = ? AND id > ? ORDER BY id" + (" LIMIT ?" if limit else "")
+        params: list[Any] = [_task_id(task_id), after, *([limit] if limit else [])]
+        return [TaskLogLine(r["id"], str(r["task_id"]), r["run_id"], r["time"], r["stream"], r["text"])
+                for r in self._store.query(sql, params)]
+
+    def next_due_at(self) -> float | None:
+        """The earliest due time of any due script run, or ``None`` when nothing is due."""
+        row = self._store.query_one("SELECT MIN(due_at) AS due FROM script_runs WHERE state = 'due'")
+        return None if row is None else row["due"]
+
+    # -- writes ------------------------------------------------------------------------------------------------
+
+    def create(self, *, type_name: str, title: str, properties: dict[str, Any], inputs: dict[str, Any],
+               variables: dict[str, Any], first_script: str, now: float) -> Task:
+        """Store a planned task and its first script run, due ``now``."""
+        with self._store.atomic() as s:
+            cursor = s.execute(
+                "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                [type_name, title, str(TaskStatus.PLANNED), _dumps(properties), _dumps(inputs), _dumps(variables),
+                 now],
+            )
+            task_id = int(cursor.lastrowid or 0)
+            self._add_run(task_id, 1, 1, first_script, now)
+            return self.get(task_id)
+
+    def claim_due(self, now: float, limit: int, *, owner: str, lease: float) -> list[ScriptRun]:
+        """Mark up to ``limit`` runs due at ``now`` as running for ``owner`` (lease until ``now + lease``).
+
+        Oldest due first; their tasks move to in progress. One short transaction.
+        """
+        if limit <= 0:
+            return []
+        with self._store.atomic() as s:
+            rows = s.query(
+                "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
+                "WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ? "
+                "ORDER BY due_at, id LIMIT ?) RETURNING *",
+                [owner, now + lease, now, now, limit],
+            )
+            s.executemany(
+                "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?) "
+                "WHERE id = ? AND status = 'planned'",
+                [(now, r["task_id"]) for r in rows],
+            )
+        return sorted((_run(r) for r in rows), key=lambda run: (run.due_at, run.id))
+
+    def complete(self, completions: Sequence[RunCompletion], *, owner: str) -> list[int]:
+        """Commit finished runs in one transaction (group commit); return the run ids that were recorded.
+
+        A run no longer running for ``owner`` (re-queued by a restart, or claimed elsewhere) is ignored. A run
+        whose task left its active statuses meanwhile (aborted, skipped) is recorded, but its task is not changed.
+        """
+        recorded: list[int] = []
+        with self._store.atomic():
+            for completion in completions:
+                if self._complete_one(completion, owner):
+                    recorded.append(completion.run_id)
+        return recorded
+
+    def _complete_one(self, c: RunCompletion, owner: str) -> bool:
+        s = self._store
+        run = s.query_one("SELECT task_id, attempt, seq FROM script_runs WHERE id = ? AND state = 'running' "
+                          "AND owner = ?", [c.run_id, owner])
+        if run is None:
+            return False
+        failure = c.failure
+        s.execute(
+            "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
+            "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL WHERE id = ?",
+            [c.outcome, c.worker_pid, c.started_at, c.ended_at, failure and failure.kind,
+             failure and failure.message, failure and failure.traceback, c.run_id],
+        )
+        task_id = run["task_id"]
+        self._insert_log(task_id, c.run_id, c.log)
+        task = s.query_one("SELECT status, attempt, properties FROM tasks WHERE id = ?", [task_id])
+        if task is None or task["status"] not in _ACTIVE or task["attempt"] != run["attempt"]:
+            return True
+        properties = json.loads(task["properties"])
+        properties.update(c.properties)
+        s.execute(
+            "UPDATE tasks SET properties = ?, status_line = COALESCE(?, status_line) WHERE id = ?",
+            [_dumps(properties), c.status_line, task_id],
+        )
+        if c.next_script is not None:
+            self._add_run(task_id, run["attempt"], run["seq"] + 1, c.next_script,
+                          c.next_due_at if c.next_due_at is not None else c.ended_at)
+        elif c.task_status is not None:
+            s.execute("UPDATE tasks SET status = ?, ended_at = ?, failure = ? WHERE id = ?",
+                      [str(c.task_status), c.ended_at, c.task_failure, task_id])
+        return True
+
+    def add_log(self, task_id: str | int, lines: Sequence[LogLine], *, run_id: int | None = None) -> None:
+        """Append lines to the task's log."""
+        with self._store.atomic():
+            self._insert_log(_task_id(task_id), run_id, lines)
+
+    def requeue_running(self, *, now: float, note: str, owner: str | None = None) -> list[ScriptRun]:
+        """Put running runs (all, or only ``owner``'s) back to due, keeping their due time, with a log line.
+
+        Used on start (runs of a dead process) and on a stop past the grace period. Returns the runs re-queued.
+        """
+        with self._store.atomic() as s:
+            where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
+            rows = s.query(
+                f"UPDATE script_runs SET state = 'due', owner = NULL, lease_until = NULL, started_at = NULL, "
+                f"restarts = restarts + 1 WHERE {where} RETURNING *",
+                [owner] if owner is not None else [],
+            )
+            for row in rows:
+                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", note)])
+        return sorted((_run(r) for r in rows), key=lambda run: run.id)
+
+    def requeue_runs(self, run_ids: Iterable[int], *, owner: str, now: float, note: str) -> list[ScriptRun]:
+        """Put specific running runs of ``owner`` back to due (a stop that could not wait for them)."""
+        ids = list(run_ids)
+        if not ids:
+            return []
+        with self._store.atomic() as s:
+            rows = s.query(
+                f"UPDATE script_runs SET state = 'due', owner = NULL, lease_until = NULL, started_at = NULL, "
+                f"restarts = restarts + 1 WHERE state = 'running' AND owner = ? "
+                f"AND id IN ({','.join('?' * len(ids))}) RETURNING *",
+                [owner, *ids],
+            )
+            for row in rows:
+                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", note)])
+        return [_run(r) for r in rows]
+
+    def finish(self, task_id: str | int, *, status: TaskStatus, allowed_from: Iterable[TaskStatus], now: float,
+               note: str, failure: str | None = None) -> Task:
+        """End an active task by hand (abort, skip, or a failure found outside a run): cancel its due run.
+
+        Raises :class:`StateError` when the task is not in one of ``allowed_from``.
+        """
+        tid = _task_id(task_id)
+        with self._store.atomic() as s:
+            current = self.get(tid)
+            if current.status not in set(allowed_from):
+                raise StateError(f"task {tid} is {current.status}; cannot make it {status}")
+            s.execute("UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
+                      [now, tid])
+            s.execute("UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure) WHERE id = ?",
+                      [str(status), now, failure, tid])
+            self._insert_log(tid, None, [LogLine(now, "system", note)])
+            return self.get(tid)
+
+    def restart(self, task_id: str | int, *, allowed_from: Iterable[TaskStatus], properties: dict[str, Any],
+                first_script: str, now: float, note: str) -> Task:
+        """Start a new attempt: reset properties, clear the status line and failure, first run due ``now``.
+
+        Raises :class:`StateError` when the task is not in one of ``allowed_from``.
+        """
+        tid = _task_id(task_id)
+        with self._store.atomic() as s:
+            current = self.get(tid)
+            if current.status not in set(allowed_from):
+                raise StateError(f"task {tid} is {current.status}; only a failed or aborted task can be retried")
+            attempt = current.attempt + 1
+            s.execute("UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
+                      [now, tid])
+            s.execute(
+                "UPDATE tasks SET status = 'planned', attempt = ?, properties = ?, status_line = NULL, "
+                "failure = NULL, started_at = NULL, ended_at = NULL WHERE id = ?",
+                [attempt, _dumps(properties), tid],
+            )
+            self._insert_log(tid, None, [LogLine(now, "system", note)])
+            self._add_run(tid, attempt, 1, first_script, now)
+            return self.get(tid)
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+
+    def _add_run(self, task_id: int, attempt: int, seq: int, script_path: str, due_at: float) -> None:
+        self._store.execute(
+            "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) VALUES (?, ?, ?, ?, ?, 'due')",
+            [task_id, attempt, seq, script_path, due_at],
+        )
+
+    def _insert_log(self, task_id: int, run_id: int | None, lines: Sequence[LogLine]) -> None:
+        if lines:
+            self._store.executemany(
+                "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
+                [(task_id, run_id, line.time, line.stream, line.text) for line in lines],
+            )
