@@ -35,9 +35,7 @@ if TYPE_CHECKING:
     from xlr_runtime.store.tasks import TaskRepository
 
 #: Modules of store areas, each exposing ``MIGRATIONS: MigrationSet``; applied in this order on open.
-AREA_MODULES: tuple[str, ...] = (
-    "xlr_runtime.store.tasks",
-)
+AREA_MODULES: tuple[str, ...] = ("xlr_runtime.store.tasks",)
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 
@@ -54,8 +52,9 @@ class Store:
     Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0,
-                 owner: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0, owner: str | None = None
+    ) -> None:
         if synchronous not in SYNCHRONOUS_MODES:
             raise StoreError(f"store.synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, got {synchronous!r}")
         self.path = Path(path)
@@ -63,8 +62,7 @@ class Store:
         self.lock = threading.RLock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute(f"PRAGMA synchronous = {synchronous}")

@@ -74,8 +74,10 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
         )
     applied_now: list[str] = []
     for migration_set in sets:
-        done = {row["name"] for row in db.query(
-            f"SELECT name FROM {_RECORD_TABLE} WHERE migration_set = ?", [migration_set.name])}
+        done = {
+            row["name"]
+            for row in db.query(f"SELECT name FROM {_RECORD_TABLE} WHERE migration_set = ?", [migration_set.name])
+        }
         unknown = done - {step.name for step in migration_set.steps}
         if unknown:
             raise StoreError(
@@ -88,17 +90,26 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
                 continue
             with store.atomic():
                 # Another process may have applied it while we waited for the write lock.
-                if next(db.query(f"SELECT 1 AS x FROM {_RECORD_TABLE} WHERE migration_set = ? AND name = ?",
-                                 [migration_set.name, step.name]), None):
+                if next(
+                    db.query(
+                        f"SELECT 1 AS x FROM {_RECORD_TABLE} WHERE migration_set = ? AND name = ?",
+                        [migration_set.name, step.name],
+                    ),
+                    None,
+                ):
                     continue
                 step.apply(db)
-                db.execute(f"INSERT INTO {_RECORD_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
-                           [migration_set.name, step.name, time.time()])
+                db.execute(
+                    f"INSERT INTO {_RECORD_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                    [migration_set.name, step.name, time.time()],
+                )
             applied_now.append(f"{migration_set.name}/{step.name}")
     return applied_now
 
 
 def applied_migrations(store: Store) -> list[tuple[str, str, float]]:
     """Every recorded step as ``(set, name, applied_at)``, in the order applied."""
-    return [(row["migration_set"], row["name"], row["applied_at"]) for row in store.db.query(
-        f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY rowid")]
+    return [
+        (row["migration_set"], row["name"], row["applied_at"])
+        for row in store.db.query(f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY rowid")
+    ]

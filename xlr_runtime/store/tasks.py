@@ -78,9 +78,16 @@ class Task:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (secrets must be masked by the caller, which knows the type)."""
         return {
-            "id": self.id, "type": self.type, "title": self.title, "status": str(self.status),
-            "status_line": self.status_line, "properties": self.properties, "attempt": self.attempt,
-            "created_at": self.created_at, "started_at": self.started_at, "ended_at": self.ended_at,
+            "id": self.id,
+            "type": self.type,
+            "title": self.title,
+            "status": str(self.status),
+            "status_line": self.status_line,
+            "properties": self.properties,
+            "attempt": self.attempt,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
             "failure": self.failure,
         }
 
@@ -108,12 +115,19 @@ class ScriptRun:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
-            "id": self.id, "task_id": self.task_id, "attempt": self.attempt, "seq": self.seq,
-            "script_path": self.script_path, "due_at": self.due_at, "state": str(self.state),
-            "worker_pid": self.worker_pid, "started_at": self.started_at, "ended_at": self.ended_at,
-            "outcome": self.outcome, "restarts": self.restarts,
-            "failure": None if self.failure is None else {"kind": self.failure.kind,
-                                                          "message": self.failure.message},
+            "id": self.id,
+            "task_id": self.task_id,
+            "attempt": self.attempt,
+            "seq": self.seq,
+            "script_path": self.script_path,
+            "due_at": self.due_at,
+            "state": str(self.state),
+            "worker_pid": self.worker_pid,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "outcome": self.outcome,
+            "restarts": self.restarts,
+            "failure": None if self.failure is None else {"kind": self.failure.kind, "message": self.failure.message},
         }
 
 
@@ -197,10 +211,19 @@ def _float(value: Any) -> float | None:
 
 def _task(row: dict[str, Any]) -> Task:
     return Task(
-        id=str(row["id"]), type=row["type"], title=row["title"], status=TaskStatus(row["status"]),
-        status_line=row["status_line"], properties=json.loads(row["properties"]), inputs=json.loads(row["inputs"]),
-        variables=json.loads(row["variables"]), attempt=row["attempt"], created_at=row["created_at"],
-        started_at=row["started_at"], ended_at=row["ended_at"], failure=row["failure"],
+        id=str(row["id"]),
+        type=row["type"],
+        title=row["title"],
+        status=TaskStatus(row["status"]),
+        status_line=row["status_line"],
+        properties=json.loads(row["properties"]),
+        inputs=json.loads(row["inputs"]),
+        variables=json.loads(row["variables"]),
+        attempt=row["attempt"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        failure=row["failure"],
     )
 
 
@@ -209,11 +232,21 @@ def _run(row: dict[str, Any]) -> ScriptRun:
     if row["failure_kind"] is not None:
         failure = Failure(row["failure_kind"], row["failure_message"] or "", row["failure_traceback"] or "")
     return ScriptRun(
-        id=row["id"], task_id=str(row["task_id"]), attempt=row["attempt"], seq=row["seq"],
-        script_path=row["script_path"], due_at=float(row["due_at"]), state=RunState(row["state"]),
-        owner=row["owner"], lease_until=_float(row["lease_until"]), worker_pid=row["worker_pid"],
-        started_at=_float(row["started_at"]), ended_at=_float(row["ended_at"]), outcome=row["outcome"],
-        failure=failure, restarts=row["restarts"],
+        id=row["id"],
+        task_id=str(row["task_id"]),
+        attempt=row["attempt"],
+        seq=row["seq"],
+        script_path=row["script_path"],
+        due_at=float(row["due_at"]),
+        state=RunState(row["state"]),
+        owner=row["owner"],
+        lease_until=_float(row["lease_until"]),
+        worker_pid=row["worker_pid"],
+        started_at=_float(row["started_at"]),
+        ended_at=_float(row["ended_at"]),
+        outcome=row["outcome"],
+        failure=failure,
+        restarts=row["restarts"],
     )
 
 
@@ -269,8 +302,10 @@ class TaskRepository:
         """Log lines of the task with ``id > after``, oldest first."""
         sql = "SELECT * FROM task_log WHERE task_id = ? AND id > ? ORDER BY id" + (" LIMIT ?" if limit else "")
         params: list[Any] = [_task_id(task_id), after, *([limit] if limit else [])]
-        return [TaskLogLine(r["id"], str(r["task_id"]), r["run_id"], r["time"], r["stream"], r["text"])
-                for r in self._store.query(sql, params)]
+        return [
+            TaskLogLine(r["id"], str(r["task_id"]), r["run_id"], r["time"], r["stream"], r["text"])
+            for r in self._store.query(sql, params)
+        ]
 
     def next_due_at(self) -> float | None:
         """The earliest due time of any due script run, or ``None`` when nothing is due."""
@@ -279,15 +314,23 @@ class TaskRepository:
 
     # -- writes ------------------------------------------------------------------------------------------------
 
-    def create(self, *, type_name: str, title: str, properties: dict[str, Any], inputs: dict[str, Any],
-               variables: dict[str, Any], first_script: str, now: float) -> Task:
+    def create(
+        self,
+        *,
+        type_name: str,
+        title: str,
+        properties: dict[str, Any],
+        inputs: dict[str, Any],
+        variables: dict[str, Any],
+        first_script: str,
+        now: float,
+    ) -> Task:
         """Store a planned task and its first script run, due ``now``."""
         with self._store.atomic() as s:
             cursor = s.execute(
                 "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                [type_name, title, str(TaskStatus.PLANNED), _dumps(properties), _dumps(inputs), _dumps(variables),
-                 now],
+                [type_name, title, str(TaskStatus.PLANNED), _dumps(properties), _dumps(inputs), _dumps(variables), now],
             )
             task_id = int(cursor.lastrowid or 0)
             self._add_run(task_id, 1, 1, first_script, now)
@@ -329,16 +372,26 @@ class TaskRepository:
 
     def _complete_one(self, c: RunCompletion, owner: str) -> bool:
         s = self._store
-        run = s.query_one("SELECT task_id, attempt, seq FROM script_runs WHERE id = ? AND state = 'running' "
-                          "AND owner = ?", [c.run_id, owner])
+        run = s.query_one(
+            "SELECT task_id, attempt, seq FROM script_runs WHERE id = ? AND state = 'running' AND owner = ?",
+            [c.run_id, owner],
+        )
         if run is None:
             return False
         failure = c.failure
         s.execute(
             "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
             "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL WHERE id = ?",
-            [c.outcome, c.worker_pid, c.started_at, c.ended_at, failure and failure.kind,
-             failure and failure.message, failure and failure.traceback, c.run_id],
+            [
+                c.outcome,
+                c.worker_pid,
+                c.started_at,
+                c.ended_at,
+                failure and failure.kind,
+                failure and failure.message,
+                failure and failure.traceback,
+                c.run_id,
+            ],
         )
         task_id = run["task_id"]
         self._insert_log(task_id, c.run_id, c.log)
@@ -352,11 +405,18 @@ class TaskRepository:
             [_dumps(properties), c.status_line, task_id],
         )
         if c.next_script is not None:
-            self._add_run(task_id, run["attempt"], run["seq"] + 1, c.next_script,
-                          c.next_due_at if c.next_due_at is not None else c.ended_at)
+            self._add_run(
+                task_id,
+                run["attempt"],
+                run["seq"] + 1,
+                c.next_script,
+                c.next_due_at if c.next_due_at is not None else c.ended_at,
+            )
         elif c.task_status is not None:
-            s.execute("UPDATE tasks SET status = ?, ended_at = ?, failure = ? WHERE id = ?",
-                      [str(c.task_status), c.ended_at, c.task_failure, task_id])
+            s.execute(
+                "UPDATE tasks SET status = ?, ended_at = ?, failure = ? WHERE id = ?",
+                [str(c.task_status), c.ended_at, c.task_failure, task_id],
+            )
         return True
 
     def add_log(self, task_id: str | int, lines: Sequence[LogLine], *, run_id: int | None = None) -> None:
@@ -396,8 +456,16 @@ class TaskRepository:
                 self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", note)])
         return [_run(r) for r in rows]
 
-    def finish(self, task_id: str | int, *, status: TaskStatus, allowed_from: Iterable[TaskStatus], now: float,
-               note: str, failure: str | None = None) -> Task:
+    def finish(
+        self,
+        task_id: str | int,
+        *,
+        status: TaskStatus,
+        allowed_from: Iterable[TaskStatus],
+        now: float,
+        note: str,
+        failure: str | None = None,
+    ) -> Task:
         """End an active task by hand (abort, skip, or a failure found outside a run): cancel its due run.
 
         Raises :class:`StateError` when the task is not in one of ``allowed_from``.
@@ -407,15 +475,27 @@ class TaskRepository:
             current = self.get(tid)
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; cannot make it {status}")
-            s.execute("UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
-                      [now, tid])
-            s.execute("UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure) WHERE id = ?",
-                      [str(status), now, failure, tid])
+            s.execute(
+                "UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
+                [now, tid],
+            )
+            s.execute(
+                "UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure) WHERE id = ?",
+                [str(status), now, failure, tid],
+            )
             self._insert_log(tid, None, [LogLine(now, "system", note)])
             return self.get(tid)
 
-    def restart(self, task_id: str | int, *, allowed_from: Iterable[TaskStatus], properties: dict[str, Any],
-                first_script: str, now: float, note: str) -> Task:
+    def restart(
+        self,
+        task_id: str | int,
+        *,
+        allowed_from: Iterable[TaskStatus],
+        properties: dict[str, Any],
+        first_script: str,
+        now: float,
+        note: str,
+    ) -> Task:
         """Start a new attempt: reset properties, clear the status line and failure, first run due ``now``.
 
         Raises :class:`StateError` when the task is not in one of ``allowed_from``.
@@ -426,8 +506,10 @@ class TaskRepository:
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; only a failed or aborted task can be retried")
             attempt = current.attempt + 1
-            s.execute("UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
-                      [now, tid])
+            s.execute(
+                "UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
+                [now, tid],
+            )
             s.execute(
                 "UPDATE tasks SET status = 'planned', attempt = ?, properties = ?, status_line = NULL, "
                 "failure = NULL, started_at = NULL, ended_at = NULL WHERE id = ?",
