@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     import click
 
+    from xlr_runtime.store import Task
+
 hookspec = pluggy.HookspecMarker("xlr_runtime")
 
 
@@ -41,4 +43,22 @@ def xlr_register_commands(cli: click.Group) -> None:
     """Add commands to the ``xlr`` CLI.
 
     ``cli`` is the root click group; call ``cli.add_command(...)`` on it. Returns nothing.
+    """
+
+
+@hookspec
+def xlr_task_started(task: Task) -> None:
+    """A task's first script run was handed to a worker (the task moved from planned to in progress).
+
+    ``task`` is the stored task after the change. Returns nothing; called from the
+    scheduler's thread, so keep it short (queue slow work such as e-mail elsewhere).
+    """
+
+
+@hookspec
+def xlr_task_ended(task: Task) -> None:
+    """A task reached a final status: completed, failed, aborted or skipped.
+
+    ``task`` is the stored task after the change (``task.status``, ``task.failure``).
+    Returns nothing; called after the change is committed.
     """
