@@ -108,16 +108,30 @@ class ScriptError(XlrError):
     (script file missing from its plugin, an unsupported authentication method, a worker that cannot start)."""
 
 
-class UnsupportedImportError(ScriptError):
-    """Raised when a plugin script imports a Java/Jython module the runtime cannot serve."""
+class UnsupportedImportError(ScriptError, ImportError):
+    """Raised by the import shims (:mod:`xlr_runtime.compat.imports`) when a plugin script imports a Java/Jython
+    module the runtime cannot serve. It is also an :class:`ImportError`, so a script's own
+    ``try: import x / except ImportError:`` fallback still works."""
 
     def __init__(self, module: str, *, path: str | None = None, line: int | None = None) -> None:
-        self.module = module
-        self.path = path
-        self.line = line
         where = location(path, line)
         prefix = f"{where}: " if where else ""
         super().__init__(f"{prefix}import of {module!r} is not supported by xlr-runtime")
+        self.module = self.name = module  # set after ImportError.__init__, which resets name and path
+        self.path = path
+        self.line = line
+
+
+class ScriptSyntaxError(ScriptError):
+    """Raised by :func:`xlr_runtime.compat.translate.to_python3` when a script does not compile, as Python 3
+    nor after translation from Python 2: ``path:line: message`` about the original file."""
+
+    def __init__(self, message: str, *, path: str | None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.detail = message
+        where = location(path, line)
+        super().__init__(f"{where}: {message}" if where else message)
 
 
 class JobDefinitionError(LocatedError):
