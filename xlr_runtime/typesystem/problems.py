@@ -1,0 +1,31 @@
+"""A definition problem found while reading or resolving synthetic.xml files: ``path:line: message``.
+
+The parser and the registry record every problem they find instead of stopping at the first one; loading a
+registry turns the first into a :class:`~xlr_runtime.errors.DefinitionError`, ``xlr check`` prints them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlr_runtime.errors import DefinitionError, location
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One mistake in a definition file; sorts by path, then line, then message."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{location(self.path, self.line)}: {self.message}"
+
+    def to_error(self, *, hint: str | None = None) -> DefinitionError:
+        """The :class:`DefinitionError` that a strict load raises for this problem."""
+        return DefinitionError(self.message, path=self.path, line=self.line or None, hint=hint)
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict for ``xlr check --json``."""
+        return {"path": self.path, "line": self.line or None, "message": self.message}
