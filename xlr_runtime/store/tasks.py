@@ -425,7 +425,8 @@ class TaskRepository:
             self._insert_log(_task_id(task_id), run_id, lines)
 
     def requeue_running(self, *, now: float, note: str, owner: str | None = None) -> list[ScriptRun]:
-        """Put running runs (all, or only ``owner``'s) back to due, keeping their due time, with a log line.
+        """Put running runs (all, or only ``owner``'s) back to due, keeping their due time, with a log line
+        (``note``; ``{path}`` in it is replaced by the script path).
 
         Used on start (runs of a dead process) and on a stop past the grace period. Returns the runs re-queued.
         """
@@ -437,7 +438,8 @@ class TaskRepository:
                 [owner] if owner is not None else [],
             )
             for row in rows:
-                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", note)])
+                text = note.format(path=row["script_path"])
+                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
         return sorted((_run(r) for r in rows), key=lambda run: run.id)
 
     def requeue_runs(self, run_ids: Iterable[int], *, owner: str, now: float, note: str) -> list[ScriptRun]:
@@ -453,7 +455,8 @@ class TaskRepository:
                 [owner, *ids],
             )
             for row in rows:
-                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", note)])
+                text = note.format(path=row["script_path"])
+                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
         return [_run(r) for r in rows]
 
     def finish(

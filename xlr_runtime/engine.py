@@ -1,0 +1,367 @@
+"""The task lifecycle: create a task from its inputs, turn a stored script run into a request for a worker,
+turn the worker's result into one committed change, and the user operations abort, retry and skip.
+
+Rules (XL Release's, see ``docs/running-tasks.md``): a script that ends normally without ``task.schedule()``
+completes the task; an exception, ``sys.exit(n != 0)``, a timeout or a crashed worker fails it. A script that
+calls ``task.schedule(path, interval)`` keeps the task in progress and the next script is due ``interval``
+seconds later (default ``schedule.default_interval``; below ``schedule.min_interval`` it is raised to the
+minimum with a warning in the task log). A path that is not in the task's plugin fails the task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import pluggy
+
+from xlr_runtime.cis import CiCatalog
+from xlr_runtime.clock import Clock
+from xlr_runtime.errors import ConfigError, TaskInputError, UnknownTypeError, ValueCoercionError
+from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.settings import Settings
+from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus
+from xlr_runtime.typesystem.kinds import coerce
+from xlr_runtime.typesystem.model import TaskType
+
+log = logging.getLogger(__name__)
+
+#: The log line a re-queued run gets when a runtime starts after a crash.
+RESTART_NOTE = "Script {path} is re-run after a restart (it was running when the runtime stopped)."
+#: The log line a run gets when a stopping runtime could not wait for it.
+STOP_NOTE = "Script {path} did not end within the grace period; it is re-run when the runtime starts again."
+
+
+class ScriptSourceLike(Protocol):
+    """A script found in a plugin: its display path (for tracebacks) and its text."""
+
+    @property
+    def display_path(self) -> str:
+        """The path the script is compiled under (``/p/plugin.jar!/jenkins/Build.py`` in an archive)."""
+        ...
+
+    def read(self) -> str:
+        """The script's source text."""
+        ...
+
+
+class TypeSource(Protocol):
+    """The part of the type registry the engine uses."""
+
+    def get(self, name: str) -> TaskType:
+        """The loaded type ``name`` (raises :class:`UnknownTypeError`)."""
+        ...
+
+    def find_script(self, task_type: TaskType, path: str) -> ScriptSourceLike | None:
+        """The script at ``path`` (relative to the plugin root) of ``task_type``'s plugin, or ``None``."""
+        ...
+
+
+class Engine:
+    """Task lifecycle over a store, a type registry, the CIs and the settings; time from ``clock``.
+
+    Methods that end or start tasks call the ``xlr_task_started`` / ``xlr_task_ended`` hooks of ``pm``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: TypeSource,
+        settings: Settings,
+        clock: Clock,
+        *,
+        cis: CiCatalog | None = None,
+        pm: pluggy.PluginManager | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self.cis = cis or CiCatalog()
+        self.pm = pm
+        self._sources: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    # -- creating ----------------------------------------------------------------------------------------------
+
+    def create_task(
+        self,
+        type_name: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        title: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> Task:
+        """Validate ``inputs`` against the type and store a planned task whose first script is due now.
+
+        ``inputs`` maps property names to values (text as from the CLI, or Python values); a ``kind="ci"``
+        property takes a CI name from ``xlr.toml``. Raises :class:`TaskInputError` (nothing stored) for a
+        type that cannot run, an unknown or non-input property, a value of the wrong kind, an unknown CI or a
+        missing required input; :class:`UnknownTypeError` for an unknown type.
+        """
+        task_type = self.registry.get(type_name)
+        if not task_type.is_python_script:
+            raise TaskInputError(f"{type_name} is not a custom script task (it does not extend xlrelease.PythonScript)")
+        if task_type.virtual:
+            raise TaskInputError(
+                f"{type_name} is virtual: only its concrete subtypes can run",
+                hint="Run 'xlr types' to list the runnable types.",
+            )
+        given = self._coerced_inputs(task_type, dict(inputs or {}))
+        properties = {name: prop.default for name, prop in task_type.properties.items()}
+        properties.update(given)
+        missing = [p.name for p in task_type.by_category("input") if p.required and _is_empty(properties.get(p.name))]
+        if missing:
+            raise TaskInputError(
+                f"{type_name}: missing required input {missing[0]!r}"
+                + (f" (and {', '.join(map(repr, missing[1:]))})" if missing[1:] else ""),
+                hint=f"Give it with -i {missing[0]}=VALUE.",
+            )
+        return self.store.tasks.create(
+            type_name=type_name,
+            title=title or task_type.label or type_name,
+            properties=properties,
+            inputs=given,
+            variables=dict(variables or {}),
+            first_script=task_type.script_location,
+            now=self.clock.now(),
+        )
+
+    def _coerced_inputs(self, task_type: TaskType, inputs: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, raw in inputs.items():
+            prop = task_type.properties.get(name)
+            if prop is None:
+                names = ", ".join(p.name for p in task_type.by_category("input")) or "none"
+                raise TaskInputError(f"{task_type.name} has no property {name!r}", hint=f"Its inputs: {names}.")
+            if prop.is_output or prop.is_script:
+                raise TaskInputError(
+                    f"property {name!r} of {task_type.name} is an {prop.category} property, "
+                    "set by the script, not an input"
+                )
+            try:
+                value = coerce(name, prop.kind, raw, prop.enum_values)
+            except ValueCoercionError as exc:
+                raise TaskInputError(str(exc)) from None
+            if prop.kind.is_ci and value is not None:
+                for ci_name in value if isinstance(value, list) else [value]:
+                    self.cis.require(ci_name, prop=name, referenced_type=prop.referenced_type)
+            result[name] = value
+        return result
+
+    # -- running -----------------------------------------------------------------------------------------------
+
+    def prepare(self, run: ScriptRun) -> ScriptRunRequest | RunCompletion:
+        """The request for a claimed run, or a completion failing the task when the run cannot start (its type
+        is no longer loaded, its script is missing from the plugin, a CI password variable is not set)."""
+        task = self.store.tasks.get(run.task_id)
+        try:
+            task_type = self.registry.get(task.type)
+        except UnknownTypeError as exc:
+            return self._cannot_start(run, f"{exc} (was its plugin removed?)")
+        source = self._script(task_type, run.script_path)
+        if source is None:
+            return self._cannot_start(run, f"script {run.script_path!r} is not in the plugin of {task_type.name}")
+        try:
+            cis = self._resolve_cis(task_type, task.properties)
+        except (ConfigError, TaskInputError) as exc:
+            return self._cannot_start(run, str(exc))
+        return ScriptRunRequest(
+            run_id=run.id,
+            task_id=task.id,
+            task_type=task_type,
+            title=task.title,
+            script_path=run.script_path,
+            script_file=source[0],
+            source=source[1],
+            properties=dict(task.properties),
+            cis=cis,
+            variables=dict(task.variables),
+            timeout=float(self.settings["scripts.timeout"]),
+            translate=str(self.settings["scripts.translate"]),
+        )
+
+    def _script(self, task_type: TaskType, path: str) -> tuple[str, str] | None:
+        key = (task_type.name, path)
+        if key not in self._sources:
+            found = self.registry.find_script(task_type, path)
+            self._sources[key] = None if found is None else (found.display_path, found.read())
+        return self._sources[key]
+
+    def _resolve_cis(self, task_type: TaskType, properties: Mapping[str, Any]) -> dict[str, CiValue | list[CiValue]]:
+        cis: dict[str, CiValue | list[CiValue]] = {}
+        for prop in task_type.properties.values():
+            value = properties.get(prop.name)
+            if not prop.kind.is_ci or value in (None, [], ""):
+                continue
+            names = value if isinstance(value, list) else [value]
+            resolved = [
+                self.cis.require(n, prop=prop.name, referenced_type=prop.referenced_type).resolve() for n in names
+            ]
+            cis[prop.name] = resolved if isinstance(value, list) else resolved[0]
+        return cis
+
+    def _cannot_start(self, run: ScriptRun, reason: str) -> RunCompletion:
+        now = self.clock.now()
+        return RunCompletion(
+            run_id=run.id,
+            outcome=str(RunOutcome.FAILED),
+            started_at=now,
+            ended_at=now,
+            failure=Failure("ScriptError", reason),
+            log=[LogLine(now, "system", f"Task failed: {reason}")],
+            task_status=TaskStatus.FAILED,
+            task_failure=reason,
+        )
+
+    def completion(self, run: ScriptRun, result: ScriptRunResult) -> RunCompletion:
+        """What a finished run changes: properties, status line, log, and the next run or the task's end."""
+        now = self.clock.now()
+        log_lines = list(result.log)
+        common: dict[str, Any] = {
+            "run_id": run.id,
+            "outcome": str(result.outcome),
+            "started_at": result.started_at or now,
+            "ended_at": result.ended_at or now,
+            "worker_pid": result.worker_pid,
+            "failure": result.failure,
+            "status_line": result.status_line,
+        }
+        if not result.succeeded:
+            reason = _failure_text(result)
+            log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
+            return RunCompletion(**common, log=log_lines, task_status=TaskStatus.FAILED, task_failure=reason)
+        if result.schedule is None:
+            return RunCompletion(
+                **common, properties=dict(result.properties), log=log_lines, task_status=TaskStatus.COMPLETED
+            )
+        task_type = self.registry.get(self.store.tasks.get(run.task_id).type)
+        path = result.schedule.script_path
+        if self._script(task_type, path) is None:
+            reason = f"task.schedule(): script {path!r} is not in the plugin of {task_type.name}"
+            log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
+            return RunCompletion(
+                **common,
+                properties=dict(result.properties),
+                log=log_lines,
+                task_status=TaskStatus.FAILED,
+                task_failure=reason,
+            )
+        interval = self._interval(result.schedule.interval, log_lines, now)
+        return RunCompletion(
+            **common, properties=dict(result.properties), log=log_lines, next_script=path, next_due_at=now + interval
+        )
+
+    def _interval(self, asked: float | None, log_lines: list[LogLine], now: float) -> float:
+        minimum = float(self.settings["schedule.min_interval"])
+        if asked is None:
+            return float(self.settings["schedule.default_interval"])
+        if asked < minimum:
+            log_lines.append(
+                LogLine(
+                    now,
+                    "system",
+                    f"Warning: task.schedule() interval {asked:g}s is below the "
+                    f"minimum of {minimum:g}s; using {minimum:g}s.",
+                )
+            )
+            return minimum
+        return float(asked)
+
+    def commit(self, completions: Sequence[RunCompletion]) -> list[Task]:
+        """Record ``completions`` in one transaction; return the tasks that ended (their hooks are called)."""
+        if not completions:
+            return []
+        recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
+        ended: list[Task] = []
+        for c in completions:
+            if c.run_id in recorded and c.task_status is not None:
+                task = self.store.tasks.get(self.store.tasks.get_run(c.run_id).task_id)
+                if task.status == c.task_status:  # not when the task was aborted or skipped meanwhile
+                    ended.append(task)
+        self._notify_ended(ended)
+        return ended
+
+    def claimed(self, runs: Iterable[ScriptRun]) -> None:
+        """Call ``xlr_task_started`` for the tasks whose first script run was just claimed."""
+        if self.pm is None:
+            return
+        for run in runs:
+            if run.seq == 1 and run.restarts == 0:
+                self._call_hook("xlr_task_started", self.store.tasks.get(run.task_id))
+
+    # -- user operations ---------------------------------------------------------------------------------------
+
+    def abort(self, task_id: str, *, reason: str = "Aborted by user") -> Task:
+        """Abort a planned or in-progress task: its pending script run is cancelled (a running one finishes,
+        but its result no longer changes the task). :class:`StateError` for a task that already ended."""
+        task = self.store.tasks.finish(
+            task_id,
+            status=TaskStatus.ABORTED,
+            now=self.clock.now(),
+            note=reason,
+            failure=reason,
+            allowed_from=(TaskStatus.PLANNED, TaskStatus.IN_PROGRESS),
+        )
+        self._notify_ended([task])
+        return task
+
+    def skip(self, task_id: str) -> Task:
+        """Skip a task that has not completed (planned, in progress, failed or aborted)."""
+        task = self.store.tasks.finish(
+            task_id,
+            status=TaskStatus.SKIPPED,
+            now=self.clock.now(),
+            note="Skipped by user",
+            allowed_from=(TaskStatus.PLANNED, TaskStatus.IN_PROGRESS, TaskStatus.FAILED, TaskStatus.ABORTED),
+        )
+        self._notify_ended([task])
+        return task
+
+    def retry(self, task_id: str) -> Task:
+        """Start a failed or aborted task again from its first script, with its original inputs; the attempt
+        number goes up by one. :class:`StateError` for a task in any other status."""
+        task = self.store.tasks.get(task_id)
+        task_type = self.registry.get(task.type)
+        properties = {name: prop.default for name, prop in task_type.properties.items()}
+        properties.update(task.inputs)
+        return self.store.tasks.restart(
+            task_id,
+            allowed_from=(TaskStatus.FAILED, TaskStatus.ABORTED),
+            properties=properties,
+            first_script=task_type.script_location,
+            now=self.clock.now(),
+            note=f"Retry: attempt {task.attempt + 1} starts from {task_type.script_location}",
+        )
+
+    def _notify_ended(self, tasks: Iterable[Task]) -> None:
+        for task in tasks:
+            self._call_hook("xlr_task_ended", task)
+
+    def _call_hook(self, name: str, task: Task) -> None:
+        if self.pm is None:
+            return
+        try:
+            getattr(self.pm.hook, name)(task=task)
+        except Exception:  # an observer must never break the lifecycle; it is logged with its traceback
+            log.exception("%s hook failed for task %s", name, task.id)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _failure_text(result: ScriptRunResult) -> str:
+    if result.failure is None:
+        return f"script run {result.outcome}"
+    message = result.failure.message
+    return f"{result.failure.kind}: {message}" if message else result.failure.kind
+
+
+def masked_properties(task_type: TaskType | None, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """``properties`` with every password property's value replaced by ``********`` (for display and JSON)."""
+    secret: set[str] = set(task_type.password_properties) if task_type is not None else set()
+    return {
+        name: ("********" if name in secret and value not in (None, "") else value)
+        for name, value in properties.items()
+    }

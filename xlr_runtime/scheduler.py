@@ -1,0 +1,189 @@
+"""The scheduler: claims due script runs, hands them to the worker pool, and commits their results.
+
+``tick(now)`` does one round: commit every finished run (group commit), then claim as many due runs as the pool
+has free workers and submit them. ``run(stop)`` recovers from a previous crash, then loops: tick, and sleep until
+the next due time or until something happens (a run finishes, :meth:`Scheduler.wake` is called for new work) —
+there is no fixed polling period. Stopping lets running scripts finish for ``serve.grace_period`` seconds and
+re-queues the rest, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import pluggy
+
+from xlr_runtime.cis import CiCatalog
+from xlr_runtime.clock import Clock, SystemClock
+from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, Engine, TypeSource
+from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunResult
+from xlr_runtime.settings import Settings
+from xlr_runtime.store import RunCompletion, ScriptRun, Store
+
+log = logging.getLogger(__name__)
+
+#: Extra lease time beyond the script timeout, before another runtime may consider a run abandoned.
+LEASE_MARGIN = 60.0
+
+
+class Scheduler:
+    """Drives due script runs of one store through one executor.
+
+    ``capacity`` bounds the runs in flight (default: ``workers.size``). Not thread-safe by itself: one thread
+    calls ``tick``/``run``; other threads only call :meth:`wake` and :meth:`request_stop`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: TypeSource,
+        executor: ScriptExecutor,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        cis: CiCatalog | None = None,
+        pm: pluggy.PluginManager | None = None,
+        capacity: int | None = None,
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
+        self.capacity = capacity or int(settings["workers.size"])
+        self.lease = float(settings["scripts.timeout"]) + LEASE_MARGIN
+        self._inflight: dict[int, ScriptRun] = {}
+        self._finished: collections.deque[tuple[ScriptRun, Future[ScriptRunResult]]] = collections.deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._recovered = False
+
+    # -- one round ---------------------------------------------------------------------------------------------
+
+    @property
+    def inflight(self) -> int:
+        """Runs handed to the executor whose results are not committed yet."""
+        return len(self._inflight)
+
+    def tick(self, now: float | None = None) -> int:
+        """Commit finished runs, then claim and submit runs due at ``now``; return how many were submitted."""
+        self.collect()
+        if self._stop.is_set():
+            return 0
+        now = self.clock.now() if now is None else now
+        runs = self.store.tasks.claim_due(
+            now, self.capacity - len(self._inflight), owner=self.store.owner, lease=self.lease
+        )
+        if not runs:
+            return 0
+        self.engine.claimed(runs)
+        failed: list[RunCompletion] = []
+        submitted = 0
+        for run in runs:
+            prepared = self.engine.prepare(run)
+            if isinstance(prepared, RunCompletion):
+                failed.append(prepared)
+                continue
+            self._inflight[run.id] = run
+            future = self.executor.submit(prepared)
+            future.add_done_callback(lambda f, r=run: self._on_done(r, f))
+            submitted += 1
+        self.engine.commit(failed)
+        return submitted
+
+    def collect(self) -> int:
+        """Commit the results of every finished run (one transaction); return how many were committed."""
+        completions: list[RunCompletion] = []
+        while self._finished:
+            run, future = self._finished.popleft()
+            self._inflight.pop(run.id, None)
+            completions.append(self.engine.completion(run, _result_of(run, future)))
+        self.engine.commit(completions)
+        return len(completions)
+
+    def _on_done(self, run: ScriptRun, future: Future[ScriptRunResult]) -> None:
+        self._finished.append((run, future))
+        self._wake.set()
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+
+    def recover(self) -> list[ScriptRun]:
+        """Re-queue runs left running by a process that died (each gets a log line); overdue runs stay due,
+        so they start at once. Call once, before the first tick, while holding the home lock."""
+        self._recovered = True
+        requeued = self.store.tasks.requeue_running(now=self.clock.now(), note=RESTART_NOTE)
+        if requeued:
+            log.info("re-queued %d script run(s) left running by a previous process", len(requeued))
+        return requeued
+
+    def wake(self) -> None:
+        """New work may be due (a task was created, retried): end the current sleep. Thread-safe."""
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to stop (from another thread; signal handlers should only set a flag)."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once a stop was requested."""
+        return self._stop.is_set()
+
+    def run(self, until: Callable[[], bool] | None = None, *, max_wait: float | None = None) -> None:
+        """Tick and sleep until :meth:`request_stop` (or ``until()`` turns true), then stop gracefully.
+
+        ``max_wait`` bounds each sleep (only for callers that cannot wake the scheduler, such as a process
+        watching a database another process writes).
+        """
+        if not self._recovered:
+            self.recover()
+        while not self._stop.is_set() and not (until is not None and until()):
+            self._wake.clear()
+            self.tick(self.clock.now())
+            if until is not None and until():
+                break
+            self.clock.wait(self._wake, self._next_wake(max_wait))
+        self.shutdown()
+
+    def _next_wake(self, max_wait: float | None) -> float | None:
+        if self._finished:
+            return self.clock.now()
+        due = None if len(self._inflight) >= self.capacity else self.store.tasks.next_due_at()
+        if max_wait is not None:
+            cap = self.clock.now() + max_wait
+            due = cap if due is None else min(due, cap)
+        return due
+
+    def shutdown(self, grace_period: float | None = None) -> list[ScriptRun]:
+        """Stop claiming; wait up to ``grace_period`` (default ``serve.grace_period``) for running scripts,
+        committing their results; re-queue the rest (with a log line). Returns the runs re-queued."""
+        self._stop.set()
+        grace = float(self.settings["serve.grace_period"]) if grace_period is None else grace_period
+        deadline = time.monotonic() + grace
+        while self._inflight and time.monotonic() < deadline:
+            self._wake.clear()
+            if self.collect() == 0 and self._inflight:
+                self._wake.wait(max(0.0, deadline - time.monotonic()))
+        self.collect()
+        leftover = list(self._inflight.values())
+        requeued = self.store.tasks.requeue_runs(
+            [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=STOP_NOTE
+        )
+        self._inflight.clear()
+        return requeued
+
+
+def _result_of(run: ScriptRun, future: Future[ScriptRunResult]) -> ScriptRunResult:
+    try:
+        return future.result()
+    except Exception as exc:  # the executor broke its promise; the run fails as data, the runtime goes on
+        log.exception("executor failed for script run %s", run.id)
+        return ScriptRunResult(
+            run_id=run.id, outcome=RunOutcome.CRASHED, failure=Failure("WorkerCrash", f"the worker pool failed: {exc}")
+        )
