@@ -22,6 +22,7 @@ GROUP = "xlr_runtime"
 #: Modules of built-in features, registered as plugins through the same hooks as third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.plugins",
+    "xlr_runtime.cli.types",
 )
 
 _manager: pluggy.PluginManager | None = None

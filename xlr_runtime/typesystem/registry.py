@@ -26,6 +26,7 @@ import pluggy
 
 from xlr_runtime.errors import DefinitionError, UnknownTypeError, ValueCoercionError
 from xlr_runtime.home import Home
+from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.typesystem import kinds
 from xlr_runtime.typesystem.model import INPUT, PropertyDef, SourceRef, TaskType
 from xlr_runtime.typesystem.problems import Problem
@@ -120,7 +121,7 @@ def load_registry(
     :class:`DefinitionError` for the first definition problem and :class:`PluginError` for unreadable plugins.
     """
     sources = discover_plugins(
-        plugin_paths=plugin_paths, home=home, pm=pm or _default_pm(), include_bundled=include_bundled
+        plugin_paths=plugin_paths, home=home, pm=pm or plugin_manager(), include_bundled=include_bundled
     )
     return build_registry(sources)
 
@@ -142,12 +143,6 @@ def collect_registry(sources: Sequence[PluginSource]) -> tuple[TypeRegistry, lis
         for document in source.documents():
             builder.add_file(source, _parse_cached(document))
     return builder.build(sources), builder.problems
-
-
-def _default_pm() -> pluggy.PluginManager:
-    from xlr_runtime.plugins import plugin_manager
-
-    return plugin_manager()
 
 
 def _parse_cached(document: SyntheticDocument) -> SyntheticFile | DefinitionError:
