@@ -1,0 +1,128 @@
+"""Validation of job definitions, shared by the XML and YAML codecs.
+
+Checks raise ``ValueError`` with a one-line message; :class:`JobContext` turns it into a
+:class:`~xlr_runtime.errors.JobDefinitionError` ``path:line: job "name": message`` at the element it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from croniter import croniter
+from croniter.croniter import CroniterBadDateError
+
+from xlr_runtime.errors import JobDefinitionError
+from xlr_runtime.rundeck.model import Job, Option, Schedule
+
+T = TypeVar("T")
+
+#: Deprecated include/exclude keys that Rundeck turns into filter-string keys, in its order (``filterKeys``).
+FILTER_KEYS = ("hostname", "name", "tags", "os-name", "os-family", "os-arch", "os-version")
+_QUARTZ_RANGES = (("seconds", 0, 59), ("minutes", 0, 59), ("hours", 0, 23), ("day-of-month", 1, 31),
+                  ("month", 1, 12), ("day-of-week", 1, 7), ("year", 1970, 2099))
+_NUMBER = re.compile(r"(?<![#/\d])(\d+)(?!\d)")
+
+
+@dataclass
+class JobContext:
+    """Where a job is being read: its file, line, 1-based index and (once known) name."""
+
+    path: str | Path
+    line: int | None
+    index: int
+    name: str | None = None
+
+    def error(self, message: str, *, line: int | None = None, named: bool = True) -> JobDefinitionError:
+        """A located error for this job (at ``line``, else at the job)."""
+        return JobDefinitionError(
+            message, path=self.path, line=line or self.line, job=self.name if named else None
+        )
+
+    def build(self, make: Callable[[], T], *, line: int | None = None) -> T:
+        """Call ``make`` and turn a model ``ValueError`` into a located :class:`JobDefinitionError`."""
+        try:
+            return make()
+        except ValueError as exc:
+            raise self.error(str(exc), line=line) from None
+
+
+def validate_job(job: Job) -> None:
+    """Job-level checks: retry and threadcount (schedule and options are checked where they are read)."""
+    if job.retry is not None and "${" not in job.retry and not job.retry.strip().isdigit():
+        raise ValueError(f'retry "{job.retry}" must be a whole number or an ${{option.x}} reference')
+    threadcount = job.dispatch.threadcount
+    if "${" not in threadcount and (not threadcount.strip().isdigit() or int(threadcount) < 1):
+        raise ValueError(f'threadcount "{threadcount}" must be a positive whole number')
+
+
+def validate_option(option: Option) -> Option:
+    """Check an option's regex, its default against values/regex, and the multivalued/secure rules."""
+    label = f'option "{option.name}"'
+    pattern = None
+    if option.regex is not None:
+        try:
+            pattern = re.compile(option.regex)
+        except re.error as exc:
+            raise ValueError(f'{label}: invalid regex "{option.regex}": {exc}') from None
+    if option.multivalued and not option.delimiter:
+        raise ValueError(f"{label}: a multivalued option needs a delimiter")
+    if option.multivalued and option.secure:
+        raise ValueError(f"{label}: a secure option cannot be multivalued")
+    if option.enforced and not option.values and not option.values_url:
+        raise ValueError(f"{label}: enforcedvalues needs a values list or a valuesUrl")
+    default = option.value
+    if not default or "${" in default:
+        return option
+    defaults = default.split(option.delimiter) if option.multivalued and option.delimiter else [default]
+    if option.enforced and option.values:
+        for item in defaults:
+            if item not in option.values:
+                allowed = ",".join(option.values)
+                raise ValueError(f'{label}: default value "{item}" is not one of the allowed values ({allowed})')
+    if pattern is not None:
+        for item in defaults:
+            if not pattern.fullmatch(item):
+                raise ValueError(f'{label}: default value "{item}" does not match the regex "{option.regex}"')
+    return option
+
+
+def validate_schedule(schedule: Schedule, *, now: datetime | None = None) -> None:
+    """Quartz rules (one of day-of-month/day-of-week is ``?``, field ranges) and a fire time after ``now``."""
+    expression = schedule.crontab
+    fields = expression.split(" ")
+    dom, dow = fields[3], fields[5]
+    if (dom == "?") == (dow == "?"):
+        raise ValueError(f'invalid schedule "{expression}": exactly one of day-of-month and day-of-week must be "?"')
+    for index, (label, low, high) in enumerate(_QUARTZ_RANGES):
+        if "?" in fields[index] and index not in (3, 5):
+            raise ValueError(f'invalid schedule "{expression}": "?" is only allowed in day-of-month or day-of-week')
+        for number in _NUMBER.findall(fields[index]):
+            if not low <= int(number) <= high:
+                raise ValueError(f'invalid schedule "{expression}": {label} value {number} is not in {low}-{high}')
+    shifted = _NUMBER.sub(lambda match: str(int(match.group(1)) - 1), dow)
+    converted = " ".join([*fields[:5], shifted, fields[6]])
+    if not croniter.is_valid(converted, second_at_beginning=True):
+        raise ValueError(f'invalid schedule "{expression}": not a valid Quartz cron expression')
+    start = now or datetime.now(UTC)
+    try:
+        croniter(converted, start, second_at_beginning=True).get_next(datetime)
+    except CroniterBadDateError:
+        raise ValueError(f'invalid schedule "{expression}": it will never fire after {start:%Y-%m-%d}') from None
+
+
+def deprecated_filter(parts: dict[str, dict[str, str]]) -> str:
+    """Rundeck's ``asFilter``: deprecated include/exclude maps to a filter string (``!`` marks excludes)."""
+    tokens: list[str] = []
+    for section, prefix in (("include", ""), ("exclude", "!")):
+        values = parts.get(section, {})
+        for key in FILTER_KEYS:
+            value = (values.get(key) or "").strip()
+            if value:
+                quoted = f'"{value}"' if re.search(r"\s", value) else value
+                tokens.append(f"{prefix}{key}: {quoted}")
+    return " ".join(tokens)
