@@ -1,0 +1,167 @@
+"""Option values checked before an execution starts: defaults, required, enforced, regex, multivalued,
+secure, dates, and valuesUrl served by a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from xlr_runtime.errors import OptionValueError
+from xlr_runtime.rundeck.model import Option
+from xlr_runtime.rundeck.options import (
+    parse_arg_string,
+    resolve_options,
+    strptime_format,
+)
+
+PAYLOADS = {
+    "/list": ["dev", "prod"],
+    "/objects": [{"name": "Development", "value": "dev"}, {"name": "Production", "value": "prod"}],
+    "/map": {"Development": "dev", "Production": "prod"},
+    "/scalar": 3,
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path not in PAYLOADS:
+            self.send_error(404)
+            return
+        body = json.dumps(PAYLOADS[self.path]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def values_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_parse_arg_string() -> None:
+    assert parse_arg_string('-env prod -msg "a b" -flag -n -1 -env dev') == {
+        "env": ["prod", "dev"],
+        "msg": ["a b"],
+        "flag": [""],
+        "n": ["-1"],
+    }
+    with pytest.raises(OptionValueError) as info:
+        parse_arg_string("stray")
+    assert str(info.value) == "unexpected argument 'stray': expected -optionname value"
+
+
+def test_defaults_and_plain_values() -> None:
+    options = [Option(name="env", value="dev"), Option(name="msg"), Option(name="none")]
+    resolved = resolve_options(options, {"msg": "hi"})
+    assert dict(resolved.values) == {"env": "dev", "msg": "hi"}
+    assert resolved.context() == {"option": {"env": "dev", "msg": "hi"}}
+    assert resolved.arg_string() == "-env dev -msg hi"
+
+
+@pytest.mark.parametrize(
+    ("option", "supplied", "message"),
+    [
+        (Option(name="env", required=True), {}, "option 'env' is required"),
+        (Option(name="env", required=True), {"env": ""}, "option 'env' is required"),
+        (
+            Option(name="env", values=("dev", "prod"), enforced=True),
+            {"env": "qa"},
+            "option 'env': value 'qa' is not one of the allowed values: dev, prod",
+        ),
+        (
+            Option(name="n", regex=r"\d+"),
+            {"n": "12a"},
+            "option 'n': value '12a' does not match the regular expression '\\\\d+'",
+        ),
+        (
+            Option(name="pw", secure=True, regex="[a-z]+"),
+            {"pw": "Hunter2"},
+            "option 'pw': value ***** does not match the regular expression '[a-z]+'",
+        ),
+        (
+            Option(name="d", is_date=True, date_format="MM/DD/YYYY"),
+            {"d": "2024-01-31"},
+            "option 'd': value '2024-01-31' is not a date in the format 'MM/DD/YYYY'",
+        ),
+        (
+            Option(name="m", multivalued=True, delimiter=" ", values=("a", "b"), enforced=True),
+            {"m": "a c"},
+            "option 'm': value 'c' is not one of the allowed values: a, b",
+        ),
+        (Option(name="x"), {"y": "1"}, "unknown option 'y' (the job's options: x)"),
+        (Option(name="x", regex="("), {"x": "1"}, "option 'x': invalid regular expression '(': "),
+    ],
+)
+def test_refusals(option: Option, supplied: dict[str, str], message: str) -> None:
+    with pytest.raises(OptionValueError) as info:
+        resolve_options([option], supplied)
+    assert str(info.value).startswith(message)
+    assert "Hunter2" not in str(info.value)
+
+
+def test_regex_is_a_full_match_and_default_is_checked() -> None:
+    option = Option(name="n", regex=r"\d+", value="7")
+    assert resolve_options([option], {}).values == {"n": "7"}
+    assert resolve_options([option], {"n": "42"}).values == {"n": "42"}
+
+
+def test_multivalued_joins_with_delimiter_and_exposes_it() -> None:
+    option = Option(name="hosts", multivalued=True, delimiter=";", regex="h[0-9]")
+    resolved = resolve_options([option], {"hosts": ["h1", "h2;h3"]})
+    assert resolved.values == {"hosts": "h1;h2;h3"}
+    assert resolved.context() == {"option": {"hosts": "h1;h2;h3", "hosts.delimiter": ";"}}
+
+
+def test_secure_options_are_hidden_unless_exposed() -> None:
+    options = [Option(name="token", secure=True), Option(name="pw", secure=True, value_exposed=True)]
+    resolved = resolve_options(options, {"token": "t0k", "pw": "s3cret"})
+    assert resolved.context() == {"option": {"pw": "s3cret"}, "secureOption": {"pw": "s3cret"}}
+    assert resolved.masked() == {"token": "*****", "pw": "*****"}
+    assert resolved.arg_string() == "-token ***** -pw *****"
+    assert resolved.secret_values() == ["s3cret", "t0k"]
+
+
+def test_dates() -> None:
+    assert strptime_format("MM/DD/YYYY hh:mm a") == "%m/%d/%Y %I:%M %p"
+    assert strptime_format("YYYY-MM-DD[T]HH:mm:ss") == "%Y-%m-%dT%H:%M:%S"
+    option = Option(name="d", is_date=True, date_format="YYYY-MM-DD")
+    assert resolve_options([option], {"d": "2024-02-29"}).values == {"d": "2024-02-29"}
+
+
+@pytest.mark.parametrize("path", ["/list", "/objects", "/map"])
+def test_values_url_enforced(values_server: str, path: str) -> None:
+    option = Option(name="env", values_url=values_server + path, enforced=True)
+    assert resolve_options([option], {"env": "prod"}).values == {"env": "prod"}
+    with pytest.raises(OptionValueError) as info:
+        resolve_options([option], {"env": "Production"})
+    assert str(info.value) == "option 'env': value 'Production' is not one of the allowed values: dev, prod"
+
+
+def test_values_url_failures(values_server: str) -> None:
+    missing = Option(name="env", values_url=values_server + "/missing", enforced=True)
+    with pytest.raises(OptionValueError) as info:
+        resolve_options([missing], {"env": "dev"})
+    assert str(info.value).startswith(f"valuesUrl {values_server}/missing could not be read: 404 Client Error")
+    scalar = Option(name="env", values_url=values_server + "/scalar", enforced=True)
+    with pytest.raises(OptionValueError) as info:
+        resolve_options([scalar], {"env": "dev"})
+    assert str(info.value) == f"valuesUrl {values_server}/scalar did not return a JSON list or object"
+
+
+def test_values_url_not_fetched_when_not_enforced(values_server: str) -> None:
+    option = Option(name="env", values_url=values_server + "/missing")
+    assert resolve_options([option], {"env": "anything"}).values == {"env": "anything"}
