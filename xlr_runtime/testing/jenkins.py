@@ -144,7 +144,9 @@ class JenkinsServer(JenkinsViews):
         httpd.daemon_threads = True
         self._port = httpd.server_address[1]
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name=f"jenkins-test-{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, args=(0.05,), name=f"jenkins-test-{self._port}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -310,7 +312,7 @@ class JenkinsServer(JenkinsViews):
         number = job.next_build_number
         job.next_build_number += 1
         parameters = {**(job.parameters or {}), **item.parameters}
-        build = Build(job, number, item.id, parameters, item.user, now, now + job.duration, job.result, job.build_polls)
+        build = Build(job, number, item.id, parameters, item.user, now, now + job.duration, job.result, _gate(job.build_polls))
         job.builds[number] = build
         item.build = build
 
@@ -325,7 +327,7 @@ class JenkinsServer(JenkinsViews):
                 self._triggers.append(Trigger(job.full_name, endpoint, parameters, user, item.id))
                 return item
         now = self.clock()
-        item = QueueItem(self._next_queue_id, job, accepted, user, now, now + job.queue_delay, job.queue_polls)
+        item = QueueItem(self._next_queue_id, job, accepted, user, now, now + job.queue_delay, _gate(job.queue_polls))
         self._next_queue_id += 1
         self._queue[item.id] = item
         self._triggers.append(Trigger(job.full_name, endpoint, parameters, user, item.id))
@@ -334,10 +336,12 @@ class JenkinsServer(JenkinsViews):
     def _poll_item(self, item: QueueItem) -> None:
         if item.waiting and item.polls_left > 0:
             item.polls_left -= 1
+            self._advance()
 
     def _poll_build(self, build: Build) -> None:
         if build.building and build.polls_left > 0:
             build.polls_left -= 1
+            self._advance()
 
     # -- request handling (called by the handler, under the lock) ----------------------------------------
 
@@ -598,6 +602,12 @@ def _normalise(name: str) -> str:
     if not parts:
         raise StateError("Jenkins test server: a job or folder needs a name")
     return "/".join(parts)
+
+
+def _gate(polls: int) -> int:
+    """Polls to count down before a change may happen: the first ``polls`` polls answer "not yet", the next
+    one sees the change (other requests never move it on)."""
+    return polls + 1 if polls > 0 else 0
 
 
 def _check_result(result: str) -> None:

@@ -46,8 +46,8 @@ class Build:
 
 @dataclass
 class QueueItem:
-    """One queue item. It waits until ``ready_at`` and until its first ``polls_left`` polls have been
-    answered, then leaves the queue with a :class:`Build`, unless it was cancelled first."""
+    """One queue item. It waits until ``ready_at`` and until its polls are counted down (``polls_left``;
+    see the job's ``queue_polls``), then leaves the queue with a :class:`Build`, unless it was cancelled first."""
 
     id: int
     job: Job

@@ -1,0 +1,45 @@
+# jenkins.Build, script 3 of 3: poll the build until it has a result.
+#
+# Reads the output `buildNumber` set by Build.wait-for-queue.py; sets the output `buildStatus`. SUCCESS
+# completes the task, any other result fails it. Reschedules itself while the build runs, and while Jenkins
+# does not answer (connection refused, 502-504): an outage is logged and waited out.
+import sys
+from urllib.parse import quote
+
+WAIT_FOR_BUILD = "jenkins/Build.wait-for-build.py"
+UNAVAILABLE = (502, 503, 504)
+
+jenkinsUrl = jenkinsServer["url"].rstrip("/")
+buildContext = "/job/" + quote(jobName.strip("/")) + "/" + buildNumber + "/"
+
+try:
+    response = HttpRequest(jenkinsServer, username, password).get(buildContext + "api/json",
+                                                                   contentType="application/json")
+    problem = None if response.getStatus() not in UNAVAILABLE else "HTTP %s" % response.getStatus()
+except OSError as error:
+    response, problem = None, "%s" % (error,)
+
+if problem:
+    print("Jenkins at %s did not answer (%s); polling build #%s again later." % (jenkinsUrl, problem, buildNumber))
+    task.setStatusLine("Running build #%s (Jenkins unreachable, retrying)" % buildNumber)
+    task.schedule(WAIT_FOR_BUILD)
+elif not response.isSuccessful():
+    print("Could not read build #%s of `%s` at %s (HTTP %s)."
+          % (buildNumber, jobName, jenkinsUrl + buildContext, response.getStatus()))
+    response.errorDump()
+    sys.exit(1)
+else:
+    result = JsonPathResult(response.getResponse(), "result").get()
+    building = JsonPathResult(response.getResponse(), "building").get()
+    if result is None or building is True:
+        task.setStatusLine("Running build #%s" % buildNumber)
+        task.schedule(WAIT_FOR_BUILD)
+    else:
+        buildStatus = result
+        task.getPythonScript().setProperty("buildStatus", buildStatus)  # kept even when the task fails below
+        buildUrl = JsonPathResult(response.getResponse(), "url").get() or jenkinsUrl + buildContext
+        print("\nFinished: %s" % buildStatus)
+        print("[%s #%s](%s) - view [Console Output](%sconsole)" % (jobName, buildNumber, buildUrl, buildUrl))
+        task.setStatusLine("Build #%s: %s" % (buildNumber, buildStatus))
+        if buildStatus != "SUCCESS":
+            sys.exit(1)

@@ -1,0 +1,47 @@
+# jenkins.Build, script 2 of 3: poll the queue item until Jenkins starts the build (or cancels it).
+#
+# Reads the script property `location` (/queue/item/N/) left by Build.py; sets the output `buildNumber`.
+# Reschedules itself while the item waits, and while Jenkins does not answer (connection refused, 502-504):
+# an outage is logged and waited out, never mistaken for a failure. Next: jenkins/Build.wait-for-build.py.
+import sys
+
+WAIT_FOR_QUEUE = "jenkins/Build.wait-for-queue.py"
+WAIT_FOR_BUILD = "jenkins/Build.wait-for-build.py"
+UNAVAILABLE = (502, 503, 504)
+
+jenkinsUrl = jenkinsServer["url"].rstrip("/")
+itemUrl = jenkinsUrl + location
+
+try:
+    response = HttpRequest(jenkinsServer, username, password).get(location + "api/json", contentType="application/json")
+    problem = None if response.getStatus() not in UNAVAILABLE else "HTTP %s" % response.getStatus()
+except OSError as error:
+    response, problem = None, "%s" % (error,)
+
+if problem:
+    print("Jenkins at %s did not answer (%s); polling the [queue item](%s) again later."
+          % (jenkinsUrl, problem, itemUrl))
+    task.setStatusLine("Build queued (Jenkins unreachable, retrying)")
+    task.schedule(WAIT_FOR_QUEUE)
+elif not response.isSuccessful():
+    print("Could not read the [queue item](%s) of `%s` (HTTP %s)." % (itemUrl, jobName, response.getStatus()))
+    if response.getStatus() == 404:
+        print("Jenkins forgets a queue item a few minutes after it leaves the queue.")
+    response.errorDump()
+    sys.exit(1)
+elif JsonPathResult(response.getResponse(), "cancelled").get():
+    print("The build of `%s` was cancelled in the Jenkins queue ([queue item](%s))." % (jobName, itemUrl))
+    task.setStatusLine("Cancelled in the Jenkins queue")
+    sys.exit(1)
+else:
+    number = JsonPathResult(response.getResponse(), "executable.number").get()
+    if number is None:
+        task.setStatusLine("Build queued")
+        task.schedule(WAIT_FOR_QUEUE)
+    else:
+        buildNumber = str(number)
+        buildUrl = JsonPathResult(response.getResponse(), "executable.url").get()
+        buildUrl = buildUrl or "%s/job/%s/%s/" % (jenkinsUrl, jobName.strip("/"), buildNumber)
+        print("Started [%s #%s](%s) - view [Console Output](%sconsole)" % (jobName, buildNumber, buildUrl, buildUrl))
+        task.setStatusLine("Running build #%s" % buildNumber)
+        task.schedule(WAIT_FOR_BUILD)
