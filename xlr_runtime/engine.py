@@ -131,14 +131,10 @@ class Engine:
         result: dict[str, Any] = {}
         for name, raw in inputs.items():
             prop = task_type.properties.get(name)
-            if prop is None:
-                names = ", ".join(p.name for p in task_type.by_category("input")) or "none"
-                raise TaskInputError(f"{task_type.name} has no property {name!r}", hint=f"Its inputs: {names}.")
-            if prop.is_output or prop.is_script:
-                raise TaskInputError(
-                    f"property {name!r} of {task_type.name} is an {prop.category} property, "
-                    "set by the script, not an input"
-                )
+            if prop is None or not prop.is_input:
+                what = "no property" if prop is None else "no input called"
+                inputs_hint = ", ".join(p.name for p in task_type.by_category("input")) or "none"
+                raise TaskInputError(f"{task_type.name} has {what} {name!r}", hint=f"Its inputs: {inputs_hint}.")
             try:
                 value = coerce(name, prop.kind, raw, prop.enum_values)
             except ValueCoercionError as exc:

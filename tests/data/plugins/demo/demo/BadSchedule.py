@@ -1,0 +1,1 @@
+task.schedule("demo/Missing.py", 2)

@@ -1,0 +1,2 @@
+print("calling %s as %s" % (server["url"], name))
+url = server["url"] + "/" + name

@@ -1,0 +1,4 @@
+import time
+
+time.sleep(seconds)
+slept = True

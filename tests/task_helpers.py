@@ -1,0 +1,83 @@
+"""Helpers for the engine, scheduler and runtime tests: the demo plugin and a small in-thread script executor.
+
+:class:`ThreadScriptExecutor` is a real (if minimal) :class:`ScriptExecutor`: it ``exec``s each script in a
+thread with its properties as globals and a ``task`` object offering ``schedule``/``setStatusLine``. The
+scheduler tests use it to stay independent of the worker pool; integration tests use the real pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from xlr_runtime.scripting.contract import (
+    Failure,
+    LogLine,
+    RunOutcome,
+    ScheduleRequest,
+    ScriptRunRequest,
+    ScriptRunResult,
+)
+
+DEMO_PLUGIN = Path(__file__).parent / "data" / "plugins" / "demo"
+
+
+class _Task:
+    def __init__(self, request: ScriptRunRequest) -> None:
+        self.id = request.task_id
+        self.schedule_request: ScheduleRequest | None = None
+        self.status_line: str | None = None
+
+    def schedule(self, path: str, interval: float | None = None) -> None:
+        self.schedule_request = ScheduleRequest(path, interval)
+
+    def setStatusLine(self, text: str) -> None:
+        self.status_line = text
+
+
+class ThreadScriptExecutor:
+    """Runs scripts in threads of this process (tests only: no isolation, no timeouts)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=size)
+        self.requests: list[ScriptRunRequest] = []
+
+    def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
+        self.requests.append(request)
+        return self._pool.submit(self._run, request)
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait)
+
+    @staticmethod
+    def _run(request: ScriptRunRequest) -> ScriptRunResult:
+        started = time.time()
+        task = _Task(request)
+        namespace: dict[str, Any] = {**request.properties, **request.cis, "task": task, "__name__": "__builtin__"}
+        namespace.update({k: v.values for k, v in request.cis.items() if not isinstance(v, list)})
+        out = io.StringIO()
+        failure = None
+        try:
+            with contextlib.redirect_stdout(out):
+                exec(compile(request.source, request.script_file, "exec"), namespace)
+        except Exception as exc:
+            failure = Failure(type(exc).__name__, str(exc))
+        outputs = {
+            p.name: namespace.get(p.name) for p in request.task_type.properties.values() if p.is_output or p.is_script
+        }
+        log = [LogLine(time.time(), "stdout", line) for line in out.getvalue().splitlines()]
+        return ScriptRunResult(
+            run_id=request.run_id,
+            outcome=RunOutcome.FAILED if failure else RunOutcome.SUCCEEDED,
+            properties=outputs,
+            status_line=task.status_line,
+            schedule=task.schedule_request,
+            log=log,
+            failure=failure,
+            started_at=started,
+            ended_at=time.time(),
+        )
