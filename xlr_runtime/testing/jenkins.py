@@ -312,7 +312,9 @@ class JenkinsServer(JenkinsViews):
         number = job.next_build_number
         job.next_build_number += 1
         parameters = {**(job.parameters or {}), **item.parameters}
-        build = Build(job, number, item.id, parameters, item.user, now, now + job.duration, job.result, _gate(job.build_polls))
+        build = Build(
+            job, number, item.id, parameters, item.user, now, now + job.duration, job.result, _gate(job.build_polls)
+        )
         job.builds[number] = build
         item.build = build
 
