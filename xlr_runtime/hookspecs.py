@@ -7,7 +7,7 @@ hooks (see :data:`xlr_runtime.plugins.DEFAULT_PLUGINS`). Every hook is listed in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -61,4 +61,13 @@ def xlr_task_ended(task: Task) -> None:
 
     ``task`` is the stored task after the change (``task.status``, ``task.failure``).
     Returns nothing; called after the change is committed.
+    """
+
+
+@hookspec
+def xlr_script_globals() -> dict[str, Any]:
+    """Extra globals for every plugin script (``logger``, ``CredentialsFallback`` come from here).
+
+    Returns a dict of name -> value. Each worker process calls the hook once at start-up and merges the
+    results into every script's namespace, below the task's own names (properties, ``task``, CIs), which win.
     """

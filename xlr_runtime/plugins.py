@@ -21,6 +21,7 @@ GROUP = "xlr_runtime"
 
 #: Modules of built-in features, registered as plugins through the same hooks as third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "xlr_runtime.compat.plugin",
     "xlr_runtime.cli.plugins",
     "xlr_runtime.cli.types",
 )

@@ -1,40 +1,146 @@
 """Import shims: Java/Jython module names that plugin scripts import, served by our Python modules.
 
 :data:`SHIMS` maps a module name as scripts write it to the module of ours that serves it. Worker processes
-call :func:`install` once; a name missing here imports as usual.
+call :func:`install` once; a name missing here imports as usual, except under the Java package roots
+(:data:`JAVA_ROOTS`: ``java``, ``javax``, ``com``, ``org``, ``xlrelease``), where a name we do not serve
+raises :class:`~xlr_runtime.errors.UnsupportedImportError` naming the module and the script line that
+imported it: ``/p/jenkins/Build.py:3: import of 'com.xebialabs.overthere' is not supported by xlr-runtime``.
+The same happens for a class missing from a shim (``from java.lang import Runtime``).
+
+Scripts get a fresh module object per shim name (a proxy of ours), so our own modules keep their identity.
 """
 
 from __future__ import annotations
 
+import dis
 import importlib
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 import types
+from typing import Any
+
+from xlr_runtime.errors import UnsupportedImportError
+
+_SHIM_PACKAGE = "xlr_runtime.compat.shims"
 
 #: Script-visible module name -> xlr_runtime module providing it.
 SHIMS: dict[str, str] = {
     "xlrelease.HttpRequest": "xlr_runtime.scripting.http",
     "com.xebialabs.xlrelease.plugin.webhook": "xlr_runtime.scripting.jsonpath",
+    "xlrelease.CredentialsFallback": f"{_SHIM_PACKAGE}.credentials",
+    "sets": f"{_SHIM_PACKAGE}.sets",
+    "__builtin__": f"{_SHIM_PACKAGE}.builtin",
+    "com.xhaus.jyson.JysonCodec": f"{_SHIM_PACKAGE}.jyson",
+    "org.slf4j.LoggerFactory": f"{_SHIM_PACKAGE}.slf4j",
+    "java.lang": f"{_SHIM_PACKAGE}.java_lang",
+    "java.io": f"{_SHIM_PACKAGE}.java_io",
+    "java.util": f"{_SHIM_PACKAGE}.java_util",
+    "java.net": f"{_SHIM_PACKAGE}.java_net",
+    "org.apache.commons.codec.binary.Base64": f"{_SHIM_PACKAGE}.commons_codec",
+    "_xlr_py2_base64": f"{_SHIM_PACKAGE}.py2_base64",  # what translated scripts import for ``base64``
 }
+
+#: Top-level names that are Java (or XL Release server) packages: nothing under them exists unless shimmed.
+JAVA_ROOTS = frozenset({"java", "javax", "com", "org", "xlrelease"})
+
+_COMPAT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def is_java_name(module: str) -> bool:
+    """True for a module name under one of :data:`JAVA_ROOTS`."""
+    return module.split(".", 1)[0] in JAVA_ROOTS
+
+
+def is_served(module: str) -> bool:
+    """True when an import of ``module`` is served by a shim or is a package above one."""
+    return module in SHIMS or any(name.startswith(module + ".") for name in SHIMS)
+
+
+def unsupported(module: str) -> bool:
+    """True when importing ``module`` would raise :class:`UnsupportedImportError`."""
+    return is_java_name(module) and not is_served(module)
+
+
+def importer_frame() -> types.FrameType | None:
+    """The frame doing the current import: the first one outside importlib and this package."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<frozen importlib") and not filename.startswith(_COMPAT_DIR):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def unsupported_import(module: str) -> UnsupportedImportError:
+    """The error for ``module``, located at the importing line and naming the whole module the line imports
+    (``com.xebialabs.overthere.OverthereConnection`` rather than the first unknown package)."""
+    frame = importer_frame()
+    if frame is None:
+        return UnsupportedImportError(module)
+    imported = _imported_name(frame)
+    if imported and imported.startswith(module + "."):
+        module = imported
+    return UnsupportedImportError(module, path=frame.f_code.co_filename, line=frame.f_lineno)
+
+
+def _imported_name(frame: types.FrameType) -> str | None:
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset == frame.f_lasti:
+            return instruction.argval if instruction.opname == "IMPORT_NAME" else None
+    return None
 
 
 class _ShimFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves every name in :data:`SHIMS`, and the packages above them, from our modules."""
+    """Serves every name in :data:`SHIMS` and the packages above them; refuses other Java names."""
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname in SHIMS or any(name.startswith(fullname + ".") for name in SHIMS):
+        if is_served(fullname):
             return importlib.machinery.ModuleSpec(fullname, self, is_package=fullname not in SHIMS)
+        if is_java_name(fullname):
+            raise unsupported_import(fullname)
         return None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         if spec.name in SHIMS:
-            return importlib.import_module(SHIMS[spec.name])
-        return None
+            return _proxy(spec.name, importlib.import_module(SHIMS[spec.name]))
+        return _package(spec.name)
 
     def exec_module(self, module: types.ModuleType) -> None:
-        if module.__spec__ is not None and module.__spec__.name not in SHIMS:
-            module.__path__ = []
+        """Nothing to run: :meth:`create_module` built the module complete."""
+
+
+def _proxy(name: str, target: types.ModuleType) -> types.ModuleType:
+    """A module named ``name`` showing ``target``'s public names; a missing Java class is unsupported."""
+    module = types.ModuleType(name, target.__doc__)
+    module.__dict__.update({key: value for key, value in vars(target).items() if not key.startswith("__")})
+
+    def __getattr__(attribute: str) -> Any:
+        try:
+            return getattr(target, attribute)
+        except AttributeError:
+            if is_java_name(name) and not attribute.startswith("__"):
+                raise unsupported_import(f"{name}.{attribute}") from None
+            raise
+
+    module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    return module
+
+
+def _package(name: str) -> types.ModuleType:
+    """A package above shims (``java``, ``com.xhaus.jyson``): its attributes are its sub-modules."""
+    module = types.ModuleType(name)
+    module.__path__ = []
+
+    def __getattr__(attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return importlib.import_module(f"{name}.{attribute}")
+
+    module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    return module
 
 
 def install() -> None:

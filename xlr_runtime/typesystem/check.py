@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pluggy
 
+from xlr_runtime.compat.inspect import check_scripts as check_python_scripts
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.typesystem.model import TaskType
@@ -86,7 +87,7 @@ def check_scripts_exist(context: CheckContext) -> Iterable[Problem]:
 
 
 #: The checks run by :func:`check_plugins`, in order; extend with :func:`register_checker`.
-CHECKERS: list[Checker] = [check_scripts_exist]
+CHECKERS: list[Checker] = [check_scripts_exist, check_python_scripts]
 
 
 def register_checker(checker: Checker) -> Checker:

@@ -1,0 +1,76 @@
+"""Which translation mode a plugin's scripts run with: the per-plugin override, else ``scripts.translate``.
+
+The override lives in the home's ``xlr.toml``, keyed by the plugin's name (its folder name, or its archive's
+name without ``.jar``/``.zip``)::
+
+    [plugins.xlr-jenkins-plugin]
+    translate = "on"     # auto | on | off
+
+The scheduler puts the result in ``ScriptRunRequest.translate``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from xlr_runtime.compat.translate import MODES
+from xlr_runtime.errors import ConfigError
+from xlr_runtime.settings import Settings, read_toml
+
+_cache: dict[Path, tuple[float, dict[str, str]]] = {}
+
+
+def plugin_translate_modes(config_file: Path) -> dict[str, str]:
+    """The ``translate`` overrides in ``config_file`` (plugin name -> mode); ``{}`` when the file is missing.
+
+    Raises :class:`ConfigError` (``path:line``) for a mode that is not ``auto``, ``on`` or ``off``.
+    """
+    try:
+        mtime = config_file.stat().st_mtime
+    except OSError:
+        return {}
+    cached = _cache.get(config_file)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    modes = _read_modes(config_file, read_toml(config_file).get("plugins", {}))
+    _cache[config_file] = (mtime, modes)
+    return modes
+
+
+def translate_mode(plugin: str | None, settings: Settings | None = None, *, config_file: Path | None = None) -> str:
+    """The mode for ``plugin``'s scripts: its override in ``config_file``, else ``settings['scripts.translate']``,
+    else ``auto``."""
+    if plugin and config_file is not None:
+        override = plugin_translate_modes(config_file).get(plugin)
+        if override is not None:
+            return override
+    return settings["scripts.translate"] if settings is not None else "auto"
+
+
+def _read_modes(config_file: Path, table: Any) -> dict[str, str]:
+    if not isinstance(table, dict):
+        raise ConfigError("[plugins] must be a table of plugin tables", path=config_file, line=_line(config_file, "["))
+    modes: dict[str, str] = {}
+    for plugin, options in table.items():
+        mode = options.get("translate") if isinstance(options, dict) else None
+        if mode is None:
+            continue
+        if mode not in MODES:
+            raise ConfigError(
+                f"plugins.{plugin}.translate must be one of {', '.join(MODES)}, got {mode!r}",
+                path=config_file,
+                line=_line(config_file, "translate", after=f"[plugins.{plugin}]"),
+            )
+        modes[plugin] = mode
+    return modes
+
+
+def _line(config_file: Path, text: str, *, after: str | None = None) -> int | None:
+    """The first line containing ``text`` (after the line containing ``after``), for error locations."""
+    seen_anchor = after is None
+    for number, line in enumerate(config_file.read_text(encoding="utf-8").splitlines(), 1):
+        seen_anchor = seen_anchor or (after is not None and after in line.replace('"', ""))
+        if seen_anchor and line.strip().startswith(text):
+            return number
+    return None
