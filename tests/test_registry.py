@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from synthetic_helpers import TASK, fresh_pm, write_plugin
 
+from tests.conftest import CORPUS
 from xlr_runtime.errors import DefinitionError, UnknownTypeError
 from xlr_runtime.home import Home
 from xlr_runtime.typesystem.kinds import PropertyKind
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 from xlr_runtime.typesystem.sources import Origin
-from tests.conftest import CORPUS
 
 
 def load(*paths: Path, home: Home | None = None, bundled: bool = False) -> TypeRegistry:
