@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Union
+from typing import TypeAlias
 
 #: Log levels Rundeck accepts for ``<loglevel>``.
 LOG_LEVELS = ("DEBUG", "VERBOSE", "INFO", "WARN", "ERROR")
@@ -36,14 +36,14 @@ class ScriptKind(StrEnum):
     SCRIPTURL = "scripturl"
 
 
-class DataSet(tuple):  # noqa: SLOT001 - a marker type, no state of its own
+class DataSet(tuple):
     """A generic-data ``<set>``: an unordered collection, kept in the order it was read."""
 
     __slots__ = ()
 
 
 #: Rundeck's "generic data structure" (job plugin configuration): ``<map>``, ``<list>``, ``<set>``, ``<value>``.
-DataValue = Union[str, dict[str, "DataValue"], list["DataValue"], DataSet]
+DataValue: TypeAlias = "str | dict[str, DataValue] | list[DataValue] | DataSet"
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,15 @@ class Schedule:
         """The Quartz expression Rundeck schedules (``generateCrontabExression``)."""
         dow = self.day_of_week.upper() if self.day_of_month == "?" else "?"
         return " ".join(
-            (self.seconds or "0", self.minute, self.hour, self.day_of_month.upper(), self.month.upper(), dow,
-             self.year or "*")
+            (
+                self.seconds or "0",
+                self.minute,
+                self.hour,
+                self.day_of_month.upper(),
+                self.month.upper(),
+                dow,
+                self.year or "*",
+            )
         )
 
 
@@ -264,7 +271,7 @@ class PluginNotification:
     configuration: dict[str, str] = field(default_factory=dict)
 
 
-Notification = Union[EmailNotification, WebhookNotification, PluginNotification]
+Notification: TypeAlias = EmailNotification | WebhookNotification | PluginNotification
 
 
 @dataclass(frozen=True)

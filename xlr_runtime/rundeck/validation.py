@@ -23,8 +23,15 @@ T = TypeVar("T")
 
 #: Deprecated include/exclude keys that Rundeck turns into filter-string keys, in its order (``filterKeys``).
 FILTER_KEYS = ("hostname", "name", "tags", "os-name", "os-family", "os-arch", "os-version")
-_QUARTZ_RANGES = (("seconds", 0, 59), ("minutes", 0, 59), ("hours", 0, 23), ("day-of-month", 1, 31),
-                  ("month", 1, 12), ("day-of-week", 1, 7), ("year", 1970, 2099))
+_QUARTZ_RANGES = (
+    ("seconds", 0, 59),
+    ("minutes", 0, 59),
+    ("hours", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 1, 7),
+    ("year", 1970, 2099),
+)
 _NUMBER = re.compile(r"(?<![#/\d])(\d+)(?!\d)")
 
 
@@ -39,9 +46,7 @@ class JobContext:
 
     def error(self, message: str, *, line: int | None = None, named: bool = True) -> JobDefinitionError:
         """A located error for this job (at ``line``, else at the job)."""
-        return JobDefinitionError(
-            message, path=self.path, line=line or self.line, job=self.name if named else None
-        )
+        return JobDefinitionError(message, path=self.path, line=line or self.line, job=self.name if named else None)
 
     def build(self, make: Callable[[], T], *, line: int | None = None) -> T:
         """Call ``make`` and turn a model ``ValueError`` into a located :class:`JobDefinitionError`."""

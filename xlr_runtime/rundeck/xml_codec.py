@@ -48,14 +48,52 @@ from xlr_runtime.rundeck.xmlread import Node, parse_bool, parse_document
 __all__ = ["dump_jobs_xml", "load_jobs_xml"]
 
 _JOB_ELEMENTS = frozenset(
-    "uuid id name description group context loglevel logging timeout retry multipleExecutions "
-    "maxMultipleExecutions executionEnabled scheduleEnabled nodeFilterEditable nodesSelectedByDefault nodefilters "
-    "dispatch schedule timeZone sequence notification notifyAvgDurationThreshold plugins orchestrator "
-    "defaultTab".split()
+    [
+        "uuid",
+        "id",
+        "name",
+        "description",
+        "group",
+        "context",
+        "loglevel",
+        "logging",
+        "timeout",
+        "retry",
+        "multipleExecutions",
+        "maxMultipleExecutions",
+        "executionEnabled",
+        "scheduleEnabled",
+        "nodeFilterEditable",
+        "nodesSelectedByDefault",
+        "nodefilters",
+        "dispatch",
+        "schedule",
+        "timeZone",
+        "sequence",
+        "notification",
+        "notifyAvgDurationThreshold",
+        "plugins",
+        "orchestrator",
+        "defaultTab",
+    ]
 )
 _STEP_ELEMENTS = frozenset(
-    "exec script scriptfile scripturl scriptargs scriptinterpreter fileExtension jobref node-step-plugin "
-    "step-plugin errorhandler description plugins keepgoingOnSuccess".split()
+    [
+        "exec",
+        "script",
+        "scriptfile",
+        "scripturl",
+        "scriptargs",
+        "scriptinterpreter",
+        "fileExtension",
+        "jobref",
+        "node-step-plugin",
+        "step-plugin",
+        "errorhandler",
+        "description",
+        "plugins",
+        "keepgoingOnSuccess",
+    ]
 )
 
 
@@ -71,8 +109,9 @@ def load_jobs_xml(data: bytes | str, *, path: str | Path) -> list[Job]:
         line = exc.lineno if exc.lineno else None
         raise JobDefinitionError(f"invalid XML: {exc.msg}", path=path, line=line) from exc
     if root.tag != "joblist":
-        raise JobDefinitionError(f"the root element must be <joblist>, not <{root.tag}>", path=path,
-                                 line=root.sourceline)
+        raise JobDefinitionError(
+            f"the root element must be <joblist>, not <{root.tag}>", path=path, line=root.sourceline
+        )
     job_nodes = Node(root).children("job")
     if not job_nodes:
         raise JobDefinitionError("no <job> element found", path=path, line=root.sourceline)

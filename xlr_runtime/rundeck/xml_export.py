@@ -39,9 +39,11 @@ from xlr_runtime.rundeck.model import (
 )
 
 _CDATA = "<cdata>"
-_NCNAME = re.compile(r"^[A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF"
-                     r"\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD"
-                     r"\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]+$")
+_NCNAME = re.compile(
+    r"^[A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF"
+    r"\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD"
+    r"\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]+$"
+)
 
 
 @dataclass
@@ -241,8 +243,7 @@ def _option(option: Option) -> El:
     children: list[Item] = []
     if option.description:
         children.append(_multiline_key("description", option.description))
-    for key, value in (("label", option.label), ("dateFormat", option.date_format),
-                       ("sortValues", option.sort_values)):
+    for key, value in (("label", option.label), ("dateFormat", option.date_format), ("sortValues", option.sort_values)):
         if value is not None:
             children.append(_leaf(key, value))
     for key, flag in (("isDate", option.is_date), ("hidden", option.hidden)):
@@ -320,19 +321,28 @@ def _script_items(step: ScriptStep) -> list[Item]:
 
 
 def _jobref(step: JobRefStep) -> El:
-    attrs = _attrs(name=step.name, group=step.group or None, project=step.project,
-                   nodeStep=True if step.node_step else None)
+    attrs = _attrs(
+        name=step.name, group=step.group or None, project=step.project, nodeStep=True if step.node_step else None
+    )
     items: list[Item] = []
     if step.args is not None:
         items.append(("arg", El("arg", {"line": step.args})))
-    flags = (("childNodes", step.child_nodes), ("failOnDisable", step.fail_on_disable),
-             ("ignoreNotifications", step.ignore_notifications), ("importOptions", step.import_options),
-             ("useName", step.use_name))
+    flags = (
+        ("childNodes", step.child_nodes),
+        ("failOnDisable", step.fail_on_disable),
+        ("ignoreNotifications", step.ignore_notifications),
+        ("importOptions", step.import_options),
+        ("useName", step.use_name),
+    )
     items.extend(_leaf(key, True) for key, flag in flags if flag)
     if step.dispatch is not None:
         dispatch = step.dispatch
-        fields = {"keepgoing": dispatch.keepgoing, "rankAttribute": dispatch.rank_attribute,
-                  "rankOrder": dispatch.rank_order, "threadcount": dispatch.threadcount}
+        fields = {
+            "keepgoing": dispatch.keepgoing,
+            "rankAttribute": dispatch.rank_attribute,
+            "rankOrder": dispatch.rank_order,
+            "threadcount": dispatch.threadcount,
+        }
         children = _sorted(_leaf(key, value) for key, value in fields.items() if value is not None)
         items.append(("dispatch", El("dispatch", children=children)))
     if step.node_filter is not None:
@@ -363,14 +373,21 @@ def _trigger_items(found: Sequence[Notification], *, legacy: bool) -> list[Item]
     plugins = sorted((n for n in found if isinstance(n, PluginNotification)), key=lambda n: n.type)
     for notification in found:
         if isinstance(notification, EmailNotification):
-            attrs = _attrs(recipients=notification.recipients, subject=notification.subject,
-                           attachLog=notification.attach_log, attachLogInFile=notification.attach_log_in_file,
-                           attachLogInline=notification.attach_log_inline)
+            attrs = _attrs(
+                recipients=notification.recipients,
+                subject=notification.subject,
+                attachLog=notification.attach_log,
+                attachLogInFile=notification.attach_log_in_file,
+                attachLogInline=notification.attach_log_inline,
+            )
             items.append(("email", El("email", attrs)))
         elif isinstance(notification, WebhookNotification) and legacy:
             items.append(("webhook", El("webhook", {"urls": notification.urls})))
-            items.extend(_leaf(key, value) for key, value in (("format", notification.format),
-                                                              ("httpMethod", notification.http_method)) if value)
+            items.extend(
+                _leaf(key, value)
+                for key, value in (("format", notification.format), ("httpMethod", notification.http_method))
+                if value
+            )
         elif isinstance(notification, WebhookNotification):
             attrs = _attrs(urls=notification.urls, format=notification.format, httpMethod=notification.http_method)
             items.append(("webhook", El("webhook", attrs)))

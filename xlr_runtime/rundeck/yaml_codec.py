@@ -1,0 +1,79 @@
+"""Rundeck job YAML (``job-yaml-v12``): a list of canonical job maps, onto the same model as the XML codec.
+
+Key mapping (XML → YAML): ``enforcedvalues`` → ``enforced``, ``values`` is a list, ``logging`` →
+``loglimit``/``loglimitAction``/``loglimitStatus``, ``dispatch`` → ``nodefilters.dispatch``, ``scriptargs`` →
+``args``, ``scriptinterpreter`` → ``scriptInterpreter`` + ``interpreterArgsQuoted``, ``arg@line`` →
+``jobref.args``, ``month@day`` → ``schedule.dayofmonth.day``, notifications → ``onX: {email, urls, …}`` or a list.
+The export sorts every map's keys (Rundeck's ``canonicalMap``) in block style, multi-line strings as literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xlr_runtime.errors import JobDefinitionError
+from xlr_runtime.rundeck.model import Job
+from xlr_runtime.rundeck.validation import JobContext
+from xlr_runtime.rundeck.yaml_map import job_from_map, job_to_map
+
+__all__ = ["dump_jobs_yaml", "load_jobs_yaml"]
+
+
+def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
+    """Parse a YAML list of jobs; raises :class:`JobDefinitionError` (``path:line: job "name": …``).
+
+    A file with one bad job yields nothing.
+    """
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        content = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise JobDefinitionError(f"invalid YAML: {problem}", path=path, line=line) from None
+    if not isinstance(content, list) or not isinstance(root, yaml.SequenceNode):
+        line = root.start_mark.line + 1 if root is not None else None
+        raise JobDefinitionError("a job YAML file must be a list of jobs", path=path, line=line)
+    if not content:
+        raise JobDefinitionError("the file holds no job", path=path, line=1)
+    jobs = []
+    for index, (item, node) in enumerate(zip(content, root.value, strict=True), start=1):
+        ctx = JobContext(path, node.start_mark.line + 1, index)
+        if not isinstance(item, dict):
+            raise ctx.error(f"job #{index} must be a map, not {type(item).__name__}", named=False)
+        jobs.append(job_from_map(item, ctx))
+    return jobs
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style; multi-line strings as ``|`` literals (Rundeck's ``ForceMultilineLiteralOptions``)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _canonical(value: Any) -> Any:
+    """Sort every map's keys, recursively (also inside lists, so the output is deterministic)."""
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def dump_jobs_yaml(jobs: Iterable[Job]) -> str:
+    """Write jobs as Rundeck's canonical YAML list (deterministic: same jobs, same bytes)."""
+    data = [_canonical(job_to_map(job)) for job in jobs]
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=4096)
