@@ -32,10 +32,11 @@ from xlr_runtime.errors import StoreError
 from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 
 if TYPE_CHECKING:
+    from xlr_runtime.store.executions import ExecutionRepository
     from xlr_runtime.store.tasks import TaskRepository
 
 #: Modules of store areas, each exposing ``MIGRATIONS: MigrationSet``; applied in this order on open.
-AREA_MODULES: tuple[str, ...] = ("xlr_runtime.store.tasks",)
+AREA_MODULES: tuple[str, ...] = ("xlr_runtime.store.tasks", "xlr_runtime.store.executions")
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 
@@ -189,3 +190,10 @@ class Store:
         from xlr_runtime.store.tasks import TaskRepository
 
         return TaskRepository(self)
+
+    @cached_property
+    def executions(self) -> ExecutionRepository:
+        """Rundeck job executions and their log lines."""
+        from xlr_runtime.store.executions import ExecutionRepository
+
+        return ExecutionRepository(self)

@@ -1,0 +1,126 @@
+"""Contract tests of the executions area (behaviour only, so another backend can run them unchanged)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.store import Store
+from xlr_runtime.store.executions import ExecutionStatus
+
+T0 = 1_700_000_000.0
+
+
+def open_sqlite(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "xlr.db")
+
+
+BACKENDS = {"sqlite": open_sqlite}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = BACKENDS[request.param](tmp_path)
+    yield opened
+    opened.close()
+
+
+def new(store: Store, **overrides: object) -> int:
+    fields: dict[str, object] = {
+        "project": "P",
+        "job_id": "uuid-1",
+        "job_name": "deploy",
+        "job_group": "ops",
+        "job_xml": "<joblist/>",
+        "options": {"env": "prod", "pw": "*****"},
+        "arg_string": "-env prod -pw *****",
+        "user": "admin",
+        "now": T0,
+    }
+    fields.update(overrides)
+    return store.executions.create(**fields).id  # type: ignore[arg-type]
+
+
+def test_create_get_list(store: Store) -> None:
+    first = new(store)
+    second = new(store, project="Q", job_id="uuid-2")
+    execution = store.executions.get(first)
+    assert execution.status == ExecutionStatus.QUEUED
+    assert execution.job_full_name == "ops/deploy"
+    assert execution.options == {"env": "prod", "pw": "*****"}
+    assert execution.to_json()["status"] == "queued"
+    assert [e.id for e in store.executions.list()] == [second, first]
+    assert [e.id for e in store.executions.list(project="P")] == [first]
+    with pytest.raises(NotFoundError, match=r"^no execution 99$"):
+        store.executions.get(99)
+
+
+def test_exclusive_create_refuses_a_second_active_execution(store: Store) -> None:
+    first = new(store, exclusive=True)
+    with pytest.raises(StateError) as info:
+        new(store, exclusive=True)
+    assert str(info.value) == (
+        f"job 'ops/deploy' is already running (execution {first}) and does not allow multiple executions"
+    )
+    store.executions.finish(first, status=ExecutionStatus.SUCCEEDED, now=T0 + 1)
+    assert new(store, exclusive=True) > first
+
+
+def test_claim_due_progress_finish(store: Store) -> None:
+    later = new(store, due_at=T0 + 60)
+    now = new(store)
+    claimed = store.executions.claim_due(T0, owner="me", limit=5)
+    assert [e.id for e in claimed] == [now]
+    assert claimed[0].status == ExecutionStatus.RUNNING and claimed[0].started_at == T0
+    assert store.executions.next_due_at() == T0 + 60
+    store.executions.save_progress(now, cursor={"group": 1}, context=[{"step": None}], deadline_at=T0 + 5)
+    execution = store.executions.get(now)
+    assert (execution.cursor, execution.deadline_at) == ({"group": 1}, T0 + 5)
+    done = store.executions.finish(now, status=ExecutionStatus.FAILED, now=T0 + 2, failed_nodes=["n1"], failure="x")
+    assert (done.status, done.failed_nodes, done.ended_at, done.failure) == (
+        ExecutionStatus.FAILED,
+        ["n1"],
+        T0 + 2,
+        "x",
+    )
+    assert [e.id for e in store.executions.claim_due(T0 + 60, owner="me", limit=5)] == [later]
+    with pytest.raises(StateError, match=r"^queued is not a final status$"):
+        store.executions.finish(later, status=ExecutionStatus.QUEUED, now=T0)
+
+
+def test_abort(store: Store) -> None:
+    queued = new(store, due_at=T0 + 60)
+    assert store.executions.request_abort(queued, now=T0).status == ExecutionStatus.ABORTED
+    running = new(store)
+    store.executions.claim_due(T0, owner="me", limit=1)
+    assert store.executions.request_abort(running, now=T0).abort_requested
+    assert store.executions.abort_requested(running)
+    child = new(store, parent_id=running)
+    assert store.executions.abort_requested(child)
+    with pytest.raises(StateError) as info:
+        store.executions.request_abort(queued, now=T0)
+    assert str(info.value) == f"execution {queued} has already ended (aborted)"
+
+
+def test_requeue_running_keeps_the_cursor(store: Store) -> None:
+    parent = new(store)
+    store.executions.claim_due(T0, owner="dead", limit=1)
+    store.executions.save_progress(parent, cursor={"group": 2}, context=[])
+    child = new(store, parent_id=parent)
+    store.executions.start_child(child, owner="dead", now=T0)
+    requeued = store.executions.requeue_running(now=T0 + 10)
+    assert [(e.id, e.status, e.cursor, e.restarts, e.due_at) for e in requeued] == [
+        (parent, ExecutionStatus.QUEUED, {"group": 2}, 1, T0 + 10)
+    ]
+    assert store.executions.get(child).status == ExecutionStatus.ABORTED
+
+
+def test_log(store: Store) -> None:
+    execution = new(store)
+    store.executions.add_log(execution, [(T0, "NORMAL", "n1", "1", "hello"), (T0, "ERROR", None, None, "bad")])
+    lines = store.executions.log(execution)
+    assert [(line.node, line.step, line.text) for line in lines] == [("n1", "1", "hello"), (None, None, "bad")]
+    assert [line.text for line in store.executions.log(execution, after=lines[0].id)] == ["bad"]

@@ -1,0 +1,371 @@
+"""Rundeck job executions and their log lines: the schema, the typed records and the repository.
+
+An execution is a durable state machine: ``queued`` (due at ``due_at``) -> ``running`` (claimed by one owner)
+-> a final status. While it runs, its ``cursor`` (where the workflow is) and ``context`` (the data context) are
+saved after every step on every node, so a runtime that restarts after a crash re-queues it and carries on
+from the step that was running. Option values are stored masked; the secure ones only as an encrypted blob.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.store.migrations import MigrationSet
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from xlr_runtime.store.base import Store
+
+
+class ExecutionStatus(StrEnum):
+    """Rundeck's execution statuses (``other`` is a custom status from a log-limit halt)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    TIMEDOUT = "timedout"
+    FAILED_WITH_RETRY = "failed-with-retry"
+    OTHER = "other"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the execution has ended."""
+        return self not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One run of a job (times are epoch seconds)."""
+
+    id: int
+    project: str
+    job_id: str | None
+    job_name: str
+    job_group: str | None
+    job_xml: str
+    status: ExecutionStatus
+    options: dict[str, str]
+    arg_string: str
+    user: str
+    execution_type: str
+    attempt: int
+    created_at: float
+    due_at: float
+    secure_blob: str | None = None
+    custom_status: str | None = None
+    retry_initial_id: int | None = None
+    retry_prev_id: int | None = None
+    parent_id: int | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    deadline_at: float | None = None
+    owner: str | None = None
+    abort_requested: bool = False
+    cursor: dict[str, Any] = field(default_factory=dict)
+    context: list[dict[str, Any]] = field(default_factory=list)
+    failure: str | None = None
+    succeeded_nodes: list[str] = field(default_factory=list)
+    failed_nodes: list[str] = field(default_factory=list)
+    restarts: int = 0
+
+    @property
+    def job_full_name(self) -> str:
+        """``group/name`` or just the name."""
+        return f"{self.job_group}/{self.job_name}" if self.job_group else self.job_name
+
+    @property
+    def shown_status(self) -> str:
+        """The status as shown: a custom status string when a log-limit halt set one."""
+        return self.custom_status or str(self.status)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, without the job definition, the cursor, the context or any secret."""
+        return {
+            "id": self.id,
+            "project": self.project,
+            "job": {"id": self.job_id, "name": self.job_name, "group": self.job_group},
+            "status": self.shown_status,
+            "options": self.options,
+            "argstring": self.arg_string,
+            "user": self.user,
+            "executionType": self.execution_type,
+            "retryAttempt": self.attempt,
+            "retryInitialExecId": self.retry_initial_id,
+            "retryPrevExecId": self.retry_prev_id,
+            "parentId": self.parent_id,
+            "createdAt": self.created_at,
+            "dueAt": self.due_at,
+            "startedAt": self.started_at,
+            "endedAt": self.ended_at,
+            "failure": self.failure,
+            "successfulNodes": self.succeeded_nodes,
+            "failedNodes": self.failed_nodes,
+            "restarts": self.restarts,
+        }
+
+
+@dataclass(frozen=True)
+class ExecutionLogLine:
+    """One stored log line; ``id`` orders lines and lets a follower ask for newer ones."""
+
+    id: int
+    execution_id: int
+    time: float
+    level: str
+    node: str | None
+    step: str | None
+    text: str
+
+
+MIGRATIONS = MigrationSet("executions")
+
+
+@MIGRATIONS.step("create executions, execution_log")
+def _create_tables(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE executions (id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL, job_id TEXT, "
+        "job_name TEXT NOT NULL, job_group TEXT, job_xml TEXT NOT NULL, status TEXT NOT NULL, custom_status TEXT, "
+        "options TEXT NOT NULL, secure_blob TEXT, arg_string TEXT NOT NULL, user TEXT NOT NULL, "
+        "execution_type TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, retry_initial_id INTEGER, "
+        "retry_prev_id INTEGER, parent_id INTEGER, created_at REAL NOT NULL, due_at REAL NOT NULL, "
+        "started_at REAL, ended_at REAL, deadline_at REAL, owner TEXT, abort_requested INTEGER NOT NULL DEFAULT 0, "
+        "cursor TEXT NOT NULL DEFAULT '{}', context TEXT NOT NULL DEFAULT '[]', failure TEXT, "
+        "succeeded_nodes TEXT NOT NULL DEFAULT '[]', failed_nodes TEXT NOT NULL DEFAULT '[]', "
+        "restarts INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX executions_due ON executions (status, due_at)")
+    db.execute("CREATE INDEX executions_job ON executions (project, job_id, status)")
+    db.execute(
+        "CREATE TABLE execution_log (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "execution_id INTEGER NOT NULL REFERENCES executions (id), time REAL NOT NULL, level TEXT NOT NULL, "
+        "node TEXT, step TEXT, text TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX execution_log_execution ON execution_log (execution_id, id)")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+_JSON_COLUMNS = ("options", "cursor", "context", "succeeded_nodes", "failed_nodes")
+_ACTIVE = (str(ExecutionStatus.QUEUED), str(ExecutionStatus.RUNNING))
+
+
+def _execution(row: dict[str, Any]) -> Execution:
+    values = dict(row)
+    for name in _JSON_COLUMNS:
+        values[name] = json.loads(values[name])
+    values["status"] = ExecutionStatus(values["status"])
+    values["abort_requested"] = bool(values["abort_requested"])
+    return Execution(**values)
+
+
+class ExecutionRepository:
+    """Executions and their logs in one store. Every method is one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(
+        self,
+        *,
+        project: str,
+        job_id: str | None,
+        job_name: str,
+        job_group: str | None,
+        job_xml: str,
+        options: dict[str, str],
+        arg_string: str,
+        user: str,
+        now: float,
+        due_at: float | None = None,
+        secure_blob: str | None = None,
+        execution_type: str = "user",
+        attempt: int = 0,
+        retry_initial_id: int | None = None,
+        retry_prev_id: int | None = None,
+        parent_id: int | None = None,
+        exclusive: bool = False,
+    ) -> Execution:
+        """Store a queued execution due at ``due_at`` (default ``now``).
+
+        With ``exclusive`` (a job with multipleExecutions=false) the check that no other execution of the job is
+        queued or running happens in the same transaction; one that is raises :class:`StateError`.
+        """
+        with self._store.atomic():
+            if exclusive and job_id is not None:
+                active = self.active_for_job(project, job_id)
+                if active:
+                    raise StateError(
+                        f"job {_full(job_name, job_group)!r} is already running (execution {active[0].id}) "
+                        "and does not allow multiple executions"
+                    )
+            cursor = self._store.execute(
+                "INSERT INTO executions (project, job_id, job_name, job_group, job_xml, status, options, "
+                "secure_blob, arg_string, user, execution_type, attempt, retry_initial_id, retry_prev_id, "
+                "parent_id, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    project, job_id, job_name, job_group, job_xml, str(ExecutionStatus.QUEUED), _dumps(options),
+                    secure_blob, arg_string, user, execution_type, attempt, retry_initial_id, retry_prev_id,
+                    parent_id, now, now if due_at is None else due_at,
+                ),
+            )  # fmt: skip
+            return self.get(int(cursor.lastrowid or 0))
+
+    def get(self, execution_id: int) -> Execution:
+        """The execution ``execution_id``; :class:`NotFoundError` when there is none."""
+        row = self._store.query_one("SELECT * FROM executions WHERE id = ?", (execution_id,))
+        if row is None:
+            raise NotFoundError(f"no execution {execution_id}")
+        return _execution(row)
+
+    def list(self, *, project: str | None = None, job_id: str | None = None, limit: int = 100) -> list[Execution]:
+        """The newest executions first, optionally of one project and/or one job."""
+        clauses, params = [], []
+        for column, value in (("project", project), ("job_id", job_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._store.query(f"SELECT * FROM executions {where} ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [_execution(row) for row in rows]
+
+    def active_for_job(self, project: str, job_id: str) -> list[Execution]:
+        """Queued or running executions of one job (top-level ones, not job-reference children)."""
+        rows = self._store.query(
+            "SELECT * FROM executions WHERE project = ? AND job_id = ? AND status IN (?, ?) AND parent_id IS NULL "
+            "ORDER BY id",
+            (project, job_id, *_ACTIVE),
+        )
+        return [_execution(row) for row in rows]
+
+    def claim_due(self, now: float, *, owner: str, limit: int) -> list[Execution]:
+        """Mark up to ``limit`` queued executions due at ``now`` as running for ``owner`` and return them."""
+        if limit <= 0:
+            return []
+        with self._store.atomic():
+            rows = self._store.query(
+                "UPDATE executions SET status = ?, owner = ?, started_at = COALESCE(started_at, ?) WHERE id IN "
+                "(SELECT id FROM executions WHERE status = ? AND due_at <= ? AND parent_id IS NULL "
+                "ORDER BY due_at, id LIMIT ?) RETURNING *",
+                (str(ExecutionStatus.RUNNING), owner, now, str(ExecutionStatus.QUEUED), now, limit),
+            )
+        return sorted((_execution(row) for row in rows), key=lambda e: e.id)
+
+    def start_child(self, execution_id: int, *, owner: str, now: float) -> Execution:
+        """Mark a job-reference child execution as running in its parent's thread."""
+        self._store.execute(
+            "UPDATE executions SET status = ?, owner = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
+            (str(ExecutionStatus.RUNNING), owner, now, execution_id),
+        )
+        return self.get(execution_id)
+
+    def next_due_at(self) -> float | None:
+        """The earliest due time of a queued top-level execution, or ``None``."""
+        row = self._store.query_one(
+            "SELECT MIN(due_at) AS due FROM executions WHERE status = ? AND parent_id IS NULL",
+            (str(ExecutionStatus.QUEUED),),
+        )
+        return None if row is None or row["due"] is None else float(row["due"])
+
+    def save_progress(
+        self,
+        execution_id: int,
+        *,
+        cursor: dict[str, Any],
+        context: list[dict[str, Any]],
+        deadline_at: float | None = None,
+    ) -> None:
+        """Record where the workflow is and the data context (after each step on each node)."""
+        self._store.execute(
+            "UPDATE executions SET cursor = ?, context = ?, deadline_at = COALESCE(?, deadline_at) WHERE id = ?",
+            (_dumps(cursor), _dumps(context), deadline_at, execution_id),
+        )
+
+    def finish(
+        self,
+        execution_id: int,
+        *,
+        status: ExecutionStatus,
+        now: float,
+        failure: str | None = None,
+        custom_status: str | None = None,
+        succeeded_nodes: Sequence[str] = (),
+        failed_nodes: Sequence[str] = (),
+    ) -> Execution:
+        """End an execution with ``status`` (a final one)."""
+        if not status.is_final:
+            raise StateError(f"{status} is not a final status")
+        self._store.execute(
+            "UPDATE executions SET status = ?, custom_status = ?, ended_at = ?, failure = ?, succeeded_nodes = ?, "
+            "failed_nodes = ?, owner = NULL WHERE id = ?",
+            (
+                str(status), custom_status, now, failure, _dumps(list(succeeded_nodes)), _dumps(list(failed_nodes)),
+                execution_id,
+            ),
+        )  # fmt: skip
+        return self.get(execution_id)
+
+    def request_abort(self, execution_id: int, *, now: float) -> Execution:
+        """Abort: a queued execution ends at once; a running one is flagged and its runner stops it.
+        :class:`StateError` for one that has already ended."""
+        with self._store.atomic():
+            execution = self.get(execution_id)
+            if execution.status.is_final:
+                raise StateError(f"execution {execution_id} has already ended ({execution.shown_status})")
+            if execution.status == ExecutionStatus.QUEUED:
+                return self.finish(execution_id, status=ExecutionStatus.ABORTED, now=now, failure="Aborted by user")
+            self._store.execute("UPDATE executions SET abort_requested = 1 WHERE id = ?", (execution_id,))
+            return self.get(execution_id)
+
+    def abort_requested(self, execution_id: int) -> bool:
+        """True when a user asked to abort this execution (or the parent whose job reference it runs)."""
+        row = self._store.query_one(
+            "SELECT e.abort_requested AS own, p.abort_requested AS parent FROM executions e "
+            "LEFT JOIN executions p ON p.id = e.parent_id WHERE e.id = ?",
+            (execution_id,),
+        )
+        return bool(row and (row["own"] or row["parent"]))
+
+    def requeue_running(self, *, now: float) -> list[Execution]:
+        """After a crash: running top-level executions become queued (due now) with their cursor kept;
+        running job-reference children end as aborted (their parent re-runs the step)."""
+        with self._store.atomic():
+            self._store.execute(
+                "UPDATE executions SET status = ?, ended_at = ?, failure = ?, owner = NULL "
+                "WHERE status = ? AND parent_id IS NOT NULL",
+                (str(ExecutionStatus.ABORTED), now, "The runtime stopped while this job reference ran; the parent "
+                 "re-runs the step", str(ExecutionStatus.RUNNING)),
+            )  # fmt: skip
+            rows = self._store.query(
+                "UPDATE executions SET status = ?, owner = NULL, due_at = ?, restarts = restarts + 1 "
+                "WHERE status = ? AND parent_id IS NULL RETURNING *",
+                (str(ExecutionStatus.QUEUED), now, str(ExecutionStatus.RUNNING)),
+            )
+        return [_execution(row) for row in rows]
+
+    def add_log(self, execution_id: int, lines: Iterable[tuple[float, str, str | None, str | None, str]]) -> None:
+        """Append ``(time, level, node, step, text)`` lines."""
+        self._store.executemany(
+            "INSERT INTO execution_log (execution_id, time, level, node, step, text) VALUES (?, ?, ?, ?, ?, ?)",
+            [(execution_id, *line) for line in lines],
+        )
+
+    def log(self, execution_id: int, *, after: int = 0) -> list[ExecutionLogLine]:
+        """Log lines with an id greater than ``after``, in order."""
+        rows = self._store.query(
+            "SELECT * FROM execution_log WHERE execution_id = ? AND id > ? ORDER BY id", (execution_id, after)
+        )
+        return [ExecutionLogLine(**row) for row in rows]
+
+
+def _full(name: str, group: str | None) -> str:
+    return f"{group}/{name}" if group else name
