@@ -259,7 +259,7 @@ def test_sqlite_file_uses_wal_and_the_configured_synchronous_mode(tmp_path: Path
 def test_migrations_are_recorded_once_and_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with Store.open(tmp_path / "a.db") as store:
         first = applied_migrations(store)
-        assert [(s, n) for s, n, _ in first] == [("tasks", "create tasks, script_runs, task_log")]
+        assert ("tasks", "create tasks, script_runs, task_log") in [(s, n) for s, n, _ in first]
         assert store.migrate() == []
         broken = MigrationSet("extra")
 

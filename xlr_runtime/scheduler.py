@@ -34,7 +34,8 @@ LEASE_MARGIN = 60.0
 class Scheduler:
     """Drives due script runs of one store through one executor.
 
-    ``capacity`` bounds the runs in flight (default: ``workers.size``). Not thread-safe by itself: one thread
+    ``capacity`` bounds the runs in flight (default: ``workers.size``); ``only_task`` limits it to one task's
+    runs (``xlr run`` drives only the task it created). Not thread-safe by itself: one thread
     calls ``tick``/``run``; other threads only call :meth:`wake` and :meth:`request_stop`.
     """
 
@@ -49,6 +50,7 @@ class Scheduler:
         cis: CiCatalog | None = None,
         pm: pluggy.PluginManager | None = None,
         capacity: int | None = None,
+        only_task: str | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -57,6 +59,7 @@ class Scheduler:
         self.engine = Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
         self.capacity = capacity or int(settings["workers.size"])
         self.lease = float(settings["scripts.timeout"]) + LEASE_MARGIN
+        self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
         self._finished: collections.deque[tuple[ScriptRun, Future[ScriptRunResult]]] = collections.deque()
         self._wake = threading.Event()
@@ -77,7 +80,7 @@ class Scheduler:
             return 0
         now = self.clock.now() if now is None else now
         runs = self.store.tasks.claim_due(
-            now, self.capacity - len(self._inflight), owner=self.store.owner, lease=self.lease
+            now, self.capacity - len(self._inflight), owner=self.store.owner, lease=self.lease, task_id=self.only_task
         )
         if not runs:
             return 0
@@ -135,11 +138,17 @@ class Scheduler:
         """True once a stop was requested."""
         return self._stop.is_set()
 
-    def run(self, until: Callable[[], bool] | None = None, *, max_wait: float | None = None) -> None:
-        """Tick and sleep until :meth:`request_stop` (or ``until()`` turns true), then stop gracefully.
+    def run(
+        self,
+        until: Callable[[], bool] | None = None,
+        *,
+        max_wait: float | None = None,
+        grace_period: float | None = None,
+    ) -> None:
+        """Tick and sleep until :meth:`request_stop` (or ``until()`` turns true), then :meth:`shutdown` with
+        ``grace_period``.
 
-        ``max_wait`` bounds each sleep (only for callers that cannot wake the scheduler, such as a process
-        watching a database another process writes).
+        ``max_wait`` bounds each sleep (only for callers that cannot be woken when another process adds work).
         """
         if not self._recovered:
             self.recover()
@@ -149,12 +158,12 @@ class Scheduler:
             if until is not None and until():
                 break
             self.clock.wait(self._wake, self._next_wake(max_wait))
-        self.shutdown()
+        self.shutdown(grace_period)
 
     def _next_wake(self, max_wait: float | None) -> float | None:
         if self._finished:
             return self.clock.now()
-        due = None if len(self._inflight) >= self.capacity else self.store.tasks.next_due_at()
+        due = None if len(self._inflight) >= self.capacity else self.store.tasks.next_due_at(task_id=self.only_task)
         if max_wait is not None:
             cap = self.clock.now() + max_wait
             due = cap if due is None else min(due, cap)

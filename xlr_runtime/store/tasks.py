@@ -209,6 +209,10 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _only_task(task_id: str | int | None) -> tuple[str, list[Any]]:
+    return ("", []) if task_id is None else (" AND task_id = ?", [_task_id(task_id)])
+
+
 def _task(row: dict[str, Any]) -> Task:
     return Task(
         id=str(row["id"]),
@@ -307,10 +311,11 @@ class TaskRepository:
             for r in self._store.query(sql, params)
         ]
 
-    def next_due_at(self) -> float | None:
-        """The earliest due time of any due script run, or ``None`` when nothing is due."""
-        row = self._store.query_one("SELECT MIN(due_at) AS due FROM script_runs WHERE state = 'due'")
-        return None if row is None else row["due"]
+    def next_due_at(self, *, task_id: str | int | None = None) -> float | None:
+        """The earliest due time of any due script run (of one task), or ``None`` when nothing is due."""
+        only, params = _only_task(task_id)
+        row = self._store.query_one(f"SELECT MIN(due_at) AS due FROM script_runs WHERE state = 'due'{only}", params)
+        return None if row is None or row["due"] is None else float(row["due"])
 
     # -- writes ------------------------------------------------------------------------------------------------
 
@@ -336,19 +341,21 @@ class TaskRepository:
             self._add_run(task_id, 1, 1, first_script, now)
             return self.get(task_id)
 
-    def claim_due(self, now: float, limit: int, *, owner: str, lease: float) -> list[ScriptRun]:
-        """Mark up to ``limit`` runs due at ``now`` as running for ``owner`` (lease until ``now + lease``).
-
-        Oldest due first; their tasks move to in progress. One short transaction.
+    def claim_due(
+        self, now: float, limit: int, *, owner: str, lease: float, task_id: str | int | None = None
+    ) -> list[ScriptRun]:
+        """Mark up to ``limit`` runs due at ``now`` (of one task, if given) as running for ``owner`` (lease until
+        ``now + lease``). Oldest due first; their tasks move to in progress. One short transaction.
         """
         if limit <= 0:
             return []
+        only, params = _only_task(task_id)
         with self._store.atomic() as s:
             rows = s.query(
                 "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
-                "WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ? "
+                f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
                 "ORDER BY due_at, id LIMIT ?) RETURNING *",
-                [owner, now + lease, now, now, limit],
+                [owner, now + lease, now, now, *params, limit],
             )
             s.executemany(
                 "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?) "
