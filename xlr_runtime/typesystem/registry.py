@@ -268,7 +268,7 @@ class _Resolver:
             return None
         if raw.extends in chain:
             cycle = " -> ".join((*chain[chain.index(raw.extends) :], raw.extends))
-            self.builder.problem(definition.path, raw.line, f"type {raw.name!r} extends itself ({cycle})")
+            self.builder.problem(definition.path, raw.line, f"circular extends: {cycle}")
             return None
         if raw.extends not in self.builder.definitions:
             self.builder.problem(definition.path, raw.line, f"type {raw.name!r} extends unknown type {raw.extends!r}")
