@@ -1,0 +1,159 @@
+"""``xlr types``, ``xlr types show`` and ``xlr check`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from synthetic_helpers import TASK, write_plugin
+
+from tests.conftest import CORPUS
+from xlr_runtime.cli import main
+from xlr_runtime.home import Home
+
+SECRET = """  <type type="demo.Secret" extends="demo.Task">
+    <property name="token" category="input" password="true" default="s3cr3t-default"/>
+    <property name="tags" category="Extra" kind="list_of_string" default="a,b" hidden="true"/>
+  </type>
+"""
+
+
+def run(home: Home, *args: str) -> Result:
+    return CliRunner().invoke(main, [*args, "--home", str(home.root)], catch_exceptions=False)
+
+
+def test_types_lists_every_type_with_plugin_and_parent(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK)
+    result = run(home, "types", "--plugins", str(plugin))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["TYPE", "PLUGIN", "EXTENDS"], result.output
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    assert rows["demo.Run"] == ["demo", "demo.Task"], result.output
+    assert rows["demo.Task"] == ["demo", "xlrelease.PythonScript", "(virtual)"], result.output
+    assert rows["jenkins.Build"] == ["jenkins", "xlrelease.PythonScript"], result.output
+    assert rows["xlrelease.Task"] == ["base", "-", "(virtual)"], result.output
+
+
+def test_types_json(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK)
+    result = run(home, "types", "--json", "--plugins", str(plugin))
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert rows["demo.Run"] == {
+        "name": "demo.Run",
+        "plugin": "demo",
+        "parent": "demo.Task",
+        "virtual": False,
+        "label": None,
+        "source": f"{plugin / 'synthetic.xml'}:7",
+    }, result.output
+
+
+def test_types_reads_home_plugins_and_env(home: Home, tmp_path: Path) -> None:
+    write_plugin(home.plugins_dir / "demo", TASK)
+    env_plugin = write_plugin(tmp_path / "envplugin", '  <type type="env.S" extends="configuration.HttpConnection"/>\n')
+    result = CliRunner().invoke(main, ["types", "--home", str(home.root)], env={"XLR_PLUGIN_PATH": str(env_plugin)})
+    assert result.exit_code == 0, result.output
+    assert "demo.Run " in result.output and "env.S " in result.output, result.output
+
+
+def test_types_show_groups_by_category_and_masks_password_defaults(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK + SECRET)
+    result = run(home, "types", "show", "demo.Secret", "--plugins", str(plugin))
+    assert result.exit_code == 0, result.output
+    assert "s3cr3t-default" not in result.output
+    assert result.output.splitlines() == [
+        "demo.Secret",
+        f"  plugin:  demo ({plugin / 'synthetic.xml'}:11)",
+        "  extends: demo.Task -> xlrelease.PythonScript -> xlrelease.Task",
+        "  script:  demo/Secret.py",
+        "",
+        "input:",
+        "  server  ci -> demo.Server  required",
+        "  token   string  default=********  required  password",
+        "",
+        "Extra:",
+        "  tags  list_of_string  default=a,b  hidden",
+        "",
+        "(no category):",
+        "  scriptLocation  string  hidden",
+        "  iconLocation    string  hidden",
+        "  taskColor       string  hidden",
+    ], result.output
+
+
+def test_types_show_json(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK + SECRET)
+    result = run(home, "types", "show", "demo.Secret", "--json", "--plugins", str(plugin))
+    assert result.exit_code == 0, result.output
+    assert "s3cr3t-default" not in result.output
+    detail = json.loads(result.output)
+    assert detail["ancestors"] == ["demo.Task", "xlrelease.PythonScript", "xlrelease.Task"], result.output
+    assert [c["category"] for c in detail["categories"]] == ["input", "Extra", None], result.output
+    token = detail["categories"][0]["properties"][1]
+    assert (token["name"], token["default"], token["password"], token["required"]) == (
+        "token",
+        "********",
+        True,
+        True,
+    ), result.output
+
+
+def test_types_show_unknown_type(home: Home) -> None:
+    result = CliRunner().invoke(main, ["types", "show", "nope.Type", "--home", str(home.root)])
+    assert result.exit_code == 1, result.output
+    assert result.output == "Error: unknown type 'nope.Type'\nHint: Run 'xlr types' to list the loaded types.\n"
+
+
+def test_types_reports_definition_errors_as_one_line(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "bad", '  <type type="bad.A" extends="bad.Nope"/>\n')
+    result = CliRunner().invoke(main, ["types", "--home", str(home.root), "--plugins", str(plugin)])
+    assert result.exit_code == 1, result.output
+    assert result.output == f"Error: {plugin / 'synthetic.xml'}:3: type 'bad.A' extends unknown type 'bad.Nope'\n"
+
+
+def test_check_ok(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK, {"demo/Run.py": "pass\n"})
+    result = run(home, "check", str(plugin))
+    assert result.exit_code == 0, result.output
+    assert result.output == "ok: 1 plugin(s) checked, no problems\n"
+
+
+def test_check_prints_every_problem_and_exits_1(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK.replace('default="3"', 'default="three"'))
+    path = plugin / "synthetic.xml"
+    result = CliRunner().invoke(main, ["check", str(plugin), "--home", str(home.root)])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"{path}:7: script 'demo/Run.py' of type 'demo.Run' not found (default prefix/Name.py)",
+        f"{path}:8: default of property 'count' (integer): 'three' is not an integer",
+    ], result.output
+
+
+def test_check_json(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", '  <type type="demo.X" extends="demo.Y"/>\n')
+    result = CliRunner().invoke(main, ["check", "--json", str(plugin), "--home", str(home.root)])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.output) == {
+        "ok": False,
+        "plugins": ["demo"],
+        "problems": [
+            {"path": str(plugin / "synthetic.xml"), "line": 3, "message": "type 'demo.X' extends unknown type 'demo.Y'"}
+        ],
+    }, result.output
+
+
+def test_check_no_bundled_allows_checking_a_copy_of_jenkins(home: Home) -> None:
+    docs = CORPUS / "xlr" / "docs-jenkins.Build.xml"
+    with_bundled = CliRunner().invoke(main, ["check", str(docs), "--home", str(home.root)])
+    assert with_bundled.exit_code == 1 and "is already defined at" in with_bundled.output, with_bundled.output
+    result = CliRunner().invoke(main, ["check", "--no-bundled", str(docs), "--home", str(home.root)])
+    assert result.output == (f"{docs}:19: script 'jenkins/Build.py' not found (scriptLocation)\n"), result.output
+
+
+def test_help_texts_have_examples() -> None:
+    for args in (["types"], ["types", "show"], ["check"]):
+        result = CliRunner().invoke(main, [*args, "--help"])
+        assert result.exit_code == 0 and "Example: xlr " in result.output, result.output
