@@ -42,20 +42,22 @@ class _Task:
 class ThreadScriptExecutor:
     """Runs scripts in threads of this process (tests only: no isolation, no timeouts)."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 4, *, delay: float = 0.0) -> None:
         self._pool = ThreadPoolExecutor(max_workers=size)
         self.requests: list[ScriptRunRequest] = []
+        self.delay = delay
 
     def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
         self.requests.append(request)
-        return self._pool.submit(self._run, request)
+        return self._pool.submit(self._run, request, self.delay)
 
     def shutdown(self, *, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait)
 
     @staticmethod
-    def _run(request: ScriptRunRequest) -> ScriptRunResult:
+    def _run(request: ScriptRunRequest, delay: float) -> ScriptRunResult:
         started = time.time()
+        time.sleep(delay)
         task = _Task(request)
         namespace: dict[str, Any] = {**request.properties, **request.cis, "task": task, "__name__": "__builtin__"}
         namespace.update({k: v.values for k, v in request.cis.items() if not isinstance(v, list)})

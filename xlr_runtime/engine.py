@@ -217,8 +217,8 @@ class Engine:
         common: dict[str, Any] = {
             "run_id": run.id,
             "outcome": str(result.outcome),
-            "started_at": result.started_at or now,
-            "ended_at": result.ended_at or now,
+            "started_at": run.started_at if run.started_at is not None else now,
+            "ended_at": now,
             "worker_pid": result.worker_pid,
             "failure": result.failure,
             "status_line": result.status_line,
