@@ -101,6 +101,13 @@ def test_types_show_json(home: Home, tmp_path: Path) -> None:
     ), result.output
 
 
+def test_types_show_accepts_options_before_show(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK)
+    result = CliRunner().invoke(main, ["types", "--home", str(home.root), "--plugins", str(plugin), "show", "demo.Run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("demo.Run\n  plugin:  demo"), result.output
+
+
 def test_types_show_unknown_type(home: Home) -> None:
     result = CliRunner().invoke(main, ["types", "show", "nope.Type", "--home", str(home.root)])
     assert result.exit_code == 1, result.output

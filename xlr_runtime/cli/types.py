@@ -9,6 +9,7 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.home import default_home
 from xlr_runtime.typesystem.check import check_plugins
 from xlr_runtime.typesystem.model import INPUT, OUTPUT, SCRIPT, PropertyDef, TaskType
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
@@ -32,6 +33,7 @@ def types_command(click_ctx: click.Context, ctx: CliContext, as_json: bool) -> N
     Example: xlr types --plugins ./xlr-gitlab-plugin
     """
     if click_ctx.invoked_subcommand is not None:
+        click_ctx.obj = ctx  # `xlr types --plugins P show T` uses the group's options
         return
     rows = [_type_row(t) for t in _registry(ctx).types()]
     if as_json:
@@ -49,12 +51,13 @@ def types_command(click_ctx: click.Context, ctx: CliContext, as_json: bool) -> N
 @click.argument("type_name", metavar="TYPE")
 @runtime_options
 @json_option
-def show_command(ctx: CliContext, type_name: str, as_json: bool) -> None:
+@click.pass_obj
+def show_command(group_ctx: CliContext | None, ctx: CliContext, type_name: str, as_json: bool) -> None:
     """Show one type's properties by category: kind, default, required, hidden, password.
 
     Example: xlr types show jenkins.Build
     """
-    task_type = _registry(ctx).get(type_name)
+    task_type = _registry(_merged(group_ctx, ctx)).get(type_name)
     if as_json:
         echo_json(_type_detail(task_type))
         return
@@ -88,6 +91,14 @@ def check_command(ctx: CliContext, paths: tuple[Path, ...], no_bundled: bool, as
             click.echo(f"ok: {len(targets)} plugin(s) checked, no problems")
     if problems:
         raise SystemExit(1)
+
+
+def _merged(group_ctx: CliContext | None, ctx: CliContext) -> CliContext:
+    """The subcommand's options, falling back to those given before ``show`` on the group."""
+    if group_ctx is None:
+        return ctx
+    home = ctx.home if ctx.home.root != default_home() else group_ctx.home
+    return CliContext(home=home, plugin_paths=ctx.plugin_paths or group_ctx.plugin_paths)
 
 
 def _type_row(task_type: TaskType) -> dict[str, Any]:
