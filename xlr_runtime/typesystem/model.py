@@ -7,7 +7,8 @@ downstream (task creation, the script context, ``xlr types show``) reads them an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Any
 
 from xlr_runtime.typesystem.kinds import PropertyKind
@@ -117,3 +118,14 @@ class TaskType:
     def password_properties(self) -> list[str]:
         """Names of the properties whose values are secrets."""
         return [p.name for p in self.properties.values() if p.password]
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        """Pickle support (requests travel to worker processes): a read-only ``MappingProxyType`` of properties
+        cannot be pickled, so it travels as a dict and is wrapped again on arrival."""
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["properties"] = dict(self.properties)
+        return (_task_type_from_state, (state,))
+
+
+def _task_type_from_state(state: dict[str, Any]) -> TaskType:
+    return TaskType(**{**state, "properties": MappingProxyType(state["properties"])})
