@@ -24,6 +24,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.compat.plugin",
     "xlr_runtime.cli.plugins",
     "xlr_runtime.cli.types",
+    "xlr_runtime.cli.run",
+    "xlr_runtime.cli.serve",
+    "xlr_runtime.cli.tasks",
 )
 
 _manager: pluggy.PluginManager | None = None

@@ -287,6 +287,11 @@ class Runtime:
             self._scheduler = None
             self.lock.release()
 
+    @property
+    def stop_requested(self) -> bool:
+        """True once :meth:`request_stop` was called."""
+        return self._stop_requested
+
     def request_stop(self) -> None:
         """Ask a running :meth:`serve` or :meth:`drive` to stop gracefully (from any thread, not a signal handler)."""
         self._stop_requested = True
@@ -339,12 +344,18 @@ class StopFlag:
 
 
 def run_until_stopped(
-    work: Callable[[], None], flag: StopFlag, request_stop: Callable[[], None], *, check_every: float = 0.2
+    work: Callable[[], None],
+    flag: StopFlag,
+    request_stop: Callable[[], None],
+    *,
+    on_check: Callable[[], None] | None = None,
+    check_every: float = 0.2,
 ) -> None:
     """Run ``work`` in a thread; when ``flag`` is raised, call ``request_stop`` once and wait for ``work`` to end.
 
-    The main thread only joins and checks the flag (signal handlers run in it and set the flag); the scheduler
-    in the work thread sleeps on its own events. Exceptions of ``work`` are re-raised here.
+    The main thread only joins, checks the flag (signal handlers run in it and only set the flag) and calls
+    ``on_check`` (a display refresh); the scheduler in the work thread sleeps on its own events. An exception
+    of ``work`` is re-raised here.
     """
     errors: list[BaseException] = []
 
@@ -359,6 +370,8 @@ def run_until_stopped(
     stopping = False
     while thread.is_alive():
         thread.join(check_every)
+        if on_check is not None:
+            on_check()
         if flag.requested and not stopping:
             stopping = True
             request_stop()

@@ -1,0 +1,146 @@
+"""``xlr run TYPE -i name=value…``: create a task and drive it to its end in the foreground.
+
+The status line is shown live (rich) and the task log streams as it grows. Exit code 0 when the task
+completes, 1 when it fails, is aborted or skipped, 130 on Ctrl-C (the task stays stored: ``xlr serve`` or
+another ``xlr run``-driven process resumes it). When an ``xlr serve`` holds the home, ``xlr run`` only creates
+the task, wakes the server and follows the task; if the server stops, it takes over.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import click
+from rich.console import Console
+
+from xlr_runtime import hookimpl
+from xlr_runtime.cli.options import CliContext, echo_json, runtime_options
+from xlr_runtime.engine import masked_properties
+from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped
+from xlr_runtime.store import Task, TaskStatus
+
+#: Exit code after Ctrl-C / SIGTERM (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+FOLLOW_INTERVAL = 0.2
+
+
+def parse_assignments(values: tuple[str, ...], option: str) -> dict[str, Any]:
+    """``NAME=VALUE`` items as a dict; a name given twice collects a list (for list and set kinds)."""
+    result: dict[str, Any] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=option)
+        name = name.strip()
+        if name in result:
+            previous = result[name]
+            result[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            result[name] = value
+    return result
+
+
+@click.command(name="run")
+@click.argument("type_name", metavar="TYPE")
+@click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE", help="An input property (repeatable).")
+@click.option(
+    "--ci",
+    "ci_refs",
+    multiple=True,
+    metavar="PROP=CI_NAME",
+    help="A CI property set to a [ci.NAME] of xlr.toml (repeatable).",
+)
+@click.option("--title", default=None, help="Task title [default: the type's label].")
+@click.option("--json", "as_json", is_flag=True, help="Print the ended task as JSON instead of a summary.")
+@runtime_options
+def run_command(
+    ctx: CliContext, type_name: str, inputs: tuple[str, ...], ci_refs: tuple[str, ...], title: str | None, as_json: bool
+) -> None:
+    """Create a task of TYPE and run it to its end here, showing its status line and log.
+
+    Exit code 0 when the task completes, 1 otherwise; Ctrl-C leaves it stored and resumable.
+
+    Example: xlr run jenkins.Build --ci jenkinsServer=local -i jobName=app
+    """
+    values = parse_assignments(inputs, "-i")
+    values.update(parse_assignments(ci_refs, "--ci"))
+    console = Console(stderr=True, highlight=False)
+    with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
+        task = runtime.create_task(type_name, values, title=title)
+        console.print(f"Task {task.id} ({task.type}) created in {ctx.home.root}")
+        flag = StopFlag()
+        restore = flag.install()
+        try:
+            with _LiveView(runtime, task.id, console) as view:
+                run_until_stopped(
+                    lambda: _drive_or_follow(runtime, task.id), flag, runtime.request_stop, on_check=view.refresh
+                )
+        finally:
+            restore()
+        task = runtime.store.tasks.get(task.id)
+        if flag.requested and not task.status.is_final:
+            console.print(f"Interrupted: task {task.id} stays {task.status}; 'xlr serve' resumes it.")
+            raise SystemExit(INTERRUPTED)
+        _report(runtime, task, console, as_json)
+    raise SystemExit(0 if task.status is TaskStatus.COMPLETED else 1)
+
+
+def _drive_or_follow(runtime: Runtime, task_id: str) -> None:
+    """Drive the task when the home is free; otherwise follow it until it ends or the home frees up."""
+    while True:
+        if runtime.lock.try_acquire(f"xlr run, task {task_id}"):
+            runtime.drive(task_id)
+            return
+        if runtime.store.tasks.get(task_id).status.is_final or runtime.stop_requested:
+            return
+        time.sleep(FOLLOW_INTERVAL)
+
+
+class _LiveView:
+    """Prints new log lines and keeps the status line live (a spinner on a terminal)."""
+
+    def __init__(self, runtime: Runtime, task_id: str, console: Console) -> None:
+        self.runtime = runtime
+        self.task_id = task_id
+        self.console = console
+        self.after = 0
+        self._status: Any = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _LiveView:
+        self._status = self.console.status("planned")
+        self._status.start()
+        return self
+
+    def refresh(self) -> None:
+        with self._lock:
+            for line in self.runtime.store.tasks.log(self.task_id, after=self.after):
+                self.after = line.id
+                style = "red" if line.stream == "stderr" else ("yellow" if line.stream == "system" else None)
+                self.console.print(line.text, style=style, markup=False)
+            task = self.runtime.store.tasks.get(self.task_id)
+            self._status.update(f"[{task.status}] {task.status_line or ''}")
+
+    def __exit__(self, *exc: object) -> None:
+        self.refresh()
+        self._status.stop()
+
+
+def _report(runtime: Runtime, task: Task, console: Console, as_json: bool) -> None:
+    task_type = runtime.registry.get(task.type) if task.type in runtime.registry else None
+    properties = masked_properties(task_type, task.properties)
+    if as_json:
+        echo_json({**task.to_json(), "properties": properties})
+        return
+    outputs = [p.name for p in task_type.properties.values() if p.is_output] if task_type else []
+    for name in outputs:
+        click.echo(f"{name} = {properties.get(name)!r}")
+    message = f"Task {task.id} {task.status}"
+    console.print(message + (f": {task.failure}" if task.failure else ""), markup=False)
+
+
+@hookimpl
+def xlr_register_commands(cli: click.Group) -> None:
+    cli.add_command(run_command)

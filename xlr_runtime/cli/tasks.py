@@ -1,0 +1,156 @@
+"""``xlr tasks`` and ``xlr task show|log|abort|retry|skip ID``: see and operate on stored tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from xlr_runtime import hookimpl
+from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.engine import masked_properties
+from xlr_runtime.runtime import Runtime
+from xlr_runtime.store import Store, Task, TaskStatus
+
+_STATUSES = click.Choice([str(s) for s in TaskStatus])
+
+
+def _when(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _store(ctx: CliContext) -> Store:
+    ctx.home.ensure()
+    return Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"])
+
+
+def _runtime(ctx: CliContext) -> Runtime:
+    return Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings)
+
+
+@click.command(name="tasks")
+@click.option("--status", "statuses", multiple=True, type=_STATUSES, help="Only tasks in this status (repeatable).")
+@click.option("--limit", type=int, default=None, help="At most this many tasks (newest first).")
+@json_option
+@runtime_options
+def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+    """List stored tasks, newest first, with status and status line.
+
+    Example: xlr tasks --status failed --json
+    """
+    with _store(ctx) as store:
+        tasks = store.tasks.list(statuses=[TaskStatus(s) for s in statuses], limit=limit)
+    if as_json:
+        echo_json([{k: v for k, v in t.to_json().items() if k != "properties"} for t in tasks])
+        return
+    if not tasks:
+        click.echo("No tasks.")
+        return
+    widths = (max(2, *(len(t.id) for t in tasks)), max(4, *(len(t.type) for t in tasks)), 11)
+    click.echo(f"{'ID':>{widths[0]}}  {'TYPE':<{widths[1]}}  {'STATUS':<{widths[2]}}  UPDATED              STATUS LINE")
+    for t in tasks:
+        updated = _when(t.ended_at or t.started_at or t.created_at)
+        click.echo(
+            f"{t.id:>{widths[0]}}  {t.type:<{widths[1]}}  {t.status!s:<{widths[2]}}  {updated}  "
+            f"{t.status_line or t.failure or ''}"
+        )
+
+
+@click.group(name="task")
+def task_group() -> None:
+    """Show a stored task, its log, or abort, retry or skip it.
+
+    Example: xlr task show 12
+    """
+
+
+@task_group.command(name="show")
+@click.argument("task_id", metavar="ID")
+@json_option
+@runtime_options
+def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
+    """Show a task: status, times, property values (passwords masked) and its script runs.
+
+    Example: xlr task show 12 --json
+    """
+    with _runtime(ctx) as runtime:
+        task = runtime.store.tasks.get(task_id)
+        runs = runtime.store.tasks.runs(task_id)
+        task_type = runtime.registry.get(task.type) if task.type in runtime.registry else None
+    properties = masked_properties(task_type, task.properties)
+    if task_type is None:  # its plugin is gone: nothing says which values are secret, so show none
+        properties = dict.fromkeys(properties, "(plugin not loaded)")
+    if as_json:
+        echo_json({**task.to_json(), "properties": properties, "runs": [r.to_json() for r in runs]})
+        return
+    click.echo(f"Task {task.id}: {task.title} ({task.type})")
+    click.echo(f"  status:      {task.status}" + (f" - {task.failure}" if task.failure else ""))
+    click.echo(f"  status line: {task.status_line or '-'}")
+    click.echo(f"  attempt:     {task.attempt}")
+    click.echo(
+        f"  created:     {_when(task.created_at)}   started: {_when(task.started_at)}   ended: {_when(task.ended_at)}"
+    )
+    click.echo("  properties:")
+    for name, value in properties.items():
+        click.echo(f"    {name} = {value!r}")
+    click.echo("  script runs:")
+    for run in runs:
+        outcome = run.outcome or "-"
+        extra = f" ({run.failure.kind}: {run.failure.message})" if run.failure else ""
+        rerun = f", re-run {run.restarts}x" if run.restarts else ""
+        click.echo(
+            f"    #{run.id} attempt {run.attempt}.{run.seq} {run.script_path} due {_when(run.due_at)} "
+            f"{run.state} {outcome}{extra}{rerun}"
+        )
+
+
+@task_group.command(name="log")
+@click.argument("task_id", metavar="ID")
+@json_option
+@runtime_options
+def log_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
+    """Print a task's log: what its scripts printed, and the runtime's notes.
+
+    Example: xlr task log 12
+    """
+    with _store(ctx) as store:
+        store.tasks.get(task_id)
+        lines = store.tasks.log(task_id)
+    if as_json:
+        echo_json([{"time": ln.time, "run_id": ln.run_id, "stream": ln.stream, "text": ln.text} for ln in lines])
+        return
+    for line in lines:
+        marker = {"stderr": "!", "system": "*"}.get(line.stream, " ")
+        click.echo(f"{_when(line.time)} {marker} {line.text}")
+
+
+def _operation(name: str, summary: str, example: str) -> click.Command:
+    @click.command(name=name, help=f"{summary}\n\nExample: {example}")
+    @click.argument("task_id", metavar="ID")
+    @json_option
+    @runtime_options
+    def command(ctx: CliContext, task_id: str, as_json: bool) -> None:
+        with _runtime(ctx) as runtime:
+            task: Task = getattr(runtime, name)(task_id)
+        if as_json:
+            echo_json({k: v for k, v in task.to_json().items() if k != "properties"})
+        else:
+            click.echo(f"Task {task.id} is {task.status}" + (f" (attempt {task.attempt})" if name == "retry" else ""))
+
+    return command
+
+
+for _name, _summary, _example in (
+    ("abort", "Abort a planned or in-progress task; its pending script run is cancelled.", "xlr task abort 12"),
+    ("retry", "Retry a failed or aborted task from its first script, with its inputs.", "xlr task retry 12"),
+    ("skip", "Skip a task that has not completed.", "xlr task skip 12"),
+):
+    task_group.add_command(_operation(_name, _summary, _example))
+
+
+@hookimpl
+def xlr_register_commands(cli: click.Group) -> None:
+    cli.add_command(tasks_command)
+    cli.add_command(task_group)
