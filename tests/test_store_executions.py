@@ -111,7 +111,9 @@ def test_requeue_running_keeps_the_cursor(store: Store) -> None:
     store.executions.save_progress(parent, cursor={"group": 2}, context=[])
     child = new(store, parent_id=parent)
     store.executions.start_child(child, owner="dead", now=T0)
-    requeued = store.executions.requeue_running(now=T0 + 10)
+    assert store.executions.running_owners() == ["dead"]
+    assert store.executions.requeue_running(now=T0 + 10, owners=["alive"]) == []
+    requeued = store.executions.requeue_running(now=T0 + 10, owners=["dead"])
     assert [(e.id, e.status, e.cursor, e.restarts, e.due_at) for e in requeued] == [
         (parent, ExecutionStatus.QUEUED, {"group": 2}, 1, T0 + 10)
     ]

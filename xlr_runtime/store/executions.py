@@ -335,22 +335,34 @@ class ExecutionRepository:
         )
         return bool(row and (row["own"] or row["parent"]))
 
-    def requeue_running(self, *, now: float) -> list[Execution]:
-        """After a crash: running top-level executions become queued (due now) with their cursor kept;
-        running job-reference children end as aborted (their parent re-runs the step)."""
+    def running_owners(self) -> list[str]:
+        """The distinct owners of running executions (to find those left by a process that died)."""
+        rows = self._store.query(
+            "SELECT DISTINCT owner FROM executions WHERE status = ? AND owner IS NOT NULL",
+            (str(ExecutionStatus.RUNNING),),
+        )
+        return [row["owner"] for row in rows]
+
+    def requeue_running(self, *, now: float, owners: Sequence[str]) -> list[Execution]:
+        """After a crash of the processes ``owners``: their running top-level executions become queued (due
+        now) with the cursor kept; their running job-reference children end as aborted (the parent re-runs
+        the step)."""
+        if not owners:
+            return []
+        marks = ", ".join("?" for _ in owners)
         with self._store.atomic():
             self._store.execute(
                 "UPDATE executions SET status = ?, ended_at = ?, failure = ?, owner = NULL "
-                "WHERE status = ? AND parent_id IS NOT NULL",
+                f"WHERE status = ? AND parent_id IS NOT NULL AND owner IN ({marks})",
                 (str(ExecutionStatus.ABORTED), now, "The runtime stopped while this job reference ran; the parent "
-                 "re-runs the step", str(ExecutionStatus.RUNNING)),
+                 "re-runs the step", str(ExecutionStatus.RUNNING), *owners),
             )  # fmt: skip
             rows = self._store.query(
                 "UPDATE executions SET status = ?, owner = NULL, due_at = ?, restarts = restarts + 1 "
-                "WHERE status = ? AND parent_id IS NULL RETURNING *",
-                (str(ExecutionStatus.QUEUED), now, str(ExecutionStatus.RUNNING)),
+                f"WHERE status = ? AND parent_id IS NULL AND owner IN ({marks}) RETURNING *",
+                (str(ExecutionStatus.QUEUED), now, str(ExecutionStatus.RUNNING), *owners),
             )
-        return [_execution(row) for row in rows]
+        return sorted((_execution(row) for row in rows), key=lambda e: e.id)
 
     def add_log(self, execution_id: int, lines: Iterable[tuple[float, str, str | None, str | None, str]]) -> None:
         """Append ``(time, level, node, step, text)`` lines."""

@@ -1,0 +1,387 @@
+"""One execution's workflow, driven step by step with its state saved after every step on every node.
+
+:class:`WorkflowRun` resolves the nodes, plans the step groups (:mod:`~xlr_runtime.rundeck.flow`), runs each
+step (exec, script, scriptfile, scripturl, job reference, plugin step) with its error handler, applies the
+keepgoing table, and ends with a status. The ``cursor`` it saves (group, per-node position, failures, running
+plugin tasks) lets a restarted runtime carry on where it was: the step that was running is run again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from xlr_runtime.errors import NodeFilterError, OptionValueError, XlrError
+from xlr_runtime.rundeck.context import (
+    DataContext,
+    capture_data,
+    environment,
+    expand,
+    expand_command,
+    replace_script_tokens,
+    script_command,
+)
+from xlr_runtime.rundeck.flow import StepGroup, StepVerdict, plan, step_verdict
+from xlr_runtime.rundeck.model import ExecStep, Job, JobRefStep, PluginStep, ScriptKind, ScriptStep, Step
+from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
+from xlr_runtime.rundeck.nodes import LOCAL_EXECUTOR, Node, project_nodes
+from xlr_runtime.rundeck.steps import (
+    CommandResult,
+    StopCheck,
+    StopReason,
+    deadline_check,
+    fetch_script,
+    run_shell,
+    write_script,
+)
+from xlr_runtime.store.executions import Execution, ExecutionStatus
+
+if TYPE_CHECKING:
+    from xlr_runtime.rundeck.execution import ExecutionLogWriter, ExecutionService
+    from xlr_runtime.rundeck.options import ResolvedOptions
+
+
+class WorkflowStopped(Exception):
+    """Raised inside a run when a command was stopped by an abort, the job timeout or a log-limit halt."""
+
+    def __init__(self, reason: StopReason) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+@dataclass
+class StepResult:
+    """How one step ended on one node (or once, for a workflow step)."""
+
+    ok: bool
+    reason: str | None = None
+    message: str | None = None
+    exit_code: int | None = None
+
+    @classmethod
+    def of_command(cls, result: CommandResult) -> StepResult:
+        """The result of a finished command (stopped commands raise :class:`WorkflowStopped` instead)."""
+        if result.stopped is not None:
+            raise WorkflowStopped(result.stopped)
+        if result.exit_code == 0:
+            return cls(ok=True, exit_code=0)
+        return cls(
+            ok=False, reason="NonZeroResultCode", message=f"Result: {result.exit_code}", exit_code=result.exit_code
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a workflow ended."""
+
+    status: ExecutionStatus
+    failure: str | None = None
+    succeeded_nodes: tuple[str, ...] = ()
+    failed_nodes: tuple[str, ...] = ()
+
+
+@dataclass
+class StepCall:
+    """What a pluggy-provided step type receives besides its configuration."""
+
+    execution_id: int
+    node: Node | None
+    context: dict[str, dict[str, str]]
+    log: Callable[[str], None]
+    data: dict[str, str] = field(default_factory=dict)
+
+
+class WorkflowRun:
+    """Drives one execution (or a job-reference child) to its end in the calling thread."""
+
+    def __init__(
+        self,
+        service: ExecutionService,
+        execution: Execution,
+        job: Job,
+        options: ResolvedOptions,
+        log: ExecutionLogWriter,
+        *,
+        deadline: float | None,
+        context: DataContext,
+    ) -> None:
+        self.service = service
+        self.execution = execution
+        self.job = job
+        self.options = options
+        self.log = log
+        self.deadline = deadline
+        self.context = context
+        self.cursor: dict[str, Any] = dict(execution.cursor)
+        self.lock = threading.RLock()
+        limits = deadline_check(deadline, lambda: service.store.executions.abort_requested(execution.id))
+        self.should_stop: StopCheck = lambda: StopReason.HALTED if log.halted else limits()
+
+    # -- the whole workflow ------------------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        """Run (or resume) the workflow and return how it ended; never raises for a step's failure."""
+        try:
+            nodes = self._nodes()
+        except (NodeFilterError, XlrError) as exc:
+            self.log.system("ERROR", str(exc))
+            return Outcome(ExecutionStatus.FAILED, failure=str(exc))
+        if nodes is None:
+            return Outcome(ExecutionStatus.FAILED, failure=self.cursor["failure"])
+        steps = self.job.sequence.steps
+        try:
+            groups = plan([_is_node_step(step) for step in steps], self.job.sequence.strategy)
+        except XlrError as exc:
+            self.log.system("ERROR", str(exc))
+            return Outcome(ExecutionStatus.FAILED, failure=str(exc))
+        try:
+            for number in range(self.cursor.setdefault("group", 0), len(groups)):
+                self._run_group(groups[number], nodes)
+                with self.lock:
+                    if self.cursor.get("halt"):
+                        break
+                    self.cursor.update(group=number + 1, positions={}, halt=False)
+                    self._save()
+        except WorkflowStopped as stop:
+            return self._stopped(stop.reason)
+        return self._ended()
+
+    def _stopped(self, reason: StopReason) -> Outcome:
+        failed = tuple(self.cursor.get("failed_nodes", []))
+        if reason == StopReason.ABORTED:
+            return Outcome(ExecutionStatus.ABORTED, failure="Aborted by user", failed_nodes=failed)
+        if reason == StopReason.TIMEDOUT:
+            return Outcome(ExecutionStatus.TIMEDOUT, failure="Execution timed out", failed_nodes=failed)
+        status = self.job.log_limit_status or "failed"
+        known = {"failed": ExecutionStatus.FAILED, "aborted": ExecutionStatus.ABORTED}
+        return Outcome(
+            known.get(status, ExecutionStatus.OTHER), failure="Log output limit exceeded", failed_nodes=failed
+        )
+
+    def _ended(self) -> Outcome:
+        failed = tuple(self.cursor.get("failed_nodes", []))
+        succeeded = tuple(n for n in self.cursor.get("nodes", []) if n not in failed)
+        if self.cursor.get("workflow_failed"):
+            reason = self.cursor.get("failure") or "Step failed"
+            return Outcome(ExecutionStatus.FAILED, failure=reason, succeeded_nodes=succeeded, failed_nodes=failed)
+        return Outcome(ExecutionStatus.SUCCEEDED, succeeded_nodes=succeeded, failed_nodes=failed)
+
+    def _save(self) -> None:
+        with self.lock:
+            self.service.store.executions.save_progress(
+                self.execution.id, cursor=self.cursor, context=self.context.to_dict()
+            )
+
+    # -- nodes -------------------------------------------------------------------------------------------------
+
+    def _nodes(self) -> list[Node] | None:
+        """The dispatch nodes (resolved once, then kept in the cursor); ``None`` when none match."""
+        known = project_nodes(self.service.home_root, self.execution.project, server=self.service.server_node)
+        if "nodes" in self.cursor:
+            return [known[name] if name in known else Node(name=name, source="?") for name in self.cursor["nodes"]]
+        if not self.job.has_node_filter:
+            selected = [self.service.server_node]
+        else:
+            dispatch = self.job.dispatch
+            node_filter = combine_filters(
+                self._expand_setting(self.job.node_filter), self._expand_setting(self.job.filter_exclude)
+            )
+            selected = select_nodes(known.values(), node_filter, exclude_precedence=dispatch.exclude_precedence)
+            selected = order_nodes(selected, rank_attribute=dispatch.rank_attribute, rank_order=dispatch.rank_order)
+        self.cursor["nodes"] = [node.name for node in selected]
+        if not selected and not self.job.dispatch.success_on_empty_node_filter:
+            self.cursor["failure"] = f"No nodes matched the filter: {self.job.node_filter}"
+            self.log.system("ERROR", self.cursor["failure"])
+            return None
+        self._save()
+        return selected
+
+    def _expand_setting(self, text: str | None) -> str | None:
+        return None if text is None else expand(text, self.context)
+
+    def _threadcount(self) -> int:
+        raw = expand(self.job.dispatch.threadcount or "1", self.context)
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise OptionValueError(f"threadcount {raw!r} is not a number") from None
+
+    # -- groups ------------------------------------------------------------------------------------------------
+
+    def _run_group(self, group: StepGroup, nodes: list[Node]) -> None:
+        if not group.node_steps:
+            for index in group.steps:
+                verdict = self._step_with_handler(index, None)
+                self._after_step(None, verdict)
+            return
+        positions = self.cursor.setdefault("positions", {})
+        pending = [n for n in nodes if positions.get(n.name, 0) < len(group.steps)]
+        threadcount = self._threadcount()
+        if threadcount == 1 or len(pending) < 2:
+            for node in pending:
+                if self._dispatch_stopped():
+                    break
+                self._run_on_node(group, node)
+            return
+        with ThreadPoolExecutor(max_workers=threadcount, thread_name_prefix="xlr-node") as pool:
+            futures = [pool.submit(self._run_on_node, group, node) for node in pending]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        stops = [e for e in errors if isinstance(e, WorkflowStopped)]
+        if stops:
+            raise stops[0]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+
+    def _dispatch_stopped(self) -> bool:
+        """True once a node failed and dispatch keepgoing is off: no further node starts."""
+        with self.lock:
+            return bool(self.cursor.get("failed_nodes")) and not self.job.dispatch.keepgoing
+
+    def _run_on_node(self, group: StepGroup, node: Node) -> None:
+        if self._dispatch_stopped():
+            return
+        positions = self.cursor["positions"]
+        for position in range(positions.get(node.name, 0), len(group.steps)):
+            verdict = self._step_with_handler(group.steps[position], node)
+            with self.lock:
+                positions[node.name] = position + 1
+            self._after_step(node, verdict)
+            if not verdict.proceed:
+                break
+
+    def _after_step(self, node: Node | None, verdict: StepVerdict) -> None:
+        with self.lock:
+            if verdict.fails_workflow:
+                self.cursor["workflow_failed"] = True
+                if node is not None and node.name not in self.cursor.setdefault("failed_nodes", []):
+                    self.cursor["failed_nodes"].append(node.name)
+                if node is not None and not self.job.dispatch.keepgoing:
+                    self.cursor["halt"] = True
+            if not verdict.proceed:
+                self.cursor["halt"] = True
+            self._save()
+
+    # -- one step with its error handler ---------------------------------------------------------------------
+
+    def _step_with_handler(self, index: int, node: Node | None) -> StepVerdict:
+        step = self.job.sequence.steps[index]
+        result = self._run_step(step, index, node, handler=False)
+        handler_ok: bool | None = None
+        handler = step.errorhandler
+        if not result.ok:
+            self.log.system(
+                "ERROR", f"Step {index + 1} failed: {result.reason}: {result.message}", node=node, step=index
+            )
+            with self.lock:
+                self.cursor["failure"] = f"Step {index + 1} failed: {result.message or result.reason}"
+            if handler is not None:
+                scope = node.name if node is not None else None
+                self.context.merge(
+                    "result",
+                    {
+                        "reason": result.reason or "",
+                        "message": result.message or "",
+                        "resultCode": "" if result.exit_code is None else str(result.exit_code),
+                        "failedNodes": scope or "",
+                    },
+                    node=scope,
+                )
+                handler_ok = self._run_step(handler, index, node, handler=True).ok
+        return step_verdict(
+            step_ok=result.ok,
+            handler_ok=handler_ok,
+            keepgoing=self.job.sequence.keepgoing,
+            keepgoing_on_success=bool(handler is not None and handler.keepgoing_on_success),
+        )
+
+    def _run_step(self, step: Step, index: int, node: Node | None, *, handler: bool) -> StepResult:
+        label = f"Error handler of step {index + 1}" if handler else f"Step {index + 1}"
+        where = f" on {node.name}" if node is not None else ""
+        self.log.system(
+            "VERBOSE", f"{label}{': ' + step.description if step.description else ''}{where}", node=node, step=index
+        )
+        if node is not None:
+            self.context.merge("node", node.context(), node=node.name)
+        if node is not None and node.executor != LOCAL_EXECUTOR:
+            message = f"node {node.name!r}: node executor {node.executor!r} is not supported (only 'local' runs here)"
+            return StepResult(ok=False, reason="UnsupportedNodeExecutor", message=message)
+        try:
+            result = self._dispatch(step, index, node, handler=handler)
+        except WorkflowStopped:
+            raise
+        except XlrError as exc:
+            result = StepResult(ok=False, reason="StepFailure", message=str(exc))
+        scope = node.name if node is not None else None
+        if result.exit_code is not None:
+            self.context.put("exec", "exitCode", str(result.exit_code), node=scope, step=index + 1)
+        return result
+
+    def _dispatch(self, step: Step, index: int, node: Node | None, *, handler: bool) -> StepResult:
+        if isinstance(step, ExecStep):
+            return self._command(expand_command(step.command, self.context, node=_name(node)), index, node)
+        if isinstance(step, ScriptStep):
+            return self._script(step, index, node)
+        if isinstance(step, JobRefStep):
+            return self.service.run_job_reference(self, step, index, node)
+        if isinstance(step, PluginStep):
+            key = f"{'h' if handler else 's'}{index}:{_name(node) or ''}"
+            return self.service.run_plugin_step(self, step, index, node, key)
+        return StepResult(ok=False, reason="UnsupportedStep", message=f"step type {type(step).__name__} cannot run")
+
+    # -- commands and scripts --------------------------------------------------------------------------------
+
+    def _command(self, command: str, index: int, node: Node | None) -> StepResult:
+        pattern = self.service.capture_pattern
+        scope = _name(node)
+
+        def on_line(level: str, text: str) -> bool:
+            captured = capture_data(text, pattern) if level == "NORMAL" else None
+            if captured is not None:
+                self.context.put("data", captured[0], captured[1], node=scope)
+            return self.log.output(level, text, node=node, step=index)
+
+        env = environment(self.context, node=scope)
+        return StepResult.of_command(run_shell(command, env=env, on_line=on_line, should_stop=self.should_stop))
+
+    def _script(self, step: ScriptStep, index: int, node: Node | None) -> StepResult:
+        scope = _name(node)
+        if step.kind == ScriptKind.SCRIPTFILE:
+            path, temporary = expand(step.source, self.context, node=scope), False
+        else:
+            try:
+                text = (
+                    replace_script_tokens(step.source, self.context, node=scope)
+                    if step.kind == ScriptKind.SCRIPT
+                    else fetch_script(expand(step.source, self.context, node=scope))
+                )
+            except requests.RequestException as exc:
+                return StepResult(ok=False, reason="IOFailure", message=f"scripturl could not be read: {exc}")
+            path, temporary = str(write_script(text, suffix=step.file_extension)), True
+        try:
+            command = script_command(
+                path, step.args, self.context, node=scope, interpreter=step.interpreter, args_quoted=step.args_quoted
+            )
+            return self._command(command, index, node)
+        finally:
+            if temporary:
+                _unlink(path)
+
+
+def _is_node_step(step: Step) -> bool:
+    if isinstance(step, (JobRefStep, PluginStep)):
+        return step.node_step
+    return True
+
+
+def _name(node: Node | None) -> str | None:
+    return None if node is None else node.name
+
+
+def _unlink(path: str) -> None:
+    Path(path).unlink(missing_ok=True)
