@@ -333,6 +333,11 @@ class Job:
             raise ValueError(f'loglevel "{self.loglevel}" is not one of {", ".join(LOG_LEVELS)}')
         if self.log_limit_action not in (None, "halt", "truncate"):
             raise ValueError(f'logging limitAction "{self.log_limit_action}" must be "halt" or "truncate"')
+        object.__setattr__(self, "notifications", canonical_notifications(self.notifications))
+        if self.plugins is not None:
+            # Rundeck keeps job plugins as a map of service -> provider type -> config: order is by name.
+            plugins = {s: tuple(sorted(p, key=lambda plugin: plugin.type)) for s, p in sorted(self.plugins.items())}
+            object.__setattr__(self, "plugins", plugins)
         names = [option.name for option in self.options]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -355,3 +360,24 @@ def trim_group(group: str | None) -> str | None:
         return None
     trimmed = group.strip("/")
     return trimmed or None
+
+
+def canonical_notifications(
+    notifications: dict[Trigger, tuple[Notification, ...]],
+) -> dict[Trigger, tuple[Notification, ...]]:
+    """Triggers in name order; in each, emails, then plugins by type, then webhooks (the export order).
+
+    Rundeck keeps a job's notifications unordered, so this order is what makes two loads of one export equal.
+    """
+
+    def rank(notification: Notification) -> tuple[int, str]:
+        if isinstance(notification, EmailNotification):
+            return (0, "")
+        if isinstance(notification, PluginNotification):
+            return (1, notification.type)
+        return (2, "")
+
+    return {
+        trigger: tuple(sorted(notifications[trigger], key=rank))
+        for trigger in sorted(notifications, key=lambda t: t.value)
+    }

@@ -33,6 +33,7 @@ _QUARTZ_RANGES = (
     ("year", 1970, 2099),
 )
 _NUMBER = re.compile(r"(?<![#/\d])(\d+)(?!\d)")
+_LAST_WEEKDAY = re.compile(r"(\d)L")
 
 
 @dataclass
@@ -83,23 +84,33 @@ def validate_option(option: Option) -> Option:
     default = option.value
     if not default or "${" in default:
         return option
+
+    def shown(item: str) -> str:
+        return "(secure, not shown)" if option.secure else f'"{item}"'
+
     defaults = default.split(option.delimiter) if option.multivalued and option.delimiter else [default]
     if option.enforced and option.values:
         for item in defaults:
             if item not in option.values:
                 allowed = ",".join(option.values)
-                raise ValueError(f'{label}: default value "{item}" is not one of the allowed values ({allowed})')
+                raise ValueError(f"{label}: default value {shown(item)} is not one of the allowed values ({allowed})")
     if pattern is not None:
         for item in defaults:
             if not pattern.fullmatch(item):
-                raise ValueError(f'{label}: default value "{item}" does not match the regex "{option.regex}"')
+                raise ValueError(f'{label}: default value {shown(item)} does not match the regex "{option.regex}"')
     return option
 
 
-def validate_schedule(schedule: Schedule, *, now: datetime | None = None) -> None:
-    """Quartz rules (one of day-of-month/day-of-week is ``?``, field ranges) and a fire time after ``now``."""
-    expression = schedule.crontab
+def validate_schedule(schedule: Schedule, *, crontab: str | None = None, now: datetime | None = None) -> None:
+    """Check the Quartz expression: ``crontab`` as written when the file gave one, else the schedule's.
+
+    Quartz rules: 6 or 7 fields, exactly one of day-of-month/day-of-week is ``?``, field ranges; and a fire
+    time after ``now``.
+    """
+    expression = " ".join(crontab.split(" ")[:7]) if crontab else schedule.crontab
     fields = expression.split(" ")
+    if len(fields) == 6:
+        fields.append("*")
     dom, dow = fields[3], fields[5]
     if (dom == "?") == (dow == "?"):
         raise ValueError(f'invalid schedule "{expression}": exactly one of day-of-month and day-of-week must be "?"')
@@ -109,7 +120,8 @@ def validate_schedule(schedule: Schedule, *, now: datetime | None = None) -> Non
         for number in _NUMBER.findall(fields[index]):
             if not low <= int(number) <= high:
                 raise ValueError(f'invalid schedule "{expression}": {label} value {number} is not in {low}-{high}')
-    shifted = _NUMBER.sub(lambda match: str(int(match.group(1)) - 1), dow)
+    # Quartz counts SUN-SAT as 1-7 and writes "last Friday" as 6L; croniter counts 0-6 and writes L5.
+    shifted = _LAST_WEEKDAY.sub(r"L\1", _NUMBER.sub(lambda match: str(int(match.group(1)) - 1), dow))
     converted = " ".join([*fields[:5], shifted, fields[6]])
     if not croniter.is_valid(converted, second_at_beginning=True):
         raise ValueError(f'invalid schedule "{expression}": not a valid Quartz cron expression')
@@ -117,7 +129,7 @@ def validate_schedule(schedule: Schedule, *, now: datetime | None = None) -> Non
     try:
         croniter(converted, start, second_at_beginning=True).get_next(datetime)
     except CroniterBadDateError:
-        raise ValueError(f'invalid schedule "{expression}": it will never fire after {start:%Y-%m-%d}') from None
+        raise ValueError(f'invalid schedule "{expression}": it will never fire again') from None
 
 
 def deprecated_filter(parts: dict[str, dict[str, str]]) -> str:

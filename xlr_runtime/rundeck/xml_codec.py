@@ -195,7 +195,7 @@ def _schedule(node: Node | None, ctx: JobContext) -> Schedule | None:
         return None
     crontab = node.get("crontab")
     schedule = ctx.build(lambda: Schedule.from_crontab(crontab), line=node.line) if crontab else _elements(node)
-    ctx.build(lambda: validate_schedule(schedule), line=node.line)
+    ctx.build(lambda: validate_schedule(schedule, crontab=crontab or None), line=node.line)
     return schedule
 
 

@@ -155,7 +155,7 @@ def _job(data: dict[str, Any], name: str, ctx: JobContext) -> Job:
     log_limit = _str(data.get("loglimit")) or None
     schedule = _schedule(_map(data.get("schedule"), "schedule")) if data.get("schedule") else None
     if schedule is not None:
-        validate_schedule(schedule)
+        validate_schedule(schedule, crontab=_str(_map(data.get("schedule"), "schedule").get("crontab")) or None)
     job = Job(
         name=name,
         description=_str(data.get("description")) or "",
