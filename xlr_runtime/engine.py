@@ -350,8 +350,10 @@ def _is_empty(value: Any) -> bool:
 def _failure_text(result: ScriptRunResult) -> str:
     if result.failure is None:
         return f"script run {result.outcome}"
-    message = result.failure.message
-    return f"{result.failure.kind}: {message}" if message else result.failure.kind
+    kind, message = result.failure.kind, result.failure.message
+    if not message:
+        return kind
+    return message if f"{kind}:" in message else f"{kind}: {message}"
 
 
 def masked_properties(task_type: TaskType | None, properties: Mapping[str, Any]) -> dict[str, Any]:

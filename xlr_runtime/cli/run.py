@@ -66,7 +66,7 @@ def run_command(
     """
     values = parse_assignments(inputs, "-i")
     values.update(parse_assignments(ci_refs, "--ci"))
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
         task = runtime.create_task(type_name, values, title=title)
         console.print(f"Task {task.id} ({task.type}) created in {ctx.home.root}")
