@@ -44,6 +44,8 @@ class JobContext:
     line: int | None
     index: int
     name: str | None = None
+    #: Also require a schedule to fire again (true on import; false when re-reading a stored job).
+    require_future: bool = True
 
     def error(self, message: str, *, line: int | None = None, named: bool = True) -> JobDefinitionError:
         """A located error for this job (at ``line``, else at the job)."""
@@ -101,11 +103,13 @@ def validate_option(option: Option) -> Option:
     return option
 
 
-def validate_schedule(schedule: Schedule, *, crontab: str | None = None, now: datetime | None = None) -> None:
+def validate_schedule(
+    schedule: Schedule, *, crontab: str | None = None, now: datetime | None = None, require_future: bool = True
+) -> None:
     """Check the Quartz expression: ``crontab`` as written when the file gave one, else the schedule's.
 
-    Quartz rules: 6 or 7 fields, exactly one of day-of-month/day-of-week is ``?``, field ranges; and a fire
-    time after ``now``.
+    Quartz rules: 6 or 7 fields, exactly one of day-of-month/day-of-week is ``?``, field ranges; and (unless
+    ``require_future`` is false) a fire time after ``now``.
     """
     expression = " ".join(crontab.split(" ")[:7]) if crontab else schedule.crontab
     fields = expression.split(" ")
@@ -125,6 +129,8 @@ def validate_schedule(schedule: Schedule, *, crontab: str | None = None, now: da
     converted = " ".join([*fields[:5], shifted, fields[6]])
     if not croniter.is_valid(converted, second_at_beginning=True):
         raise ValueError(f'invalid schedule "{expression}": not a valid Quartz cron expression')
+    if not require_future:
+        return
     start = now or datetime.now(UTC)
     try:
         croniter(converted, start, second_at_beginning=True).get_next(datetime)

@@ -97,10 +97,11 @@ _STEP_ELEMENTS = frozenset(
 )
 
 
-def load_jobs_xml(data: bytes | str, *, path: str | Path) -> list[Job]:
+def load_jobs_xml(data: bytes | str, *, path: str | Path, require_future: bool = True) -> list[Job]:
     """Parse a Rundeck ``<joblist>`` document into jobs.
 
-    ``path`` only names the file in errors. Raises :class:`JobDefinitionError` (``path:line: job "name": …``)
+    ``path`` only names the file in errors; ``require_future=False`` accepts a schedule that will not fire
+    again (for re-reading stored jobs). Raises :class:`JobDefinitionError` (``path:line: job "name": …``)
     for malformed XML, a wrong root, or the first invalid job; a file with one bad job yields nothing.
     """
     try:
@@ -115,7 +116,10 @@ def load_jobs_xml(data: bytes | str, *, path: str | Path) -> list[Job]:
     job_nodes = Node(root).children("job")
     if not job_nodes:
         raise JobDefinitionError("no <job> element found", path=path, line=root.sourceline)
-    return [_job(node, JobContext(path, node.line, index)) for index, node in enumerate(job_nodes, start=1)]
+    return [
+        _job(node, JobContext(path, node.line, index, require_future=require_future))
+        for index, node in enumerate(job_nodes, start=1)
+    ]
 
 
 def _job(node: Node, ctx: JobContext) -> Job:
@@ -195,7 +199,9 @@ def _schedule(node: Node | None, ctx: JobContext) -> Schedule | None:
         return None
     crontab = node.get("crontab")
     schedule = ctx.build(lambda: Schedule.from_crontab(crontab), line=node.line) if crontab else _elements(node)
-    ctx.build(lambda: validate_schedule(schedule, crontab=crontab or None), line=node.line)
+    ctx.build(
+        lambda: validate_schedule(schedule, crontab=crontab or None, require_future=ctx.require_future), line=node.line
+    )
     return schedule
 
 

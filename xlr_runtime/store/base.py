@@ -33,10 +33,11 @@ from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 
 if TYPE_CHECKING:
     from xlr_runtime.store.executions import ExecutionRepository
+    from xlr_runtime.store.jobs import JobRepository
     from xlr_runtime.store.tasks import TaskRepository
 
 #: Modules of store areas, each exposing ``MIGRATIONS: MigrationSet``; applied in this order on open.
-AREA_MODULES: tuple[str, ...] = ("xlr_runtime.store.tasks", "xlr_runtime.store.executions")
+AREA_MODULES: tuple[str, ...] = ("xlr_runtime.store.tasks", "xlr_runtime.store.executions", "xlr_runtime.store.jobs")
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 
@@ -197,3 +198,10 @@ class Store:
         from xlr_runtime.store.executions import ExecutionRepository
 
         return ExecutionRepository(self)
+
+    @cached_property
+    def jobs(self) -> JobRepository:
+        """Projects and their Rundeck job definitions."""
+        from xlr_runtime.store.jobs import JobRepository
+
+        return JobRepository(self)

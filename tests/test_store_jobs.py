@@ -1,0 +1,113 @@
+"""The jobs area of the store: projects, canonical definitions, and ``rd jobs load`` import rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from xlr_runtime.errors import JobDefinitionError, NotFoundError, StateError
+from xlr_runtime.rundeck.model import ExecStep, Job, Schedule, Workflow
+from xlr_runtime.rundeck.xml_codec import dump_jobs_xml
+from xlr_runtime.store import Store
+from xlr_runtime.store.jobs import ImportAction
+
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "xlr.db") as opened:
+        yield opened
+
+
+def job(name: str = "j", *, group: str | None = None, uuid: str | None = None, command: str = "true") -> Job:
+    return Job(name=name, group=group, uuid=uuid, sequence=Workflow(steps=(ExecStep(command=command),)))
+
+
+def test_load_creates_projects_and_keeps_uuids(store: Store) -> None:
+    results = store.jobs.load("p", [job(uuid="u-1"), job("k", group="g")], now=NOW)
+    assert [(r.action, r.job.name) for r in results] == [(ImportAction.CREATED, "j"), (ImportAction.CREATED, "k")]
+    assert results[0].job.uuid == "u-1"
+    assert results[1].job.uuid and len(results[1].job.uuid) == 36
+    assert [(p.name, p.job_count) for p in store.jobs.projects()] == [("p", 2)]
+    assert store.jobs.get("u-1") == dataclasses.replace(job(uuid="u-1"), project="p")
+
+
+def test_definitions_are_stored_canonically(store: Store) -> None:
+    store.jobs.load("p", [job(uuid="u-1")], now=NOW)
+    row = store.query_one("SELECT definition FROM jobs WHERE uuid = 'u-1'")
+    assert row is not None and row["definition"] == dump_jobs_xml([job(uuid="u-1")])
+
+
+def test_dupe_option_update_skip_create(store: Store) -> None:
+    store.jobs.load("p", [job(uuid="u-1", command="one")], now=NOW)
+    updated = store.jobs.load("p", [job(uuid="u-1", command="two")], now=NOW + 1)
+    assert updated[0].action is ImportAction.UPDATED
+    assert store.jobs.get("u-1").sequence.steps == (ExecStep(command="two"),)
+    skipped = store.jobs.load("p", [job(command="three")], now=NOW + 2, dupe_option="skip")
+    assert (skipped[0].action, skipped[0].job.uuid) == (ImportAction.SKIPPED, "u-1")
+    assert store.jobs.get("u-1").sequence.steps == (ExecStep(command="two"),)
+    created = store.jobs.load("p", [job(uuid="u-1", command="four")], now=NOW + 3, dupe_option="create")
+    assert created[0].action is ImportAction.CREATED and created[0].job.uuid != "u-1"
+    assert len(store.jobs.list("p")) == 2
+    with pytest.raises(StateError, match='2 jobs are called "j" in project "p"'):
+        store.jobs.find("p", "j")
+
+
+def test_jobs_without_uuid_match_on_group_and_name(store: Store) -> None:
+    first = store.jobs.load("p", [job(group="a/b")], now=NOW)[0].job
+    again = store.jobs.load("p", [job(group="a/b", command="new")], now=NOW)[0]
+    assert (again.action, again.job.uuid) == (ImportAction.UPDATED, first.uuid)
+    other_group = store.jobs.load("p", [job(group="a")], now=NOW)[0]
+    assert other_group.action is ImportAction.CREATED
+
+
+def test_uuid_option_remove_gives_new_uuids(store: Store) -> None:
+    results = store.jobs.load("p", [job(uuid="u-1")], now=NOW, uuid_option="remove")
+    assert results[0].job.uuid != "u-1"
+    with pytest.raises(NotFoundError, match="no job with uuid u-1"):
+        store.jobs.get("u-1")
+
+
+def test_uuid_of_another_project_is_an_error_and_nothing_is_stored(store: Store) -> None:
+    store.jobs.load("p", [job(uuid="u-1")], now=NOW)
+    with pytest.raises(JobDefinitionError) as caught:
+        store.jobs.load("q", [job("first"), job(uuid="u-1")], now=NOW)
+    assert str(caught.value) == 'job "j": uuid u-1 belongs to a job of project "p"'
+    assert store.jobs.list("q") == []
+    assert [p.name for p in store.jobs.projects()] == ["p"]
+
+
+def test_list_filters_by_group_prefix_and_name(store: Store) -> None:
+    store.jobs.load("p", [job("a", group="ops"), job("b", group="ops/db"), job("c", group="opsx"), job("a")], now=NOW)
+    assert [j.full_name for j in store.jobs.list("p")] == ["a", "ops/a", "ops/db/b", "opsx/c"]
+    assert [j.full_name for j in store.jobs.list("p", group="ops")] == ["ops/a", "ops/db/b"]
+    assert [j.full_name for j in store.jobs.list("p", name="a")] == ["a", "ops/a"]
+    assert store.jobs.list("other") == []
+
+
+def test_find_and_delete(store: Store) -> None:
+    stored = store.jobs.load("p", [job("x", group="g")], now=NOW)[0].job
+    assert store.jobs.find("p", "g/x").uuid == stored.uuid
+    assert stored.uuid is not None
+    with pytest.raises(NotFoundError, match='no job with uuid .* in project "q"'):
+        store.jobs.delete("q", stored.uuid)
+    assert store.jobs.delete("p", stored.uuid).name == "x"
+    with pytest.raises(NotFoundError, match='no job "g/x" in project "p"'):
+        store.jobs.find("p", "g/x")
+
+
+def test_a_stored_schedule_that_no_longer_fires_still_reads(store: Store) -> None:
+    scheduled = Job(name="s", uuid="u-9", sequence=job().sequence, schedule=Schedule.from_crontab("0 0 12 ? * *"))
+    store.jobs.load("p", [scheduled], now=NOW)
+    store.execute("UPDATE jobs SET definition = replace(definition, \"year='*'\", \"year='2001'\") WHERE uuid = 'u-9'")
+    schedule = store.jobs.get("u-9").schedule
+    assert schedule is not None and schedule.year == "2001"
+
+
+def test_invalid_project_name(store: Store) -> None:
+    with pytest.raises(StateError, match='invalid project name "a/b"'):
+        store.jobs.load("a/b", [job()], now=NOW)

@@ -1,0 +1,227 @@
+"""Projects and their Rundeck job definitions: the schema, the import rules and the repository.
+
+A job is stored as its canonical XML export (one ``<joblist>`` with one ``<job>``, see
+:mod:`xlr_runtime.rundeck.xml_export`), keyed by uuid, in one project. An import follows ``rd jobs load``:
+a job matches an existing one by uuid, else by group + name in the project; ``dupe_option`` says what happens
+to a match (``update`` — the default —, ``skip``, or ``create`` a new job beside it) and ``uuid_option``
+whether the file's uuids are kept (``preserve``) or dropped (``remove``, the job gets a new one). A uuid that
+belongs to a job of another project is an error. An import is one transaction: all jobs or none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid as uuidlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from xlr_runtime.errors import JobDefinitionError, NotFoundError, StateError
+from xlr_runtime.rundeck.model import Job
+from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.store.migrations import MigrationSet
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from xlr_runtime.store.base import Store
+
+
+class DupeOption(StrEnum):
+    """What an import does with a job that already exists (``rd jobs load -d``)."""
+
+    UPDATE = "update"
+    SKIP = "skip"
+    CREATE = "create"
+
+
+class UuidOption(StrEnum):
+    """Whether an import keeps the file's job uuids (``rd jobs load -r``)."""
+
+    PRESERVE = "preserve"
+    REMOVE = "remove"
+
+
+class ImportAction(StrEnum):
+    """What happened to one job of an import."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """One job of an import: what happened and the job as stored (with its uuid and project)."""
+
+    action: ImportAction
+    job: Job
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project and how many jobs it holds."""
+
+    name: str
+    job_count: int
+    created_at: float
+
+
+MIGRATIONS = MigrationSet("jobs")
+
+
+@MIGRATIONS.step("create projects, jobs")
+def _create_tables(db: Database) -> None:
+    db.execute("CREATE TABLE projects (name TEXT PRIMARY KEY, created_at REAL NOT NULL)")
+    db.execute(
+        "CREATE TABLE jobs (uuid TEXT PRIMARY KEY, project TEXT NOT NULL REFERENCES projects (name), "
+        "group_path TEXT NOT NULL DEFAULT '', name TEXT NOT NULL, definition TEXT NOT NULL, "
+        "created_at REAL NOT NULL, updated_at REAL NOT NULL)"
+    )
+    db.execute("CREATE INDEX jobs_project_name ON jobs (project, group_path, name)")
+
+
+class JobRepository:
+    """Projects and job definitions. Every public method is one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # -- projects ----------------------------------------------------------------------------------------------
+
+    def ensure_project(self, name: str, *, now: float) -> None:
+        """Create the project ``name`` unless it exists."""
+        if not name or name != name.strip() or "/" in name:
+            raise StateError(f'invalid project name "{name}": no slashes, no surrounding spaces')
+        self._store.execute("INSERT OR IGNORE INTO projects (name, created_at) VALUES (?, ?)", [name, now])
+
+    def projects(self) -> list[Project]:
+        """Every project, by name, with its job count."""
+        rows = self._store.query(
+            "SELECT p.name, p.created_at, COUNT(j.uuid) AS job_count FROM projects p "
+            "LEFT JOIN jobs j ON j.project = p.name GROUP BY p.name ORDER BY p.name"
+        )
+        return [Project(row["name"], row["job_count"], row["created_at"]) for row in rows]
+
+    # -- jobs --------------------------------------------------------------------------------------------------
+
+    def load(
+        self,
+        project: str,
+        jobs: Sequence[Job],
+        *,
+        now: float,
+        dupe_option: DupeOption | str = DupeOption.UPDATE,
+        uuid_option: UuidOption | str = UuidOption.PRESERVE,
+    ) -> list[ImportResult]:
+        """Import ``jobs`` into ``project`` (created if needed) as ``rd jobs load`` does; all or nothing."""
+        dupe, keep = DupeOption(dupe_option), UuidOption(uuid_option)
+        results: list[ImportResult] = []
+        with self._store.atomic():
+            self.ensure_project(project, now=now)
+            for job in jobs:
+                incoming = job if keep is UuidOption.PRESERVE else dataclasses.replace(job, uuid=None, id=None)
+                results.append(self._import_one(project, incoming, dupe, now))
+        return results
+
+    def _import_one(self, project: str, job: Job, dupe: DupeOption, now: float) -> ImportResult:
+        existing = self._match(project, job)
+        if existing is not None and dupe is DupeOption.SKIP:
+            return ImportResult(ImportAction.SKIPPED, existing)
+        if existing is not None and dupe is DupeOption.UPDATE:
+            stored = dataclasses.replace(job, uuid=existing.uuid, id=None, project=project)
+            self._store.execute(
+                "UPDATE jobs SET group_path = ?, name = ?, definition = ?, updated_at = ? WHERE uuid = ?",
+                [stored.group or "", stored.name, _definition(stored), now, stored.uuid],
+            )
+            return ImportResult(ImportAction.UPDATED, stored)
+        taken = job.uuid is not None and self._row(job.uuid) is not None
+        new_uuid = job.uuid if job.uuid and not taken else str(uuidlib.uuid4())
+        stored = dataclasses.replace(job, uuid=new_uuid, id=None, project=project)
+        self._store.execute(
+            "INSERT INTO jobs (uuid, project, group_path, name, definition, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [new_uuid, project, stored.group or "", stored.name, _definition(stored), now, now],
+        )
+        return ImportResult(ImportAction.CREATED, stored)
+
+    def _match(self, project: str, job: Job) -> Job | None:
+        """The existing job an import matches: by uuid (which must be in this project), else by group + name."""
+        if job.uuid:
+            row = self._row(job.uuid)
+            if row is not None and row["project"] != project:
+                raise JobDefinitionError(
+                    f'uuid {job.uuid} belongs to a job of project "{row["project"]}"',
+                    path=None,
+                    job=job.full_name,
+                    hint="Import with -r remove to give the job a new uuid.",
+                )
+            if row is not None:
+                return _job(row)
+        rows = self._store.query(
+            "SELECT * FROM jobs WHERE project = ? AND group_path = ? AND name = ? ORDER BY created_at, uuid",
+            [project, job.group or "", job.name],
+        )
+        return _job(rows[0]) if rows else None
+
+    def list(self, project: str, *, group: str | None = None, name: str | None = None) -> list[Job]:
+        """Jobs of ``project`` by group, then name; ``group`` also matches its subgroups, ``name`` is exact."""
+        sql, params = "SELECT * FROM jobs WHERE project = ?", [project]
+        if group is not None:
+            trimmed = group.strip("/")
+            sql += " AND (group_path = ? OR group_path LIKE ? ESCAPE '\\')"
+            params += [trimmed, _like_prefix(trimmed) + "/%"]
+        if name is not None:
+            sql += " AND name = ?"
+            params.append(name)
+        return [_job(row) for row in self._store.query(sql + " ORDER BY group_path, name, uuid", params)]
+
+    def get(self, job_uuid: str) -> Job:
+        """The job with ``job_uuid``; :class:`NotFoundError` if there is none."""
+        row = self._row(job_uuid)
+        if row is None:
+            raise NotFoundError(f"no job with uuid {job_uuid}")
+        return _job(row)
+
+    def find(self, project: str, full_name: str) -> Job:
+        """The one job of ``project`` called ``group/name`` (or ``name`` without a group)."""
+        group, _, name = full_name.strip("/").rpartition("/")
+        rows = self._store.query(
+            "SELECT * FROM jobs WHERE project = ? AND group_path = ? AND name = ? ORDER BY uuid", [project, group, name]
+        )
+        if not rows:
+            raise NotFoundError(f'no job "{full_name}" in project "{project}"')
+        if len(rows) > 1:
+            uuids = ", ".join(row["uuid"] for row in rows)
+            raise StateError(
+                f'{len(rows)} jobs are called "{full_name}" in project "{project}": {uuids}',
+                hint="Name the job by its uuid (-i).",
+            )
+        return _job(rows[0])
+
+    def delete(self, project: str, job_uuid: str) -> Job:
+        """Delete the job ``job_uuid`` of ``project`` and return it."""
+        with self._store.atomic():
+            row = self._row(job_uuid)
+            if row is None or row["project"] != project:
+                raise NotFoundError(f'no job with uuid {job_uuid} in project "{project}"')
+            self._store.execute("DELETE FROM jobs WHERE uuid = ?", [job_uuid])
+        return _job(row)
+
+    def _row(self, job_uuid: str) -> dict[str, Any] | None:
+        return self._store.query_one("SELECT * FROM jobs WHERE uuid = ?", [job_uuid])
+
+
+def _definition(job: Job) -> str:
+    """The stored form: the job's canonical XML export (without its project)."""
+    return dump_jobs_xml([dataclasses.replace(job, project=None)])
+
+
+def _job(row: dict[str, Any]) -> Job:
+    (job,) = load_jobs_xml(row["definition"], path=f"store:jobs/{row['uuid']}", require_future=False)
+    return dataclasses.replace(job, project=row["project"])
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
