@@ -93,7 +93,7 @@ def test_find_and_delete(store: Store) -> None:
     stored = store.jobs.load("p", [job("x", group="g")], now=NOW)[0].job
     assert store.jobs.find("p", "g/x").uuid == stored.uuid
     assert stored.uuid is not None
-    with pytest.raises(NotFoundError, match='no job with uuid .* in project "q"'):
+    with pytest.raises(NotFoundError, match=r'no job with uuid .* in project "q"'):
         store.jobs.delete("q", stored.uuid)
     assert store.jobs.delete("p", stored.uuid).name == "x"
     with pytest.raises(NotFoundError, match='no job "g/x" in project "p"'):
