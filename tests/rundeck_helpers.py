@@ -1,0 +1,64 @@
+"""Helpers for tests that run Rundeck jobs through the execution service (real processes, a real store)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from xlr_runtime.rundeck.execution import ExecutionService, JobList, StepFunction
+from xlr_runtime.rundeck.model import Job
+from xlr_runtime.rundeck.nodes import local_node
+from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.store import Store
+from xlr_runtime.store.executions import Execution
+
+SERVER = "srv"
+
+
+def job_xml(steps: str, *, name: str = "job", extra: str = "", options: str = "", sequence: str = "") -> str:
+    """A one-job ``<joblist>`` with the given ``<command>`` elements."""
+    context = f"<context><options preserveOrder='true'>{options}</options></context>" if options else ""
+    return (
+        f"<joblist><job><name>{name}</name><description/><uuid>uuid-{name}</uuid>{context}{extra}"
+        f"<sequence keepgoing='false' strategy='node-first' {sequence}>{steps}</sequence></job></joblist>"
+    )
+
+
+def load(xml: str) -> Job:
+    return load_jobs_xml(xml, path="test.xml")[0]
+
+
+class Harness:
+    """A store, a job list and an execution service over a temporary home."""
+
+    def __init__(self, root: Path, *, step_types: Mapping[str, StepFunction] | None = None) -> None:
+        self.root = root
+        self.store = Store.open(root / "xlr.db")
+        self.jobs = JobList()
+        self.service = ExecutionService(
+            self.store, home_root=root, jobs=self.jobs, server_node=local_node(name=SERVER), step_types=step_types
+        )
+
+    def add(self, xml: str, project: str = "P") -> Job:
+        job = load(xml)
+        self.jobs.add(project, job)
+        return job
+
+    def run(self, xml_or_job: str | Job, options: Mapping[str, str | list[str]] | None = None) -> Execution:
+        job = self.add(xml_or_job) if isinstance(xml_or_job, str) else xml_or_job
+        started = self.service.start("P", job, options or {})
+        return self.finish(started.id)
+
+    def finish(self, execution_id: int) -> Execution:
+        def done() -> bool:
+            return self.service.final_of_chain(execution_id).status.is_final
+
+        self.service.run(until=done, max_wait=0.02)
+        return self.service.final_of_chain(execution_id)
+
+    def output(self, execution_id: int, *, levels: tuple[str, ...] = ("NORMAL",)) -> list[str]:
+        return [line.text for line in self.store.executions.log(execution_id) if line.level in levels]
+
+    def close(self) -> None:
+        self.service.join(5)
+        self.store.close()
