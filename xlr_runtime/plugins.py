@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.run",
     "xlr_runtime.cli.serve",
     "xlr_runtime.cli.tasks",
+    "xlr_runtime.cli.jobs",
 )
 
 _manager: pluggy.PluginManager | None = None

@@ -7,6 +7,7 @@ imported. Writing is in :mod:`xlr_runtime.rundeck.xml_export`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -108,7 +109,8 @@ def load_jobs_xml(data: bytes | str, *, path: str | Path, require_future: bool =
         root = parse_document(data)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        raise JobDefinitionError(f"invalid XML: {exc.msg}", path=path, line=line) from exc
+        message = re.sub(r", line \d+, column \d+$", "", exc.msg)
+        raise JobDefinitionError(f"invalid XML: {message}", path=path, line=line) from exc
     if root.tag != "joblist":
         raise JobDefinitionError(
             f"the root element must be <joblist>, not <{root.tag}>", path=path, line=root.sourceline
