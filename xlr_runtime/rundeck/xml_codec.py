@@ -272,7 +272,9 @@ def _option(node: Node) -> Option:
         required=node.bool("required", False),
         multivalued=node.bool("multivalued", False),
         delimiter=node.get("delimiter") or None,
-        multivalue_all_selected=node.bool("multivalueAllSelected", False),
+        multivalue_all_selected=parse_bool(
+            node.get("multivalueAllSelected") or node.get("multivaluedAllSelected"), False
+        ),
         secure=node.bool("secure", False),
         value_exposed=node.bool("valueExposed", False),
         storage_path=node.get("storagePath") or None,

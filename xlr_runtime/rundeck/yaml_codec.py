@@ -18,7 +18,8 @@ import yaml
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Job
 from xlr_runtime.rundeck.validation import JobContext
-from xlr_runtime.rundeck.yaml_map import job_from_map, job_to_map
+from xlr_runtime.rundeck.yaml_read import job_from_map
+from xlr_runtime.rundeck.yaml_write import job_to_map
 
 __all__ = ["dump_jobs_yaml", "load_jobs_yaml"]
 
