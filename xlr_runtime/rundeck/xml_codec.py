@@ -135,8 +135,9 @@ def _job(node: Node, ctx: JobContext) -> Job:
     sequence = node.child("sequence")
     if sequence is None:
         raise ctx.error("missing <sequence>")
-    dispatch_node = node.child("dispatch")
-    filters = node.child("nodefilters")
+    filters, orchestrator = node.child("nodefilters"), node.child("orchestrator")
+    node_filter = _node_filter(filters)
+    retry, retry_delay = _retry(node)
     fields = ctx.build(
         lambda: Job(
             name=name,
@@ -152,20 +153,20 @@ def _job(node: Node, ctx: JobContext) -> Job:
             multiple_executions=node.bool("multipleExecutions", False),
             max_multiple_executions=node.get("maxMultipleExecutions") or None,
             timeout=node.get("timeout") or None,
-            retry=_retry(node)[0],
-            retry_delay=_retry(node)[1],
+            retry=retry,
+            retry_delay=retry_delay,
             **_logging(node),
             schedule=_schedule(node.child("schedule"), ctx),
             time_zone=node.get("timeZone") or None,
             options=_options(node.child("context"), ctx),
-            node_filter=_node_filter(filters),
+            node_filter=node_filter,
             filter_exclude=(filters.get("filterExclude") or None) if filters is not None else None,
             nodes_selected_by_default=node.bool("nodesSelectedByDefault", True),
-            dispatch=_dispatch(dispatch_node if _node_filter(filters) else None, filters, ctx),
+            dispatch=_dispatch(node.child("dispatch") if node_filter else None, filters, ctx),
             notifications=_notifications(node.child("notification"), ctx),
             notify_avg_duration_threshold=node.get("notifyAvgDurationThreshold") or None,
             plugins=_job_plugins(node.child("plugins")),
-            orchestrator=node.child("orchestrator").raw() if node.child("orchestrator") is not None else None,
+            orchestrator=orchestrator.raw() if orchestrator is not None else None,
             sequence=_workflow(sequence, ctx),
             extra=tuple(
                 child.raw(index) for index, child in enumerate(node.elements()) if child.tag not in _JOB_ELEMENTS
@@ -178,6 +179,7 @@ def _job(node: Node, ctx: JobContext) -> Job:
 
 
 def _retry(node: Node) -> tuple[str | None, str | None]:
+    """``<retry delay=…>N</retry>``: the count and the delay."""
     retry = node.child("retry")
     if retry is None:
         return (node.get("retry") or None, None)
@@ -200,14 +202,17 @@ def _schedule(node: Node | None, ctx: JobContext) -> Schedule | None:
     if node is None:
         return None
     crontab = node.get("crontab")
-    schedule = ctx.build(lambda: Schedule.from_crontab(crontab), line=node.line) if crontab else _elements(node)
+    schedule = (
+        ctx.build(lambda: Schedule.from_crontab(crontab), line=node.line) if crontab else _schedule_elements(node)
+    )
     ctx.build(
         lambda: validate_schedule(schedule, crontab=crontab or None, require_future=ctx.require_future), line=node.line
     )
     return schedule
 
 
-def _elements(node: Node) -> Schedule:
+def _schedule_elements(node: Node) -> Schedule:
+    """The element form: ``time``, ``month`` (``@day`` = day of month), ``weekday``, ``year``, ``dayofmonth``."""
     time, month, weekday = node.child("time"), node.child("month"), node.child("weekday")
     year, dayofmonth = node.child("year"), node.child("dayofmonth")
     day_of_month = (month.get("day") if month is not None else None) or (
@@ -501,9 +506,7 @@ def _job_plugins(node: Node | None) -> dict[str, tuple[JobPlugin, ...]] | None:
 
 def _configuration_data(node: Node) -> DataValue | None:
     values = [_data_value(child) for child in node.elements()]
-    if not values:
-        return None
-    return values[0]
+    return values[0] if values and values[0] not in ({}, [], "") else None
 
 
 def _data_value(node: Node) -> DataValue:
@@ -515,8 +518,3 @@ def _data_value(node: Node) -> DataValue:
     if node.tag == "set":
         return DataSet(_data_value(child) for child in node.elements())
     return node.text
-
-
-def load_jobs_xml_file(path: str | Path) -> list[Job]:
-    """Read and parse a job XML file."""
-    return load_jobs_xml(Path(path).read_bytes(), path=str(path))
