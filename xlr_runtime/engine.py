@@ -81,6 +81,7 @@ class Engine:
         self.cis = cis or CiCatalog()
         self.pm = pm
         self._sources: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
 
     # -- creating ----------------------------------------------------------------------------------------------
 
@@ -147,10 +148,17 @@ class Engine:
 
     # -- running -----------------------------------------------------------------------------------------------
 
-    def prepare(self, run: ScriptRun) -> ScriptRunRequest | RunCompletion:
+    def prepare_all(self, runs: Sequence[ScriptRun]) -> list[ScriptRunRequest | RunCompletion]:
+        """:meth:`prepare` for several claimed runs, reading their tasks in one query."""
+        tasks = self.store.tasks.get_many(run.task_id for run in runs)
+        return [self.prepare(run, tasks.get(run.task_id)) for run in runs]
+
+    def prepare(self, run: ScriptRun, task: Task | None = None) -> ScriptRunRequest | RunCompletion:
         """The request for a claimed run, or a completion failing the task when the run cannot start (its type
-        is no longer loaded, its script is missing from the plugin, a CI password variable is not set)."""
-        task = self.store.tasks.get(run.task_id)
+        is no longer loaded, its script is missing from the plugin, a CI password variable is not set).
+        ``task`` is the run's task when the caller has read it already."""
+        task = task or self.store.tasks.get(run.task_id)
+        self._run_types[run.id] = task.type
         try:
             task_type = self.registry.get(task.type)
         except UnknownTypeError as exc:
@@ -214,6 +222,8 @@ class Engine:
         """What a finished run changes: properties, status line, log, and the next run or the task's end."""
         now = self.clock.now()
         log_lines = list(result.log)
+        if result.schedule is None or not result.succeeded:
+            self._run_types.pop(run.id, None)
         common: dict[str, Any] = {
             "run_id": run.id,
             "outcome": str(result.outcome),
@@ -231,7 +241,8 @@ class Engine:
             return RunCompletion(
                 **common, properties=dict(result.properties), log=log_lines, task_status=TaskStatus.COMPLETED
             )
-        task_type = self.registry.get(self.store.tasks.get(run.task_id).type)
+        type_name = self._run_types.pop(run.id, None) or self.store.tasks.get(run.task_id).type
+        task_type = self.registry.get(type_name)
         path = result.schedule.script_path
         if self._script(task_type, path) is None:
             reason = f"task.schedule(): script {path!r} is not in the plugin of {task_type.name}"
@@ -280,7 +291,7 @@ class Engine:
 
     def claimed(self, runs: Iterable[ScriptRun]) -> None:
         """Call ``xlr_task_started`` for the tasks whose first script run was just claimed."""
-        if self.pm is None:
+        if self.pm is None or not self.pm.hook.xlr_task_started.get_hookimpls():
             return
         for run in runs:
             if run.seq == 1 and run.restarts == 0:

@@ -27,6 +27,9 @@ from xlr_runtime.store import RunCompletion, ScriptRun, Store
 
 log = logging.getLogger(__name__)
 
+#: Runs claimed per worker: a second run waits in the pool's queue, so a worker never waits for the scheduler.
+CAPACITY_PER_WORKER = 2
+
 #: Extra lease time beyond the script timeout, before another runtime may consider a run abandoned.
 LEASE_MARGIN = 60.0
 
@@ -34,7 +37,7 @@ LEASE_MARGIN = 60.0
 class Scheduler:
     """Drives due script runs of one store through one executor.
 
-    ``capacity`` bounds the runs in flight (default: ``workers.size``); ``only_task`` limits it to one task's
+    ``capacity`` bounds the runs in flight (default: twice ``workers.size``); ``only_task`` limits it to one task's
     runs (``xlr run`` drives only the task it created). Not thread-safe by itself: one thread
     calls ``tick``/``run``; other threads only call :meth:`wake` and :meth:`request_stop`.
     """
@@ -57,7 +60,7 @@ class Scheduler:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
-        self.capacity = capacity or int(settings["workers.size"])
+        self.capacity = capacity or CAPACITY_PER_WORKER * int(settings["workers.size"])
         self.lease = float(settings["scripts.timeout"]) + LEASE_MARGIN
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
@@ -65,6 +68,8 @@ class Scheduler:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._recovered = False
+        #: Tasks this scheduler brought to an end (completed or failed), for callers waiting on a batch.
+        self.ended = 0
 
     # -- one round ---------------------------------------------------------------------------------------------
 
@@ -87,8 +92,7 @@ class Scheduler:
         self.engine.claimed(runs)
         failed: list[RunCompletion] = []
         submitted = 0
-        for run in runs:
-            prepared = self.engine.prepare(run)
+        for run, prepared in zip(runs, self.engine.prepare_all(runs), strict=True):
             if isinstance(prepared, RunCompletion):
                 failed.append(prepared)
                 continue
@@ -96,7 +100,7 @@ class Scheduler:
             future = self.executor.submit(prepared)
             future.add_done_callback(lambda f, r=run: self._on_done(r, f))
             submitted += 1
-        self.engine.commit(failed)
+        self.ended += len(self.engine.commit(failed))
         return submitted
 
     def collect(self) -> int:
@@ -106,7 +110,7 @@ class Scheduler:
             run, future = self._finished.popleft()
             self._inflight.pop(run.id, None)
             completions.append(self.engine.completion(run, _result_of(run, future)))
-        self.engine.commit(completions)
+        self.ended += len(self.engine.commit(completions))
         return len(completions)
 
     def _on_done(self, run: ScriptRun, future: Future[ScriptRunResult]) -> None:

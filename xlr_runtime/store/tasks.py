@@ -209,6 +209,10 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _json_path(name: str) -> str:
+    return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _only_task(task_id: str | int | None) -> tuple[str, list[Any]]:
     return ("", []) if task_id is None else (" AND task_id = ?", [_task_id(task_id)])
 
@@ -271,6 +275,14 @@ class TaskRepository:
         if row is None:
             raise NotFoundError(f"no task {task_id!r}", hint="Run 'xlr tasks' to list tasks.")
         return _task(row)
+
+    def get_many(self, task_ids: Iterable[str | int]) -> dict[str, Task]:
+        """The tasks with these ids that exist, by id (one query)."""
+        ids = sorted({_task_id(t) for t in task_ids})
+        if not ids:
+            return {}
+        rows = self._store.query(f"SELECT * FROM tasks WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return {str(r["id"]): _task(r) for r in rows}
 
     def list(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[Task]:
         """Tasks, newest first, optionally only those in ``statuses``."""
@@ -379,16 +391,11 @@ class TaskRepository:
 
     def _complete_one(self, c: RunCompletion, owner: str) -> bool:
         s = self._store
-        run = s.query_one(
-            "SELECT task_id, attempt, seq FROM script_runs WHERE id = ? AND state = 'running' AND owner = ?",
-            [c.run_id, owner],
-        )
-        if run is None:
-            return False
         failure = c.failure
-        s.execute(
+        run = s.query_one(
             "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
-            "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL WHERE id = ?",
+            "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL "
+            "WHERE id = ? AND state = 'running' AND owner = ? RETURNING task_id, attempt, seq",
             [
                 c.outcome,
                 c.worker_pid,
@@ -398,31 +405,39 @@ class TaskRepository:
                 failure and failure.message,
                 failure and failure.traceback,
                 c.run_id,
+                owner,
             ],
         )
+        if run is None:
+            return False
         task_id = run["task_id"]
         self._insert_log(task_id, c.run_id, c.log)
-        task = s.query_one("SELECT status, attempt, properties FROM tasks WHERE id = ?", [task_id])
-        if task is None or task["status"] not in _ACTIVE or task["attempt"] != run["attempt"]:
-            return True
-        properties = json.loads(task["properties"])
-        properties.update(c.properties)
-        s.execute(
-            "UPDATE tasks SET properties = ?, status_line = COALESCE(?, status_line) WHERE id = ?",
-            [_dumps(properties), c.status_line, task_id],
+        # Merge the new values into the stored JSON, only while the task is still on this attempt and active.
+        paths = "".join(", ?, json(?)" for _ in c.properties)
+        params: list[Any] = [p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))]
+        ending = c.next_script is None and c.task_status is not None
+        updated = s.query_one(
+            f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
+            "status = COALESCE(?, status), ended_at = COALESCE(?, ended_at), failure = CASE WHEN ? THEN ? "
+            "ELSE failure END WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress') RETURNING id",
+            [
+                *params,
+                c.status_line,
+                str(c.task_status) if ending else None,
+                c.ended_at if ending else None,
+                ending,
+                c.task_failure,
+                task_id,
+                run["attempt"],
+            ],
         )
-        if c.next_script is not None:
+        if updated is not None and c.next_script is not None:
             self._add_run(
                 task_id,
                 run["attempt"],
                 run["seq"] + 1,
                 c.next_script,
                 c.next_due_at if c.next_due_at is not None else c.ended_at,
-            )
-        elif c.task_status is not None:
-            s.execute(
-                "UPDATE tasks SET status = ?, ended_at = ?, failure = ? WHERE id = ?",
-                [str(c.task_status), c.ended_at, c.task_failure, task_id],
             )
         return True
 
