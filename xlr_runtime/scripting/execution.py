@@ -1,0 +1,238 @@
+"""Run ONE script run in the current process: build its namespace, execute it, and read back what it produced.
+
+This is what a worker process does for each request (:mod:`xlr_runtime.scripting.worker`); tests and the
+in-process benchmark baseline call :func:`run_script` directly. It swaps ``sys.stdout``/``sys.stderr`` for the
+duration of the run, so it must not run two scripts at once in one process.
+
+How a run ends:
+
+* normal end, ``sys.exit()``, ``sys.exit(0)``, ``sys.exit(None)`` -> ``SUCCEEDED``; output and script properties
+  are read back from the namespace and coerced to their kinds;
+* ``sys.exit(n)`` with ``n != 0`` -> ``FAILED`` "script exited with code n"; ``sys.exit("message")`` ->
+  ``FAILED`` with that message;
+* an uncaught exception -> ``FAILED`` ``path:line: Type: message`` with a traceback whose frames name the
+  script's own path and line (our frames trimmed).
+
+Only properties set through ``task.pythonScript.setProperty`` are kept from a failed run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import sys
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable
+from types import CodeType, TracebackType
+from typing import Any
+
+from xlr_runtime.compat import translate
+from xlr_runtime.errors import ValueCoercionError, XlrError
+from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
+from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.scripting.http import HttpRequest, HttpResponse
+from xlr_runtime.scripting.jsonpath import JsonPathResult
+from xlr_runtime.scripting.masking import Masker, masker_for
+from xlr_runtime.scripting.tasklog import TaskLog
+from xlr_runtime.settings import SETTINGS
+from xlr_runtime.typesystem.kinds import coerce
+
+#: Default of ``scripts.max_log_bytes``.
+DEFAULT_MAX_LOG_BYTES: int = next(s.default for s in SETTINGS if s.name == "scripts.max_log_bytes")
+
+#: The script globals holding variables, and the keys of :attr:`ScriptRunRequest.variables` they read.
+VARIABLE_GLOBALS = ("releaseVariables", "globalVariables", "folderVariables")
+
+_CODE_CACHE_SIZE = 256
+_code_cache: OrderedDict[tuple[str, str, str], tuple[CodeType, list[str]]] = OrderedDict()
+
+
+class ScriptSyntaxError(Exception):
+    """A script that does not compile, located at ``path:line``."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
+def run_script(
+    request: ScriptRunRequest,
+    *,
+    max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
+    on_log: Callable[[TaskLog], None] | None = None,
+) -> ScriptRunResult:
+    """Execute ``request`` here and now and return its result (the log and every text in it masked).
+
+    ``on_log`` is called with the run's :class:`TaskLog` before the script starts (the worker streams lines
+    from it while the script runs).
+    """
+    masker = masker_for(request)
+    log = TaskLog(max_log_bytes, masker.mask, margin=masker.longest)
+    if on_log is not None:
+        on_log(log)
+    started = time.time()
+    namespace = build_namespace(request)
+    task: ScriptTask = namespace["task"]
+    outcome, failure = _execute(request, namespace, log)
+    properties: dict[str, Any] = {}
+    if outcome is RunOutcome.SUCCEEDED:
+        try:
+            properties = read_back(request, namespace, everything=True)
+        except ValueCoercionError as exc:
+            outcome, failure = RunOutcome.FAILED, Failure("ValueCoercionError", f"output {exc}")
+    else:
+        properties = _kept_after_failure(request, namespace)
+    lines = log.close()
+    return ScriptRunResult(
+        run_id=request.run_id,
+        outcome=outcome,
+        properties=_masked_properties(request, masker, properties),
+        status_line=masker.mask(task.status_line) if task.status_line is not None else None,
+        schedule=task.schedule_request if outcome is RunOutcome.SUCCEEDED else None,
+        log=lines,
+        failure=_masked_failure(masker, failure),
+        started_at=started,
+        ended_at=time.time(),
+    )
+
+
+def build_namespace(request: ScriptRunRequest) -> dict[str, Any]:
+    """The ONE dict a script runs in (globals and locals): its properties, CIs, ``task`` and the API."""
+    namespace: dict[str, Any] = {name: None for name in request.task_type.properties}
+    namespace.update(request.properties)
+    for name, ci in request.cis.items():
+        namespace[name] = _ci_object(ci)
+    namespace["task"] = ScriptTask(request.task_id, request.title, request.task_type, namespace)
+    for variable_global in VARIABLE_GLOBALS:
+        namespace[variable_global] = dict(request.variables.get(variable_global, {}))
+    namespace.update(
+        __name__="__builtin__",
+        sys=sys,
+        HttpRequest=HttpRequest,
+        HttpResponse=HttpResponse,
+        JsonPathResult=JsonPathResult,
+    )
+    return namespace
+
+
+def compile_script(request: ScriptRunRequest) -> CodeType:
+    """The script's code object, compiled under ``request.script_file`` (cached per file content)."""
+    key = (
+        hashlib.sha1(request.source.encode("utf-8", "surrogatepass")).hexdigest(),
+        request.script_file,
+        request.translate,
+    )
+    cached = _code_cache.get(key)
+    if cached is not None:
+        _code_cache.move_to_end(key)
+        code, lines = cached
+        linecache.cache[request.script_file] = (sum(map(len, lines)), None, lines, request.script_file)
+        return code
+    source = translate.to_python3(request.source, request.script_file, request.translate)
+    lines = source.splitlines(keepends=True)
+    linecache.cache[request.script_file] = (len(source), None, lines, request.script_file)
+    try:
+        code = compile(source, request.script_file, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f"{request.script_file}:{exc.lineno}" if exc.lineno else request.script_file
+        text = "".join(traceback.format_exception_only(SyntaxError, exc))
+        raise ScriptSyntaxError(f"{where}: SyntaxError: {exc.msg}", text) from None
+    _code_cache[key] = (code, lines)
+    if len(_code_cache) > _CODE_CACHE_SIZE:
+        _code_cache.popitem(last=False)
+    return code
+
+
+def read_back(request: ScriptRunRequest, namespace: dict[str, Any], *, everything: bool) -> dict[str, Any]:
+    """Output and script properties (all of them when ``everything``, else only those set through
+    ``pythonScript.setProperty``), coerced to their kinds; raises :class:`ValueCoercionError`."""
+    task: ScriptTask = namespace["task"]
+    names = [p.name for p in request.task_type.properties.values() if p.is_output or p.is_script] if everything else []
+    names += [n for n in task.pythonScript.set_names if n not in names]
+    properties: dict[str, Any] = {}
+    for name in names:
+        prop = request.task_type.properties[name]
+        properties[name] = coerce(prop.name, prop.kind, namespace.get(name), prop.enum_values)
+    return properties
+
+
+def _execute(request: ScriptRunRequest, namespace: dict[str, Any], log: TaskLog) -> tuple[RunOutcome, Failure | None]:
+    try:
+        code = compile_script(request)
+    except ScriptSyntaxError as exc:
+        return RunOutcome.FAILED, Failure("SyntaxError", str(exc), exc.text)
+    except XlrError as exc:  # the script cannot be translated
+        return RunOutcome.FAILED, Failure(type(exc).__name__, str(exc))
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = log.stream("stdout"), log.stream("stderr")
+    try:
+        exec(code, namespace, namespace)
+    except SystemExit as exc:
+        return _exit_outcome(request, exc)
+    except BaseException as exc:  # the script's own failure, whatever it is
+        return RunOutcome.FAILED, _exception_failure(request, exc)
+    finally:
+        sys.stdout, sys.stderr = saved
+    return RunOutcome.SUCCEEDED, None
+
+
+def _exit_outcome(request: ScriptRunRequest, exc: SystemExit) -> tuple[RunOutcome, Failure | None]:
+    code = exc.code
+    if code is None or (isinstance(code, int) and code == 0):
+        return RunOutcome.SUCCEEDED, None
+    message = f"script exited with code {code}" if isinstance(code, int) else str(code)
+    return RunOutcome.FAILED, Failure("SystemExit", _one_line(message), _script_traceback(request, exc))
+
+
+def _exception_failure(request: ScriptRunRequest, exc: BaseException) -> Failure:
+    text = _one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    where = _deepest_script_frame(request, exc.__traceback__)
+    located = f"{where}: {text}" if where and not str(exc).startswith(where) else text
+    return Failure(type(exc).__name__, located, _script_traceback(request, exc))
+
+
+def _script_traceback(request: ScriptRunRequest, exc: BaseException) -> str:
+    """The traceback from the script's first frame on (our exec frame removed)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != request.script_file:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+
+
+def _deepest_script_frame(request: ScriptRunRequest, tb: TracebackType | None) -> str | None:
+    where = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == request.script_file:
+            where = f"{request.script_file}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip()) or text
+
+
+def _kept_after_failure(request: ScriptRunRequest, namespace: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return read_back(request, namespace, everything=False)
+    except ValueCoercionError:
+        return {}
+
+
+def _masked_properties(request: ScriptRunRequest, masker: Masker, properties: dict[str, Any]) -> dict[str, Any]:
+    secret = set(request.task_type.password_properties)
+    return {name: value if name in secret else masker.mask_value(value) for name, value in properties.items()}
+
+
+def _masked_failure(masker: Masker, failure: Failure | None) -> Failure | None:
+    if failure is None or not masker:
+        return failure
+    return Failure(failure.kind, masker.mask(failure.message), masker.mask(failure.traceback))
+
+
+def _ci_object(value: CiValue | list[CiValue]) -> ConfigurationItem | list[ConfigurationItem]:
+    if isinstance(value, CiValue):
+        return ConfigurationItem(value)
+    return [ConfigurationItem(item) for item in value]

@@ -1,0 +1,415 @@
+"""The pool of long-lived worker processes that runs scripts: :class:`WorkerPool`, a ``ScriptExecutor``.
+
+``size`` slots each own one worker process (:mod:`xlr_runtime.scripting.worker`) and one thread of the parent
+that hands it requests and waits for its answer. A worker starts lazily, when its slot takes its first run, and
+is reused for every later run; start-up (a fresh interpreter importing the script API) is paid once per worker.
+
+Every submitted run ends with a :class:`ScriptRunResult`, whatever the script does:
+
+* past ``request.timeout`` its worker (and any process the script started) is killed and replaced and the run
+  is ``TIMED_OUT``;
+* when its worker dies (``os._exit``, a segfault, a signal, the out-of-memory killer) the run is ``CRASHED``
+  with the exit code or signal and the worker's last stderr lines (a segfault shows the script's frames);
+  the next run gets a fresh worker.
+
+Log lines printed before a timeout or a crash are kept (workers stream them while a script runs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import IO
+
+from xlr_runtime.errors import ScriptError
+from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.scripting.execution import DEFAULT_MAX_LOG_BYTES
+from xlr_runtime.scripting.masking import masker_for
+from xlr_runtime.settings import Settings
+
+#: Seconds a new worker may take to start and import the script API.
+START_TIMEOUT = 60.0
+#: Bytes of a dead worker's stderr shown in the failure.
+STDERR_TAIL = 3000
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass
+class _Job:
+    request: ScriptRunRequest
+    future: Future[ScriptRunResult]
+
+
+@dataclass
+class _Process:
+    """One running worker process and the parent's ends of its pipes."""
+
+    popen: subprocess.Popen[bytes]
+    requests: Connection
+    results: Connection
+    stderr: IO[bytes]
+    runs: int = 0
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def kill(self) -> None:
+        """Kill the worker and every process it started (its own process group)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+
+    def close(self) -> int:
+        """Reap the process and close its pipes; returns its exit status."""
+        status = self.popen.wait()
+        self.kill()  # orphans the script left behind in the worker's group
+        for resource in (self.requests, self.results, self.stderr):
+            resource.close()
+        return status
+
+    def stderr_tail(self, since: int) -> str:
+        """What the worker wrote to stderr since byte ``since``, at most :data:`STDERR_TAIL` bytes."""
+        self.stderr.seek(since)
+        data = self.stderr.read()
+        return data[-STDERR_TAIL:].decode("utf-8", "replace")
+
+
+@dataclass
+class _Slot:
+    """One worker process (started lazily) and the parent thread that feeds it."""
+
+    index: int
+    process: _Process | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    thread: threading.Thread | None = None
+
+
+class WorkerPool:
+    """Runs script runs in ``size`` long-lived worker processes; implements ``ScriptExecutor``.
+
+    ``max_log_bytes`` bounds each run's task log (setting ``scripts.max_log_bytes``). Use it as a context
+    manager or call :meth:`shutdown`.
+    """
+
+    def __init__(
+        self, size: int, *, max_log_bytes: int = DEFAULT_MAX_LOG_BYTES, start_timeout: float = START_TIMEOUT
+    ) -> None:
+        if size < 1:
+            raise ScriptError(f"a worker pool needs at least 1 worker, got {size}")
+        self.size = size
+        self.max_log_bytes = max_log_bytes
+        self.start_timeout = start_timeout
+        self._jobs: deque[_Job | None] = deque()
+        self._ready = threading.Condition()
+        self._warm_idle = 0  # slots with a started worker waiting for a job
+        self._slots = [_Slot(i) for i in range(size)]
+        self._closed = False
+        self._abandoned = False
+        for slot in self._slots:
+            slot.thread = threading.Thread(
+                target=self._serve, args=(slot,), name=f"xlr-worker-slot-{slot.index}", daemon=True
+            )
+            slot.thread.start()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerPool:
+        """A pool sized by ``workers.size`` with logs bounded by ``scripts.max_log_bytes``."""
+        return cls(settings["workers.size"], max_log_bytes=settings["scripts.max_log_bytes"])
+
+    def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
+        """Queue ``request``; the future always ends with a result (timeouts and crashes are outcomes).
+
+        Raises :class:`ScriptError` only when the pool is shut down."""
+        future: Future[ScriptRunResult] = Future()
+        with self._ready:
+            if self._closed:
+                raise ScriptError("the worker pool is shut down; no more scripts can run")
+            self._jobs.append(_Job(request, future))
+            self._ready.notify_all()
+        return future
+
+    def run_sync(self, request: ScriptRunRequest) -> ScriptRunResult:
+        """Run ``request`` in a worker and wait for its result."""
+        return self.submit(request).result()
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the workers alive now (started lazily, so fewer than ``size`` at first)."""
+        return [slot.process.pid for slot in self._slots if slot.process is not None]
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the pool. With ``wait``, queued and running scripts finish first; without, running scripts are
+        killed and every unfinished run ends ``CRASHED`` with a "shut down" reason (to be re-queued)."""
+        with self._ready:
+            if self._closed and wait:
+                return
+            self._closed = True
+            if not wait:
+                self._abandoned = True
+                self._drain()
+            self._jobs.extend([None] * len(self._slots))
+            self._ready.notify_all()
+        if not wait:
+            for slot in self._slots:
+                with slot.lock:
+                    if slot.process is not None:
+                        slot.process.kill()
+            return
+        for slot in self._slots:
+            if slot.thread is not None:
+                slot.thread.join()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown(wait=True)
+
+    # --- slot threads ------------------------------------------------------------------------------------------
+
+    def _serve(self, slot: _Slot) -> None:
+        while True:
+            job = self._next_job(slot)
+            if job is None:
+                self._stop_process(slot)
+                return
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = self._run(slot, job.request)
+            except Exception as exc:  # never let a slot die: the run fails, the slot keeps serving
+                self._discard(slot)
+                failure = Failure("InternalError", f"xlr-runtime lost the script run: {type(exc).__name__}: {exc}")
+                result = _lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None)
+            job.future.set_result(result)
+
+    def _next_job(self, slot: _Slot) -> _Job | None:
+        """The next job for ``slot``; a slot without a worker waits while a slot with one is idle, so runs go
+        to started workers first and new workers start only when every started one is busy."""
+        with self._ready:
+            warm = slot.process is not None
+            self._warm_idle += warm
+            while not (self._jobs and (warm or self._warm_idle == 0)):
+                self._ready.wait()
+            self._warm_idle -= warm
+            if warm and self._warm_idle == 0:
+                self._ready.notify_all()  # slots without a worker may take the jobs left
+            return self._jobs.popleft()
+
+    def _run(self, slot: _Slot, request: ScriptRunRequest) -> ScriptRunResult:
+        started = time.time()
+        retries = 1  # a worker found dead while idle never started the run: a fresh one may take it
+        while True:
+            try:
+                process = self._process(slot)
+            except ScriptError as exc:
+                return _lost(request, RunOutcome.CRASHED, Failure("WorkerStart", str(exc)), [], started, None)
+            stderr_mark = process.stderr.seek(0, os.SEEK_END)
+            try:
+                process.requests.send(("run", request))
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                self._discard(slot)
+                if retries == 0:
+                    return _lost(
+                        request,
+                        RunOutcome.CRASHED,
+                        Failure("WorkerCrash", f"worker unreachable: {exc}"),
+                        [],
+                        started,
+                        process.pid,
+                    )
+                retries -= 1
+                continue
+            except Exception as exc:  # the request cannot be pickled: nothing was sent
+                return _lost(
+                    request,
+                    RunOutcome.FAILED,
+                    Failure("ScriptError", f"the script run cannot be sent to a worker: {exc}"),
+                    [],
+                    started,
+                    process.pid,
+                )
+            process.runs += 1
+            return self._await(slot, process, request, started, stderr_mark)
+
+    def _await(
+        self, slot: _Slot, process: _Process, request: ScriptRunRequest, started: float, stderr_mark: int
+    ) -> ScriptRunResult:
+        deadline = time.monotonic() + request.timeout
+        log: list[LogLine] = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._timed_out(slot, process, request, log, started)
+            try:
+                if not process.results.poll(min(remaining, 1.0)):
+                    continue
+                message = process.results.recv()
+            except (EOFError, OSError):
+                return self._crashed(slot, process, request, log, started, stderr_mark)
+            if message[0] == "log" and message[1] == request.run_id:
+                log.extend(message[2])
+            elif message[0] == "result":
+                return replace(message[1], worker_pid=process.pid)
+
+    def _timed_out(
+        self, slot: _Slot, process: _Process, request: ScriptRunRequest, log: list[LogLine], started: float
+    ) -> ScriptRunResult:
+        pid = process.pid
+        self._discard(slot)
+        failure = Failure(
+            "Timeout",
+            f"the script ran longer than its timeout of {request.timeout:g} s; "
+            f"its worker process {pid} was killed and replaced",
+        )
+        return _lost(request, RunOutcome.TIMED_OUT, failure, log, started, pid)
+
+    def _crashed(
+        self,
+        slot: _Slot,
+        process: _Process,
+        request: ScriptRunRequest,
+        log: list[LogLine],
+        started: float,
+        stderr_mark: int,
+    ) -> ScriptRunResult:
+        pid = process.pid
+        status = process.popen.wait()
+        tail = process.stderr_tail(stderr_mark).strip()
+        self._discard(slot)
+        if self._abandoned:
+            failure = Failure("Shutdown", "the worker pool shut down while the script was running")
+        else:
+            failure = Failure(
+                "WorkerCrash",
+                f"the worker process {pid} running the script died: {_cause(status)}",
+                f"worker stderr:\n{tail}" if tail else "",
+            )
+        return _lost(request, RunOutcome.CRASHED, failure, log, started, pid)
+
+    # --- worker processes ----------------------------------------------------------------------------------------
+
+    def _process(self, slot: _Slot) -> _Process:
+        with slot.lock:
+            if slot.process is None:
+                if self._abandoned:
+                    raise ScriptError("the worker pool shut down before the script started")
+                slot.process = _start_worker(self.max_log_bytes, self.start_timeout)
+            return slot.process
+
+    def _discard(self, slot: _Slot) -> None:
+        with slot.lock:
+            process, slot.process = slot.process, None
+        if process is not None:
+            process.kill()
+            process.close()
+
+    def _stop_process(self, slot: _Slot) -> None:
+        with slot.lock:
+            process, slot.process = slot.process, None
+        if process is None:
+            return
+        try:
+            process.requests.send(("stop",))
+            process.popen.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            process.kill()
+        process.close()
+
+    def _drain(self) -> None:
+        while self._jobs:
+            job = self._jobs.popleft()
+            if job is not None and job.future.set_running_or_notify_cancel():
+                failure = Failure("Shutdown", "the worker pool shut down before the script started")
+                job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
+
+
+def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
+    """Start one worker process and wait until it has imported the script API."""
+    request_read, request_write = os.pipe()
+    result_read, result_write = os.pipe()
+    stderr = tempfile.TemporaryFile(prefix="xlr-worker-")  # noqa: SIM115 - lives as long as the worker
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    try:
+        popen = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "xlr_runtime.scripting.worker",
+                str(request_read),
+                str(result_write),
+                str(max_log_bytes),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=stderr,
+            stderr=stderr,
+            pass_fds=(request_read, result_write),
+            start_new_session=True,
+            env=env,
+        )
+    finally:
+        os.close(request_read)
+        os.close(result_write)
+    process = _Process(
+        popen, Connection(request_write, readable=False), Connection(result_read, writable=False), stderr
+    )
+    try:
+        ready = process.results.poll(start_timeout) and process.results.recv()
+    except (EOFError, OSError):
+        ready = None
+    if not ready or ready[0] != "ready":
+        status = process.popen.poll()
+        reason = _cause(status) if status is not None else f"no answer within {start_timeout:g} s"
+        process.kill()
+        process.popen.wait()
+        tail = process.stderr_tail(0).strip().splitlines()
+        process.close()
+        raise ScriptError(f"a worker process could not start ({reason})" + (f": {tail[-1]}" if tail else ""))
+    return process
+
+
+def _cause(status: int) -> str:
+    """Words for a process's exit status: ``exit code 3`` or ``signal SIGSEGV``."""
+    if status >= 0:
+        return f"exit code {status}"
+    try:
+        name = signal.Signals(-status).name
+    except ValueError:
+        name = str(-status)
+    hint = " (killed; possibly out of memory)" if -status == signal.SIGKILL else ""
+    return f"signal {name}{hint}"
+
+
+def _lost(
+    request: ScriptRunRequest,
+    outcome: RunOutcome,
+    failure: Failure,
+    log: list[LogLine],
+    started: float,
+    pid: int | None,
+) -> ScriptRunResult:
+    """The result of a run whose worker gave no result: what it printed, plus the reason (masked)."""
+    masker = masker_for(request)
+    failure = Failure(failure.kind, masker.mask(failure.message), masker.mask(failure.traceback))
+    lines = [*log, LogLine(time.time(), "system", failure.message)]
+    return ScriptRunResult(
+        run_id=request.run_id,
+        outcome=outcome,
+        log=lines,
+        failure=failure,
+        started_at=started,
+        ended_at=time.time(),
+        worker_pid=pid,
+    )

@@ -1,0 +1,140 @@
+"""The task log of one script run: ``print`` and stderr captured as time-stamped, masked, bounded lines.
+
+:class:`TaskLog` keeps at most ``max_bytes`` per run (each line counts its UTF-8 length plus
+:data:`LINE_OVERHEAD` bytes of bookkeeping, so a flood of empty lines is bounded too). Past the limit, output is
+dropped with one ``system`` line saying so; a script printing 50 MB costs no more memory than the limit.
+Secrets are masked line by line, before a line is cut to the limit, so a cut never exposes part of a secret.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable
+
+from xlr_runtime.scripting.contract import LogLine
+
+#: Bytes each line counts besides its text, for the memory a line costs.
+LINE_OVERHEAD = 32
+
+
+class TaskLog:
+    """Collects the lines of one run from any number of streams, in order, thread-safe."""
+
+    def __init__(self, max_bytes: int, mask: Callable[[str], str] = lambda text: text, margin: int = 0) -> None:
+        self.max_bytes = max_bytes
+        self._mask = mask
+        self._margin = margin
+        self._lines: list[LogLine] = []
+        self._sent = 0
+        self._used = 0
+        self.full = False
+        self._pending: dict[str, tuple[float, list[str], int]] = {}
+        self._lock = threading.Lock()
+
+    def stream(self, name: str) -> LogStream:
+        """A text stream (for ``sys.stdout``/``sys.stderr``) whose writes become lines of ``name``."""
+        return LogStream(self, name)
+
+    def system(self, text: str) -> None:
+        """Add a line of the runtime's own (a warning about the run) to the log."""
+        with self._lock:
+            self._lines.append(LogLine(time.time(), "system", self._mask(text)))
+
+    def write(self, stream: str, text: str) -> None:
+        """Add ``text`` written to ``stream``; complete lines are masked and kept, the rest waits for its end."""
+        if self.full or not text:
+            return
+        with self._lock:
+            started, parts, size = self._pending.pop(stream, (time.time(), [], 0))
+            start = 0
+            newline = text.find("\n")
+            while newline >= 0 and not self.full:
+                parts.append(text[start:newline])
+                self._emit(stream, started, "".join(parts))
+                parts, size, started = [], 0, time.time()
+                start = newline + 1
+                newline = text.find("\n", start)
+            if self.full:
+                return
+            rest = text[start:]
+            if rest:
+                parts.append(rest)
+                size += len(rest)
+                if size > self.max_bytes - self._used + self._margin:
+                    self._emit(stream, started, "".join(parts))
+                    return
+                self._pending[stream] = (started, parts, size)
+
+    def close(self) -> list[LogLine]:
+        """End the run: keep unfinished lines and return every line."""
+        with self._lock:
+            for stream, (started, parts, _) in sorted(self._pending.items(), key=lambda item: item[1][0]):
+                if not self.full:
+                    self._emit(stream, started, "".join(parts))
+            self._pending.clear()
+            return list(self._lines)
+
+    def take_unsent(self) -> list[LogLine]:
+        """The lines added since the last call (streamed to the parent while the script runs)."""
+        with self._lock:
+            lines = self._lines[self._sent :]
+            self._sent = len(self._lines)
+            return lines
+
+    def _emit(self, stream: str, started: float, text: str) -> None:
+        masked = self._mask(text)
+        cost = len(masked.encode("utf-8", "replace")) + LINE_OVERHEAD
+        room = self.max_bytes - self._used
+        if cost <= room:
+            self._lines.append(LogLine(started, stream, masked))
+            self._used += cost
+            return
+        kept = masked.encode("utf-8", "replace")[: max(room - LINE_OVERHEAD, 0)].decode("utf-8", "ignore")
+        if kept:
+            self._lines.append(LogLine(started, stream, kept))
+        self._lines.append(
+            LogLine(
+                time.time(),
+                "system",
+                f"[output truncated: the task log keeps {self.max_bytes} bytes per script run; "
+                "further output was dropped]",
+            )
+        )
+        self.full = True
+        self._pending.clear()
+
+
+class LogStream(io.TextIOBase):
+    """A write-only text stream feeding one stream of a :class:`TaskLog`."""
+
+    def __init__(self, log: TaskLog, name: str) -> None:
+        super().__init__()
+        self._log = log
+        self._name = name
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return "replace"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        if isinstance(text, bytes | bytearray):
+            text = bytes(text).decode("utf-8", "replace")
+        elif not isinstance(text, str):
+            text = str(text)
+        self._log.write(self._name, text)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing to flush: lines are kept as they complete."""
