@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     import click
@@ -70,4 +71,15 @@ def xlr_script_globals() -> dict[str, Any]:
 
     Returns a dict of name -> value. Each worker process calls the hook once at start-up and merges the
     results into every script's namespace, below the task's own names (properties, ``task``, CIs), which win.
+    """
+
+
+@hookspec
+def xlr_rundeck_step_types() -> dict[str, Callable[..., Mapping[str, str] | None]]:
+    """Step types for Rundeck job workflows (``<step-plugin type=…>`` / ``<node-step-plugin type=…>``).
+
+    Returns a dict of type name -> function. A step calls ``function(configuration=..., call=...)`` with the
+    step's configuration (``${…}`` already expanded) and a :class:`xlr_runtime.rundeck.workflow.StepCall`
+    (``node``, ``context``, ``log(text)``); the function returns data values (``${data.KEY}`` in later steps)
+    or ``None``; an exception fails the step with its message. A loaded task type of the same name loses.
     """

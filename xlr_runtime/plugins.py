@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.serve",
     "xlr_runtime.cli.tasks",
     "xlr_runtime.cli.jobs",
+    "xlr_runtime.cli.executions",
 )
 
 _manager: pluggy.PluginManager | None = None

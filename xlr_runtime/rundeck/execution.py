@@ -41,6 +41,8 @@ from xlr_runtime.store.tasks import Task, TaskStatus
 if TYPE_CHECKING:
     import re
 
+    import pluggy
+
     from xlr_runtime.engine import Engine
     from xlr_runtime.store import Store
 
@@ -83,6 +85,27 @@ class JobList:
                 return job
         wanted = uuid or (f"{group}/{name}" if group else str(name))
         raise NotFoundError(f"no job {wanted!r} in project {project!r}")
+
+
+class StoredJobs:
+    """The :class:`JobSource` of the store's jobs area (``xlr jobs load``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def find(self, project: str, *, uuid: str | None = None, group: str | None = None, name: str | None = None) -> Job:
+        """See :meth:`JobSource.find`; a uuid may name a job of another project, as in Rundeck."""
+        if uuid:
+            return self.store.jobs.get(uuid)
+        return self.store.jobs.find(project, f"{group}/{name}" if group else str(name))
+
+
+def step_types_from(pm: pluggy.PluginManager) -> dict[str, StepFunction]:
+    """The step types every plugin offers through ``xlr_rundeck_step_types`` (later plugins win)."""
+    types: dict[str, StepFunction] = {}
+    for offered in reversed(pm.hook.xlr_rundeck_step_types()):
+        types.update(offered or {})
+    return types
 
 
 class ExecutionLogWriter:
@@ -178,7 +201,7 @@ class ExecutionService:
     ) -> None:
         self.store = store
         self.home_root = Path(home_root)
-        self.jobs = jobs or JobList()
+        self.jobs = jobs or StoredJobs(store)
         self.clock = clock or SystemClock()
         self.server_node = server_node or local_node()
         self.engine = engine
@@ -253,7 +276,7 @@ class ExecutionService:
         claimed = self.store.executions.claim_due(now, owner=self.store.owner, limit=self.capacity - len(self._threads))
         for execution in claimed:
             thread = threading.Thread(
-                target=self._drive_safely, args=(execution,), name=f"xlr-execution-{execution.id}"
+                target=self._drive_safely, args=(execution,), name=f"xlr-execution-{execution.id}", daemon=True
             )
             self._threads[execution.id] = thread
             thread.start()

@@ -1,0 +1,147 @@
+"""``xlr jobs run``, ``xlr executions``, ``xlr execution show|log|abort|resume``, and an end-to-end run of a job
+whose step-plugin is ``jenkins.Build`` against the Jenkins test server, surviving ``kill -9`` mid-job."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from xlr_runtime.cli import main
+from xlr_runtime.store import Store
+from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.testing.jenkins import JenkinsServer
+
+XLR = [sys.executable, "-c", "from xlr_runtime.cli import main; main()"]
+
+JOB = """<joblist><job><name>greet</name><group>demo</group><description/>
+<context><options><option name='who' value='world'/><option name='code' value='0'/>
+<option name='pw' secure='true' valueExposed='true'/></options></context>
+<sequence keepgoing='false' strategy='node-first'>
+<command><description>say hello</description><exec>echo hello ${option.who} ${option.pw}</exec></command>
+<command><exec>exit ${option.code}</exec></command>
+</sequence></job>
+<job><name>slow</name><description/><sequence><command><exec>echo started; sleep 30</exec></command></sequence></job>
+</joblist>"""
+
+
+def xlr(home: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, [*args[:2], "--home", str(home), *args[2:]] if args[0] in ("jobs", "execution")
+                              else [args[0], "--home", str(home), *args[1:]])  # fmt: skip
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    root = tmp_path / "home"
+    job = tmp_path / "jobs.xml"
+    job.write_text(JOB)
+    result = xlr(root, "jobs", "load", "-p", "P", "-f", str(job))
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_run_follow_show_log_and_list(home: Path) -> None:
+    result = xlr(home, "jobs", "run", "-p", "P", "-j", "demo/greet", "--follow", "--", "-who", "you", "-pw", "s3cret")
+    assert result.exit_code == 0, result.output
+    assert "hello you ********" in result.output
+    assert "s3cret" not in result.output
+    shown = xlr(home, "execution", "show", "1", "--json")
+    data = json.loads(shown.output)
+    assert (data["status"], data["argstring"]) == ("succeeded", "-code 0 -pw ***** -who you")
+    log = xlr(home, "execution", "log", "1")
+    assert log.output.splitlines() == ["hello you ********"]
+    listed = xlr(home, "executions", "-p", "P")
+    assert "succeeded" in listed.output and "demo/greet" in listed.output
+
+
+def test_exit_codes_and_refusals(home: Path) -> None:
+    failed = xlr(home, "jobs", "run", "-p", "P", "-j", "demo/greet", "--", "-code", "4")
+    assert failed.exit_code == 1, failed.output
+    assert "Execution 1 failed: Step 2 failed: Result: 4" in failed.output
+    refused = xlr(home, "jobs", "run", "-p", "P", "-j", "demo/greet", "--", "-nope", "1")
+    assert refused.exit_code == 1
+    assert "Error: unknown option 'nope' (the job's options: code, pw, who)" in refused.output
+    both = xlr(home, "jobs", "run", "-p", "P")
+    assert both.exit_code == 2 and "give the job with exactly one of -j GROUP/NAME and -i UUID" in both.output
+
+
+def test_abort_from_another_process(home: Path, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*XLR, "jobs", "run", "--home", str(home), "-p", "P", "-j", "slow"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    _wait_for_log(home, 1, "started")
+    aborted = xlr(home, "execution", "abort", "1")
+    assert aborted.output.strip() == "Execution 1: abort requested"
+    assert process.wait(timeout=20) == 3
+    assert xlr(home, "execution", "abort", "1").output.strip() == "Error: execution 1 has already ended (aborted)"
+
+
+def _wait_for_log(home: Path, execution_id: int, text: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (home / "xlr.db").exists():
+            with Store.open(home / "xlr.db") as store:
+                if any(text in line.text for line in store.executions.log(execution_id)):
+                    return
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not logged by execution {execution_id}")
+
+
+JENKINS_JOB = """<joblist><job><name>build-and-report</name><description/>
+<context><options><option name='app' required='true'/></options></context>
+<sequence keepgoing='false' strategy='node-first'>
+<command><description>build</description><step-plugin type='jenkins.Build'><configuration>
+<entry key='jenkinsServer' value='ci'/><entry key='jobName' value='${option.app}'/></configuration>
+</step-plugin></command>
+<command><exec>echo built ${option.app} number ${data.buildNumber} status ${data.buildStatus}</exec></command>
+</sequence></job></joblist>"""
+
+
+@pytest.mark.slow
+def test_jenkins_build_step_survives_kill_9(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("app", build_polls=1, next_build_number=41)
+        (home / "xlr.toml").write_text(
+            f'[ci.ci]\ntype = "jenkins.Server"\nurl = "{jenkins.url}"\npollInterval = 1\n'
+        )
+        job = tmp_path / "job.xml"
+        job.write_text(JENKINS_JOB)
+        assert xlr(home, "jobs", "load", "-p", "P", "-f", str(job)).exit_code == 0
+        command = [*XLR, "jobs", "run", "--home", str(home), "-p", "P",
+                   "-j", "build-and-report", "--", "-app", "app"]  # fmt: skip
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_for_task_running(home)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+        resumed = subprocess.run(
+            [*XLR, "execution", "resume", "--home", str(home), "1", "--follow"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert "built app number 41 status SUCCESS" in resumed.stdout
+    with Store.open(home / "xlr.db") as store:
+        execution = store.executions.get(1)
+        assert (execution.status, execution.restarts) == (ExecutionStatus.SUCCEEDED, 1)
+        assert len(store.tasks.list()) == 1
+
+
+def _wait_for_task_running(home: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (home / "xlr.db").exists():
+            with Store.open(home / "xlr.db") as store:
+                tasks = store.tasks.list()
+                if tasks and any(run.seq >= 2 for run in store.tasks.runs(tasks[0].id)):
+                    return
+        time.sleep(0.05)
+    raise AssertionError("the jenkins.Build task did not start polling")

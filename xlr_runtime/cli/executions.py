@@ -1,0 +1,257 @@
+"""``xlr jobs run``, ``xlr executions`` and ``xlr execution show|log|abort|resume``: run stored Rundeck jobs.
+
+Exit codes of ``jobs run`` and ``execution resume`` follow the execution's status: 0 succeeded, 1 failed (or
+another failure status), 2 timed out, 3 aborted, 130 interrupted (the execution stays stored; ``xlr execution
+resume ID`` carries on from the step that was running).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+
+from xlr_runtime import hookimpl
+from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.rundeck.options import parse_arg_string
+from xlr_runtime.rundeck.runner import ExecutionRunner
+from xlr_runtime.runtime import Runtime, StopFlag
+from xlr_runtime.store import Store
+from xlr_runtime.store.executions import Execution, ExecutionLogLine, ExecutionStatus
+
+#: Exit code per final status (anything else that is final: 1).
+EXIT_CODES = {ExecutionStatus.SUCCEEDED: 0, ExecutionStatus.TIMEDOUT: 2, ExecutionStatus.ABORTED: 3}
+INTERRUPTED = 130
+FOLLOW_INTERVAL = 0.2
+
+
+def exit_code(execution: Execution) -> int:
+    """The exit code for an execution's status."""
+    return EXIT_CODES.get(execution.status, 1)
+
+
+def _when(epoch: float | None) -> str:
+    return "-" if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _store(ctx: CliContext) -> Store:
+    ctx.home.ensure()
+    return Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"])
+
+
+def _runtime(ctx: CliContext) -> Runtime:
+    return Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings)
+
+
+class _Follower:
+    """Prints the new log lines of an execution (and of the retries that follow it)."""
+
+    def __init__(self, store: Store, execution_id: int, *, enabled: bool) -> None:
+        self.store = store
+        self.execution_id = execution_id
+        self.after = 0
+        self.enabled = enabled
+
+    def __call__(self) -> None:
+        if not self.enabled:
+            return
+        for line in self.store.executions.log(self.execution_id, after=self.after):
+            click.echo(_format(line))
+            self.after = line.id
+        execution = self.store.executions.get(self.execution_id)
+        if execution.status == ExecutionStatus.FAILED_WITH_RETRY:
+            retries = [
+                e for e in self.store.executions.list(project=execution.project) if e.retry_prev_id == execution.id
+            ]
+            if retries:
+                click.echo(f"Retry: execution {retries[0].id} (attempt {retries[0].attempt})", err=True)
+                self.execution_id, self.after = retries[0].id, 0
+
+
+def _format(line: ExecutionLogLine) -> str:
+    return line.text if line.level == "NORMAL" else f"[{line.level}] {line.text}"
+
+
+def _report(execution: Execution, as_json: bool) -> None:
+    if as_json:
+        echo_json(execution.to_json())
+        return
+    failure = f": {execution.failure}" if execution.failure and execution.status != ExecutionStatus.SUCCEEDED else ""
+    click.echo(f"Execution {execution.id} {execution.shown_status}{failure}", err=True)
+
+
+def _drive(runner: ExecutionRunner, execution_id: int, follow: bool, as_json: bool) -> None:
+    follower = _Follower(runner.runtime.store, execution_id, enabled=follow)
+    flag = StopFlag()
+    restore = flag.install()
+    try:
+        final = runner.drive(
+            execution_id, on_tick=lambda: (follower(), flag.requested and runner.runtime.request_stop())
+        )
+    finally:
+        restore()
+    if flag.requested and not final.status.is_final:
+        click.echo(
+            f"Interrupted: execution {final.id} stays {final.status}; 'xlr execution resume {final.id}'.", err=True
+        )
+        raise SystemExit(INTERRUPTED)
+    _report(final, as_json)
+    raise SystemExit(exit_code(final))
+
+
+@click.command(name="run", context_settings={"ignore_unknown_options": True})
+@click.option("-p", "--project", required=True, help="The project of the job.")
+@click.option("-j", "--job", "job_name", help="The job as GROUP/NAME (or NAME without a group).")
+@click.option("-i", "--id", "job_uuid", help="The job's uuid.")
+@click.option("-f", "--follow", is_flag=True, help="Print the log as it is written.")
+@json_option
+@click.argument("option_args", nargs=-1, type=click.UNPROCESSED)
+@runtime_options
+def jobs_run_command(
+    ctx: CliContext,
+    project: str,
+    job_name: str | None,
+    job_uuid: str | None,
+    follow: bool,
+    as_json: bool,
+    option_args: tuple[str, ...],
+) -> None:
+    """Run a stored job to its end here; option values go after --.
+
+    Exit code 0 succeeded, 1 failed, 2 timed out, 3 aborted, 130 interrupted (resumable).
+
+    Example: xlr jobs run -p ops -j deploy/web --follow -- -env prod -version 1.2
+    """
+    if bool(job_name) == bool(job_uuid):
+        raise click.UsageError("give the job with exactly one of -j GROUP/NAME and -i UUID")
+    supplied = parse_arg_string(list(option_args))
+    with _runtime(ctx) as runtime:
+        job = runtime.store.jobs.get(job_uuid) if job_uuid else runtime.store.jobs.find(project, str(job_name))
+        runner = ExecutionRunner(runtime)
+        execution = runner.start(project, job, supplied)
+        click.echo(f"Execution {execution.id} of {execution.job_full_name} started", err=True)
+        _drive(runner, execution.id, follow, as_json)
+
+
+@click.command(name="executions")
+@click.option("-p", "--project", default=None, help="Only executions of this project.")
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many, newest first.")
+@json_option
+@runtime_options
+def executions_command(ctx: CliContext, project: str | None, limit: int, as_json: bool) -> None:
+    """List executions, newest first, with job, status and times.
+
+    Example: xlr executions -p ops --json
+    """
+    with _store(ctx) as store:
+        executions = [e for e in store.executions.list(project=project, limit=limit) if e.parent_id is None]
+    if as_json:
+        echo_json([e.to_json() for e in executions])
+        return
+    if not executions:
+        click.echo("No executions.")
+        return
+    click.echo(f"{'ID':>5}  {'STATUS':<17}  {'STARTED':<19}  {'ENDED':<19}  JOB")
+    for e in executions:
+        click.echo(
+            f"{e.id:>5}  {e.shown_status:<17}  {_when(e.started_at):<19}  {_when(e.ended_at):<19}  {e.job_full_name}"
+        )
+
+
+@click.group(name="execution")
+def execution_group() -> None:
+    """See, follow, abort or resume one execution.
+
+    Example: xlr execution log 12 --follow
+    """
+
+
+@execution_group.command(name="show")
+@click.argument("execution_id", type=int)
+@json_option
+@runtime_options
+def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
+    """Show an execution: job, status, options (secure ones masked), nodes, times.
+
+    Example: xlr execution show 12
+    """
+    with _store(ctx) as store:
+        execution = store.executions.get(execution_id)
+    data = execution.to_json()
+    if as_json:
+        echo_json(data)
+        return
+    for key in ("id", "project", "status", "argstring", "user", "retryAttempt", "failure"):
+        click.echo(f"{key}: {data[key] if data[key] is not None else '-'}")
+    click.echo(f"job: {execution.job_full_name} ({execution.job_id or '-'})")
+    click.echo(f"started: {_when(execution.started_at)}  ended: {_when(execution.ended_at)}")
+    click.echo(f"succeeded nodes: {', '.join(execution.succeeded_nodes) or '-'}")
+    click.echo(f"failed nodes: {', '.join(execution.failed_nodes) or '-'}")
+
+
+@execution_group.command(name="log")
+@click.argument("execution_id", type=int)
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the execution ends.")
+@runtime_options
+def log_command(ctx: CliContext, execution_id: int, follow: bool) -> None:
+    """Print an execution's log (secure option values are masked).
+
+    Example: xlr execution log 12 --follow
+    """
+    with _store(ctx) as store:
+        follower = _Follower(store, execution_id, enabled=True)
+        follower()
+        while follow and not store.executions.get(follower.execution_id).status.is_final:
+            time.sleep(FOLLOW_INTERVAL)
+            follower()
+        follower()
+
+
+@execution_group.command(name="abort")
+@click.argument("execution_id", type=int)
+@runtime_options
+def abort_command(ctx: CliContext, execution_id: int) -> None:
+    """Abort a queued or running execution (a running step is killed).
+
+    Example: xlr execution abort 12
+    """
+    with _store(ctx) as store:
+        execution = store.executions.request_abort(execution_id, now=time.time())
+    state = "aborted" if execution.status.is_final else "abort requested"
+    click.echo(f"Execution {execution.id}: {state}")
+
+
+@execution_group.command(name="resume")
+@click.argument("execution_id", type=int)
+@click.option("-f", "--follow", is_flag=True, help="Print the log as it is written.")
+@json_option
+@runtime_options
+def resume_command(ctx: CliContext, execution_id: int, follow: bool, as_json: bool) -> None:
+    """Carry on with an execution left unfinished by a stopped or killed runtime, here, to its end.
+
+    Example: xlr execution resume 12 --follow
+    """
+    with _runtime(ctx) as runtime:
+        runtime.store.executions.get(execution_id)
+        _drive(ExecutionRunner(runtime), execution_id, follow, as_json)
+
+
+def _jobs_group(cli: click.Group) -> click.Group:
+    """The ``jobs`` group of :mod:`xlr_runtime.cli.jobs` when present, else one of our own on ``cli``."""
+    try:
+        from xlr_runtime.cli.jobs import jobs_group
+    except ImportError:
+        existing = cli.commands.get("jobs")
+        if isinstance(existing, click.Group):
+            return existing
+        jobs_group = click.Group(name="jobs", help="Rundeck jobs.\n\nExample: xlr jobs run -p ops -j deploy/web")
+        cli.add_command(jobs_group)
+    return jobs_group
+
+
+@hookimpl
+def xlr_register_commands(cli: click.Group) -> None:
+    _jobs_group(cli).add_command(jobs_run_command)
+    cli.add_command(executions_command)
+    cli.add_command(execution_group)

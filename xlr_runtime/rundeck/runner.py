@@ -1,0 +1,69 @@
+"""Executions inside a :class:`~xlr_runtime.runtime.Runtime`: the execution loop and the task scheduler side by
+side in one process, so plugin steps whose type is a task type run through the same durable scheduler.
+
+``xlr jobs run`` and ``xlr execution resume`` use :class:`ExecutionRunner`; it holds the home lock while it
+drives (a restart after ``kill -9`` resumes the executions and the tasks the dead process left running).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+
+from xlr_runtime.rundeck.execution import ExecutionService, StoredJobs, step_types_from
+from xlr_runtime.rundeck.model import Job
+from xlr_runtime.runtime import Runtime
+from xlr_runtime.store.executions import Execution
+
+
+class ExecutionRunner:
+    """An :class:`ExecutionService` wired to a runtime's store, engine and scheduler."""
+
+    def __init__(self, runtime: Runtime, *, user: str | None = None) -> None:
+        self.runtime = runtime
+        self.scheduler = runtime.scheduler()
+        self.service = ExecutionService(
+            runtime.store,
+            home_root=runtime.home.root,
+            jobs=StoredJobs(runtime.store),
+            clock=runtime.clock,
+            engine=self.scheduler.engine,
+            wake_tasks=self.scheduler.wake,
+            step_types=step_types_from(runtime.pm),
+            user=user,
+        )
+
+    def start(self, project: str, job: Job, supplied: Mapping[str, str | list[str]], **kwargs: str) -> Execution:
+        """Check options and queue an execution (see :meth:`ExecutionService.start`)."""
+        return self.service.start(project, job, supplied, **kwargs)
+
+    def drive(self, execution_id: int, *, on_tick: Callable[[], None] | None = None) -> Execution:
+        """Drive the execution (and its retries) to the end with the task scheduler running beside it; return
+        the last execution of the chain. Takes the home lock (:class:`HomeLockedError` if it is served)."""
+        self.runtime.lock.acquire(f"xlr jobs run, execution {execution_id}")
+        done = threading.Event()
+        tasks = threading.Thread(
+            target=self.scheduler.run,
+            kwargs={"until": done.is_set, "max_wait": 0.2, "grace_period": 0.0},
+            name="xlr-task-scheduler",
+            daemon=True,
+        )
+        tasks.start()
+        try:
+
+            def finished() -> bool:
+                if on_tick is not None:
+                    on_tick()
+                return self.service.final_of_chain(execution_id).status.is_final or self.runtime.stop_requested
+
+            self.service.run(until=finished, max_wait=0.1)
+            if not self.runtime.stop_requested:
+                self.service.join()
+            if on_tick is not None:
+                on_tick()
+        finally:
+            done.set()
+            self.scheduler.wake()
+            tasks.join(5)
+            self.runtime.lock.release()
+        return self.service.final_of_chain(execution_id)
