@@ -477,3 +477,13 @@ def test_configuration_errors(jenkins: JenkinsServer) -> None:
         jenkins.job("zzz")
     with pytest.raises(NotFoundError, match="job 'a/b' has no build #3"):
         jenkins.build("a/b", 3)
+
+
+def test_a_starting_jenkins_answers_503_to_everything(jenkins: JenkinsServer) -> None:
+    jenkins.add_job("hello")
+    jenkins.starting = True
+    response = get(jenkins, "/job/hello/api/json")
+    assert (response.status_code, "Jenkins is getting ready to work" in response.text) == (503, True)
+    assert post(jenkins, "/job/hello/build").status_code == 503
+    jenkins.starting = False
+    assert get(jenkins, "/job/hello/api/json").status_code == 200

@@ -81,7 +81,8 @@ class JenkinsServer(JenkinsViews):
     users, ``anonymous_read`` lets unauthenticated clients read (never build). ``crumbs`` turns CSRF
     protection on: every POST then needs the crumb from ``/crumbIssuer/api/json`` in the header (or form
     field) named ``crumb_request_field``. ``clock`` gives the time in epoch seconds (default
-    :func:`time.time`). ``path_prefix`` serves Jenkins under a context path such as ``/jenkins``.
+    :func:`time.time`). ``path_prefix`` serves Jenkins under a context path such as ``/jenkins``. Set
+    :attr:`starting` to answer every request with 503, as Jenkins does while it restarts.
 
     Use it as a context manager, or call :meth:`close`. All public methods are thread-safe.
     """
@@ -104,6 +105,8 @@ class JenkinsServer(JenkinsViews):
         self.crumb_request_field = crumb_request_field
         self.clock = clock
         self.path_prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
+        #: While True every request is answered ``503 Jenkins is getting ready to work`` (a restarting Jenkins).
+        self.starting = False
         self._host = host
         self._port = port
         self._lock = threading.RLock()
@@ -348,6 +351,8 @@ class JenkinsServer(JenkinsViews):
     # -- request handling (called by the handler, under the lock) ----------------------------------------
 
     def _handle(self, method: str, path: str, query: dict[str, list[str]], headers: Mapping[str, str]) -> _Answer:
+        if self.starting:
+            raise JenkinsError(503, "Jenkins is getting ready to work")
         user = self._authenticate(method, headers)
         if method == "POST" and self.crumbs:
             sent = headers.get(self.crumb_request_field) or _first(query, self.crumb_request_field)

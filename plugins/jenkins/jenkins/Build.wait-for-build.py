@@ -15,12 +15,14 @@ buildContext = "/job/" + quote(jobName.strip("/")) + "/" + buildNumber + "/"
 try:
     response = HttpRequest(jenkinsServer, username, password).get(buildContext + "api/json",
                                                                    contentType="application/json")
-    problem = None if response.getStatus() not in UNAVAILABLE else "HTTP %s" % response.getStatus()
+    problem = None
+    if response.getStatus() in UNAVAILABLE:
+        problem = "GET %s answered HTTP %s" % (jenkinsUrl + buildContext + "api/json", response.getStatus())
 except OSError as error:
-    response, problem = None, "%s" % (error,)
+    response, problem = None, str(error)
 
 if problem:
-    print("Jenkins at %s did not answer (%s); polling build #%s again later." % (jenkinsUrl, problem, buildNumber))
+    print("Jenkins did not answer: %s. Polling build #%s again later." % (problem, buildNumber))
     task.setStatusLine("Running build #%s (Jenkins unreachable, retrying)" % buildNumber)
     task.schedule(WAIT_FOR_BUILD)
 elif not response.isSuccessful():

@@ -14,13 +14,14 @@ itemUrl = jenkinsUrl + location
 
 try:
     response = HttpRequest(jenkinsServer, username, password).get(location + "api/json", contentType="application/json")
-    problem = None if response.getStatus() not in UNAVAILABLE else "HTTP %s" % response.getStatus()
+    problem = None
+    if response.getStatus() in UNAVAILABLE:
+        problem = "GET %s answered HTTP %s" % (jenkinsUrl + location + "api/json", response.getStatus())
 except OSError as error:
-    response, problem = None, "%s" % (error,)
+    response, problem = None, str(error)
 
 if problem:
-    print("Jenkins at %s did not answer (%s); polling the [queue item](%s) again later."
-          % (jenkinsUrl, problem, itemUrl))
+    print("Jenkins did not answer: %s. Polling the [queue item](%s) again later." % (problem, itemUrl))
     task.setStatusLine("Build queued (Jenkins unreachable, retrying)")
     task.schedule(WAIT_FOR_QUEUE)
 elif not response.isSuccessful():

@@ -1,0 +1,336 @@
+"""The bundled jenkins.Build scripts, run one by one through the real worker pool against the Jenkins test server.
+
+Each test drives the chain as the scheduler would: run the script, carry its output and script properties into
+the next request, follow ``task.schedule()``, until a run ends without scheduling. No real time passes: the
+test server keeps items queued and builds running for a number of polls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from xlr_runtime.plugins import build_plugin_manager
+from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.scripting.pool import WorkerPool
+from xlr_runtime.testing.jenkins import JenkinsServer, Trigger
+from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
+
+BUILD = "jenkins/Build.py"
+WAIT_FOR_QUEUE = "jenkins/Build.wait-for-queue.py"
+WAIT_FOR_BUILD = "jenkins/Build.wait-for-build.py"
+
+
+@pytest.fixture(scope="module")
+def registry() -> TypeRegistry:
+    return load_registry(pm=build_plugin_manager(load_installed=False))
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[WorkerPool]:
+    with WorkerPool(2) as workers:
+        yield workers
+
+
+@dataclass
+class ChainRun:
+    """What one task's chain of script runs did."""
+
+    results: list[tuple[str, ScriptRunResult]] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scripts(self) -> list[str]:
+        return [path for path, _ in self.results]
+
+    @property
+    def last(self) -> ScriptRunResult:
+        return self.results[-1][1]
+
+    @property
+    def status_lines(self) -> list[str | None]:
+        return [result.status_line for _, result in self.results]
+
+    @property
+    def log(self) -> str:
+        return "\n".join(line.text for _, result in self.results for line in result.log)
+
+
+def run_build(
+    pool: WorkerPool,
+    registry: TypeRegistry,
+    server: JenkinsServer,
+    *,
+    after: Callable[[int, str, ScriptRunResult], None] | None = None,
+    ci_credentials: tuple[str, str] | None = None,
+    max_runs: int = 30,
+    **inputs: Any,
+) -> ChainRun:
+    """Run a jenkins.Build task with ``inputs`` to its end; ``after(n, path, result)`` runs after each script."""
+    task_type = registry.get("jenkins.Build")
+    ci_values: dict[str, Any] = {"url": server.url, "authenticationMethod": "Basic", "pollInterval": 5}
+    if ci_credentials:
+        ci_values.update(username=ci_credentials[0], password=ci_credentials[1])
+    ci = CiValue("jenkins", "jenkins.Server", ci_values, ("password",))
+    properties: dict[str, Any] = {name: None for name in task_type.properties}
+    properties.update(jenkinsServer="jenkins", **inputs)
+    chain = ChainRun()
+    path = task_type.script_location
+    for number in range(1, max_runs + 1):
+        script = registry.find_script(task_type, path)
+        assert script is not None, path
+        request = ScriptRunRequest(
+            run_id=number,
+            task_id="T1",
+            task_type=task_type,
+            title="Build",
+            script_path=path,
+            script_file=script.display_path,
+            source=script.read(),
+            properties=dict(properties),
+            cis={"jenkinsServer": ci},
+            timeout=30,
+        )
+        result = pool.run_sync(request)
+        chain.results.append((path, result))
+        properties.update(result.properties)
+        if after is not None:
+            after(number, path, result)
+        if result.schedule is None:
+            break
+        path = result.schedule.script_path
+    chain.properties = properties
+    return chain
+
+
+def test_a_successful_build_goes_queued_running_completed(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("hello", queue_polls=2, build_polls=2, next_build_number=7)
+        chain = run_build(pool, registry, jenkins, jobName="hello")
+    assert chain.scripts == [
+        BUILD,
+        WAIT_FOR_QUEUE,
+        WAIT_FOR_QUEUE,
+        WAIT_FOR_QUEUE,
+        WAIT_FOR_BUILD,
+        WAIT_FOR_BUILD,
+        WAIT_FOR_BUILD,
+    ]
+    assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+    assert chain.status_lines == [
+        "Build queued",
+        "Build queued",
+        "Build queued",
+        "Running build #7",
+        "Running build #7",
+        "Running build #7",
+        "Build #7: SUCCESS",
+    ]
+    assert (chain.properties["buildNumber"], chain.properties["buildStatus"]) == ("7", "SUCCESS")
+    assert chain.properties["location"] == "/queue/item/1/"
+    assert all(r.schedule is None or r.schedule.interval is None for _, r in chain.results)
+    build_url = f"{jenkins.url}/job/hello/7/"
+    assert f"Started [hello #7]({build_url}) - view [Console Output]({build_url}console)" in chain.log
+    assert "Finished: SUCCESS" in chain.log
+    assert jenkins.triggers == [Trigger("hello", "build", {}, None, 1)]
+
+
+def test_a_failed_build_fails_the_task_and_keeps_its_status(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("broken", result="FAILURE")
+        chain = run_build(pool, registry, jenkins, jobName="broken")
+    assert chain.scripts == [BUILD, WAIT_FOR_QUEUE, WAIT_FOR_BUILD]
+    assert chain.last.outcome is RunOutcome.FAILED
+    assert chain.last.failure is not None and chain.last.failure.message == "script exited with code 1"
+    assert chain.last.status_line == "Build #1: FAILURE"
+    assert (chain.properties["buildNumber"], chain.properties["buildStatus"]) == ("1", "FAILURE")
+    assert "Finished: FAILURE" in chain.log
+    assert f"view [Console Output]({jenkins.url}/job/broken/1/console)" in chain.log
+
+
+def test_an_unknown_job_fails_at_once(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        chain = run_build(pool, registry, jenkins, jobName="nope")
+    assert chain.scripts == [BUILD]
+    assert chain.last.outcome is RunOutcome.FAILED
+    assert f"Job `nope` was not found on Jenkins at {jenkins.url}." in chain.log
+    assert jenkins.triggers == []
+
+
+def test_a_wrong_password_fails_with_the_401(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer(users={"admin": "secret"}, anonymous_read=False) as jenkins:
+        jenkins.add_job("hello")
+        chain = run_build(pool, registry, jenkins, jobName="hello", username="admin", password="wrong")
+    assert chain.scripts == [BUILD]
+    assert chain.last.outcome is RunOutcome.FAILED
+    assert f"Could not read job `hello` at {jenkins.url}/job/hello/ (HTTP 401)." in chain.log
+    assert "Invalid password/token for user: admin" in chain.log
+    assert "wrong" not in chain.log
+
+
+def test_task_credentials_override_the_servers(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer(users={"admin": "secret", "ci": "token"}, anonymous_read=False) as jenkins:
+        jenkins.add_job("hello")
+        chain = run_build(pool, registry, jenkins, jobName="hello", ci_credentials=("ci", "token"))
+        assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+        assert jenkins.triggers[0].user == "ci"
+        chain = run_build(
+            pool,
+            registry,
+            jenkins,
+            jobName="hello",
+            ci_credentials=("ci", "token"),
+            username="admin",
+            password="secret",
+        )
+        assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+        assert jenkins.triggers[1].user == "admin"
+
+
+def test_a_parameterised_job_gets_its_parameters(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("deploy", parameters={"ENV": "dev", "VERSION": "0", "NOTE": ""})
+        chain = run_build(
+            pool, registry, jenkins, jobName="deploy", jobParameters="ENV=prod\n\nVERSION=1.2 beta&x=y\nNOTE=a=b\n"
+        )
+        assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+        assert jenkins.triggers == [
+            Trigger("deploy", "buildWithParameters", {"ENV": "prod", "VERSION": "1.2 beta&x=y", "NOTE": "a=b"}, None, 1)
+        ]
+        assert jenkins.build("deploy", 1).parameters == {"ENV": "prod", "VERSION": "1.2 beta&x=y", "NOTE": "a=b"}
+
+
+def test_a_parameterised_job_without_parameters_uses_its_defaults(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("deploy", parameters={"ENV": "dev"})
+        chain = run_build(pool, registry, jenkins, jobName="deploy")
+        assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+        assert jenkins.triggers == [Trigger("deploy", "buildWithParameters", {}, None, 1)]
+        assert jenkins.build("deploy", 1).parameters == {"ENV": "dev"}
+
+
+def test_parameters_for_a_plain_job_or_a_bad_line_fail_clearly(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("plain")
+        chain = run_build(pool, registry, jenkins, jobName="plain", jobParameters="A=1")
+        assert "Job `plain` takes no parameters, but jobParameters gives A." in chain.log
+        chain = run_build(pool, registry, jenkins, jobName="plain", jobParameters="A=1\njust text")
+        assert "Job parameter line 2 is not name=value: `just text`" in chain.log
+        assert chain.last.outcome is RunOutcome.FAILED
+        assert jenkins.triggers == []
+
+
+def test_a_job_in_folders(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("my team/app/deploy it")
+        chain = run_build(pool, registry, jenkins, jobName="my team/job/app/job/deploy it")
+    assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+    assert jenkins.triggers[0].job == "my team/app/deploy it"
+    assert f"({jenkins.url}/job/my%20team/job/app/job/deploy%20it/1/)" in chain.log
+    assert any(r.path == "/job/my%20team/job/app/job/deploy%20it/build" for r in jenkins.requests)
+
+
+@pytest.mark.parametrize("field", ["Jenkins-Crumb", ".crumb"])
+def test_the_crumb_is_sent_in_the_header_the_server_names(pool: WorkerPool, registry: TypeRegistry, field: str) -> None:
+    with JenkinsServer(crumbs=True, crumb_request_field=field, users={"admin": "secret"}) as jenkins:
+        jenkins.add_job("hello")
+        chain = run_build(pool, registry, jenkins, jobName="hello", username="admin", password="secret")
+        assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+        trigger_request = next(r for r in jenkins.requests if r.method == "POST")
+        assert trigger_request.headers[field] == jenkins.crumb_for("admin")
+
+
+def test_a_cancelled_queue_item_fails_the_task(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("busy", queue_polls=100)
+
+        def cancel_after_first_poll(number: int, path: str, result: ScriptRunResult) -> None:
+            if number == 2:
+                jenkins.cancel_queue_item(1)
+
+        chain = run_build(pool, registry, jenkins, jobName="busy", after=cancel_after_first_poll)
+    assert chain.scripts == [BUILD, WAIT_FOR_QUEUE, WAIT_FOR_QUEUE]
+    assert chain.last.outcome is RunOutcome.FAILED
+    assert chain.last.status_line == "Cancelled in the Jenkins queue"
+    assert (
+        f"The build of `busy` was cancelled in the Jenkins queue ([queue item]({jenkins.url}/queue/item/1/))."
+        in chain.log
+    )
+    assert chain.properties["buildNumber"] is None
+
+
+def test_server_down_mid_build_is_waited_out(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("long", build_polls=3)
+
+        def outage(number: int, path: str, result: ScriptRunResult) -> None:
+            if number == 3:  # the first wait-for-build poll has answered "building"
+                jenkins.stop()
+            if number == 5:  # two polls found Jenkins down
+                jenkins.start()
+
+        chain = run_build(pool, registry, jenkins, jobName="long", after=outage)
+    assert chain.scripts == [
+        BUILD,
+        WAIT_FOR_QUEUE,
+        WAIT_FOR_BUILD,
+        WAIT_FOR_BUILD,
+        WAIT_FOR_BUILD,
+        WAIT_FOR_BUILD,
+        WAIT_FOR_BUILD,
+        WAIT_FOR_BUILD,
+    ]
+    assert chain.status_lines[3:5] == ["Running build #1 (Jenkins unreachable, retrying)"] * 2
+    assert chain.status_lines[-1] == "Build #1: SUCCESS"
+    assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+    assert (
+        chain.log.count(
+            f"Jenkins did not answer: GET {jenkins.url}/job/long/1/api/json failed: "
+            "Connection refused. Polling build #1 again later."
+        )
+        == 2
+    )
+
+
+def test_server_down_while_queued_is_waited_out(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("busy", queue_polls=1)
+
+        def outage(number: int, path: str, result: ScriptRunResult) -> None:
+            if number == 1:
+                jenkins.stop()
+            if number == 2:
+                jenkins.start()
+
+        chain = run_build(pool, registry, jenkins, jobName="busy", after=outage)
+    assert chain.status_lines[:4] == [
+        "Build queued",
+        "Build queued (Jenkins unreachable, retrying)",
+        "Build queued",
+        "Running build #1",
+    ]
+    assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+
+
+def test_a_restarting_jenkins_answering_503_is_waited_out(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("hello", build_polls=1)
+
+        def restart(number: int, path: str, result: ScriptRunResult) -> None:
+            jenkins.starting = number == 2
+
+        chain = run_build(pool, registry, jenkins, jobName="hello", after=restart)
+    assert chain.status_lines == [
+        "Build queued",
+        "Running build #1",
+        "Running build #1 (Jenkins unreachable, retrying)",
+        "Running build #1",
+        "Build #1: SUCCESS",
+    ]
+    assert (
+        f"Jenkins did not answer: GET {jenkins.url}/job/hello/1/api/json answered HTTP 503. Polling build #1 "
+        "again later." in chain.log
+    )
