@@ -1,0 +1,1 @@
+"""Benchmarks of the durable scheduler, run with ``python -m benchmarks`` (see ``docs/running-tasks.md``)."""

@@ -1,0 +1,115 @@
+"""``python -m benchmarks [--quick] [--workers N]``: every benchmark case, each in its own process, as a table.
+
+Writes the table's data to ``benchmarks/results/<UTC time>.json`` (and ``latest.json``). Cases and what they
+measure are described in :mod:`benchmarks.cases` and ``docs/running-tasks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+
+#: (label, case, tasks, steps per task) at full size; --quick runs a tenth of the tasks and at most 5 steps.
+PLAN = (
+    ("chain: {tasks} tasks x {steps} runs", "xlr-chain", 1000, 10),
+    ("chain: huey SqliteHuey", "huey-chain", 1000, 10),
+    ("chain: raw sqlite3 claim/complete", "raw-chain", 1000, 10),
+    ("poll: {tasks} tasks every 1 s", "xlr-poll", 1000, 10),
+    ("poll: huey SqliteHuey", "huey-poll", 1000, 10),
+    ("poll: {tasks} tasks every 1 s", "xlr-poll", 500, 10),
+)
+
+
+def run(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:
+    """Run one case in a fresh interpreter (so peak memory is its own) and return its JSON."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.cases",
+        case,
+        "--tasks",
+        str(tasks),
+        "--steps",
+        str(steps),
+        "--workers",
+        str(workers),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent)
+    if done.returncode != 0:
+        raise SystemExit(f"{case} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the tasks (a smoke run, ~30 s)")
+    parser.add_argument("--workers", type=int, default=4, help="worker processes / huey worker threads")
+    args = parser.parse_args(argv)
+    rows = []
+    for label, case, tasks, steps in PLAN:
+        size = max(10, tasks // 10) if args.quick else tasks
+        steps = min(steps, 5) if args.quick else steps
+        result = run(case, size, steps, args.workers)
+        name = label.format(tasks=size, steps=steps)
+        rows.append({"name": name, **result})
+        print(f"  {name}: {result['steps_per_s']} steps/s", file=sys.stderr)
+    ratios = _ratios(rows)
+    _print_table(rows, ratios)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = {
+        "when": stamp,
+        "quick": args.quick,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "rows": rows,
+        "ratios": ratios,
+    }
+    for path in (RESULTS / f"{stamp}.json", RESULTS / "latest.json"):
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {RESULTS / (stamp + '.json')}")
+
+
+def _ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
+    by_case: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        by_case.setdefault(row["case"], row)  # the first row of a case is the comparable one
+
+    def ratio(a: str, b: str) -> float:
+        return round(by_case[a]["steps_per_s"] / by_case[b]["steps_per_s"], 2) if by_case[b]["steps_per_s"] else 0.0
+
+    return {
+        "chain steps/s, xlr / huey": ratio("xlr-chain", "huey-chain"),
+        "chain steps/s, xlr / raw sqlite3": ratio("xlr-chain", "raw-chain"),
+        "poll p99 lateness, huey / xlr": round(
+            by_case["huey-poll"]["lateness_p99_ms"] / max(by_case["xlr-poll"]["lateness_p99_ms"], 0.01), 2
+        ),
+    }
+
+
+def _print_table(rows: list[dict[str, Any]], ratios: dict[str, float]) -> None:
+    header = f"{'benchmark':<38} {'steps':>7} {'steps/s':>9} {'late p50':>9} {'late p99':>9} {'RSS MB':>7}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row['name']:<38} {row['steps']:>7} {row['steps_per_s']:>9.0f} {row['lateness_p50_ms']:>7.1f}ms "
+            f"{row['lateness_p99_ms']:>7.1f}ms {row['peak_rss_mb']:>7.1f}"
+        )
+    print()
+    for name, value in ratios.items():
+        print(f"{name}: {value}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""One benchmark case per process: ``python -m benchmarks.cases CASE --tasks N --steps S --workers W``.
+
+Prints one JSON object: steps, seconds, steps_per_s, lateness (ms, p50/p99, measured from each script run's
+due time to the moment its script started) and peak resident memory of the process (MB). Cases:
+
+* ``xlr-chain`` / ``xlr-poll``: xlr-runtime's scheduler, store (SQLite file, WAL, synchronous=NORMAL) and
+  worker pool, on the task types of ``benchmarks/plugins/bench``;
+* ``huey-chain`` / ``huey-poll``: huey's ``SqliteHuey`` with an in-process thread consumer doing the same;
+* ``raw-chain``: a bare sqlite3 claim/complete loop (no scripts), the ceiling of the storage pattern.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+BENCH_PLUGIN = Path(__file__).parent / "plugins" / "bench"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values`` by nearest rank; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def summary(steps: int, seconds: float, lateness: list[float], **extra: Any) -> dict[str, Any]:
+    """The JSON a case prints."""
+    return {
+        "steps": steps,
+        "seconds": round(seconds, 3),
+        "steps_per_s": round(steps / seconds, 1) if seconds else 0.0,
+        "lateness_p50_ms": round(percentile(lateness, 0.50) * 1000, 2),
+        "lateness_p99_ms": round(percentile(lateness, 0.99) * 1000, 2),
+        "lateness_mean_ms": round(statistics.fmean(lateness) * 1000, 2) if lateness else 0.0,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **extra,
+    }
+
+
+# -- xlr-runtime ---------------------------------------------------------------------------------------------
+
+
+class _TimedExecutor:
+    """Wraps the worker pool to record when each script really started (the worker's clock)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.started: dict[int, float] = {}
+
+    def submit(self, request: Any) -> Future[Any]:
+        future = self.inner.submit(request)
+        future.add_done_callback(
+            lambda f, run_id=request.run_id: self.started.__setitem__(run_id, f.result().started_at)
+        )
+        return future
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self.inner.shutdown(wait=wait)
+
+
+def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[str, Any]:
+    from xlr_runtime.plugins import build_plugin_manager
+    from xlr_runtime.runtime import Runtime
+    from xlr_runtime.scripting.pool import WorkerPool
+
+    overrides = {"schedule.min_interval": 0.0, "schedule.default_interval": 0.0, "workers.size": workers}
+    pool = WorkerPool(workers)
+    timed = _TimedExecutor(pool)
+    with Runtime(
+        home,
+        plugin_paths=[BENCH_PLUGIN],
+        overrides=overrides,
+        executor=timed,
+        pm=build_plugin_manager(load_installed=False),
+    ) as runtime:
+        _xlr_warm_up(runtime, workers)
+        type_name = "bench.Chain" if case == "xlr-chain" else "bench.Poll"
+        ids = []
+        for i in range(tasks):
+            inputs = {"steps": steps} if case == "xlr-chain" else {"polls": steps, "offset": f"{i / tasks:.6f}"}
+            ids.append(runtime.engine.create_task(type_name, inputs).id)
+        scheduler = runtime.scheduler()
+        scheduler.recover()
+
+        def all_done() -> bool:
+            return scheduler.ended >= tasks
+
+        started = time.perf_counter()
+        scheduler.run(until=all_done)
+        seconds = time.perf_counter() - started
+        lateness, total, failed = [], 0, 0
+        for task_id in ids:
+            for run in runtime.store.tasks.runs(task_id):
+                total += 1
+                failed += run.outcome != "succeeded"
+                if case == "xlr-chain" or run.seq >= 3:  # poll: skip the start-up burst and its staggering run
+                    lateness.append(max(0.0, timed.started[run.id] - run.due_at))
+        pool.shutdown(wait=True)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return summary(total, seconds, lateness, failed=failed, worker_peak_rss_mb=round(children, 1))
+
+
+def _xlr_warm_up(runtime: Any, workers: int) -> None:
+    """Start every worker before timing (workers start lazily, on first use)."""
+    scheduler = runtime.scheduler()
+    ids = [runtime.engine.create_task("bench.Chain", {"steps": 1}).id for _ in range(workers * 2)]
+    scheduler.run(until=lambda: all(runtime.store.tasks.get(i).status.is_final for i in ids))
+
+
+# -- huey -------------------------------------------------------------------------------------------------------
+
+
+def _huey(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[str, Any]:
+    import logging
+
+    from huey import SqliteHuey
+
+    logging.getLogger("huey").setLevel(logging.CRITICAL)
+    huey = SqliteHuey("bench", filename=str(home / "huey.db"), results=False)
+    lock = threading.Lock()
+    done = threading.Event()
+    state = {"remaining": tasks, "steps": 0}
+    lateness: list[float] = []
+
+    def finished_step(due: float, last: bool) -> None:
+        with lock:
+            state["steps"] += 1
+            lateness.append(max(0.0, time.time() - due))
+            if last:
+                state["remaining"] -= 1
+                if state["remaining"] == 0:
+                    done.set()
+
+    @huey.task()
+    def chain(n: int, due: float) -> None:
+        last = n + 1 >= steps
+        if not last:
+            chain(n + 1, time.time())
+        finished_step(due, last)
+
+    @huey.task()
+    def poll(n: int, due: float) -> None:
+        last = n + 1 >= steps
+        if not last:
+            import datetime as dt
+
+            next_due = time.time() + 1.0
+            poll.schedule(args=(n + 1, next_due), eta=dt.datetime.fromtimestamp(next_due, dt.UTC))
+        if n >= 2 or last:
+            finished_step(due, last)
+        else:
+            with lock:
+                state["steps"] += 1
+
+    import datetime as dt
+
+    now = time.time()
+    for i in range(tasks):
+        if case == "huey-chain":
+            chain(0, now)
+        else:
+            due = now + 1.0 + i / tasks
+            poll.schedule(args=(0, due), eta=dt.datetime.fromtimestamp(due, dt.UTC))
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    started = time.perf_counter()
+    consumer.start()
+    done.wait()
+    seconds = time.perf_counter() - started
+    consumer.stop(graceful=True)
+    return summary(int(state["steps"]), seconds, lateness, failed=0)
+
+
+# -- raw sqlite3 ------------------------------------------------------------------------------------------------
+
+
+def _raw(tasks: int, steps: int, home: Path, batch: int = 64) -> dict[str, Any]:
+    conn = sqlite3.connect(str(home / "raw.db"), isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, task INTEGER, seq INTEGER, due REAL, state TEXT)")
+    conn.execute("CREATE INDEX runs_due ON runs (state, due)")
+    now = time.time()
+    conn.executemany(
+        "INSERT INTO runs (task, seq, due, state) VALUES (?, 1, ?, 'due')", [(i, now) for i in range(tasks)]
+    )
+    lateness: list[float] = []
+    total = 0
+    started = time.perf_counter()
+    while True:
+        now = time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        claimed = conn.execute(
+            "UPDATE runs SET state = 'running' WHERE id IN (SELECT id FROM runs WHERE state = 'due' AND due <= ? "
+            "ORDER BY due LIMIT ?) RETURNING id, task, seq, due",
+            (now, batch),
+        ).fetchall()
+        conn.execute("COMMIT")
+        if not claimed:
+            break
+        lateness.extend(now - row[3] for row in claimed)
+        conn.execute("BEGIN IMMEDIATE")
+        for run_id, task, seq, _due in claimed:
+            conn.execute("UPDATE runs SET state = 'done' WHERE id = ?", (run_id,))
+            if seq < steps:
+                conn.execute(
+                    "INSERT INTO runs (task, seq, due, state) VALUES (?, ?, ?, 'due')", (task, seq + 1, time.time())
+                )
+        conn.execute("COMMIT")
+        total += len(claimed)
+    seconds = time.perf_counter() - started
+    conn.close()
+    return summary(total, seconds, lateness, failed=0)
+
+
+def run_case(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:
+    """Run one case in a fresh temporary folder and return its summary."""
+    with tempfile.TemporaryDirectory(prefix="xlr-bench-") as tmp:
+        home = Path(tmp)
+        if case.startswith("xlr-"):
+            return _xlr(case, tasks, steps, workers, home)
+        if case.startswith("huey-"):
+            return _huey(case, tasks, steps, workers, home)
+        if case == "raw-chain":
+            return _raw(tasks, steps, home)
+    raise SystemExit(f"unknown case {case!r}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cases")
+    parser.add_argument("case", choices=["xlr-chain", "xlr-poll", "huey-chain", "huey-poll", "raw-chain"])
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args(argv)
+    print(
+        json.dumps(
+            {
+                "case": args.case,
+                "tasks": args.tasks,
+                "steps_per_task": args.steps,
+                "workers": args.workers,
+                **run_case(args.case, args.tasks, args.steps, args.workers),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+n = n + 1
+if n < polls:
+    task.schedule("bench/Poll.next.py", 1)

@@ -1,0 +1,2 @@
+n = 0
+task.schedule("bench/Poll.next.py", float(offset))

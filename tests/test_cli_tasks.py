@@ -1,0 +1,127 @@
+"""`xlr run`, `xlr serve`, `xlr tasks` and `xlr task …` through click's CliRunner, with real worker processes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner, Result
+from task_helpers import DEMO_PLUGIN
+
+from xlr_runtime.cli import main
+from xlr_runtime.home import Home
+from xlr_runtime.runtime import HomeLock
+
+
+def xlr(home: Home, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, [*args, "--home", str(home.root), "--plugins", str(DEMO_PLUGIN)], env=env)
+
+
+def test_run_completes_and_prints_outputs(home: Home) -> None:
+    result = xlr(home, "run", "demo.Counter", "-i", "polls=1", "-i", "interval=1")
+    assert result.exit_code == 0, result.output
+    assert "poll 1 of 1" in result.stderr
+    assert result.stdout == "count = 1\ndone = 'yes'\n"
+    assert result.stderr.rstrip().endswith("Task 1 completed"), result.stderr
+
+
+def test_run_of_a_failing_task_exits_non_zero_with_the_reason(home: Home) -> None:
+    result = xlr(home, "run", "demo.Fail", "-i", "message=no build")
+    assert result.exit_code == 1, result.output
+    fail_py = DEMO_PLUGIN / "demo" / "Fail.py"
+    assert result.stderr.endswith(f"Task 1 failed: {fail_py}:2: Exception: no build\n"), result.stderr
+
+
+def test_run_json_prints_the_ended_task(home: Home) -> None:
+    result = xlr(home, "run", "demo.Counter", "-i", "polls=0", "--title", "nothing to count", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["id"], data["title"], data["status"], data["properties"]["done"]) == (
+        "1",
+        "nothing to count",
+        "completed",
+        "yes",
+    )
+
+
+def test_run_with_invalid_input_stores_nothing(home: Home) -> None:
+    result = xlr(home, "run", "demo.Counter", "-i", "colour=red")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: demo.Counter has no property 'colour'\nHint: Its inputs: polls, interval, trace.\n"
+    )
+    assert xlr(home, "tasks").stdout == "No tasks.\n"
+
+
+def test_run_with_a_malformed_assignment(home: Home) -> None:
+    result = xlr(home, "run", "demo.Counter", "-i", "polls")
+    assert result.exit_code == 2
+    assert "Invalid value for -i: expected NAME=VALUE, got 'polls'" in result.stderr
+
+
+def test_run_with_a_ci_from_xlr_toml(home: Home) -> None:
+    home.config_file.write_text(
+        '[ci.local]\ntype = "demo.Server"\nurl = "http://127.0.0.1:9"\npassword = { env = "DEMO_PASSWORD" }\n'
+    )
+    result = xlr(home, "run", "demo.Call", "--ci", "server=local", "-i", "name=svc", env={"DEMO_PASSWORD": "s3cret"})
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "url = 'http://127.0.0.1:9/svc'\n"
+
+
+def test_tasks_list_filter_and_json(home: Home) -> None:
+    xlr(home, "run", "demo.Counter", "-i", "polls=0")
+    xlr(home, "run", "demo.Fail")
+    listing = xlr(home, "tasks").stdout.splitlines()
+    assert listing[0].split() == ["ID", "TYPE", "STATUS", "UPDATED", "STATUS", "LINE"]
+    assert [line.split()[:3] for line in listing[1:]] == [
+        ["2", "demo.Fail", "failed"],
+        ["1", "demo.Counter", "completed"],
+    ]
+    failed = json.loads(xlr(home, "tasks", "--status", "failed", "--json").stdout)
+    assert [(t["id"], t["failure"]) for t in failed] == [("2", f"{DEMO_PLUGIN}/demo/Fail.py:2: Exception: boom")]
+
+
+def test_show_masks_passwords_and_lists_runs(home: Home) -> None:
+    home.config_file.write_text('[ci.local]\ntype = "demo.Server"\nurl = "http://x"\n')
+    assert xlr(home, "run", "demo.Call", "--ci", "server=local", "-i", "name=a", "-i", "token=hunter2").exit_code == 0
+    shown = xlr(home, "task", "show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "token = '********'" in shown.stdout and "hunter2" not in shown.stdout
+    assert "#1 attempt 1.1 demo/Call.py due" in shown.stdout
+    data = json.loads(xlr(home, "task", "show", "1", "--json").stdout)
+    assert data["properties"]["token"] == "********"
+    assert [r["script_path"] for r in data["runs"]] == ["demo/Call.py"]
+
+
+def test_log_abort_retry_skip(home: Home) -> None:
+    xlr(home, "run", "demo.Fail", "-i", "message=first")
+    log = xlr(home, "task", "log", "1").stdout.splitlines()
+    assert [line[20:] for line in log] == [
+        "  about to fail",
+        f"* Task failed: {DEMO_PLUGIN}/demo/Fail.py:2: Exception: first",
+    ]
+    assert xlr(home, "task", "abort", "1").stderr == "Error: task 1 is failed; cannot make it aborted\n"
+    assert xlr(home, "task", "retry", "1").stdout == "Task 1 is planned (attempt 2)\n"
+    assert xlr(home, "task", "abort", "1").stdout == "Task 1 is aborted\n"
+    assert json.loads(xlr(home, "task", "skip", "1", "--json").stdout)["status"] == "skipped"
+    assert xlr(home, "task", "show", "7").stderr == "Error: no task '7'\nHint: Run 'xlr tasks' to list tasks.\n"
+
+
+def test_serve_refuses_a_home_held_by_another_runtime(home: Home) -> None:
+    lock = HomeLock(home)
+    lock.acquire("xlr serve")
+    try:
+        result = xlr(home, "serve")
+    finally:
+        lock.release()
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"Error: home {home.root} is in use by pid {__import__('os').getpid()} (xlr serve)\n"
+        "Hint: Stop that process first, or use another --home (XLR_HOME).\n"
+    )
+
+
+@pytest.mark.parametrize("args", [["tasks"], ["task", "log", "1"]])
+def test_reading_commands_work_on_an_empty_home(home: Home, args: list[str]) -> None:
+    result = xlr(home, *args)
+    assert result.exit_code in (0, 1)
