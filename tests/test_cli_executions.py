@@ -56,7 +56,8 @@ def test_run_follow_show_log_and_list(home: Path) -> None:
     data = json.loads(shown.output)
     assert (data["status"], data["argstring"]) == ("succeeded", "-code 0 -pw ***** -who you")
     log = xlr(home, "execution", "log", "1")
-    assert log.output.splitlines() == ["hello you ********"]
+    assert log.output.splitlines()[1:] == ["hello you ********"]
+    assert log.output.splitlines()[0].startswith("[INFO] Step 1: say hello on ")
     listed = xlr(home, "executions", "-p", "P")
     assert "succeeded" in listed.output and "demo/greet" in listed.output
 
@@ -111,9 +112,7 @@ def test_jenkins_build_step_survives_kill_9(tmp_path: Path) -> None:
     home.mkdir()
     with JenkinsServer() as jenkins:
         jenkins.add_job("app", build_polls=1, next_build_number=41)
-        (home / "xlr.toml").write_text(
-            f'[ci.ci]\ntype = "jenkins.Server"\nurl = "{jenkins.url}"\npollInterval = 1\n'
-        )
+        (home / "xlr.toml").write_text(f'[ci.ci]\ntype = "jenkins.Server"\nurl = "{jenkins.url}"\npollInterval = 1\n')
         job = tmp_path / "job.xml"
         job.write_text(JENKINS_JOB)
         assert xlr(home, "jobs", "load", "-p", "P", "-f", str(job)).exit_code == 0

@@ -304,7 +304,10 @@ class WorkflowRun:
         label = f"Error handler of step {index + 1}" if handler else f"Step {index + 1}"
         where = f" on {node.name}" if node is not None else ""
         self.log.system(
-            "VERBOSE", f"{label}{': ' + step.description if step.description else ''}{where}", node=node, step=index
+            "INFO" if step.description else "VERBOSE",
+            f"{label}{': ' + step.description if step.description else ''}{where}",
+            node=node,
+            step=index,
         )
         if node is not None:
             self.context.merge("node", node.context(), node=node.name)
