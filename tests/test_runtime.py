@@ -1,0 +1,125 @@
+"""The Runtime over a real home with real worker processes: driving a task, serving, the home lock, wake-ups
+from other processes, and a graceful SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from task_helpers import DEMO_PLUGIN
+
+from xlr_runtime.clock import VirtualClock
+from xlr_runtime.errors import HomeLockedError
+from xlr_runtime.home import Home
+from xlr_runtime.runtime import HomeLock, Runtime
+from xlr_runtime.store import RunState, Store, TaskStatus
+
+T0 = 1_700_000_000.0
+
+
+def test_drive_runs_a_chain_of_five_second_polls_instantly_in_real_workers(home: Home) -> None:
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN], clock=VirtualClock(T0)) as runtime:
+        task = runtime.create_task("demo.Counter", {"polls": "6"})
+        started = time.monotonic()
+        done = runtime.drive(task.id)
+        assert time.monotonic() - started < 10
+        assert (done.status, done.properties["count"], done.status_line) == (TaskStatus.COMPLETED, 6, "6/6")
+        assert [r.due_at - T0 for r in runtime.store.tasks.runs(task.id)] == [0, 5, 10, 15, 20, 25, 30]
+        assert {r.worker_pid for r in runtime.store.tasks.runs(task.id)} - {None}
+
+
+def test_a_second_runtime_cannot_take_a_served_home(home: Home) -> None:
+    holder = HomeLock(home)
+    holder.acquire("xlr serve")
+    try:
+        with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:
+            task = runtime.create_task("demo.Counter", {"polls": "0"})
+            with pytest.raises(HomeLockedError) as caught:
+                runtime.drive(task.id)
+        assert str(caught.value) == f"home {home.root} is in use by pid {os.getpid()} (xlr serve)"
+    finally:
+        holder.release()
+    assert HomeLock(home).try_acquire("next")
+
+
+def test_serve_picks_up_work_created_elsewhere_at_once(home: Home) -> None:
+    server = Runtime(home, plugin_paths=[DEMO_PLUGIN])
+    ready = threading.Event()
+    thread = threading.Thread(target=server.serve, kwargs={"on_ready": ready.set})
+    thread.start()
+    try:
+        assert ready.wait(10)
+        time.sleep(0.2)  # the server now sleeps: nothing is due
+        with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as client:
+            for attempt in ("warm-up: a worker starts", "measured"):
+                time.sleep(0.3)  # the server now sleeps: nothing is due
+                started = time.monotonic()
+                task = client.create_task("demo.Counter", {"polls": "0"}, title=attempt)
+                while not client.store.tasks.get(task.id).status.is_final:
+                    assert time.monotonic() - started < 10
+                    time.sleep(0.01)
+            assert client.store.tasks.get(task.id).status is TaskStatus.COMPLETED
+            assert time.monotonic() - started < 0.5  # woken through xlr.wake, not found by a periodic check
+    finally:
+        server.request_stop()
+        thread.join(10)
+        server.close()
+    assert not thread.is_alive()
+
+
+def test_sigterm_stops_serve_gracefully_and_requeues_a_long_script(home: Home) -> None:
+    home.config_file.write_text('[settings]\n"serve.grace_period" = 0.3\n')
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:
+        task = runtime.create_task("demo.Sleep", {"seconds": "30"})
+    command = [
+        sys.executable,
+        "-c",
+        "from xlr_runtime.cli import main; main()",
+        "serve",
+        "--home",
+        str(home.root),
+        "--plugins",
+        str(DEMO_PLUGIN),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        with Store.open(home.database) as store:
+            while store.tasks.runs(task.id)[0].state is not RunState.RUNNING:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            time.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=20)
+            assert process.returncode == 0, output
+            assert output.rstrip().endswith("Stopped.")
+            [run] = store.tasks.runs(task.id)
+            assert (run.state, run.restarts) == (RunState.DUE, 1)
+            assert store.tasks.log(task.id)[-1].text == (
+                "Script demo/Sleep.py did not end within the grace period; it is re-run when the runtime starts again."
+            )
+            assert store.tasks.get(task.id).status is TaskStatus.IN_PROGRESS
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_runtime_rejects_a_bad_ci_at_start(home: Home) -> None:
+    home.config_file.write_text('[ci.x]\ntype = "demo.Server"\npassword = "hunter2"\n')
+    from xlr_runtime.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"xlr.toml:3: ci 'x': password properties cannot be written"):
+        Runtime(home, plugin_paths=[DEMO_PLUGIN])
+
+
+def test_home_path_may_be_given_as_a_path(tmp_path: Path) -> None:
+    with Runtime(tmp_path / "h", plugin_paths=[DEMO_PLUGIN]) as runtime:
+        assert runtime.home.database == tmp_path / "h" / "xlr.db"
+        assert runtime.store.integrity_check() == "ok"
