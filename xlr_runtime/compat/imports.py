@@ -40,6 +40,7 @@ SHIMS: dict[str, str] = {
     "java.net": f"{_SHIM_PACKAGE}.java_net",
     "org.apache.commons.codec.binary.Base64": f"{_SHIM_PACKAGE}.commons_codec",
     "_xlr_py2_base64": f"{_SHIM_PACKAGE}.py2_base64",  # what translated scripts import for ``base64``
+    "_xlr_py2_string": f"{_SHIM_PACKAGE}.py2_string",  # and for ``string``
 }
 
 #: Top-level names that are Java (or XL Release server) packages: nothing under them exists unless shimmed.

@@ -36,7 +36,7 @@ from xlr_runtime.errors import ScriptSyntaxError
 MODES = ("auto", "on", "off")
 
 #: Bumped whenever our pre-pass or fixer choice changes the output, so stale disk-cache entries are ignored.
-TRANSLATOR_VERSION = "1"
+TRANSLATOR_VERSION = "2"
 
 #: Stock fixers left out: ``fix_import`` would turn a plugin's absolute imports of its own modules into
 #: relative ones; the others insert statements on new lines (the names they import are script globals, see
@@ -46,7 +46,7 @@ EXCLUDED_FIXERS = frozenset(
 )
 FIXERS: tuple[str, ...] = (
     *sorted(set(get_fixers_from_package("fissix.fixes")) - EXCLUDED_FIXERS),
-    "xlr_runtime.compat.fixers.fix_py2_base64",
+    "xlr_runtime.compat.fixers.fix_py2_modules",
 )
 
 _MEMORY_CACHE_SIZE = 512
