@@ -399,3 +399,15 @@ def test_resume_after_a_crash_reruns_the_running_step(harness: Harness, tmp_path
     assert ended.restarts == 1
     assert harness.output(ended.id) == ["two", "three"]
     assert marker.read_text() == "two\n"
+
+
+def test_step_key_value_data_filter_regex(harness: Harness) -> None:
+    log_filter = (
+        "<plugins><LogFilter type='key-value-data'><config><regex>^OUT (\\w+)=(\\w+)$</regex></config>"
+        "</LogFilter></plugins>"
+    )
+    xml = job_xml(
+        exec_("echo OUT k=v2; echo RUNDECK:DATA:other=x", log_filter) + exec_("echo [${data.k}] [${data.other}]")
+    )
+    execution = harness.run(xml)
+    assert harness.output(execution.id)[-1] == "[v2] []"

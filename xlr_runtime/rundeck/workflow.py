@@ -8,6 +8,7 @@ plugin tasks) lets a restarted runtime carry on where it was: the step that was 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -327,7 +328,8 @@ class WorkflowRun:
 
     def _dispatch(self, step: Step, index: int, node: Node | None, *, handler: bool) -> StepResult:
         if isinstance(step, ExecStep):
-            return self._command(expand_command(step.command, self.context, node=_name(node)), index, node)
+            command = expand_command(step.command, self.context, node=_name(node))
+            return self._command(command, index, node, capture=capture_pattern(step, self.service.capture_pattern))
         if isinstance(step, ScriptStep):
             return self._script(step, index, node)
         if isinstance(step, JobRefStep):
@@ -339,8 +341,8 @@ class WorkflowRun:
 
     # -- commands and scripts --------------------------------------------------------------------------------
 
-    def _command(self, command: str, index: int, node: Node | None) -> StepResult:
-        pattern = self.service.capture_pattern
+    def _command(self, command: str, index: int, node: Node | None, *, capture: re.Pattern[str]) -> StepResult:
+        pattern = capture
         scope = _name(node)
 
         def on_line(level: str, text: str) -> bool:
@@ -370,10 +372,21 @@ class WorkflowRun:
             command = script_command(
                 path, step.args, self.context, node=scope, interpreter=step.interpreter, args_quoted=step.args_quoted
             )
-            return self._command(command, index, node)
+            return self._command(command, index, node, capture=capture_pattern(step, self.service.capture_pattern))
         finally:
             if temporary:
                 _unlink(path)
+
+
+def capture_pattern(step: Step, default: re.Pattern[str]) -> re.Pattern[str]:
+    """The data-capture pattern of a step: the regex of its ``key-value-data`` log filter, else ``default``."""
+    plugins = step.plugins
+    for element in plugins.children if plugins is not None else ():
+        if element.tag == "LogFilter" and dict(element.attributes).get("type") == "key-value-data":
+            for config in (c for c in element.children if c.tag == "config"):
+                for regex in (r for r in config.children if r.tag == "regex" and r.text):
+                    return re.compile(regex.text or "")
+    return default
 
 
 def _is_node_step(step: Step) -> bool:
