@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from click.testing import CliRunner, Result
@@ -11,6 +16,7 @@ from task_helpers import DEMO_PLUGIN
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import HomeLock
+from xlr_runtime.store import RunState, Store
 
 
 def xlr(home: Home, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -116,7 +122,7 @@ def test_serve_refuses_a_home_held_by_another_runtime(home: Home) -> None:
         lock.release()
     assert result.exit_code == 1
     assert result.stderr.endswith(
-        f"Error: home {home.root} is in use by pid {__import__('os').getpid()} (xlr serve)\n"
+        f"Error: home {home.root} is in use by pid {os.getpid()} (xlr serve)\n"
         "Hint: Stop that process first, or use another --home (XLR_HOME).\n"
     )
 
@@ -125,3 +131,41 @@ def test_serve_refuses_a_home_held_by_another_runtime(home: Home) -> None:
 def test_reading_commands_work_on_an_empty_home(home: Home, args: list[str]) -> None:
     result = xlr(home, *args)
     assert result.exit_code in (0, 1)
+
+
+def test_ctrl_c_leaves_the_task_stored_and_resumable(home: Home) -> None:
+    command = [
+        sys.executable,
+        "-c",
+        "from xlr_runtime.cli import main; main()",
+        "run",
+        "demo.Sleep",
+        "-i",
+        "seconds=30",
+        "--home",
+        str(home.root),
+        "--plugins",
+        str(DEMO_PLUGIN),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not home.database.exists() or not _running(home):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, output
+    assert "Interrupted: task 1 stays in_progress; 'xlr serve' resumes it." in output
+    with Store.open(home.database) as store:
+        [run] = store.tasks.runs("1")
+        assert (run.state, run.restarts) == (RunState.DUE, 1)
+
+
+def _running(home: Home) -> bool:
+    with Store.open(home.database) as store:
+        runs = store.tasks.runs("1") if store.tasks.list() else []
+    return bool(runs) and runs[0].state is RunState.RUNNING
