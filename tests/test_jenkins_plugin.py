@@ -229,7 +229,8 @@ def test_a_job_in_folders(pool: WorkerPool, registry: TypeRegistry) -> None:
         chain = run_build(pool, registry, jenkins, jobName="my team/job/app/job/deploy it")
     assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
     assert jenkins.triggers[0].job == "my team/app/deploy it"
-    assert f"({jenkins.url}/job/my%20team/job/app/job/deploy%20it/1/)" in chain.log
+    build_url = f"{jenkins.url}/job/my%20team/job/app/job/deploy%20it/1/"
+    assert f"Started [my team/app/deploy it #1]({build_url}) - view [Console Output]({build_url}console)" in chain.log
     assert any(r.path == "/job/my%20team/job/app/job/deploy%20it/build" for r in jenkins.requests)
 
 
@@ -333,4 +334,16 @@ def test_a_restarting_jenkins_answering_503_is_waited_out(pool: WorkerPool, regi
     assert (
         f"Jenkins did not answer: GET {jenkins.url}/job/hello/1/api/json answered HTTP 503. Polling build #1 "
         "again later." in chain.log
+    )
+
+
+def test_jenkins_under_a_context_path(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer(path_prefix="/jenkins") as jenkins:
+        jenkins.add_job("hello")
+        chain = run_build(pool, registry, jenkins, jobName="hello")
+    assert chain.last.outcome is RunOutcome.SUCCEEDED, chain.log
+    assert chain.properties["location"] == "/queue/item/1/"
+    assert (
+        f"Triggered [hello]({jenkins.url}/job/hello/) on Jenkins: [queue item]({jenkins.url}/queue/item/1/)."
+        in chain.log
     )

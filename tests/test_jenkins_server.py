@@ -7,28 +7,19 @@ import base64
 import pytest
 import requests
 
+from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import NotFoundError, StateError
 from xlr_runtime.testing.jenkins import JenkinsServer, Trigger
 
 
-class VirtualClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> VirtualClock:
-    return VirtualClock()
+    return VirtualClock(1_700_000_000.0)
 
 
 @pytest.fixture
 def jenkins(clock: VirtualClock) -> JenkinsServer:
-    with JenkinsServer(clock=clock) as server:
+    with JenkinsServer(clock=clock.now) as server:
         yield server
 
 
@@ -194,7 +185,7 @@ def test_build_json_has_number_url_result_building_duration(jenkins: JenkinsServ
     assert running["timestamp"] == 1_700_000_000_000
     assert running["fullDisplayName"] == "slow #1"
     assert get(jenkins, "/job/slow/api/json").json()["color"] == "notbuilt_anime"
-    clock.now += 30
+    clock.advance(30)
     done = get(jenkins, "/job/slow/1/api/json").json()
     assert (done["building"], done["result"], done["duration"]) == (False, "SUCCESS", 30_000)
     assert get(jenkins, "/job/slow/lastBuild/api/json").json()["number"] == 1
@@ -243,13 +234,13 @@ def test_queue_hands_out_the_build_number_after_n_polls(jenkins: JenkinsServer) 
 def test_queue_delay_and_build_time_follow_the_injected_clock(jenkins: JenkinsServer, clock: VirtualClock) -> None:
     jenkins.add_job("timed", queue_delay=10, duration=20)
     trigger(jenkins, "/job/timed")
-    clock.now += 9.9
+    clock.advance(9.9)
     assert "executable" not in get(jenkins, "/queue/item/1/api/json").json()
-    clock.now += 0.1
+    clock.advance(0.1)
     assert get(jenkins, "/queue/item/1/api/json").json()["executable"]["number"] == 1
-    clock.now += 19
+    clock.advance(19)
     assert get(jenkins, "/job/timed/1/api/json").json()["building"] is True
-    clock.now += 1
+    clock.advance(1)
     assert get(jenkins, "/job/timed/1/api/json").json()["result"] == "SUCCESS"
     assert jenkins.build("timed", 1).started_at == 1_700_000_010.0
 
@@ -438,7 +429,7 @@ def test_stop_and_start_keep_the_url_and_the_state(jenkins: JenkinsServer, clock
     assert not jenkins.running
     with pytest.raises(requests.ConnectionError):
         get(jenkins, "/job/long/1/api/json")
-    clock.now += 60  # the build goes on while the web front end is down
+    clock.advance(60)  # the build goes on while the web front end is down
     jenkins.start()
     assert jenkins.url == url
     assert get(jenkins, "/job/long/1/api/json").json()["result"] == "SUCCESS"
@@ -448,7 +439,7 @@ def test_finish_build_ends_a_running_build_now(jenkins: JenkinsServer, clock: Vi
     jenkins.add_job("long", duration=600)
     trigger(jenkins, "/job/long")
     jenkins.queue_item(1)
-    clock.now += 5
+    clock.advance(5)
     build = jenkins.finish_build("long", 1, "ABORTED")
     assert (build.result, build.finished_at) == ("ABORTED", 1_700_000_005.0)
     assert get(jenkins, "/job/long/1/api/json").json()["duration"] == 5000

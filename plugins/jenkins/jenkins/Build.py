@@ -84,6 +84,7 @@ if not queueUrl or "/queue/item/" not in queueUrl:
     fail("Jenkins accepted the build of `%s` but sent no queue item location (Location: %s)." % (jobName, queueUrl))
 
 location = "/queue/item/" + [part for part in queueUrl.split("/") if part][-1] + "/"
-print("Triggered [%s](%s) on Jenkins: [queue item](%s)." % (jobName, jenkinsUrl + jobContext, queueUrl))
+displayName = jobName.strip("/").replace("/job/", "/")  # folder/job as Jenkins names it
+print("Triggered [%s](%s) on Jenkins: [queue item](%s)." % (displayName, jenkinsUrl + jobContext, queueUrl))
 task.setStatusLine("Build queued")
 task.schedule(WAIT_FOR_QUEUE)

@@ -10,6 +10,7 @@ WAIT_FOR_BUILD = "jenkins/Build.wait-for-build.py"
 UNAVAILABLE = (502, 503, 504)
 
 jenkinsUrl = jenkinsServer["url"].rstrip("/")
+displayName = jobName.strip("/").replace("/job/", "/")  # folder/job as Jenkins names it
 buildContext = "/job/" + quote(jobName.strip("/")) + "/" + buildNumber + "/"
 
 try:
@@ -41,7 +42,7 @@ else:
         task.getPythonScript().setProperty("buildStatus", buildStatus)  # kept even when the task fails below
         buildUrl = JsonPathResult(response.getResponse(), "url").get() or jenkinsUrl + buildContext
         print("\nFinished: %s" % buildStatus)
-        print("[%s #%s](%s) - view [Console Output](%sconsole)" % (jobName, buildNumber, buildUrl, buildUrl))
+        print("[%s #%s](%s) - view [Console Output](%sconsole)" % (displayName, buildNumber, buildUrl, buildUrl))
         task.setStatusLine("Build #%s: %s" % (buildNumber, buildStatus))
         if buildStatus != "SUCCESS":
             sys.exit(1)

@@ -4,12 +4,14 @@
 # Reschedules itself while the item waits, and while Jenkins does not answer (connection refused, 502-504):
 # an outage is logged and waited out, never mistaken for a failure. Next: jenkins/Build.wait-for-build.py.
 import sys
+from urllib.parse import quote
 
 WAIT_FOR_QUEUE = "jenkins/Build.wait-for-queue.py"
 WAIT_FOR_BUILD = "jenkins/Build.wait-for-build.py"
 UNAVAILABLE = (502, 503, 504)
 
 jenkinsUrl = jenkinsServer["url"].rstrip("/")
+displayName = jobName.strip("/").replace("/job/", "/")  # folder/job as Jenkins names it
 itemUrl = jenkinsUrl + location
 
 try:
@@ -42,7 +44,8 @@ else:
     else:
         buildNumber = str(number)
         buildUrl = JsonPathResult(response.getResponse(), "executable.url").get()
-        buildUrl = buildUrl or "%s/job/%s/%s/" % (jenkinsUrl, jobName.strip("/"), buildNumber)
-        print("Started [%s #%s](%s) - view [Console Output](%sconsole)" % (jobName, buildNumber, buildUrl, buildUrl))
+        buildUrl = buildUrl or "%s/job/%s/%s/" % (jenkinsUrl, quote(jobName.strip("/")), buildNumber)
+        print("Started [%s #%s](%s) - view [Console Output](%sconsole)"
+              % (displayName, buildNumber, buildUrl, buildUrl))
         task.setStatusLine("Running build #%s" % buildNumber)
         task.schedule(WAIT_FOR_BUILD)

@@ -1,0 +1,150 @@
+"""``xlr demo``: the Jenkins Build sample end to end, with nothing to install or configure.
+
+It starts the Jenkins test server (:mod:`xlr_runtime.testing.jenkins`) on a free 127.0.0.1 port with one
+parameterised job in a folder, basic authentication and CSRF crumbs on; writes an ``xlr.toml`` defining that
+server as the CI ``jenkins`` (its password by reference to an environment variable, as real configurations
+must); and runs a ``jenkins.Build`` task exactly as ``xlr run`` does: real scheduler, real worker pool, live
+status line ("Build queued" -> "Running build #N" -> "Build #N: SUCCESS"), then the outputs.
+
+The demo runs in a fresh temporary home, deleted afterwards, so it never touches ``~/.xlr`` (or ``XLR_HOME``) and
+never competes with an ``xlr serve`` there. ``--home DIR`` (a new or empty folder) keeps the home, to look at
+the task afterwards with ``xlr tasks --home DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from xlr_runtime import hookimpl
+from xlr_runtime.cli.run import run_command
+from xlr_runtime.testing.jenkins import RESULTS, JenkinsServer
+
+#: The demo job: a parameterised job in a folder, as ``jobName`` spells it and as Jenkins names it.
+DEMO_JOB_NAME = "xlr-demo/job/hello-world"
+DEMO_JOB_PATH = "xlr-demo/hello-world"
+DEMO_USER = "demo"
+#: The environment variable the demo's ``xlr.toml`` reads the Jenkins password from.
+PASSWORD_ENV = "XLR_DEMO_JENKINS_PASSWORD"
+
+
+def demo_config(url: str) -> str:
+    """The ``xlr.toml`` the demo writes: a 1-second polling interval and the CI ``jenkins``."""
+    return (
+        "[settings]\n"
+        '"schedule.default_interval" = 1   # poll every second (XL Release polls every 5)\n'
+        "\n"
+        "[ci.jenkins]\n"
+        'type = "jenkins.Server"\n'
+        f'url = "{url}"\n'
+        f'username = "{DEMO_USER}"\n'
+        f'password = {{ env = "{PASSWORD_ENV}" }}\n'
+    )
+
+
+@contextmanager
+def _demo_home(home_dir: Path | None) -> Iterator[Path]:
+    if home_dir is None:
+        with tempfile.TemporaryDirectory(prefix="xlr-demo-") as temporary:
+            yield Path(temporary)
+        return
+    home_dir = home_dir.expanduser()
+    if home_dir.exists() and any(home_dir.iterdir()):
+        raise click.BadParameter(f"{home_dir} is not empty; give a new or empty folder", param_hint="--home")
+    home_dir.mkdir(parents=True, exist_ok=True)
+    yield home_dir
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+@click.command(name="demo")
+@click.option(
+    "--result",
+    type=click.Choice(RESULTS),
+    default="SUCCESS",
+    show_default=True,
+    help="How the demo build ends (anything but SUCCESS fails the task).",
+)
+@click.option(
+    "--queue-seconds",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    help="Seconds the build waits in the Jenkins queue.",
+)
+@click.option(
+    "--build-seconds", type=click.FloatRange(min=0), default=4.0, show_default=True, help="Seconds the build runs."
+)
+@click.option(
+    "--home",
+    "home_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the demo's home in this new or empty folder [default: a temporary folder, deleted].",
+)
+@click.pass_context
+def demo_command(
+    click_ctx: click.Context, result: str, queue_seconds: float, build_seconds: float, home_dir: Path | None
+) -> None:
+    """Run the Jenkins Build sample against a local Jenkins test server, end to end.
+
+    Starts the test server on a free 127.0.0.1 port, defines it as the CI 'jenkins' in the demo home's
+    xlr.toml, and runs jenkins.Build through the real scheduler and worker pool with the live status line.
+    Exit code 0 when the build succeeds, 1 otherwise.
+
+    Example: xlr demo --result FAILURE
+    """
+    password = secrets.token_hex(16)
+    with (
+        _demo_home(home_dir) as home,
+        JenkinsServer(users={DEMO_USER: password}, crumbs=True, anonymous_read=False) as jenkins,
+    ):
+        jenkins.add_job(
+            DEMO_JOB_PATH,
+            parameters={"GREETING": "hello"},
+            result=result,
+            queue_delay=queue_seconds,
+            duration=build_seconds,
+        )
+        (home / "xlr.toml").write_text(demo_config(jenkins.url), encoding="utf-8")
+        click.echo(
+            f"Jenkins test server at {jenkins.url} with job {DEMO_JOB_PATH} "
+            f"(queued {queue_seconds:g} s, builds {build_seconds:g} s, ends {result})",
+            err=True,
+        )
+        click.echo(
+            f"Demo home {home}{'' if home_dir else ' (temporary)'}; the CI is [ci.jenkins] in its xlr.toml", err=True
+        )
+        with _environment(PASSWORD_ENV, password):
+            click_ctx.invoke(
+                run_command,
+                type_name="jenkins.Build",
+                inputs=(f"jobName={DEMO_JOB_NAME}", "jobParameters=GREETING=hello from xlr-runtime"),
+                ci_refs=("jenkinsServer=jenkins",),
+                title="Jenkins demo build",
+                as_json=False,
+                home_dir=home,
+                plugin_paths=(),
+            )
+
+
+@hookimpl
+def xlr_register_commands(cli: click.Group) -> None:
+    cli.add_command(demo_command)
