@@ -14,6 +14,7 @@ by content hash in memory and under the user cache directory (``$XDG_CACHE_HOME/
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -131,7 +132,8 @@ def _write_atomically(path: Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 @functools.cache
