@@ -28,6 +28,10 @@ PLAN = (
     ("poll: {tasks} tasks every 1 s", "xlr-poll", 500, 10),
 )
 
+#: Other benchmark modules, one line each. Each is run as ``python -m MODULE --json [--quick] --workers N`` in its
+#: own process, prints one JSON object, and provides ``print_table(report)``; its report goes under "suites".
+SUITES = ("benchmarks.bench_pool",)
+
 
 def run(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:
     """Run one case in a fresh interpreter (so peak memory is its own) and return its JSON."""
@@ -64,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name}: {result['steps_per_s']} steps/s", file=sys.stderr)
     ratios = _ratios(rows)
     _print_table(rows, ratios)
+    suites = _run_suites(args.quick, args.workers)
     RESULTS.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
@@ -74,10 +79,27 @@ def main(argv: list[str] | None = None) -> None:
         "machine": platform.machine(),
         "rows": rows,
         "ratios": ratios,
+        "suites": suites,
     }
     for path in (RESULTS / f"{stamp}.json", RESULTS / "latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten to {RESULTS / (stamp + '.json')}")
+
+
+def _run_suites(quick: bool, workers: int) -> dict[str, Any]:
+    """Run every module of :data:`SUITES` in its own process, print its table, and return its reports."""
+    import importlib
+
+    reports: dict[str, Any] = {}
+    for module in SUITES:
+        command = [sys.executable, "-m", module, "--json", "--workers", str(workers), *(["--quick"] if quick else [])]
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent)
+        if done.returncode != 0:
+            raise SystemExit(f"{module} failed:\n{done.stderr}")
+        reports[module] = json.loads(done.stdout.strip().splitlines()[-1])
+        print()
+        importlib.import_module(module).print_table(reports[module])
+    return reports
 
 
 def _ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
