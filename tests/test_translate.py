@@ -177,3 +177,26 @@ def test_an_unwritable_cache_directory_only_costs_the_cache(tmp_path: Path, monk
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert to_python3('print "x"\n', "/p/a.py") == 'print("x")\n'
+
+
+@pytest.mark.parametrize(
+    ("source", "marker"),
+    [
+        ("import base64\nb = base64.b64encode('u:p')\n", "base64 on text"),
+        ("import base64\nb = base64.encodestring(x)\n", "base64.encodestring"),
+        ("import string\nw = string.join(words, ',')\n", "string.join"),
+        ("import urllib\nq = urllib.quote(s)\n", "urllib.quote"),
+        ("from urllib import urlencode\n", "from urllib import ..."),
+        ("import urllib2\n", "urllib2"),
+        ("n = len(map(f, xs))\n", "map(...)[...]"),
+        ("v = d.values()[0]\n", ".values()[...]"),
+        ("x = unicode(y)\n", "unicode"),
+    ],
+)
+def test_python2_markers_in_code_that_compiles_as_python3(source: str, marker: str) -> None:
+    assert [what for _, what in python2_markers(__import__("ast").parse(source))] == [marker]
+    assert needs_translation(source, "/p/s.py")
+
+
+def test_python3_base64_and_string_use_is_not_a_marker() -> None:
+    assert not needs_translation("import base64, string\nb = base64.b64encode(b'x')\nl = string.ascii_letters\n", "s")

@@ -20,6 +20,35 @@ PY2_MODULES = frozenset(RENAMED_MODULES) | {"urllib2"}
 #: ``urllib`` functions that moved to ``urllib.parse``/``urllib.request`` in Python 3.
 PY2_URLLIB_NAMES = frozenset(name for _, names in URLLIB_MAPPING["urllib"] for name in names)
 #: Calls whose result is a list in Python 2 and an iterator or view in Python 3.
+#: Module functions Python 3 removed (``string.strip``, ``base64.encodestring`` …).
+REMOVED_FUNCTIONS = {
+    "string": frozenset(
+        {
+            "letters",
+            "lowercase",
+            "uppercase",
+            "maketrans",
+            "strip",
+            "lstrip",
+            "rstrip",
+            "split",
+            "splitfields",
+            "join",
+            "joinfields",
+            "replace",
+            "lower",
+            "upper",
+            "find",
+            "atoi",
+            "atof",
+        }
+    ),
+    "base64": frozenset({"encodestring", "decodestring"}),
+}
+#: ``base64`` functions that Python 2 scripts call with text.
+BASE64_CODECS = frozenset(
+    {"b64encode", "b64decode", "standard_b64encode", "urlsafe_b64encode", "b32encode", "b16encode"}
+)
 LIST_RETURNING = frozenset({"filter", "map", "zip"})
 VIEW_METHODS = frozenset({"keys", "values", "items"})
 
@@ -52,24 +81,41 @@ def needs_translation(source: str, filename: str) -> bool:
 
 
 def _marker(node: ast.AST, bound: set[str]) -> str | None:
-    if isinstance(node, ast.Attribute) and node.attr in PY2_METHODS:
-        return f".{node.attr}()"
-    if isinstance(node, ast.Attribute) and _is_name(node.value, "urllib") and node.attr in PY2_URLLIB_NAMES:
-        return f"urllib.{node.attr}"
+    if isinstance(node, ast.Attribute):
+        return _attribute_marker(node)
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in PY2_BUILTINS - bound:
         return node.id
-    if isinstance(node, ast.Import):
-        return next((a.name for a in node.names if a.name.split(".")[0] in PY2_MODULES), None)
-    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-        if node.module.split(".")[0] in PY2_MODULES:
-            return node.module
-        if node.module == "urllib" and any(a.name in PY2_URLLIB_NAMES for a in node.names):
-            return "from urllib import ..."
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return _import_marker(node)
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call):
         return _list_call(node.value, bound)
+    if isinstance(node, ast.Call) and _is_text_to_base64(node):
+        return "base64 on text"
     if isinstance(node, ast.Call) and _is_name(node.func, "len") and len(node.args) == 1:
         argument = node.args[0]
         return _list_call(argument, bound) if isinstance(argument, ast.Call) else None
+    return None
+
+
+def _attribute_marker(node: ast.Attribute) -> str | None:
+    if node.attr in PY2_METHODS:
+        return f".{node.attr}()"
+    if _is_name(node.value, "urllib") and node.attr in PY2_URLLIB_NAMES:
+        return f"urllib.{node.attr}"
+    if isinstance(node.value, ast.Name) and node.attr in REMOVED_FUNCTIONS.get(node.value.id, ()):
+        return f"{node.value.id}.{node.attr}"
+    return None
+
+
+def _import_marker(node: ast.Import | ast.ImportFrom) -> str | None:
+    if isinstance(node, ast.Import):
+        return next((a.name for a in node.names if a.name.split(".")[0] in PY2_MODULES), None)
+    if not node.module or node.level:
+        return None
+    if node.module.split(".")[0] in PY2_MODULES:
+        return node.module
+    if node.module == "urllib" and any(a.name in PY2_URLLIB_NAMES for a in node.names):
+        return "from urllib import ..."
     return None
 
 
@@ -80,6 +126,19 @@ def _list_call(call: ast.Call, bound: set[str]) -> str | None:
     if isinstance(call.func, ast.Attribute) and call.func.attr in VIEW_METHODS and not call.args:
         return f".{call.func.attr}()[...]"
     return None
+
+
+def _is_text_to_base64(call: ast.Call) -> bool:
+    """``base64.b64encode("literal text")``: a ``str`` where Python 3 wants ``bytes``."""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and _is_name(func.value, "base64")
+        and func.attr in BASE64_CODECS
+        and bool(call.args)
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+    )
 
 
 def _is_name(node: ast.AST, name: str) -> bool:

@@ -102,11 +102,11 @@ class String(str):
 
     def replaceAll(self, regex: str, replacement: str) -> String:
         """Replace every match of the Java regex (``$1`` group references work)."""
-        return String(re.sub(regex, re.sub(r"\$(\d)", r"\\\1", replacement), self))
+        return String(re.sub(regex, _java_replacement(replacement), self))
 
     def replaceFirst(self, regex: str, replacement: str) -> String:
         """Replace the first match of the Java regex."""
-        return String(re.sub(regex, re.sub(r"\$(\d)", r"\\\1", replacement), self, count=1))
+        return String(re.sub(regex, _java_replacement(replacement), self, count=1))
 
     def matches(self, regex: str) -> bool:
         """True when the whole string matches the regex."""
@@ -123,6 +123,11 @@ class String(str):
     def toString(self) -> String:
         """Itself."""
         return self
+
+
+def _java_replacement(replacement: str) -> str:
+    """Java's ``$1`` group references as Python's ``\\g<1>``."""
+    return re.sub(r"\$(\d+)", r"\\g<\1>", replacement.replace("\\", "\\\\"))
 
 
 class StringBuilder:
