@@ -167,7 +167,8 @@ def test_schedule_of_a_missing_script_fails_the_task(engine: Engine, recorder: R
     assert recorder.events == [("started", task.id, "in_progress"), ("ended", task.id, "failed")]
 
 
-def test_failed_run_fails_the_task_and_keeps_outputs_unchanged(engine: Engine) -> None:
+def test_failed_run_fails_the_task_and_keeps_only_what_the_script_kept(engine: Engine) -> None:
+    # a failed run's result carries only the properties set with pythonScript.setProperty (scripting.execution)
     task = engine.create_task("demo.Counter", {})
     run = claim_one(engine)
     failure = Failure("Exception", "boom", "Traceback...")
@@ -175,7 +176,8 @@ def test_failed_run_fails_the_task_and_keeps_outputs_unchanged(engine: Engine) -
         [engine.completion(run, result(run.id, outcome=RunOutcome.FAILED, failure=failure, properties={"count": 9}))]
     )
     stored = engine.store.tasks.get(task.id)
-    assert (stored.status, stored.failure, stored.properties["count"]) == (TaskStatus.FAILED, "Exception: boom", None)
+    assert (stored.status, stored.failure, stored.properties["count"]) == (TaskStatus.FAILED, "Exception: boom", 9)
+    assert stored.properties["done"] is None
     assert engine.store.tasks.log(task.id)[-1].text == "Task failed: Exception: boom"
 
 

@@ -236,7 +236,14 @@ class Engine:
         if not result.succeeded:
             reason = _failure_text(result)
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
-            return RunCompletion(**common, log=log_lines, task_status=TaskStatus.FAILED, task_failure=reason)
+            # a failed run returns only what the script kept with pythonScript.setProperty (see scripting.api)
+            return RunCompletion(
+                **common,
+                properties=dict(result.properties),
+                log=log_lines,
+                task_status=TaskStatus.FAILED,
+                task_failure=reason,
+            )
         if result.schedule is None:
             return RunCompletion(
                 **common, properties=dict(result.properties), log=log_lines, task_status=TaskStatus.COMPLETED

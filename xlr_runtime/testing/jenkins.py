@@ -285,7 +285,8 @@ class JenkinsServer(JenkinsViews):
             if result is not None:
                 _check_result(result)
                 build.planned_result = result
-            self._finish(build, self.clock())
+            build.ends_at = self.clock()
+            self._finish(build)
             return build
 
     def crumb_for(self, user: str | None) -> str:
@@ -304,25 +305,28 @@ class JenkinsServer(JenkinsViews):
         now = self.clock()
         for item in self._queue.values():
             if item.waiting and item.polls_left <= 0 and now >= item.ready_at:
-                self._start_build(item, now)
+                self._start_build(item)
         for job in self._jobs.values():
             for build in job.builds.values():
                 if build.building and build.polls_left <= 0 and now >= build.ends_at:
-                    self._finish(build, now)
+                    self._finish(build)
 
-    def _start_build(self, item: QueueItem, now: float) -> None:
+    def _start_build(self, item: QueueItem) -> None:
+        """Start the item's build at the moment it could leave the queue (``ready_at``)."""
         job = item.job
+        start = item.ready_at
         number = job.next_build_number
         job.next_build_number += 1
         parameters = {**(job.parameters or {}), **item.parameters}
         build = Build(
-            job, number, item.id, parameters, item.user, now, now + job.duration, job.result, _gate(job.build_polls)
+            job, number, item.id, parameters, item.user, start, start + job.duration, job.result, _gate(job.build_polls)
         )
         job.builds[number] = build
         item.build = build
 
-    def _finish(self, build: Build, now: float) -> None:
-        build.finished_at = min(now, build.ends_at)
+    def _finish(self, build: Build) -> None:
+        """End the build at the moment it could end (``ends_at``)."""
+        build.finished_at = build.ends_at
         build.result = build.planned_result
 
     def _enqueue(self, job: Job, endpoint: str, parameters: dict[str, str], user: str | None) -> QueueItem:
@@ -341,11 +345,15 @@ class JenkinsServer(JenkinsViews):
     def _poll_item(self, item: QueueItem) -> None:
         if item.waiting and item.polls_left > 0:
             item.polls_left -= 1
+            if item.polls_left == 0:  # the gate opens now: the item leaves the queue no earlier than this
+                item.ready_at = max(item.ready_at, self.clock())
             self._advance()
 
     def _poll_build(self, build: Build) -> None:
         if build.building and build.polls_left > 0:
             build.polls_left -= 1
+            if build.polls_left == 0:
+                build.ends_at = max(build.ends_at, self.clock())
             self._advance()
 
     # -- request handling (called by the handler, under the lock) ----------------------------------------
