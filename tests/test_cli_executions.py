@@ -144,3 +144,50 @@ def _wait_for_task_running(home: Path, timeout: float = 30) -> None:
                     return
         time.sleep(0.05)
     raise AssertionError("the jenkins.Build task did not start polling")
+
+
+SERVED_JOB = """<joblist><job><name>served</name><description/><sequence>
+<command><exec>echo one</exec></command>
+<command><exec>echo waiting; sleep 3; echo slept</exec></command>
+<command><exec>echo done</exec></command>
+</sequence></job></joblist>"""
+
+
+def _serve(home: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen([*XLR, "serve", "--home", str(home)], stdout=out, stderr=out, start_new_session=True)
+
+
+def _wait_serving(log: Path, count: int) -> None:
+    deadline = time.monotonic() + 20
+    while log.read_text(errors="replace").count("Serving ") < count:
+        assert time.monotonic() < deadline, log.read_text(errors="replace")
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_serve_drives_executions_and_resumes_them_after_kill_9(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    job = tmp_path / "served.xml"
+    job.write_text(SERVED_JOB)
+    assert xlr(home, "jobs", "load", "-p", "P", "-f", str(job)).exit_code == 0
+    log = tmp_path / "serve.log"
+    server = _serve(home, log)
+    _wait_serving(log, 1)
+    run = subprocess.Popen([*XLR, "jobs", "run", "--home", str(home), "-p", "P", "-j", "served", "--follow"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    _wait_for_log(home, 1, "waiting")
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+    server = _serve(home, log)
+    try:
+        _wait_serving(log, 2)
+        output, _ = run.communicate(timeout=30)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    text = output.decode()
+    assert run.returncode == 0, text
+    assert "Resumed after a restart of the runtime" in text
+    lines = text.splitlines()
+    assert (lines.count("one"), lines.count("waiting"), lines.count("done")) == (1, 2, 1)

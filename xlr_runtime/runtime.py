@@ -272,16 +272,22 @@ class Runtime:
         (``serve.grace_period``). Raises :class:`HomeLockedError` when the home is served already."""
         self.lock.acquire("xlr serve")
         listener: WakeListener | None = None
+        executions = None
         try:
             scheduler = self._start_scheduler()
             listener = WakeListener(self.home, scheduler.wake)
             listening = listener.start()
             requeued = scheduler.recover()
             log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
+            from xlr_runtime.rundeck.runner import serve_executions  # Rundeck executions run beside the tasks
+
+            executions = serve_executions(self, scheduler)
             if on_ready is not None:
                 on_ready()
             scheduler.run(max_wait=None if listening else FALLBACK_WAIT)
         finally:
+            if executions is not None:
+                executions.request_stop()
             if listener is not None:
                 listener.stop()
             self._scheduler = None

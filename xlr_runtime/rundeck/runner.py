@@ -8,12 +8,38 @@ drives (a restart after ``kill -9`` resumes the executions and the tasks the dea
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 from xlr_runtime.rundeck.execution import ExecutionService, StoredJobs, step_types_from
 from xlr_runtime.rundeck.model import Job
-from xlr_runtime.runtime import Runtime
+from xlr_runtime.runtime import Runtime, notify_server
+from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.store.executions import Execution
+
+#: How often a process that follows an execution driven by ``xlr serve`` reads the store (seconds).
+FOLLOW_INTERVAL = 0.2
+
+
+def _service(runtime: Runtime, scheduler: Scheduler, user: str | None = None) -> ExecutionService:
+    return ExecutionService(
+        runtime.store,
+        home_root=runtime.home.root,
+        jobs=StoredJobs(runtime.store),
+        clock=runtime.clock,
+        engine=scheduler.engine,
+        wake_tasks=scheduler.wake,
+        step_types=step_types_from(runtime.pm),
+        user=user,
+    )
+
+
+def serve_executions(runtime: Runtime, scheduler: Scheduler) -> ExecutionService:
+    """Drive every due execution of the home in a background thread, beside ``scheduler`` (``xlr serve``);
+    call ``request_stop()`` on the result to end it. It re-queues the executions of dead processes first."""
+    service = _service(runtime, scheduler)
+    threading.Thread(target=service.run, kwargs={"max_wait": 0.5}, name="xlr-executions", daemon=True).start()
+    return service
 
 
 class ExecutionRunner:
@@ -22,16 +48,7 @@ class ExecutionRunner:
     def __init__(self, runtime: Runtime, *, user: str | None = None) -> None:
         self.runtime = runtime
         self.scheduler = runtime.scheduler()
-        self.service = ExecutionService(
-            runtime.store,
-            home_root=runtime.home.root,
-            jobs=StoredJobs(runtime.store),
-            clock=runtime.clock,
-            engine=self.scheduler.engine,
-            wake_tasks=self.scheduler.wake,
-            step_types=step_types_from(runtime.pm),
-            user=user,
-        )
+        self.service = _service(runtime, self.scheduler, user)
 
     def start(self, project: str, job: Job, supplied: Mapping[str, str | list[str]], **kwargs: str) -> Execution:
         """Check options and queue an execution (see :meth:`ExecutionService.start`)."""
@@ -39,8 +56,9 @@ class ExecutionRunner:
 
     def drive(self, execution_id: int, *, on_tick: Callable[[], None] | None = None) -> Execution:
         """Drive the execution (and its retries) to the end with the task scheduler running beside it; return
-        the last execution of the chain. Takes the home lock (:class:`HomeLockedError` if it is served)."""
-        self.runtime.lock.acquire(f"xlr jobs run, execution {execution_id}")
+        the last execution of the chain. When ``xlr serve`` holds the home, it drives and this only follows."""
+        if not self.runtime.lock.try_acquire(f"xlr jobs run, execution {execution_id}"):
+            return self._follow(execution_id, on_tick)
         done = threading.Event()
         tasks = threading.Thread(
             target=self.scheduler.run,
@@ -67,3 +85,13 @@ class ExecutionRunner:
             tasks.join(5)
             self.runtime.lock.release()
         return self.service.final_of_chain(execution_id)
+
+    def _follow(self, execution_id: int, on_tick: Callable[[], None] | None) -> Execution:
+        notify_server(self.runtime.home)
+        while True:
+            if on_tick is not None:
+                on_tick()
+            final = self.service.final_of_chain(execution_id)
+            if final.status.is_final or self.runtime.stop_requested:
+                return final
+            time.sleep(FOLLOW_INTERVAL)
