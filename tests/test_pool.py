@@ -244,3 +244,13 @@ def test_a_pool_needs_a_worker() -> None:
     with pytest.raises(ScriptError) as caught:
         WorkerPool(0)
     assert str(caught.value) == "a worker pool needs at least 1 worker, got 0"
+
+
+def test_a_script_printing_50_mb_through_a_worker_keeps_a_bounded_log(pool: WorkerPool) -> None:
+    result = pool.run_sync(req("chunk = 'x' * (1024 * 1024)\nfor _ in range(50):\n    print(chunk)\nprint('end')"))
+
+    assert result.outcome is RunOutcome.SUCCEEDED
+    assert sum(len(line.text) for line in result.log) < 100_000 + 200
+    assert result.log[-1].text == (
+        "[output truncated: the task log keeps 100000 bytes per script run; further output was dropped]"
+    )

@@ -84,13 +84,22 @@ class TaskLog:
             return lines
 
     def _emit(self, stream: str, started: float, text: str) -> None:
-        masked = self._mask(text)
-        cost = len(masked.encode("utf-8", "replace")) + LINE_OVERHEAD
         room = self.max_bytes - self._used
-        if cost <= room:
-            self._lines.append(LogLine(started, stream, masked))
-            self._used += cost
-            return
+        if len(text) + LINE_OVERHEAD <= room:
+            masked = self._mask(text)
+            cost = len(masked.encode("utf-8", "replace")) + LINE_OVERHEAD
+            if cost <= room:
+                self._lines.append(LogLine(started, stream, masked))
+                self._used += cost
+                return
+        self._truncate(stream, started, text, room)
+
+    def _truncate(self, stream: str, started: float, text: str, room: int) -> None:
+        """Keep the part of ``text`` that fits, end the log, and never show part of a secret."""
+        head = text[: room + self._margin]
+        masked = self._mask(head)
+        if len(head) < len(text) and self._margin:
+            masked = masked[: -self._margin]  # the cut may have split a secret: its start is in this tail
         kept = masked.encode("utf-8", "replace")[: max(room - LINE_OVERHEAD, 0)].decode("utf-8", "ignore")
         if kept:
             self._lines.append(LogLine(started, stream, kept))
