@@ -200,3 +200,14 @@ def test_python2_markers_in_code_that_compiles_as_python3(source: str, marker: s
 
 def test_python3_base64_and_string_use_is_not_a_marker() -> None:
     assert not needs_translation("import base64, string\nb = base64.b64encode(b'x')\nl = string.ascii_letters\n", "s")
+
+
+def test_statements_fixers_insert_at_the_start_of_a_body_share_the_first_line_of_the_body() -> None:
+    source = (
+        "try:\n    f()\nexcept (KeyError, ValueError), (a, b):\n    print a\nprint b\ndef g((x, y)):\n    return x\n"
+    )
+    lines = to_python3(source, "/p/s.py").splitlines()  # fissix numbers its names process-wide
+    assert len(lines) == 7
+    assert lines[3].startswith("    (a, b) = xxx_todo_changeme") and lines[3].endswith(".args; print(a)")
+    assert (lines[4], lines[5].startswith("def g(xxx_todo_changeme")) == ("print(b)", True)
+    assert lines[6].startswith("    (x, y) = xxx_todo_changeme") and lines[6].endswith("; return x")

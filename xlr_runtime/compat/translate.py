@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import os
 import threading
 from collections import OrderedDict
@@ -37,7 +38,7 @@ from xlr_runtime.errors import ScriptSyntaxError
 MODES = ("auto", "on", "off")
 
 #: Bumped whenever our pre-pass or fixer choice changes the output, so stale disk-cache entries are ignored.
-TRANSLATOR_VERSION = "2"
+TRANSLATOR_VERSION = "3"
 
 #: Stock fixers left out: ``fix_import`` would turn a plugin's absolute imports of its own modules into
 #: relative ones; the others insert statements on new lines (the names they import are script globals, see
@@ -168,10 +169,12 @@ def _syntax_error(error: Exception, source: str, filename: str) -> ScriptSyntaxE
 
 
 def _rejoin_split_statements(tree: pytree.Node) -> None:
-    """Join statements a fixer put on new lines (``from urllib2 import Request, HTTPError`` becomes two
-    imports) onto one line with ``;``, so every later line keeps its number."""
+    """Join statements a fixer put on new lines onto one line with ``;``, so every later line keeps its number:
+    ``from urllib2 import Request, HTTPError`` becomes two imports, ``except E, (a, b):`` gains an unpacking
+    statement at the start of its body."""
     for node in list(tree.pre_order()):
-        for current, following in zip(node.children, node.children[1:], strict=False):
+        children = node.children
+        for index, (current, following) in enumerate(itertools.pairwise(children)):
             if current.type == token.NEWLINE:  # a statement split inside one simple_stmt
                 newline = current
             elif current.type == python_symbols.simple_stmt and following.type == python_symbols.simple_stmt:
@@ -181,3 +184,21 @@ def _rejoin_split_statements(tree: pytree.Node) -> None:
             if newline.type == token.NEWLINE and newline.lineno == 0 and "\n" not in following.prefix:
                 newline.value = "; "
                 following.prefix = ""
+            elif _is_inserted_body_statement(node, index):
+                # fix_except re-inserts the suite's own NEWLINE and INDENT leaves: put fresh ones in their place
+                for position, value in ((index, "; "), (index + 1, "")):
+                    leaf = pytree.Leaf(children[position].type, value)
+                    leaf.parent, children[position] = node, leaf
+                node.changed()
+
+
+def _is_inserted_body_statement(suite: pytree.Node, index: int) -> bool:
+    """A second NEWLINE + INDENT in a suite, before a simple statement: a statement a fixer inserted first."""
+    children = suite.children
+    return (
+        suite.type == python_symbols.suite
+        and index > 0
+        and index + 2 < len(children)
+        and children[index + 1].type == token.INDENT
+        and children[index + 2].type == python_symbols.simple_stmt
+    )
