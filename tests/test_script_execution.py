@@ -8,6 +8,7 @@ import tracemalloc
 
 import pytest
 
+from xlr_runtime.errors import ScriptSyntaxError
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScheduleRequest, ScriptRunResult
 from xlr_runtime.scripting.execution import compile_script, run_script
@@ -162,6 +163,13 @@ def test_a_syntax_error_names_file_and_line() -> None:
     assert result.failure is not None
     assert result.failure.kind == "SyntaxError"
     assert result.failure.message == f"{FILE}:2: SyntaxError: expected ':'"
+    assert result.failure.traceback == f"  File \"{FILE}\", line 2\n    if x\nSyntaxError: expected ':'\n"
+
+
+def test_compile_script_raises_a_located_syntax_error() -> None:
+    with pytest.raises(ScriptSyntaxError) as caught:
+        compile_script(script_request("x = (", translate="off"))
+    assert str(caught.value) == f"{FILE}:1: '(' was never closed"
 
 
 def test_an_output_that_cannot_be_coerced_fails_the_run() -> None:

@@ -29,7 +29,7 @@ from types import CodeType, TracebackType
 from typing import Any
 
 from xlr_runtime.compat import translate
-from xlr_runtime.errors import ValueCoercionError, XlrError
+from xlr_runtime.errors import ScriptSyntaxError, ValueCoercionError, XlrError, location
 from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
@@ -47,14 +47,6 @@ VARIABLE_GLOBALS = ("releaseVariables", "globalVariables", "folderVariables")
 
 _CODE_CACHE_SIZE = 256
 _code_cache: OrderedDict[tuple[str, str, str], tuple[CodeType, list[str]]] = OrderedDict()
-
-
-class ScriptSyntaxError(Exception):
-    """A script that does not compile, located at ``path:line``."""
-
-    def __init__(self, message: str, text: str) -> None:
-        super().__init__(message)
-        self.text = text
 
 
 def run_script(
@@ -118,7 +110,8 @@ def build_namespace(request: ScriptRunRequest) -> dict[str, Any]:
 
 
 def compile_script(request: ScriptRunRequest) -> CodeType:
-    """The script's code object, compiled under ``request.script_file`` (cached per file content)."""
+    """The script's code object, compiled under ``request.script_file`` (cached per file content) after
+    :func:`xlr_runtime.compat.translate.to_python3`; raises :class:`ScriptSyntaxError` (``path:line: message``)."""
     key = (
         hashlib.sha1(request.source.encode("utf-8", "surrogatepass")).hexdigest(),
         request.script_file,
@@ -136,9 +129,7 @@ def compile_script(request: ScriptRunRequest) -> CodeType:
     try:
         code = compile(source, request.script_file, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        where = f"{request.script_file}:{exc.lineno}" if exc.lineno else request.script_file
-        text = "".join(traceback.format_exception_only(SyntaxError, exc))
-        raise ScriptSyntaxError(f"{where}: SyntaxError: {exc.msg}", text) from None
+        raise ScriptSyntaxError(exc.msg, path=request.script_file, line=exc.lineno) from None
     _code_cache[key] = (code, lines)
     if len(_code_cache) > _CODE_CACHE_SIZE:
         _code_cache.popitem(last=False)
@@ -161,8 +152,8 @@ def read_back(request: ScriptRunRequest, namespace: dict[str, Any], *, everythin
 def _execute(request: ScriptRunRequest, namespace: dict[str, Any], log: TaskLog) -> tuple[RunOutcome, Failure | None]:
     try:
         code = compile_script(request)
-    except ScriptSyntaxError as exc:
-        return RunOutcome.FAILED, Failure("SyntaxError", str(exc), exc.text)
+    except ScriptSyntaxError as exc:  # as Python 3, or after translation from Python 2
+        return RunOutcome.FAILED, _syntax_failure(exc)
     except XlrError as exc:  # the script cannot be translated
         return RunOutcome.FAILED, Failure(type(exc).__name__, str(exc))
     saved = sys.stdout, sys.stderr
@@ -176,6 +167,13 @@ def _execute(request: ScriptRunRequest, namespace: dict[str, Any], log: TaskLog)
     finally:
         sys.stdout, sys.stderr = saved
     return RunOutcome.SUCCEEDED, None
+
+
+def _syntax_failure(exc: ScriptSyntaxError) -> Failure:
+    where = location(exc.path, exc.line)
+    shown = linecache.getline(exc.path, exc.line).strip() if exc.path and exc.line else ""
+    display = f'  File "{exc.path}", line {exc.line}\n' + (f"    {shown}\n" if shown else "")
+    return Failure("SyntaxError", f"{where}: SyntaxError: {exc.detail}", f"{display}SyntaxError: {exc.detail}\n")
 
 
 def _exit_outcome(request: ScriptRunRequest, exc: SystemExit) -> tuple[RunOutcome, Failure | None]:
