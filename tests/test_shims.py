@@ -253,3 +253,20 @@ def test_an_invalid_per_plugin_translate_mode_is_a_located_config_error(tmp_path
     with pytest.raises(ConfigError) as caught:
         plugin_translate_modes(config)
     assert str(caught.value) == f"{config}:3: plugins.legacy.translate must be one of auto, on, off, got 'sometimes'"
+
+
+def test_script_reports_list_every_script_of_a_plugin(tmp_path: Path) -> None:
+    from xlr_runtime.compat.inspect import script_reports
+    from xlr_runtime.typesystem.sources import Origin, plugins_at
+
+    root = write_plugin(
+        tmp_path / "demo",
+        '  <type type="demo.Run" extends="xlrelease.PythonScript"/>\n',
+        {"demo/Run.py": 'print "x"\nimport org.apache.http\n', "demo/New.py": "print('x')\n", "demo/Bad.py": "(\n"},
+    )
+    summaries = [report.summary() for report in script_reports(plugins_at(root, Origin.PATH))]
+    assert summaries == [
+        f"{root / 'demo' / 'Bad.py'}: Python 2 (translated), does not compile (line 1)",
+        f"{root / 'demo' / 'New.py'}: Python 3, compiles",
+        f"{root / 'demo' / 'Run.py'}: Python 2 (translated), compiles, 1 unsupported import",
+    ]

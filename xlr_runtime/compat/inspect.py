@@ -21,6 +21,7 @@ from xlr_runtime.typesystem.problems import Problem
 
 if TYPE_CHECKING:
     from xlr_runtime.typesystem.check import CheckContext
+    from xlr_runtime.typesystem.sources import PluginSource
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class ScriptReport:
     def compiles(self) -> bool:
         """True when the script compiles (after translation when it is Python 2)."""
         return self.error is None
+
+    def summary(self) -> str:
+        """One line for a per-script listing: ``path: Python 2 (translated), compiles, 1 unsupported import``."""
+        dialect = "Python 2 (translated)" if self.python2 else "Python 3"
+        state = "compiles" if self.compiles else f"does not compile (line {self.error.line})" if self.error else ""
+        count = len(self.unsupported_imports)
+        imports = f", {count} unsupported import{'s' if count != 1 else ''}" if count else ""
+        return f"{self.path}: {dialect}, {state}{imports}"
 
 
 def inspect_script(source: str, path: str, mode: str = "auto") -> ScriptReport:
@@ -68,6 +77,17 @@ def unsupported_imports(tree: ast.Module) -> list[tuple[int, str]]:
                     if alias.name != "*" and _missing_from_shim(node.module, alias.name)
                 )
     return sorted(found)
+
+
+def script_reports(plugins: Iterable[PluginSource]) -> list[ScriptReport]:
+    """A :class:`ScriptReport` for every ``*.py`` file of ``plugins`` (for ``xlr check``'s per-script list)."""
+    reports = []
+    for plugin in plugins:
+        for path in plugin.list_files():
+            script = plugin.script(path) if path.endswith(".py") else None
+            if script is not None:
+                reports.append(inspect_script(script.read(), script.display_path))
+    return reports
 
 
 def check_scripts(context: CheckContext) -> Iterable[Problem]:
