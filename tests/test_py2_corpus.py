@@ -250,3 +250,18 @@ def test_the_python2_jenkins_scripts_fail_a_failed_build(pool: WorkerPool, regis
     assert final.outcome is RunOutcome.FAILED
     assert final.failure is not None and final.failure.message == "script exited with code 1"
     assert "Finished: FAILURE" in "\n".join(line.text for line in final.log)
+
+
+def test_an_unsupported_import_fails_the_run_with_one_line_through_the_worker_pool(pool: WorkerPool) -> None:
+    from xlr_runtime.scripting.build import script_request
+
+    result = pool.run_sync(
+        script_request('print "start"\nfrom com.xebialabs.overthere import CmdLine\n', script_file="/plugins/p/Run.py")
+    )
+    assert result.outcome is RunOutcome.FAILED and result.failure is not None
+    assert result.failure.kind == "UnsupportedImportError"
+    assert result.failure.message.endswith(
+        "/plugins/p/Run.py:2: import of 'com.xebialabs.overthere' is not supported by xlr-runtime"
+    )
+    assert "\n" not in result.failure.message
+    assert [line.text for line in result.log if line.stream == "stdout"] == ["start"]
