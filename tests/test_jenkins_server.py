@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 import requests
@@ -478,3 +479,11 @@ def test_a_starting_jenkins_answers_503_to_everything(jenkins: JenkinsServer) ->
     assert post(jenkins, "/job/hello/build").status_code == 503
     jenkins.starting = False
     assert get(jenkins, "/job/hello/api/json").status_code == 200
+
+
+def test_the_example_in_docs_jenkins_md_runs() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "jenkins.md").read_text(encoding="utf-8")
+    source = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(source, "docs/jenkins.md", "exec"), namespace)
+    namespace["test_my_plugin_triggers_a_build"]()  # type: ignore[operator]
