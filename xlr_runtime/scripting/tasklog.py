@@ -37,11 +37,6 @@ class TaskLog:
         """A text stream (for ``sys.stdout``/``sys.stderr``) whose writes become lines of ``name``."""
         return LogStream(self, name)
 
-    def system(self, text: str) -> None:
-        """Add a line of the runtime's own (a warning about the run) to the log."""
-        with self._lock:
-            self._lines.append(LogLine(time.time(), "system", self._mask(text)))
-
     def write(self, stream: str, text: str) -> None:
         """Add ``text`` written to ``stream``; complete lines are masked and kept, the rest waits for its end."""
         if self.full or not text:
