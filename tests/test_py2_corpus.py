@@ -19,14 +19,18 @@ from typing import Any
 
 import pytest
 
+from xlr_runtime.clock import VirtualClock
 from xlr_runtime.compat import imports
 from xlr_runtime.compat.script_globals import script_globals
 from xlr_runtime.compat.translate import to_python3
+from xlr_runtime.home import Home
 from xlr_runtime.plugins import build_plugin_manager
+from xlr_runtime.runtime import Runtime
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest
 from xlr_runtime.scripting.jsonpath import JsonPathResult
 from xlr_runtime.scripting.pool import WorkerPool
+from xlr_runtime.store import TaskStatus
 from xlr_runtime.testing.jenkins import JenkinsServer, Trigger
 from xlr_runtime.typesystem.model import SourceRef, TaskType
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
@@ -265,3 +269,19 @@ def test_an_unsupported_import_fails_the_run_with_one_line_through_the_worker_po
     )
     assert "\n" not in result.failure.message
     assert [line.text for line in result.log if line.stream == "stdout"] == ["start"]
+
+
+def test_the_python2_jenkins_task_completes_end_to_end_in_the_runtime(home: Home) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("hello", queue_polls=2, build_polls=2, next_build_number=3)
+        home.config_file.write_text(f'[ci.jenkins]\ntype = "jenkins.Server"\nurl = "{jenkins.url}"\n', encoding="utf-8")
+        with Runtime(home, plugin_paths=[JENKINS_PY2], clock=VirtualClock(1_700_000_000.0)) as runtime:
+            task = runtime.create_task("jenkinspy2.Build", {"jenkinsServer": "jenkins", "jobName": "hello"})
+            done = runtime.drive(task.id)
+            scripts = [run.script_path for run in runtime.store.tasks.runs(task.id)]
+    assert done.status is TaskStatus.COMPLETED, done.failure
+    assert (done.properties["buildNumber"], done.properties["buildStatus"]) == ("3", "SUCCESS")
+    assert (
+        scripts
+        == ["jenkins/Build.py"] + ["jenkins/Build.wait-for-queue.py"] * 3 + ["jenkins/Build.wait-for-build.py"] * 3
+    )
