@@ -64,7 +64,7 @@ JENKINS_VERSION = "2.440.3"
 Clock = Callable[[], float]
 
 
-class JenkinsError(Exception):
+class _HttpError(Exception):
     """An HTTP error answer inside the server (never leaves this module)."""
 
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
@@ -360,15 +360,15 @@ class JenkinsServer(JenkinsViews):
 
     def _handle(self, method: str, path: str, query: dict[str, list[str]], headers: Mapping[str, str]) -> _Answer:
         if self.starting:
-            raise JenkinsError(503, "Jenkins is getting ready to work")
+            raise _HttpError(503, "Jenkins is getting ready to work")
         user = self._authenticate(method, headers)
         if method == "POST" and self.crumbs:
             sent = headers.get(self.crumb_request_field) or _first(query, self.crumb_request_field)
             if sent != self.crumb_for(user):
-                raise JenkinsError(403, "No valid crumb was included in the request")
+                raise _HttpError(403, "No valid crumb was included in the request")
         if self.path_prefix:
             if path != self.path_prefix and not path.startswith(self.path_prefix + "/"):
-                raise JenkinsError(404, "Not Found")
+                raise _HttpError(404, "Not Found")
             path = path[len(self.path_prefix) :]
         self._advance()
         segments = [unquote(s) for s in path.split("/") if s]
@@ -379,13 +379,13 @@ class JenkinsServer(JenkinsViews):
         if header:
             user, password = _basic_credentials(header)
             if self.users and self.users.get(user) != password:
-                raise JenkinsError(
+                raise _HttpError(
                     401, f"Invalid password/token for user: {user}", {"WWW-Authenticate": 'Basic realm="Jenkins"'}
                 )
             return user
         if self.users and (method != "GET" or not self.anonymous_read):
             permission = "hudson.model.Hudson.Read" if method == "GET" else "hudson.model.Item.Build"
-            raise JenkinsError(
+            raise _HttpError(
                 403,
                 "Authentication required" if method == "GET" else "anonymous is missing the Job/Build permission",
                 {"X-You-Are-Authenticated-As": "anonymous", "X-Required-Permission": permission},
@@ -408,7 +408,7 @@ class JenkinsServer(JenkinsViews):
             return self._queue_route(method, seg[2:])
         if seg and seg[0] == "job":
             return self._job_route(method, seg, query, user)
-        raise JenkinsError(404, "Not Found")
+        raise _HttpError(404, "Not Found")
 
     def _crumb_json(self, user: str | None) -> dict[str, Any]:
         return {
@@ -419,24 +419,24 @@ class JenkinsServer(JenkinsViews):
 
     def _cancel_item(self, method: str, query: dict[str, list[str]]) -> _Answer:
         if method != "POST":
-            raise JenkinsError(405, "This URL requires POST")
+            raise _HttpError(405, "This URL requires POST")
         raw = _first(query, "id") or ""
         if not raw.isdigit():
-            raise JenkinsError(400, f"Can't convert '{raw}' into long")
+            raise _HttpError(400, f"Can't convert '{raw}' into long")
         item = self._queue.get(int(raw))
         if item is None:
-            raise JenkinsError(404, f"Provided id ({raw}) not found")
+            raise _HttpError(404, f"Provided id ({raw}) not found")
         if not item.waiting:
-            raise JenkinsError(500, f"Could not cancel run for id {raw}")
+            raise _HttpError(500, f"Could not cancel run for id {raw}")
         item.cancelled = True
         return _Answer(204)
 
     def _queue_route(self, method: str, rest: list[str]) -> _Answer:
         item = self._queue.get(int(rest[0])) if rest[0].isdigit() else None
         if item is None or rest[1:] not in ([], ["api", "json"]):
-            raise JenkinsError(404, "Not Found")
+            raise _HttpError(404, "Not Found")
         if method != "GET":
-            raise JenkinsError(405, "Method Not Allowed")
+            raise _HttpError(405, "Method Not Allowed")
         self._poll_item(item)
         return _Answer.json(self._item_json(item))
 
@@ -447,14 +447,14 @@ class JenkinsServer(JenkinsViews):
             seg = seg[2:]
             full_name = "/".join(names)
             if full_name not in self._folders and full_name not in self._jobs:
-                raise JenkinsError(404, "Not Found")
+                raise _HttpError(404, "Not Found")
             if full_name in self._jobs and seg[:1] == ["job"]:
-                raise JenkinsError(404, "Not Found")
+                raise _HttpError(404, "Not Found")
         full_name = "/".join(names)
         if full_name in self._folders:
             if seg in ([], ["api", "json"]):
                 return _get_only(method, lambda: _Answer.json(self._folder_json(full_name)))
-            raise JenkinsError(404, "Not Found")
+            raise _HttpError(404, "Not Found")
         job = self._jobs[full_name]
         if seg in (["build"], ["buildWithParameters"]):
             return self._trigger(method, job, seg[0], query, user)
@@ -462,18 +462,18 @@ class JenkinsServer(JenkinsViews):
             return _get_only(method, lambda: _Answer.json(self._job_json(job)))
         if seg and (seg[0].isdigit() or seg[0] == "lastBuild"):
             return self._build_route(method, job, seg)
-        raise JenkinsError(404, "Not Found")
+        raise _HttpError(404, "Not Found")
 
     def _trigger(self, method: str, job: Job, endpoint: str, query: dict[str, list[str]], user: str | None) -> _Answer:
         if method != "POST":
-            raise JenkinsError(405, "This URL requires POST")
+            raise _HttpError(405, "This URL requires POST")
         if job.disabled:
-            raise JenkinsError(409, f"{job.full_name} is not buildable")
+            raise _HttpError(409, f"{job.full_name} is not buildable")
         parameters = {k: v[-1] for k, v in query.items() if k not in ("delay", "token", self.crumb_request_field)}
         if endpoint == "build" and job.parameters is not None:
-            raise JenkinsError(400, "Nothing is submitted")
+            raise _HttpError(400, "Nothing is submitted")
         if endpoint == "buildWithParameters" and job.parameters is None:
-            raise JenkinsError(500, "This build is not parameterized!")
+            raise _HttpError(500, "This build is not parameterized!")
         item = self._enqueue(job, endpoint, parameters, user)
         return _Answer(201, headers={"Location": f"{self.url}/queue/item/{item.id}/"})
 
@@ -483,10 +483,10 @@ class JenkinsServer(JenkinsViews):
         else:
             build = job.builds.get(int(seg[0]))
         if build is None:
-            raise JenkinsError(404, "Not Found")
+            raise _HttpError(404, "Not Found")
         rest = seg[1:]
         if method != "GET":
-            raise JenkinsError(405, "Method Not Allowed")
+            raise _HttpError(405, "Method Not Allowed")
         if rest in ([], ["api", "json"]):
             if rest:
                 self._poll_build(build)
@@ -496,7 +496,7 @@ class JenkinsServer(JenkinsViews):
         if rest == ["console"]:
             body = f"<html><body><pre>{self._console_text(build)}</pre></body></html>"
             return _Answer(200, body.encode(), "text/html;charset=utf-8")
-        raise JenkinsError(404, "Not Found")
+        raise _HttpError(404, "Not Found")
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -546,7 +546,7 @@ class _Handler(BaseHTTPRequestHandler):
             with model._lock:
                 user = _user_of(headers)
                 answer = model._handle(method, parts.path, query, _CaseInsensitive(headers))
-        except JenkinsError as error:
+        except _HttpError as error:
             page = f"<html><body><h2>HTTP ERROR {error.status} {error.message}</h2></body></html>"
             answer = _Answer(error.status, page.encode(), "text/html;charset=utf-8", error.headers)
         model._record(RecordedRequest(method, parts.path, query, _masked(headers), user, answer.status))
@@ -574,7 +574,7 @@ class _CaseInsensitive(dict[str, str]):
 
 def _get_only(method: str, answer: Callable[[], _Answer]) -> _Answer:
     if method != "GET":
-        raise JenkinsError(405, "Method Not Allowed")
+        raise _HttpError(405, "Method Not Allowed")
     return answer()
 
 
@@ -585,7 +585,7 @@ def _basic_credentials(header: str) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
     if scheme.lower() != "basic" or ":" not in decoded:
-        raise JenkinsError(
+        raise _HttpError(
             401, "Malformed HTTP basic Authorization header", {"WWW-Authenticate": 'Basic realm="Jenkins"'}
         )
     user, _, password = decoded.partition(":")
@@ -598,7 +598,7 @@ def _user_of(headers: Mapping[str, str]) -> str | None:
         return None
     try:
         return _basic_credentials(header)[0]
-    except JenkinsError:
+    except _HttpError:
         return None
 
 
