@@ -108,8 +108,11 @@ class TaskHarness:
             if self._pool is None:
                 self._pool = WorkerPool(2)
             self._runtime = Runtime(
-                self.home, plugin_paths=self.plugin_paths, overrides=self.overrides or None,
-                clock=self.clock, executor=self._pool,
+                self.home,
+                plugin_paths=self.plugin_paths,
+                overrides=self.overrides or None,
+                clock=self.clock,
+                executor=self._pool,
             )
         return self._runtime
 
@@ -148,8 +151,10 @@ class TaskHarness:
     def _password_fields(self, type_name: str) -> set[str]:
         from xlr_runtime.typesystem.registry import load_registry
 
-        registry = self._runtime.registry if self._runtime is not None else load_registry(
-            plugin_paths=self.plugin_paths, home=self.home
+        registry = (
+            self._runtime.registry
+            if self._runtime is not None
+            else load_registry(plugin_paths=self.plugin_paths, home=self.home)
         )
         return set(registry.get(type_name).password_properties)
 

@@ -20,8 +20,12 @@ from xlr_runtime.testing.jenkins import JenkinsServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("xlr_plugin_paths", "Plugin folders or archives under test (relative to the rootdir)",
-                  type="linelist", default=[])
+    parser.addini(
+        "xlr_plugin_paths",
+        "Plugin folders or archives under test (relative to the rootdir)",
+        type="linelist",
+        default=[],
+    )
 
 
 def _plugin_paths(config: pytest.Config) -> list[Path]:
@@ -33,10 +37,13 @@ def _plugin_paths(config: pytest.Config) -> list[Path]:
 
 
 @pytest.fixture
-def xlr_harness(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TaskHarness]:
+def xlr_harness(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TaskHarness]:
     """A task harness over the plugins under test, in a temporary home."""
-    harness = TaskHarness(tmp_path / "xlr-home", plugin_paths=_plugin_paths(request.config),
-                          environ=_MonkeyEnviron(monkeypatch))
+    harness = TaskHarness(
+        tmp_path / "xlr-home", plugin_paths=_plugin_paths(request.config), environ=_MonkeyEnviron(monkeypatch)
+    )
     try:
         yield harness
     finally:
