@@ -24,7 +24,7 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.run import run_command
-from xlr_runtime.testing.jenkins import RESULTS, JenkinsServer
+from xlr_runtime.testing.jenkins_model import RESULTS
 
 #: The demo job: a parameterised job in a folder, as ``jobName`` spells it and as Jenkins names it.
 DEMO_JOB_NAME = "xlr-demo/job/hello-world"
@@ -111,6 +111,8 @@ def demo_command(
 
     Example: xlr demo --result FAILURE
     """
+    from xlr_runtime.testing.jenkins import JenkinsServer  # the HTTP server loads only when the demo runs
+
     password = secrets.token_hex(16)
     with (
         _demo_home(home_dir) as home,
