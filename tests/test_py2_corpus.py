@@ -165,9 +165,6 @@ def _stdout(result: ScriptRunResult) -> str:
 @pytest.mark.parametrize("case", CASES)
 def test_python2_script_prints_the_same_through_the_worker_pool(case: str, pool: WorkerPool, server_url: str) -> None:
     python2 = pool.run_sync(_request(PY2 / f"{case}.py", server_url, 1))
-    missing = [name for name in script_globals() if f"name '{name}' is not defined" in str(python2.failure)]
-    if missing:
-        pytest.skip(f"the worker does not merge the xlr_script_globals hook's {missing[0]!r} yet")
     python3 = pool.run_sync(_request(PY2 / f"{case}_py3.py", server_url, 2))
     assert python2.outcome is RunOutcome.SUCCEEDED, python2.failure
     assert python3.outcome is RunOutcome.SUCCEEDED, python3.failure

@@ -123,3 +123,32 @@ def test_home_path_may_be_given_as_a_path(tmp_path: Path) -> None:
     with Runtime(tmp_path / "h", plugin_paths=[DEMO_PLUGIN]) as runtime:
         assert runtime.home.database == tmp_path / "h" / "xlr.db"
         assert runtime.store.integrity_check() == "ok"
+
+
+def _legacy_plugin(root: Path) -> Path:
+    plugin = root / "legacy"
+    (plugin / "legacy").mkdir(parents=True)
+    (plugin / "synthetic.xml").write_text(
+        '<synthetic xmlns="http://www.xebialabs.com/deployit/synthetic">\n'
+        '  <type type="legacy.Hello" extends="xlrelease.PythonScript">\n'
+        '    <property name="greeting" category="output" required="false"/>\n'
+        "  </type>\n</synthetic>\n",
+        encoding="utf-8",
+    )
+    (plugin / "legacy" / "Hello.py").write_text('print "hello"\ngreeting = logger.__class__.__name__\n')
+    return plugin
+
+
+@pytest.mark.parametrize(("mode", "status"), [(None, TaskStatus.COMPLETED), ("off", TaskStatus.FAILED)])
+def test_per_plugin_translate_mode_reaches_the_scripts(home: Home, mode: str | None, status: TaskStatus) -> None:
+    plugin = _legacy_plugin(home.root.parent)
+    if mode is not None:
+        home.config_file.write_text(f'[plugins.legacy]\ntranslate = "{mode}"\n', encoding="utf-8")
+    with Runtime(home, plugin_paths=[plugin], clock=VirtualClock()) as runtime:
+        task = runtime.drive(runtime.create_task("legacy.Hello").id)
+        log = [line.text for line in runtime.store.tasks.log(task.id)]
+    assert task.status is status, (task.failure, log)
+    if mode is None:  # translated, and the compat globals (logger) are in the namespace
+        assert "hello" in log and task.properties["greeting"], log
+    else:
+        assert "Hello.py:1:" in (task.failure or ""), task.failure

@@ -73,6 +73,7 @@ class Engine:
         *,
         cis: CiCatalog | None = None,
         pm: pluggy.PluginManager | None = None,
+        translate_modes: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -80,6 +81,7 @@ class Engine:
         self.clock = clock
         self.cis = cis or CiCatalog()
         self.pm = pm
+        self.translate_modes = dict(translate_modes or {})  # plugin name -> Python 2 translation mode
         self._sources: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
 
@@ -182,7 +184,7 @@ class Engine:
             cis=cis,
             variables=dict(task.variables),
             timeout=float(self.settings["scripts.timeout"]),
-            translate=str(self.settings["scripts.translate"]),
+            translate=self.translate_modes.get(task_type.plugin, str(self.settings["scripts.translate"])),
         )
 
     def _script(self, task_type: TaskType, path: str) -> tuple[str, str] | None:

@@ -34,6 +34,7 @@ import pluggy
 from xlr_runtime import settings as settings_module
 from xlr_runtime.cis import CiCatalog, load_cis
 from xlr_runtime.clock import Clock, SystemClock
+from xlr_runtime.compat.config import plugin_translate_modes
 from xlr_runtime.engine import Engine
 from xlr_runtime.errors import HomeLockedError
 from xlr_runtime.home import Home
@@ -196,7 +197,15 @@ class Runtime:
         self.cis: CiCatalog = load_cis(self.home.config_file, self.registry)
         self.clock = clock or SystemClock()
         self.store = Store.open(self.home.database, synchronous=self.settings["store.synchronous"])
-        self.engine = Engine(self.store, self.registry, self.settings, self.clock, cis=self.cis, pm=self.pm)
+        self.engine = Engine(
+            self.store,
+            self.registry,
+            self.settings,
+            self.clock,
+            cis=self.cis,
+            pm=self.pm,
+            translate_modes=plugin_translate_modes(self.home.config_file),
+        )
         self.lock = HomeLock(self.home)
         self._executor = executor
         self._owns_executor = executor is None
@@ -226,6 +235,7 @@ class Runtime:
             pm=self.pm,
             capacity=capacity,
             only_task=only_task,
+            engine=self.engine,
         )
 
     # -- operations --------------------------------------------------------------------------------------------

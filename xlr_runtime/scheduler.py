@@ -38,7 +38,8 @@ class Scheduler:
     """Drives due script runs of one store through one executor.
 
     ``capacity`` bounds the runs in flight (default: twice ``workers.size``); ``only_task`` limits it to one task's
-    runs (``xlr run`` drives only the task it created). Not thread-safe by itself: one thread
+    runs (``xlr run`` drives only the task it created); ``engine`` shares a runtime's engine instead of
+    building one. Not thread-safe by itself: one thread
     calls ``tick``/``run``; other threads only call :meth:`wake` and :meth:`request_stop`.
     """
 
@@ -54,12 +55,13 @@ class Scheduler:
         pm: pluggy.PluginManager | None = None,
         capacity: int | None = None,
         only_task: str | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.engine = Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
+        self.engine = engine or Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
         self.capacity = capacity or CAPACITY_PER_WORKER * int(settings["workers.size"])
         self.lease = float(settings["scripts.timeout"]) + LEASE_MARGIN
         self.only_task = only_task

@@ -18,6 +18,7 @@ Only properties set through ``task.pythonScript.setProperty`` are kept from a fa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import linecache
 import sys
@@ -30,6 +31,7 @@ from typing import Any
 
 from xlr_runtime.compat import translate
 from xlr_runtime.errors import ScriptSyntaxError, ValueCoercionError, XlrError, location
+from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
@@ -92,7 +94,8 @@ def run_script(
 
 def build_namespace(request: ScriptRunRequest) -> dict[str, Any]:
     """The ONE dict a script runs in (globals and locals): its properties, CIs, ``task`` and the API."""
-    namespace: dict[str, Any] = {name: None for name in request.task_type.properties}
+    namespace: dict[str, Any] = dict(extra_globals())
+    namespace.update(dict.fromkeys(request.task_type.properties))
     namespace.update(request.properties)
     for name, ci in request.cis.items():
         namespace[name] = _ci_object(ci)
@@ -107,6 +110,16 @@ def build_namespace(request: ScriptRunRequest) -> dict[str, Any]:
         JsonPathResult=JsonPathResult,
     )
     return namespace
+
+
+@functools.cache
+def extra_globals() -> dict[str, Any]:
+    """Globals that runtime plugins add through ``xlr_script_globals`` (the compat shims' ``logger``,
+    ``CredentialsFallback``…), gathered once per worker process; the task's own names win over them."""
+    merged: dict[str, Any] = {}
+    for contribution in reversed(plugin_manager().hook.xlr_script_globals()):
+        merged.update(contribution or {})
+    return merged
 
 
 def compile_script(request: ScriptRunRequest) -> CodeType:
