@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, runtime_options
@@ -121,7 +122,7 @@ class _LiveView:
                 style = "red" if line.stream == "stderr" else ("yellow" if line.stream == "system" else None)
                 self.console.print(line.text, style=style, markup=False)
             task = self.runtime.store.tasks.get(self.task_id)
-            self._status.update(f"[{task.status}] {task.status_line or ''}")
+            self._status.update(escape(f"[{task.status}] {task.status_line or ''}"))  # not rich markup
 
     def __exit__(self, *exc: object) -> None:
         self.refresh()
