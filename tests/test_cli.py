@@ -33,8 +33,13 @@ def test_every_command_has_help_with_an_example(name: str, command: click.Comman
 
 def failing_group() -> click.Group:
     @click.group(cls=XlrGroup)
-    @click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
-                  callback=lambda ctx, _p, v: ctx.meta.__setitem__("xlr.debug", v))
+    @click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=lambda ctx, _p, v: ctx.meta.__setitem__("xlr.debug", v),
+    )
     def root() -> None:
         """Test root."""
 
@@ -56,3 +61,14 @@ def test_debug_shows_the_traceback() -> None:
     result = CliRunner().invoke(failing_group(), ["--debug", "broken"])
     assert result.exit_code == 1
     assert isinstance(result.exception, ConfigError)
+
+
+def test_cli_reference_is_current() -> None:
+    from pathlib import Path
+
+    from xlr_runtime.cli.reference import render_reference
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+    assert docs.read_text(encoding="utf-8") == render_reference(main), (
+        "docs/cli.md is stale: run python -m xlr_runtime.cli.reference > docs/cli.md"
+    )
