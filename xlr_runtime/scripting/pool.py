@@ -1,8 +1,14 @@
 """The pool of long-lived worker processes that runs scripts: :class:`WorkerPool`, a ``ScriptExecutor``.
 
 ``size`` slots each own one worker process (:mod:`xlr_runtime.scripting.worker`) and one thread of the parent
-that hands it requests and waits for its answer. A worker starts lazily, when its slot takes its first run, and
+that hands it requests and waits for its answers. A worker starts lazily, when its slot takes its first run, and
 is reused for every later run; start-up (a fresh interpreter importing the script API) is paid once per worker.
+
+When many runs are queued, a slot takes a share of them (up to :data:`MAX_BATCH`) and sends them in one message,
+in the compact form of :mod:`xlr_runtime.scripting.wire` (a task type and a script source travel once per worker).
+The worker runs them one after the other and answers each as soon as it ends; each run has its own timeout,
+counted from the previous run's answer. When a run of a batch times out or crashes its worker, the runs after it
+never started: they go back to the front of the queue for a fresh worker.
 
 Every submitted run ends with a :class:`ScriptRunResult`, whatever the script does:
 
@@ -17,17 +23,18 @@ Log lines printed before a timeout or a crash are kept (workers stream them whil
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO
@@ -36,12 +43,15 @@ from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.execution import DEFAULT_MAX_LOG_BYTES
 from xlr_runtime.scripting.masking import masker_for
+from xlr_runtime.scripting.wire import PROTOCOL, Keys, encode
 from xlr_runtime.settings import Settings
 
 #: Seconds a new worker may take to start and import the script API.
 START_TIMEOUT = 60.0
 #: Bytes of a dead worker's stderr shown in the failure.
 STDERR_TAIL = 3000
+#: Most runs a worker is sent in one message.
+MAX_BATCH = 32
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -49,6 +59,13 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 class _Job:
     request: ScriptRunRequest
     future: Future[ScriptRunResult]
+    claimed: bool = False  # its future is running (a run put back after its batch's worker died)
+
+    def claim(self) -> bool:
+        """Mark the future running; False when it was cancelled before it started."""
+        if not self.claimed:
+            self.claimed = self.future.set_running_or_notify_cancel()
+        return self.claimed
 
 
 @dataclass
@@ -60,6 +77,7 @@ class _Process:
     results: Connection
     stderr: IO[bytes]
     runs: int = 0
+    known: set[str] = field(default_factory=set)  # wire keys of the types and sources this worker holds
 
     @property
     def pid(self) -> int:
@@ -110,12 +128,13 @@ class WorkerPool:
         self.size = size
         self.max_log_bytes = max_log_bytes
         self.start_timeout = start_timeout
-        self._jobs: deque[_Job | None] = deque()
+        self._jobs: collections.deque[_Job | None] = collections.deque()
         self._ready = threading.Condition()
         self._warm_idle = 0  # slots with a started worker waiting for a job
         self._slots = [_Slot(i) for i in range(size)]
         self._closed = False
         self._abandoned = False
+        self._keys = Keys()
         for slot in self._slots:
             slot.thread = threading.Thread(
                 target=self._serve, args=(slot,), name=f"xlr-worker-slot-{slot.index}", daemon=True
@@ -180,23 +199,27 @@ class WorkerPool:
 
     def _serve(self, slot: _Slot) -> None:
         while True:
-            job = self._next_job(slot)
-            if job is None:
+            jobs = self._next_jobs(slot)
+            if jobs is None:
                 self._stop_process(slot)
                 return
-            if not job.future.set_running_or_notify_cancel():
+            jobs = [job for job in jobs if job.claim()]
+            if not jobs:
                 continue
             try:
-                result = self._run(slot, job.request)
-            except Exception as exc:  # never let a slot die: the run fails, the slot keeps serving
+                self._run(slot, jobs)
+            except Exception as exc:  # never let a slot die: the runs fail, the slot keeps serving
                 self._discard(slot)
                 failure = Failure("InternalError", f"xlr-runtime lost the script run: {type(exc).__name__}: {exc}")
-                result = _lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None)
-            job.future.set_result(result)
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
 
-    def _next_job(self, slot: _Slot) -> _Job | None:
-        """The next job for ``slot``; a slot without a worker waits while a slot with one is idle, so runs go
-        to started workers first and new workers start only when every started one is busy."""
+    def _next_jobs(self, slot: _Slot) -> list[_Job] | None:
+        """The next jobs for ``slot`` (``None`` to stop): its share of the queue, at most :data:`MAX_BATCH`.
+
+        A slot without a worker waits while a slot with one is idle, so runs go to started workers first and
+        new workers start only when every started one is busy."""
         with self._ready:
             warm = slot.process is not None
             self._warm_idle += warm
@@ -205,63 +228,105 @@ class WorkerPool:
             self._warm_idle -= warm
             if warm and self._warm_idle == 0:
                 self._ready.notify_all()  # slots without a worker may take the jobs left
-            return self._jobs.popleft()
+            first = self._jobs.popleft()
+            if first is None:
+                return None
+            jobs = [first]
+            share = min(MAX_BATCH, -(-(len(self._jobs) + 1) // self.size))
+            while len(jobs) < share and self._jobs and self._jobs[0] is not None:
+                jobs.append(self._jobs.popleft())  # type: ignore[arg-type]
+            return jobs
 
-    def _run(self, slot: _Slot, request: ScriptRunRequest) -> ScriptRunResult:
-        started = time.time()
-        retries = 1  # a worker found dead while idle never started the run: a fresh one may take it
+    def _run(self, slot: _Slot, jobs: list[_Job]) -> None:
+        retries = 1  # a worker found dead while idle never started the runs: a fresh one may take them
         while True:
+            started = time.time()
             try:
                 process = self._process(slot)
             except ScriptError as exc:
-                return _lost(request, RunOutcome.CRASHED, Failure("WorkerStart", str(exc)), [], started, None)
+                for job in jobs:
+                    job.future.set_result(
+                        _lost(job.request, RunOutcome.CRASHED, Failure("WorkerStart", str(exc)), [], started, None)
+                    )
+                return
             stderr_mark = process.stderr.seek(0, os.SEEK_END)
+            jobs, message = self._encoded(jobs, process, started)
+            if not jobs:
+                return
             try:
-                process.requests.send(("run", request))
+                process.requests.send_bytes(message)
             except (BrokenPipeError, ConnectionResetError) as exc:
                 self._discard(slot)
                 if retries == 0:
-                    return _lost(
-                        request,
-                        RunOutcome.CRASHED,
-                        Failure("WorkerCrash", f"worker unreachable: {exc}"),
-                        [],
-                        started,
-                        process.pid,
-                    )
+                    failure = Failure("WorkerCrash", f"worker unreachable: {exc}")
+                    for job in jobs:
+                        job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], started, process.pid))
+                    return
                 retries -= 1
                 continue
-            except Exception as exc:  # the request cannot be pickled: nothing was sent
-                return _lost(
-                    request,
-                    RunOutcome.FAILED,
-                    Failure("ScriptError", f"the script run cannot be sent to a worker: {exc}"),
-                    [],
-                    started,
-                    process.pid,
-                )
-            process.runs += 1
-            return self._await(slot, process, request, started, stderr_mark)
+            process.runs += len(jobs)
+            self._await(slot, process, jobs, stderr_mark)
+            return
 
-    def _await(
-        self, slot: _Slot, process: _Process, request: ScriptRunRequest, started: float, stderr_mark: int
-    ) -> ScriptRunResult:
-        deadline = time.monotonic() + request.timeout
+    def _encoded(self, jobs: list[_Job], process: _Process, started: float) -> tuple[list[_Job], bytes]:
+        """The jobs that can be sent and their message; a request that cannot be pickled fails alone."""
+        definitions: dict[str, object] = {}
+        payloads: list[bytes] = []
+        sendable: list[_Job] = []
+        for job in jobs:
+            try:
+                payloads.append(encode(job.request, self._keys, process.known, definitions))
+            except Exception as exc:  # the request cannot be pickled: nothing of it is sent
+                failure = Failure("ScriptError", f"the script run cannot be sent to a worker: {exc}")
+                job.future.set_result(_lost(job.request, RunOutcome.FAILED, failure, [], started, process.pid))
+                continue
+            sendable.append(job)
+        return sendable, pickle.dumps(("runs", definitions, payloads), PROTOCOL)
+
+    def _await(self, slot: _Slot, process: _Process, jobs: list[_Job], stderr_mark: int) -> None:
+        """Resolve each job of a batch as its result arrives; on a timeout or a crash, put the rest back."""
+        pending = collections.deque(jobs)
         log: list[LogLine] = []
-        while True:
+        started = time.time()
+        deadline = time.monotonic() + pending[0].request.timeout
+        while pending:
+            job = pending[0]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return self._timed_out(slot, process, request, log, started)
+                pending.popleft()
+                job.future.set_result(self._timed_out(slot, process, job.request, log, started))
+                self._put_back(pending)
+                return
             try:
                 if not process.results.poll(min(remaining, 1.0)):
                     continue
                 message = process.results.recv()
             except (EOFError, OSError):
-                return self._crashed(slot, process, request, log, started, stderr_mark)
-            if message[0] == "log" and message[1] == request.run_id:
+                pending.popleft()
+                job.future.set_result(self._crashed(slot, process, job.request, log, started, stderr_mark))
+                self._put_back(pending)
+                return
+            if message[0] == "log" and message[1] == job.request.run_id:
                 log.extend(message[2])
             elif message[0] == "result":
-                return replace(message[1], worker_pid=process.pid)
+                pending.popleft()
+                job.future.set_result(message[1])
+                if pending:
+                    log, started = [], time.time()
+                    deadline = time.monotonic() + pending[0].request.timeout
+
+    def _put_back(self, jobs: collections.deque[_Job]) -> None:
+        """Runs of a batch that never started (their worker died first): to the front of the queue."""
+        if not jobs:
+            return
+        with self._ready:
+            if not self._abandoned:
+                self._jobs.extendleft(reversed(jobs))
+                self._ready.notify_all()
+                return
+        failure = Failure("Shutdown", "the worker pool shut down before the script started")
+        for job in jobs:
+            job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
 
     def _timed_out(
         self, slot: _Slot, process: _Process, request: ScriptRunRequest, log: list[LogLine], started: float
@@ -330,7 +395,7 @@ class WorkerPool:
     def _drain(self) -> None:
         while self._jobs:
             job = self._jobs.popleft()
-            if job is not None and job.future.set_running_or_notify_cancel():
+            if job is not None and job.claim():
                 failure = Failure("Shutdown", "the worker pool shut down before the script started")
                 job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
 

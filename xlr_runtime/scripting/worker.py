@@ -4,10 +4,12 @@ Started by :class:`xlr_runtime.scripting.pool.WorkerPool` as ``python -m xlr_run
 <request-fd> <result-fd> <max-log-bytes>``: a fresh interpreter (fork + exec, so nothing of the parent — its
 database connection included — is inherited; only the two pipe ends are passed). Messages are pickled tuples:
 
-* parent -> worker: ``("run", ScriptRunRequest)``, ``("stop",)``;
+* parent -> worker: ``("runs", definitions, [payload, ...])`` (a batch of requests in the compact form of
+  :mod:`xlr_runtime.scripting.wire`, run one after the other), ``("stop",)``;
 * worker -> parent: ``("ready", pid)`` once started, ``("log", run_id, [LogLine, ...])`` while a script runs
   (every :data:`STREAM_INTERVAL` seconds, so a run that hangs or crashes still shows what it printed), and
-  ``("result", ScriptRunResult)`` at its end.
+  ``("result", ScriptRunResult)`` at the end of each run of a batch, sent at once (so the parent knows which
+  run of a batch a crash or a timeout hit, and the next run's timeout starts from that result).
 
 The worker exits on ``stop``, when the parent closes the pipe, or when the parent process disappears.
 """
@@ -16,16 +18,19 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import pickle
 import sys
 import threading
 import time
 import traceback
+from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from xlr_runtime.compat import imports
-from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import run_script
 from xlr_runtime.scripting.tasklog import TaskLog
+from xlr_runtime.scripting.wire import PROTOCOL, Decoder, run_id_of
 
 #: Seconds between two batches of log lines streamed to the parent during a run.
 STREAM_INTERVAL = 0.2
@@ -53,13 +58,15 @@ class _Channel:
                 self._conn.send(("log", self._run_id, lines))
 
     def finish(self, result: ScriptRunResult) -> None:
-        """Stop streaming and send the run's result."""
+        """Stop streaming and send the run's result (stamped with this worker's pid)."""
+        result = replace(result, worker_pid=os.getpid())
         with self._lock:
             self._log = None
             try:
-                self._conn.send(("result", result))
+                data = pickle.dumps(("result", result), PROTOCOL)
             except Exception as exc:  # a result that cannot be pickled must still end the run
-                self._conn.send(("result", _internal_failure(result.run_id, exc)))
+                data = pickle.dumps(("result", _internal_failure(result.run_id, exc)), PROTOCOL)
+            self._conn.send_bytes(data)
 
     def send(self, message: tuple[object, ...]) -> None:
         """Send one message."""
@@ -73,23 +80,32 @@ def serve(requests: Connection, results: Connection, max_log_bytes: int) -> None
     parent = os.getppid()
     threading.Thread(target=_supervise, args=(channel, parent), name="xlr-log-streamer", daemon=True).start()
     channel.send(("ready", os.getpid()))
+    decoder = Decoder()
     while True:
         try:
             message = requests.recv()
         except (EOFError, OSError):
             return
-        if message[0] != "run":
+        if message[0] != "runs":
             return
-        request: ScriptRunRequest = message[1]
-        try:
-            result = run_script(
-                request,
-                max_log_bytes=max_log_bytes,
-                on_log=lambda log, run_id=request.run_id: channel.attach(run_id, log),
-            )
-        except Exception as exc:  # a bug of ours must fail the run, not the worker
-            result = _internal_failure(request.run_id, exc)
-        channel.finish(result)
+        decoder.define(message[1])
+        for payload in message[2]:
+            channel.finish(_run_one(decoder, payload, max_log_bytes, channel))
+
+
+def _run_one(decoder: Decoder, payload: bytes, max_log_bytes: int, channel: _Channel) -> ScriptRunResult:
+    try:
+        request = decoder.decode(payload)
+    except Exception as exc:  # a bug of ours must fail the run, not the worker
+        return _internal_failure(run_id_of(payload), exc)
+    try:
+        return run_script(
+            request,
+            max_log_bytes=max_log_bytes,
+            on_log=lambda log, run_id=request.run_id: channel.attach(run_id, log),
+        )
+    except Exception as exc:  # a bug of ours must fail the run, not the worker
+        return _internal_failure(request.run_id, exc)
 
 
 def _supervise(channel: _Channel, parent: int) -> None:
