@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sqlite3
 import statistics
@@ -35,9 +36,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def summary(steps: int, seconds: float, lateness: list[float], **extra: Any) -> dict[str, Any]:
-    """The JSON a case prints."""
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """User + system CPU seconds of this process (or of its waited-for children)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of running processes (``/proc/PID/stat``; 0 where unavailable)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def summary(steps: int, seconds: float, lateness: list[float], cpu: float = 0.0, **extra: Any) -> dict[str, Any]:
+    """The JSON a case prints; ``cpu`` is this process's CPU seconds spent in the timed part."""
     return {
+        "cpu_us_per_step": round(cpu / steps * 1e6, 1) if steps else 0.0,
         "steps": steps,
         "seconds": round(seconds, 3),
         "steps_per_s": round(steps / seconds, 1) if seconds else 0.0,
@@ -97,9 +117,11 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         def all_done() -> bool:
             return scheduler.ended >= tasks
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
+        worker_cpu = process_cpu_seconds(pool.worker_pids)
         scheduler.run(until=all_done)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        worker_cpu = process_cpu_seconds(pool.worker_pids) - worker_cpu
         lateness, total, failed = [], 0, 0
         for task_id in ids:
             for run in runtime.store.tasks.runs(task_id):
@@ -109,7 +131,15 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
                     lateness.append(max(0.0, timed.started[run.id] - run.due_at))
         pool.shutdown(wait=True)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return summary(total, seconds, lateness, failed=failed, worker_peak_rss_mb=round(children, 1))
+    return summary(
+        total,
+        seconds,
+        lateness,
+        cpu,
+        failed=failed,
+        worker_cpu_us_per_step=round(worker_cpu / total * 1e6, 1),
+        worker_peak_rss_mb=round(children, 1),
+    )
 
 
 def _xlr_warm_up(runtime: Any, workers: int) -> None:
@@ -174,12 +204,12 @@ def _huey(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[s
             due = now + 1.0 + i / tasks
             poll.schedule(args=(0, due), eta=dt.datetime.fromtimestamp(due, dt.UTC))
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     consumer.start()
     done.wait()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     consumer.stop(graceful=True)
-    return summary(int(state["steps"]), seconds, lateness, failed=0)
+    return summary(int(state["steps"]), seconds, lateness, cpu, failed=0)
 
 
 # -- raw sqlite3 ------------------------------------------------------------------------------------------------
@@ -197,7 +227,7 @@ def _raw(tasks: int, steps: int, home: Path, batch: int = 64) -> dict[str, Any]:
     )
     lateness: list[float] = []
     total = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     while True:
         now = time.time()
         conn.execute("BEGIN IMMEDIATE")
@@ -219,9 +249,9 @@ def _raw(tasks: int, steps: int, home: Path, batch: int = 64) -> dict[str, Any]:
                 )
         conn.execute("COMMIT")
         total += len(claimed)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     conn.close()
-    return summary(total, seconds, lateness, failed=0)
+    return summary(total, seconds, lateness, cpu, failed=0)
 
 
 def run_case(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:

@@ -217,6 +217,29 @@ def _only_task(task_id: str | int | None) -> tuple[str, list[Any]]:
     return ("", []) if task_id is None else (" AND task_id = ?", [_task_id(task_id)])
 
 
+#: Most ids in one ``IN (...)`` list (SQLite's default limit of host parameters is 32,766).
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _done_row(c: RunCompletion) -> tuple[Any, ...]:
+    failure = c.failure
+    return (
+        c.outcome,
+        c.worker_pid,
+        c.started_at,
+        c.ended_at,
+        failure and failure.kind,
+        failure and failure.message,
+        failure and failure.traceback,
+        c.run_id,
+    )
+
+
 def _task(row: dict[str, Any]) -> Task:
     return Task(
         id=str(row["id"]),
@@ -381,65 +404,86 @@ class TaskRepository:
 
         A run no longer running for ``owner`` (re-queued by a restart, or claimed elsewhere) is ignored. A run
         whose task left its active statuses meanwhile (aborted, skipped) is recorded, but its task is not changed.
+        A batch costs a fixed handful of statements (``executemany``), not a few per run.
         """
-        recorded: list[int] = []
-        with self._store.atomic():
-            for completion in completions:
-                if self._complete_one(completion, owner):
-                    recorded.append(completion.run_id)
-        return recorded
-
-    def _complete_one(self, c: RunCompletion, owner: str) -> bool:
-        s = self._store
-        failure = c.failure
-        run = s.query_one(
-            "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
-            "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL "
-            "WHERE id = ? AND state = 'running' AND owner = ? RETURNING task_id, attempt, seq",
-            [
-                c.outcome,
-                c.worker_pid,
-                c.started_at,
-                c.ended_at,
-                failure and failure.kind,
-                failure and failure.message,
-                failure and failure.traceback,
-                c.run_id,
-                owner,
-            ],
-        )
-        if run is None:
-            return False
-        task_id = run["task_id"]
-        self._insert_log(task_id, c.run_id, c.log)
-        # Merge the new values into the stored JSON, only while the task is still on this attempt and active.
-        paths = "".join(", ?, json(?)" for _ in c.properties)
-        params: list[Any] = [p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))]
-        ending = c.next_script is None and c.task_status is not None
-        updated = s.query_one(
-            f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
-            "status = COALESCE(?, status), ended_at = COALESCE(?, ended_at), failure = CASE WHEN ? THEN ? "
-            "ELSE failure END WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress') RETURNING id",
-            [
-                *params,
-                c.status_line,
-                str(c.task_status) if ending else None,
-                c.ended_at if ending else None,
-                ending,
-                c.task_failure,
-                task_id,
-                run["attempt"],
-            ],
-        )
-        if updated is not None and c.next_script is not None:
-            self._add_run(
-                task_id,
-                run["attempt"],
-                run["seq"] + 1,
-                c.next_script,
-                c.next_due_at if c.next_due_at is not None else c.ended_at,
+        if not completions:
+            return []
+        with self._store.atomic() as s:
+            runs = self._running_of(owner, [c.run_id for c in completions])
+            recorded = [c for c in completions if c.run_id in runs]
+            if not recorded:
+                return []
+            s.executemany(
+                "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
+                "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL WHERE id = ?",
+                [_done_row(c) for c in recorded],
             )
-        return True
+            s.executemany(
+                "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
+                [(runs[c.run_id][0], c.run_id, line.time, line.stream, line.text) for c in recorded for line in c.log],
+            )
+            self._advance_tasks(recorded, runs)
+        return [c.run_id for c in recorded]
+
+    def _running_of(self, owner: str, run_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+        """``run id -> (task id, attempt, seq)`` of the runs among ``run_ids`` still running for ``owner``."""
+        found: dict[int, tuple[int, int, int]] = {}
+        for chunk in _chunks(run_ids):
+            rows = self._store.execute(
+                "SELECT id, task_id, attempt, seq FROM script_runs WHERE state = 'running' AND owner = ? "
+                f"AND id IN ({','.join('?' * len(chunk))})",
+                [owner, *chunk],
+            ).fetchall()
+            found.update((row[0], (row[1], row[2], row[3])) for row in rows)
+        return found
+
+    def _advance_tasks(self, recorded: Sequence[RunCompletion], runs: dict[int, tuple[int, int, int]]) -> None:
+        """Merge properties and status into each task still active on the run's attempt; add next runs."""
+        active: dict[int, int] = {}  # task id -> attempt, for tasks planned or in progress
+        for chunk in _chunks(sorted({runs[c.run_id][0] for c in recorded})):
+            rows = self._store.execute(
+                f"SELECT id, attempt FROM tasks WHERE id IN ({','.join('?' * len(chunk))}) "
+                "AND status IN ('planned', 'in_progress')",
+                chunk,
+            ).fetchall()
+            active.update((row[0], row[1]) for row in rows)
+        updates: dict[tuple[str, ...], list[list[Any]]] = {}
+        next_runs: list[tuple[int, int, int, str, float]] = []
+        for c in recorded:
+            task_id, attempt, seq = runs[c.run_id]
+            if active.get(task_id) != attempt:
+                continue
+            ending = c.next_script is None and c.task_status is not None
+            if ending:
+                del active[task_id]  # a later completion of the same attempt no longer changes the task
+            names = tuple(c.properties)
+            updates.setdefault(names, []).append(
+                [
+                    *(p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))),
+                    c.status_line,
+                    str(c.task_status) if ending else None,
+                    c.ended_at if ending else None,
+                    ending,
+                    c.task_failure,
+                    task_id,
+                    attempt,
+                ]
+            )
+            if c.next_script is not None:
+                due = c.next_due_at if c.next_due_at is not None else c.ended_at
+                next_runs.append((task_id, attempt, seq + 1, c.next_script, due))
+        for names, rows in updates.items():
+            paths = "".join(", ?, json(?)" for _ in names)
+            self._store.executemany(
+                f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
+                "status = COALESCE(?, status), ended_at = COALESCE(?, ended_at), failure = CASE WHEN ? THEN ? "
+                "ELSE failure END WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
+                rows,
+            )
+        self._store.executemany(
+            "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) VALUES (?, ?, ?, ?, ?, 'due')",
+            next_runs,
+        )
 
     def add_log(self, task_id: str | int, lines: Sequence[LogLine], *, run_id: int | None = None) -> None:
         """Append lines to the task's log."""
