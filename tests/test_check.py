@@ -17,8 +17,8 @@ SCRIPTS = {"demo/Run.py": "pass\n"}
 
 
 def problems(*paths: Path) -> list[str]:
-    _targets, found = check_plugins(paths, pm=fresh_pm(), include_bundled=False)
-    return [str(p) for p in found]
+    report = check_plugins(paths, pm=fresh_pm(), include_bundled=False)
+    return [str(p) for p in report.problems]
 
 
 def one_plugin(tmp_path: Path, body: str, scripts: dict[str, str] | None = None) -> tuple[Path, str]:
@@ -30,8 +30,12 @@ def test_clean_plugin_has_no_problems(tmp_path: Path) -> None:
     root, _ = one_plugin(
         tmp_path, RUN + '    <property name="n" category="input" kind="integer" default="1"/>\n  </type>\n'
     )
-    targets, found = check_plugins([root], pm=fresh_pm(), include_bundled=False)
-    assert found == [] and [t.name for t in targets] == ["demo"]
+    report = check_plugins([root], pm=fresh_pm(), include_bundled=False)
+    assert report.ok and report.problems == [] and [t.name for t in report.plugins] == ["demo"]
+    assert report.listing() == [
+        f"{root / 'demo' / 'Run.py'}: ok (Python 3)",
+        "ok: 1 plugin, 1 script checked, no problems",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,9 @@ def test_check_ok(home: Home, tmp_path: Path) -> None:
     plugin = write_plugin(tmp_path / "demo", TASK, {"demo/Run.py": "pass\n"})
     result = run(home, "check", str(plugin))
     assert result.exit_code == 0, result.output
-    assert result.output == "ok: 1 plugin(s) checked, no problems\n"
+    assert (
+        result.output == f"{plugin / 'demo' / 'Run.py'}: ok (Python 3)\nok: 1 plugin, 1 script checked, no problems\n"
+    )
 
 
 def test_check_prints_every_problem_and_exits_1(home: Home, tmp_path: Path) -> None:
@@ -136,6 +138,7 @@ def test_check_prints_every_problem_and_exits_1(home: Home, tmp_path: Path) -> N
     assert result.output.splitlines() == [
         f"{path}:7: script 'demo/Run.py' of type 'demo.Run' not found (default prefix/Name.py)",
         f"{path}:8: default of property 'count' (integer): 'three' is not an integer",
+        "2 problems in 1 plugin, 0 scripts checked",
     ], result.output
 
 
@@ -146,6 +149,7 @@ def test_check_json(home: Home, tmp_path: Path) -> None:
     assert json.loads(result.output) == {
         "ok": False,
         "plugins": ["demo"],
+        "scripts": [],
         "problems": [
             {"path": str(plugin / "synthetic.xml"), "line": 3, "message": "type 'demo.X' extends unknown type 'demo.Y'"}
         ],
@@ -157,7 +161,107 @@ def test_check_no_bundled_allows_checking_a_copy_of_jenkins(home: Home) -> None:
     with_bundled = CliRunner().invoke(main, ["check", str(docs), "--home", str(home.root)])
     assert with_bundled.exit_code == 1 and "is already defined at" in with_bundled.output, with_bundled.output
     result = CliRunner().invoke(main, ["check", "--no-bundled", str(docs), "--home", str(home.root)])
-    assert result.output == (f"{docs}:19: script 'jenkins/Build.py' not found (scriptLocation)\n"), result.output
+    assert result.output == (
+        f"{docs}:19: script 'jenkins/Build.py' not found (scriptLocation)\n1 problem in 1 plugin, 0 scripts checked\n"
+    ), result.output
+
+
+def python2_plugin(tmp_path: Path) -> Path:
+    """A plugin with a Python 3 script, a Python 2 one, one with an unsupported import and one that is broken."""
+    return write_plugin(
+        tmp_path / "demo",
+        TASK,
+        {
+            "demo/Run.py": 'print "count", count\n',
+            "demo/util.py": "import json\nprint(json.dumps(count))\n",
+            "demo/Remote.py": "import sys\nfrom com.xebialabs.overthere import CmdLine\n"
+            "from java.lang import Runtime\n",
+            "demo/broken.py": "def f(:\n    pass\n",
+        },
+    )
+
+
+def test_check_lists_each_script_and_each_problem(home: Home, tmp_path: Path) -> None:
+    scripts = python2_plugin(tmp_path) / "demo"
+    result = run(home, "check", str(scripts.parent))
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"{scripts / 'Remote.py'}: compiles (Python 3), 2 unsupported imports",
+        f"{scripts / 'Remote.py'}:2: import of 'com.xebialabs.overthere' is not supported by xlr-runtime",
+        f"{scripts / 'Remote.py'}:3: import of 'java.lang.Runtime' is not supported by xlr-runtime",
+        f"{scripts / 'Run.py'}: ok (translated from Python 2)",
+        f"{scripts / 'broken.py'}:1: does not compile: invalid syntax near ':'",
+        f"{scripts / 'util.py'}: ok (Python 3)",
+        "3 problems in 1 plugin, 4 scripts checked",
+    ], result.output
+
+
+def test_check_a_plugin_translated_from_python_2_is_ok(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK, {"demo/Run.py": 'print "count", count\n'})
+    result = run(home, "check", str(plugin))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{plugin / 'demo' / 'Run.py'}: ok (translated from Python 2)",
+        "ok: 1 plugin, 1 script checked, no problems",
+    ], result.output
+
+
+def test_check_json_lists_each_script(home: Home, tmp_path: Path) -> None:
+    scripts = python2_plugin(tmp_path) / "demo"
+    result = run(home, "check", "--json", str(scripts.parent))
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["ok"] is False and report["plugins"] == ["demo"], result.output
+    assert report["scripts"] == [
+        {
+            "path": str(scripts / "Remote.py"),
+            "translated": False,
+            "compiles": True,
+            "error": None,
+            "unsupported_imports": [
+                {"line": 2, "module": "com.xebialabs.overthere"},
+                {"line": 3, "module": "java.lang.Runtime"},
+            ],
+        },
+        {
+            "path": str(scripts / "Run.py"),
+            "translated": True,
+            "compiles": True,
+            "error": None,
+            "unsupported_imports": [],
+        },
+        {
+            "path": str(scripts / "broken.py"),
+            "translated": True,
+            "compiles": False,
+            "error": {"line": 1, "message": "invalid syntax near ':'"},
+            "unsupported_imports": [],
+        },
+        {
+            "path": str(scripts / "util.py"),
+            "translated": False,
+            "compiles": True,
+            "error": None,
+            "unsupported_imports": [],
+        },
+    ], result.output
+    assert [(p["line"], p["message"]) for p in report["problems"]] == [
+        (2, "import of 'com.xebialabs.overthere' is not supported by xlr-runtime"),
+        (3, "import of 'java.lang.Runtime' is not supported by xlr-runtime"),
+        (1, "does not compile: invalid syntax near ':'"),
+    ], result.output
+
+
+def test_check_translates_with_the_plugins_mode_from_xlr_toml(home: Home, tmp_path: Path) -> None:
+    plugin = write_plugin(tmp_path / "demo", TASK, {"demo/Run.py": 'print "count", count\n'})
+    home.config_file.write_text('[plugins.demo]\ntranslate = "off"\n', encoding="utf-8")
+    result = run(home, "check", str(plugin))
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"{plugin / 'demo' / 'Run.py'}:1: does not compile: Missing parentheses in call to 'print'. "
+        "Did you mean print(...)?",
+        "1 problem in 1 plugin, 1 script checked",
+    ], result.output
 
 
 def test_help_texts_have_examples() -> None:

@@ -225,8 +225,8 @@ def test_xlr_check_lists_scripts_that_do_not_compile_and_unsupported_imports(tmp
             "demo/Other.py": "import json\nprint(json.dumps(1))\n",
         },
     )
-    _targets, found = check_plugins([root], pm=fresh_pm(), include_bundled=False)
-    assert [str(p) for p in found] == [
+    report = check_plugins([root], pm=fresh_pm(), include_bundled=False)
+    assert [str(p) for p in report.problems] == [
         f"{root / 'demo' / 'Run.py'}:3: import of 'com.xebialabs.overthere' is not supported by xlr-runtime",
         f"{root / 'demo' / 'helper.py'}:1: does not compile: invalid syntax near ':'",
     ]
@@ -255,18 +255,28 @@ def test_an_invalid_per_plugin_translate_mode_is_a_located_config_error(tmp_path
     assert str(caught.value) == f"{config}:3: plugins.legacy.translate must be one of auto, on, off, got 'sometimes'"
 
 
-def test_script_reports_list_every_script_of_a_plugin(tmp_path: Path) -> None:
-    from xlr_runtime.compat.inspect import script_reports
-    from xlr_runtime.typesystem.sources import Origin, plugins_at
-
+def test_xlr_check_lists_every_script_with_its_status(tmp_path: Path) -> None:
     root = write_plugin(
         tmp_path / "demo",
         '  <type type="demo.Run" extends="xlrelease.PythonScript"/>\n',
         {"demo/Run.py": 'print "x"\nimport org.apache.http\n', "demo/New.py": "print('x')\n", "demo/Bad.py": "(\n"},
     )
-    summaries = [report.summary() for report in script_reports(plugins_at(root, Origin.PATH))]
-    assert summaries == [
-        f"{root / 'demo' / 'Bad.py'}: Python 2 (translated), does not compile (line 1)",
-        f"{root / 'demo' / 'New.py'}: Python 3, compiles",
-        f"{root / 'demo' / 'Run.py'}: Python 2 (translated), compiles, 1 unsupported import",
+    report = check_plugins([root], pm=fresh_pm(), include_bundled=False)
+    demo = root / "demo"
+    assert [(r.path, r.python2, r.compiles, r.status()) for r in report.scripts] == [
+        (f"{demo / 'Bad.py'}", True, False, None),
+        (f"{demo / 'New.py'}", False, True, f"{demo / 'New.py'}: ok (Python 3)"),
+        (
+            f"{demo / 'Run.py'}",
+            True,
+            True,
+            f"{demo / 'Run.py'}: compiles (translated from Python 2), 1 unsupported import",
+        ),
+    ]
+    assert report.listing() == [
+        f"{demo / 'Bad.py'}:1: does not compile: '(' was never closed",
+        f"{demo / 'New.py'}: ok (Python 3)",
+        f"{demo / 'Run.py'}: compiles (translated from Python 2), 1 unsupported import",
+        f"{demo / 'Run.py'}:2: import of 'org.apache.http' is not supported by xlr-runtime",
+        "2 problems in 1 plugin, 3 scripts checked",
     ]

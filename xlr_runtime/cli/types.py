@@ -71,25 +71,24 @@ def show_command(group_ctx: CliContext | None, ctx: CliContext, type_name: str, 
 @runtime_options
 @json_option
 def check_command(ctx: CliContext, paths: tuple[Path, ...], no_bundled: bool, as_json: bool) -> None:
-    """Lint plugins (folders, .jar/.zip or synthetic.xml files): print each problem as path:line: message.
+    """Lint plugins (folders, .jar/.zip or synthetic.xml files): list each script, and each problem.
 
-    Exits 1 when any problem is found.
+    Each script of the plugins gets a line saying whether it compiles (as Python 3, or after translation
+    from Python 2) and how many of its imports are unsupported; each problem (definition mistakes, a missing
+    script, a script that does not compile, an unsupported import) is printed as path:line: message. Exits 1
+    when any problem is found.
 
     Example: xlr check ./xlr-gitlab-plugin
     """
-    targets, problems = check_plugins(
-        paths, plugin_paths=ctx.plugin_paths, home=ctx.home, include_bundled=not no_bundled
+    report = check_plugins(
+        paths, plugin_paths=ctx.plugin_paths, home=ctx.home, settings=ctx.settings, include_bundled=not no_bundled
     )
     if as_json:
-        echo_json(
-            {"ok": not problems, "plugins": [p.name for p in targets], "problems": [p.to_json() for p in problems]}
-        )
+        echo_json(report.to_json())
     else:
-        for problem in problems:
-            click.echo(str(problem))
-        if not problems:
-            click.echo(f"ok: {len(targets)} plugin(s) checked, no problems")
-    if problems:
+        for line in report.listing():
+            click.echo(line)
+    if not report.ok:
         raise SystemExit(1)
 
 

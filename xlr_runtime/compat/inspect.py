@@ -1,9 +1,9 @@
 """Static check of plugin scripts for ``xlr check``: does each script compile (after translation from
 Python 2), and which of its imports can the runtime not serve?
 
-:func:`inspect_script` reports on one script; :func:`check_scripts` is the checker registered with
-:mod:`xlr_runtime.typesystem.check`, yielding one problem per script that does not compile and per
-unsupported import, each as ``path:line: message``.
+:func:`inspect_script` reports on one script as a :class:`ScriptReport`; :func:`check_scripts` is the checker
+registered with :mod:`xlr_runtime.typesystem.check`, yielding one problem per script that does not compile and
+per unsupported import, each as ``path:line: message``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from xlr_runtime.typesystem.problems import Problem
 
 if TYPE_CHECKING:
     from xlr_runtime.typesystem.check import CheckContext
-    from xlr_runtime.typesystem.sources import PluginSource
 
 
 @dataclass(frozen=True)
 class ScriptReport:
-    """What :func:`inspect_script` found: ``python2`` (it needs translation), ``error`` (one line, when it
-    does not compile) and ``unsupported_imports`` as ``(line, module)`` pairs."""
+    """What :func:`inspect_script` found: ``python2`` (it was translated), ``error`` (one line, when it does not
+    compile) and ``unsupported_imports`` as ``(line, module)`` pairs."""
 
     path: str
     python2: bool
@@ -39,13 +38,41 @@ class ScriptReport:
         """True when the script compiles (after translation when it is Python 2)."""
         return self.error is None
 
-    def summary(self) -> str:
-        """One line for a per-script listing: ``path: Python 2 (translated), compiles, 1 unsupported import``."""
-        dialect = "Python 2 (translated)" if self.python2 else "Python 3"
-        state = "compiles" if self.compiles else f"does not compile (line {self.error.line})" if self.error else ""
+    @property
+    def dialect(self) -> str:
+        """``translated from Python 2`` or ``Python 3``."""
+        return "translated from Python 2" if self.python2 else "Python 3"
+
+    def problems(self) -> list[Problem]:
+        """``path:line: does not compile: …`` or one ``import of 'x' is not supported`` problem per import."""
+        if self.error is not None:
+            return [Problem(self.path, self.error.line or 0, f"does not compile: {self.error.detail}")]
+        return [
+            Problem(self.path, line, f"import of {module!r} is not supported by xlr-runtime")
+            for line, module in self.unsupported_imports
+        ]
+
+    def status(self) -> str | None:
+        """The script's line in ``xlr check``'s listing: ``path: ok (Python 3)``, ``path: ok (translated from
+        Python 2)``, ``path: compiles (…), 1 unsupported import``; None when it does not compile (its problem
+        line says so)."""
+        if self.error is not None:
+            return None
         count = len(self.unsupported_imports)
-        imports = f", {count} unsupported import{'s' if count != 1 else ''}" if count else ""
-        return f"{self.path}: {dialect}, {state}{imports}"
+        if not count:
+            return f"{self.path}: ok ({self.dialect})"
+        return f"{self.path}: compiles ({self.dialect}), {count} unsupported import{'s' if count != 1 else ''}"
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict for ``xlr check --json``."""
+        error = self.error
+        return {
+            "path": self.path,
+            "translated": self.python2,
+            "compiles": self.compiles,
+            "error": None if error is None else {"line": error.line, "message": error.detail},
+            "unsupported_imports": [{"line": line, "module": module} for line, module in self.unsupported_imports],
+        }
 
 
 def inspect_script(source: str, path: str, mode: str = "auto") -> ScriptReport:
@@ -79,25 +106,10 @@ def unsupported_imports(tree: ast.Module) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def script_reports(plugins: Iterable[PluginSource]) -> list[ScriptReport]:
-    """A :class:`ScriptReport` for every ``*.py`` file of ``plugins`` (for ``xlr check``'s per-script list)."""
-    reports = []
-    for plugin in plugins:
-        for path in plugin.list_files():
-            script = plugin.script(path) if path.endswith(".py") else None
-            if script is not None:
-                reports.append(inspect_script(script.read(), script.display_path))
-    return reports
-
-
 def check_scripts(context: CheckContext) -> Iterable[Problem]:
     """The ``xlr check`` checker: a problem per script that does not compile and per unsupported import."""
-    for script in context.target_scripts():
-        report = inspect_script(script.read(), script.display_path)
-        if report.error is not None:
-            yield Problem(script.display_path, report.error.line or 0, f"does not compile: {report.error.detail}")
-        for line, module in report.unsupported_imports:
-            yield Problem(script.display_path, line, f"import of {module!r} is not supported by xlr-runtime")
+    for report in context.script_reports:
+        yield from report.problems()
 
 
 def _missing_from_shim(module: str, name: str) -> bool:

@@ -3,7 +3,9 @@
 The checked plugins load together with the base types, the bundled plugins and the other configured plugin
 locations (so ``extends`` and ``referenced-type`` resolve as they would at run time). Definition problems come
 from the registry (:func:`registry.collect_registry`); further checks are functions in :data:`CHECKERS`, each
-taking a :class:`CheckContext` and yielding :class:`Problem` objects. Add one with::
+taking a :class:`CheckContext` and yielding :class:`Problem` objects. The result, a :class:`CheckReport`, also
+lists every script of the checked plugins: does it compile (after translation from Python 2), and which of its
+imports are unsupported. Add a check with::
 
     from xlr_runtime.typesystem.check import register_checker
 
@@ -13,15 +15,19 @@ taking a :class:`CheckContext` and yielding :class:`Problem` objects. Add one wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pluggy
 
+from xlr_runtime.compat.config import translate_mode
+from xlr_runtime.compat.inspect import ScriptReport, inspect_script
 from xlr_runtime.compat.inspect import check_scripts as check_python_scripts
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import plugin_manager
+from xlr_runtime.settings import Settings
 from xlr_runtime.typesystem.model import TaskType
 from xlr_runtime.typesystem.problems import Problem
 from xlr_runtime.typesystem.registry import TypeRegistry, collect_registry
@@ -30,10 +36,12 @@ from xlr_runtime.typesystem.sources import Origin, PluginSource, ScriptSource, d
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a checker sees: the plugins being checked and the registry they loaded into."""
+    """What a checker sees: the plugins being checked, the registry they loaded into, and the Python 2
+    translation mode of each checked plugin (plugin name -> ``auto``/``on``/``off``; ``auto`` when absent)."""
 
     targets: tuple[PluginSource, ...]
     registry: TypeRegistry
+    translate_modes: Mapping[str, str] = field(default_factory=dict)
 
     def is_target(self, plugin: PluginSource) -> bool:
         """True when ``plugin`` is one of the checked plugins."""
@@ -56,6 +64,14 @@ class CheckContext:
                 if script is not None:
                     scripts.append(script)
         return scripts
+
+    @cached_property
+    def script_reports(self) -> list[ScriptReport]:
+        """A report for every target script, translated with its plugin's mode as a run would (computed once)."""
+        return [
+            inspect_script(script.read(), script.display_path, self.translate_modes.get(script.plugin, "auto"))
+            for script in self.target_scripts()
+        ]
 
 
 Checker = Callable[[CheckContext], Iterable[Problem]]
@@ -97,17 +113,52 @@ def register_checker(checker: Checker) -> Checker:
     return checker
 
 
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_plugins` found: the checked plugins, a report per script of theirs, and every problem
+    (sorted, without repeats)."""
+
+    plugins: list[PluginSource]
+    scripts: list[ScriptReport]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no problem (a script translated from Python 2 is not one)."""
+        return not self.problems
+
+    def listing(self) -> list[str]:
+        """``xlr check``'s lines, sorted by path: each script's status (``path: ok (Python 3)``), then each
+        problem as ``path:line: message``; a last line counts them."""
+        entries = [(p.path, p.line, str(p)) for p in self.problems]
+        entries.extend((r.path, -1, status) for r in self.scripts if (status := r.status()) is not None)
+        counted = f"{_count(len(self.plugins), 'plugin')}, {_count(len(self.scripts), 'script')} checked"
+        last = f"ok: {counted}, no problems" if self.ok else f"{_count(len(self.problems), 'problem')} in {counted}"
+        return [line for _path, _line, line in sorted(entries)] + [last]
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict for ``xlr check --json``: ``ok``, ``plugins``, ``scripts``, ``problems``."""
+        return {
+            "ok": self.ok,
+            "plugins": [p.name for p in self.plugins],
+            "scripts": [r.to_json() for r in self.scripts],
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
 def check_plugins(
     paths: Sequence[Path],
     *,
     plugin_paths: Sequence[Path] = (),
     home: Home | None = None,
+    settings: Settings | None = None,
     pm: pluggy.PluginManager | None = None,
     include_bundled: bool = True,
-) -> tuple[list[PluginSource], list[Problem]]:
+) -> CheckReport:
     """Lint the plugins at ``paths`` (plugin folders, archives, synthetic.xml files or folders of plugins).
 
-    Returns the checked plugins and every problem, sorted and without repeats. Raises
+    Scripts are translated with the mode a run would use (``[plugins.NAME] translate`` in the home's
+    xlr.toml, else ``settings``' ``scripts.translate``, else ``auto``). Raises
     :class:`~xlr_runtime.errors.PluginError` when a path is not a plugin.
     """
     targets = dedupe(plugin for path in paths for plugin in plugins_at(Path(path), Origin.PATH))
@@ -115,7 +166,13 @@ def check_plugins(
         plugin_paths=plugin_paths, home=home, pm=pm or plugin_manager(), include_bundled=include_bundled
     )
     registry, problems = collect_registry(dedupe([*context_sources, *targets]))
-    context = CheckContext(tuple(targets), registry)
+    config_file = home.config_file if home is not None else None
+    modes = {t.name: translate_mode(t.name, settings, config_file=config_file) for t in targets}
+    context = CheckContext(tuple(targets), registry, modes)
     for checker in CHECKERS:
         problems.extend(checker(context))
-    return targets, sorted(set(problems))
+    return CheckReport(list(targets), context.script_reports, sorted(set(problems)))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
