@@ -40,10 +40,32 @@ def test_hocon_nested_form_is_read(home: Home) -> None:
 
 
 def test_hocon_interval_below_minimum_is_a_startup_error(home: Home) -> None:
-    write(home.hocon_file, "xl.durations.customScriptTaskScheduleInterval = 500 ms\n")
+    path = write(home.hocon_file, "# polling\nxl.durations.customScriptTaskScheduleInterval = 500 ms\n")
     with pytest.raises(ConfigError) as caught:
         settings.load(home.root)
-    assert str(caught.value) == "settings: default polling interval 0.5s is below the minimum of 1s"
+    assert str(caught.value) == f"{path}:2: default polling interval 0.5s is below the minimum of 1s"
+    assert caught.value.hint == "XL Release does not poll more often than once a second; use 1 second or more."
+
+
+def test_toml_interval_below_minimum_names_its_line(home: Home) -> None:
+    path = write(home.config_file, '[settings]\n"workers.size" = 2\n"schedule.default_interval" = "0.5 seconds"\n')
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == f"{path}:3: default polling interval 0.5s is below the minimum of 1s"
+
+
+def test_toml_minimum_below_one_second_names_its_line(home: Home) -> None:
+    path = write(home.config_file, '[settings]\n"schedule.min_interval" = 0.5\n')
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == f"{path}:2: schedule.min_interval 0.5s is below 1 second"
+
+
+def test_an_unrelated_override_does_not_lower_the_minimum(home: Home) -> None:
+    path = write(home.config_file, '[settings]\n"schedule.min_interval" = 0.1\n')
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root, {"workers.size": 2})
+    assert str(caught.value) == f"{path}:2: schedule.min_interval 0.1s is below 1 second"
 
 
 def test_hocon_syntax_error_names_file_and_line(home: Home) -> None:
@@ -87,9 +109,10 @@ def test_wrong_type_is_rejected(home: Home) -> None:
 
 
 def test_choice_is_enforced(home: Home) -> None:
-    write(home.config_file, '[settings]\n"store.synchronous" = "OFF"\n')
-    with pytest.raises(ConfigError, match="must be one of NORMAL, FULL, got 'OFF'"):
+    path = write(home.config_file, '[settings]\n"store.synchronous" = "OFF"\n')
+    with pytest.raises(ConfigError) as caught:
         settings.load(home.root)
+    assert str(caught.value) == f"{path}:2: setting 'store.synchronous' must be one of NORMAL, FULL, got 'OFF'"
 
 
 def test_minimum_below_one_second_needs_an_explicit_override(home: Home) -> None:

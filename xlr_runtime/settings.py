@@ -72,7 +72,7 @@ class Settings:
         merged = dict(self.values)
         for key, value in overrides.items():
             merged[_setting(key.replace("_", ".", 1), None).name] = value
-        return _validated(merged, None, allow_low_minimum=True)
+        return _validated(merged, {}, allow_low_minimum=True)
 
 
 def defaults() -> Settings:
@@ -81,20 +81,31 @@ def defaults() -> Settings:
 
 
 def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read ``conf/xl-release.conf`` and ``xlr.toml`` from ``home``, apply ``overrides``, and validate."""
+    """Read ``conf/xl-release.conf`` and ``xlr.toml`` from ``home``, apply ``overrides``, and validate.
+
+    A value read from a file that fails validation is reported at that file's line. Only an override of
+    ``schedule.min_interval`` itself may lower the minimum below 1 second.
+    """
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    origins: dict[str, tuple[Path, int | None]] = {}
     hocon_path = home / "conf" / "xl-release.conf"
     if hocon_path.is_file():
         interval = _read_hocon_interval(hocon_path)
         if interval is not None:
             values["schedule.default_interval"] = interval
+            line = _line_of(hocon_path, HOCON_INTERVAL_KEY.rpartition(".")[2])
+            origins["schedule.default_interval"] = (hocon_path, line)
     toml_path = home / "xlr.toml"
     if toml_path.is_file():
         for name, value in read_toml(toml_path).get("settings", {}).items():
-            values[_setting(name, toml_path).name] = _typed(_setting(name, toml_path), value, toml_path)
+            setting = _setting(name, toml_path)
+            values[setting.name] = _typed(setting, value, toml_path)
+            origins[setting.name] = (toml_path, _line_of(toml_path, setting.name.rpartition(".")[2]))
     for name, value in (overrides or {}).items():
         values[_setting(name, None).name] = value
-    return _validated(values, toml_path if toml_path.is_file() else None, allow_low_minimum=bool(overrides))
+        origins.pop(_setting(name, None).name, None)
+    lowered = "schedule.min_interval" in (overrides or {})
+    return _validated(values, origins, allow_low_minimum=lowered)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -185,22 +196,32 @@ def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
                       line=_line_of(path, setting.name.rpartition(".")[2]) if path else None)
 
 
-def _validated(values: dict[str, Any], path: Path | None, *, allow_low_minimum: bool) -> Settings:
+def _validated(
+    values: dict[str, Any], origins: Mapping[str, tuple[Path, int | None]], *, allow_low_minimum: bool
+) -> Settings:
+    """Type-check ``values``; an error names the file and line a value came from (``origins``), else ``settings``."""
+
+    def where(name: str) -> dict[str, Any]:
+        path, line = origins.get(name, ("settings", None))
+        return {"path": path, "line": line}
+
     for name, value in values.items():
         setting = _BY_NAME[name]
-        values[name] = _typed(setting, value, path)
+        values[name] = _typed(setting, value, origins.get(name, (None, None))[0])
         if setting.choices and values[name] not in setting.choices:
             raise ConfigError(f"setting {name!r} must be one of {', '.join(setting.choices)}, got {value!r}",
-                              path=path or "settings")
+                              **where(name))
     minimum, interval = values["schedule.min_interval"], values["schedule.default_interval"]
     if minimum < 1.0 and not allow_low_minimum:
         raise ConfigError(f"schedule.min_interval {minimum:g}s is below 1 second",
-                          path=path or "settings", hint="The minimum can only be lowered by tests and benchmarks.")
+                          hint="The minimum can only be lowered by tests and benchmarks.",
+                          **where("schedule.min_interval"))
     if interval < minimum:
         raise ConfigError(f"default polling interval {interval:g}s is below the minimum of {minimum:g}s",
-                          path=path or "settings")
+                          hint="XL Release does not poll more often than once a second; use 1 second or more.",
+                          **where("schedule.default_interval"))
     if values["workers.size"] < 1:
-        raise ConfigError("setting 'workers.size' must be at least 1", path=path or "settings")
+        raise ConfigError("setting 'workers.size' must be at least 1", **where("workers.size"))
     return Settings(values)
 
 
