@@ -1,16 +1,20 @@
-"""Generates ``docs/cli.md`` from the commands' own ``--help``, so the reference cannot drift.
+"""Generates ``docs/cli.md`` from the commands themselves, so the reference cannot drift.
 
 Run ``python -m xlr_runtime.cli.reference > docs/cli.md`` after changing a command; a test fails when the file
-and the commands disagree.
+and the commands disagree. The text is built from each command's help and parameters (not from click's help
+formatter), so it does not change with the terminal or the click version.
 """
 
 from __future__ import annotations
+
+import inspect
 
 import click
 
 HEADER = """# Command reference
 
-Generated from `xlr … --help` by `python -m xlr_runtime.cli.reference > docs/cli.md`; do not edit by hand.
+Generated from the commands by `python -m xlr_runtime.cli.reference > docs/cli.md`; do not edit by hand.
+Every command also answers `--help`.
 """
 
 
@@ -18,9 +22,7 @@ def render_reference(root: click.Group) -> str:
     """The Markdown reference of ``root`` and every command below it, in name order."""
     sections = [HEADER]
     for path, command in _walk(root, ["xlr"]):
-        with click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100) as ctx:
-            help_text = command.get_help(ctx)
-        sections.append(f"## `{' '.join(path)}`\n\n```text\n{help_text}\n```\n")
+        sections.append(_section(" ".join(path), command))
     return "\n".join(sections)
 
 
@@ -30,6 +32,49 @@ def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], clic
         for name in sorted(command.commands):
             found.extend(_walk(command.commands[name], [*path, name]))
     return found
+
+
+def _section(name: str, command: click.Command) -> str:
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    usage = " ".join([name, "[OPTIONS]", *(_argument_usage(a) for a in arguments)])
+    if isinstance(command, click.Group):
+        usage += " COMMAND [ARGS]..."
+    lines = [f"## `{name}`", "", f"`{usage}`", "", inspect.cleandoc(command.help or ""), ""]
+    if isinstance(command, click.Group) and command.commands:
+        lines += ["Commands: " + ", ".join(f"`{sub}`" for sub in sorted(command.commands)), ""]
+    options = [p for p in command.params if isinstance(p, click.Option) and not p.hidden]
+    if options:
+        lines += ["| option | meaning |", "| --- | --- |"]
+        lines += [f"| {_option_names(option)} | {_option_meaning(option)} |" for option in options]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _argument_usage(argument: click.Argument) -> str:
+    text = argument.human_readable_name
+    if argument.nargs != 1:
+        text += "..."
+    return text if argument.required else f"[{text}]"
+
+
+def _option_names(option: click.Option) -> str:
+    names = ", ".join(f"`{name}`" for name in [*option.opts, *option.secondary_opts])
+    if not option.is_flag and option.metavar is None:
+        names += f" {option.type.name.upper()}"
+    return names
+
+
+def _option_meaning(option: click.Option) -> str:
+    parts = [(option.help or "").replace("|", "\\|")]
+    if isinstance(option.type, click.Choice):
+        parts.append("One of " + ", ".join(f"`{c}`" for c in option.type.choices) + ".")
+    if option.multiple:
+        parts.append("Repeatable.")
+    if option.envvar and "env " not in (option.help or ""):
+        parts.append(f"Env `{option.envvar}`.")
+    if option.show_default and option.default not in (None, False, ()):
+        parts.append(f"Default `{option.default}`.")
+    return " ".join(part for part in parts if part)
 
 
 if __name__ == "__main__":
