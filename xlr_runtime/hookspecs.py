@@ -83,3 +83,17 @@ def xlr_rundeck_step_types() -> dict[str, Callable[..., Mapping[str, str] | None
     (``node``, ``context``, ``log(text)``); the function returns data values (``${data.KEY}`` in later steps)
     or ``None``; an exception fails the step with its message. A loaded task type of the same name loses.
     """
+
+
+@hookspec
+def xlr_notification_types() -> dict[str, Callable[..., None]]:
+    """Notification types for Rundeck jobs (``<notification><onsuccess><plugin type=…>``).
+
+    Returns a dict of type name -> function. A notification calls ``function(trigger=..., execution=...,
+    configuration=...)`` with Rundeck's trigger name (``start``, ``success``, ``failure``, ``avgduration``,
+    ``retryablefailure``), the execution data (the ``execution`` object of a JSON webhook payload, secure
+    options masked) and the plugin's configuration (``${job.*}``, ``${execution.*}``, ``${option.*}`` expanded).
+    Called from the notification thread after the execution's change is committed; an exception marks the
+    delivery failed (logged to the execution log), never the execution.
+    """
+

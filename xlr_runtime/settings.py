@@ -53,6 +53,20 @@ SETTINGS: tuple[Setting, ...] = (
             ("NORMAL", "FULL")),
     Setting("serve.grace_period", 30.0, float,
             "Seconds a stopping runtime waits for running scripts before re-queueing them for the next start."),
+    Setting("smtp.host", "", str,
+            "SMTP server for e-mail notifications of Rundeck jobs; empty: e-mail notifications fail (logged)."),
+    Setting("smtp.port", 25, int, "SMTP server port."),
+    Setting("smtp.from", "xlr@localhost", str, "Sender address of notification e-mails."),
+    Setting("smtp.username", "", str, "SMTP login user; empty: no login."),
+    Setting("smtp.password_env", "", str,
+            "Name of the environment variable holding the SMTP password (never the password itself)."),
+    Setting("smtp.security", "none", str, "SMTP transport security: none, starttls, or ssl (SMTPS).",
+            ("none", "starttls", "ssl")),
+    Setting("smtp.timeout", 15.0, float, "Seconds an SMTP connection or command may take."),
+    Setting("notifications.webhook_timeout", 15.0, float, "Seconds a webhook notification request may take."),
+    Setting("notifications.webhook_secret_env", "", str,
+            "Name of the environment variable holding the webhook signing key; when set, webhooks carry "
+            "X-RunDeck-Notification-SHA256-Digest."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

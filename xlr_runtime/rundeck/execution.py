@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from xlr_runtime.engine import Engine
+    from xlr_runtime.rundeck.notifications import Notifier
     from xlr_runtime.store import Store
 
 log = logging.getLogger(__name__)
@@ -198,8 +199,10 @@ class ExecutionService:
         user: str | None = None,
         capacity: int = 8,
         capture_pattern: re.Pattern[str] = DATA_LINE,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store = store
+        self.notifier = notifier
         self.home_root = Path(home_root)
         self.jobs = jobs or StoredJobs(store)
         self.clock = clock or SystemClock()
@@ -273,7 +276,13 @@ class ExecutionService:
         if self._stop.is_set():
             return 0
         now = self.clock.now() if now is None else now
-        claimed = self.store.executions.claim_due(now, owner=self.store.owner, limit=self.capacity - len(self._threads))
+        with self.store.atomic():  # start notifications are recorded with the claim (sent once it is committed)
+            limit = self.capacity - len(self._threads)
+            claimed = self.store.executions.claim_due(now, owner=self.store.owner, limit=limit)
+            if self.notifier is not None:
+                self.notifier.record_started(claimed)
+        if claimed and self.notifier is not None:
+            self.notifier.wake()
         for execution in claimed:
             thread = threading.Thread(
                 target=self._drive_safely, args=(execution,), name=f"xlr-execution-{execution.id}", daemon=True
@@ -298,9 +307,16 @@ class ExecutionService:
         self._wake.set()
 
     def request_stop(self) -> None:
-        """Ask :meth:`run` to return (running executions keep their threads)."""
+        """Ask :meth:`run` to return (running executions keep their threads); the notifier stops too."""
         self._stop.set()
         self._wake.set()
+        if self.notifier is not None:
+            self.notifier.request_stop()
+
+    @property
+    def stop_requested(self) -> bool:
+        """True once :meth:`request_stop` was called."""
+        return self._stop.is_set()
 
     def run(self, until: Callable[[], bool] | None = None, *, max_wait: float = 1.0) -> None:
         """Recover, then tick and sleep until ``until()`` is true or a stop is requested."""
@@ -440,15 +456,20 @@ class ExecutionService:
         if will_retry:
             status = ExecutionStatus.FAILED_WITH_RETRY
         writer.system("VERBOSE" if status == ExecutionStatus.SUCCEEDED else "ERROR", f"Execution {custom or status}")
-        ended = self.store.executions.finish(
-            execution.id,
-            status=status,
-            now=now,
-            failure=outcome.failure,
-            custom_status=custom,
-            succeeded_nodes=outcome.succeeded_nodes,
-            failed_nodes=outcome.failed_nodes,
-        )
+        with self.store.atomic():  # the end's notification is recorded with the final status
+            ended = self.store.executions.finish(
+                execution.id,
+                status=status,
+                now=now,
+                failure=outcome.failure,
+                custom_status=custom,
+                succeeded_nodes=outcome.succeeded_nodes,
+                failed_nodes=outcome.failed_nodes,
+            )
+            if self.notifier is not None:
+                self.notifier.record_ended(ended)
+        if self.notifier is not None:
+            self.notifier.wake()
         if will_retry:
             self._schedule_retry(ended, job, options)
         return ended

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 
 from xlr_runtime.rundeck.execution import ExecutionService, StoredJobs, step_types_from
 from xlr_runtime.rundeck.model import Job
+from xlr_runtime.rundeck.notifications import Notifier, notification_types_from
+from xlr_runtime.rundeck.schedules import ScheduleService, serve_schedules
 from xlr_runtime.runtime import Runtime, notify_server
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.store.executions import Execution
@@ -31,14 +33,26 @@ def _service(runtime: Runtime, scheduler: Scheduler, user: str | None = None) ->
         wake_tasks=scheduler.wake,
         step_types=step_types_from(runtime.pm),
         user=user,
+        notifier=Notifier(
+            runtime.store,
+            settings=runtime.settings,
+            clock=runtime.clock,
+            plugin_types=notification_types_from(runtime.pm),
+            home_root=runtime.home.root,
+        ),
     )
 
 
 def serve_executions(runtime: Runtime, scheduler: Scheduler) -> ExecutionService:
     """Drive every due execution of the home in a background thread, beside ``scheduler`` (``xlr serve``);
-    call ``request_stop()`` on the result to end it. It re-queues the executions of dead processes first."""
+    call ``request_stop()`` on the result to end it. It re-queues the executions of dead processes first.
+    Job schedules fire and notifications are sent beside it, in their own threads, until that stop."""
     service = _service(runtime, scheduler)
     threading.Thread(target=service.run, kwargs={"max_wait": 0.5}, name="xlr-executions", daemon=True).start()
+    assert service.notifier is not None
+    service.notifier.start()
+    schedules = ScheduleService(runtime.store, service, clock=runtime.clock)
+    serve_schedules(schedules, until=lambda: service.stop_requested)
     return service
 
 
@@ -59,6 +73,8 @@ class ExecutionRunner:
         the last execution of the chain. When ``xlr serve`` holds the home, it drives and this only follows."""
         if not self.runtime.lock.try_acquire(f"xlr jobs run, execution {execution_id}"):
             return self._follow(execution_id, on_tick)
+        assert self.service.notifier is not None
+        self.service.notifier.start(max_wait=0.2)
         done = threading.Event()
         tasks = threading.Thread(
             target=self.scheduler.run,
@@ -77,6 +93,8 @@ class ExecutionRunner:
             self.service.run(until=finished, max_wait=0.1)
             if not self.runtime.stop_requested:
                 self.service.join()
+            self.service.notifier.request_stop()
+            self.service.notifier.flush()  # the end's notifications go out before this process exits
             if on_tick is not None:
                 on_tick()
         finally:

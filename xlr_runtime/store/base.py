@@ -34,10 +34,18 @@ from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 if TYPE_CHECKING:
     from xlr_runtime.store.executions import ExecutionRepository
     from xlr_runtime.store.jobs import JobRepository
+    from xlr_runtime.store.notifications import NotificationRepository
+    from xlr_runtime.store.schedules import ScheduleRepository
     from xlr_runtime.store.tasks import TaskRepository
 
 #: Modules of store areas, each exposing ``MIGRATIONS: MigrationSet``; applied in this order on open.
-AREA_MODULES: tuple[str, ...] = ("xlr_runtime.store.tasks", "xlr_runtime.store.executions", "xlr_runtime.store.jobs")
+AREA_MODULES: tuple[str, ...] = (
+    "xlr_runtime.store.tasks",
+    "xlr_runtime.store.executions",
+    "xlr_runtime.store.jobs",
+    "xlr_runtime.store.schedules",
+    "xlr_runtime.store.notifications",
+)
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 
@@ -205,3 +213,17 @@ class Store:
         from xlr_runtime.store.jobs import JobRepository
 
         return JobRepository(self)
+
+    @cached_property
+    def schedules(self) -> ScheduleRepository:
+        """The next fire time of every stored job."""
+        from xlr_runtime.store.schedules import ScheduleRepository
+
+        return ScheduleRepository(self)
+
+    @cached_property
+    def notifications(self) -> NotificationRepository:
+        """Notification events of executions and their deliveries."""
+        from xlr_runtime.store.notifications import NotificationRepository
+
+        return NotificationRepository(self)

@@ -1,0 +1,402 @@
+"""Job notifications: e-mail (SMTP), webhooks and plugin notification types, on execution start, success,
+failure, retryable failure and average duration exceeded.
+
+How it stays off the execution's path and exactly-once-ish (``docs/rundeck-notifications.md``):
+
+* :meth:`Notifier.record_started` / :meth:`Notifier.record_ended` only insert an event row, inside the same
+  transaction as the execution's state change (the claim, the final status), so nothing is sent before the
+  change is committed and no event is lost by a crash;
+* a dispatcher thread (:meth:`Notifier.run`) claims due events and sends them: one attempt per target, as
+  Rundeck does, each delivery recorded before and after sending; a failure is logged to the execution log and
+  the runtime log and never changes the execution;
+* **at-most-once**: after a crash, a delivery that was in flight is marked ``unknown`` and not sent again,
+  while the notifications not yet attempted are sent. A duplicate page or deployment webhook costs more than
+  a notification lost in the instant of a crash, and the store shows which one it was.
+
+``onavgduration`` is an event due at start + threshold; when it comes due it is sent only if the execution
+was still running then. Every outgoing text goes through a masker of the execution's secure option values
+as well (they are already masked in the stored options, argstring and log).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import smtplib
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from xlr_runtime import settings as settings_module
+from xlr_runtime.clock import Clock, SystemClock
+from xlr_runtime.rundeck.context import DataContext, expand
+from xlr_runtime.rundeck.durations import parse_duration
+from xlr_runtime.rundeck.model import EmailNotification, Job, Notification, PluginNotification, Trigger
+from xlr_runtime.rundeck.notify_content import (
+    TRIGGER_NAMES,
+    email_message,
+    execution_data,
+    expand_text,
+    expand_webhook_url,
+    json_payload,
+    status_for,
+    xml_payload,
+)
+from xlr_runtime.rundeck.secrets import SecretBox
+from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.scripting.masking import Masker
+from xlr_runtime.store.executions import Execution, ExecutionStatus
+from xlr_runtime.store.notifications import DeliveryState, EventState, NotificationEvent
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from xlr_runtime.store import Store
+
+log = logging.getLogger(__name__)
+
+#: A plugin notification type: called as ``function(trigger=..., execution=..., configuration=...)`` with the
+#: Rundeck trigger name, the execution data (:func:`~xlr_runtime.rundeck.notify_content.execution_data`) and the
+#: notification's configuration (``${…}`` expanded); raising marks the delivery failed with the message.
+NotificationFunction = Callable[..., None]
+
+#: Final status -> the trigger it fires (Rundeck: a kill or timeout is a failure).
+_END_TRIGGERS = {
+    ExecutionStatus.SUCCEEDED: Trigger.ON_SUCCESS,
+    ExecutionStatus.FAILED_WITH_RETRY: Trigger.ON_RETRYABLE_FAILURE,
+    ExecutionStatus.FAILED: Trigger.ON_FAILURE,
+    ExecutionStatus.ABORTED: Trigger.ON_FAILURE,
+    ExecutionStatus.TIMEDOUT: Trigger.ON_FAILURE,
+    ExecutionStatus.OTHER: Trigger.ON_FAILURE,
+}
+
+
+def notification_types_from(pm: pluggy.PluginManager) -> dict[str, NotificationFunction]:
+    """The notification types every plugin offers through ``xlr_notification_types`` (later plugins win)."""
+    types: dict[str, NotificationFunction] = {}
+    for offered in reversed(pm.hook.xlr_notification_types()):
+        types.update(offered or {})
+    return types
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where e-mail goes (the ``smtp.*`` settings); the password only ever comes from an environment variable."""
+
+    host: str
+    port: int
+    sender: str
+    username: str
+    password_env: str
+    security: str
+    timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: settings_module.Settings) -> SmtpConfig:
+        """Read the ``smtp.*`` settings."""
+        return cls(
+            host=settings["smtp.host"],
+            port=settings["smtp.port"],
+            sender=settings["smtp.from"],
+            username=settings["smtp.username"],
+            password_env=settings["smtp.password_env"],
+            security=settings["smtp.security"],
+            timeout=settings["smtp.timeout"],
+        )
+
+    def send(self, message: Any) -> None:
+        """Send one message; raises on any failure (the caller records it)."""
+        if not self.host:
+            raise RuntimeError("e-mail is not configured (set smtp.host in xlr.toml)")
+        factory = smtplib.SMTP_SSL if self.security == "ssl" else smtplib.SMTP
+        with factory(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.security == "starttls":
+                smtp.starttls()
+            if self.username:
+                password = os.environ.get(self.password_env, "") if self.password_env else ""
+                if not password:
+                    where = f"${self.password_env}" if self.password_env else "smtp.password_env"
+                    raise RuntimeError(f"smtp.username is set but {where} gives no password")
+                smtp.login(self.username, password)
+            smtp.send_message(message)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One thing to deliver: an e-mail, one webhook URL, or one plugin call."""
+
+    kind: str
+    target: str
+    notification: Notification
+
+
+def average_duration(durations: Sequence[float]) -> float | None:
+    """Rundeck's average of successful runs: the mean of the first 10, then rolling (``avg += (new - avg)/10``)."""
+    average: float | None = None
+    for count, duration in enumerate(durations, 1):
+        if average is None:
+            average = duration
+        elif count <= 10:
+            average += (duration - average) / count
+        else:
+            average += (duration - average) / 10
+    return average
+
+
+def avg_duration_threshold(job: Job, options: Mapping[str, str], average: float | None) -> float | None:
+    """Seconds after start when ``onavgduration`` fires, or ``None`` (no average yet, or not positive).
+
+    ``notifyAvgDurationThreshold`` (``${option.x}`` expanded): ``N%`` -> average x (1 + N/100); ``+T`` ->
+    average + T; ``T`` -> T (``0`` means the average); unset -> the average. T uses the timeout grammar."""
+    if average is None:
+        return None
+    raw = (job.notify_avg_duration_threshold or "").strip()
+    if raw:
+        context = DataContext()
+        context.merge("option", dict(options))
+        raw = expand(raw, context).strip()
+    if not raw:
+        threshold = average
+    elif raw.endswith("%") and raw[:-1].strip().isdigit():
+        threshold = average * (1 + int(raw[:-1]) / 100)
+    elif raw.startswith("+"):
+        threshold = average + parse_duration(raw[1:])
+    else:
+        threshold = float(parse_duration(raw)) or average
+    return threshold if threshold > 0 else None
+
+
+class Notifier:
+    """Records notification events of executions and delivers them (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        settings: settings_module.Settings | None = None,
+        clock: Clock | None = None,
+        plugin_types: Mapping[str, NotificationFunction] | None = None,
+        home_root: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or settings_module.defaults()
+        self.clock = clock or SystemClock()
+        self.plugin_types = dict(plugin_types or {})
+        self.smtp = SmtpConfig.from_settings(self.settings)
+        self.secrets = None if home_root is None else SecretBox(home_root)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- recording (inside the state change's transaction) -------------------------------------------------------
+
+    def record_started(self, executions: Sequence[Execution]) -> None:
+        """Queue ``onstart`` (due now) and ``onavgduration`` (due at start + threshold) of claimed executions."""
+        for execution in executions:
+            if execution.parent_id is not None:
+                continue
+            job = _job_of(execution)
+            now = self.clock.now()
+            if job.notifications.get(Trigger.ON_START):
+                self.store.notifications.add_event(execution.id, Trigger.ON_START.value, due_at=now, now=now)
+            if job.notifications.get(Trigger.ON_AVG_DURATION) and execution.job_id:
+                durations = self.store.notifications.successful_durations(
+                    execution.project, execution.job_id, before=execution.id
+                )
+                threshold = avg_duration_threshold(job, execution.options, average_duration(durations))
+                if threshold is not None:
+                    due = (execution.started_at or now) + threshold
+                    self.store.notifications.add_event(execution.id, Trigger.ON_AVG_DURATION.value, due_at=due, now=now)
+
+    def record_ended(self, execution: Execution) -> None:
+        """Queue the trigger of an execution's final status (success, failure or retryable failure)."""
+        trigger = _END_TRIGGERS.get(execution.status)
+        if trigger is None or execution.parent_id is not None:
+            return
+        if _job_of(execution).notifications.get(trigger):
+            now = self.clock.now()
+            self.store.notifications.add_event(execution.id, trigger.value, due_at=now, now=now)
+
+    # -- dispatching ---------------------------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Re-queue the events of dispatchers that died; their in-flight deliveries become ``unknown``."""
+        from xlr_runtime.rundeck.execution import owner_is_dead
+
+        dead = [owner for owner in self.store.notifications.sending_owners() if owner_is_dead(owner)]
+        return self.store.notifications.requeue(dead, now=self.clock.now())
+
+    def dispatch_due(self, now: float | None = None) -> int:
+        """Send every event due at ``now``; return how many events were handled."""
+        now = self.clock.now() if now is None else now
+        events = self.store.notifications.claim_due(now, owner=self.store.owner)
+        for event in events:
+            try:
+                self._dispatch(event)
+            except Exception:  # a bug in one event must not stop the others
+                log.exception("notification event %s of execution %s failed", event.id, event.execution_id)
+                self.store.notifications.finish_event(event.id, EventState.DONE)
+        return len(events)
+
+    def _dispatch(self, event: NotificationEvent) -> None:
+        trigger = Trigger(event.trigger)
+        execution = self.store.executions.get(event.execution_id)
+        if trigger is Trigger.ON_AVG_DURATION and execution.ended_at is not None and execution.ended_at <= event.due_at:
+            self.store.notifications.finish_event(event.id, EventState.SKIPPED)
+            return
+        job = _job_of(execution)
+        masker = self._masker(execution)
+        for position, target in enumerate(_targets(job.notifications.get(trigger, ()), trigger, execution, job)):
+            shown = masker.mask(target.target)
+            if not self.store.notifications.begin_delivery(
+                event.id, position, kind=target.kind, target=shown, now=self.clock.now()
+            ):
+                continue  # attempted before a restart: at-most-once
+            try:
+                self._send(target, trigger, execution, job, masker)
+            except Exception as exc:  # any failure to notify is recorded, never raised into the execution
+                detail = masker.mask(_one_line(exc))
+                self.store.notifications.end_delivery(
+                    event.id, position, state=DeliveryState.FAILED, detail=detail, now=self.clock.now()
+                )
+                self._log_failure(execution, trigger, target.kind, shown, detail)
+            else:
+                self.store.notifications.end_delivery(
+                    event.id, position, state=DeliveryState.SENT, detail=None, now=self.clock.now()
+                )
+        self.store.notifications.finish_event(event.id, EventState.DONE)
+
+    def _send(self, target: _Target, trigger: Trigger, execution: Execution, job: Job, masker: Masker) -> None:
+        notification = target.notification
+        if isinstance(notification, EmailNotification):
+            message = email_message(
+                trigger, execution, job, notification, sender=self.smtp.sender,
+                log_lines=self.store.executions.log(execution.id),
+            )  # fmt: skip
+            self.smtp.send(_masked_message(message, masker))
+        elif isinstance(notification, PluginNotification):
+            function = self.plugin_types.get(notification.type)
+            if function is None:
+                raise RuntimeError(f"notification type {notification.type!r} is not provided by any plugin")
+            config = {k: expand_text(v, trigger, execution, job) for k, v in notification.configuration.items()}
+            data = masker.mask_value(execution_data(trigger, execution, job, average=self._average(execution)))
+            function(trigger=TRIGGER_NAMES[trigger], execution=data, configuration=masker.mask_value(config))
+        else:
+            self._post(target.target, notification.format, notification.http_method, trigger, execution, job, masker)
+
+    def _post(
+        self, url: str, fmt: str | None, method: str | None, trigger: Trigger, execution: Execution, job: Job,
+        masker: Masker,
+    ) -> None:  # fmt: skip
+        data = execution_data(trigger, execution, job, average=self._average(execution))
+        as_json = (fmt or "xml").lower() == "json"
+        body = masker.mask((json_payload if as_json else xml_payload)(trigger, data).decode()).encode()
+        trigger_name = TRIGGER_NAMES[trigger]
+        headers = {
+            "Content-Type": "application/json" if as_json else "text/xml",
+            "X-RunDeck-Notification-Trigger": trigger_name,
+            "X-RunDeck-Notification-Execution-ID": str(execution.id),
+            "X-RunDeck-Notification-Execution-Status": status_for(trigger, execution),
+        }
+        secret_env = self.settings["notifications.webhook_secret_env"]
+        secret = os.environ.get(secret_env, "") if secret_env else ""
+        if secret:
+            digest = hashlib.sha256((url + trigger_name + str(execution.id) + secret).encode()).hexdigest()
+            headers["X-RunDeck-Notification-SHA256-Digest"] = digest
+        verb = (method or "post").upper()
+        response = requests.request(
+            verb, url, data=None if verb == "GET" else body, headers=headers,
+            timeout=self.settings["notifications.webhook_timeout"], allow_redirects=True,
+        )  # fmt: skip
+        if response.status_code >= 400:
+            raise RuntimeError(f"HTTP {response.status_code} {response.reason}")
+
+    def _average(self, execution: Execution) -> float | None:
+        if not execution.job_id:
+            return None
+        durations = self.store.notifications.successful_durations(
+            execution.project, execution.job_id, before=execution.id
+        )
+        return average_duration(durations)
+
+    def _masker(self, execution: Execution) -> Masker:
+        if self.secrets is None or not execution.secure_blob:
+            return Masker(())
+        return Masker(v for v in self.secrets.open(execution.secure_blob).values() if v)
+
+    def _log_failure(self, execution: Execution, trigger: Trigger, kind: str, target: str, detail: str) -> None:
+        text = f"Notification {trigger.value} {kind} to {target} failed: {detail}"
+        log.warning("execution %s: %s", execution.id, text)
+        self.store.executions.add_log(execution.id, [(self.clock.now(), "WARN", None, None, text)])
+
+    # -- the loop ------------------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """An event may be due now: end the current wait of :meth:`run`."""
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to return after the event it is sending."""
+        self._stop.set()
+        self._wake.set()
+
+    def run(self, until: Callable[[], bool] | None = None, *, max_wait: float = 1.0) -> None:
+        """Recover, then dispatch due events and wait for the next one until stopped (or ``until()``)."""
+        self.recover()
+        while not self._stop.is_set() and not (until is not None and until()):
+            self._wake.clear()
+            try:
+                self.dispatch_due()
+            except Exception:
+                log.exception("notification dispatch failed")
+            due = self.store.notifications.next_due_at()
+            now = self.clock.now()
+            wait = max_wait if due is None else max(0.0, min(max_wait, due - now))
+            self._wake.wait(wait)
+
+    def start(self, *, max_wait: float = 1.0) -> None:
+        """Run :meth:`run` in a daemon thread."""
+        self._thread = threading.Thread(
+            target=self.run, kwargs={"max_wait": max_wait}, name="xlr-notifications", daemon=True
+        )
+        self._thread.start()
+
+    def flush(self) -> int:
+        """Send what is due now in the calling thread (``xlr jobs run`` calls it before exiting)."""
+        return self.dispatch_due()
+
+
+def _job_of(execution: Execution) -> Job:
+    return load_jobs_xml(execution.job_xml, path=f"execution {execution.id}", require_future=False)[0]
+
+
+def _targets(notifications: Sequence[Notification], trigger: Trigger, execution: Execution, job: Job) -> list[_Target]:
+    targets: list[_Target] = []
+    for notification in notifications:
+        if isinstance(notification, EmailNotification):
+            targets.append(_Target("email", notification.recipients, notification))
+        elif isinstance(notification, PluginNotification):
+            targets.append(_Target("plugin", notification.type, notification))
+        else:
+            for url in (u.strip() for u in notification.urls.split(",")):
+                if url:
+                    targets.append(_Target("webhook", expand_webhook_url(url, trigger, execution, job), notification))
+    return targets
+
+
+def _masked_message(message: Any, masker: Masker) -> Any:
+    if not masker:
+        return message
+    from email import message_from_bytes, policy
+
+    return message_from_bytes(masker.mask(message.as_bytes().decode()).encode(), policy=policy.default)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
