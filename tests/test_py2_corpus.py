@@ -26,6 +26,7 @@ from xlr_runtime.compat.translate import to_python3
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.runtime import Runtime
+from xlr_runtime.scripting.api import ConfigurationItem
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest
 from xlr_runtime.scripting.jsonpath import JsonPathResult
@@ -38,6 +39,19 @@ from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 PY2 = Path(__file__).parent / "data" / "py2"
 JENKINS_PY2 = Path(__file__).parent / "data" / "plugins" / "jenkins-py2"
 CASES = sorted(path.stem for path in PY2.glob("*.py") if not path.stem.endswith("_py3"))
+#: The CI every corpus script finds as the global ``server`` (beans.py reads it the Java-bean way).
+SERVER = CiValue(
+    "jenkins",
+    "jenkins.Server",
+    {
+        "url": "http://jenkins.example",
+        "username": "bot",
+        "password": "not-in-any-output",
+        "proxyPort": 8080,
+        "authenticationMethod": "Basic",
+    },
+    ("password",),
+)
 
 
 class _QueueItemHandler(BaseHTTPRequestHandler):
@@ -73,6 +87,7 @@ def run_in_process(path: Path, server_url: str) -> tuple[str, str, Any]:
         "HttpRequest": HttpRequest,
         "JsonPathResult": JsonPathResult,
         "serverUrl": server_url,
+        "server": ConfigurationItem(SERVER),
     }
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -122,8 +137,21 @@ def test_the_corpus_covers_every_construct_of_the_issue() -> None:
         "JsonPathResult",
         "Thread.sleep",
         "System.",
+        "String(",
+        "raise JavaException(",
+        "BufferedReader(",
+        "server.getUrl()",
+        "response.getStatus()",
+        "server.getAuthenticationMethod() <>",
     ):
         assert construct in text, construct
+
+
+def test_the_corpus_has_mixed_indentation_and_a_missing_final_newline() -> None:
+    layout = (PY2 / "layout.py").read_text(encoding="utf-8")
+    indents = {line[: len(line) - len(line.lstrip())] for line in layout.splitlines()}
+    assert any("\t" in indent for indent in indents) and any(indent.startswith("    ") for indent in indents)
+    assert not layout.endswith("\n")
 
 
 # --- through the worker pool --------------------------------------------------------------------------------
@@ -154,6 +182,7 @@ def _request(path: Path, server_url: str, run_id: int) -> ScriptRunRequest:
         script_file=str(path),
         source=path.read_text(encoding="utf-8"),
         properties={"serverUrl": server_url},
+        cis={"server": SERVER},
         timeout=30,
     )
 
