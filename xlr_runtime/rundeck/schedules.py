@@ -256,39 +256,39 @@ class ScheduleService:
             deadline = now + max_wait if due is None else max(now, min(due, now + max_wait))
             self.clock.wait(self._wake, deadline)
 
-    # -- listing -------------------------------------------------------------------------------------------------
 
-    def entries(self, project: str, *, now: float | None = None) -> list[ScheduleEntry]:
-        """The schedule of every job of ``project`` (read-only). A stored fire time that is still pending —
-        possibly in the past, when no server ran — wins over one computed from ``now``."""
-        now = self.clock.now() if now is None else now
-        rows = {row.job_uuid: row for row in self.store.schedules.list(project)}
-        entries = []
-        for job in self.store.jobs.list(project):
-            current = plan(job, now=now, default_zone=self.default_zone)
-            row = rows.get(str(job.uuid))
-            next_fire = current.next_fire_at
-            if (
-                row is not None
-                and next_fire is not None
-                and row.next_fire_at is not None
-                and (row.crontab, row.time_zone) == (current.crontab, current.time_zone)
-            ):
-                next_fire = row.next_fire_at
-            entries.append(
-                ScheduleEntry(
-                    job_uuid=str(job.uuid),
-                    full_name=job.full_name,
-                    crontab=current.crontab,
-                    time_zone=current.time_zone,
-                    next_fire_at=next_fire,
-                    note=current.note,
-                    last_fire_at=None if row is None else row.last_fire_at,
-                    last_execution_id=None if row is None else row.last_execution_id,
-                    last_error=None if row is None else row.last_error,
-                )
+def list_schedules(store: Store, project: str, *, now: float, default_zone: ZoneInfo) -> list[ScheduleEntry]:
+    """The schedule of every scheduled job of ``project`` (read-only; no server needed). A stored fire time that
+    is still pending — in the past when no server ran since — wins over one computed from ``now``."""
+    rows = {row.job_uuid: row for row in store.schedules.list(project)}
+    entries = []
+    for job in store.jobs.list(project):
+        current = plan(job, now=now, default_zone=default_zone)
+        if current.crontab is None:
+            continue
+        row = rows.get(str(job.uuid))
+        next_fire = current.next_fire_at
+        if (
+            row is not None
+            and next_fire is not None
+            and row.next_fire_at is not None
+            and (row.crontab, row.time_zone) == (current.crontab, current.time_zone)
+        ):
+            next_fire = min(next_fire, row.next_fire_at)
+        entries.append(
+            ScheduleEntry(
+                job_uuid=str(job.uuid),
+                full_name=job.full_name,
+                crontab=current.crontab,
+                time_zone=current.time_zone,
+                next_fire_at=next_fire,
+                note=current.note,
+                last_fire_at=None if row is None else row.last_fire_at,
+                last_execution_id=None if row is None else row.last_execution_id,
+                last_error=None if row is None else row.last_error,
             )
-        return entries
+        )
+    return entries
 
 
 def serve_schedules(
