@@ -50,11 +50,38 @@ def test_dupe_option_update_skip_create(store: Store) -> None:
     skipped = store.jobs.load("p", [job(command="three")], now=NOW + 2, dupe_option="skip")
     assert (skipped[0].action, skipped[0].job.uuid) == (ImportAction.SKIPPED, "u-1")
     assert store.jobs.get("u-1").sequence.steps == (ExecStep(command="two"),)
-    created = store.jobs.load("p", [job(uuid="u-1", command="four")], now=NOW + 3, dupe_option="create")
+    created = store.jobs.load("p", [job(command="four")], now=NOW + 3, dupe_option="create")
     assert created[0].action is ImportAction.CREATED and created[0].job.uuid != "u-1"
     assert len(store.jobs.list("p")) == 2
     with pytest.raises(StateError, match='2 jobs are called "j" in project "p"'):
         store.jobs.find("p", "j")
+
+
+def test_create_with_a_taken_uuid_is_refused_as_rundeck_does(store: Store) -> None:
+    store.jobs.load("p", [job(uuid="u-1", group="g")], now=NOW)
+    for project in ("p", "q"):
+        with pytest.raises(JobDefinitionError) as caught:
+            store.jobs.load(project, [job("new"), job(uuid="u-1")], now=NOW, dupe_option="create")
+        assert str(caught.value) == (
+            'job "j": cannot create a job with uuid u-1: a job already exists with this uuid (p/g/j)'
+        )
+    assert [j.name for j in store.jobs.list("p")] == ["j"]
+    assert store.jobs.list("q") == []
+
+
+def test_a_uuid_matches_only_by_uuid_never_by_name(store: Store) -> None:
+    first = store.jobs.load("p", [job(group="g")], now=NOW)[0].job
+    results = store.jobs.load("p", [job(group="g", uuid="u-2", command="other")], now=NOW)
+    assert (results[0].action, results[0].job.uuid) == (ImportAction.CREATED, "u-2")
+    assert store.jobs.get(str(first.uuid)).sequence.steps == (ExecStep(command="true"),)
+
+
+def test_a_name_shared_by_several_jobs_matches_none_of_them(store: Store) -> None:
+    store.jobs.load("p", [job(), job()], now=NOW, dupe_option="create")
+    for dupe in ("update", "skip"):
+        results = store.jobs.load("p", [job(command=dupe)], now=NOW, dupe_option=dupe)
+        assert results[0].action is ImportAction.CREATED
+    assert len(store.jobs.list("p")) == 4
 
 
 def test_jobs_without_uuid_match_on_group_and_name(store: Store) -> None:
@@ -76,7 +103,7 @@ def test_uuid_of_another_project_is_an_error_and_nothing_is_stored(store: Store)
     store.jobs.load("p", [job(uuid="u-1")], now=NOW)
     with pytest.raises(JobDefinitionError) as caught:
         store.jobs.load("q", [job("first"), job(uuid="u-1")], now=NOW)
-    assert str(caught.value) == 'job "j": uuid u-1 belongs to a job of project "p"'
+    assert str(caught.value) == 'job "j": cannot create a job with uuid u-1: a job already exists with this uuid (p/j)'
     assert store.jobs.list("q") == []
     assert [p.name for p in store.jobs.projects()] == ["p"]
 

@@ -1,11 +1,13 @@
 """Projects and their Rundeck job definitions: the schema, the import rules and the repository.
 
 A job is stored as its canonical XML export (one ``<joblist>`` with one ``<job>``, see
-:mod:`xlr_runtime.rundeck.xml_export`), keyed by uuid, in one project. An import follows ``rd jobs load``:
-a job matches an existing one by uuid, else by group + name in the project; ``dupe_option`` says what happens
-to a match (``update`` — the default —, ``skip``, or ``create`` a new job beside it) and ``uuid_option``
-whether the file's uuids are kept (``preserve``) or dropped (``remove``, the job gets a new one). A uuid that
-belongs to a job of another project is an error. An import is one transaction: all jobs or none.
+:mod:`xlr_runtime.rundeck.xml_export`), keyed by uuid, in one project. An import follows ``rd jobs load``
+(Rundeck's ``ScheduledExecutionService.loadImportedJobs``): a job with a uuid matches only the job with that
+uuid in the project; a job without one matches by group + name, and only when exactly one job has them.
+``dupe_option`` says what happens to a match (``update`` — the default —, ``skip``) or ``create`` a new job
+without looking for one; ``uuid_option`` keeps the file's uuids (``preserve``) or drops them (``remove``, the
+job gets a new one). Creating a job whose uuid is already taken, in any project, is an error, as in Rundeck.
+An import is one transaction: all jobs or none.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ class JobRepository:
         return results
 
     def _import_one(self, project: str, job: Job, dupe: DupeOption, now: float) -> ImportResult:
-        existing = self._match(project, job)
+        existing = None if dupe is DupeOption.CREATE else self._match(project, job)
         if existing is not None and dupe is DupeOption.SKIP:
             return ImportResult(ImportAction.SKIPPED, existing)
         if existing is not None and dupe is DupeOption.UPDATE:
@@ -136,8 +138,17 @@ class JobRepository:
                 [stored.group or "", stored.name, _definition(stored), now, stored.uuid],
             )
             return ImportResult(ImportAction.UPDATED, stored)
-        taken = job.uuid is not None and self._row(job.uuid) is not None
-        new_uuid = job.uuid if job.uuid and not taken else str(uuidlib.uuid4())
+        if job.uuid is not None:
+            taken = self._row(job.uuid)
+            if taken is not None:
+                raise JobDefinitionError(
+                    f"cannot create a job with uuid {job.uuid}: a job already exists with this uuid "
+                    f"({taken['project']}/{_full_name(taken)})",
+                    path=None,
+                    job=job.full_name,
+                    hint="Change the uuid, delete the other job, or load with -r remove to give the job a new uuid.",
+                )
+        new_uuid = job.uuid or str(uuidlib.uuid4())
         stored = dataclasses.replace(job, uuid=new_uuid, id=None, project=project)
         self._store.execute(
             "INSERT INTO jobs (uuid, project, group_path, name, definition, created_at, updated_at) "
@@ -147,23 +158,16 @@ class JobRepository:
         return ImportResult(ImportAction.CREATED, stored)
 
     def _match(self, project: str, job: Job) -> Job | None:
-        """The existing job an import matches: by uuid (which must be in this project), else by group + name."""
+        """The job an update or skip applies to: the one with the job's uuid in this project, else (without a
+        uuid) the only job of the project with its group and name; ``None`` when there is none (or several)."""
         if job.uuid:
             row = self._row(job.uuid)
-            if row is not None and row["project"] != project:
-                raise JobDefinitionError(
-                    f'uuid {job.uuid} belongs to a job of project "{row["project"]}"',
-                    path=None,
-                    job=job.full_name,
-                    hint="Import with -r remove to give the job a new uuid.",
-                )
-            if row is not None:
-                return _job(row)
+            return _job(row) if row is not None and row["project"] == project else None
         rows = self._store.query(
-            "SELECT * FROM jobs WHERE project = ? AND group_path = ? AND name = ? ORDER BY created_at, uuid",
+            "SELECT * FROM jobs WHERE project = ? AND group_path = ? AND name = ?",
             [project, job.group or "", job.name],
         )
-        return _job(rows[0]) if rows else None
+        return _job(rows[0]) if len(rows) == 1 else None
 
     def list(self, project: str, *, group: str | None = None, name: str | None = None) -> list[Job]:
         """Jobs of ``project`` by group, then name; ``group`` also matches its subgroups, ``name`` is exact."""
@@ -221,6 +225,10 @@ def _definition(job: Job) -> str:
 def _job(row: dict[str, Any]) -> Job:
     (job,) = load_jobs_xml(row["definition"], path=f"store:jobs/{row['uuid']}", require_future=False)
     return dataclasses.replace(job, project=row["project"])
+
+
+def _full_name(row: dict[str, Any]) -> str:
+    return f"{row['group_path']}/{row['name']}" if row["group_path"] else str(row["name"])
 
 
 def _like_prefix(text: str) -> str:
