@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
-
-from croniter import croniter
-from croniter.croniter import CroniterBadDateError
+from zoneinfo import ZoneInfo
 
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Job, Option, Schedule
+from xlr_runtime.rundeck.quartz import QuartzError, parse
 
 T = TypeVar("T")
 
@@ -33,7 +32,6 @@ _QUARTZ_RANGES = (
     ("year", 1970, 2099),
 )
 _NUMBER = re.compile(r"(?<![#/\d])(\d+)(?!\d)")
-_LAST_WEEKDAY = re.compile(r"(\d)L")
 
 
 @dataclass
@@ -124,18 +122,15 @@ def validate_schedule(
         for number in _NUMBER.findall(fields[index]):
             if not low <= int(number) <= high:
                 raise ValueError(f'invalid schedule "{expression}": {label} value {number} is not in {low}-{high}')
-    # Quartz counts SUN-SAT as 1-7 and writes "last Friday" as 6L; croniter counts 0-6 and writes L5.
-    shifted = _LAST_WEEKDAY.sub(r"L\1", _NUMBER.sub(lambda match: str(int(match.group(1)) - 1), dow))
-    converted = " ".join([*fields[:5], shifted, fields[6]])
-    if not croniter.is_valid(converted, second_at_beginning=True):
-        raise ValueError(f'invalid schedule "{expression}": not a valid Quartz cron expression')
+    try:  # the evaluator the schedules run on (xlr_runtime.rundeck.quartz): L, LW, L-n, nW, nL, n#k
+        cron = parse(" ".join(fields))
+    except QuartzError:
+        raise ValueError(f'invalid schedule "{expression}": not a valid Quartz cron expression') from None
     if not require_future:
         return
     start = now or datetime.now(UTC)
-    try:
-        croniter(converted, start, second_at_beginning=True).get_next(datetime)
-    except CroniterBadDateError:
-        raise ValueError(f'invalid schedule "{expression}": it will never fire again') from None
+    if cron.next_after(start.timestamp(), ZoneInfo("UTC")) is None:
+        raise ValueError(f'invalid schedule "{expression}": it will never fire again')
 
 
 def deprecated_filter(parts: dict[str, dict[str, str]]) -> str:
