@@ -88,7 +88,10 @@ class Failure:
 class ScriptRunResult:
     """What a script run produced. ``properties`` holds the output and script properties read back from the
     namespace, coerced to their kinds (and any property a script set through ``pythonScript.setProperty``);
-    ``log`` is already masked. ``schedule`` is set when the script asked for a next script."""
+    ``log`` is already masked. ``schedule`` is set when the script asked for a next script. ``variables`` holds
+    the ``releaseVariables``/``globalVariables``/``folderVariables`` maps (keyed like
+    :attr:`ScriptRunRequest.variables`, secrets masked) when a successful script changed any of them, for the
+    store to keep with the task; ``None`` when it changed none."""
 
     run_id: int
     outcome: RunOutcome
@@ -100,6 +103,7 @@ class ScriptRunResult:
     started_at: float = 0.0
     ended_at: float = 0.0
     worker_pid: int | None = None
+    variables: dict[str, dict[str, Any]] | None = None
 
     @property
     def succeeded(self) -> bool:

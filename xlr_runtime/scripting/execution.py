@@ -30,7 +30,7 @@ from types import CodeType, TracebackType
 from typing import Any
 
 from xlr_runtime.compat import translate
-from xlr_runtime.errors import ScriptSyntaxError, ValueCoercionError, XlrError, location
+from xlr_runtime.errors import ScriptError, ScriptSyntaxError, ValueCoercionError, XlrError, location
 from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
@@ -71,11 +71,15 @@ def run_script(
     task: ScriptTask = namespace["task"]
     outcome, failure = _execute(request, namespace, log)
     properties: dict[str, Any] = {}
+    variables: dict[str, dict[str, Any]] | None = None
     if outcome is RunOutcome.SUCCEEDED:
         try:
             properties = read_back(request, namespace, everything=True)
+            variables = changed_variables(request, namespace)
         except ValueCoercionError as exc:
             outcome, failure = RunOutcome.FAILED, Failure("ValueCoercionError", f"output {exc}")
+        except ScriptError as exc:
+            outcome, failure = RunOutcome.FAILED, Failure("ScriptError", str(exc))
     else:
         properties = _kept_after_failure(request, namespace)
     lines = log.close()
@@ -85,6 +89,7 @@ def run_script(
         properties=_masked_properties(request, masker, properties),
         status_line=masker.mask(task.status_line) if task.status_line is not None else None,
         schedule=task.schedule_request if outcome is RunOutcome.SUCCEEDED else None,
+        variables=masker.mask_value(variables) if variables is not None and outcome is RunOutcome.SUCCEEDED else None,
         log=lines,
         failure=_masked_failure(masker, failure),
         started_at=started,
@@ -160,6 +165,38 @@ def read_back(request: ScriptRunRequest, namespace: dict[str, Any], *, everythin
         prop = request.task_type.properties[name]
         properties[name] = coerce(prop.name, prop.kind, namespace.get(name), prop.enum_values)
     return properties
+
+
+def changed_variables(request: ScriptRunRequest, namespace: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The three variable maps as the script left them, or ``None`` when it changed none of them.
+
+    A value must be storable as JSON (text, number, boolean, ``None``, or lists and string-keyed dicts of
+    them); anything else raises :class:`ScriptError` naming the map and the key.
+    """
+    maps: dict[str, dict[str, Any]] = {}
+    for name in VARIABLE_GLOBALS:
+        value = namespace.get(name)
+        if not isinstance(value, dict):
+            raise ScriptError(f"{name} must stay a dict, the script made it a {type(value).__name__}")
+        for key, item in value.items():
+            if not isinstance(key, str) or not _storable(item):
+                raise ScriptError(
+                    f"{name}[{key!r}]: a value of type {type(item).__name__} cannot be stored as a variable "
+                    "(use text, numbers, booleans, None, lists or dicts)"
+                )
+        maps[name] = dict(value)
+    before = {name: dict(request.variables.get(name, {})) for name in VARIABLE_GLOBALS}
+    return None if maps == before else maps
+
+
+def _storable(value: Any) -> bool:
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_storable(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _storable(item) for key, item in value.items())
+    return False
 
 
 def _execute(request: ScriptRunRequest, namespace: dict[str, Any], log: TaskLog) -> tuple[RunOutcome, Failure | None]:
