@@ -153,6 +153,8 @@ def test_head_is_supported_and_unknown_methods_are_a_clear_error(server: Recorde
         ("", "job/my job/api/json", "/job/my%20job/api/json"),
         ("", "/a%2Fb/build?delay=0&token=a=b", "/a%2Fb/build?delay=0&token=a=b"),
         ("", "/q/x#y", "/q/x%23y"),
+        ("", "/~me/a+b@c;d,e$f!g'h(i)j*k", "/~me/a%2Bb%40c%3Bd%2Ce%24f%21g%27h%28i%29j%2Ak"),
+        ("", "/job/café", "/job/caf%C3%A9"),
     ],
 )
 def test_url_is_base_without_trailing_slash_plus_quoted_context(

@@ -4,7 +4,9 @@ Injected into every script and importable as ``from xlrelease.HttpRequest import
 the XL Release built-in:
 
 * URL: the connection's ``url`` without trailing slashes, ``/`` unless the context starts with one, the context;
-  then URL-quoted keeping ``:/?&=%`` (so a space becomes ``%20`` and an existing ``%2F`` stays).
+  then URL-quoted keeping ``:/?&=%`` as the built-in's ``urllib.quote(url, ':/?&=%')`` (so a space becomes ``%20``
+  and an existing ``%2F`` stays). One difference with Python 2: ``~`` stays ``~`` (RFC 3986 unreserved; requests
+  would send ``%7E`` as ``~`` anyway, and servers treat both alike).
 * ``Content-Type`` and ``Accept`` are both set from ``contentType``; ``headers`` are applied after and win.
 * Authentication is preemptive Basic with the call's ``username``/``password`` when given, else the
   connection's. ``authenticationMethod`` ``None``/``Basic`` (or absent) is supported; any other method (``Ntlm``,
