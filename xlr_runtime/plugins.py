@@ -29,6 +29,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.tasks",
     "xlr_runtime.cli.jobs",
     "xlr_runtime.cli.executions",
+    "xlr_runtime.cli.nodes",
     "xlr_runtime.cli.schedules",
     "xlr_runtime.cli.demo",
 )

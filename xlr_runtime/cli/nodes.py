@@ -1,0 +1,58 @@
+"""``xlr nodes``: a project's nodes, optionally narrowed by a node filter (as ``rd nodes list -p P -F F``).
+
+A project's nodes are the server node plus the resource-model files in ``<home>/projects/<project>/resources/``
+(``*.xml``, ``*.yaml``, ``*.yml``; :mod:`xlr_runtime.rundeck.nodes`). The filter is the one jobs use
+(:mod:`xlr_runtime.rundeck.nodefilter`), and the nodes are listed in dispatch order (by name).
+"""
+
+from __future__ import annotations
+
+import click
+
+from xlr_runtime import hookimpl
+from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
+from xlr_runtime.rundeck.nodes import Node, project_nodes, project_resources_dir
+
+
+def node_summary(node: Node) -> dict[str, object]:
+    """One node as ``--json`` shows it: name, executor, tags, attributes and where it was defined."""
+    return {
+        "name": node.name,
+        "executor": node.executor,
+        "tags": list(node.tags),
+        "attributes": dict(node.attributes),
+        "source": node.source or "server node",
+    }
+
+
+@click.command(name="nodes")
+@click.option("-p", "--project", required=True, envvar="XLR_PROJECT", help="Project name [env XLR_PROJECT].")
+@click.option("-F", "--filter", "node_filter", help="Only the nodes matching this node filter (as jobs use).")
+@json_option
+@runtime_options
+def nodes_command(ctx: CliContext, project: str, node_filter: str | None, as_json: bool) -> None:
+    """List a project's nodes: the server node and those of the project's resource-model files.
+
+    Resource-model files (Rundeck resource XML or YAML) go in HOME/projects/PROJECT/resources/.
+
+    Example: xlr nodes -p ops -F 'tags: web !os-family: windows'
+    """
+    nodes = list(project_nodes(ctx.home.root, project).values())
+    if node_filter is not None:
+        nodes = select_nodes(nodes, combine_filters(node_filter, None))
+    nodes = order_nodes(nodes)
+    if as_json:
+        echo_json([node_summary(node) for node in nodes])
+        return
+    for node in nodes:
+        tags = f"  [{', '.join(node.tags)}]" if node.tags else ""
+        click.echo(f"{node.name}  {node.hostname or '-'}  {node.executor}{tags}  ({node.source or 'server node'})")
+    if not nodes:
+        folder = project_resources_dir(ctx.home.root, project)
+        click.echo(f"No node matches the filter (resource-model files: {folder})", err=True)
+
+
+@hookimpl
+def xlr_register_commands(cli: click.Group) -> None:
+    cli.add_command(nodes_command)
