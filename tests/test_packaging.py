@@ -56,3 +56,25 @@ def test_installed_wheel_loads_types_away_from_the_source_tree(wheel: Path, tmp_
     assert base == str(target / "xlr_runtime" / "_data" / "synthetic")
     assert bundled == str(target / "xlr_runtime" / "_data" / "plugins")
     assert jenkins == "jenkins jenkins/Build.py"
+
+
+def test_installed_wheel_runs_the_cli_away_from_the_source_tree(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XLR_LOAD_PLUGINS": ""}
+
+    def xlr(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", "from xlr_runtime.cli import main; main()", *args]
+        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+
+    shown = xlr("types", "show", "jenkins.Build")
+    assert shown.returncode == 0, shown.stderr
+    synthetic = target / "xlr_runtime" / "_data" / "plugins" / "jenkins" / "synthetic.xml"
+    assert shown.stdout.splitlines()[1].startswith(f"  plugin:  jenkins ({synthetic}:"), shown.stdout
+    checked = xlr("check", "--no-bundled", str(target / "xlr_runtime" / "_data" / "plugins" / "jenkins"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.splitlines()[-1] == "ok: 1 plugin, 3 scripts checked, no problems", checked.stdout
