@@ -86,6 +86,14 @@ class _TimedExecutor:
         )
         return future
 
+    def submit_many(self, requests: list[Any]) -> list[Future[Any]]:
+        futures = self.inner.submit_many(requests)
+        for request, future in zip(requests, futures, strict=True):
+            future.add_done_callback(
+                lambda f, run_id=request.run_id: self.started.__setitem__(run_id, f.result().started_at)
+            )
+        return futures
+
     def shutdown(self, *, wait: bool = True) -> None:
         self.inner.shutdown(wait=wait)
 

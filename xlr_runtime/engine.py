@@ -23,7 +23,7 @@ from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus
 from xlr_runtime.typesystem.kinds import coerce
-from xlr_runtime.typesystem.model import TaskType
+from xlr_runtime.typesystem.model import PropertyDef, TaskType
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class Engine:
         self.pm = pm
         self.translate_modes = dict(translate_modes or {})  # plugin name -> Python 2 translation mode
         self._sources: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._ci_properties: dict[str, tuple[PropertyDef, ...]] = {}  # type name -> its kind="ci" properties
         self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
 
     # -- creating ----------------------------------------------------------------------------------------------
@@ -196,9 +197,13 @@ class Engine:
 
     def _resolve_cis(self, task_type: TaskType, properties: Mapping[str, Any]) -> dict[str, CiValue | list[CiValue]]:
         cis: dict[str, CiValue | list[CiValue]] = {}
-        for prop in task_type.properties.values():
+        ci_properties = self._ci_properties.get(task_type.name)
+        if ci_properties is None:  # read for every script run, so found once per type
+            ci_properties = tuple(prop for prop in task_type.properties.values() if prop.kind.is_ci)
+            self._ci_properties[task_type.name] = ci_properties
+        for prop in ci_properties:
             value = properties.get(prop.name)
-            if not prop.kind.is_ci or value in (None, [], ""):
+            if value in (None, [], ""):
                 continue
             names = value if isinstance(value, list) else [value]
             resolved = [

@@ -21,14 +21,16 @@ import pluggy
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, Engine, TypeSource
-from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunResult
+from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
 
 log = logging.getLogger(__name__)
 
-#: Runs claimed per worker: a second run waits in the pool's queue, so a worker never waits for the scheduler.
-CAPACITY_PER_WORKER = 2
+#: Runs claimed per worker: runs wait in the pool's queue, so a worker never waits for the scheduler, and a busy
+#: pool gets batches (one message per batch to a worker, one transaction per batch of results). Only due runs are
+#: claimed, so a deep queue never delays a run that is not due yet.
+CAPACITY_PER_WORKER = 32
 
 #: Extra lease time beyond the script timeout, before another runtime may consider a run abandoned.
 LEASE_MARGIN = 60.0
@@ -93,17 +95,17 @@ class Scheduler:
             return 0
         self.engine.claimed(runs)
         failed: list[RunCompletion] = []
-        submitted = 0
+        ready: list[tuple[ScriptRun, ScriptRunRequest]] = []
         for run, prepared in zip(runs, self.engine.prepare_all(runs), strict=True):
             if isinstance(prepared, RunCompletion):
                 failed.append(prepared)
-                continue
+            else:
+                ready.append((run, prepared))
+        for (run, _), future in zip(ready, _submit_all(self.executor, [r for _, r in ready]), strict=True):
             self._inflight[run.id] = run
-            future = self.executor.submit(prepared)
             future.add_done_callback(lambda f, r=run: self._on_done(r, f))
-            submitted += 1
         self.ended += len(self.engine.commit(failed))
-        return submitted
+        return len(ready)
 
     def collect(self) -> int:
         """Commit the results of every finished run (one transaction); return how many were committed."""
@@ -192,6 +194,15 @@ class Scheduler:
         )
         self._inflight.clear()
         return requeued
+
+
+def _submit_all(executor: ScriptExecutor, requests: list[ScriptRunRequest]) -> list[Future[ScriptRunResult]]:
+    """Hand ``requests`` over at once when the executor can take a batch (the worker pool's ``submit_many``
+    queues them under one lock, so its workers get batches), else one by one."""
+    submit_many = getattr(executor, "submit_many", None)
+    if submit_many is not None:
+        return list(submit_many(requests))
+    return [executor.submit(request) for request in requests]
 
 
 def _result_of(run: ScriptRun, future: Future[ScriptRunResult]) -> ScriptRunResult:

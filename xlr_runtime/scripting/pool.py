@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -157,6 +158,16 @@ class WorkerPool:
             self._jobs.append(_Job(request, future))
             self._ready.notify_all()
         return future
+
+    def submit_many(self, requests: Sequence[ScriptRunRequest]) -> list[Future[ScriptRunResult]]:
+        """:meth:`submit` for several requests, queued together (so workers take them in batches)."""
+        futures: list[Future[ScriptRunResult]] = [Future() for _ in requests]
+        with self._ready:
+            if self._closed:
+                raise ScriptError("the worker pool is shut down; no more scripts can run")
+            self._jobs.extend(_Job(request, future) for request, future in zip(requests, futures, strict=True))
+            self._ready.notify_all()
+        return futures
 
     def run_sync(self, request: ScriptRunRequest) -> ScriptRunResult:
         """Run ``request`` in a worker and wait for its result."""

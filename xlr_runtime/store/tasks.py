@@ -386,18 +386,36 @@ class TaskRepository:
             return []
         only, params = _only_task(task_id)
         with self._store.atomic() as s:
-            rows = s.query(
+            rows = s.execute(
                 "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
                 f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
-                "ORDER BY due_at, id LIMIT ?) RETURNING *",
+                "ORDER BY due_at, id LIMIT ?) RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
                 [owner, now + lease, now, now, *params, limit],
-            )
-            s.executemany(
+            ).fetchall()
+            s.executemany(  # only a first run (of a new task or a retry) can find its task planned
                 "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?) "
                 "WHERE id = ? AND status = 'planned'",
-                [(now, r["task_id"]) for r in rows],
+                [(now, row[1]) for row in rows if row[3] == 1],
             )
-        return sorted((_run(r) for r in rows), key=lambda run: (run.due_at, run.id))
+        lease_until = now + lease
+        runs = [
+            ScriptRun(
+                id=run_id,
+                task_id=str(task),
+                attempt=attempt,
+                seq=seq,
+                script_path=path,
+                due_at=float(due_at),
+                state=RunState.RUNNING,
+                owner=owner,
+                lease_until=lease_until,
+                started_at=now,
+                restarts=restarts,
+            )
+            for run_id, task, attempt, seq, path, due_at, restarts in rows
+        ]
+        runs.sort(key=lambda run: (run.due_at, run.id))
+        return runs
 
     def complete(self, completions: Sequence[RunCompletion], *, owner: str) -> list[int]:
         """Commit finished runs in one transaction (group commit); return the run ids that were recorded.
@@ -456,28 +474,21 @@ class TaskRepository:
             ending = c.next_script is None and c.task_status is not None
             if ending:
                 del active[task_id]  # a later completion of the same attempt no longer changes the task
-            names = tuple(c.properties)
-            updates.setdefault(names, []).append(
-                [
-                    *(p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))),
-                    c.status_line,
-                    str(c.task_status) if ending else None,
-                    c.ended_at if ending else None,
-                    ending,
-                    c.task_failure,
-                    task_id,
-                    attempt,
-                ]
-            )
+            merged = [p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))]
+            merged.append(c.status_line)
+            if ending:
+                merged += [str(c.task_status), c.ended_at, c.task_failure]
+            updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
             if c.next_script is not None:
                 due = c.next_due_at if c.next_due_at is not None else c.ended_at
                 next_runs.append((task_id, attempt, seq + 1, c.next_script, due))
-        for names, rows in updates.items():
+        for (ending, *names), rows in updates.items():
             paths = "".join(", ?, json(?)" for _ in names)
+            # the status (and its index) is only written when the task ends
+            ends = ", status = ?, ended_at = ?, failure = ?" if ending else ""
             self._store.executemany(
-                f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
-                "status = COALESCE(?, status), ended_at = COALESCE(?, ended_at), failure = CASE WHEN ? THEN ? "
-                "ELSE failure END WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
+                f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line)"
+                f"{ends} WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
                 rows,
             )
         self._store.executemany(
