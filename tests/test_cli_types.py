@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from click.testing import CliRunner, Result
-from synthetic_helpers import TASK, write_plugin
+from synthetic_helpers import TASK, write_archive, write_plugin
 
 from tests.conftest import CORPUS
 from xlr_runtime.cli import main
@@ -112,6 +113,39 @@ def test_types_show_unknown_type(home: Home) -> None:
     result = CliRunner().invoke(main, ["types", "show", "nope.Type", "--home", str(home.root)])
     assert result.exit_code == 1, result.output
     assert result.output == "Error: unknown type 'nope.Type'\nHint: Run 'xlr types' to list the loaded types.\n"
+
+
+def test_types_loads_every_plugins_option_and_xlr_plugin_path(home: Home, tmp_path: Path) -> None:
+    folder = write_plugin(tmp_path / "one", '  <type type="one.Server" extends="configuration.HttpConnection"/>\n')
+    archive = write_archive(tmp_path / "two.jar", '  <type type="two.Server" extends="one.Server"/>\n')
+    home.ensure()
+    write_plugin(home.plugins_dir / "three", '  <type type="three.Server" extends="two.Server"/>\n')
+    expected = {"one.Server": ["one", "configuration.HttpConnection"], "two.Server": ["two", "one.Server"]}
+    expected["three.Server"] = ["three", "two.Server"]
+    for args, env in (
+        (["--plugins", str(folder), "--plugins", str(archive)], {}),
+        ([], {"XLR_PLUGIN_PATH": f"{folder}{os.pathsep}{archive}"}),
+    ):
+        result = CliRunner().invoke(main, ["types", "--home", str(home.root), *args], env=env)
+        assert result.exit_code == 0, result.output
+        rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()[1:]}
+        assert {name: rows.get(name) for name in expected} == expected, result.output
+
+
+def test_the_same_type_in_two_plugins_is_an_error_naming_both_files(home: Home, tmp_path: Path) -> None:
+    first = write_plugin(tmp_path / "one", '  <type type="dup.Server" extends="configuration.HttpConnection"/>\n')
+    second = write_archive(
+        tmp_path / "two.jar",
+        '  <type type="x.Y" extends="xlrelease.Configuration"/>\n'
+        '  <type type="dup.Server" extends="configuration.HttpConnection"/>\n',
+    )
+    result = CliRunner().invoke(
+        main, ["types", "--home", str(home.root), "--plugins", str(first), "--plugins", str(second)]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        f"Error: {second}!/synthetic.xml:4: type 'dup.Server' is already defined at {first / 'synthetic.xml'}:3\n"
+    ), result.output
 
 
 def test_types_reports_definition_errors_as_one_line(home: Home, tmp_path: Path) -> None:
