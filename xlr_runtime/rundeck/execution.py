@@ -19,7 +19,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,6 +26,7 @@ from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.errors import NotFoundError, OptionValueError, TaskInputError, UnknownTypeError, XlrError
 from xlr_runtime.rundeck.context import DATA_LINE, DataContext, expand
 from xlr_runtime.rundeck.durations import LogLimit, parse_duration, parse_log_limit
+from xlr_runtime.rundeck.jobref import nodes_project, with_node_overrides
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
@@ -507,9 +507,9 @@ class ExecutionService:
             child_job = self.jobs.find(project, uuid=step.uuid, group=step.group, name=step.name)
         except NotFoundError as exc:
             return StepResult(ok=False, reason="NotFound", message=str(exc))
-        if step.node_filter:
-            child_job = replace(child_job, node_filter=step.node_filter)
         scope = None if node is None else node.name
+        child_job = with_node_overrides(child_job, step, run.context, node=scope)
+        child_nodes = nodes_project(step, parent_project=run.execution.project, child_project=project)
         try:
             supplied: dict[str, str | list[str]] = dict(
                 parse_arg_string(expand(step.args or "", run.context, node=scope))
@@ -544,7 +544,9 @@ class ExecutionService:
         if run.deadline is not None:
             deadline = run.deadline if deadline is None else min(deadline, run.deadline)
         context = self._context(child, child_job, resolved)
-        outcome = WorkflowRun(self, child, child_job, resolved, writer, deadline=deadline, context=context).run()
+        outcome = WorkflowRun(
+            self, child, child_job, resolved, writer, deadline=deadline, context=context, nodes_project=child_nodes
+        ).run()
         ended = self._finish(child, child_job, resolved, outcome, writer)
         if outcome.status in (ExecutionStatus.ABORTED, ExecutionStatus.TIMEDOUT) and run.should_stop() is not None:
             raise WorkflowStopped(run.should_stop())  # type: ignore[arg-type]

@@ -111,8 +111,11 @@ class WorkflowRun:
         *,
         deadline: float | None,
         context: DataContext,
+        nodes_project: str | None = None,
     ) -> None:
         self.service = service
+        #: The project whose nodes the filter selects from (a job reference's ``childNodes``); default: its own.
+        self.nodes_project = nodes_project or execution.project
         self.execution = execution
         self.job = job
         self.options = options
@@ -183,7 +186,7 @@ class WorkflowRun:
 
     def _nodes(self) -> list[Node] | None:
         """The dispatch nodes (resolved once, then kept in the cursor); ``None`` when none match."""
-        known = project_nodes(self.service.home_root, self.execution.project, server=self.service.server_node)
+        known = project_nodes(self.service.home_root, self.nodes_project, server=self.service.server_node)
         if "nodes" in self.cursor:
             return [known[name] if name in known else Node(name=name, source="?") for name in self.cursor["nodes"]]
         if not self.job.has_node_filter:

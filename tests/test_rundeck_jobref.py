@@ -1,0 +1,108 @@
+"""Job reference node overrides: the reference's filter (expanded in the parent's context) and dispatch, and
+``childNodes`` for a job of another project. Real processes, real resource-model files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.rundeck_helpers import Harness, job_xml, load
+from xlr_runtime.store.executions import ExecutionStatus
+
+NODES = """
+web1: {hostname: h1, node-executor: local, tags: web}
+web2: {hostname: h2, node-executor: local, tags: web}
+db1: {hostname: h3, node-executor: local, tags: db}
+remote: {hostname: far, tags: web}
+"""
+OTHER_PROJECT_NODES = "qweb: {hostname: q1, node-executor: local, tags: web}\n"
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    h = Harness(tmp_path)
+    for project, text in (("P", NODES), ("Q", OTHER_PROJECT_NODES)):
+        folder = tmp_path / "projects" / project / "resources"
+        folder.mkdir(parents=True)
+        (folder / "nodes.yaml").write_text(text)
+    yield h
+    h.close()
+
+
+CHILD = job_xml(
+    "<command><exec>echo child on ${node.name}</exec></command>",
+    name="child",
+    extra="<nodefilters><filter>name: db1</filter></nodefilters>",
+)
+
+
+def _parent(jobref: str, *, name: str = "parent", parent_filter: str = "") -> str:
+    extra = f"<nodefilters><filter>{parent_filter}</filter></nodefilters>" if parent_filter else ""
+    return job_xml(f"<command>{jobref}</command>", name=name, extra=extra)
+
+
+def test_without_overrides_the_child_runs_on_its_own_nodes(harness: Harness) -> None:
+    harness.add(CHILD)
+    execution = harness.run(_parent("<jobref name='child'/>"))
+    assert execution.status == ExecutionStatus.SUCCEEDED
+    assert harness.output(execution.id) == ["child on db1"]
+
+
+def test_a_node_step_reference_filter_names_the_parents_node(harness: Harness) -> None:
+    harness.add(CHILD)
+    jobref = (
+        "<jobref name='child' nodeStep='true'><nodefilters><filter>name: ${node.name}</filter></nodefilters></jobref>"
+    )
+    execution = harness.run(_parent(jobref, parent_filter="web1 web2"))
+    assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
+    assert harness.output(execution.id) == ["child on web1", "child on web2"]
+
+
+def test_dispatch_overrides_go_with_the_filter(harness: Harness) -> None:
+    harness.add(CHILD)
+    base = "<jobref name='child'>{dispatch}<nodefilters><filter>tags: web</filter></nodefilters></jobref>"
+    by_host = "<rankAttribute>hostname</rankAttribute>"
+    going = harness.run(
+        _parent(base.format(dispatch=f"<dispatch>{by_host}<keepgoing>true</keepgoing></dispatch>"), name="going")
+    )
+    assert going.status == ExecutionStatus.FAILED
+    assert harness.output(going.id) == ["child on web1", "child on web2"]
+    stopping = harness.run(_parent(base.format(dispatch=f"<dispatch>{by_host}</dispatch>"), name="stopping"))
+    assert (stopping.status, harness.output(stopping.id)) == (ExecutionStatus.FAILED, [])
+    descending = harness.run(
+        _parent(
+            base.replace("tags: web", "web1 web2").format(
+                dispatch=f"<dispatch>{by_host}<rankOrder>descending</rankOrder></dispatch>"
+            ),
+            name="descending",
+        )
+    )
+    assert harness.output(descending.id) == ["child on web2", "child on web1"]
+
+
+def test_dispatch_without_a_filter_is_ignored(harness: Harness) -> None:
+    harness.add(CHILD)
+    jobref = (
+        "<jobref name='child'><dispatch><threadcount>4</threadcount><keepgoing>true</keepgoing></dispatch></jobref>"
+    )
+    execution = harness.run(_parent(jobref))
+    assert harness.output(execution.id) == ["child on db1"]
+
+
+def test_child_nodes_picks_the_project_whose_nodes_are_used(harness: Harness) -> None:
+    other = load(
+        job_xml(
+            "<command><exec>echo child on ${node.name}</exec></command>",
+            name="remote-child",
+            extra="<nodefilters><filter>tags: web !hostname: far</filter></nodefilters>",
+        )
+    )
+    harness.jobs.add("Q", other)
+    parents_nodes = harness.run(_parent("<jobref name='remote-child' project='Q'/>", name="default"))
+    assert harness.output(parents_nodes.id) == ["child on web1", "child on web2"]
+    childs_nodes = harness.run(
+        _parent("<jobref name='remote-child' project='Q'><childNodes>true</childNodes></jobref>", name="child-nodes")
+    )
+    assert harness.output(childs_nodes.id) == ["child on qweb"]
