@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from xlr_runtime import resources
 from xlr_runtime.cli import main
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.home import Home
@@ -191,14 +192,17 @@ def test_xlr_demo_refuses_a_home_that_is_not_empty(tmp_path: Path) -> None:
     assert f"Invalid value for --home: {tmp_path} is not empty; give a new or empty folder" in result.output
 
 
-def drive_on_virtual_clock(home: Home, *, conf: str | None) -> tuple[list[float], dict[str, object], JenkinsServer]:
-    """Run one jenkins.Build (queued 12 s, building 20 s on the virtual clock) and return its runs' due times."""
+def drive_on_virtual_clock(
+    home: Home, *, conf: str | None, interval: float | None = None
+) -> tuple[list[float], dict[str, object], JenkinsServer]:
+    """Run one jenkins.Build (queued 12 s, building 20 s on the virtual clock) and return its runs' due times
+    (``interval``: ``schedule.default_interval`` in xlr.toml)."""
     clock = VirtualClock(T0)
     if conf is not None:
         home.hocon_file.parent.mkdir(parents=True, exist_ok=True)
         home.hocon_file.write_text(conf, encoding="utf-8")
     with JenkinsServer(users={"admin": "secret"}, crumbs=True, clock=clock.now) as jenkins:
-        configure(home, jenkins, interval=None)
+        configure(home, jenkins, interval=interval)
         jenkins.add_job("timed", queue_delay=12, duration=20)
         os.environ[PASSWORD_ENV] = "secret"
         try:
@@ -226,6 +230,26 @@ def test_xl_release_conf_sets_the_interval(home: Home) -> None:
         home, conf="xl.durations.customScriptTaskScheduleInterval = 10 seconds\n"
     )
     assert offsets == [0, 10, 20, 30, 40]
+    assert properties["buildStatus"] == "SUCCESS"
+
+
+def test_xlr_toml_sets_the_interval(home: Home) -> None:
+    offsets, properties, _ = drive_on_virtual_clock(home, conf=None, interval=8)
+    # the queue item at 8 (waiting) and 16 (started at 12); the build at 24 (running) and 32 (it ended at 32)
+    assert offsets == [0, 8, 16, 24, 32]
+    assert properties["buildStatus"] == "SUCCESS"
+
+
+def test_an_interval_given_per_call_paces_the_polls(home: Home) -> None:
+    """An ext/ override of wait-for-build that polls every 3 s, as the community WaitForCompletion.py does."""
+    script = (resources.bundled_plugins_dir() / "jenkins" / "jenkins" / "Build.wait-for-build.py").read_text()
+    assert script.count("task.schedule(WAIT_FOR_BUILD)") == 2
+    override = home.ext_dir / "jenkins" / "Build.wait-for-build.py"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text(script.replace("task.schedule(WAIT_FOR_BUILD)", "task.schedule(WAIT_FOR_BUILD, 3)"))
+    offsets, properties, _ = drive_on_virtual_clock(home, conf="xl.durations.customScriptTaskScheduleInterval = 4s\n")
+    # the default (4 s) up to the first build poll at 16 (started at 12); then every 3 s until it ended at 32
+    assert offsets == [0, 4, 8, 12, 16, 19, 22, 25, 28, 31, 34]
     assert properties["buildStatus"] == "SUCCESS"
 
 
