@@ -106,13 +106,16 @@ JENKINS_JOB = """<joblist><job><name>build-and-report</name><description/>
 </sequence></job></joblist>"""
 
 
-@pytest.mark.slow
 def test_jenkins_build_step_survives_kill_9(tmp_path: Path) -> None:
+    """The acceptance test of running jobs; in the default suite, so the polls are 1 s apart (about 10 s)."""
     home = tmp_path / "home"
     home.mkdir()
     with JenkinsServer() as jenkins:
         jenkins.add_job("app", build_polls=1, next_build_number=41)
-        (home / "xlr.toml").write_text(f'[ci.ci]\ntype = "jenkins.Server"\nurl = "{jenkins.url}"\npollInterval = 1\n')
+        (home / "xlr.toml").write_text(
+            '[settings]\n"schedule.default_interval" = 1\n"workers.size" = 2\n\n'
+            f'[ci.ci]\ntype = "jenkins.Server"\nurl = "{jenkins.url}"\n'
+        )
         job = tmp_path / "job.xml"
         job.write_text(JENKINS_JOB)
         assert xlr(home, "jobs", "load", "-p", "P", "-f", str(job)).exit_code == 0
