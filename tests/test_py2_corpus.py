@@ -311,3 +311,19 @@ def test_the_python2_jenkins_task_completes_end_to_end_in_the_runtime(home: Home
         scripts
         == ["jenkins/Build.py"] + ["jenkins/Build.wait-for-queue.py"] * 3 + ["jenkins/Build.wait-for-build.py"] * 3
     )
+
+
+def test_a_plugins_translate_mode_from_xlr_toml_applies_to_its_runs(home: Home) -> None:
+    home.config_file.write_text(
+        '[ci.jenkins]\ntype = "jenkins.Server"\nurl = "http://127.0.0.1:9"\n\n'
+        '[plugins.jenkins-py2]\ntranslate = "off"\n',
+        encoding="utf-8",
+    )
+    with Runtime(home, plugin_paths=[JENKINS_PY2], clock=VirtualClock(1_700_000_000.0)) as runtime:
+        task = runtime.create_task("jenkinspy2.Build", {"jenkinsServer": "jenkins", "jobName": "hello"})
+        done = runtime.drive(task.id)
+    assert done.status is TaskStatus.FAILED
+    assert done.failure == (
+        f"{JENKINS_PY2 / 'jenkins' / 'Build.py'}:5: SyntaxError: Missing parentheses in call to 'print'. "
+        "Did you mean print(...)?"
+    )
