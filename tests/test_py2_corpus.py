@@ -297,6 +297,17 @@ def test_an_unsupported_import_fails_the_run_with_one_line_through_the_worker_po
     assert [line.text for line in result.log if line.stream == "stdout"] == ["start"]
 
 
+def test_a_translated_script_fails_at_its_original_file_and_line_through_the_worker_pool(pool: WorkerPool) -> None:
+    from xlr_runtime.scripting.build import script_request
+
+    source = 'print "start"\nd = {}\nif not d.has_key("x"):\n    print >>sys.stderr, "no x"\nx = 1 / len(d)\n'
+    result = pool.run_sync(script_request("import sys\n" + source, script_file="/plugins/p/Boom.py"))
+    assert result.outcome is RunOutcome.FAILED and result.failure is not None
+    assert result.failure.message == "/plugins/p/Boom.py:6: ZeroDivisionError: division by zero"
+    assert '  File "/plugins/p/Boom.py", line 6, in <module>\n    x = 1 / len(d)\n' in result.failure.traceback
+    assert [(line.stream, line.text) for line in result.log] == [("stdout", "start"), ("stderr", "no x")]
+
+
 def test_the_python2_jenkins_task_completes_end_to_end_in_the_runtime(home: Home) -> None:
     with JenkinsServer() as jenkins:
         jenkins.add_job("hello", queue_polls=2, build_polls=2, next_build_number=3)
