@@ -7,9 +7,12 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import signal
 import socket
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -525,3 +528,40 @@ def test_a_resumed_execution_does_not_notify_its_start_again(world: World, webho
     world.notifier.dispatch_due()
     assert len(hooks.requests) == 1
     assert [e.trigger for e in world.store.notifications.events(execution.id)] == [Trigger.ON_START.value]
+
+
+# -- end to end: xlr serve -----------------------------------------------------------------------------------------
+
+
+def test_xlr_serve_fires_a_schedule_and_notifies_its_success(tmp_path: Path, webhooks: tuple[Hooks, str]) -> None:
+    hooks, base = webhooks
+    home = tmp_path / "home"
+    jobs = tmp_path / "jobs.xml"
+    jobs.write_text(
+        job_xml(f"<onsuccess><webhook urls='{base}/served' format='json'/></onsuccess>",
+                extra="<schedule crontab='* * * * * ?'/>"),
+        encoding="utf-8",
+    )  # fmt: skip
+    xlr = [sys.executable, "-c", "from xlr_runtime.cli import main; main()"]
+    loaded = subprocess.run(
+        [*xlr, "jobs", "load", "--home", str(home), "-p", "P", "-f", str(jobs)], capture_output=True
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([*xlr, "serve", "--home", str(home)], stdout=out, stderr=out, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not hooks.requests:
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.05)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    body = json.loads(hooks.requests[0]["body"])
+    assert (body["trigger"], body["status"], body["execution"]["executionType"]) == (
+        "success",
+        "succeeded",
+        "scheduled",
+    )
+    assert body["execution"]["job"]["options"] == {"env": "dev"}
