@@ -221,6 +221,10 @@ def test_an_interval_below_the_minimum_in_the_config_stops_the_start(
     assert "Traceback" not in result.output
 
 
+def _home_args(home: Home) -> list[str]:
+    return ["--home", str(home.root), "--plugins", str(DEMO_PLUGIN)]
+
+
 def _serve(home: Home, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -311,3 +315,45 @@ def test_ctrl_c_of_xlr_run_leaves_the_task_for_xlr_serve_to_finish(home: Home, t
         assert (task.status, task.properties["slept"]) == (TaskStatus.COMPLETED, True)
         [script_run] = store.tasks.runs("1")
         assert (script_run.state, script_run.outcome, script_run.restarts) == (RunState.DONE, "succeeded", 1)
+
+
+def test_abort_retry_and_skip_through_the_cli_while_xlr_serve_runs(home: Home, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    server = _serve(home, log)
+    try:
+        _wait_for(lambda: "Serving " in log.read_text(), 30, "xlr serve did not start")
+        with Store.open(home.database) as store:
+
+            def states() -> list[tuple[int, str]]:
+                return [(r.attempt, str(r.state)) for r in store.tasks.runs("1")]
+
+            follower = subprocess.Popen(
+                [*XLR, "run", "demo.Counter", "-i", "polls=1", "-i", "interval=3600", *_home_args(home)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            try:
+                _wait_for(lambda: len(states()) == 2 if store.tasks.list() else False, 30, "no second script run")
+                aborted = xlr(home, DEMO_PLUGIN, "task", "abort", "1")
+                output, _ = follower.communicate(timeout=30)
+            finally:
+                if follower.poll() is None:
+                    follower.kill()
+                    follower.wait()
+            assert aborted.stdout == "Task 1 is aborted\n"
+            assert follower.returncode == 1, output  # xlr run followed the served task to its end
+            assert states() == [(1, "done"), (1, "cancelled")]
+
+            assert xlr(home, DEMO_PLUGIN, "task", "retry", "1").stdout == "Task 1 is planned (attempt 2)\n"
+            _wait_for(lambda: len(states()) == 4, 30, "xlr serve did not run the retried task")
+            assert store.tasks.get("1").status is TaskStatus.IN_PROGRESS
+            assert xlr(home, DEMO_PLUGIN, "task", "skip", "1").stdout == "Task 1 is skipped\n"
+            assert states() == [(1, "done"), (1, "cancelled"), (2, "done"), (2, "cancelled")]
+            assert store.tasks.get("1").status is TaskStatus.SKIPPED
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
