@@ -565,3 +565,21 @@ def test_xlr_serve_fires_a_schedule_and_notifies_its_success(tmp_path: Path, web
         "scheduled",
     )
     assert body["execution"]["job"]["options"] == {"env": "dev"}
+
+
+def test_xlr_jobs_run_sends_the_notifications_before_it_exits(tmp_path: Path, webhooks: tuple[Hooks, str]) -> None:
+    from click.testing import CliRunner
+
+    from xlr_runtime.cli import main
+
+    hooks, base = webhooks
+    jobs = tmp_path / "jobs.xml"
+    notification = (
+        f"<onstart><webhook urls='{base}/start'/></onstart><onsuccess><webhook urls='{base}/done'/></onsuccess>"
+    )
+    jobs.write_text(job_xml(notification), encoding="utf-8")
+    env = {"XLR_HOME": str(tmp_path / "home")}
+    assert CliRunner().invoke(main, ["jobs", "load", "-p", "P", "-f", str(jobs)], env=env).exit_code == 0
+    result = CliRunner().invoke(main, ["jobs", "run", "-p", "P", "-j", "job", "--follow"], env=env)
+    assert result.exit_code == 0, result.output
+    assert sorted(r["path"] for r in hooks.requests) == ["/done", "/start"]

@@ -360,14 +360,21 @@ class Notifier:
             self._wake.wait(wait)
 
     def start(self, *, max_wait: float = 1.0) -> None:
-        """Run :meth:`run` in a daemon thread."""
+        """Run :meth:`run` in a daemon thread (again after :meth:`close`); no-op while it runs."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(
             target=self.run, kwargs={"max_wait": max_wait}, name="xlr-notifications", daemon=True
         )
         self._thread.start()
 
-    def flush(self) -> int:
-        """Send what is due now in the calling thread (``xlr jobs run`` calls it before exiting)."""
+    def close(self, timeout: float = 30.0) -> int:
+        """Stop the thread (letting a send in flight finish, up to ``timeout``), then send what is due now in the
+        calling thread; returns the events sent. ``xlr jobs run`` calls it before it exits."""
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
         return self.dispatch_due()
 
 

@@ -93,8 +93,7 @@ class ExecutionRunner:
             self.service.run(until=finished, max_wait=0.1)
             if not self.runtime.stop_requested:
                 self.service.join()
-            self.service.notifier.request_stop()
-            self.service.notifier.flush()  # the end's notifications go out before this process exits
+            self.service.notifier.close()  # the end's notifications go out before this process exits
             if on_tick is not None:
                 on_tick()
         finally:
