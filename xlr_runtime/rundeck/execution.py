@@ -416,7 +416,7 @@ class ExecutionService:
 
     def _context(self, execution: Execution, job: Job, options: ResolvedOptions) -> DataContext:
         if execution.context:
-            return DataContext.from_dict(execution.context)
+            return DataContext.from_dict(self.secrets.open_rows(execution.context))
         context = DataContext()
         for ctx, values in options.context().items():
             context.merge(ctx, values)

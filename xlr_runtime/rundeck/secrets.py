@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -13,6 +14,8 @@ from xlr_runtime.errors import StoreError
 
 #: The key file's name inside the home.
 KEY_FILE = "secret.key"
+#: The key of the one row a sealed data context is stored as.
+SEALED = "sealed"
 
 
 class SecretBox:
@@ -42,3 +45,16 @@ class SecretBox:
             return dict(json.loads(self._key().decrypt(blob.encode())))
         except InvalidToken:
             raise StoreError(f"secure option values cannot be decrypted with {self.path}") from None
+
+    def seal_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A stored data context as one sealed row (for an execution whose context holds secure values)."""
+        return [{SEALED: self._key().encrypt(json.dumps(rows).encode()).decode()}]
+
+    def open_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows :meth:`seal_rows` sealed; rows that were not sealed are returned as they are."""
+        if len(rows) != 1 or SEALED not in rows[0]:
+            return rows
+        try:
+            return list(json.loads(self._key().decrypt(str(rows[0][SEALED]).encode())))
+        except InvalidToken:
+            raise StoreError(f"the execution's data context cannot be decrypted with {self.path}") from None

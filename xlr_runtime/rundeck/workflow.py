@@ -178,9 +178,10 @@ class WorkflowRun:
 
     def _save(self) -> None:
         with self.lock:
-            self.service.store.executions.save_progress(
-                self.execution.id, cursor=self.cursor, context=self.context.to_dict()
-            )
+            context = self.context.to_dict()
+            if self.options.secret_values():  # secure values (and data derived from them) only sealed at rest
+                context = self.service.secrets.seal_rows(context)
+            self.service.store.executions.save_progress(self.execution.id, cursor=self.cursor, context=context)
 
     # -- nodes -------------------------------------------------------------------------------------------------
 
