@@ -83,14 +83,16 @@ class Scheduler:
         return len(self._inflight)
 
     def tick(self, now: float | None = None) -> int:
-        """Commit finished runs, then claim and submit runs due at ``now``; return how many were submitted."""
+        """Claim and submit the runs due at ``now``, then commit finished runs; return how many were submitted.
+
+        Due runs go first, so a run never waits for its start behind the commit of other runs' results."""
+        submitted = 0 if self._stop.is_set() else self._start_due(self.clock.now() if now is None else now)
         self.collect()
-        if self._stop.is_set():
-            return 0
-        now = self.clock.now() if now is None else now
-        runs = self.store.tasks.claim_due(
-            now, self.capacity - len(self._inflight), owner=self.store.owner, lease=self.lease, task_id=self.only_task
-        )
+        return submitted
+
+    def _start_due(self, now: float) -> int:
+        free = self.capacity - len(self._inflight) + len(self._finished)  # finished runs hold no worker
+        runs = self.store.tasks.claim_due(now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task)
         if not runs:
             return 0
         self.engine.claimed(runs)
