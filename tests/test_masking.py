@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socketserver
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -157,9 +158,18 @@ class _Echo(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+class _LoopbackServer(ThreadingHTTPServer):
+    """An HTTP server on 127.0.0.1 without HTTPServer's reverse DNS lookup of its address (``socket.getfqdn``
+    in ``server_bind``), which a machine without a resolver answers with "Name or service not known"."""
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
 @pytest.fixture
 def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    server = _LoopbackServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
