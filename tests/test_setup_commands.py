@@ -48,8 +48,8 @@ def test_deselected_slow_tests_say_how_they_run() -> None:
     options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
     assert "-m 'not slow'" in options["addopts"]
     (slow,) = [m for m in options["markers"] if m.startswith("slow:")]
-    assert "XLR_SLOW=1" in slow
-    assert 'if [ "${XLR_SLOW:-}" = 1 ]; then' in CI_RUN.read_text(encoding="utf-8")
+    assert "CI=true" in slow and "XLR_SLOW=1" in slow
+    assert 'if [ "${CI:-}" = true ] || [ "${XLR_SLOW:-}" = 1 ]; then' in CI_RUN.read_text(encoding="utf-8")
     assert "python -m pytest -m slow" in CI_RUN.read_text(encoding="utf-8")
 
 
