@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import CORPUS
 from tests.rundeck_helpers import Harness
-from xlr_runtime.errors import OptionValueError
+from xlr_runtime.errors import OptionValueError, StateError
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.store.executions import ExecutionStatus
 
@@ -26,61 +26,82 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     h.close()
 
 
-@pytest.mark.parametrize(
-    ("file", "job", "options", "status", "failure"),
-    [
-        ("JobsXMLCodecSpec.groovy__L116.xml", "punch2", {}, F, "Step 3 failed: Result: 1"),
-        ("JobsXMLCodecTests.groovy__L487.xml", "punch2", {}, S, None),
-        ("JobsXMLCodecTests.groovy__L1424.xml", "some/group/wait1", {}, F, "Step 1 failed: Result: 1"),
-        (
-            "codecs__JobsXMLCodecSpec.groovy__L1162.xml",
-            "test job 1",
-            {},
-            F,
-            "workflow strategy 'teststrateg' is not supported (use node-first or step-first)",
-        ),
-        (
-            "codecs__JobsXMLCodecSpec.groovy__L538.xml",
-            "test job 1",
-            {},
-            F,
-            "workflow strategy 'test' is not supported (use node-first or step-first)",
-        ),
-        (
-            "projects-import__webhook-notification-project__rundeck-test-notification__jobs__"
-            "job-b7046ab7-b219-4c58-89aa-bcb8b3b2af9b.xml",
-            "api-test/job-run-webhook/webhook job",
-            {},
-            S,
-            None,
-        ),
-        ("test-files__api-test-execution-state.xml", "api-test/execution-state/parent", {}, S, None),
-        ("test-files__jobWithOptions.xml", "jobWithOptions", {"myOption": "a1"}, S, None),
-        (
-            "projects-import__TestJobs__rundeck-TestJobs__jobs__job-9b43e4ab-7ff2-4159-9fc7-7437901914f7.xml",
-            "api-test/job-run-steps/test job",
-            {"opt2": "b"},
-            F,
-            "Step 4 failed: no job 'api-test/job-run-steps/secondary job' in project 'P'",
-        ),
-        (
-            "projects-import__jobref__ImportOptionsTest.rdproject__rundeck-ImportOptionsTest__jobs__"
-            "job-ffc04705-13c1-47b7-840e-3f23f0dd4f86.xml",
-            "ParentJob",
-            {},
-            F,
-            "Step 1 failed: no job '59f6e0dd-be4e-446c-839a-f85cea40a9fc' in project 'P'",
-        ),
-        (
-            "projects-import__JobTimeOutTest.rdproject__rundeck-JobTimeOutTest__jobs__"
-            "job-1032a729-c251-4940-86b5-20f99cb5e769.xml",
-            "jobTimeout",
-            {},
-            T,
-            "Execution timed out",
-        ),
-    ],
-)
+CASES = [
+    ("JobsXMLCodecSpec.groovy__L116.xml", "punch2", {}, F, "Step 3 failed: Result: 1"),
+    ("JobsXMLCodecTests.groovy__L487.xml", "punch2", {}, S, None),
+    ("JobsXMLCodecTests.groovy__L1424.xml", "some/group/wait1", {}, F, "Step 1 failed: Result: 1"),
+    (
+        "codecs__JobsXMLCodecSpec.groovy__L1162.xml",
+        "test job 1",
+        {},
+        F,
+        "workflow strategy 'teststrateg' is not supported (use node-first or step-first)",
+    ),
+    (
+        "codecs__JobsXMLCodecSpec.groovy__L538.xml",
+        "test job 1",
+        {},
+        F,
+        "workflow strategy 'test' is not supported (use node-first or step-first)",
+    ),
+    (
+        "projects-import__webhook-notification-project__rundeck-test-notification__jobs__"
+        "job-b7046ab7-b219-4c58-89aa-bcb8b3b2af9b.xml",
+        "api-test/job-run-webhook/webhook job",
+        {},
+        S,
+        None,
+    ),
+    ("test-files__api-test-execution-state.xml", "api-test/execution-state/parent", {}, S, None),
+    ("test-files__jobWithOptions.xml", "jobWithOptions", {"myOption": "a1"}, S, None),
+    (
+        "projects-import__TestJobs__rundeck-TestJobs__jobs__job-9b43e4ab-7ff2-4159-9fc7-7437901914f7.xml",
+        "api-test/job-run-steps/test job",
+        {"opt2": "b"},
+        F,
+        "Step 4 failed: no job 'api-test/job-run-steps/secondary job' in project 'P'",
+    ),
+    (
+        "projects-import__jobref__ImportOptionsTest.rdproject__rundeck-ImportOptionsTest__jobs__"
+        "job-ffc04705-13c1-47b7-840e-3f23f0dd4f86.xml",
+        "ParentJob",
+        {},
+        F,
+        "Step 1 failed: no job 'ChildJob' in project 'P'",  # useName: by name
+    ),
+    (
+        "projects-import__JobTimeOutTest.rdproject__rundeck-JobTimeOutTest__jobs__"
+        "job-1032a729-c251-4940-86b5-20f99cb5e769.xml",
+        "jobTimeout",
+        {},
+        T,
+        "Execution timed out",
+    ),
+    ("JobsXMLCodecTests.groovy__L1651.xml", "wait1", {}, F, "Step 1 failed: no job 'bob' in project 'P'"),
+    ("JobsXMLCodecTests.groovy__L2456.xml", "wait1", {}, F, "Step 1 failed: Result: 1"),
+    ("JobsXMLCodecTests.groovy__L2499.xml", "wait1", {}, F, "Step 1 failed: Result: 1"),
+    ("JobsXMLCodecTests.groovy__L2744.xml", "wait1", {}, F, "Step 1 failed: Result: 1"),
+    ("JobsXMLCodecTests.groovy__L420.xml", "simple/punch2", {}, F, "Step 1 failed: Result: 1"),
+    (  # the referenced job was deleted; the handler succeeds with keepgoingOnSuccess: the job succeeds
+        "projects-import__error-handler-project__error-handler-project__jobs__"
+        "job-f9b34a63-ff95-41f4-9646-87d90b35fc3d.xml",
+        "Reference Job of deleted job",
+        {},
+        S,
+        None,
+    ),
+    (  # useName: looked up by name, not by the uuid it also carries
+        "projects-import__jobref__JobRefThreadCountTest.rdproject__rundeck-JobRefThreadCountTest__jobs__"
+        "job-9b559a6a-4578-4a8c-9c55-3e7ab2056341.xml",
+        "ParentJob",
+        {},
+        F,
+        "Step 1 failed: no job 'ChildJob' in project 'P'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "job", "options", "status", "failure"), CASES)
 def test_corpus_job_runs(
     harness: Harness, file: str, job: str, options: dict[str, str], status: ExecutionStatus, failure: str | None
 ) -> None:
@@ -110,3 +131,63 @@ def test_corpus_required_option_is_refused(harness: Harness) -> None:
     with pytest.raises(OptionValueError) as info:
         harness.service.start("P", job, {})
     assert str(info.value) == "option 'myOption' is required"
+
+
+SSH_JOB = "projects-import__core-sshj-executor-test__rundeck-executor-test__jobs__" + (
+    "job-fbf165bd-b5d9-44a7-98b9-fb8aa273ff9d.xml"
+)
+DISABLED_JOB = "test-files__job-template-common.xml"
+#: Corpus jobs not run above, and why.
+NOT_RUN = {
+    "projects-import__LogDataStepTest.rdproject__rundeck-LogDataStepTest__jobs__"
+    "job-1b560606-909d-43c0-aaa6-77894f2fc952.xml": "step-plugin log-data-step (a Rundeck built-in plugin)",
+    "projects-import__core-jsch-executor-test__rundeck-executor-test__jobs__"
+    "job-a5fbe8c2-1a8b-4a6f-ae34-92e5b3d4f8a9.xml": "node-step-plugin copyfile on SSH nodes",
+    "projects-import__core-jsch-executor-test__rundeck-executor-test__jobs__"
+    "job-c14c992d-4738-44b8-945e-9349ae487b77.xml": "scriptfile/scripturl on an SSH node (see the sshj test below)",
+    "test__docker__dockers__rundeckansible__config__ansible-jobs.xml": "Ansible step plugins on Ansible nodes",
+}
+
+
+def test_every_corpus_job_file_is_run_or_excluded_with_a_reason() -> None:
+    run = {case[0] for case in CASES} | {SSH_JOB, DISABLED_JOB}
+    assert not run & set(NOT_RUN)
+    assert sorted(run | set(NOT_RUN)) == sorted(path.name for path in JOBS.iterdir())
+
+
+def test_corpus_job_ref_by_name_runs_the_child_on_the_overriding_filter(harness: Harness) -> None:
+    path = JOBS / (
+        "projects-import__jobref__JobRefThreadCountTest.rdproject__rundeck-JobRefThreadCountTest__jobs__"
+        "job-9b559a6a-4578-4a8c-9c55-3e7ab2056341.xml"
+    )
+    jobs = load_jobs_xml(path.read_bytes(), path=path)
+    harness.jobs.add("P", *jobs)
+    harness.add(
+        "<joblist><job><name>ChildJob</name><description/><sequence><command><exec>echo child on ${node.name}</exec>"
+        "</command></sequence></job></joblist>"
+    )
+    execution = harness.run(jobs[0])
+    assert (execution.status, harness.output(execution.id)) == (S, ["child on srv"])
+
+
+def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(harness: Harness) -> None:
+    path = JOBS / SSH_JOB
+    resources = harness.root / "projects" / "P" / "resources"
+    resources.mkdir(parents=True)
+    (resources / "sshj-node.yaml").write_bytes((CORPUS / "rundeck" / "nodes" / "sshj-node.yaml").read_bytes())
+    (job,) = load_jobs_xml(path.read_bytes(), path=path)
+    execution = harness.run(job)
+    assert (execution.status, execution.failure) == (
+        F,
+        "Step 1 failed: node 'password-node': node executor 'sshj-ssh' is not supported (only 'local' runs here)",
+    )
+
+
+def test_corpus_job_with_executions_disabled_is_refused(harness: Harness) -> None:
+    path = JOBS / DISABLED_JOB
+    (job,) = load_jobs_xml(path.read_bytes(), path=path, require_future=False)
+    with pytest.raises(StateError) as info:
+        harness.service.start("P", job)
+    assert (
+        str(info.value) == "job 'xml-job-group-name/xml-job-name' has executions disabled (executionEnabled is false)"
+    )

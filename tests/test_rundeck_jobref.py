@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.rundeck_helpers import Harness, job_xml, load
+from xlr_runtime.errors import StateError
 from xlr_runtime.store.executions import ExecutionStatus
 
 NODES = """
@@ -106,3 +107,22 @@ def test_child_nodes_picks_the_project_whose_nodes_are_used(harness: Harness) ->
         _parent("<jobref name='remote-child' project='Q'><childNodes>true</childNodes></jobref>", name="child-nodes")
     )
     assert harness.output(childs_nodes.id) == ["child on qweb"]
+
+
+def test_a_disabled_job_is_refused_and_skipped_or_failed_by_references(harness: Harness) -> None:
+    disabled = harness.add(
+        job_xml(
+            "<command><exec>echo never</exec></command>", name="off", extra="<executionEnabled>false</executionEnabled>"
+        )
+    )
+    with pytest.raises(StateError) as refused:
+        harness.service.start("P", disabled)
+    assert str(refused.value) == "job 'off' has executions disabled (executionEnabled is false)"
+    skipped = harness.run(_parent("<jobref name='off'/>", name="skips"))
+    assert (skipped.status, harness.output(skipped.id)) == (ExecutionStatus.SUCCEEDED, [])
+    assert harness.output(skipped.id, levels=("WARN",)) == ["Job reference job off has executions disabled: skipped"]
+    failing = harness.run(_parent("<jobref name='off'><failOnDisable>true</failOnDisable></jobref>", name="fails"))
+    assert (failing.status, failing.failure) == (
+        ExecutionStatus.FAILED,
+        "Step 1 failed: job off has executions disabled",
+    )

@@ -23,10 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from xlr_runtime.clock import Clock, SystemClock
-from xlr_runtime.errors import NotFoundError, OptionValueError, TaskInputError, UnknownTypeError, XlrError
+from xlr_runtime.errors import (
+    NotFoundError,
+    OptionValueError,
+    StateError,
+    TaskInputError,
+    UnknownTypeError,
+    XlrError,
+)
 from xlr_runtime.rundeck.context import DATA_LINE, DataContext, expand
 from xlr_runtime.rundeck.durations import LogLimit, parse_duration, parse_log_limit
-from xlr_runtime.rundeck.jobref import nodes_project, with_node_overrides
+from xlr_runtime.rundeck.jobref import disabled_result, lookup_uuid, nodes_project, with_node_overrides
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
@@ -231,7 +238,12 @@ class ExecutionService:
     ) -> Execution:
         """Check the option values and queue an execution due now. Raises :class:`OptionValueError` (bad
         option value, retry count that is not a number) or :class:`StateError` (multipleExecutions=false and
-        the job is running); nothing is stored then."""
+        the job is running, or its executions are disabled); nothing is stored then."""
+        if not job.execution_enabled:
+            raise StateError(
+                f"job '{job.full_name}' has executions disabled (executionEnabled is false)",
+                hint="Enable them in the job definition and load it again.",
+            )
         resolved = resolve_options(job.options, dict(supplied or {}))
         self._retry_count(job, resolved)
         secure = {k: v for k, v in resolved.values.items() if k in resolved.secure}
@@ -504,9 +516,14 @@ class ExecutionService:
         """Run the referenced job as a child execution, in this thread, its log copied into the parent's."""
         project = step.project or run.execution.project
         try:
-            child_job = self.jobs.find(project, uuid=step.uuid, group=step.group, name=step.name)
+            child_job = self.jobs.find(project, uuid=lookup_uuid(step), group=step.group, name=step.name)
         except NotFoundError as exc:
             return StepResult(ok=False, reason="NotFound", message=str(exc))
+        disabled = disabled_result(child_job, step)
+        if disabled is not None:
+            if disabled.ok:
+                run.log.system("WARN", f"Job reference {disabled.message}", node=node, step=index)
+            return disabled
         scope = None if node is None else node.name
         child_job = with_node_overrides(child_job, step, run.context, node=scope)
         child_nodes = nodes_project(step, parent_project=run.execution.project, child_project=project)

@@ -7,6 +7,10 @@
   that filter: with an overriding filter, the child dispatches with these settings (``threadcount`` 1,
   ``keepgoing`` false and ascending order when not given); without one, the child keeps its own dispatch, as in
   Rundeck, whose editor only offers the dispatch settings together with the filter.
+- A referenced job whose executions are disabled (``executionEnabled`` false) is skipped — the step succeeds —
+  unless the reference has ``failOnDisable``; then the step fails (Rundeck 2.11's behaviour).
+- The referenced job is found by its uuid, else by group and name; with ``useName`` by group and name even when
+  the reference also carries a uuid (Rundeck's "use the job's name" choice, in exports of other servers).
 - ``childNodes`` matters for a reference to a job of **another project**: the child's nodes come from the
   parent's project, unless ``childNodes`` is true ("use the referenced job's nodes"), then from the child's.
 """
@@ -17,6 +21,7 @@ from dataclasses import replace
 
 from xlr_runtime.rundeck.context import DataContext, expand
 from xlr_runtime.rundeck.model import Dispatch, Job, JobRefStep
+from xlr_runtime.rundeck.workflow import StepResult
 
 
 def with_node_overrides(child: Job, step: JobRefStep, context: DataContext, *, node: str | None) -> Job:
@@ -40,3 +45,17 @@ def with_node_overrides(child: Job, step: JobRefStep, context: DataContext, *, n
 def nodes_project(step: JobRefStep, *, parent_project: str, child_project: str) -> str:
     """The project whose nodes the child's filter selects from (``childNodes``, see the module docstring)."""
     return child_project if step.child_nodes else parent_project
+
+
+def disabled_result(child: Job, step: JobRefStep) -> StepResult | None:
+    """How the step ends when the referenced job has its executions disabled; ``None`` when it may run."""
+    if child.execution_enabled:
+        return None
+    if step.fail_on_disable:
+        return StepResult(ok=False, reason="JobDisabled", message=f"job {child.full_name} has executions disabled")
+    return StepResult(ok=True, message=f"job {child.full_name} has executions disabled: skipped")
+
+
+def lookup_uuid(step: JobRefStep) -> str | None:
+    """The uuid to find the referenced job by: ``None`` (group and name) with ``useName``, else the step's."""
+    return None if step.use_name and step.name else step.uuid
