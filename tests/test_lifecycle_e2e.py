@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -20,6 +22,7 @@ from task_helpers import DEMO_PLUGIN
 
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
+from xlr_runtime.runtime import HomeLock
 from xlr_runtime.store import RunState, Store, TaskStatus
 
 XLR = [sys.executable, "-c", "from xlr_runtime.cli import main; main()"]
@@ -357,3 +360,21 @@ def test_abort_retry_and_skip_through_the_cli_while_xlr_serve_runs(home: Home, t
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_xlr_run_on_a_home_held_by_another_xlr_run_says_so_and_runs_once_it_is_free(home: Home) -> None:
+    holder = HomeLock(home)
+    assert holder.try_acquire("xlr run, task 9")
+    releaser = threading.Timer(1.0, holder.release)
+    releaser.start()
+    try:
+        result = xlr(home, DEMO_PLUGIN, "run", "demo.Counter", "-i", "polls=0")
+    finally:
+        releaser.join()
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"Task 1 (demo.Counter) created in {home.root}",
+        f"The home is in use by pid {os.getpid()} (xlr run, task 9); task 1 runs there if it serves the home, "
+        "else here once free.",
+    ]
+    assert result.stderr.rstrip().endswith("Task 1 completed")

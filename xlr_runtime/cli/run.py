@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -76,7 +77,10 @@ def run_command(
         try:
             with _LiveView(runtime, task.id, console) as view:
                 run_until_stopped(
-                    lambda: _drive_or_follow(runtime, task.id), flag, runtime.request_stop, on_check=view.refresh
+                    lambda: _drive_or_follow(runtime, task.id, on_wait=view.note),
+                    flag,
+                    runtime.request_stop,
+                    on_check=view.refresh,
                 )
         finally:
             restore()
@@ -88,14 +92,24 @@ def run_command(
     raise SystemExit(0 if task.status is TaskStatus.COMPLETED else 1)
 
 
-def _drive_or_follow(runtime: Runtime, task_id: str) -> None:
-    """Drive the task when the home is free; otherwise follow it until it ends or the home frees up."""
+def _drive_or_follow(runtime: Runtime, task_id: str, *, on_wait: Callable[[str], None]) -> None:
+    """Drive the task when the home is free; otherwise follow it until it ends or the home frees up.
+
+    ``on_wait`` is told once, with a one-line note, when the home is held by another process.
+    """
+    told = False
     while True:
         if runtime.lock.try_acquire(f"xlr run, task {task_id}"):
             runtime.drive(task_id)
             return
         if runtime.store.tasks.get(task_id).status.is_final or runtime.stop_requested:
             return
+        if not told:
+            holder = runtime.lock.holder() or "another process"
+            on_wait(
+                f"The home is in use by {holder}; task {task_id} runs there if it serves the home, else here once free."
+            )
+            told = True
         time.sleep(FOLLOW_INTERVAL)
 
 
@@ -123,6 +137,11 @@ class _LiveView:
                 self.console.print(line.text, style=style, markup=False)
             task = self.runtime.store.tasks.get(self.task_id)
             self._status.update(escape(f"[{task.status}] {task.status_line or ''}"))  # not rich markup
+
+    def note(self, text: str) -> None:
+        """Print one line of our own (not from the task log)."""
+        with self._lock:
+            self.console.print(text, style="yellow", markup=False)
 
     def __exit__(self, *exc: object) -> None:
         self.refresh()
