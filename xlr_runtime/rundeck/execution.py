@@ -142,6 +142,8 @@ class ExecutionLogWriter:
         self.bytes = 0
         self.node_lines: dict[str | None, int] = {}
         self.truncated = False
+        #: Nodes whose output a per-node limit truncated (the other nodes keep logging).
+        self.truncated_nodes: set[str | None] = set()
         self.halted = False
         self.lock = threading.Lock()
 
@@ -157,7 +159,7 @@ class ExecutionLogWriter:
         with self.lock:
             if self.halted:
                 return False
-            if self.truncated:
+            if self.truncated or name in self.truncated_nodes:
                 return True
             self.lines += 1
             self.bytes += len(text.encode()) + 1
@@ -165,14 +167,16 @@ class ExecutionLogWriter:
             exceeded = self.limit is not None and self.limit.exceeded(
                 lines=self.lines, node_lines=self.node_lines[name], size=self.bytes
             )
-            if exceeded and self.action == "truncate":
+            if exceeded and self.action == "truncate" and self.limit is not None and self.limit.per_node:
+                self.truncated_nodes.add(name)
+            elif exceeded and self.action == "truncate":
                 self.truncated = True
             elif exceeded:
                 self.halted = True
         if exceeded:
-            what = "output truncated" if self.truncated else "halting the execution"
+            what = "halting the execution" if self.halted else "output truncated"
             self.system("WARN", f"Log output limit exceeded: {what}", node=node, step=step)
-            return self.truncated
+            return not self.halted
         self._store(level, text, node, step)
         if self.parent is not None:
             return self.parent.output(level, text, node=node, step=step)
