@@ -294,12 +294,16 @@ class Engine:
         if not completions:
             return []
         recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
-        ended: list[Task] = []
-        for c in completions:
-            if c.run_id in recorded and c.task_status is not None:
-                task = self.store.tasks.get(self.store.tasks.get_run(c.run_id).task_id)
-                if task.status == c.task_status:  # not when the task was aborted or skipped meanwhile
-                    ended.append(task)
+        ending = [c for c in completions if c.run_id in recorded and c.task_status is not None]
+        if not ending:
+            return []
+        task_ids = self.store.tasks.task_ids_of_runs(c.run_id for c in ending)
+        tasks = self.store.tasks.get_many(task_ids.values())
+        ended = [
+            task
+            for c in ending
+            if (task := tasks[task_ids[c.run_id]]).status == c.task_status  # not when aborted or skipped meanwhile
+        ]
         self._notify_ended(ended)
         return ended
 

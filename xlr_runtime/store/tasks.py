@@ -8,6 +8,7 @@ database could later claim side by side.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -194,8 +195,12 @@ def _create_tables(db: Database) -> None:
     db.execute("CREATE INDEX task_log_task ON task_log (task_id, id)")
 
 
+#: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
 
 
 def _task_id(task_id: str | int) -> int:
@@ -209,6 +214,7 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _json_path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -331,6 +337,17 @@ class TaskRepository:
         if row is None:
             raise NotFoundError(f"no script run {run_id}")
         return _run(row)
+
+    def task_ids_of_runs(self, run_ids: Iterable[int]) -> dict[int, str]:
+        """The task id of each of these script runs that exists, by run id."""
+        ids = sorted(set(run_ids))
+        found: dict[int, str] = {}
+        for chunk in _chunks(ids):
+            rows = self._store.execute(
+                f"SELECT id, task_id FROM script_runs WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            found.update((row[0], str(row[1])) for row in rows)
+        return found
 
     def runs_in_state(self, state: RunState) -> list[ScriptRun]:
         """Every script run in ``state``, by due time."""
