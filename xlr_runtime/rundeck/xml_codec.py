@@ -109,7 +109,8 @@ def load_jobs_xml(data: bytes | str, *, path: str | Path, require_future: bool =
         root = parse_document(data)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        message = re.sub(r", line \d+, column \d+$", "", exc.msg)
+        # libxml2 may append the offending text on further lines (an unfinished CDATA section): keep one line.
+        message = re.sub(r", line \d+, column \d+$", "", (exc.msg or "").partition("\n")[0])
         raise JobDefinitionError(f"invalid XML: {message}", path=path, line=line) from exc
     if root.tag != "joblist":
         raise JobDefinitionError(
@@ -447,7 +448,8 @@ def _notifications(node: Node | None, ctx: JobContext) -> dict[Trigger, tuple[No
             trigger = Trigger(trigger_node.tag)
         except ValueError:
             raise ctx.error(f"unknown notification trigger <{trigger_node.tag}>", line=trigger_node.line) from None
-        result[trigger] = _trigger_notifications(trigger_node, ctx)
+        # A trigger written twice (the job-v20 reference does it) keeps the notifications of both.
+        result[trigger] = result.get(trigger, ()) + _trigger_notifications(trigger_node, ctx)
     return result
 
 
