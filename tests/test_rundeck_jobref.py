@@ -126,3 +126,20 @@ def test_a_disabled_job_is_refused_and_skipped_or_failed_by_references(harness: 
         ExecutionStatus.FAILED,
         "Step 1 failed: job off has executions disabled",
     )
+
+
+def test_references_by_uuid_by_group_and_name_and_in_another_project(harness: Harness) -> None:
+    harness.add(CHILD)  # uuid-child, no group
+    harness.jobs.add(
+        "Q", load(job_xml("<command><exec>echo q child</exec></command>", name="qc", extra="<group>lib</group>"))
+    )
+    steps = (
+        "<command><jobref><uuid>uuid-child</uuid></jobref></command>"
+        "<command><jobref name='qc' group='lib' project='Q'/></command>"
+        "<command><jobref project='Q'><uuid>uuid-qc</uuid></jobref></command>"
+    )
+    execution = harness.run(job_xml(steps, name="refs"))
+    assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
+    assert harness.output(execution.id) == ["child on db1", "q child", "q child"]
+    wrong = harness.run(job_xml("<command><jobref><uuid>uuid-qc</uuid></jobref></command>", name="wrong-project"))
+    assert wrong.failure == "Step 1 failed: no job 'uuid-qc' in project 'P'"
