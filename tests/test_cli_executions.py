@@ -73,6 +73,16 @@ def test_exit_codes_and_refusals(home: Path) -> None:
     assert both.exit_code == 2 and "give the job with exactly one of -j GROUP/NAME and -i UUID" in both.output
 
 
+def test_run_by_uuid_only_in_the_jobs_project(home: Path) -> None:
+    listed = json.loads(xlr(home, "jobs", "list", "-p", "P", "--json").output)
+    uuid = next(job["uuid"] for job in listed if job["name"] == "greet")
+    ran = xlr(home, "jobs", "run", "-p", "P", "-i", uuid)
+    assert ran.exit_code == 0, ran.output
+    other = xlr(home, "jobs", "run", "-p", "Q", "-i", uuid)
+    assert other.exit_code == 1
+    assert other.output.splitlines()[-1] == f'Error: no job with uuid {uuid} in project "Q" (it is in "P")'
+
+
 def test_abort_from_another_process(home: Path, tmp_path: Path) -> None:
     process = subprocess.Popen(
         [*XLR, "jobs", "run", "--home", str(home), "-p", "P", "-j", "slow"],

@@ -14,6 +14,7 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.errors import NotFoundError
 from xlr_runtime.rundeck.options import parse_arg_string
 from xlr_runtime.rundeck.runner import ExecutionRunner
 from xlr_runtime.runtime import Runtime, StopFlag
@@ -128,6 +129,8 @@ def jobs_run_command(
     supplied = parse_arg_string(list(option_args))
     with _runtime(ctx) as runtime:
         job = runtime.store.jobs.get(job_uuid) if job_uuid else runtime.store.jobs.find(project, str(job_name))
+        if job.project != project:
+            raise NotFoundError(f'no job with uuid {job_uuid} in project "{project}" (it is in "{job.project}")')
         runner = ExecutionRunner(runtime)
         execution = runner.start(project, job, supplied)
         click.echo(f"Execution {execution.id} of {execution.job_full_name} started", err=True)
