@@ -195,9 +195,7 @@ def _dow_test(expression: str, text: str) -> DayTest:
     weekday = _number(expression, special.group(1), "day-of-week", 1, 7, _DAYS)
     nth = special.group(2)
     if nth is None:  # nL: the last such weekday of the month
-        return lambda year, month, day: (
-            _quartz_weekday(year, month, day) == weekday and day + 7 > _last(year, month)
-        )
+        return lambda year, month, day: _quartz_weekday(year, month, day) == weekday and day + 7 > _last(year, month)
     index = int(nth)
     return lambda year, month, day: _quartz_weekday(year, month, day) == weekday and (day - 1) // 7 + 1 == index
 
@@ -224,4 +222,3 @@ def _nearest_weekday(year: int, month: int, target: int) -> int:
 def local_time_text(epoch: float, zone: ZoneInfo) -> str:
     """``2026-01-02 06:00:00 CET`` for listings."""
     return datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
-
