@@ -24,9 +24,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from lxml import etree
 
-from xlr_runtime import hookimpl, settings
+from xlr_runtime import hookimpl, hookspecs, settings
 from xlr_runtime.clock import VirtualClock
-from xlr_runtime.hookspecs import hookspec  # noqa: F401  (the hook's specification module)
 from xlr_runtime.rundeck.execution import ExecutionService, JobList
 from xlr_runtime.rundeck.model import Trigger
 from xlr_runtime.rundeck.nodes import local_node
@@ -405,8 +404,6 @@ class PagerPlugin:
 
 
 def test_plugin_notification_types_come_from_the_hook(tmp_path: Path) -> None:
-    from xlr_runtime import hookspecs
-
     pm = pluggy.PluginManager("xlr_runtime")
     pm.add_hookspecs(hookspecs)
     plugin = PagerPlugin()

@@ -312,9 +312,12 @@ class ExecutionService:
             self.drive(execution)
         except Exception as exc:  # a bug must not leave the execution running forever
             log.exception("execution %s failed in the runtime", execution.id)
-            self.store.executions.finish(
-                execution.id, status=ExecutionStatus.FAILED, now=self.clock.now(), failure=f"runtime error: {exc}"
-            )
+            with self.store.atomic():
+                ended = self.store.executions.finish(
+                    execution.id, status=ExecutionStatus.FAILED, now=self.clock.now(), failure=f"runtime error: {exc}"
+                )
+                if self.notifier is not None:
+                    self.notifier.record_ended(ended)
         finally:
             self._wake.set()
 

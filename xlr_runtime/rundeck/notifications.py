@@ -27,6 +27,7 @@ import smtplib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -399,8 +400,6 @@ def _targets(notifications: Sequence[Notification], trigger: Trigger, execution:
 def _masked_message(message: Any, masker: Masker) -> Any:
     if not masker:
         return message
-    from email import message_from_bytes, policy
-
     return message_from_bytes(masker.mask(message.as_bytes().decode()).encode(), policy=policy.default)
 
 
