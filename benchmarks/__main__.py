@@ -1,7 +1,9 @@
 """``python -m benchmarks [--quick] [--workers N]``: every benchmark case, each in its own process, as a table.
 
-Writes the table's data to ``benchmarks/results/<UTC time>.json`` (and ``latest.json``). Cases and what they
-measure are described in :mod:`benchmarks.cases` and ``docs/running-tasks.md``.
+Writes the table's data to ``benchmarks/results/<UTC time>.json`` (and ``latest.json``). ``--rounds N`` runs the
+whole plan N times, one case after the other, and shows each entry's median round (every round is in the JSON,
+with the load average when it ran): on a shared machine, compare ratios within a round, not runs across time.
+Cases and what they measure are described in :mod:`benchmarks.cases` and ``docs/running-tasks.md``.
 """
 
 from __future__ import annotations
@@ -57,17 +59,27 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a tenth of the tasks (a smoke run, ~30 s)")
     parser.add_argument("--workers", type=int, default=4, help="worker processes / huey worker threads")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the whole plan N times, interleaved (for a noisy machine)"
+    )
     args = parser.parse_args(argv)
-    rows = []
-    for label, case, tasks, steps in PLAN:
-        size = max(10, tasks // 10) if args.quick else tasks
-        steps = min(steps, 5) if args.quick else steps
-        result = run(case, size, steps, args.workers)
-        name = label.format(tasks=size, steps=steps)
-        rows.append({"name": name, **result})
-        print(f"  {name}: {result['steps_per_s']} steps/s", file=sys.stderr)
+    rounds: list[list[dict[str, Any]]] = []
+    for number in range(args.rounds):
+        rows = []
+        for label, case, tasks, steps in PLAN:
+            size = max(10, tasks // 10) if args.quick else tasks
+            steps = min(steps, 5) if args.quick else steps
+            result = run(case, size, steps, args.workers)
+            name = label.format(tasks=size, steps=steps)
+            rows.append({"name": name, "round": number + 1, "load_average": os.getloadavg()[0], **result})
+            print(f"  round {number + 1} {name}: {result['steps_per_s']} steps/s", file=sys.stderr)
+        rounds.append(rows)
+    rows = _median_rows(rounds)
     ratios = _ratios(rows)
+    round_ratios = [_ratios(r) for r in rounds]
     _print_table(rows, ratios)
+    if args.rounds > 1:
+        print("ratios per round:", "; ".join(", ".join(f"{v}x" for v in r.values()) for r in round_ratios))
     suites = _run_suites(args.quick, args.workers)
     RESULTS.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -79,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         "machine": platform.machine(),
         "rows": rows,
         "ratios": ratios,
+        "rounds": rounds,
+        "ratios_per_round": round_ratios,
         "suites": suites,
     }
     for path in (RESULTS / f"{stamp}.json", RESULTS / "latest.json"):
@@ -102,6 +116,15 @@ def _run_suites(quick: bool, workers: int) -> dict[str, Any]:
     return reports
 
 
+def _median_rows(rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """For each entry of the plan, the round with the median steps/s (all rounds when there is one)."""
+    medians = []
+    for entries in zip(*rounds, strict=True):
+        ordered = sorted(entries, key=lambda row: row["steps_per_s"])
+        medians.append(ordered[(len(ordered) - 1) // 2])
+    return medians
+
+
 def _ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
     by_case: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -113,20 +136,32 @@ def _ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {
         "chain steps/s, xlr / huey": ratio("xlr-chain", "huey-chain"),
         "chain steps/s, xlr / raw sqlite3": ratio("xlr-chain", "raw-chain"),
+        "chain CPU per step (all processes), huey / xlr": round(
+            by_case["huey-chain"]["cpu_us_per_step"] / max(_total_cpu(by_case["xlr-chain"]), 0.01), 2
+        ),
         "poll p99 lateness, huey / xlr": round(
             by_case["huey-poll"]["lateness_p99_ms"] / max(by_case["xlr-poll"]["lateness_p99_ms"], 0.01), 2
         ),
     }
 
 
+def _total_cpu(row: dict[str, Any]) -> float:
+    """CPU microseconds per step of the case's process and its worker processes."""
+    return float(row["cpu_us_per_step"]) + float(row.get("worker_cpu_us_per_step", 0.0))
+
+
 def _print_table(rows: list[dict[str, Any]], ratios: dict[str, float]) -> None:
-    header = f"{'benchmark':<38} {'steps':>7} {'steps/s':>9} {'late p50':>9} {'late p99':>9} {'RSS MB':>7}"
+    header = (
+        f"{'benchmark':<38} {'steps':>7} {'steps/s':>9} {'late p50':>9} {'late p99':>9} {'RSS MB':>7} "
+        f"{'CPU us/step':>11} {'+workers':>9}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         print(
             f"{row['name']:<38} {row['steps']:>7} {row['steps_per_s']:>9.0f} {row['lateness_p50_ms']:>7.1f}ms "
-            f"{row['lateness_p99_ms']:>7.1f}ms {row['peak_rss_mb']:>7.1f}"
+            f"{row['lateness_p99_ms']:>7.1f}ms {row['peak_rss_mb']:>7.1f} {row['cpu_us_per_step']:>11.0f} "
+            f"{row.get('worker_cpu_us_per_step', 0):>9.0f}"
         )
     print()
     for name, value in ratios.items():
