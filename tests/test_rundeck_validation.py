@@ -196,20 +196,30 @@ YAML_CASES = {
     ),
     "bad crontab": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  schedule: {crontab: '0 0 12 * * *'}\n",
-        'f.yaml:1: job "a": invalid schedule "0 0 12 * * *": exactly one of day-of-month and day-of-week must be "?"',
+        'f.yaml:4: job "a": invalid schedule "0 0 12 * * *": exactly one of day-of-month and day-of-week must be "?"',
     ),
     "bad regex": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  options: [{name: o, regex: '['}]\n",
-        'f.yaml:1: job "a": option "o": invalid regex "[": unterminated character set at position 0',
+        'f.yaml:4: job "a": option "o": invalid regex "[": unterminated character set at position 0',
     ),
     "enforced default": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n"
         "  options: [{name: o, value: c, values: [a, b], enforced: true}]\n",
-        'f.yaml:1: job "a": option "o": default value "c" is not one of the allowed values (a,b)',
+        'f.yaml:4: job "a": option "o": default value "c" is not one of the allowed values (a,b)',
     ),
     "step without kind": (
         "- name: a\n  description: ''\n  sequence: {commands: [{description: x}]}\n",
-        'f.yaml:1: job "a": a command has no step (exec, script, scriptfile, scripturl, jobref or a plugin type)',
+        'f.yaml:3: job "a": a command has no step (exec, script, scriptfile, scripturl, jobref or a plugin type)',
+    ),
+    "option in block style": (
+        "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  options:\n  - name: ok\n"
+        "  - name: o\n    regex: '('\n",
+        'f.yaml:6: job "a": option "o": invalid regex "(": missing ), unterminated subpattern at position 0',
+    ),
+    "notification without recipients": (
+        "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  notification:\n    onsuccess:\n"
+        "      email: {subject: x}\n",
+        "f.yaml:6: job \"a\": onsuccess email has a blank or missing 'recipients'",
     ),
 }
 

@@ -9,7 +9,7 @@ The export sorts every map's keys (Rundeck's ``canonicalMap``) in block style, m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import yaml
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Job
 from xlr_runtime.rundeck.validation import JobContext
-from xlr_runtime.rundeck.yaml_read import job_from_map
+from xlr_runtime.rundeck.yaml_read import LineMap, job_from_map
 from xlr_runtime.rundeck.yaml_write import job_to_map
 
 __all__ = ["dump_jobs_yaml", "load_jobs_yaml"]
@@ -30,7 +30,7 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
     A file with one bad job yields nothing.
     """
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    loader = _Loader(text)
+    loader = _LineLoader(text)
     try:
         root = loader.get_single_node()
         content = loader.construct_document(root) if root is not None else None
@@ -58,6 +58,20 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
 #: libyaml's loader and dumper when PyYAML has them (about ten times faster), else the pure-Python ones.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _LineLoader(_Loader):  # type: ignore[misc,valid-type]
+    """Safe loading whose mappings remember their line (:class:`LineMap`), to locate errors inside a job."""
+
+
+def _construct_line_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[LineMap]:
+    mapping = LineMap()
+    mapping.line = node.start_mark.line + 1
+    yield mapping
+    mapping.update(loader.construct_mapping(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_line_map)
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]

@@ -6,7 +6,9 @@ Values are read leniently like Rundeck's (``'true'`` or ``true``, ``3`` or ``'3'
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from xlr_runtime.rundeck.model import (
     DataValue,
@@ -96,6 +98,35 @@ _STEP_KEYS = frozenset(
 )
 
 
+T = TypeVar("T")
+
+
+class LineMap(dict):  # type: ignore[type-arg]
+    """A YAML mapping that remembers the 1-based line it starts on (set by the YAML loader)."""
+
+    line: int | None = None
+
+
+@contextmanager
+def _at(value: Any) -> Iterator[None]:
+    """Locate a ``ValueError`` raised while reading ``value`` at its line (the innermost located map wins)."""
+    try:
+        yield
+    except ValueError as exc:
+        if getattr(exc, "line", None) is None:
+            exc.line = getattr(value, "line", None)  # type: ignore[attr-defined]
+        raise
+
+
+def _each(items: Any, read: Callable[[Any], T]) -> tuple[T, ...]:
+    """``read`` every item of a list, an error located at the item's line."""
+    results = []
+    for item in items:
+        with _at(item):
+            results.append(read(item))
+    return tuple(results)
+
+
 def _str(value: Any) -> str | None:
     if value is None:
         return None
@@ -132,7 +163,10 @@ def job_from_map(data: dict[str, Any], ctx: JobContext) -> Job:
         raise ctx.error("missing description (it may be empty)")
     if not data.get("sequence"):
         raise ctx.error("missing sequence")
-    return ctx.build(lambda: _job(data, name, ctx))
+    try:
+        return _job(data, name, ctx)
+    except ValueError as exc:
+        raise ctx.error(str(exc), line=getattr(exc, "line", None)) from None
 
 
 def _job(data: dict[str, Any], name: str, ctx: JobContext) -> Job:
@@ -148,9 +182,10 @@ def _job(data: dict[str, Any], name: str, ctx: JobContext) -> Job:
         or None
     )
     log_limit = _str(data.get("loglimit")) or None
-    schedule = _schedule(_map(data.get("schedule"), "schedule")) if data.get("schedule") else None
-    if schedule is not None:
-        validate_schedule(schedule, crontab=_str(_map(data.get("schedule"), "schedule").get("crontab")) or None)
+    with _at(data.get("schedule")):
+        schedule = _schedule(_map(data.get("schedule"), "schedule")) if data.get("schedule") else None
+        if schedule is not None:
+            validate_schedule(schedule, crontab=_str(_map(data.get("schedule"), "schedule").get("crontab")) or None)
     job = Job(
         name=name,
         description=_str(data.get("description")) or "",
@@ -219,9 +254,12 @@ def _options(data: Any) -> tuple[Option, ...]:
     if not data:
         return ()
     if isinstance(data, list):
-        return tuple(validate_option(_option(_map(item, "an option"), None)) for item in data)
+        return _each(data, lambda item: validate_option(_option(_map(item, "an option"), None)))
     items = [(name, _map(value, f'option "{name}"')) for name, value in _map(data, "options").items()]
-    options = [validate_option(_option(value, str(name))) for name, value in items]
+    options = []
+    for name, value in items:
+        with _at(value):
+            options.append(validate_option(_option(value, str(name))))
     indexes = {str(name): value.get("sortIndex") for name, value in items}
     with_index = sorted((o for o in options if indexes[o.name] is not None), key=lambda o: int(indexes[o.name]))
     without = sorted((o for o in options if indexes[o.name] is None), key=lambda o: o.name)
@@ -277,7 +315,7 @@ def _workflow(data: dict[str, Any], ctx: JobContext) -> Workflow:
     if not commands or not isinstance(commands, list):
         raise ValueError("sequence has no commands")
     return Workflow(
-        steps=tuple(_step(_map(command, "a command"), handler=False) for command in commands),
+        steps=_each(commands, lambda command: _step(_map(command, "a command"), handler=False)),
         keepgoing=_bool(data.get("keepgoing"), False),
         strategy=_str(data.get("strategy")) or "node-first",
         plugin_config=to_raw("pluginConfig", data["pluginConfig"]) if data.get("pluginConfig") else None,
@@ -353,6 +391,11 @@ def _jobref(data: dict[str, Any], common: dict[str, Any]) -> JobRefStep:
 
 
 def _notifications(data: dict[str, Any]) -> dict[Trigger, tuple[Notification, ...]]:
+    with _at(data):
+        return _triggers(data)
+
+
+def _triggers(data: dict[str, Any]) -> dict[Trigger, tuple[Notification, ...]]:
     result: dict[Trigger, tuple[Notification, ...]] = {}
     for key, value in data.items():
         if not str(key).startswith("on"):
@@ -362,7 +405,10 @@ def _notifications(data: dict[str, Any]) -> dict[Trigger, tuple[Notification, ..
         except ValueError:
             raise ValueError(f"unknown notification trigger {key}") from None
         entries = value if isinstance(value, list) else [value]
-        found = [n for entry in entries for n in _trigger_entry(_map(entry, key), key)]
+        found: list[Notification] = []
+        for entry in entries:
+            with _at(entry):
+                found.extend(_trigger_entry(_map(entry, key), key))
         if not found:
             raise ValueError(f"{key} has no email, urls or plugin")
         result[trigger] = tuple(found)
