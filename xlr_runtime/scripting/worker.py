@@ -16,6 +16,7 @@ The worker exits on ``stop``, when the parent closes the pipe, or when the paren
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import pickle
@@ -28,7 +29,7 @@ from multiprocessing.connection import Connection
 
 from xlr_runtime.compat import imports
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
-from xlr_runtime.scripting.execution import run_script
+from xlr_runtime.scripting.execution import extra_globals, run_script
 from xlr_runtime.scripting.tasklog import TaskLog
 from xlr_runtime.scripting.wire import PROTOCOL, Decoder, run_id_of
 
@@ -138,6 +139,8 @@ def main(argv: list[str]) -> None:
     request_fd, result_fd, max_log_bytes = (int(arg) for arg in argv)
     faulthandler.enable()  # a segfault prints the script's frames to stderr, which the pool reports
     imports.install()
+    with contextlib.suppress(Exception):  # a broken plugin is reported by the runs that need its globals
+        extra_globals()  # loads the plugins now, at start-up, rather than in (and against the timeout of) a run
     serve(Connection(request_fd, writable=False), Connection(result_fd, readable=False), max_log_bytes)
 
 
