@@ -1,0 +1,86 @@
+"""Batches in the worker pool: several runs per message, per-run timeouts, a crash or timeout inside a batch,
+and the wire form that sends a task type and a source once per worker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from xlr_runtime.scripting.build import prop, script_request
+from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest
+from xlr_runtime.scripting.pool import WorkerPool
+from xlr_runtime.scripting.wire import Decoder, Keys, encode
+
+PROPERTIES = [prop("name"), prop("count", "integer", "output")]
+
+
+def request(source: str, run_id: int, *, timeout: float = 30.0) -> ScriptRunRequest:
+    return script_request(
+        source, run_id=run_id, properties=PROPERTIES, values={"name": f"run {run_id}"}, timeout=timeout
+    )
+
+
+@pytest.fixture
+def pool() -> Iterator[WorkerPool]:
+    with WorkerPool(1, max_log_bytes=100_000) as workers:
+        workers.run_sync(request("count = 0", 0))  # start the worker: the next submissions form one batch
+        yield workers
+
+
+def test_a_batch_returns_each_run_its_own_result(pool: WorkerPool) -> None:
+    results = [f.result() for f in pool.submit_many([request(f"count = {i}\nprint(name)", i) for i in range(1, 9)])]
+
+    assert [r.run_id for r in results] == list(range(1, 9))
+    assert [r.properties["count"] for r in results] == list(range(1, 9))
+    assert [[line.text for line in r.log] for r in results] == [[f"run {i}"] for i in range(1, 9)]
+    assert len({r.worker_pid for r in results}) == 1
+
+
+def test_a_crash_inside_a_batch_fails_only_that_run(pool: WorkerPool) -> None:
+    sources = ["count = 1", "import os\nos._exit(3)", "count = 3", "count = 4"]
+    results = [f.result() for f in pool.submit_many([request(s, i) for i, s in enumerate(sources, 1)])]
+
+    assert [r.outcome for r in results] == [
+        RunOutcome.SUCCEEDED,
+        RunOutcome.CRASHED,
+        RunOutcome.SUCCEEDED,
+        RunOutcome.SUCCEEDED,
+    ]
+    assert results[1].failure is not None and "died: exit code 3" in results[1].failure.message
+    assert [r.properties["count"] for r in (results[2], results[3])] == [3, 4]
+    assert results[2].worker_pid != results[0].worker_pid  # the rest went to a fresh worker, once
+
+
+def test_a_timeout_inside_a_batch_fails_only_that_run(pool: WorkerPool) -> None:
+    batch = [request("count = 1", 1), request("import time\ntime.sleep(30)", 2, timeout=1.0), request("count = 3", 3)]
+    results = [f.result() for f in pool.submit_many(batch)]
+
+    assert [r.outcome for r in results] == [RunOutcome.SUCCEEDED, RunOutcome.TIMED_OUT, RunOutcome.SUCCEEDED]
+    assert results[2].properties == {"count": 3}
+
+
+def test_each_run_of_a_batch_has_its_own_timeout(pool: WorkerPool) -> None:
+    batch = [request("import time\ntime.sleep(0.5)\ncount = 1", i, timeout=1.0) for i in range(1, 4)]
+    started = time.monotonic()
+    results = [f.result() for f in pool.submit_many(batch)]
+
+    assert time.monotonic() - started >= 1.5  # longer than one timeout: each run's clock starts with it
+    assert [r.outcome for r in results] == [RunOutcome.SUCCEEDED] * 3
+
+
+def test_a_type_and_a_source_travel_once_per_worker() -> None:
+    keys, known, decoder = Keys(), set[str](), Decoder()
+    first, second = request("count = 1", 1), request("count = 1", 2)
+    second = ScriptRunRequest(**{**second.__dict__, "task_type": first.task_type})
+
+    definitions: dict[str, object] = {}
+    payloads = [encode(first, keys, known, definitions), encode(second, keys, known, definitions)]
+
+    assert len(definitions) == 2  # one type, one source, for both requests
+    decoder.define(definitions)
+    assert [decoder.decode(p) for p in payloads] == [first, second]
+    later: dict[str, object] = {}
+    encode(second, keys, known, later)
+    assert later == {}
