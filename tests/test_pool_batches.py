@@ -25,7 +25,8 @@ def request(source: str, run_id: int, *, timeout: float = 30.0) -> ScriptRunRequ
 @pytest.fixture
 def pool() -> Iterator[WorkerPool]:
     with WorkerPool(1, max_log_bytes=100_000) as workers:
-        workers.run_sync(request("count = 0", 0))  # start the worker: the next submissions form one batch
+        for future in workers.submit_many([request("count = 0", 0) for _ in range(40)]):
+            future.result()  # the worker is started and the pool has seen that runs are fast: batches form
         yield workers
 
 
@@ -84,3 +85,16 @@ def test_a_type_and_a_source_travel_once_per_worker() -> None:
     later: dict[str, object] = {}
     encode(second, keys, known, later)
     assert later == {}
+
+
+def test_slow_runs_are_not_batched_behind_each_other() -> None:
+    with WorkerPool(2) as pool:
+        for future in pool.submit_many([request("import time\ntime.sleep(0.2)", i) for i in range(4)]):
+            future.result()  # both workers started; runs are known to take 0.2 s
+        slow = request("import time\ntime.sleep(2)", 10)
+        fast = [request("import time\ntime.sleep(0.2)\ncount = 1", 11 + i) for i in range(6)]
+        results = [f.result() for f in pool.submit_many([slow, *fast])]
+
+    slow_end = results[0].ended_at
+    assert all(r.outcome is RunOutcome.SUCCEEDED for r in results)
+    assert all(r.ended_at < slow_end for r in results[1:])  # the other worker took every fast run meanwhile

@@ -4,7 +4,10 @@
 that hands it requests and waits for its answers. A worker starts lazily, when its slot takes its first run, and
 is reused for every later run; start-up (a fresh interpreter importing the script API) is paid once per worker.
 
-When many runs are queued, a slot takes a share of them (up to :data:`MAX_BATCH`) and sends them in one message,
+When many runs are queued, a slot takes a share of them (up to :data:`MAX_BATCH`, and only as many as the recent
+runs' average duration fits in :data:`BATCH_WINDOW`: slow scripts — HTTP polls — still go one at a time to
+whichever worker is free, and an unexpectedly slow run delays only the few runs batched behind it) and sends them
+in one message,
 in the compact form of :mod:`xlr_runtime.scripting.wire` (a task type and a script source travel once per worker).
 The worker runs them one after the other and answers each as soon as it ends; each run has its own timeout,
 counted from the previous run's answer. When a run of a batch times out or crashes its worker, the runs after it
@@ -53,6 +56,10 @@ START_TIMEOUT = 60.0
 STDERR_TAIL = 3000
 #: Most runs a worker is sent in one message.
 MAX_BATCH = 32
+#: Seconds of expected work a batch may hold: its size is this over the recent runs' average duration.
+BATCH_WINDOW = 0.005
+#: Average run duration assumed before any run ended (seconds): batches start at one run.
+INITIAL_RUN_SECONDS = 0.010
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -136,6 +143,7 @@ class WorkerPool:
         self._closed = False
         self._abandoned = False
         self._keys = Keys()
+        self._run_seconds = INITIAL_RUN_SECONDS  # moving average of run durations, sizes batches
         for slot in self._slots:
             slot.thread = threading.Thread(
                 target=self._serve, args=(slot,), name=f"xlr-worker-slot-{slot.index}", daemon=True
@@ -243,7 +251,8 @@ class WorkerPool:
             if first is None:
                 return None
             jobs = [first]
-            share = min(MAX_BATCH, -(-(len(self._jobs) + 1) // self.size))
+            fits = max(1, int(BATCH_WINDOW / max(self._run_seconds, 1e-6)))
+            share = min(MAX_BATCH, fits, -(-(len(self._jobs) + 1) // self.size))
             while len(jobs) < share and self._jobs and self._jobs[0] is not None:
                 jobs.append(self._jobs.popleft())  # type: ignore[arg-type]
             return jobs
@@ -322,9 +331,14 @@ class WorkerPool:
             elif message[0] == "result":
                 pending.popleft()
                 job.future.set_result(message[1])
+                self._note_duration(message[1])
                 if pending:
                     log, started = [], time.time()
                     deadline = time.monotonic() + pending[0].request.timeout
+
+    def _note_duration(self, result: ScriptRunResult) -> None:
+        """Fold a run's duration into the moving average that sizes batches (races only blur the average)."""
+        self._run_seconds += 0.2 * (max(0.0, result.ended_at - result.started_at) - self._run_seconds)
 
     def _put_back(self, jobs: collections.deque[_Job]) -> None:
         """Runs of a batch that never started (their worker died first): to the front of the queue."""
