@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from xlr_runtime import hookimpl, hookspecs
 from xlr_runtime.cli import main
 from xlr_runtime.errors import PluginError
-from xlr_runtime.plugins import DEFAULT_PLUGINS, build_plugin_manager, loaded_plugins
+from xlr_runtime.plugins import CLI_PLUGINS, DEFAULT_PLUGINS, build_plugin_manager, loaded_plugins
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
 
@@ -44,12 +44,20 @@ def test_every_hook_is_documented() -> None:
 def test_default_plugins_load_and_nothing_is_pending() -> None:
     pm = build_plugin_manager(load_installed=False)
     names = {row["name"] for row in loaded_plugins(pm)}
-    assert names == set(DEFAULT_PLUGINS)
+    assert names == set(DEFAULT_PLUGINS) | set(CLI_PLUGINS)
+
+
+def test_workers_plugin_manager_leaves_the_cli_out() -> None:
+    pm = build_plugin_manager(load_installed=False, with_cli=False)
+    assert {row["name"] for row in loaded_plugins(pm)} == set(DEFAULT_PLUGINS)
+    assert pm.hook.xlr_script_globals()  # the compat globals (logger, CredentialsFallback) are still there
 
 
 def test_installed_plugin_is_loaded_when_allowed(fake_distribution: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_distribution(fake_distribution, "from xlr_runtime import hookimpl\n\n"
-                              "@hookimpl\ndef xlr_plugin_paths():\n    return ['/somewhere']\n")
+    install_fake_distribution(
+        fake_distribution,
+        "from xlr_runtime import hookimpl\n\n@hookimpl\ndef xlr_plugin_paths():\n    return ['/somewhere']\n",
+    )
     monkeypatch.setenv("XLR_LOAD_PLUGINS", "fake-plugin")
     pm = build_plugin_manager()
     assert ["/somewhere"] in pm.hook.xlr_plugin_paths()
@@ -72,8 +80,9 @@ def test_broken_installed_plugin_is_a_clear_error(fake_distribution: Path, monke
 
 
 def test_misspelt_hook_fails_loudly(fake_distribution: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_distribution(fake_distribution, "from xlr_runtime import hookimpl\n\n"
-                              "@hookimpl\ndef xlr_plugin_path():\n    return []\n")
+    install_fake_distribution(
+        fake_distribution, "from xlr_runtime import hookimpl\n\n@hookimpl\ndef xlr_plugin_path():\n    return []\n"
+    )
     monkeypatch.setenv("XLR_LOAD_PLUGINS", "fake_plugin")
     with pytest.raises(Exception, match="unknown hook 'xlr_plugin_path'"):
         build_plugin_manager()

@@ -19,9 +19,12 @@ from xlr_runtime.errors import PluginError
 #: The entry-point group (and pluggy project name).
 GROUP = "xlr_runtime"
 
-#: Modules of built-in features, registered as plugins through the same hooks as third-party ones.
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "xlr_runtime.compat.plugin",
+#: Modules of built-in runtime features, registered as plugins through the same hooks as third-party ones.
+DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin",)
+
+#: Built-in modules that add the ``xlr`` commands; left out where no CLI runs (worker processes), since
+#: importing them all costs about half a second.
+CLI_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.plugins",
     "xlr_runtime.cli.types",
     "xlr_runtime.cli.run",
@@ -45,11 +48,12 @@ def plugin_manager() -> pluggy.PluginManager:
     return _manager
 
 
-def build_plugin_manager(*, load_installed: bool = True) -> pluggy.PluginManager:
-    """A new manager with the hookspecs, the default plugins and (unless told not to) installed plugins."""
+def build_plugin_manager(*, load_installed: bool = True, with_cli: bool = True) -> pluggy.PluginManager:
+    """A new manager with the hookspecs, the default plugins, the CLI's built-in plugins (unless ``with_cli`` is
+    false) and the installed plugins (unless ``load_installed`` is false)."""
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    for name in DEFAULT_PLUGINS:
+    for name in DEFAULT_PLUGINS + (CLI_PLUGINS if with_cli else ()):
         pm.register(importlib.import_module(name), name=name)
     if load_installed:
         _load_installed(pm)
@@ -83,8 +87,8 @@ def loaded_plugins(pm: pluggy.PluginManager) -> list[dict[str, object]]:
             {
                 "name": name,
                 "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or []),
-                "version": None if name in DEFAULT_PLUGINS else versions.get(name),
-                "builtin": name in DEFAULT_PLUGINS,
+                "version": versions.get(name),
+                "builtin": name in DEFAULT_PLUGINS or name in CLI_PLUGINS,
             }
         )
     return rows

@@ -31,7 +31,7 @@ from typing import Any
 
 from xlr_runtime.compat import translate
 from xlr_runtime.errors import ScriptError, ScriptSyntaxError, ValueCoercionError, XlrError, location
-from xlr_runtime.plugins import plugin_manager
+from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
@@ -122,7 +122,7 @@ def extra_globals() -> dict[str, Any]:
     """Globals that runtime plugins add through ``xlr_script_globals`` (the compat shims' ``logger``,
     ``CredentialsFallback``…), gathered once per worker process; the task's own names win over them."""
     merged: dict[str, Any] = {}
-    for contribution in reversed(plugin_manager().hook.xlr_script_globals()):
+    for contribution in reversed(build_plugin_manager(with_cli=False).hook.xlr_script_globals()):
         merged.update(contribution or {})
     return merged
 
