@@ -105,11 +105,6 @@ VARIABLES_SYNTHETIC = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.mark.xfail(
-    reason="the store does not keep ScriptRunResult.variables yet (RunCompletion.variables, requested from the "
-    "scheduler and store owner)",
-    strict=True,
-)
 def test_variables_a_script_changes_are_stored_with_the_task_and_seen_by_its_next_script(
     home: Home, tmp_path: Path
 ) -> None:

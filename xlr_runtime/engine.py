@@ -239,6 +239,7 @@ class Engine:
             "worker_pid": result.worker_pid,
             "failure": result.failure,
             "status_line": result.status_line,
+            "variables": result.variables,
         }
         if not result.succeeded:
             reason = _failure_text(result)

@@ -165,6 +165,7 @@ class RunCompletion:
     next_due_at: float | None = None
     task_status: TaskStatus | None = None
     task_failure: str | None = None
+    variables: dict[str, dict[str, Any]] | None = None  # the three variable maps, when a script changed them
 
 
 MIGRATIONS = MigrationSet("tasks")
@@ -492,7 +493,7 @@ class TaskRepository:
             if ending:
                 del active[task_id]  # a later completion of the same attempt no longer changes the task
             merged = [p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))]
-            merged.append(c.status_line)
+            merged += [c.status_line, _dumps(c.variables) if c.variables is not None else None]
             if ending:
                 merged += [str(c.task_status), c.ended_at, c.task_failure]
             updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
@@ -504,7 +505,8 @@ class TaskRepository:
             # the status (and its index) is only written when the task ends
             ends = ", status = ?, ended_at = ?, failure = ?" if ending else ""
             self._store.executemany(
-                f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line)"
+                f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
+                "variables = COALESCE(?, variables)"
                 f"{ends} WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
                 rows,
             )
