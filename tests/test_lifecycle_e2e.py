@@ -157,6 +157,11 @@ def _cells_holding(database: Path, needle: str) -> set[tuple[str, str]]:
             ["demo.Call", "--ci", "server=local"],
             "Error: demo.Call: missing required input 'name'\nHint: Give it with -i name=VALUE.\n",
         ),
+        (
+            ["demo.Call", "-i", "name=x"],
+            "Error: demo.Call: missing required input 'server'\n"
+            "Hint: Give it with --ci server=NAME, a CI defined as [ci.NAME] in xlr.toml.\n",
+        ),
         (["demo.Counter", "-i", "polls=many"], "Error: property 'polls' (integer): 'many' is not an integer\n"),
         (
             ["demo.Call", "--ci", "server=nowhere", "-i", "name=x"],

@@ -119,7 +119,7 @@ class Engine:
             raise TaskInputError(
                 f"{type_name}: missing required input {missing[0]!r}"
                 + (f" (and {', '.join(map(repr, missing[1:]))})" if missing[1:] else ""),
-                hint=f"Give it with -i {missing[0]}=VALUE.",
+                hint=_missing_hint(task_type.properties[missing[0]]),
             )
         return self.store.tasks.create(
             type_name=type_name,
@@ -375,6 +375,12 @@ class Engine:
 
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
+
+
+def _missing_hint(prop: PropertyDef) -> str:
+    if prop.kind.is_ci:
+        return f"Give it with --ci {prop.name}=NAME, a CI defined as [ci.NAME] in xlr.toml."
+    return f"Give it with -i {prop.name}=VALUE."
 
 
 def _failure_text(result: ScriptRunResult) -> str:
