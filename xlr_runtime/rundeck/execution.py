@@ -250,8 +250,31 @@ class ExecutionService:
             )
         resolved = resolve_options(job.options, dict(supplied or {}))
         self._retry_count(job, resolved)
+        execution = self._create(
+            project,
+            job,
+            resolved,
+            user=user or self.user,
+            execution_type=execution_type,
+            exclusive=not job.multiple_executions,
+        )
+        self.wake()
+        return execution
+
+    def _create(
+        self,
+        project: str,
+        job: Job,
+        resolved: ResolvedOptions,
+        *,
+        user: str,
+        execution_type: str,
+        exclusive: bool = False,
+        parent_id: int | None = None,
+    ) -> Execution:
+        """Store a queued execution of ``job`` due now: its options masked, the secure values sealed apart."""
         secure = {k: v for k, v in resolved.values.items() if k in resolved.secure}
-        execution = self.store.executions.create(
+        return self.store.executions.create(
             project=project,
             job_id=job.uuid or job.id,
             job_name=job.name,
@@ -260,13 +283,12 @@ class ExecutionService:
             options=resolved.masked(),
             secure_blob=self.secrets.seal(secure) if secure else None,
             arg_string=resolved.arg_string(),
-            user=user or self.user,
+            user=user,
             execution_type=execution_type,
             now=self.clock.now(),
-            exclusive=not job.multiple_executions,
+            exclusive=exclusive,
+            parent_id=parent_id,
         )
-        self.wake()
-        return execution
 
     def _retry_count(self, job: Job, options: ResolvedOptions) -> int:
         if not job.retry:
@@ -546,19 +568,12 @@ class ExecutionService:
             resolved = resolve_options(child_job.options, supplied)
         except OptionValueError as exc:
             return StepResult(ok=False, reason="InvalidOptions", message=str(exc))
-        secure = {k: v for k, v in resolved.values.items() if k in resolved.secure}
-        child = self.store.executions.create(
-            project=project,
-            job_id=child_job.uuid or child_job.id,
-            job_name=child_job.name,
-            job_group=child_job.group,
-            job_xml=dump_jobs_xml([child_job]),
-            options=resolved.masked(),
-            secure_blob=self.secrets.seal(secure) if secure else None,
-            arg_string=resolved.arg_string(),
+        child = self._create(
+            project,
+            child_job,
+            resolved,
             user=run.execution.user,
             execution_type=run.execution.execution_type,
-            now=self.clock.now(),
             parent_id=run.execution.id,
         )
         child = self.store.executions.start_child(child.id, owner=self.store.owner, now=self.clock.now())
