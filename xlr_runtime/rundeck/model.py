@@ -118,6 +118,16 @@ class JobRefDispatch:
     rank_attribute: str | None = None
     rank_order: str | None = None
 
+    def rundeck_fields(self) -> dict[str, str | bool]:
+        """The overrides that are set, under Rundeck's names, in the order of its job map."""
+        fields = {
+            "threadcount": self.threadcount,
+            "keepgoing": self.keepgoing,
+            "rankAttribute": self.rank_attribute,
+            "rankOrder": self.rank_order,
+        }
+        return {key: value for key, value in fields.items() if value is not None}
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -381,3 +391,12 @@ def canonical_notifications(
         trigger: tuple(sorted(notifications[trigger], key=rank))
         for trigger in sorted(notifications, key=lambda t: t.value)
     }
+
+
+def fits_legacy_notification_form(notifications: dict[Trigger, tuple[Notification, ...]]) -> bool:
+    """True when no trigger has two emails or two webhooks: the exports can then use the legacy one-per-kind form."""
+    return not any(
+        sum(isinstance(n, kind) for n in found) > 1
+        for found in notifications.values()
+        for kind in (EmailNotification, WebhookNotification)
+    )

@@ -36,6 +36,7 @@ from xlr_runtime.rundeck.model import (
     Trigger,
     WebhookNotification,
     Workflow,
+    fits_legacy_notification_form,
 )
 
 _CDATA = "<cdata>"
@@ -336,14 +337,7 @@ def _jobref(step: JobRefStep) -> El:
     )
     items.extend(_leaf(key, True) for key, flag in flags if flag)
     if step.dispatch is not None:
-        dispatch = step.dispatch
-        fields = {
-            "keepgoing": dispatch.keepgoing,
-            "rankAttribute": dispatch.rank_attribute,
-            "rankOrder": dispatch.rank_order,
-            "threadcount": dispatch.threadcount,
-        }
-        children = _sorted(_leaf(key, value) for key, value in fields.items() if value is not None)
+        children = _sorted(_leaf(key, value) for key, value in step.dispatch.rundeck_fields().items())
         items.append(("dispatch", El("dispatch", children=children)))
     if step.node_filter is not None:
         items.append(("nodefilters", El("nodefilters", children=[_leaf("filter", step.node_filter)[1]])))
@@ -356,11 +350,7 @@ def _jobref(step: JobRefStep) -> El:
 
 
 def _notifications(notifications: dict[Trigger, tuple[Notification, ...]]) -> El:
-    legacy = not any(
-        sum(isinstance(n, kind) for n in found) > 1
-        for found in notifications.values()
-        for kind in (EmailNotification, WebhookNotification)
-    )
+    legacy = fits_legacy_notification_form(notifications)
     triggers = [
         (trigger.value, El(trigger.value, children=_sorted(_trigger_items(found, legacy=legacy))))
         for trigger, found in notifications.items()

@@ -24,6 +24,7 @@ from xlr_runtime.rundeck.model import (
     Trigger,
     WebhookNotification,
     Workflow,
+    fits_legacy_notification_form,
 )
 
 #: Key of an element's text when it also has attributes (Rundeck's ``XmlParserUtil`` uses the same).
@@ -248,14 +249,7 @@ def _jobref_map(step: JobRefStep) -> dict[str, Any]:
     if step.node_filter is not None:
         filters["filter"] = step.node_filter
     if step.dispatch is not None:
-        dispatch = step.dispatch
-        fields = {
-            "threadcount": dispatch.threadcount,
-            "keepgoing": dispatch.keepgoing,
-            "rankAttribute": dispatch.rank_attribute,
-            "rankOrder": dispatch.rank_order,
-        }
-        filters["dispatch"] = {k: v for k, v in fields.items() if v is not None}
+        filters["dispatch"] = step.dispatch.rundeck_fields()
     if filters:
         data["nodefilters"] = filters
     return data
@@ -263,11 +257,7 @@ def _jobref_map(step: JobRefStep) -> dict[str, Any]:
 
 def _notifications_map(notifications: dict[Trigger, tuple[Notification, ...]]) -> dict[str, Any]:
     """The map form per trigger when no trigger repeats a kind (as the XML legacy form), else a list."""
-    legacy = not any(
-        sum(isinstance(n, kind) for n in found) > 1
-        for found in notifications.values()
-        for kind in (EmailNotification, WebhookNotification)
-    )
+    legacy = fits_legacy_notification_form(notifications)
     result: dict[str, Any] = {}
     for trigger, found in notifications.items():
         entries = [_notification_map(n) for n in found]
