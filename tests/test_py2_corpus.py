@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from script_chain import run_script_chain
 
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.compat import imports
@@ -213,34 +214,19 @@ def run_chain(
     pool: WorkerPool, registry: TypeRegistry, server: JenkinsServer, **inputs: Any
 ) -> list[tuple[str, ScriptRunResult]]:
     """Run a jenkinspy2.Build task to its end as the scheduler would: carry properties, follow schedule()."""
-    task_type = registry.get("jenkinspy2.Build")
     ci = CiValue("jenkins", "jenkins.Server", {"url": server.url, "authenticationMethod": "Basic"}, ("password",))
-    properties: dict[str, Any] = {name: None for name in task_type.properties}
-    properties.update(jenkinsServer="jenkins", **inputs)
-    chain: list[tuple[str, ScriptRunResult]] = []
-    path = task_type.script_location
-    for number in range(1, 30):
-        script = registry.find_script(task_type, path)
-        assert script is not None and str(JENKINS_PY2) in script.display_path, path
-        request = ScriptRunRequest(
-            run_id=number,
-            task_id="T1",
-            task_type=task_type,
-            title="Build",
-            script_path=path,
-            script_file=script.display_path,
-            source=script.read(),
-            properties=dict(properties),
-            cis={"jenkinsServer": ci},
-            timeout=30,
-        )
-        result = pool.run_sync(request)
-        chain.append((path, result))
-        properties.update(result.properties)
-        if result.schedule is None:
-            return chain
-        path = result.schedule.script_path
-    raise AssertionError("the chain did not end")
+    chain = run_script_chain(
+        pool,
+        registry,
+        "jenkinspy2.Build",
+        {"jenkinsServer": ci},
+        {"jenkinsServer": "jenkins", **inputs},
+        max_runs=29,
+        script_root=JENKINS_PY2,
+    )
+    if not chain.ended:
+        raise AssertionError("the chain did not end")
+    return chain.results
 
 
 def test_the_python2_jenkins_scripts_run_to_completion(pool: WorkerPool, registry: TypeRegistry) -> None:
