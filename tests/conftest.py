@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from xlr_runtime.home import Home
+from xlr_runtime.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 #: Files written by others that the conformance tests load (never copied into the repo).
 CORPUS = SHARED / "corpus"
+#: The store backends the contract tests run on: a second backend (PostgreSQL) adds itself here.
+STORE_BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": lambda folder: Store.open(folder / "xlr.db")}
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +30,11 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
 def home(tmp_path: Path) -> Home:
     """A fresh, empty runtime home in a temporary folder."""
     return Home(tmp_path / "home").ensure()
+
+
+@pytest.fixture(params=sorted(STORE_BACKENDS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, open store on each backend of :data:`STORE_BACKENDS` (a module may define its own ``store``)."""
+    opened = STORE_BACKENDS[request.param](tmp_path)
+    yield opened
+    opened.close()

@@ -1,9 +1,9 @@
-"""Contract tests of the executions area (behaviour only, so another backend can run them unchanged)."""
+"""Contract tests of the executions area (behaviour only, so another backend can run them unchanged).
+
+The ``store`` fixture (tests/conftest.py) opens a fresh store on every backend of ``STORE_BACKENDS``.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,20 +12,6 @@ from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 
 T0 = 1_700_000_000.0
-
-
-def open_sqlite(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "xlr.db")
-
-
-BACKENDS = {"sqlite": open_sqlite}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = BACKENDS[request.param](tmp_path)
-    yield opened
-    opened.close()
 
 
 def new(store: Store, **overrides: object) -> int:
