@@ -58,6 +58,11 @@ class ChainRun:
     def log(self) -> str:
         return "\n".join(line.text for _, result in self.results for line in result.log)
 
+    @property
+    def failure(self) -> str | None:
+        """The one-line reason the last run failed with (``sys.exit("reason")``), or None."""
+        return self.last.failure.message if self.last.failure is not None else None
+
 
 def run_build(
     pool: WorkerPool,
@@ -65,11 +70,14 @@ def run_build(
     server: JenkinsServer,
     *,
     after: Callable[[int, str, ScriptRunResult], None] | None = None,
+    start: str | None = None,
     ci_credentials: tuple[str, str] | None = None,
     max_runs: int = 30,
     **inputs: Any,
 ) -> ChainRun:
-    """Run a jenkins.Build task with ``inputs`` to its end; ``after(n, path, result)`` runs after each script."""
+    """Run a jenkins.Build task with ``inputs`` to its end; ``after(n, path, result)`` runs after each script.
+
+    ``start`` is the first script (default: the type's script, Build.py)."""
     task_type = registry.get("jenkins.Build")
     ci_values: dict[str, Any] = {"url": server.url, "authenticationMethod": "Basic", "pollInterval": 5}
     if ci_credentials:
@@ -78,7 +86,7 @@ def run_build(
     properties: dict[str, Any] = {name: None for name in task_type.properties}
     properties.update(jenkinsServer="jenkins", **inputs)
     chain = ChainRun()
-    path = task_type.script_location
+    path = start or task_type.script_location
     for number in range(1, max_runs + 1):
         script = registry.find_script(task_type, path)
         assert script is not None, path
@@ -144,7 +152,7 @@ def test_a_failed_build_fails_the_task_and_keeps_its_status(pool: WorkerPool, re
         chain = run_build(pool, registry, jenkins, jobName="broken")
     assert chain.scripts == [BUILD, WAIT_FOR_QUEUE, WAIT_FOR_BUILD]
     assert chain.last.outcome is RunOutcome.FAILED
-    assert chain.last.failure is not None and chain.last.failure.message == "script exited with code 1"
+    assert chain.failure == "Build #1 of broken finished with FAILURE"
     assert chain.last.status_line == "Build #1: FAILURE"
     assert (chain.properties["buildNumber"], chain.properties["buildStatus"]) == ("1", "FAILURE")
     assert "Finished: FAILURE" in chain.log
@@ -156,7 +164,27 @@ def test_an_unknown_job_fails_at_once(pool: WorkerPool, registry: TypeRegistry) 
         chain = run_build(pool, registry, jenkins, jobName="nope")
     assert chain.scripts == [BUILD]
     assert chain.last.outcome is RunOutcome.FAILED
+    assert chain.failure == f"Jenkins job 'nope' not found (HTTP 404 at {jenkins.url}/job/nope/api/json)"
     assert f"Job `nope` was not found on Jenkins at {jenkins.url}." in chain.log
+    assert jenkins.triggers == []
+
+
+def test_a_failed_build_in_a_folder_is_named_as_jenkins_names_it(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("team/app", result="UNSTABLE", next_build_number=12)
+        chain = run_build(pool, registry, jenkins, jobName="team/job/app")
+    assert chain.failure == "Build #12 of team/app finished with UNSTABLE"
+    assert chain.properties["buildStatus"] == "UNSTABLE"
+
+
+def test_a_disabled_job_fails_to_trigger(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("app", disabled=True)
+        chain = run_build(pool, registry, jenkins, jobName="app")
+    assert chain.scripts == [BUILD]
+    assert chain.failure == "Could not trigger app: HTTP 409"
+    assert f"Failed to trigger job `app` at {jenkins.url}/job/app/ (HTTP 409)." in chain.log
+    assert "app is not buildable" in chain.log  # errorDump() shows Jenkins' answer
     assert jenkins.triggers == []
 
 
@@ -166,6 +194,7 @@ def test_a_wrong_password_fails_with_the_401(pool: WorkerPool, registry: TypeReg
         chain = run_build(pool, registry, jenkins, jobName="hello", username="admin", password="wrong")
     assert chain.scripts == [BUILD]
     assert chain.last.outcome is RunOutcome.FAILED
+    assert chain.failure == "Jenkins refused the credentials (HTTP 401)"
     assert f"Could not read job `hello` at {jenkins.url}/job/hello/ (HTTP 401)." in chain.log
     assert "Invalid password/token for user: admin" in chain.log
     assert "wrong" not in chain.log
@@ -215,10 +244,10 @@ def test_a_parameterised_job_without_parameters_uses_its_defaults(pool: WorkerPo
 def test_parameters_for_a_plain_job_or_a_bad_line_fail_clearly(pool: WorkerPool, registry: TypeRegistry) -> None:
     with JenkinsServer() as jenkins:
         jenkins.add_job("plain")
-        chain = run_build(pool, registry, jenkins, jobName="plain", jobParameters="A=1")
-        assert "Job `plain` takes no parameters, but jobParameters gives A." in chain.log
+        chain = run_build(pool, registry, jenkins, jobName="plain", jobParameters="A=1\nB=2")
+        assert chain.failure == "Job plain takes no parameters, but jobParameters gives A, B"
         chain = run_build(pool, registry, jenkins, jobName="plain", jobParameters="A=1\njust text")
-        assert "Job parameter line 2 is not name=value: `just text`" in chain.log
+        assert chain.failure == "Job parameter line 2 is not name=value: just text"
         assert chain.last.outcome is RunOutcome.FAILED
         assert jenkins.triggers == []
 
@@ -256,11 +285,52 @@ def test_a_cancelled_queue_item_fails_the_task(pool: WorkerPool, registry: TypeR
     assert chain.scripts == [BUILD, WAIT_FOR_QUEUE, WAIT_FOR_QUEUE]
     assert chain.last.outcome is RunOutcome.FAILED
     assert chain.last.status_line == "Cancelled in the Jenkins queue"
+    assert chain.failure == "Queue item 1 of busy was cancelled"
     assert (
         f"The build of `busy` was cancelled in the Jenkins queue ([queue item]({jenkins.url}/queue/item/1/))."
         in chain.log
     )
     assert chain.properties["buildNumber"] is None
+
+
+def test_a_queue_item_jenkins_forgot_fails_the_task(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("hello")
+        chain = run_build(pool, registry, jenkins, start=WAIT_FOR_QUEUE, jobName="hello", location="/queue/item/99/")
+    assert chain.scripts == [WAIT_FOR_QUEUE]
+    assert chain.failure == "Queue item 99 of hello is no longer known to Jenkins (HTTP 404)"
+    assert "Jenkins forgets a queue item a few minutes after it leaves the queue." in chain.log
+
+
+def test_credentials_refused_while_polling_fail_the_task(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer(users={"admin": "secret"}, anonymous_read=False) as jenkins:
+        jenkins.add_job("hello", queue_polls=1)
+
+        def revoke_after_trigger(number: int, path: str, result: ScriptRunResult) -> None:
+            if number == 1:
+                jenkins.users["admin"] = "rotated"
+
+        chain = run_build(
+            pool, registry, jenkins, jobName="hello", username="admin", password="secret", after=revoke_after_trigger
+        )
+    assert chain.scripts == [BUILD, WAIT_FOR_QUEUE]
+    assert chain.failure == "Jenkins refused the credentials (HTTP 401)"
+    assert f"Could not read the [queue item]({jenkins.url}/queue/item/1/) of `hello` (HTTP 401)." in chain.log
+    assert "secret" not in chain.log
+
+
+def test_a_build_deleted_while_running_fails_the_task(pool: WorkerPool, registry: TypeRegistry) -> None:
+    with JenkinsServer() as jenkins:
+        jenkins.add_job("hello", build_polls=5)
+
+        def delete_build(number: int, path: str, result: ScriptRunResult) -> None:
+            if path == WAIT_FOR_QUEUE and result.status_line == "Running build #1":
+                del jenkins.job("hello").builds[1]
+
+        chain = run_build(pool, registry, jenkins, jobName="hello", after=delete_build)
+    assert chain.scripts == [BUILD, WAIT_FOR_QUEUE, WAIT_FOR_BUILD]
+    assert chain.failure == "Could not read build #1 of hello: HTTP 404"
+    assert f"Could not read build #1 of `hello` at {jenkins.url}/job/hello/1/ (HTTP 404)." in chain.log
 
 
 def test_server_down_mid_build_is_waited_out(pool: WorkerPool, registry: TypeRegistry) -> None:

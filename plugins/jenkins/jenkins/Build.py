@@ -2,7 +2,8 @@
 #
 # Globals given by the runtime (XL Release's script API): the task's properties (jenkinsServer, username,
 # password, jobName, jobParameters, location, buildNumber, buildStatus), task, HttpRequest, JsonPathResult.
-# Next: jenkins/Build.wait-for-queue.py, after the default polling interval.
+# Next: jenkins/Build.wait-for-queue.py, after the default polling interval. A failure ends with
+# sys.exit("<one-line reason>"), which the runtime records as the task's failure; details go to the task log.
 import json
 import sys
 from urllib.parse import quote
@@ -14,11 +15,20 @@ jobContext = "/job/" + quote(jobName.strip("/")) + "/"
 request = HttpRequest(jenkinsServer, username, password)
 
 
-def fail(message, response=None):
-    print(message)
+def fail(reason, detail=None, response=None):
+    """Fail the task with a one-line reason; `detail` and the response's errorDump() go to the task log."""
+    if detail:
+        print(detail)
     if response is not None:
         response.errorDump()
-    sys.exit(1)
+    sys.exit(reason)
+
+
+def http_reason(response, action):
+    """Why a request answered an error: refused credentials, or `action` with the HTTP status."""
+    if response.getStatus() == 401:
+        return "Jenkins refused the credentials (HTTP 401)"
+    return "%s: HTTP %s" % (action, response.getStatus())
 
 
 def crumb_header():
@@ -39,7 +49,7 @@ def parse_parameters(text):
             continue
         name, separator, value = line.partition("=")
         if not separator or not name.strip():
-            fail("Job parameter line %d is not name=value: `%s`" % (number, line.strip()))
+            fail("Job parameter line %d is not name=value: %s" % (number, line.strip()))
         pairs.append((name.strip(), value))
     return pairs
 
@@ -58,33 +68,36 @@ def header(response, name):
     return None
 
 
+displayName = jobName.strip("/").replace("/job/", "/")  # folder/job as Jenkins names it
 parameters = parse_parameters(jobParameters)
 jobResponse = request.get(jobContext + "api/json", contentType="application/json")
 if jobResponse.getStatus() == 404:
-    fail("Job `%s` was not found on Jenkins at %s." % (jobName, jenkinsUrl))
+    fail("Jenkins job '%s' not found (HTTP 404 at %s)" % (displayName, jenkinsUrl + jobContext + "api/json"),
+         "Job `%s` was not found on Jenkins at %s." % (jobName, jenkinsUrl))
 if not jobResponse.isSuccessful():
-    fail("Could not read job `%s` at %s (HTTP %s)." % (jobName, jenkinsUrl + jobContext, jobResponse.getStatus()),
+    fail(http_reason(jobResponse, "Could not read Jenkins job '%s'" % displayName),
+         "Could not read job `%s` at %s (HTTP %s)." % (jobName, jenkinsUrl + jobContext, jobResponse.getStatus()),
          jobResponse)
 
 if is_parameterized(jobResponse.getResponse()):
     query = "&".join(quote(name, safe="") + "=" + quote(value, safe="") for name, value in parameters)
     buildContext = jobContext + "buildWithParameters" + ("?" + query if query else "")
 elif parameters:
-    fail("Job `%s` takes no parameters, but jobParameters gives %s." % (jobName, ", ".join(n for n, _ in parameters)))
+    fail("Job %s takes no parameters, but jobParameters gives %s" % (displayName, ", ".join(n for n, _ in parameters)))
 else:
     buildContext = jobContext + "build"
 
 buildResponse = request.post(buildContext, "", contentType="application/json", headers=crumb_header())
 if not buildResponse.isSuccessful():
-    fail("Failed to trigger job `%s` at %s (HTTP %s)." % (jobName, jenkinsUrl + jobContext, buildResponse.getStatus()),
+    fail(http_reason(buildResponse, "Could not trigger %s" % displayName),
+         "Failed to trigger job `%s` at %s (HTTP %s)." % (jobName, jenkinsUrl + jobContext, buildResponse.getStatus()),
          buildResponse)
 
 queueUrl = header(buildResponse, "Location")
 if not queueUrl or "/queue/item/" not in queueUrl:
-    fail("Jenkins accepted the build of `%s` but sent no queue item location (Location: %s)." % (jobName, queueUrl))
+    fail("Jenkins accepted the build of %s but sent no queue item location (Location: %s)" % (displayName, queueUrl))
 
 location = "/queue/item/" + [part for part in queueUrl.split("/") if part][-1] + "/"
-displayName = jobName.strip("/").replace("/job/", "/")  # folder/job as Jenkins names it
 print("Triggered [%s](%s) on Jenkins: [queue item](%s)." % (displayName, jenkinsUrl + jobContext, queueUrl))
 task.setStatusLine("Build queued")
 task.schedule(WAIT_FOR_QUEUE)

@@ -1,8 +1,9 @@
 # jenkins.Build, script 3 of 3: poll the build until it has a result.
 #
 # Reads the output `buildNumber` set by Build.wait-for-queue.py; sets the output `buildStatus`. SUCCESS
-# completes the task, any other result fails it. Reschedules itself while the build runs, and while Jenkins
-# does not answer (connection refused, 502-504): an outage is logged and waited out.
+# completes the task, any other result fails it with sys.exit("<one-line reason>"), details in the task log.
+# Reschedules itself while the build runs, and while Jenkins does not answer (connection refused, 502-504):
+# an outage is logged and waited out.
 import sys
 from urllib.parse import quote
 
@@ -27,10 +28,13 @@ if problem:
     task.setStatusLine("Running build #%s (Jenkins unreachable, retrying)" % buildNumber)
     task.schedule(WAIT_FOR_BUILD)
 elif not response.isSuccessful():
+    status = response.getStatus()
     print("Could not read build #%s of `%s` at %s (HTTP %s)."
-          % (buildNumber, jobName, jenkinsUrl + buildContext, response.getStatus()))
+          % (buildNumber, jobName, jenkinsUrl + buildContext, status))
     response.errorDump()
-    sys.exit(1)
+    if status == 401:
+        sys.exit("Jenkins refused the credentials (HTTP 401)")
+    sys.exit("Could not read build #%s of %s: HTTP %s" % (buildNumber, displayName, status))
 else:
     result = JsonPathResult(response.getResponse(), "result").get()
     building = JsonPathResult(response.getResponse(), "building").get()
@@ -45,4 +49,4 @@ else:
         print("[%s #%s](%s) - view [Console Output](%sconsole)" % (displayName, buildNumber, buildUrl, buildUrl))
         task.setStatusLine("Build #%s: %s" % (buildNumber, buildStatus))
         if buildStatus != "SUCCESS":
-            sys.exit(1)
+            sys.exit("Build #%s of %s finished with %s" % (buildNumber, displayName, buildStatus))

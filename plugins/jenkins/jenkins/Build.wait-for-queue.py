@@ -3,6 +3,7 @@
 # Reads the script property `location` (/queue/item/N/) left by Build.py; sets the output `buildNumber`.
 # Reschedules itself while the item waits, and while Jenkins does not answer (connection refused, 502-504):
 # an outage is logged and waited out, never mistaken for a failure. Next: jenkins/Build.wait-for-build.py.
+# A failure ends with sys.exit("<one-line reason>"); details go to the task log.
 import sys
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ UNAVAILABLE = (502, 503, 504)
 jenkinsUrl = jenkinsServer["url"].rstrip("/")
 displayName = jobName.strip("/").replace("/job/", "/")  # folder/job as Jenkins names it
 itemUrl = jenkinsUrl + location
+queueId = location.rstrip("/").rsplit("/", 1)[-1]
 
 try:
     response = HttpRequest(jenkinsServer, username, password).get(location + "api/json", contentType="application/json")
@@ -27,15 +29,20 @@ if problem:
     task.setStatusLine("Build queued (Jenkins unreachable, retrying)")
     task.schedule(WAIT_FOR_QUEUE)
 elif not response.isSuccessful():
-    print("Could not read the [queue item](%s) of `%s` (HTTP %s)." % (itemUrl, jobName, response.getStatus()))
-    if response.getStatus() == 404:
+    status = response.getStatus()
+    print("Could not read the [queue item](%s) of `%s` (HTTP %s)." % (itemUrl, jobName, status))
+    if status == 404:
         print("Jenkins forgets a queue item a few minutes after it leaves the queue.")
     response.errorDump()
-    sys.exit(1)
+    if status == 401:
+        sys.exit("Jenkins refused the credentials (HTTP 401)")
+    if status == 404:
+        sys.exit("Queue item %s of %s is no longer known to Jenkins (HTTP 404)" % (queueId, displayName))
+    sys.exit("Could not read queue item %s of %s: HTTP %s" % (queueId, displayName, status))
 elif JsonPathResult(response.getResponse(), "cancelled").get():
     print("The build of `%s` was cancelled in the Jenkins queue ([queue item](%s))." % (jobName, itemUrl))
     task.setStatusLine("Cancelled in the Jenkins queue")
-    sys.exit(1)
+    sys.exit("Queue item %s of %s was cancelled" % (queueId, displayName))
 else:
     number = JsonPathResult(response.getResponse(), "executable.number").get()
     if number is None:
