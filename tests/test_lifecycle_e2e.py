@@ -23,6 +23,7 @@ from task_helpers import DEMO_PLUGIN
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import HomeLock
+from xlr_runtime.secrets import SecretBox, is_sealed
 from xlr_runtime.store import RunState, Store, TaskStatus
 
 XLR = [sys.executable, "-c", "from xlr_runtime.cli import main; main()"]
@@ -89,7 +90,7 @@ def xlr(home: Home, plugin: Path, *args: str) -> Result:
     )
 
 
-def test_a_canary_password_appears_in_no_cli_output_and_only_as_the_stored_input(
+def test_a_canary_password_appears_in_no_cli_output_and_nowhere_in_the_database_files(
     home: Home, canary_plugin: Path
 ) -> None:
     home.config_file.write_text(
@@ -122,13 +123,15 @@ def test_a_canary_password_appears_in_no_cli_output_and_only_as_the_stored_input
     raw = b"".join(path.read_bytes() for path in home.root.glob("xlr.db*"))
     for form in leaked_forms(CI_CANARY, "u"):
         assert form.encode() not in raw, f"{form!r} of the CI password is in the database file"
-    # ... and the task's own password input is kept only as that input, so a resumed run can use it.
-    for form in {f for f in leaked_forms(TASK_CANARY, "u") if f != TASK_CANARY}:
-        assert form.encode() not in raw, f"{form!r} of the task password is in the database file"
-    assert _cells_holding(home.database, TASK_CANARY) == {("tasks", "properties"), ("tasks", "inputs")}
+    # ... and the task's own password input is stored sealed with the home's key, so a resumed run can open it.
+    for form in leaked_forms(TASK_CANARY, "u"):
+        assert form.encode() not in raw, f"{form!r} of the task password is in the database files"
+    assert _cells_holding(home.database, TASK_CANARY) == set()
+    box = SecretBox(home.root)
     with Store.open(home.database) as store:
         for task in store.tasks.list():
-            assert task.properties["secret"] == task.inputs["secret"] == TASK_CANARY
+            assert is_sealed(task.inputs["secret"]) and is_sealed(task.properties["secret"])
+            assert box.open_value(task.properties["secret"]) == box.open_value(task.inputs["secret"]) == TASK_CANARY
     for path in home.root.rglob("*"):
         if path.is_file() and not path.name.startswith("xlr.db"):
             assert TASK_CANARY.encode() not in path.read_bytes(), path
@@ -302,6 +305,10 @@ def test_ctrl_c_of_xlr_run_leaves_the_task_for_xlr_serve_to_finish(home: Home, t
     assert run.returncode == 130, output
     assert "Traceback" not in output
     assert output.rstrip().endswith("Interrupted: task 1 stays in_progress; 'xlr serve' resumes it.")
+    with Store.open(home.database) as store:
+        assert store.tasks.log("1")[-1].text == (
+            "Script demo/Sleep.py was interrupted (xlr run stopped); it is re-run when the runtime starts again."
+        )
 
     log = tmp_path / "serve.log"
     server = _serve(home, log)

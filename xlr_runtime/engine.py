@@ -6,6 +6,9 @@ completes the task; an exception, ``sys.exit(n != 0)``, a timeout or a crashed w
 calls ``task.schedule(path, interval)`` keeps the task in progress and the next script is due ``interval``
 seconds later (default ``schedule.default_interval``; below ``schedule.min_interval`` it is raised to the
 minimum with a warning in the task log). A path that is not in the task's plugin fails the task.
+
+Password property values are stored sealed (:class:`~xlr_runtime.secrets.SecretBox`, the home's ``secret.key``):
+the engine seals them before anything is written and opens them only in :meth:`Engine.prepare`, for the worker.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import pluggy
 
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
-from xlr_runtime.errors import ConfigError, TaskInputError, UnknownTypeError, ValueCoercionError
+from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownTypeError, ValueCoercionError
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.secrets import SecretBox
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus
 from xlr_runtime.typesystem.kinds import coerce
@@ -29,8 +33,12 @@ log = logging.getLogger(__name__)
 
 #: The log line a re-queued run gets when a runtime starts after a crash.
 RESTART_NOTE = "Script {path} is re-run after a restart (it was running when the runtime stopped)."
-#: The log line a run gets when a stopping runtime could not wait for it.
+#: The log line a run gets when a stopping runtime waited a grace period for it in vain.
 STOP_NOTE = "Script {path} did not end within the grace period; it is re-run when the runtime starts again."
+#: The log line a run gets when a runtime stopped without a grace period.
+STOPPED_NOTE = "Script {path} was interrupted (the runtime stopped); it is re-run when the runtime starts again."
+#: The log line a run gets when ``xlr run`` is stopped (Ctrl-C) while its script runs.
+INTERRUPT_NOTE = "Script {path} was interrupted (xlr run stopped); it is re-run when the runtime starts again."
 
 
 class ScriptSourceLike(Protocol):
@@ -62,6 +70,7 @@ class Engine:
     """Task lifecycle over a store, a type registry, the CIs and the settings; time from ``clock``.
 
     Methods that end or start tasks call the ``xlr_task_started`` / ``xlr_task_ended`` hooks of ``pm``.
+    ``secrets`` seals password property values (default: the key ``secret.key`` beside the store's database).
     """
 
     def __init__(
@@ -74,6 +83,7 @@ class Engine:
         cis: CiCatalog | None = None,
         pm: pluggy.PluginManager | None = None,
         translate_modes: Mapping[str, str] | None = None,
+        secrets: SecretBox | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -85,6 +95,8 @@ class Engine:
         self._sources: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._ci_properties: dict[str, tuple[PropertyDef, ...]] = {}  # type name -> its kind="ci" properties
         self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
+        self.secrets = secrets or SecretBox(store.path.parent)
+        self._passwords: dict[str, frozenset[str]] = {}  # type name -> its password properties
 
     # -- creating ----------------------------------------------------------------------------------------------
 
@@ -124,8 +136,8 @@ class Engine:
         return self.store.tasks.create(
             type_name=type_name,
             title=title or task_type.label or type_name,
-            properties=properties,
-            inputs=given,
+            properties=self._sealed(task_type, properties),
+            inputs=self._sealed(task_type, given),
             variables=dict(variables or {}),
             first_script=task_type.script_location,
             now=self.clock.now(),
@@ -171,6 +183,7 @@ class Engine:
             return self._cannot_start(run, f"script {run.script_path!r} is not in the plugin of {task_type.name}")
         try:
             cis = self._resolve_cis(task_type, task.properties)
+            properties = self._opened(task_type, task.properties)
         except (ConfigError, TaskInputError) as exc:
             return self._cannot_start(run, str(exc))
         return ScriptRunRequest(
@@ -181,12 +194,42 @@ class Engine:
             script_path=run.script_path,
             script_file=source[0],
             source=source[1],
-            properties=dict(task.properties),
+            properties=properties,
             cis=cis,
             variables=dict(task.variables),
             timeout=float(self.settings["scripts.timeout"]),
             translate=self.translate_modes.get(task_type.plugin, str(self.settings["scripts.translate"])),
         )
+
+    # -- sealed passwords --------------------------------------------------------------------------------------
+
+    def _password_names(self, task_type: TaskType) -> frozenset[str]:
+        names = self._passwords.get(task_type.name)
+        if names is None:  # read for every script run, so found once per type
+            names = self._passwords[task_type.name] = frozenset(task_type.password_properties)
+        return names
+
+    def _sealed(self, task_type: TaskType, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """``properties`` with the values of password properties sealed (before they are stored)."""
+        names = self._password_names(task_type)
+        if names.isdisjoint(properties):
+            return dict(properties)
+        return {k: self.secrets.seal_value(v) if k in names else v for k, v in properties.items()}
+
+    def _opened(self, task_type: TaskType, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """``properties`` with sealed password values opened (for a worker); :class:`TaskInputError` when the
+        home's key cannot open them."""
+        names = self._password_names(task_type)
+        opened = dict(properties)
+        for name in names.intersection(properties):
+            try:
+                opened[name] = self.secrets.open_value(properties[name])
+            except StoreError:
+                raise TaskInputError(
+                    f"password property {name!r} cannot be decrypted with {self.secrets.path}: the key was lost or "
+                    "replaced since the task was created; create the task again with its password"
+                ) from None
+        return opened
 
     def _script(self, task_type: TaskType, path: str) -> tuple[str, str] | None:
         key = (task_type.name, path)
@@ -226,11 +269,11 @@ class Engine:
         )
 
     def completion(self, run: ScriptRun, result: ScriptRunResult) -> RunCompletion:
-        """What a finished run changes: properties, status line, log, and the next run or the task's end."""
+        """What a finished run changes: properties (passwords sealed), status line, log, and the next run or the
+        task's end."""
         now = self.clock.now()
         log_lines = list(result.log)
-        if result.schedule is None or not result.succeeded:
-            self._run_types.pop(run.id, None)
+        task_type = self._run_type(run)
         common: dict[str, Any] = {
             "run_id": run.id,
             "outcome": str(result.outcome),
@@ -240,39 +283,33 @@ class Engine:
             "failure": result.failure,
             "status_line": result.status_line,
             "variables": result.variables,
+            # a failed run returns only what the script kept with pythonScript.setProperty (see scripting.api)
+            "properties": self._sealed(task_type, result.properties) if task_type else dict(result.properties),
+            "log": log_lines,
         }
         if not result.succeeded:
             reason = _failure_text(result)
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
-            # a failed run returns only what the script kept with pythonScript.setProperty (see scripting.api)
-            return RunCompletion(
-                **common,
-                properties=dict(result.properties),
-                log=log_lines,
-                task_status=TaskStatus.FAILED,
-                task_failure=reason,
-            )
+            return RunCompletion(**common, task_status=TaskStatus.FAILED, task_failure=reason)
         if result.schedule is None:
-            return RunCompletion(
-                **common, properties=dict(result.properties), log=log_lines, task_status=TaskStatus.COMPLETED
-            )
-        type_name = self._run_types.pop(run.id, None) or self.store.tasks.get(run.task_id).type
-        task_type = self.registry.get(type_name)
+            return RunCompletion(**common, task_status=TaskStatus.COMPLETED)
         path = result.schedule.script_path
-        if self._script(task_type, path) is None:
-            reason = f"task.schedule(): script {path!r} is not in the plugin of {task_type.name}"
+        if task_type is None or self._script(task_type, path) is None:
+            owner = task_type.name if task_type is not None else "its task type"
+            reason = f"task.schedule(): script {path!r} is not in the plugin of {owner}"
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
-            return RunCompletion(
-                **common,
-                properties=dict(result.properties),
-                log=log_lines,
-                task_status=TaskStatus.FAILED,
-                task_failure=reason,
-            )
+            return RunCompletion(**common, task_status=TaskStatus.FAILED, task_failure=reason)
         interval = self._interval(result.schedule.interval, log_lines, now)
-        return RunCompletion(
-            **common, properties=dict(result.properties), log=log_lines, next_script=path, next_due_at=now + interval
-        )
+        return RunCompletion(**common, next_script=path, next_due_at=now + interval)
+
+    def _run_type(self, run: ScriptRun) -> TaskType | None:
+        """The task type of a run :meth:`prepare` handed out (read from the store for a run it did not), or
+        ``None`` when the type is no longer loaded."""
+        type_name = self._run_types.pop(run.id, None) or self.store.tasks.get(run.task_id).type
+        try:
+            return self.registry.get(type_name)
+        except UnknownTypeError:
+            return None
 
     def _interval(self, asked: float | None, log_lines: list[LogLine], now: float) -> float:
         minimum = float(self.settings["schedule.min_interval"])
@@ -354,7 +391,7 @@ class Engine:
         return self.store.tasks.restart(
             task_id,
             allowed_from=(TaskStatus.FAILED, TaskStatus.ABORTED),
-            properties=properties,
+            properties=self._sealed(task_type, properties),
             first_script=task_type.script_location,
             now=self.clock.now(),
             note=f"Retry: attempt {task.attempt + 1} starts from {task_type.script_location}",

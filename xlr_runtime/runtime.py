@@ -35,7 +35,7 @@ from xlr_runtime import settings as settings_module
 from xlr_runtime.cis import CiCatalog, load_cis
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.compat.config import plugin_translate_modes
-from xlr_runtime.engine import Engine
+from xlr_runtime.engine import INTERRUPT_NOTE, Engine
 from xlr_runtime.errors import HomeLockedError
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import plugin_manager
@@ -271,7 +271,11 @@ class Runtime:
         try:
             scheduler = self._start_scheduler(only_task=task_id)
             scheduler.recover()
-            scheduler.run(until=lambda: self.store.tasks.get(task_id).status.is_final, grace_period=grace_period)
+            scheduler.run(
+                until=lambda: self.store.tasks.get(task_id).status.is_final,
+                grace_period=grace_period,
+                stop_note=INTERRUPT_NOTE,
+            )
         finally:
             self._scheduler = None
             self.lock.release()

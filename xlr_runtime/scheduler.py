@@ -20,7 +20,7 @@ import pluggy
 
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock, SystemClock
-from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, Engine, TypeSource
+from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, STOPPED_NOTE, Engine, TypeSource
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
@@ -154,9 +154,10 @@ class Scheduler:
         *,
         max_wait: float | None = None,
         grace_period: float | None = None,
+        stop_note: str | None = None,
     ) -> None:
         """Tick and sleep until :meth:`request_stop` (or ``until()`` turns true), then :meth:`shutdown` with
-        ``grace_period``.
+        ``grace_period`` and ``stop_note``.
 
         ``max_wait`` bounds each sleep (only for callers that cannot be woken when another process adds work).
         """
@@ -168,7 +169,7 @@ class Scheduler:
             if until is not None and until():
                 break
             self.clock.wait(self._wake, self._next_wake(max_wait))
-        self.shutdown(grace_period)
+        self.shutdown(grace_period, stop_note=stop_note)
 
     def _next_wake(self, max_wait: float | None) -> float | None:
         if self._finished:
@@ -179,9 +180,11 @@ class Scheduler:
             due = cap if due is None else min(due, cap)
         return due
 
-    def shutdown(self, grace_period: float | None = None) -> list[ScriptRun]:
+    def shutdown(self, grace_period: float | None = None, *, stop_note: str | None = None) -> list[ScriptRun]:
         """Stop claiming; wait up to ``grace_period`` (default ``serve.grace_period``) for running scripts,
-        committing their results; re-queue the rest (with a log line). Returns the runs re-queued."""
+        committing their results; re-queue the rest, each with the log line ``stop_note`` (``{path}`` is the
+        script). Without ``stop_note`` the line says the grace period elapsed, or, with a grace period of 0,
+        that the runtime stopped. Returns the runs re-queued."""
         self._stop.set()
         grace = float(self.settings["serve.grace_period"]) if grace_period is None else grace_period
         deadline = time.monotonic() + grace
@@ -191,8 +194,9 @@ class Scheduler:
                 self._wake.wait(max(0.0, deadline - time.monotonic()))
         self.collect()
         leftover = list(self._inflight.values())
+        note = stop_note or (STOP_NOTE if grace > 0 else STOPPED_NOTE)
         requeued = self.store.tasks.requeue_runs(
-            [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=STOP_NOTE
+            [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=note
         )
         self._inflight.clear()
         return requeued

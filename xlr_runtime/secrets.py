@@ -1,0 +1,88 @@
+"""Secrets at rest: values sealed with a key kept in the home (``secret.key``, mode 0600), never in the
+database, so the store holds only ciphertext and a task or an execution can still resume after a restart.
+
+Used for task password properties (:meth:`SecretBox.seal_value` / :meth:`SecretBox.open_value`) and for
+Rundeck secure option values and data contexts (:meth:`SecretBox.seal` / :meth:`SecretBox.seal_rows`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from xlr_runtime.errors import StoreError
+
+#: The key file's name inside the home.
+KEY_FILE = "secret.key"
+#: The key of the one row a sealed data context is stored as.
+SEALED = "sealed"
+#: The prefix of one sealed value stored in a JSON column (the rest is a Fernet token).
+SEALED_PREFIX = "xlr-sealed:"
+
+
+class SecretBox:
+    """Seals and opens values with the home's key (created on first use; the Fernet object is built once)."""
+
+    def __init__(self, home_root: Path) -> None:
+        self.path = Path(home_root) / KEY_FILE
+        self._fernet: Fernet | None = None
+
+    def _key(self) -> Fernet:
+        if self._fernet is None:
+            if not self.path.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "wb") as file:
+                    file.write(Fernet.generate_key())
+            self._fernet = Fernet(self.path.read_bytes().strip())
+        return self._fernet
+
+    def seal_value(self, value: Any) -> Any:
+        """``value`` sealed as ``xlr-sealed:<token>`` when it is a non-empty string (sealed already: unchanged);
+        any other value (``None``, ``""``) holds no secret and is returned as it is."""
+        if not isinstance(value, str) or not value or value.startswith(SEALED_PREFIX):
+            return value
+        return SEALED_PREFIX + self._key().encrypt(value.encode()).decode()
+
+    def open_value(self, value: Any) -> Any:
+        """The clear text of a value :meth:`seal_value` sealed; any other value (stored before values were
+        sealed) is returned as it is. :class:`StoreError` when the key does not fit (``secret.key`` lost)."""
+        if not is_sealed(value):
+            return value
+        try:
+            return self._key().decrypt(value[len(SEALED_PREFIX) :].encode()).decode()
+        except InvalidToken:
+            raise StoreError(f"a sealed value cannot be decrypted with {self.path}") from None
+
+    def seal(self, values: dict[str, str]) -> str:
+        """Ciphertext of ``values``."""
+        return self._key().encrypt(json.dumps(values).encode()).decode()
+
+    def open(self, blob: str) -> dict[str, str]:
+        """The values sealed in ``blob``; :class:`StoreError` when the key does not fit (home key replaced)."""
+        try:
+            return dict(json.loads(self._key().decrypt(blob.encode())))
+        except InvalidToken:
+            raise StoreError(f"secure option values cannot be decrypted with {self.path}") from None
+
+    def seal_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A stored data context as one sealed row (for an execution whose context holds secure values)."""
+        return [{SEALED: self._key().encrypt(json.dumps(rows).encode()).decode()}]
+
+    def open_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows :meth:`seal_rows` sealed; rows that were not sealed are returned as they are."""
+        if len(rows) != 1 or SEALED not in rows[0]:
+            return rows
+        try:
+            return list(json.loads(self._key().decrypt(str(rows[0][SEALED]).encode())))
+        except InvalidToken:
+            raise StoreError(f"the execution's data context cannot be decrypted with {self.path}") from None
+
+
+def is_sealed(value: Any) -> bool:
+    """True for a value :meth:`SecretBox.seal_value` sealed."""
+    return isinstance(value, str) and value.startswith(SEALED_PREFIX)
