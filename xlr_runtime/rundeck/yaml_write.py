@@ -39,13 +39,17 @@ def from_raw(raw: RawElement) -> Any:
     if raw.text is not None and not raw.children:
         result[TEXT_KEY] = raw.text
     for child in raw.children:
-        value = from_raw(child)
-        if child.tag in result:
-            existing = result[child.tag]
-            result[child.tag] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            result[child.tag] = value
+        _add_repeatable(result, child.tag, from_raw(child))
     return result
+
+
+def _add_repeatable(result: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` to ``value``; a key seen before becomes the list of its values, in order."""
+    if key in result:
+        existing = result[key]
+        result[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+    else:
+        result[key] = value
 
 
 def job_to_map(job: Job) -> dict[str, Any]:
@@ -100,12 +104,7 @@ def job_to_map(job: Job) -> dict[str, Any]:
 def _extra_map(extra: tuple[RawElement, ...]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for raw in extra:
-        value = from_raw(raw)
-        if raw.tag in result:
-            existing = result[raw.tag]
-            result[raw.tag] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            result[raw.tag] = value
+        _add_repeatable(result, raw.tag, from_raw(raw))
     return result
 
 
