@@ -81,6 +81,18 @@ class Plan:
     next_fire_at: float | None
     note: str | None
 
+    def kept_fire_time(self, stored: ScheduleRow | None) -> float | None:
+        """The ``stored`` row's fire time when it is still this schedule's (both fire, on the same expression in
+        the same zone), else ``None``."""
+        if (
+            self.next_fire_at is not None
+            and stored is not None
+            and stored.next_fire_at is not None
+            and (stored.crontab, stored.time_zone) == (self.crontab, self.time_zone)
+        ):
+            return stored.next_fire_at
+        return None
+
 
 def plan(job: Job, *, now: float, default_zone: ZoneInfo) -> Plan:
     """The schedule of ``job`` as of ``now`` (the first fire time strictly after it)."""
@@ -168,15 +180,8 @@ class ScheduleService:
         for stale in self.store.schedules.stale():
             (job,) = load_jobs_xml(stale.definition, path=f"store:jobs/{stale.job_uuid}", require_future=False)
             new = plan(job, now=now, default_zone=self.default_zone)
-            previous = stale.previous
-            next_fire = new.next_fire_at
-            if (
-                next_fire is not None
-                and previous is not None
-                and previous.next_fire_at is not None
-                and (previous.crontab, previous.time_zone) == (new.crontab, new.time_zone)
-            ):
-                next_fire = previous.next_fire_at
+            kept = new.kept_fire_time(stale.previous)
+            next_fire = kept if kept is not None else new.next_fire_at
             self.store.schedules.save(
                 stale.job_uuid,
                 project=stale.project,
@@ -268,13 +273,9 @@ def list_schedules(store: Store, project: str, *, now: float, default_zone: Zone
             continue
         row = rows.get(str(job.uuid))
         next_fire = current.next_fire_at
-        if (
-            row is not None
-            and next_fire is not None
-            and row.next_fire_at is not None
-            and (row.crontab, row.time_zone) == (current.crontab, current.time_zone)
-        ):
-            next_fire = min(next_fire, row.next_fire_at)
+        kept = current.kept_fire_time(row)
+        if kept is not None and next_fire is not None:
+            next_fire = min(next_fire, kept)
         entries.append(
             ScheduleEntry(
                 job_uuid=str(job.uuid),
