@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pluggy
 import pytest
-from task_helpers import DEMO_PLUGIN
+from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cis import load_cis
-from xlr_runtime.clock import VirtualClock
-from xlr_runtime.engine import Engine
+from xlr_runtime.clock import SystemClock, VirtualClock
+from xlr_runtime.engine import INTERRUPT_NOTE, Engine
 from xlr_runtime.errors import StateError, TaskInputError, UnknownTypeError
 from xlr_runtime.plugins import build_plugin_manager
+from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScheduleRequest, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import defaults
 from xlr_runtime.store import RunState, Store, TaskStatus
@@ -258,3 +259,39 @@ def test_unset_password_variable_fails_the_run_naming_the_variable(
         request = engine.prepare(claim_one(engine))
         assert request.cis["server"].values["password"] == "s3cret"  # type: ignore[union-attr]
         assert request.cis["server"].password_fields == ("password", "proxyPassword", "clientSecret")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("grace_period", "stop_note", "line"),
+    [
+        (
+            0.0,
+            None,
+            "Script demo/Sleep.py was interrupted (the runtime stopped); it is re-run when the runtime starts again.",
+        ),
+        (
+            0.1,
+            None,
+            "Script demo/Sleep.py did not end within the grace period; it is re-run when the runtime starts again.",
+        ),
+        (
+            0.0,
+            INTERRUPT_NOTE,
+            "Script demo/Sleep.py was interrupted (xlr run stopped); it is re-run when the runtime starts again.",
+        ),
+    ],
+)
+def test_the_log_line_of_a_run_requeued_by_a_stop_says_what_happened(
+    tmp_path: Path, registry: TypeRegistry, grace_period: float, stop_note: str | None, line: str
+) -> None:
+    executor = ThreadScriptExecutor(1)
+    try:
+        with Store.open(tmp_path / "xlr.db") as store:
+            scheduler = Scheduler(store, registry, executor, defaults(), SystemClock())
+            task = scheduler.engine.create_task("demo.Sleep", {"seconds": "2"})
+            assert scheduler.tick() == 1
+            [requeued] = scheduler.shutdown(grace_period, stop_note=stop_note)
+            assert (requeued.state, requeued.restarts) == (RunState.DUE, 1)
+            assert store.tasks.log(task.id)[-1].text == line
+    finally:
+        executor.shutdown(wait=False)  # the sleeping script is not waited for
