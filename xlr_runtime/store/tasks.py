@@ -524,7 +524,7 @@ class TaskRepository:
         """Put running runs (all, or only ``owner``'s) back to due, keeping their due time, with a log line
         (``note``; ``{path}`` in it is replaced by the script path).
 
-        Used on start (runs of a dead process) and on a stop past the grace period. Returns the runs re-queued.
+        Used on start (runs of a dead process) and on a stop that could not wait for them. Returns the runs re-queued.
         """
         with self._store.atomic() as s:
             where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
