@@ -77,8 +77,7 @@ def test_a_hanging_script_times_out_and_its_worker_is_replaced(pool: WorkerPool)
     assert result.failure is not None
     assert result.failure.kind == "Timeout"
     assert result.failure.message == (
-        f"the script ran longer than its timeout of 1 s; its worker process {result.worker_pid} was killed and "
-        "replaced"
+        f"the script ran longer than its timeout of 1 s; its worker process {result.worker_pid} was killed and replaced"
     )
     assert [line.text for line in result.log] == ["waiting", result.failure.message]
     assert result.worker_pid is not None and wait_gone(result.worker_pid)

@@ -140,7 +140,12 @@ class JobDefinitionError(LocatedError):
     A file with one bad job imports nothing."""
 
     def __init__(
-        self, message: str, *, path: str | Path | None, line: int | None = None, job: str | None = None,
+        self,
+        message: str,
+        *,
+        path: str | Path | None,
+        line: int | None = None,
+        job: str | None = None,
         hint: str | None = None,
     ) -> None:
         self.job = job

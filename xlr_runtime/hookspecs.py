@@ -96,4 +96,3 @@ def xlr_notification_types() -> dict[str, Callable[..., None]]:
     Called from the notification thread after the execution's change is committed; an exception marks the
     delivery failed (logged to the execution log), never the execution.
     """
-

@@ -34,39 +34,85 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("schedule.default_interval", 5.0, float,
-            "Seconds between a script's task.schedule() and the next script when the script gives no interval."),
-    Setting("schedule.min_interval", 1.0, float,
-            "Smallest polling interval. Scripts asking for less are raised to it (with a warning in the task "
-            "log); configured intervals below it are a start-up error. Lower it only for tests and benchmarks."),
-    Setting("workers.size", 8, int,
-            "Number of long-lived worker processes running scripts (scripts are mostly I/O-bound)."),
-    Setting("scripts.timeout", 3600.0, float,
-            "Seconds one script run may take before its worker is killed and the run fails."),
-    Setting("scripts.translate", "auto", str,
-            "Python 2 translation of plugin scripts: auto (translate what does not compile as Python 3), on, off.",
-            ("auto", "on", "off")),
-    Setting("scripts.max_log_bytes", 10 * 1024 * 1024, int,
-            "Task log bytes kept per script run; further output is dropped with a note in the log."),
-    Setting("store.synchronous", "NORMAL", str,
-            "SQLite synchronous mode. NORMAL survives a process crash; FULL also survives power loss.",
-            ("NORMAL", "FULL")),
-    Setting("serve.grace_period", 30.0, float,
-            "Seconds a stopping runtime waits for running scripts before re-queueing them for the next start."),
-    Setting("smtp.host", "", str,
-            "SMTP server for e-mail notifications of Rundeck jobs; empty: e-mail notifications fail (logged)."),
+    Setting(
+        "schedule.default_interval",
+        5.0,
+        float,
+        "Seconds between a script's task.schedule() and the next script when the script gives no interval.",
+    ),
+    Setting(
+        "schedule.min_interval",
+        1.0,
+        float,
+        "Smallest polling interval. Scripts asking for less are raised to it (with a warning in the task "
+        "log); configured intervals below it are a start-up error. Lower it only for tests and benchmarks.",
+    ),
+    Setting(
+        "workers.size", 8, int, "Number of long-lived worker processes running scripts (scripts are mostly I/O-bound)."
+    ),
+    Setting(
+        "scripts.timeout",
+        3600.0,
+        float,
+        "Seconds one script run may take before its worker is killed and the run fails.",
+    ),
+    Setting(
+        "scripts.translate",
+        "auto",
+        str,
+        "Python 2 translation of plugin scripts: auto (translate what does not compile as Python 3), on, off.",
+        ("auto", "on", "off"),
+    ),
+    Setting(
+        "scripts.max_log_bytes",
+        10 * 1024 * 1024,
+        int,
+        "Task log bytes kept per script run; further output is dropped with a note in the log.",
+    ),
+    Setting(
+        "store.synchronous",
+        "NORMAL",
+        str,
+        "SQLite synchronous mode. NORMAL survives a process crash; FULL also survives power loss.",
+        ("NORMAL", "FULL"),
+    ),
+    Setting(
+        "serve.grace_period",
+        30.0,
+        float,
+        "Seconds a stopping runtime waits for running scripts before re-queueing them for the next start.",
+    ),
+    Setting(
+        "smtp.host",
+        "",
+        str,
+        "SMTP server for e-mail notifications of Rundeck jobs; empty: e-mail notifications fail (logged).",
+    ),
     Setting("smtp.port", 25, int, "SMTP server port."),
     Setting("smtp.from", "xlr@localhost", str, "Sender address of notification e-mails."),
     Setting("smtp.username", "", str, "SMTP login user; empty: no login."),
-    Setting("smtp.password_env", "", str,
-            "Name of the environment variable holding the SMTP password (never the password itself)."),
-    Setting("smtp.security", "none", str, "SMTP transport security: none, starttls, or ssl (SMTPS).",
-            ("none", "starttls", "ssl")),
+    Setting(
+        "smtp.password_env",
+        "",
+        str,
+        "Name of the environment variable holding the SMTP password (never the password itself).",
+    ),
+    Setting(
+        "smtp.security",
+        "none",
+        str,
+        "SMTP transport security: none, starttls, or ssl (SMTPS).",
+        ("none", "starttls", "ssl"),
+    ),
     Setting("smtp.timeout", 15.0, float, "Seconds an SMTP connection or command may take."),
     Setting("notifications.webhook_timeout", 15.0, float, "Seconds a webhook notification request may take."),
-    Setting("notifications.webhook_secret_env", "", str,
-            "Name of the environment variable holding the webhook signing key; when set, webhooks carry "
-            "X-RunDeck-Notification-SHA256-Digest."),
+    Setting(
+        "notifications.webhook_secret_env",
+        "",
+        str,
+        "Name of the environment variable holding the webhook signing key; when set, webhooks carry "
+        "X-RunDeck-Notification-SHA256-Digest.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -187,9 +233,12 @@ def _setting(name: str, path: Path | None) -> Setting:
         return _BY_NAME[name]
     except KeyError:
         known = ", ".join(sorted(_BY_NAME))
-        raise ConfigError(f"unknown setting {name!r}", path=path or "settings",
-                          line=_line_of(path, name.rpartition(".")[2]) if path else None,
-                          hint=f"Known settings: {known}") from None
+        raise ConfigError(
+            f"unknown setting {name!r}",
+            path=path or "settings",
+            line=_line_of(path, name.rpartition(".")[2]) if path else None,
+            hint=f"Known settings: {known}",
+        ) from None
 
 
 def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
@@ -203,11 +252,16 @@ def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
         if setting.kind is str and isinstance(value, str):
             return value
     except ValueError as exc:
-        raise ConfigError(f"setting {setting.name!r}: {exc}", path=path or "settings",
-                          line=_line_of(path, setting.name.rpartition(".")[2]) if path else None) from None
-    raise ConfigError(f"setting {setting.name!r} must be {setting.kind.__name__}, got {value!r}",
-                      path=path or "settings",
-                      line=_line_of(path, setting.name.rpartition(".")[2]) if path else None)
+        raise ConfigError(
+            f"setting {setting.name!r}: {exc}",
+            path=path or "settings",
+            line=_line_of(path, setting.name.rpartition(".")[2]) if path else None,
+        ) from None
+    raise ConfigError(
+        f"setting {setting.name!r} must be {setting.kind.__name__}, got {value!r}",
+        path=path or "settings",
+        line=_line_of(path, setting.name.rpartition(".")[2]) if path else None,
+    )
 
 
 def _validated(
@@ -223,17 +277,22 @@ def _validated(
         setting = _BY_NAME[name]
         values[name] = _typed(setting, value, origins.get(name, (None, None))[0])
         if setting.choices and values[name] not in setting.choices:
-            raise ConfigError(f"setting {name!r} must be one of {', '.join(setting.choices)}, got {value!r}",
-                              **where(name))
+            raise ConfigError(
+                f"setting {name!r} must be one of {', '.join(setting.choices)}, got {value!r}", **where(name)
+            )
     minimum, interval = values["schedule.min_interval"], values["schedule.default_interval"]
     if minimum < 1.0 and not allow_low_minimum:
-        raise ConfigError(f"schedule.min_interval {minimum:g}s is below 1 second",
-                          hint="The minimum can only be lowered by tests and benchmarks.",
-                          **where("schedule.min_interval"))
+        raise ConfigError(
+            f"schedule.min_interval {minimum:g}s is below 1 second",
+            hint="The minimum can only be lowered by tests and benchmarks.",
+            **where("schedule.min_interval"),
+        )
     if interval < minimum:
-        raise ConfigError(f"default polling interval {interval:g}s is below the minimum of {minimum:g}s",
-                          hint="XL Release does not poll more often than once a second; use 1 second or more.",
-                          **where("schedule.default_interval"))
+        raise ConfigError(
+            f"default polling interval {interval:g}s is below the minimum of {minimum:g}s",
+            hint="XL Release does not poll more often than once a second; use 1 second or more.",
+            **where("schedule.default_interval"),
+        )
     if values["workers.size"] < 1:
         raise ConfigError("setting 'workers.size' must be at least 1", **where("workers.size"))
     return Settings(values)

@@ -46,8 +46,9 @@ def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool
 
 @click.group(cls=XlrGroup)
 @click.version_option(__version__, prog_name="xlr")
-@click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug,
-              help="Show tracebacks for errors.")
+@click.option(
+    "--debug", is_flag=True, expose_value=False, is_eager=True, callback=_set_debug, help="Show tracebacks for errors."
+)
 def main() -> None:
     """xlr-runtime: run XL Release custom task plugins and Rundeck jobs locally, durably.
 

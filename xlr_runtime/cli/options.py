@@ -46,10 +46,22 @@ def _split_paths(_ctx: click.Context, _param: click.Parameter, value: tuple[str,
 def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--home`` (``XLR_HOME``) and ``--plugins`` (``XLR_PLUGIN_PATH``, repeatable) and pass ``ctx``."""
 
-    @click.option("--home", "home_dir", type=click.Path(file_okay=False, path_type=Path), envvar=HOME_ENV,
-                  default=None, help="Runtime home folder [env XLR_HOME; default ~/.xlr].")
-    @click.option("--plugins", "plugin_paths", multiple=True, envvar="XLR_PLUGIN_PATH", callback=_split_paths,
-                  help="Extra plugin folder, .jar or .zip (repeatable; env XLR_PLUGIN_PATH, os.pathsep-separated).")
+    @click.option(
+        "--home",
+        "home_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=HOME_ENV,
+        default=None,
+        help="Runtime home folder [env XLR_HOME; default ~/.xlr].",
+    )
+    @click.option(
+        "--plugins",
+        "plugin_paths",
+        multiple=True,
+        envvar="XLR_PLUGIN_PATH",
+        callback=_split_paths,
+        help="Extra plugin folder, .jar or .zip (repeatable; env XLR_PLUGIN_PATH, os.pathsep-separated).",
+    )
     @functools.wraps(command)
     def wrapper(*args: Any, home_dir: Path | None, plugin_paths: tuple[Path, ...], **kwargs: Any) -> Any:
         home = Home((home_dir or default_home()).expanduser())
