@@ -25,6 +25,31 @@ class ScriptChain:
     properties: dict[str, Any] = field(default_factory=dict)
     ended: bool = False
 
+    @property
+    def scripts(self) -> list[str]:
+        """The script paths run, in order."""
+        return [path for path, _ in self.results]
+
+    @property
+    def last(self) -> ScriptRunResult:
+        """The result of the last run."""
+        return self.results[-1][1]
+
+    @property
+    def status_lines(self) -> list[str | None]:
+        """The status line after each run."""
+        return [result.status_line for _, result in self.results]
+
+    @property
+    def log(self) -> str:
+        """Every run's log lines as one text."""
+        return "\n".join(line.text for _, result in self.results for line in result.log)
+
+    @property
+    def failure(self) -> str | None:
+        """The one-line reason the last run failed with (``sys.exit("reason")``), or None."""
+        return self.last.failure.message if self.last.failure is not None else None
+
 
 def run_script_chain(
     pool: WorkerPool,
@@ -37,16 +62,17 @@ def run_script_chain(
     max_runs: int = 30,
     script_root: Path | None = None,
     after: Callable[[int, str, ScriptRunResult], None] | None = None,
+    start: str | None = None,
 ) -> ScriptChain:
     """Run task type ``type_name`` with ``inputs`` (a CI property names its key in ``cis``) to its end.
 
     ``script_root`` asserts every script comes from that plugin directory; ``after(n, path, result)`` runs
-    after each script.
+    after each script; ``start`` is the first script (default: the type's own).
     """
     task_type = registry.get(type_name)
     chain = ScriptChain(properties={name: None for name in task_type.properties})
     chain.properties.update(inputs)
-    path = task_type.script_location
+    path = start or task_type.script_location
     for number in range(1, max_runs + 1):
         script = registry.find_script(task_type, path)
         assert script is not None and (script_root is None or str(script_root) in script.display_path), path

@@ -8,13 +8,13 @@ test server keeps items queued and builds running for a number of polls.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from script_chain import ScriptChain, run_script_chain
 
 from xlr_runtime.plugins import build_plugin_manager
-from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.pool import WorkerPool
 from xlr_runtime.testing.jenkins import JenkinsServer, Trigger
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
@@ -35,35 +35,6 @@ def pool() -> Iterator[WorkerPool]:
         yield workers
 
 
-@dataclass
-class ChainRun:
-    """What one task's chain of script runs did."""
-
-    results: list[tuple[str, ScriptRunResult]] = field(default_factory=list)
-    properties: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def scripts(self) -> list[str]:
-        return [path for path, _ in self.results]
-
-    @property
-    def last(self) -> ScriptRunResult:
-        return self.results[-1][1]
-
-    @property
-    def status_lines(self) -> list[str | None]:
-        return [result.status_line for _, result in self.results]
-
-    @property
-    def log(self) -> str:
-        return "\n".join(line.text for _, result in self.results for line in result.log)
-
-    @property
-    def failure(self) -> str | None:
-        """The one-line reason the last run failed with (``sys.exit("reason")``), or None."""
-        return self.last.failure.message if self.last.failure is not None else None
-
-
 def run_build(
     pool: WorkerPool,
     registry: TypeRegistry,
@@ -74,44 +45,24 @@ def run_build(
     ci_credentials: tuple[str, str] | None = None,
     max_runs: int = 30,
     **inputs: Any,
-) -> ChainRun:
+) -> ScriptChain:
     """Run a jenkins.Build task with ``inputs`` to its end; ``after(n, path, result)`` runs after each script.
 
     ``start`` is the first script (default: the type's script, Build.py)."""
-    task_type = registry.get("jenkins.Build")
     ci_values: dict[str, Any] = {"url": server.url, "authenticationMethod": "Basic", "pollInterval": 5}
     if ci_credentials:
         ci_values.update(username=ci_credentials[0], password=ci_credentials[1])
     ci = CiValue("jenkins", "jenkins.Server", ci_values, ("password",))
-    properties: dict[str, Any] = {name: None for name in task_type.properties}
-    properties.update(jenkinsServer="jenkins", **inputs)
-    chain = ChainRun()
-    path = start or task_type.script_location
-    for number in range(1, max_runs + 1):
-        script = registry.find_script(task_type, path)
-        assert script is not None, path
-        request = ScriptRunRequest(
-            run_id=number,
-            task_id="T1",
-            task_type=task_type,
-            title="Build",
-            script_path=path,
-            script_file=script.display_path,
-            source=script.read(),
-            properties=dict(properties),
-            cis={"jenkinsServer": ci},
-            timeout=30,
-        )
-        result = pool.run_sync(request)
-        chain.results.append((path, result))
-        properties.update(result.properties)
-        if after is not None:
-            after(number, path, result)
-        if result.schedule is None:
-            break
-        path = result.schedule.script_path
-    chain.properties = properties
-    return chain
+    return run_script_chain(
+        pool,
+        registry,
+        "jenkins.Build",
+        {"jenkinsServer": ci},
+        {"jenkinsServer": "jenkins", **inputs},
+        max_runs=max_runs,
+        after=after,
+        start=start,
+    )
 
 
 def test_a_successful_build_goes_queued_running_completed(pool: WorkerPool, registry: TypeRegistry) -> None:
