@@ -204,3 +204,37 @@ def test_serve_drives_executions_and_resumes_them_after_kill_9(tmp_path: Path) -
     assert "Resumed after a restart of the runtime" in text
     lines = text.splitlines()
     assert (lines.count("one"), lines.count("waiting"), lines.count("done")) == (1, 2, 1)
+
+
+VAULT_JOB = """<joblist><job><name>fetch</name><description/>
+<sequence keepgoing='false' strategy='node-first'>
+<command><step-plugin type='vault.Fetch'><configuration><entry key='path' value='db'/></configuration>
+</step-plugin></command>
+<command><exec>echo got ${data.user} ${data.secret}</exec></command>
+</sequence></job></joblist>"""
+
+
+def test_a_password_output_of_a_task_step_reaches_later_steps_masked(tmp_path: Path) -> None:
+    canary = "canary-vault-7731"
+    plugin = tmp_path / "vault"
+    (plugin / "vault").mkdir(parents=True)
+    (plugin / "synthetic.xml").write_text(
+        '<synthetic xmlns="http://www.xebialabs.com/deployit/synthetic">\n'
+        '  <type type="vault.Fetch" extends="xlrelease.PythonScript">\n'
+        '    <property name="path" category="input"/>\n'
+        '    <property name="user" category="output" required="false"/>\n'
+        '    <property name="secret" category="output" password="true" required="false"/>\n'
+        "  </type>\n</synthetic>\n"
+    )
+    (plugin / "vault" / "Fetch.py").write_text(f'user = "bob"\nsecret = "{canary}"\n')
+    home = tmp_path / "home"
+    home.mkdir()
+    job = tmp_path / "job.xml"
+    job.write_text(VAULT_JOB)
+    assert xlr(home, "jobs", "load", "-p", "P", "-f", str(job)).exit_code == 0
+    result = xlr(home, "jobs", "run", "-p", "P", "-j", "fetch", "--follow", "--plugins", str(plugin))
+    assert result.exit_code == 0, result.output
+    assert "got bob ********" in result.output
+    assert canary not in result.output
+    for path in home.glob("xlr.db*"):
+        assert canary.encode() not in path.read_bytes(), path

@@ -23,6 +23,7 @@ from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
 from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownTypeError, ValueCoercionError
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus
@@ -432,7 +433,4 @@ def _failure_text(result: ScriptRunResult) -> str:
 def masked_properties(task_type: TaskType | None, properties: Mapping[str, Any]) -> dict[str, Any]:
     """``properties`` with every password property's value replaced by ``********`` (for display and JSON)."""
     secret: set[str] = set(task_type.password_properties) if task_type is not None else set()
-    return {
-        name: ("********" if name in secret and value not in (None, "") else value)
-        for name, value in properties.items()
-    }
+    return {name: (MASK if name in secret and value not in (None, "") else value) for name, value in properties.items()}

@@ -10,12 +10,11 @@ import click
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.home import default_home
+from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.typesystem.check import check_plugins
 from xlr_runtime.typesystem.model import INPUT, OUTPUT, SCRIPT, PropertyDef, TaskType
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 
-#: Shown instead of the default of a password property.
-MASK = "********"
 _FIXED_CATEGORIES = (INPUT, OUTPUT, SCRIPT)
 
 

@@ -41,7 +41,7 @@ from xlr_runtime.rundeck.secrets import SecretBox
 from xlr_runtime.rundeck.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
-from xlr_runtime.scripting.masking import Masker
+from xlr_runtime.scripting.masking import MASK, Masker
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.tasks import Task, TaskStatus
 
@@ -630,8 +630,9 @@ class ExecutionService:
             run.log.output("NORMAL", line.text, node=node, step=index)
         for prop in task_type.by_category("output"):
             value = task.properties.get(prop.name)
-            if value is not None:
-                run.context.put("data", prop.name, value if isinstance(value, str) else json.dumps(value), node=scope)
+            if value is not None:  # a password output is a secret: later steps see it masked, never in clear
+                text = MASK if prop.password else value if isinstance(value, str) else json.dumps(value)
+                run.context.put("data", prop.name, text, node=scope)
         run._save()
         if task.status == TaskStatus.COMPLETED:
             return StepResult(ok=True)
