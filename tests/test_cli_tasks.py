@@ -41,6 +41,7 @@ def test_run_of_a_failing_task_exits_non_zero_with_the_reason(home: Home) -> Non
 def test_run_json_prints_the_ended_task(home: Home) -> None:
     result = xlr(home, "run", "demo.Counter", "-i", "polls=0", "--title", "nothing to count", "--json")
     assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("{"), ("STDOUT", result.stdout, "STDERR", result.stderr)
     data = json.loads(result.stdout)
     assert (data["id"], data["title"], data["status"], data["properties"]["done"]) == (
         "1",

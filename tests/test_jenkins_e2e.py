@@ -110,11 +110,11 @@ def test_xlr_run_a_failing_build_exits_1_with_its_status(home: Home, jenkins: Je
     result = xlr_run(home, "jobName=broken")
     assert result.exit_code == 1, result.output
     assert "buildNumber = '1'\nbuildStatus = 'FAILURE'\n" in result.stdout
-    assert "Task 1 failed: SystemExit: Build #1 of broken finished with FAILURE" in result.output
+    assert "Task 1 failed: Build #1 of broken finished with FAILURE" in result.output
     status, status_line, log = stored_task(home)
     assert (status, status_line) == ("failed", "Build #1: FAILURE")
     assert "Finished: FAILURE" in log
-    assert log[-1] == "Task failed: SystemExit: Build #1 of broken finished with FAILURE"
+    assert log[-1] == "Task failed: Build #1 of broken finished with FAILURE"
 
 
 def test_xlr_run_an_unknown_job_fails_at_once(home: Home, jenkins: JenkinsServer) -> None:
@@ -123,7 +123,7 @@ def test_xlr_run_an_unknown_job_fails_at_once(home: Home, jenkins: JenkinsServer
     assert result.exit_code == 1, result.output
     assert f"Job `nope` was not found on Jenkins at {jenkins.url}." in result.output
     reason = f"Jenkins job 'nope' not found (HTTP 404 at {jenkins.url}/job/nope/api/json)"
-    assert f"Task 1 failed: SystemExit: {reason}" in result.output
+    assert f"Task 1 failed: {reason}" in result.output
     assert jenkins.triggers == []
 
 
@@ -134,7 +134,7 @@ def test_xlr_run_with_a_wrong_password_fails_and_never_shows_it(home: Home, jenk
     assert result.exit_code == 1, result.output
     assert f"Could not read job `hello` at {jenkins.url}/job/hello/ (HTTP 401)." in result.output
     assert "Invalid password/token for user: admin" in result.output
-    assert "Task 1 failed: SystemExit: Jenkins refused the credentials (HTTP 401)" in result.output
+    assert "Task 1 failed: Jenkins refused the credentials (HTTP 401)" in result.output
     assert "not-the-password" not in result.output
     assert "not-the-password" not in " ".join(stored_task(home)[2])
 
@@ -149,7 +149,7 @@ def test_xlr_run_a_build_cancelled_in_the_queue_fails(home: Home, jenkins: Jenki
         f"The build of `busy` was cancelled in the Jenkins queue ([queue item]({jenkins.url}/queue/item/1/))."
         in result.output
     )
-    assert "Task 1 failed: SystemExit: Queue item 1 of busy was cancelled" in result.output
+    assert "Task 1 failed: Queue item 1 of busy was cancelled" in result.output
     assert stored_task(home)[:2] == ("failed", "Cancelled in the Jenkins queue")
 
 
@@ -195,7 +195,7 @@ def test_xlr_demo_a_failing_build_ends_with_its_reason(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     assert "buildNumber = '1'\nbuildStatus = 'FAILURE'\n" in result.stdout
-    assert result.output.endswith("Task 1 failed: SystemExit: Build #1 of xlr-demo/hello-world finished with FAILURE\n")
+    assert result.output.endswith("Task 1 failed: Build #1 of xlr-demo/hello-world finished with FAILURE\n")
 
 
 def test_xlr_demo_refuses_a_home_that_is_not_empty(tmp_path: Path) -> None:

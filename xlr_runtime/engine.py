@@ -427,6 +427,8 @@ def _failure_text(result: ScriptRunResult) -> str:
     kind, message = result.failure.kind, result.failure.message
     if not message:
         return kind
+    if kind == "SystemExit":  # the script's own reason (sys.exit("…")) or "script exited with code N"
+        return message
     return message if f"{kind}:" in message else f"{kind}: {message}"
 
 
