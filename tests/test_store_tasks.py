@@ -1,10 +1,9 @@
 """Contract tests of the tasks repository. They assert behaviour, never SQL: a second backend (PostgreSQL) adds
-itself to the ``store`` fixture's params and must pass them unchanged."""
+itself to ``STORE_BACKENDS`` in conftest.py (the ``store`` fixture's params) and must pass them unchanged."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,20 +13,6 @@ from xlr_runtime.scripting.contract import Failure, LogLine
 from xlr_runtime.store import MigrationSet, RunCompletion, RunState, Store, TaskStatus, applied_migrations
 
 T0 = 1_700_000_000.0
-
-
-def open_sqlite(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "xlr.db")
-
-
-BACKENDS = {"sqlite": open_sqlite}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = BACKENDS[request.param](tmp_path)
-    yield opened
-    opened.close()
 
 
 def new_task(store: Store, *, title: str = "t", now: float = T0, script: str = "demo/Poll.py") -> str:
