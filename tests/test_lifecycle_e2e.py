@@ -4,8 +4,6 @@ in the raw SQLite files, creation errors that store nothing, configuration error
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import signal
 import sqlite3
@@ -14,10 +12,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 import pytest
 from click.testing import CliRunner, Result
+from secret_forms import leaked_forms
 from task_helpers import DEMO_PLUGIN
 
 from xlr_runtime.cli import main
@@ -60,19 +58,6 @@ if mode == "fail":
 if mode == "exit":
     sys.exit("exit " + secret)
 """
-
-
-def leaked_forms(secret: str, user: str) -> list[str]:
-    """The forms of ``secret`` the masking promises never to show."""
-    return [
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        base64.b64encode(secret.encode()).decode(),
-        base64.b64encode(f"{user}:{secret}".encode()).decode(),
-    ]
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote, quote_plus
 
 import pytest
+from secret_forms import leaked_forms
 
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunResult
@@ -31,18 +31,6 @@ PROPERTIES = [
 CIS = {
     "server": CiValue("S", "x.Server", {"url": "http://s", "username": "ci-user", "password": CI_CANARY}, ("password",))
 }
-
-
-def leaked_forms(secret: str, user: str) -> list[str]:
-    """Every form of ``secret`` that must not appear anywhere."""
-    return [
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret),
-        json.dumps(secret)[1:-1],
-        base64.b64encode(secret.encode()).decode(),
-        base64.b64encode(f"{user}:{secret}".encode()).decode(),
-    ]
 
 
 def assert_nothing_leaks(result: ScriptRunResult) -> None:
