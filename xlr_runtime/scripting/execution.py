@@ -19,7 +19,6 @@ Only properties set through ``task.pythonScript.setProperty`` are kept from a fa
 from __future__ import annotations
 
 import functools
-import hashlib
 import linecache
 import sys
 import time
@@ -130,11 +129,9 @@ def extra_globals() -> dict[str, Any]:
 def compile_script(request: ScriptRunRequest) -> CodeType:
     """The script's code object, compiled under ``request.script_file`` (cached per file content) after
     :func:`xlr_runtime.compat.translate.to_python3`; raises :class:`ScriptSyntaxError` (``path:line: message``)."""
-    key = (
-        hashlib.sha1(request.source.encode("utf-8", "surrogatepass")).hexdigest(),
-        request.script_file,
-        request.translate,
-    )
+    # The source text itself is the key: a worker's decoder hands every run of a script the same str object,
+    # whose hash Python keeps, so a cache hit costs no re-hashing of the text.
+    key = (request.source, request.script_file, request.translate)
     cached = _code_cache.get(key)
     if cached is not None:
         _code_cache.move_to_end(key)
