@@ -15,6 +15,7 @@ With pytest, the ``xlr_harness`` fixture comes from the ``xlr_runtime`` pytest p
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -27,6 +28,7 @@ from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.scripting.pool import WorkerPool
 from xlr_runtime.store.tasks import Task
+from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class TaskHarness:
                 overrides=self.overrides or None,
                 clock=self.clock,
                 executor=self._pool,
+                registry=self.registry,
             )
         return self._runtime
 
@@ -148,15 +151,13 @@ class TaskHarness:
             lines.append("")
         self.home.config_file.write_text("\n".join(lines), encoding="utf-8")
 
-    def _password_fields(self, type_name: str) -> set[str]:
-        from xlr_runtime.typesystem.registry import load_registry
+    @functools.cached_property
+    def registry(self) -> TypeRegistry:
+        """The types of the plugins under test, loaded once (a CI change reopens the runtime, not the plugins)."""
+        return load_registry(plugin_paths=self.plugin_paths, home=self.home)
 
-        registry = (
-            self._runtime.registry
-            if self._runtime is not None
-            else load_registry(plugin_paths=self.plugin_paths, home=self.home)
-        )
-        return set(registry.get(type_name).password_properties)
+    def _password_fields(self, type_name: str) -> set[str]:
+        return set(self.registry.get(type_name).password_properties)
 
 
 def _env_safe(text: str) -> str:
