@@ -526,34 +526,31 @@ class TaskRepository:
 
         Used on start (runs of a dead process) and on a stop that could not wait for them. Returns the runs re-queued.
         """
-        with self._store.atomic() as s:
-            where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
-            rows = s.query(
-                f"UPDATE script_runs SET state = 'due', owner = NULL, lease_until = NULL, started_at = NULL, "
-                f"restarts = restarts + 1 WHERE {where} RETURNING *",
-                [owner] if owner is not None else [],
-            )
-            for row in rows:
-                text = note.format(path=row["script_path"])
-                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
-        return sorted((_run(r) for r in rows), key=lambda run: run.id)
+        where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
+        return self._requeue(where, [owner] if owner is not None else [], now=now, note=note)
 
     def requeue_runs(self, run_ids: Iterable[int], *, owner: str, now: float, note: str) -> list[ScriptRun]:
         """Put specific running runs of ``owner`` back to due (a stop that could not wait for them)."""
         ids = list(run_ids)
         if not ids:
             return []
+        return self._requeue(
+            f"state = 'running' AND owner = ? AND id IN ({','.join('?' * len(ids))})", [owner, *ids], now=now, note=note
+        )
+
+    def _requeue(self, where: str, params: list[Any], *, now: float, note: str) -> list[ScriptRun]:
+        """Put the runs matching ``where`` back to due, each with the log line ``note`` (``{path}`` replaced),
+        and return them by id."""
         with self._store.atomic() as s:
             rows = s.query(
-                f"UPDATE script_runs SET state = 'due', owner = NULL, lease_until = NULL, started_at = NULL, "
-                f"restarts = restarts + 1 WHERE state = 'running' AND owner = ? "
-                f"AND id IN ({','.join('?' * len(ids))}) RETURNING *",
-                [owner, *ids],
+                "UPDATE script_runs SET state = 'due', owner = NULL, lease_until = NULL, started_at = NULL, "
+                f"restarts = restarts + 1 WHERE {where} RETURNING *",
+                params,
             )
             for row in rows:
                 text = note.format(path=row["script_path"])
                 self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
-        return [_run(r) for r in rows]
+        return sorted((_run(r) for r in rows), key=lambda run: run.id)
 
     def finish(
         self,
@@ -574,10 +571,7 @@ class TaskRepository:
             current = self.get(tid)
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; cannot make it {status}")
-            s.execute(
-                "UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
-                [now, tid],
-            )
+            self._cancel_due_runs(tid, now)
             s.execute(
                 "UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure) WHERE id = ?",
                 [str(status), now, failure, tid],
@@ -605,10 +599,7 @@ class TaskRepository:
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; only a failed or aborted task can be retried")
             attempt = current.attempt + 1
-            s.execute(
-                "UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
-                [now, tid],
-            )
+            self._cancel_due_runs(tid, now)
             s.execute(
                 "UPDATE tasks SET status = 'planned', attempt = ?, properties = ?, status_line = NULL, "
                 "failure = NULL, started_at = NULL, ended_at = NULL WHERE id = ?",
@@ -619,6 +610,12 @@ class TaskRepository:
             return self.get(tid)
 
     # -- helpers -----------------------------------------------------------------------------------------------
+
+    def _cancel_due_runs(self, task_id: int, now: float) -> None:
+        self._store.execute(
+            "UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE task_id = ? AND state = 'due'",
+            [now, task_id],
+        )
 
     def _add_run(self, task_id: int, attempt: int, seq: int, script_path: str, due_at: float) -> None:
         self._store.execute(
