@@ -37,11 +37,11 @@ from xlr_runtime.scripting.http import HttpRequest, HttpResponse
 from xlr_runtime.scripting.jsonpath import JsonPathResult
 from xlr_runtime.scripting.masking import Masker, masker_for
 from xlr_runtime.scripting.tasklog import TaskLog
-from xlr_runtime.settings import SETTINGS
+from xlr_runtime.settings import defaults
 from xlr_runtime.typesystem.kinds import coerce
 
 #: Default of ``scripts.max_log_bytes``.
-DEFAULT_MAX_LOG_BYTES: int = next(s.default for s in SETTINGS if s.name == "scripts.max_log_bytes")
+DEFAULT_MAX_LOG_BYTES: int = defaults()["scripts.max_log_bytes"]
 
 #: The script globals holding variables, and the keys of :attr:`ScriptRunRequest.variables` they read.
 VARIABLE_GLOBALS = ("releaseVariables", "globalVariables", "folderVariables")
