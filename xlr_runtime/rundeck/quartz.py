@@ -40,7 +40,6 @@ _FIELDS = (
     ("day-of-week", 1, 7, _DAYS),
     ("year", 1970, 2099, {}),
 )
-MAX_YEAR = 2099
 _DOM_SPECIAL = re.compile(r"^(?:L(?:-(\d+))?|LW|(\d+)W)$")
 _DOW_SPECIAL = re.compile(r"^(\w+)(?:L|#([1-5]))$")
 
