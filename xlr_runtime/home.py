@@ -1,4 +1,4 @@
-"""The home: the folder that holds a runtime's database, configuration, extra plugins and logs.
+"""The home: the folder that holds a runtime's database, configuration and extra plugins.
 
 ``--home`` or ``XLR_HOME`` names it; the default is ``~/.xlr``. Layout::
 
@@ -6,7 +6,6 @@
     conf/xl-release.conf    XL Release's own HOCON file (the default polling interval)
     plugins/  ext/          extra plugins (ext/ overrides plugins/, as in XL Release)
     xlr.db                  the SQLite store
-    logs/                   runtime logs
 """
 
 from __future__ import annotations
@@ -56,12 +55,7 @@ class Home:
         """Plugins whose types and scripts override those in ``plugins/``."""
         return self.root / "ext"
 
-    @property
-    def logs_dir(self) -> Path:
-        """Runtime logs."""
-        return self.root / "logs"
-
     def ensure(self) -> Home:
-        """Create the home folder (and ``logs/``) if missing; return self."""
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        """Create the home folder if missing; return self."""
+        self.root.mkdir(parents=True, exist_ok=True)
         return self

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xlr_runtime.errors import ConfigError
+from xlr_runtime.home import Home
 
 #: The HOCON key XL Release uses for the default polling interval.
 HOCON_INTERVAL_KEY = "xl.durations.customScriptTaskScheduleInterval"
@@ -148,14 +149,14 @@ def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
     """
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     origins: dict[str, tuple[Path, int | None]] = {}
-    hocon_path = home / "conf" / "xl-release.conf"
+    hocon_path = Home(home).hocon_file
     if hocon_path.is_file():
         interval = _read_hocon_interval(hocon_path)
         if interval is not None:
             values["schedule.default_interval"] = interval
             line = _line_of(hocon_path, HOCON_INTERVAL_KEY.rpartition(".")[2])
             origins["schedule.default_interval"] = (hocon_path, line)
-    toml_path = home / "xlr.toml"
+    toml_path = Home(home).config_file
     if toml_path.is_file():
         for name, value in read_toml(toml_path).get("settings", {}).items():
             setting = _setting(name, toml_path)
