@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +25,8 @@ from xlr_runtime.scripting.contract import (
 )
 
 DEMO_PLUGIN = Path(__file__).parent / "data" / "plugins" / "demo"
+#: The ``xlr`` command line as a real subprocess of this interpreter (append the command and its options).
+XLR_COMMAND = [sys.executable, "-c", "from xlr_runtime.cli import main; main()"]
 
 
 class _Task:

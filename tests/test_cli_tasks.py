@@ -6,12 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from click.testing import CliRunner, Result
-from task_helpers import DEMO_PLUGIN
+from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
@@ -136,9 +135,7 @@ def test_reading_commands_work_on_an_empty_home(home: Home, args: list[str]) -> 
 
 def test_ctrl_c_leaves_the_task_stored_and_resumable(home: Home) -> None:
     command = [
-        sys.executable,
-        "-c",
-        "from xlr_runtime.cli import main; main()",
+        *XLR_COMMAND,
         "run",
         "demo.Sleep",
         "-i",

@@ -13,18 +13,17 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from task_helpers import DEMO_PLUGIN
+from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.store import RunState, Store, TaskStatus
 
-SERVE = [sys.executable, "-c", "from xlr_runtime.cli import main; main()", "serve"]
+SERVE = [*XLR_COMMAND, "serve"]
 
 
 def _start_serve(home: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from task_helpers import DEMO_PLUGIN
+from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import HomeLockedError
@@ -78,9 +77,7 @@ def test_sigterm_stops_serve_gracefully_and_requeues_a_long_script(home: Home) -
     with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:
         task = runtime.create_task("demo.Sleep", {"seconds": "30"})
     command = [
-        sys.executable,
-        "-c",
-        "from xlr_runtime.cli import main; main()",
+        *XLR_COMMAND,
         "serve",
         "--home",
         str(home.root),
