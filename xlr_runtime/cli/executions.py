@@ -13,6 +13,7 @@ import time
 import click
 
 from xlr_runtime import hookimpl
+from xlr_runtime.cli.jobs import jobs_group, open_store
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import NotFoundError
 from xlr_runtime.rundeck.options import parse_arg_string
@@ -34,11 +35,6 @@ def exit_code(execution: Execution) -> int:
 
 def _when(epoch: float | None) -> str:
     return "-" if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _store(ctx: CliContext) -> Store:
-    ctx.home.ensure()
-    return Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"])
 
 
 def _runtime(ctx: CliContext) -> Runtime:
@@ -147,7 +143,7 @@ def executions_command(ctx: CliContext, project: str | None, limit: int, as_json
 
     Example: xlr executions -p ops --json
     """
-    with _store(ctx) as store:
+    with open_store(ctx) as store:
         executions = [e for e in store.executions.list(project=project, limit=limit) if e.parent_id is None]
     if as_json:
         echo_json([e.to_json() for e in executions])
@@ -179,7 +175,7 @@ def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
 
     Example: xlr execution show 12
     """
-    with _store(ctx) as store:
+    with open_store(ctx) as store:
         execution = store.executions.get(execution_id)
     data = execution.to_json()
     if as_json:
@@ -202,7 +198,7 @@ def log_command(ctx: CliContext, execution_id: int, follow: bool) -> None:
 
     Example: xlr execution log 12 --follow
     """
-    with _store(ctx) as store:
+    with open_store(ctx) as store:
         follower = _Follower(store, execution_id, enabled=True)
         follower()
         while follow and not store.executions.get(follower.execution_id).status.is_final:
@@ -219,7 +215,7 @@ def abort_command(ctx: CliContext, execution_id: int) -> None:
 
     Example: xlr execution abort 12
     """
-    with _store(ctx) as store:
+    with open_store(ctx) as store:
         execution = store.executions.request_abort(execution_id, now=time.time())
     state = "aborted" if execution.status.is_final else "abort requested"
     click.echo(f"Execution {execution.id}: {state}")
@@ -240,21 +236,8 @@ def resume_command(ctx: CliContext, execution_id: int, follow: bool, as_json: bo
         _drive(ExecutionRunner(runtime), execution_id, follow, as_json)
 
 
-def _jobs_group(cli: click.Group) -> click.Group:
-    """The ``jobs`` group of :mod:`xlr_runtime.cli.jobs` when present, else one of our own on ``cli``."""
-    try:
-        from xlr_runtime.cli.jobs import jobs_group
-    except ImportError:
-        existing = cli.commands.get("jobs")
-        if isinstance(existing, click.Group):
-            return existing
-        jobs_group = click.Group(name="jobs", help="Rundeck jobs.\n\nExample: xlr jobs run -p ops -j deploy/web")
-        cli.add_command(jobs_group)
-    return jobs_group
-
-
 @hookimpl
 def xlr_register_commands(cli: click.Group) -> None:
-    _jobs_group(cli).add_command(jobs_run_command)
+    jobs_group.add_command(jobs_run_command)
     cli.add_command(executions_command)
     cli.add_command(execution_group)
