@@ -90,7 +90,7 @@ def run_script(
         schedule=task.schedule_request if outcome is RunOutcome.SUCCEEDED else None,
         variables=masker.mask_value(variables) if variables is not None and outcome is RunOutcome.SUCCEEDED else None,
         log=lines,
-        failure=_masked_failure(masker, failure),
+        failure=masker.mask_failure(failure) if failure is not None else None,
         started_at=started,
         ended_at=time.time(),
     )
@@ -269,12 +269,6 @@ def _kept_after_failure(request: ScriptRunRequest, namespace: dict[str, Any]) ->
 def _masked_properties(request: ScriptRunRequest, masker: Masker, properties: dict[str, Any]) -> dict[str, Any]:
     secret = set(request.task_type.password_properties)
     return {name: value if name in secret else masker.mask_value(value) for name, value in properties.items()}
-
-
-def _masked_failure(masker: Masker, failure: Failure | None) -> Failure | None:
-    if failure is None or not masker:
-        return failure
-    return Failure(failure.kind, masker.mask(failure.message), masker.mask(failure.traceback))
 
 
 def _ci_object(value: CiValue | list[CiValue]) -> ConfigurationItem | list[ConfigurationItem]:

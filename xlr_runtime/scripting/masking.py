@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from xlr_runtime.scripting.contract import CiValue, ScriptRunRequest
+from xlr_runtime.scripting.contract import CiValue, Failure, ScriptRunRequest
 
 #: What a secret is replaced with.
 MASK = "********"
@@ -58,6 +58,12 @@ class Masker:
         if isinstance(value, Mapping):
             return {self.mask_value(k): self.mask_value(v) for k, v in value.items()}
         return value
+
+    def mask_failure(self, failure: Failure) -> Failure:
+        """``failure`` with its message and traceback masked."""
+        if self._pattern is None:
+            return failure
+        return Failure(failure.kind, self.mask(failure.message), self.mask(failure.traceback))
 
 
 def masker_for(request: ScriptRunRequest) -> Masker:

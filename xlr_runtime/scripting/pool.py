@@ -491,8 +491,7 @@ def _lost(
     pid: int | None,
 ) -> ScriptRunResult:
     """The result of a run whose worker gave no result: what it printed, plus the reason (masked)."""
-    masker = masker_for(request)
-    failure = Failure(failure.kind, masker.mask(failure.message), masker.mask(failure.traceback))
+    failure = masker_for(request).mask_failure(failure)
     lines = [*log, LogLine(time.time(), "system", failure.message)]
     return ScriptRunResult(
         run_id=request.run_id,
