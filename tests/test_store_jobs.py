@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +13,6 @@ from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import ImportAction
 
 NOW = 1_700_000_000.0
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "xlr.db") as opened:
-        yield opened
 
 
 def job(name: str = "j", *, group: str | None = None, uuid: str | None = None, command: str = "true") -> Job:
