@@ -159,13 +159,7 @@ class WorkerPool:
         """Queue ``request``; the future always ends with a result (timeouts and crashes are outcomes).
 
         Raises :class:`ScriptError` only when the pool is shut down."""
-        future: Future[ScriptRunResult] = Future()
-        with self._ready:
-            if self._closed:
-                raise ScriptError("the worker pool is shut down; no more scripts can run")
-            self._jobs.append(_Job(request, future))
-            self._ready.notify_all()
-        return future
+        return self.submit_many([request])[0]
 
     def submit_many(self, requests: Sequence[ScriptRunRequest]) -> list[Future[ScriptRunResult]]:
         """:meth:`submit` for several requests, queued together (so workers take them in batches)."""
