@@ -350,9 +350,10 @@ class Engine:
         """Call ``xlr_task_started`` for the tasks whose first script run was just claimed."""
         if self.pm is None or not self.pm.hook.xlr_task_started.get_hookimpls():
             return
-        for run in runs:
-            if run.seq == 1 and run.restarts == 0:
-                self._call_hook("xlr_task_started", self.store.tasks.get(run.task_id))
+        firsts = [run for run in runs if run.seq == 1 and run.restarts == 0]
+        tasks = self.store.tasks.get_many(run.task_id for run in firsts)  # one query per claimed batch
+        for run in firsts:
+            self._call_hook("xlr_task_started", tasks[run.task_id])
 
     # -- user operations ---------------------------------------------------------------------------------------
 
