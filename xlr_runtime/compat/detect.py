@@ -19,7 +19,6 @@ PY2_BUILTINS = frozenset({"unicode", "basestring", "long", "xrange", "raw_input"
 PY2_MODULES = frozenset(RENAMED_MODULES) | {"urllib2"}
 #: ``urllib`` functions that moved to ``urllib.parse``/``urllib.request`` in Python 3.
 PY2_URLLIB_NAMES = frozenset(name for _, names in URLLIB_MAPPING["urllib"] for name in names)
-#: Calls whose result is a list in Python 2 and an iterator or view in Python 3.
 #: Module functions Python 3 removed (``string.strip``, ``base64.encodestring`` …).
 REMOVED_FUNCTIONS = {
     "string": frozenset(
@@ -49,6 +48,7 @@ REMOVED_FUNCTIONS = {
 BASE64_CODECS = frozenset(
     {"b64encode", "b64decode", "standard_b64encode", "urlsafe_b64encode", "b32encode", "b16encode"}
 )
+#: Calls whose result is a list in Python 2 and an iterator or view in Python 3.
 LIST_RETURNING = frozenset({"filter", "map", "zip"})
 VIEW_METHODS = frozenset({"keys", "values", "items"})
 
