@@ -61,11 +61,6 @@ class HomeLock:
         self.path = home.root / LOCK_FILE
         self._handle: IO[str] | None = None
 
-    @property
-    def held(self) -> bool:
-        """True while this object holds the lock."""
-        return self._handle is not None
-
     def acquire(self, purpose: str) -> None:
         """Take the lock or raise :class:`HomeLockedError` naming the holder."""
         if not self.try_acquire(purpose):
@@ -343,15 +338,13 @@ class StopFlag:
 
     def __init__(self) -> None:
         self.requested = False
-        self.signal: int | None = None
 
     def install(self) -> Callable[[], None]:
         """Install the handlers for SIGTERM and SIGINT; return a function restoring the previous ones."""
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
-        def handler(signum: int, _frame: Any) -> None:
+        def handler(_signum: int, _frame: Any) -> None:
             self.requested = True
-            self.signal = signum
 
         for sig in previous:
             signal.signal(sig, handler)

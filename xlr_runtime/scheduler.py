@@ -77,11 +77,6 @@ class Scheduler:
 
     # -- one round ---------------------------------------------------------------------------------------------
 
-    @property
-    def inflight(self) -> int:
-        """Runs handed to the executor whose results are not committed yet."""
-        return len(self._inflight)
-
     def tick(self, now: float | None = None) -> int:
         """Claim and submit the runs due at ``now``, then commit finished runs; return how many were submitted.
 
@@ -142,11 +137,6 @@ class Scheduler:
         """Ask :meth:`run` to stop (from another thread; signal handlers should only set a flag)."""
         self._stop.set()
         self._wake.set()
-
-    @property
-    def stopping(self) -> bool:
-        """True once a stop was requested."""
-        return self._stop.is_set()
 
     def run(
         self,

@@ -350,11 +350,6 @@ class TaskRepository:
             found.update((row[0], str(row[1])) for row in rows)
         return found
 
-    def runs_in_state(self, state: RunState) -> list[ScriptRun]:
-        """Every script run in ``state``, by due time."""
-        rows = self._store.query("SELECT * FROM script_runs WHERE state = ? ORDER BY due_at, id", [str(state)])
-        return [_run(r) for r in rows]
-
     def log(self, task_id: str | int, *, after: int = 0, limit: int | None = None) -> list[TaskLogLine]:
         """Log lines of the task with ``id > after``, oldest first."""
         sql = "SELECT * FROM task_log WHERE task_id = ? AND id > ? ORDER BY id" + (" LIMIT ?" if limit else "")
