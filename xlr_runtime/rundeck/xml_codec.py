@@ -458,11 +458,9 @@ def _trigger_notifications(node: Node, ctx: JobContext) -> tuple[Notification, .
     legacy_format, legacy_method = node.get("format") or None, node.get("httpMethod") or None
     for child in node.elements():
         if child.tag == "email":
-            if not child.get("recipients"):
-                raise ctx.error(f"{node.tag} email has a blank or missing 'recipients'", line=child.line)
             found.append(
                 EmailNotification(
-                    recipients=child.get("recipients") or "",
+                    recipients=_required(child, "recipients", node, ctx),
                     subject=child.get("subject") or None,
                     attach_log=child.opt_bool("attachLog"),
                     attach_log_in_file=child.opt_bool("attachLogInFile"),
@@ -470,28 +468,32 @@ def _trigger_notifications(node: Node, ctx: JobContext) -> tuple[Notification, .
                 )
             )
         elif child.tag == "webhook":
-            if not child.get("urls"):
-                raise ctx.error(f"{node.tag} webhook has a blank or missing 'urls'", line=child.line)
             found.append(
                 WebhookNotification(
-                    urls=child.get("urls") or "",
+                    urls=_required(child, "urls", node, ctx),
                     format=child.get("format") or legacy_format,
                     http_method=child.get("httpMethod") or legacy_method,
                 )
             )
         elif child.tag == "plugin":
-            if not child.get("type"):
-                raise ctx.error(f"{node.tag} plugin has a blank or missing 'type'", line=child.line)
             configuration = child.child("configuration")
             found.append(
                 PluginNotification(
-                    type=child.get("type") or "",
+                    type=_required(child, "type", node, ctx),
                     configuration=_entries(configuration) if configuration is not None else {},
                 )
             )
     if not found:
         raise ctx.error(f"<{node.tag}> has no email, webhook or plugin element", line=node.line)
     return tuple(found)
+
+
+def _required(child: Node, attribute: str, trigger: Node, ctx: JobContext) -> str:
+    """The non-blank ``attribute`` of a notification element of ``trigger``."""
+    value = child.get(attribute)
+    if not value:
+        raise ctx.error(f"{trigger.tag} {child.tag} has a blank or missing {attribute!r}", line=child.line)
+    return value
 
 
 def _job_plugins(node: Node | None) -> dict[str, tuple[JobPlugin, ...]] | None:
