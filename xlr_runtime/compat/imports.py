@@ -43,6 +43,9 @@ SHIMS: dict[str, str] = {
     "_xlr_py2_string": f"{_SHIM_PACKAGE}.py2_string",  # and for ``string``
 }
 
+#: Every name an import may ask the shim finder for: the shims and each package above one (``java``, ``com.xhaus``).
+_SERVED = frozenset(name.rsplit(".", depth)[0] for name in SHIMS for depth in range(name.count(".") + 1))
+
 #: Top-level names that are Java (or XL Release server) packages: nothing under them exists unless shimmed.
 JAVA_ROOTS = frozenset({"java", "javax", "com", "org", "xlrelease"})
 
@@ -56,7 +59,7 @@ def is_java_name(module: str) -> bool:
 
 def is_served(module: str) -> bool:
     """True when an import of ``module`` is served by a shim or is a package above one."""
-    return module in SHIMS or any(name.startswith(module + ".") for name in SHIMS)
+    return module in _SERVED
 
 
 def unsupported(module: str) -> bool:
