@@ -117,7 +117,7 @@ def _categories(task_type: TaskType) -> list[tuple[str | None, list[PropertyDef]
         if prop.category not in order and prop.category is not None:
             order.append(prop.category)
     order.append(None)
-    groups = [(c, [p for p in task_type.properties.values() if p.category == c]) for c in order]
+    groups = [(c, task_type.by_category(c)) for c in order]
     return [(c, props) for c, props in groups if props]
 
 

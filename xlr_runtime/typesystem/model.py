@@ -110,8 +110,8 @@ class TaskType:
             return str(prop.default)
         return f"{self.prefix}/{self.simple_name}.py"
 
-    def by_category(self, category: str) -> list[PropertyDef]:
-        """The properties of one category, in definition order."""
+    def by_category(self, category: str | None) -> list[PropertyDef]:
+        """The properties of one category (``None``: those without one), in definition order."""
         return [p for p in self.properties.values() if p.category == category]
 
     @property
