@@ -53,34 +53,35 @@ class SecretBox:
         sealed) is returned as it is. :class:`StoreError` when the key does not fit (``secret.key`` lost)."""
         if not is_sealed(value):
             return value
-        try:
-            return self._key().decrypt(value[len(SEALED_PREFIX) :].encode()).decode()
-        except InvalidToken:
-            raise StoreError(f"a sealed value cannot be decrypted with {self.path}") from None
+        return self._decrypt(value[len(SEALED_PREFIX) :], "a sealed value").decode()
 
     def seal(self, values: dict[str, str]) -> str:
         """Ciphertext of ``values``."""
-        return self._key().encrypt(json.dumps(values).encode()).decode()
+        return self._encrypt_json(values)
 
     def open(self, blob: str) -> dict[str, str]:
         """The values sealed in ``blob``; :class:`StoreError` when the key does not fit (home key replaced)."""
-        try:
-            return dict(json.loads(self._key().decrypt(blob.encode())))
-        except InvalidToken:
-            raise StoreError(f"secure option values cannot be decrypted with {self.path}") from None
+        return dict(json.loads(self._decrypt(blob, "secure option values")))
 
     def seal_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A stored data context as one sealed row (for an execution whose context holds secure values)."""
-        return [{SEALED: self._key().encrypt(json.dumps(rows).encode()).decode()}]
+        return [{SEALED: self._encrypt_json(rows)}]
 
     def open_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows :meth:`seal_rows` sealed; rows that were not sealed are returned as they are."""
         if len(rows) != 1 or SEALED not in rows[0]:
             return rows
+        return list(json.loads(self._decrypt(str(rows[0][SEALED]), "the execution's data context")))
+
+    def _encrypt_json(self, value: Any) -> str:
+        return self._key().encrypt(json.dumps(value).encode()).decode()
+
+    def _decrypt(self, token: str, what: str) -> bytes:
+        """The clear bytes of ``token``; :class:`StoreError` naming ``what`` when the key does not fit."""
         try:
-            return list(json.loads(self._key().decrypt(str(rows[0][SEALED]).encode())))
+            return self._key().decrypt(token.encode())
         except InvalidToken:
-            raise StoreError(f"the execution's data context cannot be decrypted with {self.path}") from None
+            raise StoreError(f"{what} cannot be decrypted with {self.path}") from None
 
 
 def is_sealed(value: Any) -> bool:
