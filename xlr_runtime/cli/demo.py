@@ -24,6 +24,7 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.run import run_command
+from xlr_runtime.home import Home
 from xlr_runtime.testing.jenkins_model import RESULTS
 
 #: The demo job: a parameterised job in a folder, as ``jobName`` spells it and as Jenkins names it.
@@ -125,7 +126,7 @@ def demo_command(
             queue_delay=queue_seconds,
             duration=build_seconds,
         )
-        (home / "xlr.toml").write_text(demo_config(jenkins.url), encoding="utf-8")
+        Home(home).config_file.write_text(demo_config(jenkins.url), encoding="utf-8")
         click.echo(
             f"Jenkins test server at {jenkins.url} with job {DEMO_JOB_PATH} "
             f"(queued {queue_seconds:g} s, builds {build_seconds:g} s, ends {result})",
