@@ -174,10 +174,6 @@ class Store:
         """``PRAGMA integrity_check``: ``"ok"`` for a sound database, else the first problem found."""
         return str(self.execute("PRAGMA integrity_check").fetchone()[0])
 
-    def data_version(self) -> int:
-        """SQLite's ``data_version``: changes when another connection commits (cheap change detection)."""
-        return int(self.execute("PRAGMA data_version").fetchone()[0])
-
     def close(self) -> None:
         """Close the connection (checkpointing the WAL when this is the last connection)."""
         with self.lock:
