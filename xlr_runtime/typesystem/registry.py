@@ -145,17 +145,12 @@ def collect_registry(sources: Sequence[PluginSource]) -> tuple[TypeRegistry, lis
     return builder.build(sources), builder.problems
 
 
-def _parse_cached(document: SyntheticDocument) -> SyntheticFile | DefinitionError:
-    return _parse_key(document.cache_key, document.display_path, document)
-
-
 @functools.lru_cache(maxsize=512)
-def _parse_key(
-    _key: tuple[object, ...], display_path: str, document: SyntheticDocument
-) -> SyntheticFile | DefinitionError:
-    """Parse once per file version (the key holds the mtime and size), so repeated loads are cheap."""
+def _parse_cached(document: SyntheticDocument) -> SyntheticFile | DefinitionError:
+    """Parse once per file version (a document compares by its path and its ``cache_key``, which holds the
+    mtime and size), so repeated loads are cheap."""
     try:
-        return parse_synthetic(document.read(), display_path)
+        return parse_synthetic(document.read(), document.display_path)
     except DefinitionError as error:
         return error
 
