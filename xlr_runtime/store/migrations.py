@@ -72,12 +72,12 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
             f"CREATE TABLE IF NOT EXISTS {_RECORD_TABLE} (migration_set TEXT NOT NULL, name TEXT NOT NULL, "
             "applied_at REAL NOT NULL, PRIMARY KEY (migration_set, name))"
         )
+    recorded: dict[str, set[str]] = {}  # set name -> its applied steps, read in one query at every open
+    for row in db.query(f"SELECT migration_set, name FROM {_RECORD_TABLE}"):
+        recorded.setdefault(row["migration_set"], set()).add(row["name"])
     applied_now: list[str] = []
     for migration_set in sets:
-        done = {
-            row["name"]
-            for row in db.query(f"SELECT name FROM {_RECORD_TABLE} WHERE migration_set = ?", [migration_set.name])
-        }
+        done = recorded.get(migration_set.name, set())
         unknown = done - {step.name for step in migration_set.steps}
         if unknown:
             raise StoreError(
