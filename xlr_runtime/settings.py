@@ -148,23 +148,23 @@ def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
     ``schedule.min_interval`` itself may lower the minimum below 1 second.
     """
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
-    origins: dict[str, tuple[Path, int | None]] = {}
+    origins: dict[str, tuple[Path, str]] = {}  # the file a value came from, and the text that finds its line
     hocon_path = Home(home).hocon_file
     if hocon_path.is_file():
         interval = _read_hocon_interval(hocon_path)
         if interval is not None:
             values["schedule.default_interval"] = interval
-            line = _line_of(hocon_path, HOCON_INTERVAL_KEY.rpartition(".")[2])
-            origins["schedule.default_interval"] = (hocon_path, line)
+            origins["schedule.default_interval"] = (hocon_path, HOCON_INTERVAL_KEY.rpartition(".")[2])
     toml_path = Home(home).config_file
     if toml_path.is_file():
         for name, value in read_toml(toml_path).get("settings", {}).items():
             setting = _setting(name, toml_path)
             values[setting.name] = _typed(setting, value, toml_path)
-            origins[setting.name] = (toml_path, _line_of(toml_path, setting.name.rpartition(".")[2]))
+            origins[setting.name] = (toml_path, setting.name.rpartition(".")[2])
     for name, value in (overrides or {}).items():
-        values[_setting(name, None).name] = value
-        origins.pop(_setting(name, None).name, None)
+        canonical = _setting(name, None).name
+        values[canonical] = value
+        origins.pop(canonical, None)
     lowered = "schedule.min_interval" in (overrides or {})
     return _validated(values, origins, allow_low_minimum=lowered)
 
@@ -265,14 +265,15 @@ def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
     )
 
 
-def _validated(
-    values: dict[str, Any], origins: Mapping[str, tuple[Path, int | None]], *, allow_low_minimum: bool
-) -> Settings:
-    """Type-check ``values``; an error names the file and line a value came from (``origins``), else ``settings``."""
+def _validated(values: dict[str, Any], origins: Mapping[str, tuple[Path, str]], *, allow_low_minimum: bool) -> Settings:
+    """Type-check ``values``; an error names the file and line a value came from (``origins``: the file and the
+    text on its line, looked up only for an error), else ``settings``."""
 
     def where(name: str) -> dict[str, Any]:
-        path, line = origins.get(name, ("settings", None))
-        return {"path": path, "line": line}
+        if name not in origins:
+            return {"path": "settings", "line": None}
+        path, needle = origins[name]
+        return {"path": path, "line": _line_of(path, needle)}
 
     for name, value in values.items():
         setting = _BY_NAME[name]
