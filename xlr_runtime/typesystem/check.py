@@ -45,7 +45,12 @@ class CheckContext:
 
     def is_target(self, plugin: PluginSource) -> bool:
         """True when ``plugin`` is one of the checked plugins."""
-        return plugin.identity in {t.identity for t in self.targets}
+        return plugin.identity in self._target_identities
+
+    @cached_property
+    def _target_identities(self) -> frozenset[tuple[str, ...]]:
+        """The checked plugins' identities, worked out once (each one resolves a path and stats files)."""
+        return frozenset(t.identity for t in self.targets)
 
     def target_types(self) -> list[TaskType]:
         """The types defined by the checked plugins, sorted by name."""
