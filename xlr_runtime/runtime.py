@@ -226,11 +226,9 @@ class Runtime:
             self.executor,
             self.settings,
             self.clock,
-            cis=self.cis,
-            pm=self.pm,
             capacity=capacity,
             only_task=only_task,
-            engine=self.engine,
+            engine=self.engine,  # shares the runtime's CIs, hooks and translate modes
         )
 
     # -- operations --------------------------------------------------------------------------------------------
