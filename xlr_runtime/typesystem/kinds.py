@@ -107,9 +107,7 @@ def _boolean(value: Any, _: tuple[str, ...]) -> bool:
 
 
 def _date(value: Any, _: tuple[str, ...]) -> str:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date):  # a datetime too
         return value.isoformat()
     text = str(value).strip()
     try:
