@@ -61,6 +61,8 @@ BATCH_WINDOW = 0.005
 #: Average run duration assumed before any run ended (seconds): batches start at one run.
 INITIAL_RUN_SECONDS = 0.010
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+#: Why a run that never reached a worker ended when the pool shut down without waiting.
+_NOT_STARTED = Failure("Shutdown", "the worker pool shut down before the script started")
 
 
 @dataclass
@@ -343,9 +345,8 @@ class WorkerPool:
                 self._jobs.extendleft(reversed(jobs))
                 self._ready.notify_all()
                 return
-        failure = Failure("Shutdown", "the worker pool shut down before the script started")
         for job in jobs:
-            job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
+            job.future.set_result(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
     def _timed_out(
         self, slot: _Slot, process: _Process, request: ScriptRunRequest, log: list[LogLine], started: float
@@ -388,7 +389,7 @@ class WorkerPool:
         with slot.lock:
             if slot.process is None:
                 if self._abandoned:
-                    raise ScriptError("the worker pool shut down before the script started")
+                    raise ScriptError(_NOT_STARTED.message)
                 slot.process = _start_worker(self.max_log_bytes, self.start_timeout)
             return slot.process
 
@@ -415,8 +416,7 @@ class WorkerPool:
         while self._jobs:
             job = self._jobs.popleft()
             if job is not None and job.claim():
-                failure = Failure("Shutdown", "the worker pool shut down before the script started")
-                job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
+                job.future.set_result(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
 
 def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
