@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from xlr_runtime.rundeck.execution import ExecutionService, JobList, StepFunction
@@ -22,6 +25,18 @@ def job_xml(steps: str, *, name: str = "job", extra: str = "", options: str = ""
         f"<joblist><job><name>{name}</name><description/><uuid>uuid-{name}</uuid>{context}{extra}"
         f"<sequence keepgoing='false' strategy='node-first' {sequence}>{steps}</sequence></job></joblist>"
     )
+
+
+@contextmanager
+def serve_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 (a free port) in a daemon thread; yield the base URL, then stop."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def load(xml: str) -> Job:

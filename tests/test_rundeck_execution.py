@@ -6,12 +6,12 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from tests.rundeck_helpers import SERVER, Harness, job_xml
+from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
 from xlr_runtime.errors import OptionValueError, StateError
 from xlr_runtime.rundeck.execution import StepCall
 from xlr_runtime.store.executions import ExecutionStatus
@@ -88,20 +88,14 @@ def test_scriptfile_and_scripturl(harness: Harness, tmp_path: Path) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serve_http(Handler) as url:
         xml = job_xml(
             f"<command><scriptfile>{script}</scriptfile><scriptargs>${{option.x}}</scriptargs></command>"
             f"<command><scripturl>{url}/s.sh</scripturl><scriptargs>u</scriptargs></command>"
-            f"<command><scripturl>{url.replace(str(server.server_address[1]), '1')}/gone</scripturl></command>",
+            "<command><scripturl>http://127.0.0.1:1/gone</scripturl></command>",
             options="<option name='x' value='1'/>",
         )
         execution = harness.run(xml)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert harness.output(execution.id)[:2] == ["file @option.x@ 1", "url u"]
     assert execution.status == ExecutionStatus.FAILED
     assert execution.failure is not None and execution.failure.startswith("Step 3 failed: scripturl could not be read")

@@ -24,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from lxml import etree
 
+from tests.rundeck_helpers import serve_http
 from xlr_runtime import hookimpl, hookspecs, settings
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.rundeck.execution import ExecutionService, JobList
@@ -101,12 +102,8 @@ def webhooks() -> Iterator[tuple[Hooks, str]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield hooks, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_http(Handler) as url:
+        yield hooks, url
 
 
 # -- a store, an execution service and a notifier ------------------------------------------------------------------

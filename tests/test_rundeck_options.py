@@ -4,12 +4,12 @@ secure, dates, and valuesUrl served by a real local HTTP server."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.rundeck_helpers import serve_http
 from xlr_runtime.errors import OptionValueError
 from xlr_runtime.rundeck.model import Option
 from xlr_runtime.rundeck.options import (
@@ -44,12 +44,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def values_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_http(_Handler) as url:
+        yield url
 
 
 def test_parse_arg_string() -> None:
