@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.testing.jenkins_model import (
     RESULTS,
     Build,
@@ -604,7 +605,7 @@ def _user_of(headers: Mapping[str, str]) -> str | None:
 
 def _masked(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers as recorded: the Authorization value never kept in clear."""
-    return {k: ("Basic ********" if k.lower() == "authorization" else v) for k, v in headers.items()}
+    return {k: (f"Basic {MASK}" if k.lower() == "authorization" else v) for k, v in headers.items()}
 
 
 def _first(query: Mapping[str, list[str]], key: str) -> str | None:
