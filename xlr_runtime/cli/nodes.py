@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from xlr_runtime import hookimpl
+from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
 from xlr_runtime.rundeck.nodes import Node, project_nodes, project_resources_dir
@@ -27,7 +28,7 @@ def node_summary(node: Node) -> dict[str, object]:
 
 
 @click.command(name="nodes")
-@click.option("-p", "--project", required=True, envvar="XLR_PROJECT", help="Project name [env XLR_PROJECT].")
+@project_option
 @click.option("-F", "--filter", "node_filter", help="Only the nodes matching this node filter (as jobs use).")
 @json_option
 @runtime_options
