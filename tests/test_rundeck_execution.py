@@ -405,3 +405,13 @@ def test_step_key_value_data_filter_regex(harness: Harness) -> None:
     )
     execution = harness.run(xml)
     assert harness.output(execution.id)[-1] == "[v2] []"
+
+
+def test_a_job_whose_schedule_no_longer_fires_still_runs_by_hand(harness: Harness) -> None:
+    from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+
+    xml = job_xml(exec_("echo still here"), extra="<schedule crontab='0 0 12 * * ? 2020'/>")
+    (job,) = load_jobs_xml(xml, path="old.xml", require_future=False)  # stored before 2020 ended
+    execution = harness.run(job)
+    assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("NORMAL", "ERROR"))
+    assert harness.output(execution.id) == ["still here"]

@@ -189,6 +189,12 @@ class ExecutionLogWriter:
         self.service.store.executions.add_log(self.execution_id, [(*line, self.masker.mask(text))])
 
 
+def job_of(execution: Execution) -> Job:
+    """The job definition an execution was started with. Its schedule may have stopped firing since (a year that
+    is over): that only matters when a job is imported, never when a stored execution runs or notifies."""
+    return load_jobs_xml(execution.job_xml, path=f"execution {execution.id}", require_future=False)[0]
+
+
 class ExecutionService:
     """Starts and drives executions of one store.
 
@@ -394,7 +400,7 @@ class ExecutionService:
 
     def drive(self, execution: Execution) -> Execution:
         """Run (or resume) a claimed execution to its end in the calling thread; returns it ended."""
-        job = self._job_of(execution)
+        job = job_of(execution)
         options = self._options_of(execution, job)
         writer = self._writer(execution, job, options)
         deadline = self._deadline(execution, job, options)
@@ -406,9 +412,6 @@ class ExecutionService:
         run = WorkflowRun(self, execution, job, options, writer, deadline=deadline, context=context)
         outcome = run.run()
         return self._finish(execution, job, options, outcome, writer)
-
-    def _job_of(self, execution: Execution) -> Job:
-        return load_jobs_xml(execution.job_xml, path=f"execution {execution.id}")[0]
 
     def _options_of(self, execution: Execution, job: Job) -> ResolvedOptions:
         values = dict(execution.options)

@@ -37,6 +37,7 @@ from xlr_runtime import settings as settings_module
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.rundeck.context import DataContext, expand
 from xlr_runtime.rundeck.durations import parse_duration
+from xlr_runtime.rundeck.execution import job_of
 from xlr_runtime.rundeck.model import EmailNotification, Job, Notification, PluginNotification, Trigger
 from xlr_runtime.rundeck.notify_content import (
     TRIGGER_NAMES,
@@ -49,7 +50,6 @@ from xlr_runtime.rundeck.notify_content import (
     xml_payload,
 )
 from xlr_runtime.rundeck.secrets import SecretBox
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState, NotificationEvent
@@ -201,7 +201,7 @@ class Notifier:
         for execution in executions:
             if execution.parent_id is not None:
                 continue
-            job = _job_of(execution)
+            job = job_of(execution)
             now = self.clock.now()
             if job.notifications.get(Trigger.ON_START):
                 self.store.notifications.add_event(execution.id, Trigger.ON_START.value, due_at=now, now=now)
@@ -219,7 +219,7 @@ class Notifier:
         trigger = _END_TRIGGERS.get(execution.status)
         if trigger is None or execution.parent_id is not None:
             return
-        if _job_of(execution).notifications.get(trigger):
+        if job_of(execution).notifications.get(trigger):
             now = self.clock.now()
             self.store.notifications.add_event(execution.id, trigger.value, due_at=now, now=now)
 
@@ -250,7 +250,7 @@ class Notifier:
         if trigger is Trigger.ON_AVG_DURATION and execution.ended_at is not None and execution.ended_at <= event.due_at:
             self.store.notifications.finish_event(event.id, EventState.SKIPPED)
             return
-        job = _job_of(execution)
+        job = job_of(execution)
         masker = self._masker(execution)
         for position, target in enumerate(_targets(job.notifications.get(trigger, ()), trigger, execution, job)):
             shown = masker.mask(target.target)
@@ -377,10 +377,6 @@ class Notifier:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.dispatch_due()
-
-
-def _job_of(execution: Execution) -> Job:
-    return load_jobs_xml(execution.job_xml, path=f"execution {execution.id}", require_future=False)[0]
 
 
 def _targets(notifications: Sequence[Notification], trigger: Trigger, execution: Execution, job: Job) -> list[_Target]:
