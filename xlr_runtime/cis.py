@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from xlr_runtime.errors import ConfigError, TaskInputError, UnknownTypeError, ValueCoercionError
 from xlr_runtime.scripting.contract import CiValue
-from xlr_runtime.settings import read_toml
+from xlr_runtime.settings import ConfigDocument
 from xlr_runtime.typesystem.kinds import coerce
 from xlr_runtime.typesystem.model import TaskType
 
@@ -104,17 +104,20 @@ class CiCatalog:
         return ci
 
 
-def load_cis(config_file: Path, registry: TypeLookup) -> CiCatalog:
-    """Read every ``[ci.NAME]`` table of ``config_file`` (missing file: no CIs) and check it against its type."""
-    if not config_file.is_file():
-        return CiCatalog()
-    tables = read_toml(config_file).get("ci", {})
+def load_cis(config: ConfigDocument | Path, registry: TypeLookup) -> CiCatalog:
+    """Check every ``[ci.NAME]`` table of ``config`` against its type (missing file: no CIs).
+
+    ``config`` is the parsed ``xlr.toml`` of the start-up (:attr:`Settings.source`), or its path to read it now.
+    """
+    document = config if isinstance(config, ConfigDocument) else ConfigDocument.read(config)
+    tables = document.tables.get("ci", {})
     if not isinstance(tables, dict):
         raise ConfigError(
-            "'ci' must be a table of [ci.NAME] tables", path=config_file, line=_line_of(config_file, "ci")
+            "'ci' must be a table of [ci.NAME] tables", path=document.path, line=_line_of(document.lines, "ci")
         )
-    lines = config_file.read_text(encoding="utf-8").splitlines()
-    return CiCatalog({name: _configured(name, body, config_file, lines, registry) for name, body in tables.items()})
+    return CiCatalog(
+        {name: _configured(name, body, document.path, document.lines, registry) for name, body in tables.items()}
+    )
 
 
 def _configured(name: str, body: Any, path: Path, lines: list[str], registry: TypeLookup) -> ConfiguredCi:
@@ -189,8 +192,8 @@ def _key_line(lines: list[str], header: int | None, key: str) -> int | None:
     return header
 
 
-def _line_of(path: Path, key: str) -> int | None:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+def _line_of(lines: list[str], key: str) -> int | None:
+    for number, line in enumerate(lines, 1):
         if line.strip().startswith(key):
             return number
     return None

@@ -189,7 +189,9 @@ class Runtime:
         self.registry = registry or load_registry(
             plugin_paths=plugin_paths, home=self.home, pm=self.pm, include_bundled=include_bundled
         )
-        self.cis: CiCatalog = load_cis(self.home.config_file, self.registry)
+        config = self.settings.document_of(self.home.config_file)  # xlr.toml, parsed once per start-up
+        self.cis: CiCatalog = load_cis(config, self.registry)
+        translate_modes = plugin_translate_modes(config)  # checked before the store opens: nothing to close
         self.clock = clock or SystemClock()
         self.store = Store.open(self.home.database, synchronous=self.settings["store.synchronous"])
         self.engine = Engine(
@@ -199,7 +201,7 @@ class Runtime:
             self.clock,
             cis=self.cis,
             pm=self.pm,
-            translate_modes=plugin_translate_modes(self.home.config_file),
+            translate_modes=translate_modes,
         )
         self.lock = HomeLock(self.home)
         self._executor = executor

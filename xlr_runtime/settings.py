@@ -12,7 +12,8 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +121,44 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 
 @dataclass(frozen=True)
+class ConfigDocument:
+    """A home's ``xlr.toml`` read and parsed once: settings, CIs and per-plugin translate modes all come from the
+    same document (a missing file is an empty one). ``tables`` is the parsed TOML, ``text`` the file's text."""
+
+    path: Path
+    text: str
+    tables: Mapping[str, Any]
+
+    @classmethod
+    def read(cls, path: Path) -> ConfigDocument:
+        """Read and parse ``path`` (not a file: an empty document); invalid TOML is a ``path:line``
+        :class:`ConfigError`."""
+        if not path.is_file():
+            return cls(path, "", {})
+        text = path.read_bytes().decode()  # as tomllib.load does: no newline translation
+        try:
+            tables = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+            raise ConfigError(f"invalid TOML: {str(exc).split(' (at')[0]}", path=path, line=line) from None
+        return cls(path, text, tables)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The file's lines (to find the line of a key for an error)."""
+        return self.text.splitlines()
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Validated settings; read a value with ``settings["schedule.default_interval"]``."""
+    """Validated settings; read a value with ``settings["schedule.default_interval"]``.
+
+    ``source`` is the ``xlr.toml`` they were read from (``None`` for defaults), handed on so the CIs and the
+    per-plugin translate modes of the same start-up do not read the file again (see :meth:`document_of`).
+    """
 
     values: Mapping[str, Any]
+    source: ConfigDocument | None = field(default=None, compare=False, repr=False)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -133,7 +168,14 @@ class Settings:
         merged = dict(self.values)
         for key, value in overrides.items():
             merged[_setting(key.replace("_", ".", 1), None).name] = value
-        return _validated(merged, {}, allow_low_minimum=True)
+        return _validated(merged, {}, allow_low_minimum=True, source=self.source)
+
+    def document_of(self, config_file: Path) -> ConfigDocument:
+        """The parsed ``config_file``: the document these settings were read from when it is that file, else
+        read now."""
+        if self.source is not None and self.source.path == config_file:
+            return self.source
+        return ConfigDocument.read(config_file)
 
 
 def defaults() -> Settings:
@@ -155,28 +197,18 @@ def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
         if interval is not None:
             values["schedule.default_interval"] = interval
             origins["schedule.default_interval"] = (hocon_path, HOCON_INTERVAL_KEY.rpartition(".")[2])
-    toml_path = Home(home).config_file
-    if toml_path.is_file():
-        for name, value in read_toml(toml_path).get("settings", {}).items():
-            setting = _setting(name, toml_path)
-            values[setting.name] = _typed(setting, value, toml_path)
-            origins[setting.name] = (toml_path, setting.name.rpartition(".")[2])
+    document = ConfigDocument.read(Home(home).config_file)
+    toml_path = document.path
+    for name, value in document.tables.get("settings", {}).items():
+        setting = _setting(name, toml_path)
+        values[setting.name] = _typed(setting, value, toml_path)
+        origins[setting.name] = (toml_path, setting.name.rpartition(".")[2])
     for name, value in (overrides or {}).items():
         canonical = _setting(name, None).name
         values[canonical] = value
         origins.pop(canonical, None)
     lowered = "schedule.min_interval" in (overrides or {})
-    return _validated(values, origins, allow_low_minimum=lowered)
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning syntax errors into a ``path:line`` :class:`ConfigError`."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        raise ConfigError(f"invalid TOML: {str(exc).split(' (at')[0]}", path=path, line=line) from None
+    return _validated(values, origins, allow_low_minimum=lowered, source=document)
 
 
 def parse_duration(value: Any, *, where: str = "duration") -> float:
@@ -265,9 +297,15 @@ def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
     )
 
 
-def _validated(values: dict[str, Any], origins: Mapping[str, tuple[Path, str]], *, allow_low_minimum: bool) -> Settings:
+def _validated(
+    values: dict[str, Any],
+    origins: Mapping[str, tuple[Path, str]],
+    *,
+    allow_low_minimum: bool,
+    source: ConfigDocument | None = None,
+) -> Settings:
     """Type-check ``values``; an error names the file and line a value came from (``origins``: the file and the
-    text on its line, looked up only for an error), else ``settings``."""
+    text on its line, looked up only for an error), else ``settings``. ``source`` is kept in the result."""
 
     def where(name: str) -> dict[str, Any]:
         if name not in origins:
@@ -297,7 +335,7 @@ def _validated(values: dict[str, Any], origins: Mapping[str, tuple[Path, str]], 
         )
     if values["workers.size"] < 1:
         raise ConfigError("setting 'workers.size' must be at least 1", **where("workers.size"))
-    return Settings(values)
+    return Settings(values, source)
 
 
 def _line_of(path: Path | None, needle: str) -> int | None:

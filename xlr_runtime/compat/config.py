@@ -16,16 +16,21 @@ from typing import Any
 
 from xlr_runtime.compat.translate import MODES
 from xlr_runtime.errors import ConfigError
-from xlr_runtime.settings import Settings, read_toml
+from xlr_runtime.settings import ConfigDocument, Settings
 
 _cache: dict[Path, tuple[float, dict[str, str]]] = {}
 
 
-def plugin_translate_modes(config_file: Path) -> dict[str, str]:
-    """The ``translate`` overrides in ``config_file`` (plugin name -> mode); ``{}`` when the file is missing.
+def plugin_translate_modes(config: ConfigDocument | Path) -> dict[str, str]:
+    """The ``translate`` overrides in ``config`` (plugin name -> mode); ``{}`` when the file is missing.
 
-    Raises :class:`ConfigError` (``path:line``) for a mode that is not ``auto``, ``on`` or ``off``.
+    ``config`` is the parsed ``xlr.toml`` of the start-up (:attr:`Settings.source`), or its path (read when it
+    changed since the last call). Raises :class:`ConfigError` (``path:line``) for a mode that is not ``auto``,
+    ``on`` or ``off``.
     """
+    if isinstance(config, ConfigDocument):
+        return _read_modes(config, config.tables.get("plugins", {}))
+    config_file = config
     try:
         mtime = config_file.stat().st_mtime
     except OSError:
@@ -33,7 +38,8 @@ def plugin_translate_modes(config_file: Path) -> dict[str, str]:
     cached = _cache.get(config_file)
     if cached is not None and cached[0] == mtime:
         return cached[1]
-    modes = _read_modes(config_file, read_toml(config_file).get("plugins", {}))
+    document = ConfigDocument.read(config_file)
+    modes = _read_modes(document, document.tables.get("plugins", {}))
     _cache[config_file] = (mtime, modes)
     return modes
 
@@ -48,9 +54,11 @@ def translate_mode(plugin: str | None, settings: Settings | None = None, *, conf
     return settings["scripts.translate"] if settings is not None else "auto"
 
 
-def _read_modes(config_file: Path, table: Any) -> dict[str, str]:
+def _read_modes(document: ConfigDocument, table: Any) -> dict[str, str]:
     if not isinstance(table, dict):
-        raise ConfigError("[plugins] must be a table of plugin tables", path=config_file, line=_line(config_file, "["))
+        raise ConfigError(
+            "[plugins] must be a table of plugin tables", path=document.path, line=_line(document.lines, "[")
+        )
     modes: dict[str, str] = {}
     for plugin, options in table.items():
         mode = options.get("translate") if isinstance(options, dict) else None
@@ -59,17 +67,17 @@ def _read_modes(config_file: Path, table: Any) -> dict[str, str]:
         if mode not in MODES:
             raise ConfigError(
                 f"plugins.{plugin}.translate must be one of {', '.join(MODES)}, got {mode!r}",
-                path=config_file,
-                line=_line(config_file, "translate", after=f"[plugins.{plugin}]"),
+                path=document.path,
+                line=_line(document.lines, "translate", after=f"[plugins.{plugin}]"),
             )
         modes[plugin] = mode
     return modes
 
 
-def _line(config_file: Path, text: str, *, after: str | None = None) -> int | None:
+def _line(lines: list[str], text: str, *, after: str | None = None) -> int | None:
     """The first line containing ``text`` (after the line containing ``after``), for error locations."""
     seen_anchor = after is None
-    for number, line in enumerate(config_file.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         seen_anchor = seen_anchor or (after is not None and after in line.replace('"', ""))
         if seen_anchor and line.strip().startswith(text):
             return number
