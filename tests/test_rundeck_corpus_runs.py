@@ -35,14 +35,14 @@ CASES = [
         "test job 1",
         {},
         F,
-        "workflow strategy 'teststrateg' is not supported (use node-first or step-first)",
+        "workflow strategy 'teststrateg' is not supported (use node-first, step-first or parallel)",
     ),
     (
         "codecs__JobsXMLCodecSpec.groovy__L538.xml",
         "test job 1",
         {},
         F,
-        "workflow strategy 'test' is not supported (use node-first or step-first)",
+        "workflow strategy 'test' is not supported (use node-first, step-first or parallel)",
     ),
     (
         "projects-import__webhook-notification-project__rundeck-test-notification__jobs__"

@@ -1,4 +1,4 @@
-"""Rundeck's step-failure table row by row, and the node-first / step-first dispatch orders."""
+"""Rundeck's step-failure table row by row, and the node-first / step-first / parallel dispatch plans."""
 
 from __future__ import annotations
 
@@ -59,7 +59,26 @@ def test_step_first_finishes_each_step_on_all_nodes(strategy: str) -> None:
     assert dispatch_order(groups, ["a", "b"]) == [(0, "a"), (0, "b"), (1, "a"), (1, "b"), (2, None)]
 
 
-def test_unsupported_strategy() -> None:
+def test_parallel_plans_one_group_per_step() -> None:
+    assert plan([True, False, True], "parallel") == [
+        StepGroup(steps=(0,), node_steps=True),
+        StepGroup(steps=(1,), node_steps=False),
+        StepGroup(steps=(2,), node_steps=True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "message"),
+    [
+        (
+            "ruleset",
+            "workflow strategy 'ruleset' is a Rundeck Enterprise (Process Automation) feature and is not supported "
+            "(use node-first, step-first or parallel)",
+        ),
+        ("random", "workflow strategy 'random' is not supported (use node-first, step-first or parallel)"),
+    ],
+)
+def test_unsupported_strategy(strategy: str, message: str) -> None:
     with pytest.raises(StateError) as info:
-        plan([True], "parallel")
-    assert str(info.value) == "workflow strategy 'parallel' is not supported (use node-first or step-first)"
+        plan([True], strategy)
+    assert str(info.value) == message

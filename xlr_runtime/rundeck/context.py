@@ -16,6 +16,7 @@ reference made from a node's scope looks in that node's view first, then widens 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -33,17 +34,22 @@ GLOBAL: View = (None, None)
 
 
 class DataContext:
-    """Context values by view (step number or ``None``, node name or ``None``), then context name, then key."""
+    """Context values by view (step number or ``None``, node name or ``None``), then context name, then key.
+
+    Safe to share between threads (nodes dispatched in parallel, steps of the parallel strategy): writes and
+    the readers that iterate hold one lock."""
 
     def __init__(self, views: Mapping[View, Mapping[str, Mapping[str, str]]] | None = None) -> None:
         self._views: dict[View, dict[str, dict[str, str]]] = {}
+        self._lock = threading.RLock()
         for view, contexts in (views or {}).items():
             for ctx, values in contexts.items():
                 self.merge(ctx, values, step=view[0], node=view[1])
 
     def put(self, ctx: str, key: str, value: str, *, node: str | None = None, step: int | None = None) -> None:
         """Set ``ctx.key`` in the view of ``node`` and/or ``step`` (the global view when both are ``None``)."""
-        self._views.setdefault((step, node), {}).setdefault(ctx, {})[key] = value
+        with self._lock:
+            self._views.setdefault((step, node), {}).setdefault(ctx, {})[key] = value
 
     def merge(self, ctx: str, values: Mapping[str, str], *, node: str | None = None, step: int | None = None) -> None:
         """Set every ``ctx.key`` of ``values`` in one view."""
@@ -60,23 +66,29 @@ class DataContext:
 
     def collect(self, ctx: str, key: str, *, step: int | None = None) -> list[str]:
         """``ctx.key`` from every node view (for ``${data.k*}``), in the order the nodes first stored data."""
-        return [
-            contexts[ctx][key]
-            for (view_step, view_node), contexts in self._views.items()
-            if view_node is not None and view_step == step and key in contexts.get(ctx, {})
-        ]
+        with self._lock:
+            return [
+                contexts[ctx][key]
+                for (view_step, view_node), contexts in self._views.items()
+                if view_node is not None and view_step == step and key in contexts.get(ctx, {})
+            ]
 
     def flatten(self, *, node: str | None = None) -> dict[str, dict[str, str]]:
         """Every context as seen from ``node``'s scope: global values overridden by the node's own."""
         result: dict[str, dict[str, str]] = {}
-        for view in reversed(_widening(None, node)):
-            for ctx, values in self._views.get(view, {}).items():
-                result.setdefault(ctx, {}).update(values)
+        with self._lock:
+            for view in reversed(_widening(None, node)):
+                for ctx, values in self._views.get(view, {}).items():
+                    result.setdefault(ctx, {}).update(values)
         return result
 
     def to_dict(self) -> list[dict[str, object]]:
         """A JSON-ready form (for the store); :meth:`from_dict` reads it back."""
-        return [{"step": step, "node": node, "data": data} for (step, node), data in self._views.items()]
+        with self._lock:
+            return [
+                {"step": step, "node": node, "data": {ctx: dict(values) for ctx, values in data.items()}}
+                for (step, node), data in self._views.items()
+            ]
 
     @classmethod
     def from_dict(cls, rows: list[dict[str, object]]) -> DataContext:

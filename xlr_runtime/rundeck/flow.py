@@ -1,6 +1,6 @@
 """Workflow control as pure functions: what a step failure means (Rundeck's errorhandler / keepgoing /
 keepgoingOnSuccess table, ``BaseWorkflowExecutor.executeWorkflowStep``) and in which order steps meet nodes
-(node-first and step-first strategies).
+(node-first, step-first and parallel strategies).
 
 ==========  =======  =========  ==================  ===========  =========  ==========
 step        handler  keepgoing  keepgoingOnSuccess  step result  continue   job
@@ -23,7 +23,11 @@ from dataclasses import dataclass
 from xlr_runtime.errors import StateError
 
 #: Strategies that run here; ``sequential`` is Rundeck's other name for ``step-first``.
-STRATEGIES = ("node-first", "step-first", "sequential")
+STRATEGIES = ("node-first", "step-first", "sequential", "parallel")
+#: Rundeck's parallel strategy: every step starts when the workflow starts (``ParallelWorkflowStrategy``).
+PARALLEL = "parallel"
+#: Strategies of Rundeck Enterprise (PagerDuty Process Automation) only, refused with that reason.
+ENTERPRISE_STRATEGIES = ("ruleset",)
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,16 @@ def plan(node_step_flags: Sequence[bool], strategy: str = "node-first") -> list[
 
     ``node-first``: each run of consecutive node steps is one group (every node runs the whole run before the
     workflow moves on), workflow steps alone between them. ``step-first``/``sequential``: one group per step,
-    each finishing on every node before the next starts. Another strategy raises :class:`StateError`.
+    each finishing on every node before the next starts. ``parallel``: one group per step too, but all groups
+    run at the same time (the caller starts them together). Another strategy raises :class:`StateError`.
     """
+    if strategy in ENTERPRISE_STRATEGIES:
+        raise StateError(
+            f"workflow strategy {strategy!r} is a Rundeck Enterprise (Process Automation) feature and is not "
+            "supported (use node-first, step-first or parallel)"
+        )
     if strategy not in STRATEGIES:
-        raise StateError(f"workflow strategy {strategy!r} is not supported (use node-first or step-first)")
+        raise StateError(f"workflow strategy {strategy!r} is not supported (use node-first, step-first or parallel)")
     groups: list[StepGroup] = []
     for index, is_node_step in enumerate(node_step_flags):
         previous = groups[-1] if groups else None

@@ -4,6 +4,13 @@
 step (exec, script, scriptfile, scripturl, job reference, plugin step) with its error handler, applies the
 keepgoing table, and ends with a status. The ``cursor`` it saves (group, per-node position, failures, running
 plugin tasks) lets a restarted runtime carry on where it was: the step that was running is run again.
+
+With the ``parallel`` strategy every step runs in its own thread from the start (Rundeck's
+``ParallelWorkflowStrategy``: each step's start condition is only "the workflow started"). A node step still
+goes to every node as in step-first; a failure never stops the steps already running, whatever ``keepgoing``
+says (Rundeck's engine lets running operations finish when the workflow reaches its end state), and the
+workflow fails when any step fails. The cursor then keeps one *branch* per step (``branches``: its node
+positions, its failed nodes, whether it is done), so a restart resumes only the steps that had not finished.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from xlr_runtime.rundeck.context import (
     replace_script_tokens,
     script_command,
 )
-from xlr_runtime.rundeck.flow import StepGroup, StepVerdict, plan, step_verdict
+from xlr_runtime.rundeck.flow import PARALLEL, StepGroup, StepVerdict, plan, step_verdict
 from xlr_runtime.rundeck.model import ExecStep, Job, JobRefStep, PluginStep, ScriptKind, ScriptStep, Step
 from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
 from xlr_runtime.rundeck.nodes import LOCAL_EXECUTOR, Node, project_nodes
@@ -145,6 +152,9 @@ class WorkflowRun:
             self.log.system("ERROR", str(exc))
             return Outcome(ExecutionStatus.FAILED, failure=str(exc))
         try:
+            if self.job.sequence.strategy == PARALLEL:
+                self._run_parallel(groups, nodes)
+                return self._ended()
             for number in range(self.cursor.setdefault("group", 0), len(groups)):
                 self._run_group(groups[number], nodes)
                 with self.lock:
@@ -219,53 +229,71 @@ class WorkflowRun:
 
     # -- groups ------------------------------------------------------------------------------------------------
 
-    def _run_group(self, group: StepGroup, nodes: list[Node]) -> None:
+    def _run_group(self, group: StepGroup, nodes: list[Node], state: dict[str, Any] | None = None) -> None:
+        """Run one group; ``state`` holds its node positions and failed nodes (the cursor itself, or a parallel
+        branch of it)."""
+        state = self.cursor if state is None else state
         if not group.node_steps:
             for index in group.steps:
                 verdict = self._step_with_handler(index, None)
-                self._after_step(None, verdict)
+                self._after_step(None, verdict, state)
             return
-        positions = self.cursor.setdefault("positions", {})
-        pending = [n for n in nodes if positions.get(n.name, 0) < len(group.steps)]
+        with self.lock:
+            positions = state.setdefault("positions", {})
+            pending = [n for n in nodes if positions.get(n.name, 0) < len(group.steps)]
         threadcount = self._threadcount()
         if threadcount == 1 or len(pending) < 2:
             for node in pending:
-                if self._dispatch_stopped():
+                if self._dispatch_stopped(state):
                     break
-                self._run_on_node(group, node)
+                self._run_on_node(group, node, state)
             return
         with ThreadPoolExecutor(max_workers=threadcount, thread_name_prefix="xlr-node") as pool:
-            futures = [pool.submit(self._run_on_node, group, node) for node in pending]
-            errors = [f.exception() for f in futures if f.exception() is not None]
-        stops = [e for e in errors if isinstance(e, WorkflowStopped)]
-        if stops:
-            raise stops[0]
-        if errors:
-            raise errors[0]  # type: ignore[misc]
+            futures = [pool.submit(self._run_on_node, group, node, state) for node in pending]
+        _raise_first([f.exception() for f in futures])
 
-    def _dispatch_stopped(self) -> bool:
-        """True once a node failed and dispatch keepgoing is off: no further node starts."""
+    def _run_parallel(self, groups: list[StepGroup], nodes: list[Node]) -> None:
+        """Start every step not done yet at once, each in its own thread, and wait for all of them."""
         with self.lock:
-            return bool(self.cursor.get("failed_nodes")) and not self.job.dispatch.keepgoing
-
-    def _run_on_node(self, group: StepGroup, node: Node) -> None:
-        if self._dispatch_stopped():
+            branches = self.cursor.setdefault("branches", {})
+            pending = [g for g in groups if not branches.setdefault(str(g.steps[0]), {}).get("done")]
+        if not pending:
             return
-        positions = self.cursor["positions"]
+        with ThreadPoolExecutor(max_workers=len(pending), thread_name_prefix="xlr-step") as pool:
+            futures = [pool.submit(self._run_branch, group, nodes, branches[str(group.steps[0])]) for group in pending]
+        _raise_first([f.exception() for f in futures])
+
+    def _run_branch(self, group: StepGroup, nodes: list[Node], branch: dict[str, Any]) -> None:
+        self._run_group(group, nodes, branch)
+        with self.lock:
+            branch["done"] = True
+            self._save()
+
+    def _dispatch_stopped(self, state: dict[str, Any]) -> bool:
+        """True once a node failed (in this group's ``state``) and dispatch keepgoing is off: no further node
+        starts."""
+        with self.lock:
+            return bool(state.get("failed_nodes")) and not self.job.dispatch.keepgoing
+
+    def _run_on_node(self, group: StepGroup, node: Node, state: dict[str, Any]) -> None:
+        if self._dispatch_stopped(state):
+            return
+        positions = state["positions"]
         for position in range(positions.get(node.name, 0), len(group.steps)):
             verdict = self._step_with_handler(group.steps[position], node)
             with self.lock:
                 positions[node.name] = position + 1
-            self._after_step(node, verdict)
+            self._after_step(node, verdict, state)
             if not verdict.proceed:
                 break
 
-    def _after_step(self, node: Node | None, verdict: StepVerdict) -> None:
+    def _after_step(self, node: Node | None, verdict: StepVerdict, state: dict[str, Any]) -> None:
         with self.lock:
             if verdict.fails_workflow:
                 self.cursor["workflow_failed"] = True
-                if node is not None and node.name not in self.cursor.setdefault("failed_nodes", []):
-                    self.cursor["failed_nodes"].append(node.name)
+                for failures in {id(s): s for s in (self.cursor, state)}.values():
+                    if node is not None and node.name not in failures.setdefault("failed_nodes", []):
+                        failures["failed_nodes"].append(node.name)
                 if node is not None and not self.job.dispatch.keepgoing:
                     self.cursor["halt"] = True
             if not verdict.proceed:
@@ -391,6 +419,14 @@ def capture_pattern(step: Step, default: re.Pattern[str]) -> re.Pattern[str]:
                 for regex in (r for r in config.children if r.tag == "regex" and r.text):
                     return re.compile(regex.text or "")
     return default
+
+
+def _raise_first(errors: list[BaseException | None]) -> None:
+    """Re-raise what threads raised: a :class:`WorkflowStopped` first (abort, timeout, halt), else the first."""
+    raised = [e for e in errors if e is not None]
+    stops = [e for e in raised if isinstance(e, WorkflowStopped)]
+    if stops or raised:
+        raise (stops or raised)[0]
 
 
 def _is_node_step(step: Step) -> bool:
