@@ -193,7 +193,19 @@ def test_ordinary_imports_are_not_affected() -> None:
 def test_script_globals_come_from_the_hook() -> None:
     results = build_plugin_manager(load_installed=False).hook.xlr_script_globals()
     assert [sorted(r) for r in results] == [
-        ["CredentialsFallback", "cmp", "file", "intern", "logger", "reduce", "reload"]
+        [
+            "CredentialsFallback",
+            "_xlr_py2_div",
+            "_xlr_py2_round",
+            "_xlr_py2_sort",
+            "_xlr_py2_sorted",
+            "cmp",
+            "file",
+            "intern",
+            "logger",
+            "reduce",
+            "reload",
+        ]
     ]
     assert run("x = reduce(lambda a, b: a * b, [1, 2, 3]), cmp(2, 1)\n")[0]["x"] == (6, 1)
 

@@ -1,6 +1,7 @@
 """The globals every plugin script finds without importing them, beyond the worker's own (``task``,
-``HttpRequest``, ``JsonPathResult``, properties): ``logger``, ``CredentialsFallback`` and the Python 2
-built-ins translated scripts may still call (``reduce``, ``cmp`` …). Exposed to the worker through the
+``HttpRequest``, ``JsonPathResult``, properties): ``logger``, ``CredentialsFallback``, the Python 2
+built-ins translated scripts may still call (``reduce``, ``cmp`` …) and the functions the translation writes
+(``_xlr_py2_div`` …, see :mod:`xlr_runtime.compat.shims.py2_semantics`). Exposed to the worker through the
 ``xlr_script_globals`` hook (see :mod:`xlr_runtime.compat.plugin`)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 from xlr_runtime.compat.shims.credentials import CredentialsFallback
 from xlr_runtime.compat.shims.py2_builtins import PY2_GLOBALS
+from xlr_runtime.compat.shims.py2_semantics import TRANSLATION_GLOBALS
 from xlr_runtime.compat.shims.slf4j import getLogger
 
 #: Name of the logger behind the ``logger`` global.
@@ -17,4 +19,9 @@ SCRIPT_LOGGER_NAME = "xlr.script"
 
 def script_globals() -> dict[str, Any]:
     """A new dict of the compatibility globals; the worker merges it into each script's namespace."""
-    return {"logger": getLogger(SCRIPT_LOGGER_NAME), "CredentialsFallback": CredentialsFallback, **PY2_GLOBALS}
+    return {
+        "logger": getLogger(SCRIPT_LOGGER_NAME),
+        "CredentialsFallback": CredentialsFallback,
+        **PY2_GLOBALS,
+        **TRANSLATION_GLOBALS,
+    }

@@ -38,17 +38,21 @@ from xlr_runtime.errors import ScriptSyntaxError
 MODES = ("auto", "on", "off")
 
 #: Bumped whenever our pre-pass or fixer choice changes the output, so stale disk-cache entries are ignored.
-TRANSLATOR_VERSION = "3"
+TRANSLATOR_VERSION = "4"
 
 #: Stock fixers left out: ``fix_import`` would turn a plugin's absolute imports of its own modules into
 #: relative ones; the others insert statements on new lines (the names they import are script globals, see
-#: :mod:`xlr_runtime.compat.shims.py2_builtins`) or restructure classes.
+#: :mod:`xlr_runtime.compat.shims.py2_builtins`) or restructure classes; ``fix_sorted`` is replaced by our
+#: ``fix_py2_calls``.
 EXCLUDED_FIXERS = frozenset(
-    f"fissix.fixes.fix_{name}" for name in ("import", "reduce", "intern", "reload", "operator", "exitfunc", "metaclass")
+    f"fissix.fixes.fix_{name}"
+    for name in ("import", "reduce", "intern", "reload", "operator", "exitfunc", "metaclass", "sorted")
 )
 FIXERS: tuple[str, ...] = (
     *sorted(set(get_fixers_from_package("fissix.fixes")) - EXCLUDED_FIXERS),
     "xlr_runtime.compat.fixers.fix_py2_modules",
+    "xlr_runtime.compat.fixers.fix_py2_division",
+    "xlr_runtime.compat.fixers.fix_py2_calls",
 )
 
 _MEMORY_CACHE_SIZE = 512
