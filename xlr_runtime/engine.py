@@ -164,9 +164,13 @@ class Engine:
 
     # -- running -----------------------------------------------------------------------------------------------
 
-    def prepare_all(self, runs: Sequence[ScriptRun]) -> list[ScriptRunRequest | RunCompletion]:
-        """:meth:`prepare` for several claimed runs, reading their tasks in one query."""
-        tasks = self.store.tasks.get_many(run.task_id for run in runs)
+    def prepare_all(
+        self, runs: Sequence[ScriptRun], tasks: Mapping[str, Task] | None = None
+    ) -> list[ScriptRunRequest | RunCompletion]:
+        """:meth:`prepare` for several claimed runs; ``tasks`` are their tasks by id when the caller read them
+        already (the scheduler shares one read with :meth:`claimed`), else they are read in one query."""
+        if tasks is None:
+            tasks = self.store.tasks.get_many(run.task_id for run in runs)
         return [self.prepare(run, tasks.get(run.task_id)) for run in runs]
 
     def prepare(self, run: ScriptRun, task: Task | None = None) -> ScriptRunRequest | RunCompletion:
@@ -328,15 +332,19 @@ class Engine:
             return minimum
         return float(asked)
 
-    def commit(self, completions: Sequence[RunCompletion]) -> list[Task]:
-        """Record ``completions`` in one transaction; return the tasks that ended (their hooks are called)."""
+    def commit(self, completions: Sequence[RunCompletion], task_ids: Mapping[int, str] | None = None) -> list[Task]:
+        """Record ``completions`` in one transaction; return the tasks that ended (their hooks are called).
+
+        ``task_ids`` maps each completion's run id to its task id when the caller knows them (the scheduler
+        does); otherwise the ended runs' task ids are looked up in the store."""
         if not completions:
             return []
         recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
         ending = [c for c in completions if c.run_id in recorded and c.task_status is not None]
         if not ending:
             return []
-        task_ids = self.store.tasks.task_ids_of_runs(c.run_id for c in ending)
+        if task_ids is None:
+            task_ids = self.store.tasks.task_ids_of_runs(c.run_id for c in ending)
         tasks = self.store.tasks.get_many(task_ids.values())
         ended = [
             task
@@ -346,12 +354,14 @@ class Engine:
         self._notify_ended(ended)
         return ended
 
-    def claimed(self, runs: Iterable[ScriptRun]) -> None:
-        """Call ``xlr_task_started`` for the tasks whose first script run was just claimed."""
+    def claimed(self, runs: Iterable[ScriptRun], tasks: Mapping[str, Task] | None = None) -> None:
+        """Call ``xlr_task_started`` for the tasks whose first script run was just claimed; ``tasks`` are the
+        runs' tasks by id when the caller read them already (else one query per claimed batch)."""
         if self.pm is None or not self.pm.hook.xlr_task_started.get_hookimpls():
             return
         firsts = [run for run in runs if run.seq == 1 and run.restarts == 0]
-        tasks = self.store.tasks.get_many(run.task_id for run in firsts)  # one query per claimed batch
+        if tasks is None:
+            tasks = self.store.tasks.get_many(run.task_id for run in firsts)
         for run in firsts:
             self._call_hook("xlr_task_started", tasks[run.task_id])
 

@@ -90,10 +90,11 @@ class Scheduler:
         runs = self.store.tasks.claim_due(now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task)
         if not runs:
             return 0
-        self.engine.claimed(runs)
+        tasks = self.store.tasks.get_many(run.task_id for run in runs)  # one read: started hooks and requests
+        self.engine.claimed(runs, tasks)
         failed: list[RunCompletion] = []
         ready: list[tuple[ScriptRun, ScriptRunRequest]] = []
-        for run, prepared in zip(runs, self.engine.prepare_all(runs), strict=True):
+        for run, prepared in zip(runs, self.engine.prepare_all(runs, tasks), strict=True):
             if isinstance(prepared, RunCompletion):
                 failed.append(prepared)
             else:
@@ -101,17 +102,19 @@ class Scheduler:
         for (run, _), future in zip(ready, _submit_all(self.executor, [r for _, r in ready]), strict=True):
             self._inflight[run.id] = run
             future.add_done_callback(lambda f, r=run: self._on_done(r, f))
-        self.ended += len(self.engine.commit(failed))
+        self.ended += len(self.engine.commit(failed, {run.id: run.task_id for run in runs}))
         return len(ready)
 
     def collect(self) -> int:
         """Commit the results of every finished run (one transaction); return how many were committed."""
         completions: list[RunCompletion] = []
+        task_ids: dict[int, str] = {}
         while self._finished:
             run, future = self._finished.popleft()
             self._inflight.pop(run.id, None)
             completions.append(self.engine.completion(run, _result_of(run, future)))
-        self.ended += len(self.engine.commit(completions))
+            task_ids[run.id] = run.task_id
+        self.ended += len(self.engine.commit(completions, task_ids))
         return len(completions)
 
     def _on_done(self, run: ScriptRun, future: Future[ScriptRunResult]) -> None:
