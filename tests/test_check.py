@@ -106,7 +106,7 @@ def test_clean_plugin_has_no_problems(tmp_path: Path) -> None:
             '"com.xebialabs.xlrelease.domain.configuration.HttpConnection$AuthenticationMethod"/>\n'
             "  </type>\n",
             "{path}:4: default of property 'authenticationMethod' (enum): 'Kerberos' is not one of None, "
-            "Basic, Ntlm, PAT",
+            "Basic, Ntlm, PAT, OAuth2",
             id="unknown-enum-class-default",
         ),
         pytest.param(

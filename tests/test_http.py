@@ -210,15 +210,15 @@ def test_none_and_basic_authentication_methods_send_basic(server: Recorder, meth
     assert server.seen[-1].headers["Authorization"] == basic("u", "p")
 
 
-@pytest.mark.parametrize("method", ["Ntlm", "PAT", "OAuth2"])
+@pytest.mark.parametrize("method", ["Kerberos", "Digest", "OAuth1"])
 def test_unsupported_authentication_methods_are_a_clear_error(server: Recorder, method: str) -> None:
     request = HttpRequest({"url": server.url, "username": "u", "password": "p", "authenticationMethod": method})
 
     with pytest.raises(ScriptError) as caught:
         request.get("x")
     assert str(caught.value) == (
-        f"HttpRequest: authentication method {method!r} is not supported by xlr-runtime (supported: None, Basic); "
-        "send the credentials yourself with headers={'Authorization': ...}"
+        f"HttpRequest: authentication method {method!r} is not supported by xlr-runtime "
+        "(supported: None, Basic, Ntlm, PAT, OAuth2); send the credentials yourself with headers={'Authorization': ...}"
     )
     assert server.seen == []
 

@@ -32,7 +32,11 @@ def test_base_types_are_loaded() -> None:
     assert http.properties["password"].password and http.properties["proxyPassword"].password
     assert http.properties["proxyPort"].kind is PropertyKind.INTEGER
     auth = http.properties["authenticationMethod"]
-    assert (auth.kind, auth.enum_values, auth.default) == (PropertyKind.ENUM, ("None", "Basic", "Ntlm", "PAT"), "None")
+    assert (auth.kind, auth.enum_values, auth.default) == (
+        PropertyKind.ENUM,
+        ("None", "Basic", "Ntlm", "PAT", "OAuth2"),
+        "None",
+    )
     for name in (
         "xlrelease.Tile",
         "xlrelease.ReleaseTrigger",
@@ -117,7 +121,7 @@ def test_enum_class_supplies_values(tmp_path: Path) -> None:
   </type>
 """
     prop = load(write_plugin(tmp_path / "demo", body)).get("demo.Server").properties["authenticationMethod"]
-    assert (prop.enum_values, prop.default) == (("None", "Basic", "Ntlm", "PAT"), "PAT")
+    assert (prop.enum_values, prop.default) == (("None", "Basic", "Ntlm", "PAT", "OAuth2"), "PAT")
 
 
 def test_types_are_read_only(tmp_path: Path) -> None:

@@ -108,6 +108,18 @@ class ScriptError(XlrError):
     (script file missing from its plugin, an unsupported authentication method, a worker that cannot start)."""
 
 
+class HttpAuthenticationError(ScriptError):
+    """Raised by ``HttpRequest`` (:mod:`xlr_runtime.scripting.httpauth`) before or instead of the script's request
+    when the connection's ``authenticationMethod`` cannot be applied: an unknown method, missing credentials, or
+    an OAuth2 token endpoint that gives no token. ``method`` is the method as configured; ``detail`` says why
+    (never a secret)."""
+
+    def __init__(self, method: object, detail: str) -> None:
+        super().__init__(f"HttpRequest: authentication method {method!r} {detail}")
+        self.method = method
+        self.detail = detail
+
+
 class UnsupportedImportError(ScriptError, ImportError):
     """Raised by the import shims (:mod:`xlr_runtime.compat.imports`) when a plugin script imports a Java/Jython
     module the runtime cannot serve. It is also an :class:`ImportError`, so a script's own

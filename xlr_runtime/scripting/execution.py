@@ -35,7 +35,7 @@ from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
 from xlr_runtime.scripting.jsonpath import JsonPathResult
-from xlr_runtime.scripting.masking import Masker, masker_for
+from xlr_runtime.scripting.masking import Masker, masker_for, masking
 from xlr_runtime.scripting.tasklog import TaskLog
 from xlr_runtime.settings import defaults
 from xlr_runtime.typesystem.kinds import coerce
@@ -68,7 +68,8 @@ def run_script(
     started = time.time()
     namespace = build_namespace(request)
     task: ScriptTask = namespace["task"]
-    outcome, failure = _execute(request, namespace, log)
+    with masking(masker):  # secrets the script obtains while it runs (an OAuth2 token) are masked too
+        outcome, failure = _execute(request, namespace, log)
     properties: dict[str, Any] = {}
     variables: dict[str, dict[str, Any]] | None = None
     if outcome is RunOutcome.SUCCEEDED:

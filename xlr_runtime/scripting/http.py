@@ -8,9 +8,9 @@ the XL Release built-in:
   and an existing ``%2F`` stays). One difference with Python 2: ``~`` stays ``~`` (RFC 3986 unreserved; requests
   would send ``%7E`` as ``~`` anyway, and servers treat both alike).
 * ``Content-Type`` and ``Accept`` are both set from ``contentType``; ``headers`` are applied after and win.
-* Authentication is preemptive Basic with the call's ``username``/``password`` when given, else the
-  connection's. ``authenticationMethod`` ``None``/``Basic`` (or absent) is supported; any other method (``Ntlm``,
-  ``PAT``, ``OAuth2``) raises :class:`~xlr_runtime.errors.ScriptError`.
+* Authentication follows the connection's ``authenticationMethod`` (``None``, ``Basic``, ``Ntlm``, ``PAT``,
+  ``OAuth2``; see :mod:`xlr_runtime.scripting.httpauth`); the call's ``username``/``password``/``domain`` replace
+  the connection's. A script's own ``Authorization`` header wins over every method.
 * A proxy is used when ``proxyHost`` is set (``proxyPort``, ``proxyUsername``, ``proxyPassword``).
 * Like Apache HttpClient, redirects are followed for GET and HEAD only; other methods return the 3xx response.
 * The environment's proxy variables and ``.netrc`` are not used (the connection says what to use);
@@ -30,14 +30,15 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.auth import AuthBase
 
 from xlr_runtime.errors import ScriptError
+from xlr_runtime.scripting.httpauth import CallCredentials, connection_auth
 
 #: Methods HttpRequest sends; the body is sent for POST, PUT and PATCH only (as the built-in does).
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _REDIRECTED = frozenset({"GET", "HEAD"})
-_SUPPORTED_AUTH = frozenset({"", "none", "basic"})
 
 
 class HttpConnectionError(OSError):
@@ -101,8 +102,9 @@ class Headers(dict[str, str]):
 
 class HttpRequest:
     """Sends HTTP requests to the server of ``params`` (a CI object or a plain dict with ``url`` and optionally
-    ``username``, ``password``, ``domain``, ``authenticationMethod``, ``proxyHost``, ``proxyPort``,
-    ``proxyUsername``, ``proxyPassword``). ``username``/``password`` override the connection's credentials."""
+    ``username``, ``password``, ``domain``, ``authenticationMethod``, ``accessToken``, ``accessTokenUrl``,
+    ``clientId``, ``clientSecret``, ``scope``, ``oauth2GrantType``, ``proxyHost``, ``proxyPort``, ``proxyUsername``,
+    ``proxyPassword``). ``username``/``password``/``domain`` override the connection's credentials."""
 
     def __init__(
         self, params: Any, username: str | None = None, password: str | None = None, domain: str | None = None
@@ -113,6 +115,7 @@ class HttpRequest:
         self.domain = domain
         self._session = requests.Session()
         self._session.trust_env = False
+        self._authentication: AuthBase | None = None
 
     def get(
         self, context: str, body: Any = None, contentType: str | None = None, headers: Mapping[str, str] | None = None
@@ -165,7 +168,8 @@ class HttpRequest:
     def prepare(
         self, method: str, context: str | None, body: Any, content_type: str | None, headers: Mapping[str, str] | None
     ) -> requests.PreparedRequest:
-        """The request :meth:`doRequest` would send (URL, headers, auth and body), without sending it."""
+        """The request :meth:`doRequest` would send (URL, headers, auth and body), without sending it (OAuth2
+        fetches its access token here, when no cached one is valid)."""
         verb = str(method or "GET").upper()
         if verb not in METHODS:
             raise ScriptError(f"HttpRequest: unsupported HTTP method {method!r} (use one of {', '.join(METHODS)})")
@@ -208,19 +212,28 @@ class HttpRequest:
         except (KeyError, TypeError):
             return getattr(params, name, None)
 
-    def _auth(self) -> tuple[str, str] | None:
-        method = self._param("authenticationMethod")
-        if str(method or "").lower() not in _SUPPORTED_AUTH:
-            raise ScriptError(
-                f"HttpRequest: authentication method {method!r} is not supported by xlr-runtime "
-                "(supported: None, Basic); send the credentials yourself with headers={'Authorization': ...}"
+    def _auth(self) -> AuthBase | None:
+        if self._authentication is None:
+            call = CallCredentials(
+                _optional_text(self.username), _optional_text(self.password), _optional_text(self.domain)
             )
-        if self.username:
-            return (str(self.username), str(self.password or ""))
-        username = self._param("username")
-        if username:
-            return (str(username), str(self._param("password") or ""))
-        return None
+            self._authentication = connection_auth(self._param, call, self._post_form)
+        return self._authentication
+
+    def _post_form(self, url: str, form: Mapping[str, str], auth: AuthBase | None) -> requests.Response:
+        """POST ``form`` to ``url`` through this connection's proxy (the OAuth2 token request)."""
+        try:
+            return self._session.post(
+                url,
+                data=dict(form),
+                auth=auth,
+                headers={"Accept": "application/json"},
+                proxies=self._proxies(),
+                verify=_ca_bundle(),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise HttpConnectionError(f"POST {url} failed: {_reason(exc)}") from None
 
     def _proxies(self) -> dict[str, str] | None:
         host = self._param("proxyHost")
@@ -234,6 +247,10 @@ class HttpRequest:
             credentials = f"{quote(str(user), safe='')}:{quote(str(password), safe='')}@"
         address = f"http://{credentials}{host}{f':{port}' if port else ''}"
         return {"http": address, "https": address}
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _body(body: Any) -> bytes:

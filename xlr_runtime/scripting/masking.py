@@ -4,6 +4,9 @@ A :class:`Masker` is built once per script run from every ``password`` property 
 password field of the CIs it references. It replaces each secret, and the encoded forms a script or a library
 is likely to print (URL-quoted, ``repr``/JSON-escaped, base64 and HTTP Basic ``user:password``), with
 :data:`MASK` in log lines, failure messages, tracebacks, the status line and returned string properties.
+
+Secrets that only exist while the script runs (an OAuth2 access token that ``HttpRequest`` fetched) join the
+masker of the run in progress through :func:`hide`; :func:`masking` makes a masker the one in progress.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -27,15 +32,20 @@ class Masker:
     """Replaces known secrets (and their common encodings) by :data:`MASK`."""
 
     def __init__(self, secrets: Iterable[str], usernames: Iterable[str] = ()) -> None:
-        plain = {s for s in secrets if isinstance(s, str) and s}
-        names = {u for u in usernames if isinstance(u, str)}
-        forms: set[str] = set()
-        for secret in plain:
-            forms.update(_encodings(secret))
-            forms.update(_basic(user, secret) for user in names)
-        ordered = sorted((f for f in forms if f), key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._usernames = {u for u in usernames if isinstance(u, str)}
+        self._forms: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
         #: Length of the longest masked form: a text cut further than this from a secret cannot expose it.
+        self.longest = 0
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Mask ``secrets`` too (and their encodings) in every text masked from now on."""
+        for secret in {s for s in secrets if isinstance(s, str) and s}:
+            self._forms.update(_encodings(secret))
+            self._forms.update(_basic(user, secret) for user in self._usernames)
+        ordered = sorted((f for f in self._forms if f), key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         self.longest = len(ordered[0]) if ordered else 0
 
     def __bool__(self) -> bool:
@@ -64,6 +74,26 @@ class Masker:
         if self._pattern is None:
             return failure
         return Failure(failure.kind, self.mask(failure.message), self.mask(failure.traceback))
+
+
+_in_progress: ContextVar[Masker | None] = ContextVar("xlr_runtime_masker_in_progress", default=None)
+
+
+@contextmanager
+def masking(masker: Masker) -> Iterator[Masker]:
+    """Make ``masker`` the masker of the script run in progress (in this thread) while the block runs."""
+    token = _in_progress.set(masker)
+    try:
+        yield masker
+    finally:
+        _in_progress.reset(token)
+
+
+def hide(secret: str) -> None:
+    """Mask ``secret``, found while a script runs, in everything that run produces; nothing outside a run."""
+    masker = _in_progress.get()
+    if masker is not None:
+        masker.add([secret])
 
 
 def masker_for(request: ScriptRunRequest) -> Masker:

@@ -48,6 +48,7 @@ ENUM_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "Basic",
             "Ntlm",
             "PAT",
+            "OAuth2",
         ),
     }
 )
