@@ -524,6 +524,87 @@ def test_a_resumed_execution_does_not_notify_its_start_again(world: World, webho
     assert [e.trigger for e in world.store.notifications.events(execution.id)] == [Trigger.ON_START.value]
 
 
+# -- job references -----------------------------------------------------------------------------------------------
+
+
+def parent_xml(jobref: str, notification: str = "") -> str:
+    """A parent job whose one step is ``jobref`` (a ``<jobref>`` element)."""
+    options = "<context><options preserveOrder='true'><option name='token' secure='true' valueExposed='true' />"
+    return (
+        f"<joblist><job><name>parent</name><description/><uuid>uuid-parent</uuid>{options}</options></context>"
+        f"{f'<notification>{notification}</notification>' if notification else ''}"
+        f"<sequence keepgoing='false' strategy='node-first'><command>{jobref}</command></sequence></job></joblist>"
+    )
+
+
+def add_child(world: World, notification: str, *, command: str = "echo child") -> None:
+    world.jobs.add("P", load_jobs_xml(job_xml(notification, name="child", command=command), path="c.xml")[0])
+
+
+def test_a_referenced_job_fires_its_own_start_and_success(world: World, webhooks: tuple[Hooks, str]) -> None:
+    hooks, base = webhooks
+    add_child(world, f"<onstart><webhook urls='{base}/child-start' format='json'/></onstart>"
+                     f"<onsuccess><webhook urls='{base}/child-done' format='json'/></onsuccess>")  # fmt: skip
+    parent = world.run(parent_xml("<jobref name='child'/>", f"<onsuccess><webhook urls='{base}/parent'/></onsuccess>"))
+    assert parent.status == ExecutionStatus.SUCCEEDED
+    (child,) = [e for e in world.store.executions.list(project="P") if e.parent_id == parent.id]
+    assert [r["path"] for r in hooks.requests] == ["/child-start", "/child-done", "/parent"]
+    start, done = (json.loads(r["body"]) for r in hooks.requests[:2])
+    assert (start["trigger"], start["status"], start["executionId"]) == ("start", "running", child.id)
+    assert (done["trigger"], done["status"], done["executionId"]) == ("success", "succeeded", child.id)
+    assert (done["execution"]["job"]["name"], done["execution"]["successfulNodes"]) == ("child", ["srv"])
+    assert [d[:2] + d[3:] for d in world.deliveries(child.id)] == [
+        ("onstart", "webhook", "sent", None), ("onsuccess", "webhook", "sent", None),
+    ]  # fmt: skip
+
+
+def test_ignore_notifications_keeps_the_referenced_job_quiet(world: World, webhooks: tuple[Hooks, str]) -> None:
+    hooks, base = webhooks
+    add_child(world, f"<onstart><webhook urls='{base}/child-start'/></onstart>"
+                     f"<onsuccess><webhook urls='{base}/child-done'/></onsuccess>")  # fmt: skip
+    jobref = "<jobref name='child'><ignoreNotifications>true</ignoreNotifications></jobref>"
+    parent = world.run(parent_xml(jobref, f"<onsuccess><webhook urls='{base}/parent'/></onsuccess>"))
+    assert parent.status == ExecutionStatus.SUCCEEDED
+    assert [r["path"] for r in hooks.requests] == ["/parent"]
+
+
+def test_a_failed_referenced_job_mails_its_failure(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
+    mailbox, port = smtp
+    world = World(tmp_path, smtp_port=port)
+    try:
+        notification = (
+            "<onfailure><email recipients='child@example.com'/></onfailure>"
+            "<onsuccess><email recipients='never@example.com'/></onsuccess>"
+        )
+        add_child(world, notification, command="exit 5")
+        parent = world.run(parent_xml("<jobref name='child'/>", "<onfailure><email recipients='p@example.com'/>"
+                                                                "</onfailure>"))  # fmt: skip
+        (child,) = [e for e in world.store.executions.list(project="P") if e.parent_id == parent.id]
+    finally:
+        world.store.close()
+    assert parent.status == ExecutionStatus.FAILED
+    assert [(m["To"], m["Subject"]) for m in mailbox.messages] == [
+        ("child@example.com", f"FAILURE [P] child run by tester (#{child.id})"),
+        ("p@example.com", f"FAILURE [P] parent run by tester (#{parent.id})"),
+    ]
+
+
+@pytest.mark.parametrize(("average", "fired"), [(0.0625, True), (3600.0, False)])  # exact in binary
+def test_a_referenced_job_fires_avgduration_at_its_end_when_slower_than_average(
+    world: World, webhooks: tuple[Hooks, str], average: float, fired: bool
+) -> None:
+    hooks, base = webhooks
+    _succeeded(world, "uuid-child", 1000.0, average)
+    add_child(world, f"<onavgduration><webhook urls='{base}/slow' format='json'/></onavgduration>",
+              command="sleep 0.2")  # fmt: skip
+    parent = world.run(parent_xml("<jobref name='child'/>"))
+    assert parent.status == ExecutionStatus.SUCCEEDED
+    bodies = [json.loads(r["body"]) for r in hooks.requests]
+    assert [(b["trigger"], b["execution"]["job"]["averageDuration"]) for b in bodies] == (
+        [("avgduration", int(average * 1000))] if fired else []
+    )
+
+
 # -- end to end: xlr serve -----------------------------------------------------------------------------------------
 
 

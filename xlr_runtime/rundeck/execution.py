@@ -486,7 +486,14 @@ class ExecutionService:
         }
 
     def _finish(
-        self, execution: Execution, job: Job, options: ResolvedOptions, outcome: Outcome, writer: ExecutionLogWriter
+        self,
+        execution: Execution,
+        job: Job,
+        options: ResolvedOptions,
+        outcome: Outcome,
+        writer: ExecutionLogWriter,
+        *,
+        notify: bool = True,
     ) -> Execution:
         now = self.clock.now()
         status, custom = outcome.status, None
@@ -507,9 +514,9 @@ class ExecutionService:
                 succeeded_nodes=outcome.succeeded_nodes,
                 failed_nodes=outcome.failed_nodes,
             )
-            if self.notifier is not None:
+            if self.notifier is not None and notify:
                 self.notifier.record_ended(ended)
-        if self.notifier is not None:
+        if self.notifier is not None and notify:
             self.notifier.wake()
         if will_retry:
             self._schedule_retry(ended, job, options)
@@ -542,7 +549,8 @@ class ExecutionService:
     # -- job references and plugin steps (called by WorkflowRun) ---------------------------------------------
 
     def run_job_reference(self, run: WorkflowRun, step: JobRefStep, index: int, node: Node | None) -> StepResult:
-        """Run the referenced job as a child execution, in this thread, its log copied into the parent's."""
+        """Run the referenced job as a child execution, in this thread, its log copied into the parent's. The
+        child fires its job's notifications unless the step has ``ignoreNotifications`` (as in Rundeck)."""
         project = step.project or run.execution.project
         try:
             child_job = self.jobs.find(project, uuid=lookup_uuid(step), group=step.group, name=step.name)
@@ -576,7 +584,13 @@ class ExecutionService:
             execution_type=run.execution.execution_type,
             parent_id=run.execution.id,
         )
-        child = self.store.executions.start_child(child.id, owner=self.store.owner, now=self.clock.now())
+        notifier = None if step.ignore_notifications else self.notifier
+        with self.store.atomic():  # its onstart is recorded with the start (Rundeck: not when the parent is aborted)
+            child = self.store.executions.start_child(child.id, owner=self.store.owner, now=self.clock.now())
+            if notifier is not None and not self.store.executions.abort_requested(child.id):
+                notifier.record_started([child])
+        if notifier is not None:
+            notifier.wake()
         run.log.system("VERBOSE", f"Job reference {child_job.full_name}: execution {child.id}", node=node, step=index)
         writer = self._writer(child, child_job, resolved, parent=run.log)
         deadline = self._deadline(child, child_job, resolved)
@@ -586,7 +600,7 @@ class ExecutionService:
         outcome = WorkflowRun(
             self, child, child_job, resolved, writer, deadline=deadline, context=context, nodes_project=child_nodes
         ).run()
-        ended = self._finish(child, child_job, resolved, outcome, writer)
+        ended = self._finish(child, child_job, resolved, outcome, writer, notify=notifier is not None)
         if outcome.status in (ExecutionStatus.ABORTED, ExecutionStatus.TIMEDOUT) and run.should_stop() is not None:
             raise WorkflowStopped(run.should_stop())  # type: ignore[arg-type]
         if ended.status == ExecutionStatus.SUCCEEDED:

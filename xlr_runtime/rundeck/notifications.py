@@ -16,6 +16,13 @@ How it stays off the execution's path and exactly-once-ish (``docs/rundeck-notif
 ``onavgduration`` is an event due at start + threshold; when it comes due it is sent only if the execution
 was still running then. Every outgoing text goes through a masker of the execution's secure option values
 as well (they are already masked in the stored options, argstring and log).
+
+A job run by a **job reference** step (a child execution) fires the referenced job's own notifications, as
+Rundeck does since 2.11 (``ExecutionService.runJobRefExecutionItem``) unless the step has
+``ignoreNotifications``: ``onstart`` when it starts, ``onsuccess`` or ``onfailure`` when it ends (a child is
+never retried, so never ``onretryablefailure``), and ``onavgduration`` at its end when it ran longer than the
+job's average (Rundeck compares a referenced run with the plain average, without the threshold). The caller
+(:class:`~xlr_runtime.rundeck.execution.ExecutionService`) decides whether to record them.
 """
 
 from __future__ import annotations
@@ -197,15 +204,14 @@ class Notifier:
     # -- recording (inside the state change's transaction) -------------------------------------------------------
 
     def record_started(self, executions: Sequence[Execution]) -> None:
-        """Queue ``onstart`` (due now) and ``onavgduration`` (due at start + threshold) of claimed executions."""
+        """Queue ``onstart`` (due now) of started executions, and ``onavgduration`` (due at start + threshold) of
+        top-level ones (a job-reference child's is decided at its end, see :meth:`record_ended`)."""
         for execution in executions:
-            if execution.parent_id is not None:
-                continue
             job = job_of(execution)
             now = self.clock.now()
             if job.notifications.get(Trigger.ON_START):
                 self.store.notifications.add_event(execution.id, Trigger.ON_START.value, due_at=now, now=now)
-            if job.notifications.get(Trigger.ON_AVG_DURATION) and execution.job_id:
+            if execution.parent_id is None and job.notifications.get(Trigger.ON_AVG_DURATION) and execution.job_id:
                 durations = self.store.notifications.successful_durations(
                     execution.project, execution.job_id, before=execution.id
                 )
@@ -215,13 +221,24 @@ class Notifier:
                     self.store.notifications.add_event(execution.id, Trigger.ON_AVG_DURATION.value, due_at=due, now=now)
 
     def record_ended(self, execution: Execution) -> None:
-        """Queue the trigger of an execution's final status (success, failure or retryable failure)."""
+        """Queue the trigger of an execution's final status (success, failure or retryable failure); for a
+        job-reference child, first ``onavgduration`` when it ran longer than its job's average."""
         trigger = _END_TRIGGERS.get(execution.status)
-        if trigger is None or execution.parent_id is not None:
+        if trigger is None:
             return
-        if job_of(execution).notifications.get(trigger):
-            now = self.clock.now()
+        job = job_of(execution)
+        now = self.clock.now()
+        watches_average = execution.parent_id is not None and bool(job.notifications.get(Trigger.ON_AVG_DURATION))
+        if watches_average and self._ran_longer_than_average(execution):
+            self.store.notifications.add_event(execution.id, Trigger.ON_AVG_DURATION.value, due_at=now, now=now)
+        if job.notifications.get(trigger):
             self.store.notifications.add_event(execution.id, trigger.value, due_at=now, now=now)
+
+    def _ran_longer_than_average(self, execution: Execution) -> bool:
+        average = self._average(execution)
+        if average is None or average <= 0 or execution.started_at is None or execution.ended_at is None:
+            return False
+        return execution.ended_at - execution.started_at > average
 
     # -- dispatching ---------------------------------------------------------------------------------------------
 
@@ -247,7 +264,12 @@ class Notifier:
     def _dispatch(self, event: NotificationEvent) -> None:
         trigger = Trigger(event.trigger)
         execution = self.store.executions.get(event.execution_id)
-        if trigger is Trigger.ON_AVG_DURATION and execution.ended_at is not None and execution.ended_at <= event.due_at:
+        if (
+            trigger is Trigger.ON_AVG_DURATION
+            and execution.parent_id is None  # a child's is recorded at its end, when it is known to be late
+            and execution.ended_at is not None
+            and execution.ended_at <= event.due_at
+        ):
             self.store.notifications.finish_event(event.id, EventState.SKIPPED)
             return
         job = job_of(execution)
