@@ -58,17 +58,16 @@ def _date(epoch: float | None) -> dict[str, Any] | None:
     return {"unixtime": int(epoch * 1000), "date": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def execution_data(
-    trigger: Trigger, execution: Execution, job: Job, *, average: float | None, server_url: str = ""
-) -> dict[str, Any]:
-    """The ``execution`` object of a JSON payload (also what notification plugins receive)."""
-    base = server_url.rstrip("/")
+def execution_data(trigger: Trigger, execution: Execution, job: Job, *, average: float | None) -> dict[str, Any]:
+    """The ``execution`` object of a JSON payload (also what notification plugins receive). ``href`` and
+    ``permalink`` are null: Rundeck fills them from its ``grails.serverURL`` with links to its web GUI and API,
+    and this runtime serves neither."""
     job_id = execution.job_id or ""
     status = status_for(trigger, execution)
     final = status != str(ExecutionStatus.RUNNING)
     data: dict[str, Any] = {
         "id": execution.id,
-        "href": f"{base}/project/{execution.project}/execution/show/{execution.id}" if base else None,
+        "href": None,
         "permalink": None,
         "status": status,
         "project": execution.project,
@@ -83,7 +82,7 @@ def execution_data(
             "project": execution.project,
             "description": job.description,
             "options": dict(execution.options),
-            "href": f"{base}/project/{execution.project}/job/show/{job_id}" if base else None,
+            "href": None,
             "permalink": None,
         },
         "description": job.description,
