@@ -185,7 +185,7 @@ def _rejoin_split_statements(tree: pytree.Node) -> None:
                 newline = current.children[-1]
             else:
                 continue
-            if newline.type == token.NEWLINE and newline.lineno == 0 and "\n" not in following.prefix:
+            if _is_split_newline(newline) and "\n" not in following.prefix:
                 newline.value = "; "
                 following.prefix = ""
             elif _is_inserted_body_statement(node, index):
@@ -194,6 +194,12 @@ def _rejoin_split_statements(tree: pytree.Node) -> None:
                     leaf = pytree.Leaf(children[position].type, value)
                     leaf.parent, children[position] = node, leaf
                 node.changed()
+
+
+def _is_split_newline(leaf: pytree.Base) -> bool:
+    """A line break a fixer added between two statements (not the empty one ``fix_future`` leaves in place of
+    ``from __future__ import ...``: joining that would give ``; `` alone, a syntax error)."""
+    return leaf.type == token.NEWLINE and leaf.lineno == 0 and isinstance(leaf, pytree.Leaf) and leaf.value == "\n"
 
 
 def _is_inserted_body_statement(suite: pytree.Node, index: int) -> bool:
