@@ -324,6 +324,19 @@ def test_a_token_with_a_lifetime_is_reused_by_every_request_of_the_worker(server
     assert len(server.token_requests()) == 2
 
 
+def test_a_refused_token_is_forgotten_and_the_next_request_fetches_a_new_one(server: AuthServer) -> None:
+    request = HttpRequest(oauth2(server))
+    assert request.get("/api/a").status == 200
+    server.settings.tokens.clear()  # the identity provider revoked it
+
+    refused = request.get("/api/b")
+    assert (refused.status, refused.response) == (401, "no valid token")
+    assert HttpRequest(oauth2(server)).get("/api/c").status == 200
+    assert request.get("/api/d").status == 200
+    assert server.seen[-1].headers["Authorization"] == "Bearer access-2-client_credentials"
+    assert len(server.token_requests()) == 2
+
+
 def test_a_token_about_to_expire_is_not_reused(server: AuthServer) -> None:
     server.settings.expires_in = 30  # within the 30 s margin: stale as soon as it arrives
     request = HttpRequest(oauth2(server))

@@ -17,7 +17,8 @@ given, replace the connection's, as in XL Release's own ``HttpRequest.py``:
   then ``Authorization: Bearer <access token>``. The client authenticates with HTTP Basic (RFC 6749 §2.3.1) and,
   if the endpoint answers ``invalid_client``, once more with the credentials in the form body. A token with an
   ``expires_in`` is reused by every ``HttpRequest`` of the worker with the same settings until 30 s before it
-  expires. The token is masked in everything the script run produces.
+  expires, or until a server answers 401 to it (the script sees that 401; the next request fetches a new token).
+  The token is masked in everything the script run produces.
 
 Any other value, or a method without what it needs, raises :class:`~xlr_runtime.errors.HttpAuthenticationError`
 before anything is sent to the server.
@@ -114,7 +115,15 @@ class OAuth2Auth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.access_token()}"
+        request.register_hook("response", self._forget_if_refused)
         return request
+
+    def _forget_if_refused(self, response: requests.Response, **_: Any) -> requests.Response:
+        """A 401 means the token is no longer good (revoked early): the next request fetches a new one."""
+        if response.status_code == 401:
+            self._token = None
+            _TOKENS.pop(self._key, None)
+        return response
 
     def access_token(self) -> str:
         """A valid access token: this request's, else one cached in the worker, else a new one."""
