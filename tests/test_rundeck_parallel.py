@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,23 @@ def test_a_failed_node_stops_only_its_own_steps_dispatch(harness: Harness, tmp_p
     assert execution.status == ExecutionStatus.FAILED
     assert harness.output(execution.id) == ["second on n1", "second on n2"]
     assert execution.failed_nodes == ["n1"]
+
+
+def test_an_abort_stops_every_running_step(harness: Harness, tmp_path: Path) -> None:
+    never = tmp_path / "never"
+    xml = parallel(exec_(f"echo one; {wait_for(never)}; echo one ended") + exec_(f"echo two; {wait_for(never)}"))
+    execution = harness.service.start("P", harness.add(xml))
+    worker = threading.Thread(target=harness.finish, args=(execution.id,))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while sorted(harness.output(execution.id)) != ["one", "two"]:
+        assert time.monotonic() < deadline, harness.output(execution.id)
+        time.sleep(0.02)
+    harness.service.abort(execution.id)
+    worker.join(10)
+    ended = harness.store.executions.get(execution.id)
+    assert (ended.status, ended.failure) == (ExecutionStatus.ABORTED, "Aborted by user")
+    assert sorted(harness.output(execution.id)) == ["one", "two"]
 
 
 # -- kill -9 and resume ---------------------------------------------------------------------------------------------
