@@ -185,7 +185,7 @@ class ScheduleService:
             self.store.schedules.save(
                 stale.job_uuid,
                 project=stale.project,
-                definition=stale.definition,
+                definition_sha256=stale.definition_sha256,
                 crontab=new.crontab,
                 time_zone=new.time_zone,
                 next_fire_at=next_fire,

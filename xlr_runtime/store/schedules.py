@@ -1,8 +1,9 @@
 """The schedules area: the next fire time of every stored job, kept durable so ``xlr serve`` fires on time and
 a restart knows what it missed.
 
-One row per stored job (scheduled or not), holding the job definition it was computed from: when ``xlr jobs
-load`` stores a new version, the definitions differ and the row is computed again; a deleted job's row goes.
+One row per stored job (scheduled or not), holding the digest of the job definition it was computed from
+(``jobs.definition_sha256``): when ``xlr jobs load`` stores a new version, the digests differ and the row is
+computed again; a deleted job's row goes.
 Firing advances ``next_fire_at`` with a compare-and-set in the same transaction that queues the execution,
 so a fire is neither lost nor doubled by a crash.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from xlr_runtime.store.jobs import definition_sha256
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -32,6 +34,17 @@ def _create_tables(db: Database) -> None:
     db.execute("CREATE INDEX job_schedules_due ON job_schedules (next_fire_at)")
 
 
+@MIGRATIONS.step("keep the digest of the job definition, not the definition")
+def _definition_sha256(db: Database) -> None:
+    db.execute("ALTER TABLE job_schedules ADD COLUMN definition_sha256 TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT job_uuid, definition FROM job_schedules").fetchall()
+    db.conn.executemany(
+        "UPDATE job_schedules SET definition_sha256 = ? WHERE job_uuid = ?",
+        [(definition_sha256(d), u) for u, d in rows],
+    )
+    db.execute("ALTER TABLE job_schedules DROP COLUMN definition")
+
+
 @dataclass(frozen=True)
 class ScheduleRow:
     """The stored schedule of one job.
@@ -42,7 +55,6 @@ class ScheduleRow:
 
     job_uuid: str
     project: str
-    definition: str
     crontab: str | None
     time_zone: str | None
     next_fire_at: float | None
@@ -51,15 +63,17 @@ class ScheduleRow:
     last_execution_id: int | None
     last_error: str | None
     updated_at: float
+    definition_sha256: str
 
 
 @dataclass(frozen=True)
 class StaleJob:
-    """A stored job whose schedule row is missing or was computed from another definition."""
+    """A stored job whose schedule row is missing or was computed from another definition (and its digest)."""
 
     job_uuid: str
     project: str
     definition: str
+    definition_sha256: str
     previous: ScheduleRow | None
 
 
@@ -70,17 +84,22 @@ class ScheduleRepository:
         self._store = store
 
     def stale(self) -> list[StaleJob]:
-        """Jobs without a row, or whose definition changed since their row was computed."""
+        """Jobs without a row, or whose definition changed since their row was computed.
+
+        Called about once a second by ``xlr serve``: it compares digests (``jobs_definition_sha256`` covers
+        them) and reads the definitions of the stale jobs only."""
         rows = self._store.query(
-            "SELECT j.uuid AS job_uuid_, j.project AS project_, j.definition AS definition_, s.* FROM jobs j "
+            "SELECT j.uuid AS job_uuid_, j.project AS project_, j.definition AS definition_, "
+            "j.definition_sha256 AS definition_sha256_, s.* FROM jobs j "
             "LEFT JOIN job_schedules s ON s.job_uuid = j.uuid "
-            "WHERE s.job_uuid IS NULL OR s.definition != j.definition ORDER BY j.uuid"
+            "WHERE s.job_uuid IS NULL OR s.definition_sha256 != j.definition_sha256 ORDER BY j.uuid"
         )
         return [
             StaleJob(
                 row["job_uuid_"],
                 row["project_"],
                 row["definition_"],
+                row["definition_sha256_"],
                 None if row["job_uuid"] is None else _row({k: v for k, v in row.items() if not k.endswith("_")}),
             )
             for row in rows
@@ -91,21 +110,22 @@ class ScheduleRepository:
         job_uuid: str,
         *,
         project: str,
-        definition: str,
+        definition_sha256: str,
         crontab: str | None,
         time_zone: str | None,
         next_fire_at: float | None,
         note: str | None,
         now: float,
     ) -> None:
-        """Store the schedule computed from ``definition`` (the fire history of the job is kept)."""
+        """Store the schedule computed from the definition whose digest is ``definition_sha256`` (the fire history
+        of the job is kept)."""
         self._store.execute(
-            "INSERT INTO job_schedules (job_uuid, project, definition, crontab, time_zone, next_fire_at, note, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_uuid) DO UPDATE SET "
-            "project = excluded.project, definition = excluded.definition, crontab = excluded.crontab, "
-            "time_zone = excluded.time_zone, "
+            "INSERT INTO job_schedules (job_uuid, project, definition_sha256, crontab, time_zone, next_fire_at, "
+            "note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_uuid) DO UPDATE SET "
+            "project = excluded.project, definition_sha256 = excluded.definition_sha256, "
+            "crontab = excluded.crontab, time_zone = excluded.time_zone, "
             "next_fire_at = excluded.next_fire_at, note = excluded.note, updated_at = excluded.updated_at",
-            (job_uuid, project, definition, crontab, time_zone, next_fire_at, note, now),
+            (job_uuid, project, definition_sha256, crontab, time_zone, next_fire_at, note, now),
         )
 
     def remove_orphans(self) -> list[str]:
