@@ -16,7 +16,6 @@ from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import jobs_group, open_store
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import NotFoundError
-from xlr_runtime.rundeck.execution import retry_of
 from xlr_runtime.rundeck.options import parse_arg_string
 from xlr_runtime.rundeck.runner import ExecutionRunner
 from xlr_runtime.runtime import Runtime, StopFlag
@@ -58,7 +57,8 @@ class _Follower:
             click.echo(_format(line))
             self.after = line.id
         execution = self.store.executions.get(self.execution_id)
-        retry = retry_of(self.store, execution) if execution.status == ExecutionStatus.FAILED_WITH_RETRY else None
+        failed_with_retry = execution.status == ExecutionStatus.FAILED_WITH_RETRY
+        retry = self.store.executions.retry_of(execution.id) if failed_with_retry else None
         if retry is not None:
             click.echo(f"Retry: execution {retry.id} (attempt {retry.attempt})", err=True)
             self.execution_id, self.after = retry.id, 0

@@ -386,7 +386,7 @@ class ExecutionService:
         """The last execution of a retry chain starting at ``execution_id`` (it may still be running)."""
         execution = self.store.executions.get(execution_id)
         while execution.status == ExecutionStatus.FAILED_WITH_RETRY:
-            retry = retry_of(self.store, execution)
+            retry = self.store.executions.retry_of(execution.id)
             if retry is None:
                 break
             execution = retry
@@ -696,12 +696,6 @@ def _unknown_step_type(type_name: str) -> StepResult:
         reason="PluginNotFound",
         message=f"step type {type_name!r} is not a loaded task type or a step plugin",
     )
-
-
-def retry_of(store: Store, execution: Execution) -> Execution | None:
-    """The execution queued to retry ``execution``, if one was."""
-    retries = store.executions.list(project=execution.project, job_id=execution.job_id)
-    return next((e for e in retries if e.retry_prev_id == execution.id), None)
 
 
 def owner_is_dead(owner: str) -> bool:

@@ -151,6 +151,11 @@ def _create_tables(db: Database) -> None:
     db.execute("CREATE INDEX execution_log_execution ON execution_log (execution_id, id)")
 
 
+@MIGRATIONS.step("index executions by retry_prev_id")
+def _index_retries(db: Database) -> None:
+    db.execute("CREATE INDEX executions_retry_prev ON executions (retry_prev_id) WHERE retry_prev_id IS NOT NULL")
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -237,6 +242,14 @@ class ExecutionRepository:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._store.query(f"SELECT * FROM executions {where} ORDER BY id DESC LIMIT ?", (*params, limit))
         return [_execution(row) for row in rows]
+
+    def retry_of(self, execution_id: int) -> Execution | None:
+        """The execution queued to retry ``execution_id`` (its ``retry_prev_id``), or ``None``: one indexed
+        lookup, however many executions the job has."""
+        row = self._store.query_one(
+            "SELECT * FROM executions WHERE retry_prev_id = ? ORDER BY id DESC LIMIT 1", (execution_id,)
+        )
+        return None if row is None else _execution(row)
 
     def active_for_job(self, project: str, job_id: str) -> list[Execution]:
         """Queued or running executions of one job (top-level ones, not job-reference children)."""
