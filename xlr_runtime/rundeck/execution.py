@@ -37,11 +37,11 @@ from xlr_runtime.rundeck.jobref import disabled_result, lookup_uuid, nodes_proje
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
-from xlr_runtime.rundeck.secrets import SecretBox
 from xlr_runtime.rundeck.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
 from xlr_runtime.scripting.masking import MASK, Masker
+from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.tasks import Task, TaskStatus
 
