@@ -17,6 +17,8 @@ PY2_METHODS = frozenset({"iteritems", "itervalues", "iterkeys", "has_key", "view
 PY2_BUILTINS = frozenset({"unicode", "basestring", "long", "xrange", "raw_input", "unichr", "execfile", "apply"})
 #: Modules renamed or split in Python 3.
 PY2_MODULES = frozenset(RENAMED_MODULES) | {"urllib2"}
+#: Modules of Python 2 that Python 3 removed, by full name (``xml.etree.cElementTree``, gone in 3.9).
+REMOVED_MODULES = frozenset({"xml.etree.cElementTree"})
 #: ``urllib`` functions that moved to ``urllib.parse``/``urllib.request`` in Python 3.
 PY2_URLLIB_NAMES = frozenset(name for _, names in URLLIB_MAPPING["urllib"] for name in names)
 #: Module functions Python 3 removed (``string.strip``, ``base64.encodestring`` …).
@@ -109,14 +111,22 @@ def _attribute_marker(node: ast.Attribute) -> str | None:
 
 def _import_marker(node: ast.Import | ast.ImportFrom) -> str | None:
     if isinstance(node, ast.Import):
-        return next((a.name for a in node.names if a.name.split(".")[0] in PY2_MODULES), None)
+        return next((a.name for a in node.names if _is_python2_module(a.name)), None)
     if not node.module or node.level:
         return None
-    if node.module.split(".")[0] in PY2_MODULES:
+    if _is_python2_module(node.module):
         return node.module
+    submodules = (f"{node.module}.{a.name}" for a in node.names)
+    removed = next((name for name in submodules if _is_python2_module(name)), None)
+    if removed:
+        return removed
     if node.module == "urllib" and any(a.name in PY2_URLLIB_NAMES for a in node.names):
         return "from urllib import ..."
     return None
+
+
+def _is_python2_module(name: str) -> bool:
+    return name.split(".")[0] in PY2_MODULES or name in REMOVED_MODULES
 
 
 def _list_call(call: ast.Call, bound: set[str]) -> str | None:

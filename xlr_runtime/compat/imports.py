@@ -41,6 +41,7 @@ SHIMS: dict[str, str] = {
     "org.apache.commons.codec.binary.Base64": f"{_SHIM_PACKAGE}.commons_codec",
     "_xlr_py2_base64": f"{_SHIM_PACKAGE}.py2_base64",  # what translated scripts import for ``base64``
     "_xlr_py2_string": f"{_SHIM_PACKAGE}.py2_string",  # and for ``string``
+    "_xlr_py2_elementtree": f"{_SHIM_PACKAGE}.py2_elementtree",  # and for ``xml.etree.ElementTree``
 }
 
 #: Every name an import may ask the shim finder for: the shims and each package above one (``java``, ``com.xhaus``).

@@ -38,7 +38,7 @@ from xlr_runtime.errors import ScriptSyntaxError
 MODES = ("auto", "on", "off")
 
 #: Bumped whenever our pre-pass or fixer choice changes the output, so stale disk-cache entries are ignored.
-TRANSLATOR_VERSION = "4"
+TRANSLATOR_VERSION = "5"
 
 #: Stock fixers left out: ``fix_import`` would turn a plugin's absolute imports of its own modules into
 #: relative ones; the others insert statements on new lines (the names they import are script globals, see
@@ -51,6 +51,7 @@ EXCLUDED_FIXERS = frozenset(
 FIXERS: tuple[str, ...] = (
     *sorted(set(get_fixers_from_package("fissix.fixes")) - EXCLUDED_FIXERS),
     "xlr_runtime.compat.fixers.fix_py2_modules",
+    "xlr_runtime.compat.fixers.fix_py2_elementtree",
     "xlr_runtime.compat.fixers.fix_py2_division",
     "xlr_runtime.compat.fixers.fix_py2_calls",
 )
