@@ -1,6 +1,8 @@
-"""``python -m benchmarks [--quick] [--workers N]``: every benchmark case, each in its own process, as a table.
+"""``python -m benchmarks [--quick] [--workers N] [--results DIR]``: every benchmark case, each in its own
+process, as a table.
 
-Writes the table's data to ``benchmarks/results/<UTC time>.json`` (and ``latest.json``). ``--rounds N`` runs the
+Writes the table's data to ``benchmarks/results/<UTC time>.json`` (and ``latest.json``; ``--results`` names
+another folder). ``--rounds N`` runs the
 whole plan N times, one case after the other, and shows each entry's median round (every round is in the JSON,
 with the load average when it ran): on a shared machine, compare ratios within a round, not runs across time.
 Cases and what they measure are described in :mod:`benchmarks.cases` and ``docs/running-tasks.md``.
@@ -62,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rounds", type=int, default=1, help="run the whole plan N times, interleaved (for a noisy machine)"
     )
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help=f"folder the JSON report is written to (default {RESULTS})"
+    )
     args = parser.parse_args(argv)
     rounds: list[list[dict[str, Any]]] = []
     for number in range(args.rounds):
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds > 1:
         print("ratios per round:", "; ".join(", ".join(f"{v}x" for v in r.values()) for r in round_ratios))
     suites = _run_suites(args.quick, args.workers)
-    RESULTS.mkdir(exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
         "when": stamp,
@@ -95,9 +100,9 @@ def main(argv: list[str] | None = None) -> None:
         "ratios_per_round": round_ratios,
         "suites": suites,
     }
-    for path in (RESULTS / f"{stamp}.json", RESULTS / "latest.json"):
+    for path in (args.results / f"{stamp}.json", args.results / "latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten to {RESULTS / (stamp + '.json')}")
+    print(f"\nwritten to {args.results / (stamp + '.json')}")
 
 
 def _run_suites(quick: bool, workers: int) -> dict[str, Any]:

@@ -1,0 +1,47 @@
+"""``python -m benchmarks --quick`` still runs end to end (every case in its own process) and writes its report.
+
+The quick run takes about 30 s on 2 cores (the poll cases wait for real 1-second intervals), so it is marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def benchmarks(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "benchmarks", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_the_report_folder_can_be_chosen() -> None:
+    done = benchmarks("--help", timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "--results RESULTS" in done.stdout and "folder the JSON report is written to" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
+    done = benchmarks("--quick", "--workers", "2", "--results", str(tmp_path), timeout=280)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    assert report["quick"] is True
+    assert [row["name"] for row in report["rows"]] == [
+        "chain: 100 tasks x 5 runs",
+        "chain: huey SqliteHuey",
+        "chain: raw sqlite3 claim/complete",
+        "poll: 100 tasks every 1 s",
+        "poll: huey SqliteHuey",
+        "poll: 50 tasks every 1 s",
+    ]
+    assert all(row["steps"] > 0 and row["steps_per_s"] > 0 for row in report["rows"]), report["rows"]
+    assert list(report["suites"]) == ["benchmarks.bench_pool"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{report['when']}.json", "latest.json"])
+    assert f"written to {tmp_path / (report['when'] + '.json')}" in done.stdout
