@@ -162,6 +162,7 @@ def test_a_script_with_future_division_keeps_true_division() -> None:
     source = 'from __future__ import division, print_function\nx = 7 / 2\nprint("x", x)\n'
     assert to_python3(source, "/p/s.py", "on") == '\nx = 7 / 2\nprint("x", x)\n'  # the import's line stays, empty
     assert run_translated("from __future__ import division\nx = 7 / 2\nprint x\n")["x"] == 3.5
+    assert run_translated("from __future__ import (absolute_import,\n    division)\nx = 7 / 2\nprint x\n")["x"] == 3.5
 
 
 def test_a_python2_script_with_any_future_import_translates_and_keeps_its_lines() -> None:

@@ -49,7 +49,7 @@ def imports_future_division(tree: pytree.Node) -> bool:
     for node in tree.pre_order():
         if node.type != python_symbols.import_from or str(node.children[1]).strip() != "__future__":
             continue
-        if any(leaf.type == token.NAME and leaf.value == "division" for leaf in node.children[3].leaves()):
+        if any(leaf.type == token.NAME and leaf.value == "division" for leaf in node.leaves()):
             return True
     return False
 
