@@ -141,6 +141,31 @@ def test_an_exception_fails_with_a_traceback_naming_the_script_file_and_line() -
     )
 
 
+def test_a_translated_script_shows_the_authors_lines_without_markers_where_the_translation_rewrote_them() -> None:
+    source = 'd = {"a": 1}\nprint "checking"\nif d.has_key("a"):\n    total = d.has_key("b") + None\n'
+
+    result = run(source)
+
+    assert result.failure is not None
+    assert result.failure.traceback == (
+        "Traceback (most recent call last):\n"
+        f'  File "{FILE}", line 4, in <module>\n'
+        '    total = d.has_key("b") + None\n'
+        "TypeError: unsupported operand type(s) for +: 'bool' and 'NoneType'\n"
+    )
+
+
+def test_an_untranslated_line_keeps_its_column_markers_in_a_translated_script() -> None:
+    source = 'print "checking"\nd = {}\nvalue = d["a"] + 1\n'
+
+    result = run(source)
+
+    assert result.failure is not None
+    assert f'  File "{FILE}", line 3, in <module>\n    value = d["a"] + 1\n            ~^^^^^\nKeyError' in (
+        result.failure.traceback
+    )
+
+
 def test_an_exception_raised_by_the_api_keeps_the_script_frame_first() -> None:
     result = run("JsonPathResult('not json', 'a')")
 

@@ -29,6 +29,7 @@ from types import CodeType, TracebackType
 from typing import Any
 
 from xlr_runtime.compat import translate
+from xlr_runtime.compat.shims import py2_semantics
 from xlr_runtime.errors import ScriptError, ScriptSyntaxError, ValueCoercionError, XlrError, location
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
@@ -47,7 +48,8 @@ DEFAULT_MAX_LOG_BYTES: int = defaults()["scripts.max_log_bytes"]
 VARIABLE_GLOBALS = ("releaseVariables", "globalVariables", "folderVariables")
 
 _CODE_CACHE_SIZE = 256
-_code_cache: OrderedDict[tuple[str, str, str], tuple[CodeType, list[str]]] = OrderedDict()
+#: (source, script file, translate mode) -> (code, the author's lines, the compiled lines).
+_code_cache: OrderedDict[tuple[str, str, str], tuple[CodeType, list[str], list[str]]] = OrderedDict()
 
 
 def run_script(
@@ -129,24 +131,26 @@ def extra_globals() -> dict[str, Any]:
 
 def compile_script(request: ScriptRunRequest) -> CodeType:
     """The script's code object, compiled under ``request.script_file`` (cached per file content) after
-    :func:`xlr_runtime.compat.translate.to_python3`; raises :class:`ScriptSyntaxError` (``path:line: message``)."""
+    :func:`xlr_runtime.compat.translate.to_python3`; raises :class:`ScriptSyntaxError` (``path:line: message``).
+
+    Tracebacks show the author's lines, not the translation's (the translation keeps line numbers)."""
     # The source text itself is the key: a worker's decoder hands every run of a script the same str object,
     # whose hash Python keeps, so a cache hit costs no re-hashing of the text.
     key = (request.source, request.script_file, request.translate)
     cached = _code_cache.get(key)
     if cached is not None:
         _code_cache.move_to_end(key)
-        code, lines = cached
-        linecache.cache[request.script_file] = (sum(map(len, lines)), None, lines, request.script_file)
+        code, shown, _ = cached
+        linecache.cache[request.script_file] = (sum(map(len, shown)), None, shown, request.script_file)
         return code
     source = translate.to_python3(request.source, request.script_file, request.translate)
-    lines = source.splitlines(keepends=True)
-    linecache.cache[request.script_file] = (len(source), None, lines, request.script_file)
+    shown = request.source.splitlines(keepends=True)
+    linecache.cache[request.script_file] = (len(request.source), None, shown, request.script_file)
     try:
         code = compile(source, request.script_file, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise ScriptSyntaxError(exc.msg, path=request.script_file, line=exc.lineno) from None
-    _code_cache[key] = (code, lines)
+    _code_cache[key] = (code, shown, source.splitlines(keepends=True))
     if len(_code_cache) > _CODE_CACHE_SIZE:
         _code_cache.popitem(last=False)
     return code
@@ -240,11 +244,27 @@ def _exception_failure(request: ScriptRunRequest, exc: BaseException) -> Failure
 
 
 def _script_traceback(request: ScriptRunRequest, exc: BaseException) -> str:
-    """The traceback from the script's first frame on (our exec frame removed)."""
+    """The traceback from the script's first frame on (our exec frame removed), with the author's lines; a line
+    the translation rewrote is shown without the column markers, which point into the translated text, and the
+    Python 2 semantics helpers the translation calls are left out, as Python 2's own built-ins would be."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != request.script_file:
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+    summary = traceback.TracebackException(type(exc), exc, tb or exc.__traceback__)
+    summary.stack = traceback.StackSummary.from_list(
+        [frame for frame in summary.stack if frame.filename != py2_semantics.__file__]
+    )
+    cached = _code_cache.get((request.source, request.script_file, request.translate))
+    if cached is not None:
+        _, shown, compiled = cached
+        for frame in summary.stack:
+            if frame.filename == request.script_file and _line(shown, frame.lineno) != _line(compiled, frame.lineno):
+                frame.colno = frame.end_colno = None
+    return "".join(summary.format())
+
+
+def _line(lines: list[str], lineno: int | None) -> str | None:
+    return lines[lineno - 1].rstrip() if lineno and 0 < lineno <= len(lines) else None
 
 
 def _deepest_script_frame(request: ScriptRunRequest, tb: TracebackType | None) -> str | None:
