@@ -527,11 +527,11 @@ def test_a_resumed_execution_does_not_notify_its_start_again(world: World, webho
 # -- job references -----------------------------------------------------------------------------------------------
 
 
-def parent_xml(jobref: str, notification: str = "") -> str:
+def parent_xml(jobref: str, notification: str = "", *, extra: str = "") -> str:
     """A parent job whose one step is ``jobref`` (a ``<jobref>`` element)."""
     options = "<context><options preserveOrder='true'><option name='token' secure='true' valueExposed='true' />"
     return (
-        f"<joblist><job><name>parent</name><description/><uuid>uuid-parent</uuid>{options}</options></context>"
+        f"<joblist><job><name>parent</name><description/><uuid>uuid-parent</uuid>{options}</options></context>{extra}"
         f"{f'<notification>{notification}</notification>' if notification else ''}"
         f"<sequence keepgoing='false' strategy='node-first'><command>{jobref}</command></sequence></job></joblist>"
     )
@@ -556,6 +556,20 @@ def test_a_referenced_job_fires_its_own_start_and_success(world: World, webhooks
     assert [d[:2] + d[3:] for d in world.deliveries(child.id)] == [
         ("onstart", "webhook", "sent", None), ("onsuccess", "webhook", "sent", None),
     ]  # fmt: skip
+
+
+def test_a_node_step_reference_notifies_for_every_node(world: World, webhooks: tuple[Hooks, str]) -> None:
+    hooks, base = webhooks
+    resources = world.root / "projects" / "P" / "resources"
+    resources.mkdir(parents=True)
+    (resources / "nodes.yaml").write_text("n1: {node-executor: local}\nn2: {node-executor: local}\n")
+    add_child(world, f"<onsuccess><webhook urls='{base}/child-done?job=${{job.name}}'/></onsuccess>")
+    jobref = "<jobref name='child' nodeStep='true'><arg line='-env ${node.name}'/></jobref>"
+    parent = world.run(parent_xml(jobref, extra="<nodefilters><filter>n1 n2</filter></nodefilters>"))
+    assert parent.status == ExecutionStatus.SUCCEEDED
+    children = [e for e in world.store.executions.list(project="P") if e.parent_id == parent.id]
+    assert sorted(c.options["env"] for c in children) == ["n1", "n2"]
+    assert [r["path"] for r in hooks.requests] == ["/child-done?job=child"] * 2
 
 
 def test_ignore_notifications_keeps_the_referenced_job_quiet(world: World, webhooks: tuple[Hooks, str]) -> None:
