@@ -626,7 +626,8 @@ class ExecutionService:
             task_type = self.engine.registry.get(step.type)
         except UnknownTypeError:
             return _unknown_step_type(step.type)
-        task_id = run.cursor.setdefault("tasks", {}).get(key)
+        with run.lock:  # the cursor is saved (serialised) by other threads too: parallel steps, nodes
+            task_id = run.cursor.setdefault("tasks", {}).get(key)
         if task_id is None:
             try:
                 task = self.engine.create_task(
