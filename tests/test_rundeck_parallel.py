@@ -77,6 +77,16 @@ def test_log_lines_of_parallel_steps_carry_their_step_numbers(harness: Harness, 
     assert [text for step, text in lines if step == "1"] == ["1-first", "1-second"]
 
 
+def test_a_job_reference_runs_beside_the_other_steps(harness: Harness, tmp_path: Path) -> None:
+    child, other = tmp_path / "child", tmp_path / "other"
+    harness.add(job_xml(exec_(f"touch {child}; {wait_for(other)}; test -f {other} &amp;&amp; echo child saw other"),
+                        name="child"))  # fmt: skip
+    xml = parallel("<command><jobref name='child'/></command>" + exec_(f"{wait_for(child)}; touch {other}"))
+    execution = harness.run(xml)
+    assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
+    assert harness.output(execution.id) == ["child saw other"]
+
+
 def test_node_steps_go_to_every_node(harness: Harness, tmp_path: Path) -> None:
     resources = tmp_path / "projects" / "P" / "resources"
     resources.mkdir(parents=True)
