@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from task_helpers import DEMO_PLUGIN
 
-import xlr_runtime.rundeck.secrets
 from xlr_runtime.cis import load_cis
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.engine import Engine, masked_properties
@@ -99,10 +98,6 @@ def test_another_homes_key_cannot_open_a_sealed_value(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         other.open_value(sealed)
     assert str(caught.value) == f"a sealed value cannot be decrypted with {tmp_path / 'b' / 'secret.key'}"
-
-
-def test_the_rundeck_module_uses_the_shared_box() -> None:
-    assert xlr_runtime.rundeck.secrets.SecretBox is SecretBox
 
 
 # -- the engine -----------------------------------------------------------------------------------------------

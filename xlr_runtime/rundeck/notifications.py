@@ -56,8 +56,8 @@ from xlr_runtime.rundeck.notify_content import (
     status_for,
     xml_payload,
 )
-from xlr_runtime.rundeck.secrets import SecretBox
 from xlr_runtime.scripting.masking import Masker
+from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState, NotificationEvent
 
