@@ -36,7 +36,7 @@ from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
 from xlr_runtime.scripting.jsonpath import JsonPathResult
-from xlr_runtime.scripting.masking import Masker, masker_for, masking
+from xlr_runtime.scripting.masking import Listener, Masker, masker_for, masking
 from xlr_runtime.scripting.tasklog import TaskLog
 from xlr_runtime.settings import defaults
 from xlr_runtime.typesystem.kinds import coerce
@@ -57,14 +57,18 @@ def run_script(
     *,
     max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
     on_log: Callable[[TaskLog], None] | None = None,
+    on_secrets: Listener | None = None,
 ) -> ScriptRunResult:
     """Execute ``request`` here and now and return its result (the log and every text in it masked).
 
     ``on_log`` is called with the run's :class:`TaskLog` before the script starts (the worker streams lines
-    from it while the script runs).
+    from it while the script runs). ``on_secrets`` is called with the secrets (and usernames) the run's masker
+    learns while the script runs, before the script gets them (the worker reports them to its pool).
     """
     masker = masker_for(request)
-    log = TaskLog(max_log_bytes, masker.mask, margin=masker.longest)
+    if on_secrets is not None:
+        masker.listen(on_secrets)
+    log = TaskLog(max_log_bytes, masker)
     if on_log is not None:
         on_log(log)
     started = time.time()

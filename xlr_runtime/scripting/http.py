@@ -12,6 +12,8 @@ the XL Release built-in:
   ``OAuth2``; see :mod:`xlr_runtime.scripting.httpauth`); the call's ``username``/``password``/``domain`` replace
   the connection's. A script's own ``Authorization`` header wins over every method.
 * A proxy is used when ``proxyHost`` is set (``proxyPort``, ``proxyUsername``, ``proxyPassword``).
+* Credentials are masked in everything the script run produces: those of the authentication method, the proxy's,
+  and a password written into the connection's ``url`` (``https://user:password@host``).
 * Like Apache HttpClient, redirects are followed for GET and HEAD only; other methods return the 3xx response.
 * The environment's proxy variables and ``.netrc`` are not used (the connection says what to use);
   ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE`` still select the CA bundle.
@@ -26,14 +28,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from requests.auth import AuthBase
 
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.httpauth import CallCredentials, connection_auth
+from xlr_runtime.scripting.masking import hide
 
 #: Methods HttpRequest sends; the body is sent for POST, PUT and PATCH only (as the built-in does).
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
@@ -195,6 +199,7 @@ class HttpRequest:
         base = re.sub("/*$", "", str(self._param("url") or ""))
         if not base:
             raise ScriptError("HttpRequest: the connection has no url")
+        _hide_url_password(base)
         if context is None:
             full = base
         elif context.startswith("/"):
@@ -244,9 +249,19 @@ class HttpRequest:
         credentials = ""
         if user:
             password = self._param("proxyPassword") or ""
+            hide(str(password), str(user))
             credentials = f"{quote(str(user), safe='')}:{quote(str(password), safe='')}@"
         address = f"http://{credentials}{host}{f':{port}' if port else ''}"
         return {"http": address, "https": address}
+
+
+def _hide_url_password(url: str) -> None:
+    """Mask the password of a URL's ``user:password@`` (as written and decoded) in the run's output."""
+    with suppress(ValueError):  # a URL too broken to split fails when it is sent, with its password masked
+        parts = urlsplit(url)
+        if parts.password:
+            hide(parts.password, parts.username)
+            hide(unquote(parts.password), unquote(parts.username or ""))
 
 
 def _optional_text(value: Any) -> str | None:

@@ -18,7 +18,10 @@ given, replace the connection's, as in XL Release's own ``HttpRequest.py``:
   if the endpoint answers ``invalid_client``, once more with the credentials in the form body. A token with an
   ``expires_in`` is reused by every ``HttpRequest`` of the worker with the same settings until 30 s before it
   expires, or until a server answers 401 to it (the script sees that 401; the next request fetches a new token).
-  The token is masked in everything the script run produces.
+  The token is masked in everything the script run produces (a cached token too, in every run that uses it).
+
+Every credential a method uses (a password with its username's Basic form, a PAT, a client secret, an access token)
+is masked in everything the script run produces, even one the script wrote in its own text.
 
 Any other value, or a method without what it needs, raises :class:`~xlr_runtime.errors.HttpAuthenticationError`
 before anything is sent to the server.
@@ -131,6 +134,7 @@ class OAuth2Auth(AuthBase):
         for token in (self._token, _TOKENS.get(self._key)):
             if token is not None and token.valid_until > now:
                 self._token = token
+                hide(token.value)  # fetched by an earlier run of this worker: masked in this run too
                 return token.value
         self._token = self._fetch(now)
         if self._token.valid_until != float("inf"):
@@ -188,11 +192,13 @@ def _text(value: Any) -> str:
 
 def _basic(param: Param, call: CallCredentials) -> AuthBase | None:
     if call.username:
-        return HTTPBasicAuth(call.username, _text(call.password))
-    username = param("username")
-    if username:
-        return HTTPBasicAuth(str(username), _text(param("password")))
-    return None
+        username, password = call.username, _text(call.password)
+    elif param("username"):
+        username, password = str(param("username")), _text(param("password"))
+    else:
+        return None
+    hide(password, username)  # a server that echoes the Authorization header shows ********
+    return HTTPBasicAuth(username, password)
 
 
 def _ntlm(method: object, param: Param, call: CallCredentials) -> AuthBase:
@@ -203,6 +209,7 @@ def _ntlm(method: object, param: Param, call: CallCredentials) -> AuthBase:
     if not username:
         raise HttpAuthenticationError(method, "needs a username (the connection's or the call's)")
     user = f"{domain}\\{username}" if domain else str(username)
+    hide(_text(password))
     return HttpNtlmAuth(user, _text(password))
 
 
@@ -212,6 +219,7 @@ def _pat(method: object, param: Param, call: CallCredentials) -> AuthBase:
         raise HttpAuthenticationError(
             method, "needs a token: the call's password, or the connection's accessToken or password"
         )
+    hide(str(token))
     return BearerAuth(str(token))
 
 
@@ -232,9 +240,11 @@ def _oauth2(method: object, param: Param, call: CallCredentials, post: PostForm)
                 method, "with grant password needs a username (the connection's or the call's)"
             )
         grant.update(username=str(username), password=_text(password))
+        hide(_text(password), str(username))
     scope = _text(param("scope")).strip()
     if scope:
         grant["scope"] = scope
+    hide(_text(param("clientSecret")))
     return OAuth2Auth(method, token_url, client_id, _text(param("clientSecret")), grant, post)
 
 

@@ -6,7 +6,10 @@ is likely to print (URL-quoted, ``repr``/JSON-escaped, base64 and HTTP Basic ``u
 :data:`MASK` in log lines, failure messages, tracebacks, the status line and returned string properties.
 
 Secrets that only exist while the script runs (an OAuth2 access token that ``HttpRequest`` fetched) join the
-masker of the run in progress through :func:`hide`; :func:`masking` makes a masker the one in progress.
+masker of the run in progress through :func:`hide`; :func:`masking` makes a masker the one in progress. A worker
+listens to its run's masker (:meth:`Masker.listen`) and reports what it learns to its pool before the script can
+print it, so text the pool builds itself (a dead worker's stderr) is masked with it too. Each line of a multi-line
+secret (a private key) is masked on its own, as logs are kept line by line.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -28,25 +32,50 @@ MASK = "********"
 _USERNAME_FIELDS = ("username", "proxyUsername", "user", "login")
 
 
+#: Shortest line of a multi-line secret masked on its own (shorter ones would mask ordinary words).
+MIN_SECRET_LINE = 4
+
+#: Called with the secrets and usernames a masker learns after it was built (see :meth:`Masker.listen`).
+Listener = Callable[[list[str], list[str]], None]
+
+
 class Masker:
     """Replaces known secrets (and their common encodings) by :data:`MASK`."""
 
     def __init__(self, secrets: Iterable[str], usernames: Iterable[str] = ()) -> None:
-        self._usernames = {u for u in usernames if isinstance(u, str)}
+        self._secrets: set[str] = set()
+        self._usernames: set[str] = set()
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._listener: Listener | None = None
         #: Length of the longest masked form: a text cut further than this from a secret cannot expose it.
         self.longest = 0
-        self.add(secrets)
+        self.add(secrets, usernames)
 
-    def add(self, secrets: Iterable[str]) -> None:
-        """Mask ``secrets`` too (and their encodings) in every text masked from now on."""
-        for secret in {s for s in secrets if isinstance(s, str) and s}:
+    def add(self, secrets: Iterable[str], usernames: Iterable[str] = ()) -> None:
+        """Mask ``secrets`` too (and their encodings; with each username, the HTTP Basic form of
+        ``username:secret``) in every text masked from now on. Nothing new costs nothing."""
+        new_users = sorted({u for u in usernames if isinstance(u, str) and u} - self._usernames)
+        new_secrets = sorted({s for s in secrets if isinstance(s, str) and s} - self._secrets)
+        if not new_users and not new_secrets:
+            return
+        self._usernames.update(new_users)
+        self._secrets.update(new_secrets)
+        for secret in new_secrets:
             self._forms.update(_encodings(secret))
-            self._forms.update(_basic(user, secret) for user in self._usernames)
+        for user in self._usernames:  # each new pair: a new user with every secret, every user with a new secret
+            for secret in self._secrets if user in new_users else new_secrets:
+                self._forms.update(_basic(user, secret))
         ordered = sorted((f for f in self._forms if f), key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         self.longest = len(ordered[0]) if ordered else 0
+        if self._listener is not None:
+            self._listener(new_secrets, new_users)
+
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(secrets, usernames)`` with what :meth:`add` learns from now on, after the masker
+        masks it (a worker reports secrets found during a run to its pool this way)."""
+        self._listener = listener
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -77,23 +106,37 @@ class Masker:
 
 
 _in_progress: ContextVar[Masker | None] = ContextVar("xlr_runtime_masker_in_progress", default=None)
+#: Every masker in progress in this process, for secrets found in a thread a script started (no context).
+_active: list[Masker] = []
+_active_lock = threading.Lock()
 
 
 @contextmanager
 def masking(masker: Masker) -> Iterator[Masker]:
     """Make ``masker`` the masker of the script run in progress (in this thread) while the block runs."""
     token = _in_progress.set(masker)
+    with _active_lock:
+        _active.append(masker)
     try:
         yield masker
     finally:
+        with _active_lock:
+            _active.remove(masker)
         _in_progress.reset(token)
 
 
-def hide(secret: str) -> None:
-    """Mask ``secret``, found while a script runs, in everything that run produces; nothing outside a run."""
+def hide(secret: str, username: str | None = None) -> None:
+    """Mask ``secret``, found while a script runs, in everything that run produces (with ``username``, also the
+    Basic form of ``username:secret``); nothing outside a run. From a thread the script started, which has no
+    run of its own, every run in progress in this process masks it (in a worker there is one)."""
     masker = _in_progress.get()
     if masker is not None:
-        masker.add([secret])
+        masker.add([secret], [username] if username else ())
+        return
+    with _active_lock:
+        maskers = list(_active)
+    for masker in maskers:
+        masker.add([secret], [username] if username else ())
 
 
 def masker_for(request: ScriptRunRequest) -> Masker:
@@ -116,7 +159,7 @@ def _all_cis(values: Iterable[CiValue | list[CiValue]]) -> Iterable[CiValue]:
 
 def _encodings(secret: str) -> set[str]:
     raw = secret.encode("utf-8")
-    return {
+    forms = {
         secret,
         quote(secret, safe=""),
         quote_plus(secret, safe=""),
@@ -124,7 +167,15 @@ def _encodings(secret: str) -> set[str]:
         repr(secret)[1:-1],
         base64.b64encode(raw).decode("ascii"),
     }
+    # a multi-line secret (a private key) is printed and logged line by line: mask each of its lines
+    forms.update(line for line in map(str.strip, secret.splitlines()) if len(line) >= MIN_SECRET_LINE)
+    return forms
 
 
-def _basic(username: str, password: str) -> str:
-    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+def _basic(username: str, password: str) -> set[str]:
+    """The base64 of ``username:password`` in UTF-8 and in Latin-1 (what requests' HTTPBasicAuth sends)."""
+    pair = f"{username}:{password}"
+    forms = {base64.b64encode(pair.encode()).decode("ascii")}
+    with suppress(UnicodeEncodeError):
+        forms.add(base64.b64encode(pair.encode("latin-1")).decode("ascii"))
+    return forms

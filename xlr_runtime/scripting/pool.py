@@ -63,6 +63,8 @@ INITIAL_RUN_SECONDS = 0.010
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 #: Why a run that never reached a worker ended when the pool shut down without waiting.
 _NOT_STARTED = Failure("Shutdown", "the worker pool shut down before the script started")
+#: Secrets and usernames a worker reported while a script ran (a ``("secrets", …)`` message).
+Learned = tuple[list[str], list[str]]
 
 
 @dataclass
@@ -303,6 +305,7 @@ class WorkerPool:
         """Resolve each job of a batch as its result arrives; on a timeout or a crash, put the rest back."""
         pending = collections.deque(jobs)
         log: list[LogLine] = []
+        learned: list[Learned] = []  # secrets the worker reported during the run (masks its stderr if it dies)
         started = time.time()
         deadline = time.monotonic() + pending[0].request.timeout
         while pending:
@@ -319,17 +322,20 @@ class WorkerPool:
                 message = process.results.recv()
             except (EOFError, OSError):
                 pending.popleft()
-                job.future.set_result(self._crashed(slot, process, job.request, log, started, stderr_mark))
+                job.future.set_result(self._crashed(slot, process, job.request, log, started, stderr_mark, learned))
                 self._put_back(pending)
                 return
             if message[0] == "log" and message[1] == job.request.run_id:
                 log.extend(message[2])
+            elif message[0] == "secrets" and message[1] == job.request.run_id:
+                learned.append((message[2], message[3]))
             elif message[0] == "result":
                 pending.popleft()
                 job.future.set_result(message[1])
                 self._note_duration(message[1])
                 if pending:
-                    log, started = [], time.time()
+                    log, learned, started = [], [], time.time()
+                    stderr_mark = process.stderr.seek(0, os.SEEK_END)  # a crash shows only the next run's stderr
                     deadline = time.monotonic() + pending[0].request.timeout
 
     def _note_duration(self, result: ScriptRunResult) -> None:
@@ -368,6 +374,7 @@ class WorkerPool:
         log: list[LogLine],
         started: float,
         stderr_mark: int,
+        learned: Sequence[Learned],
     ) -> ScriptRunResult:
         pid = process.pid
         status = process.popen.wait()
@@ -381,7 +388,7 @@ class WorkerPool:
                 f"the worker process {pid} running the script died: {_cause(status)}",
                 f"worker stderr:\n{tail}" if tail else "",
             )
-        return _lost(request, RunOutcome.CRASHED, failure, log, started, pid)
+        return _lost(request, RunOutcome.CRASHED, failure, log, started, pid, learned)
 
     # --- worker processes ----------------------------------------------------------------------------------------
 
@@ -483,9 +490,14 @@ def _lost(
     log: list[LogLine],
     started: float,
     pid: int | None,
+    learned: Sequence[Learned] = (),
 ) -> ScriptRunResult:
-    """The result of a run whose worker gave no result: what it printed, plus the reason (masked)."""
-    failure = masker_for(request).mask_failure(failure)
+    """The result of a run whose worker gave no result: what it printed, plus the reason (masked, with the
+    secrets the worker reported ``learned`` during the run too)."""
+    masker = masker_for(request)
+    for secrets, usernames in learned:
+        masker.add(secrets, usernames)
+    failure = masker.mask_failure(failure)
     lines = [*log, LogLine(time.time(), "system", failure.message)]
     return ScriptRunResult(
         run_id=request.run_id,

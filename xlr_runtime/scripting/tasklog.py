@@ -3,7 +3,9 @@
 :class:`TaskLog` keeps at most ``max_bytes`` per run (each line counts its UTF-8 length plus
 :data:`LINE_OVERHEAD` bytes of bookkeeping, so a flood of empty lines is bounded too). Past the limit, output is
 dropped with one ``system`` line saying so; a script printing 50 MB costs no more memory than the limit.
-Secrets are masked line by line, before a line is cut to the limit, so a cut never exposes part of a secret.
+Secrets are masked line by line, before a line is cut to the limit, so a cut never exposes part of a secret: the
+cut keeps a margin as long as the longest masked form the run's masker knows at the time of the cut, secrets it
+learned during the run (an OAuth2 token) included.
 """
 
 from __future__ import annotations
@@ -11,21 +13,20 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Callable
 
 from xlr_runtime.scripting.contract import LogLine
+from xlr_runtime.scripting.masking import Masker
 
 #: Bytes each line counts besides its text, for the memory a line costs.
 LINE_OVERHEAD = 32
 
 
 class TaskLog:
-    """Collects the lines of one run from any number of streams, in order, thread-safe."""
+    """Collects the lines of one run from any number of streams, in order, thread-safe; ``masker`` masks them."""
 
-    def __init__(self, max_bytes: int, mask: Callable[[str], str] = lambda text: text, margin: int = 0) -> None:
+    def __init__(self, max_bytes: int, masker: Masker | None = None) -> None:
         self.max_bytes = max_bytes
-        self._mask = mask
-        self._margin = margin
+        self._masker = masker if masker is not None else Masker(())
         self._lines: list[LogLine] = []
         self._sent = 0
         self._used = 0
@@ -57,7 +58,7 @@ class TaskLog:
             if rest:
                 parts.append(rest)
                 size += len(rest)
-                if size > self.max_bytes - self._used + self._margin:
+                if size > self.max_bytes - self._used + self._masker.longest:
                     self._emit(stream, started, "".join(parts))
                     return
                 self._pending[stream] = (started, parts, size)
@@ -81,7 +82,7 @@ class TaskLog:
     def _emit(self, stream: str, started: float, text: str) -> None:
         room = self.max_bytes - self._used
         if len(text) + LINE_OVERHEAD <= room:
-            masked = self._mask(text)
+            masked = self._masker.mask(text)
             cost = len(masked.encode("utf-8", "replace")) + LINE_OVERHEAD
             if cost <= room:
                 self._lines.append(LogLine(started, stream, masked))
@@ -91,10 +92,11 @@ class TaskLog:
 
     def _truncate(self, stream: str, started: float, text: str, room: int) -> None:
         """Keep the part of ``text`` that fits, end the log, and never show part of a secret."""
-        head = text[: room + self._margin]
-        masked = self._mask(head)
-        if len(head) < len(text) and self._margin:
-            masked = masked[: -self._margin]  # the cut may have split a secret: its start is in this tail
+        margin = self._masker.longest  # read now: the masker may have learned a longer secret since the run began
+        head = text[: room + margin]
+        masked = self._masker.mask(head)
+        if len(head) < len(text) and margin:
+            masked = masked[:-margin]  # the cut may have split a secret: its start is in this tail
         kept = masked.encode("utf-8", "replace")[: max(room - LINE_OVERHEAD, 0)].decode("utf-8", "ignore")
         if kept:
             self._lines.append(LogLine(started, stream, kept))

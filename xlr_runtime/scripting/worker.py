@@ -7,7 +7,9 @@ database connection included — is inherited; only the two pipe ends are passed
 * parent -> worker: ``("runs", definitions, [payload, ...])`` (a batch of requests in the compact form of
   :mod:`xlr_runtime.scripting.wire`, run one after the other), ``("stop",)``;
 * worker -> parent: ``("ready", pid)`` once started, ``("log", run_id, [LogLine, ...])`` while a script runs
-  (every :data:`STREAM_INTERVAL` seconds, so a run that hangs or crashes still shows what it printed), and
+  (every :data:`STREAM_INTERVAL` seconds, so a run that hangs or crashes still shows what it printed),
+  ``("secrets", run_id, [secret, ...], [username, ...])`` the moment the run's masker learns a secret (an OAuth2
+  token), before the script gets it (so the parent masks a crashed run's stderr with it too), and
   ``("result", ScriptRunResult)`` at the end of each run of a batch, sent at once (so the parent knows which
   run of a batch a crash or a timeout hit, and the next run's timeout starts from that result).
 
@@ -104,6 +106,7 @@ def _run_one(decoder: Decoder, payload: bytes, max_log_bytes: int, channel: _Cha
             request,
             max_log_bytes=max_log_bytes,
             on_log=lambda log, run_id=request.run_id: channel.attach(run_id, log),
+            on_secrets=lambda secrets, users, run_id=request.run_id: channel.send(("secrets", run_id, secrets, users)),
         )
     except Exception as exc:  # a bug of ours must fail the run, not the worker
         return _internal_failure(request.run_id, exc)
