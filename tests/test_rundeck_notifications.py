@@ -5,151 +5,53 @@ through the hook, and no second send after a restart."""
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pluggy
 import pytest
-from aiosmtpd.controller import Controller
 from lxml import etree
 
-from tests.rundeck_helpers import serve_http
-from xlr_runtime import hookimpl, hookspecs, settings
+from tests.notification_helpers import (
+    CANARY,
+    Hooks,
+    Mailbox,
+    World,
+    free_port,
+    job_xml,
+    running_smtp,
+    running_webhooks,
+    succeeded,
+)
+from xlr_runtime import hookimpl, hookspecs
 from xlr_runtime.clock import VirtualClock
-from xlr_runtime.rundeck.execution import ExecutionService, JobList
 from xlr_runtime.rundeck.model import Trigger
-from xlr_runtime.rundeck.nodes import local_node
 from xlr_runtime.rundeck.notifications import (
-    Notifier,
     average_duration,
     avg_duration_threshold,
     notification_types_from,
 )
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
-from xlr_runtime.store import Store
-from xlr_runtime.store.executions import Execution, ExecutionStatus
-
-CANARY = "canary-s3cr3t-value"
-
-
-# -- real servers --------------------------------------------------------------------------------------------------
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.raw: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.raw.append(envelope.content)
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from xlr_runtime.store.executions import ExecutionStatus
 
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox, port = Mailbox(), free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mailbox, port
-    controller.stop()
-
-
-class Hooks:
-    """Requests received by the local webhook server; a path ending in ``/fail`` answers 500."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture
 def webhooks() -> Iterator[tuple[Hooks, str]]:
-    hooks = Hooks()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _record(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            with hooks.lock:
-                hooks.requests.append(
-                    {"method": self.command, "path": self.path, "headers": dict(self.headers),
-                     "body": self.rfile.read(length) if length else b""}
-                )  # fmt: skip
-            self.send_response(500 if self.path.split("?")[0].endswith("/fail") else 200)
-            self.end_headers()
-
-        do_POST = do_GET = _record
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_http(Handler) as url:
-        yield hooks, url
-
-
-# -- a store, an execution service and a notifier ------------------------------------------------------------------
-
-
-def job_xml(notification: str, *, name: str = "job", command: str = "echo hello", extra: str = "") -> str:
-    options = (
-        "<context><options preserveOrder='true'><option name='env' value='dev' />"
-        "<option name='token' secure='true' valueExposed='true' /></options></context>"
-    )
-    return (
-        f"<joblist><job><name>{name}</name><description>the job</description><uuid>uuid-{name}</uuid>{options}"
-        f"{extra}<notification>{notification}</notification><sequence keepgoing='false' strategy='node-first'>"
-        f"<command><exec>{command}</exec></command></sequence></job></joblist>"
-    )
-
-
-class World:
-    def __init__(self, root: Path, *, smtp_port: int = 0, plugin_types: dict[str, Any] | None = None,
-                 owner: str | None = None, clock: VirtualClock | None = None, **overrides: Any) -> None:  # fmt: skip
-        self.root = root
-        self.store = Store.open(root / "xlr.db", owner=owner)
-        values = {"smtp_host": "127.0.0.1" if smtp_port else "", "smtp_port": smtp_port, **overrides}
-        self.notifier = Notifier(
-            self.store, settings=settings.defaults().with_overrides(**values), plugin_types=plugin_types,
-            home_root=root, clock=clock,
-        )  # fmt: skip
-        self.jobs = JobList()
-        self.service = ExecutionService(
-            self.store, home_root=root, jobs=self.jobs, server_node=local_node(name="srv"), user="tester",
-            notifier=self.notifier, clock=clock,
-        )  # fmt: skip
-
-    def run(self, xml: str, options: dict[str, str] | None = None) -> Execution:
-        job = load_jobs_xml(xml, path="t.xml")[0]
-        self.jobs.add("P", job)
-        started = self.service.start("P", job, {"token": CANARY, **(options or {})})
-        self.service.run(until=lambda: self.service.final_of_chain(started.id).status.is_final, max_wait=0.02)
-        self.service.join(5)
-        self.notifier.dispatch_due()
-        return self.service.final_of_chain(started.id)
-
-    def deliveries(self, execution_id: int) -> list[tuple[str, str, str, str, str | None]]:
-        return [
-            (d.trigger, d.kind, d.target, d.state, d.detail) for d in self.store.notifications.deliveries(execution_id)
-        ]
+    with running_webhooks() as server:
+        yield server
 
 
 @pytest.fixture
@@ -275,20 +177,13 @@ def test_avg_duration_threshold(threshold: str | None, expected: float) -> None:
     assert avg_duration_threshold(job, {"limit": "45"}, None) is None
 
 
-def _succeeded(world: World, job_id: str, started: float, seconds: float) -> None:
-    made = world.store.executions.create(project="P", job_id=job_id, job_name="job", job_group=None, job_xml="<x/>",
-                                         options={}, arg_string="", user="u", now=started)  # fmt: skip
-    world.store.executions.claim_due(started, owner="other", limit=10)
-    world.store.executions.finish(made.id, status=ExecutionStatus.SUCCEEDED, now=started + seconds)
-
-
 def test_avg_duration_fires_once_while_running_and_not_after_the_end(
     tmp_path: Path, webhooks: tuple[Hooks, str]
 ) -> None:
     world = World(tmp_path, clock=VirtualClock(5000.0))
     hooks, base = webhooks
-    _succeeded(world, "uuid-job", 1000.0, 10.0)
-    _succeeded(world, "uuid-job", 2000.0, 20.0)  # average 15 s
+    succeeded(world, "uuid-job", 1000.0, 10.0)
+    succeeded(world, "uuid-job", 2000.0, 20.0)  # average 15 s
     xml = job_xml(f"<onavgduration><webhook urls='{base}/slow' format='json'/></onavgduration>",
                   extra="<notifyAvgDurationThreshold>+5</notifyAvgDurationThreshold>")  # fmt: skip
     job = load_jobs_xml(xml, path="t.xml")[0]
@@ -608,7 +503,7 @@ def test_a_referenced_job_fires_avgduration_at_its_end_when_slower_than_average(
     world: World, webhooks: tuple[Hooks, str], average: float, fired: bool
 ) -> None:
     hooks, base = webhooks
-    _succeeded(world, "uuid-child", 1000.0, average)
+    succeeded(world, "uuid-child", 1000.0, average)
     add_child(world, f"<onavgduration><webhook urls='{base}/slow' format='json'/></onavgduration>",
               command="sleep 0.2")  # fmt: skip
     parent = world.run(parent_xml("<jobref name='child'/>"))

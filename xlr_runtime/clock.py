@@ -2,7 +2,8 @@
 
 :class:`SystemClock` is the real one. :class:`VirtualClock` starts at a given epoch and only moves when told
 (``advance``) or when the scheduler sleeps until its next due time, which returns at once: a chain of
-5-second polls runs without waiting.
+5-second polls runs without waiting. :func:`wait_for_due` is the wait of the service loops (Rundeck executions,
+notifications and schedules): due times go through the clock, idle waits are real.
 """
 
 from __future__ import annotations
@@ -73,3 +74,27 @@ class VirtualClock:
             return event.wait()
         self.set(until)
         return event.is_set()
+
+
+def wait_for_due(clock: Clock, event: threading.Event, due: float | None, *, max_wait: float) -> bool:
+    """The wait of a service loop whose next stored work is due at ``due`` (clock time; ``None``: nothing
+    due). Returns True when ``event`` (the loop's wake-up) was set.
+
+    * ``due`` reached: no wait (the loop has more to do now).
+    * ``due`` ahead: through the clock. A :class:`SystemClock` waits at most ``max_wait`` seconds, so the loop
+      sees work another process added without waking it; a :class:`VirtualClock` jumps straight to ``due``, so
+      a retry delay, a fire time or an average-duration threshold costs no real time in a test.
+    * nothing due: ``max_wait`` *real* seconds whatever the clock. Steps, processes and deliveries run in real
+      time in other threads; an idle loop that jumped a virtual clock by ``max_wait`` per pass would race the
+      shared clock past their timeouts and thresholds and keep a core busy.
+    """
+    if event.is_set():
+        return True
+    if due is None:
+        return event.wait(max_wait)
+    now = clock.now()
+    if due <= now:
+        return False
+    if isinstance(clock, VirtualClock):
+        return clock.wait(event, due)
+    return clock.wait(event, min(due, now + max_wait))

@@ -3,7 +3,8 @@
 :class:`ExecutionService` is the durable loop for executions, as the task :class:`~xlr_runtime.scheduler.Scheduler`
 is for script runs: :meth:`~ExecutionService.tick` claims due executions (queued, or retries whose delay has
 passed) and drives each in a thread with :class:`~xlr_runtime.rundeck.workflow.WorkflowRun`;
-:meth:`~ExecutionService.run` ticks and sleeps until the next due time. Plugin steps whose type is a loaded
+:meth:`~ExecutionService.run` ticks and sleeps until the next due time (through the injected clock, as every
+service loop: :func:`~xlr_runtime.clock.wait_for_due`). Plugin steps whose type is a loaded
 task type become tasks of the task engine (run by the scheduler in the same process) and the step waits for
 the task to end.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from xlr_runtime.clock import Clock, SystemClock
+from xlr_runtime.clock import Clock, SystemClock, wait_for_due
 from xlr_runtime.errors import (
     NotFoundError,
     OptionValueError,
@@ -366,16 +367,18 @@ class ExecutionService:
         return self._stop.is_set()
 
     def run(self, until: Callable[[], bool] | None = None, *, max_wait: float = 1.0) -> None:
-        """Recover, then tick and sleep until ``until()`` is true or a stop is requested."""
+        """Recover, then tick and sleep until ``until()`` is true or a stop is requested.
+
+        The sleep is :func:`~xlr_runtime.clock.wait_for_due`: until the next queued execution (a retry after its
+        delay) through the clock, so a virtual clock jumps to it; ``max_wait`` real seconds while nothing is
+        queued, so running steps are not raced by a virtual clock."""
         self.recover()
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
             self.tick()
             if until is not None and until():
                 break
-            due = self.store.executions.next_due_at()
-            wait = max_wait if due is None else max(0.0, min(max_wait, due - self.clock.now()))
-            self._wake.wait(wait)
+            wait_for_due(self.clock, self._wake, self.store.executions.next_due_at(), max_wait=max_wait)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the threads driving executions to end."""

@@ -9,6 +9,9 @@ How it stays off the execution's path and exactly-once-ish (``docs/rundeck-notif
 * a dispatcher thread (:meth:`Notifier.run`) claims due events and sends them: one attempt per target, as
   Rundeck does, each delivery recorded before and after sending; a failure is logged to the execution log and
   the runtime log and never changes the execution;
+* the dispatcher waits as the execution and schedule loops do (:func:`~xlr_runtime.clock.wait_for_due`):
+  until the next event's due time through the injected clock (a virtual clock jumps to an ``onavgduration``
+  threshold at once), and ``max_wait`` real seconds without moving the clock when nothing is due;
 * **at-most-once**: after a crash, a delivery that was in flight is marked ``unknown`` and not sent again,
   while the notifications not yet attempted are sent. A duplicate page or deployment webhook costs more than
   a notification lost in the instant of a crash, and the store shows which one it was.
@@ -41,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from xlr_runtime import settings as settings_module
-from xlr_runtime.clock import Clock, SystemClock
+from xlr_runtime.clock import Clock, SystemClock, wait_for_due
 from xlr_runtime.rundeck.context import DataContext, expand
 from xlr_runtime.rundeck.durations import parse_duration
 from xlr_runtime.rundeck.execution import job_of
@@ -369,7 +372,11 @@ class Notifier:
         self._wake.set()
 
     def run(self, until: Callable[[], bool] | None = None, *, max_wait: float = 1.0) -> None:
-        """Recover, then dispatch due events and wait for the next one until stopped (or ``until()``)."""
+        """Recover, then dispatch due events and wait for the next one until stopped (or ``until()``).
+
+        The wait is :func:`~xlr_runtime.clock.wait_for_due`: the next event's due time through the clock (a
+        virtual clock jumps to an ``onavgduration`` threshold), ``max_wait`` real seconds when nothing is due;
+        :meth:`wake` ends it when an execution records an event."""
         self.recover()
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
@@ -377,10 +384,7 @@ class Notifier:
                 self.dispatch_due()
             except Exception:
                 log.exception("notification dispatch failed")
-            due = self.store.notifications.next_due_at()
-            now = self.clock.now()
-            wait = max_wait if due is None else max(0.0, min(max_wait, due - now))
-            self._wake.wait(wait)
+            wait_for_due(self.clock, self._wake, self.store.notifications.next_due_at(), max_wait=max_wait)
 
     def start(self, *, max_wait: float = 1.0) -> None:
         """Run :meth:`run` in a daemon thread (again after :meth:`close`); no-op while it runs."""

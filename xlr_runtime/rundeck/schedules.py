@@ -14,6 +14,12 @@ the server's zone). :class:`ScheduleService` keeps one row per stored job in the
 * ``scheduleEnabled=false`` or ``executionEnabled=false``: the job does not fire (the row says why);
 * a fire while the job runs and forbids multiple executions queues nothing (Rundeck skips it); the row
   records the reason.
+
+Time: :meth:`ScheduleService.run` waits as the execution and notification loops do
+(:func:`~xlr_runtime.clock.wait_for_due`): until the next fire time through the injected clock — a
+:class:`~xlr_runtime.clock.VirtualClock` jumps to it, so a test fires a day of schedules at once — and, when no
+schedule fires at all, ``max_wait`` real seconds without moving the clock. Production uses the system clock, for
+which both are the same real wait (bounded by ``max_wait`` so jobs loaded by another process are seen).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from xlr_runtime.clock import Clock, SystemClock
+from xlr_runtime.clock import Clock, SystemClock, wait_for_due
 from xlr_runtime.errors import NotFoundError, OptionValueError, StateError
 from xlr_runtime.rundeck.model import Job
 from xlr_runtime.rundeck.quartz import QuartzCron, QuartzError, parse
@@ -248,18 +254,18 @@ class ScheduleService:
         self._wake.set()
 
     def run(self, until: Callable[[], bool] | None = None, *, max_wait: float = 1.0) -> None:
-        """Tick, then wait until the next fire time (at most ``max_wait``, so loaded jobs are seen), until
-        ``until()`` is true or a stop is requested. Waits go through the clock (a virtual clock jumps)."""
+        """Tick, then wait until the next fire time, until ``until()`` is true or a stop is requested.
+
+        The wait is :func:`~xlr_runtime.clock.wait_for_due`: the next fire time through the clock (at most
+        ``max_wait`` on the system clock, so jobs loaded by another process are seen; a virtual clock jumps to
+        it), and ``max_wait`` real seconds when no schedule fires at all."""
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
             try:
                 self.tick()
             except Exception:  # a bad row must not stop every other schedule
                 log.exception("schedule tick failed")
-            now = self.clock.now()
-            due = self.store.schedules.next_due_at()
-            deadline = now + max_wait if due is None else max(now, min(due, now + max_wait))
-            self.clock.wait(self._wake, deadline)
+            wait_for_due(self.clock, self._wake, self.store.schedules.next_due_at(), max_wait=max_wait)
 
 
 def list_schedules(store: Store, project: str, *, now: float, default_zone: ZoneInfo) -> list[ScheduleEntry]:

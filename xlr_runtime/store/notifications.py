@@ -186,10 +186,11 @@ class NotificationRepository:
         return [Delivery(**{**row, "state": DeliveryState(row["state"])}) for row in rows]
 
     def successful_durations(self, project: str, job_id: str, *, before: int) -> list[float]:
-        """Durations (seconds) of a job's succeeded top-level executions older than ``before``, oldest first."""
+        """Durations (seconds) of a job's succeeded executions older than ``before``, oldest end first: its own
+        runs and the runs of it by job reference steps (children), as Rundeck's job statistics count both."""
         rows = self._store.query(
             "SELECT ended_at - started_at AS duration FROM executions WHERE project = ? AND job_id = ? "
-            "AND status = 'succeeded' AND parent_id IS NULL AND started_at IS NOT NULL AND ended_at IS NOT NULL "
+            "AND status = 'succeeded' AND started_at IS NOT NULL AND ended_at IS NOT NULL "
             "AND id < ? ORDER BY ended_at, id",
             (project, job_id, before),
         )
