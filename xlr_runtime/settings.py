@@ -115,6 +115,53 @@ SETTINGS: tuple[Setting, ...] = (
         "Name of the environment variable holding the webhook signing key; when set, webhooks carry "
         "X-RunDeck-Notification-SHA256-Digest.",
     ),
+    Setting(
+        "notifications.link_url",
+        "",
+        str,
+        "Base URL of the links in notification e-mails and payload permalinks (Rundeck's grails.serverURL); "
+        "empty: no links.",
+    ),
+    Setting(
+        "notifications.mail_subject",
+        "",
+        str,
+        "Subject template of notification e-mails without a subject of their own (Rundeck's "
+        "mail.template.subject); empty: Rundeck's default.",
+    ),
+    Setting(
+        "notifications.mail_body",
+        "",
+        str,
+        "HTML body template of notification e-mails (Rundeck's mail.template.body); empty: the built-in page.",
+    ),
+    Setting(
+        "notifications.mail_template_file",
+        "",
+        str,
+        "File holding the HTML (or Markdown, .md) body template of notification e-mails (Rundeck's "
+        "mail.template.file); relative to the home; wins over notifications.mail_body.",
+    ),
+    Setting(
+        "notifications.mail_log_format",
+        "plain",
+        str,
+        "Execution log lines in notification e-mails: plain (the text) or formatted (time, user@node, step, "
+        "level), as Rundeck's mail.template.log.formatted.",
+        ("plain", "formatted"),
+    ),
+    Setting(
+        "notifications.mail_log_extension",
+        "log",
+        str,
+        "File extension of the attached execution log (Rundeck's mail.template.log.extension).",
+    ),
+    Setting(
+        "notifications.mail_log_content_type",
+        "text/plain",
+        str,
+        "Content type of the attached execution log (Rundeck's mail.template.log.contentType).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

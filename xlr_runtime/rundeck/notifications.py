@@ -37,7 +37,6 @@ import smtplib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +50,6 @@ from xlr_runtime.rundeck.execution import job_of
 from xlr_runtime.rundeck.model import EmailNotification, Job, Notification, PluginNotification, Trigger
 from xlr_runtime.rundeck.notify_content import (
     TRIGGER_NAMES,
-    email_message,
     execution_data,
     expand_text,
     expand_webhook_url,
@@ -59,6 +57,7 @@ from xlr_runtime.rundeck.notify_content import (
     status_for,
     xml_payload,
 )
+from xlr_runtime.rundeck.notify_mail import MailFacts, MailSettings, email_message, mail_context, recipients
 from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
@@ -199,6 +198,7 @@ class Notifier:
         self.clock = clock or SystemClock()
         self.plugin_types = dict(plugin_types or {})
         self.smtp = SmtpConfig.from_settings(self.settings)
+        self.mail = MailSettings.from_settings(self.settings, home_root=home_root)
         self.secrets = None if home_root is None else SecretBox(home_root)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -277,14 +277,16 @@ class Notifier:
             return
         job = job_of(execution)
         masker = self._masker(execution)
-        for position, target in enumerate(_targets(job.notifications.get(trigger, ()), trigger, execution, job)):
+        notifications = job.notifications.get(trigger, ())
+        facts = self._mail_facts(trigger, execution, job, notifications)
+        for position, target in enumerate(_targets(notifications, trigger, execution, job, facts, self.mail)):
             shown = masker.mask(target.target)
             if not self.store.notifications.begin_delivery(
                 event.id, position, kind=target.kind, target=shown, now=self.clock.now()
             ):
                 continue  # attempted before a restart: at-most-once
             try:
-                self._send(target, trigger, execution, job, masker)
+                self._send(target, trigger, execution, job, masker, facts)
             except Exception as exc:  # any failure to notify is recorded, never raised into the execution
                 detail = masker.mask(_one_line(exc))
                 self.store.notifications.end_delivery(
@@ -297,20 +299,43 @@ class Notifier:
                 )
         self.store.notifications.finish_event(event.id, EventState.DONE)
 
-    def _send(self, target: _Target, trigger: Trigger, execution: Execution, job: Job, masker: Masker) -> None:
+    def _mail_facts(
+        self, trigger: Trigger, execution: Execution, job: Job, notifications: Sequence[Notification]
+    ) -> MailFacts | None:
+        """What the e-mails of this event report (read once for all recipients), or ``None`` without e-mail."""
+        if not any(isinstance(n, EmailNotification) for n in notifications):
+            return None
+        completed, succeeded = (0, 0)
+        if execution.job_id:
+            completed, succeeded = self.store.notifications.run_counts(execution.project, execution.job_id)
+        return MailFacts(
+            trigger, execution, job, average=self._average(execution), completed_runs=completed,
+            succeeded_runs=succeeded, log_lines=self.store.executions.log(execution.id),
+        )  # fmt: skip
+
+    def _send(
+        self, target: _Target, trigger: Trigger, execution: Execution, job: Job, masker: Masker,
+        facts: MailFacts | None,
+    ) -> None:  # fmt: skip
         notification = target.notification
         if isinstance(notification, EmailNotification):
+            assert facts is not None
+            if "${" in target.target:
+                raise RuntimeError(f"the recipient {target.target} has a ${{…}} token with no value")
             message = email_message(
-                trigger, execution, job, notification, sender=self.smtp.sender,
-                log_lines=self.store.executions.log(execution.id),
+                facts, notification, recipient=target.target, sender=self.smtp.sender, settings=self.mail,
+                masker=masker,
             )  # fmt: skip
-            self.smtp.send(_masked_message(message, masker))
+            self.smtp.send(message)
         elif isinstance(notification, PluginNotification):
             function = self.plugin_types.get(notification.type)
             if function is None:
                 raise RuntimeError(f"notification type {notification.type!r} is not provided by any plugin")
             config = {k: expand_text(v, trigger, execution, job) for k, v in notification.configuration.items()}
-            data = masker.mask_value(execution_data(trigger, execution, job, average=self._average(execution)))
+            data = execution_data(
+                trigger, execution, job, average=self._average(execution), link_url=self.mail.link_url
+            )
+            data = masker.mask_value(data)
             function(trigger=TRIGGER_NAMES[trigger], execution=data, configuration=masker.mask_value(config))
         else:
             self._post(target.target, notification.format, notification.http_method, trigger, execution, job, masker)
@@ -319,7 +344,7 @@ class Notifier:
         self, url: str, fmt: str | None, method: str | None, trigger: Trigger, execution: Execution, job: Job,
         masker: Masker,
     ) -> None:  # fmt: skip
-        data = execution_data(trigger, execution, job, average=self._average(execution))
+        data = execution_data(trigger, execution, job, average=self._average(execution), link_url=self.mail.link_url)
         as_json = (fmt or "xml").lower() == "json"
         body = masker.mask((json_payload if as_json else xml_payload)(trigger, data).decode()).encode()
         trigger_name = TRIGGER_NAMES[trigger]
@@ -405,11 +430,16 @@ class Notifier:
         return self.dispatch_due()
 
 
-def _targets(notifications: Sequence[Notification], trigger: Trigger, execution: Execution, job: Job) -> list[_Target]:
+def _targets(
+    notifications: Sequence[Notification], trigger: Trigger, execution: Execution, job: Job,
+    facts: MailFacts | None, mail: MailSettings,
+) -> list[_Target]:  # fmt: skip
+    """One target per e-mail recipient (Rundeck sends each its own message), webhook URL or plugin."""
     targets: list[_Target] = []
     for notification in notifications:
-        if isinstance(notification, EmailNotification):
-            targets.append(_Target("email", notification.recipients, notification))
+        if isinstance(notification, EmailNotification) and facts is not None:
+            context = mail_context(facts, mail)
+            targets += [_Target("email", address, notification) for address in recipients(notification, context)]
         elif isinstance(notification, PluginNotification):
             targets.append(_Target("plugin", notification.type, notification))
         else:
@@ -417,12 +447,6 @@ def _targets(notifications: Sequence[Notification], trigger: Trigger, execution:
                 if url:
                     targets.append(_Target("webhook", expand_webhook_url(url, trigger, execution, job), notification))
     return targets
-
-
-def _masked_message(message: Any, masker: Masker) -> Any:
-    if not masker:
-        return message
-    return message_from_bytes(masker.mask(message.as_bytes().decode()).encode(), policy=policy.default)
 
 
 def _one_line(exc: BaseException) -> str:

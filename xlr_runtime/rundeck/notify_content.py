@@ -1,4 +1,5 @@
-"""What a notification says: Rundeck's webhook payloads (XML and JSON), webhook URL expansion, and e-mail text.
+"""What a notification says: Rundeck's webhook payloads (XML and JSON), webhook URL expansion, ``${…}`` expansion
+of plugin configurations, and the event status words (e-mails are :mod:`xlr_runtime.rundeck.notify_mail`).
 
 Everything here is built from the stored execution, whose option values are already masked (secure options
 are ``*****``) and whose log lines were masked as they were written: no secret can reach a notification.
@@ -11,14 +12,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote
 
 from lxml import etree
 
-from xlr_runtime.rundeck.model import EmailNotification, Job, Trigger
-from xlr_runtime.store.executions import Execution, ExecutionLogLine, ExecutionStatus
+from xlr_runtime.rundeck.model import Job, Trigger
+from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 #: Rundeck's trigger names in payloads, headers and ``${notification.trigger}``.
 TRIGGER_NAMES = {
@@ -28,17 +28,15 @@ TRIGGER_NAMES = {
     Trigger.ON_AVG_DURATION: "avgduration",
     Trigger.ON_RETRYABLE_FAILURE: "retryablefailure",
 }
-#: The event word of a default e-mail subject (``${notification.eventStatus}``).
+#: ``${notification.eventStatus}`` by the status a notification reports (Rundeck's ``statMsg``).
 EVENT_STATUS = {
-    Trigger.ON_START: "STARTING",
-    Trigger.ON_SUCCESS: "SUCCESS",
-    Trigger.ON_FAILURE: "FAILURE",
-    Trigger.ON_AVG_DURATION: "AVERAGE DURATION EXCEEDED",
-    Trigger.ON_RETRYABLE_FAILURE: "RETRYABLE FAILURE",
+    "aborted": "KILLED",
+    "failed": "FAILURE",
+    "running": "STARTING",
+    "succeeded": "SUCCESS",
+    "timedout": "TIMEDOUT",
+    "failed-with-retry": "FAILED WITH RETRY",
 }
-DEFAULT_SUBJECT = (
-    "${notification.eventStatus} [${job.project}] ${job.fullname} run by ${execution.user} (#${execution.id})"
-)
 _TOKEN = re.compile(r"\$\{([^\s.}]+)\.([^\s}]+)\}")
 _WEBHOOK_TOKENS = {"job": {"id", "name", "group", "project"}, "execution": {"id", "status", "user"},
                    "notification": {"trigger"}}  # fmt: skip
@@ -51,6 +49,18 @@ def status_for(trigger: Trigger, execution: Execution) -> str:
     return str(execution.status)
 
 
+def event_status(trigger: Trigger, execution: Execution) -> str:
+    """``${notification.eventStatus}``: ``AVERAGE DURATION EXCEEDED`` for avgduration, else by status
+    (``SUCCESS``, ``FAILURE``, ``KILLED``, ``TIMEDOUT``, ``FAILED WITH RETRY``, ``STARTING``); a custom status
+    stands for itself, as in Rundeck before its table covered every status."""
+    if trigger is Trigger.ON_AVG_DURATION:
+        return "AVERAGE DURATION EXCEEDED"
+    status = status_for(trigger, execution)
+    if status == str(ExecutionStatus.OTHER):
+        return execution.custom_status or status
+    return EVENT_STATUS.get(status, status.upper())
+
+
 def _date(epoch: float | None) -> dict[str, Any] | None:
     if epoch is None:
         return None
@@ -58,17 +68,20 @@ def _date(epoch: float | None) -> dict[str, Any] | None:
     return {"unixtime": int(epoch * 1000), "date": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def execution_data(trigger: Trigger, execution: Execution, job: Job, *, average: float | None) -> dict[str, Any]:
-    """The ``execution`` object of a JSON payload (also what notification plugins receive). ``href`` and
-    ``permalink`` are null: Rundeck fills them from its ``grails.serverURL`` with links to its web GUI and API,
-    and this runtime serves neither."""
+def execution_data(
+    trigger: Trigger, execution: Execution, job: Job, *, average: float | None, link_url: str = ""
+) -> dict[str, Any]:
+    """The ``execution`` object of a JSON payload (also what notification plugins receive). ``href`` (Rundeck's
+    API link) is null, as this runtime serves no API; ``permalink`` is ``LINK_URL/project/P/execution/show/ID``
+    (``…/job/show/UUID`` for the job) with a ``link_url`` (Rundeck's ``grails.serverURL``), else null."""
     job_id = execution.job_id or ""
+    base = f"{link_url.rstrip('/')}/project/{execution.project}" if link_url else None
     status = status_for(trigger, execution)
     final = status != str(ExecutionStatus.RUNNING)
     data: dict[str, Any] = {
         "id": execution.id,
         "href": None,
-        "permalink": None,
+        "permalink": None if base is None else f"{base}/execution/show/{execution.id}",
         "status": status,
         "project": execution.project,
         "executionType": execution.execution_type,
@@ -83,7 +96,7 @@ def execution_data(trigger: Trigger, execution: Execution, job: Job, *, average:
             "description": job.description,
             "options": dict(execution.options),
             "href": None,
-            "permalink": None,
+            "permalink": None if base is None or not job_id else f"{base}/job/show/{job_id}",
         },
         "description": job.description,
         "argstring": execution.arg_string,
@@ -154,7 +167,7 @@ def _tokens(trigger: Trigger, execution: Execution, job: Job, status: str) -> di
                 "project": execution.project, "fullname": job.full_name, "description": job.description},
         "execution": {"id": str(execution.id), "status": status, "user": execution.user,
                       "argstring": execution.arg_string, "executionType": execution.execution_type},
-        "notification": {"trigger": TRIGGER_NAMES[trigger], "eventStatus": EVENT_STATUS[trigger]},
+        "notification": {"trigger": TRIGGER_NAMES[trigger], "eventStatus": event_status(trigger, execution)},
         "option": dict(execution.options),
     }  # fmt: skip
 
@@ -183,55 +196,3 @@ def expand_text(text: str, trigger: Trigger, execution: Execution, job: Job) -> 
         return match.group(0) if value is None else value
 
     return _TOKEN.sub(replace, text)
-
-
-def email_message(
-    trigger: Trigger,
-    execution: Execution,
-    job: Job,
-    notification: EmailNotification,
-    *,
-    sender: str,
-    log_lines: list[ExecutionLogLine],
-) -> EmailMessage:
-    """The e-mail of one notification: subject (default or the job's, expanded), a text summary, and the
-    execution log inline or as an attachment when ``attachLog`` asks for it."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(r.strip() for r in notification.recipients.split(",") if r.strip())
-    message["Subject"] = expand_text(notification.subject or DEFAULT_SUBJECT, trigger, execution, job)
-    body = summary_text(trigger, execution, job)
-    log_text = "".join(f"{_clock(line.time)} {line.level:<7} {line.text}\n" for line in log_lines)
-    if notification.attach_log and notification.attach_log_inline:
-        body += "\nLog:\n" + log_text
-    message.set_content(body)
-    if notification.attach_log and not notification.attach_log_inline:
-        name = f"{job.name}-{execution.id}.txt".replace("/", "_")
-        message.add_attachment(log_text, subtype="plain", filename=name)
-    return message
-
-
-def summary_text(trigger: Trigger, execution: Execution, job: Job) -> str:
-    """A plain-text summary of an execution for an e-mail body."""
-    status = execution.custom_status or status_for(trigger, execution)
-    lines = [
-        f"Execution #{execution.id} of job {job.full_name} in project {execution.project}: {status}",
-        f"Trigger: {TRIGGER_NAMES[trigger]}",
-        f"User: {execution.user} ({execution.execution_type})",
-        f"Started: {_clock(execution.started_at)}",
-    ]
-    if status != str(ExecutionStatus.RUNNING):
-        lines.append(f"Ended: {_clock(execution.ended_at)}")
-    if execution.arg_string:
-        lines.append(f"Options: {execution.arg_string}")
-    if execution.attempt:
-        lines.append(f"Retry attempt: {execution.attempt}")
-    if execution.failed_nodes and status != str(ExecutionStatus.RUNNING):
-        lines.append(f"Failed nodes: {', '.join(execution.failed_nodes)}")
-    if execution.failure and status != str(ExecutionStatus.RUNNING):
-        lines.append(f"Failure: {execution.failure}")
-    return "\n".join(lines) + "\n"
-
-
-def _clock(epoch: float | None) -> str:
-    return "-" if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -196,6 +196,16 @@ class NotificationRepository:
         )
         return [float(row["duration"]) for row in rows]
 
+    def run_counts(self, project: str, job_id: str) -> tuple[int, int]:
+        """How many executions of a job have ended, and how many of them succeeded, its referenced runs
+        included: the "Executions" and "Success Rate" of a notification e-mail, as Rundeck counts them."""
+        row = self._store.query_one(
+            "SELECT COUNT(*) AS ended, COALESCE(SUM(status = 'succeeded'), 0) AS succeeded FROM executions "
+            "WHERE project = ? AND job_id = ? AND ended_at IS NOT NULL",
+            (project, job_id),
+        )
+        return (0, 0) if row is None else (int(row["ended"]), int(row["succeeded"]))
+
 
 def _event(row: dict[str, Any]) -> NotificationEvent:
     return NotificationEvent(**{**row, "state": EventState(row["state"])})
