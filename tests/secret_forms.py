@@ -17,4 +17,5 @@ def leaked_forms(secret: str, user: str) -> list[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         base64.b64encode(secret.encode()).decode(),
         base64.b64encode(f"{user}:{secret}".encode()).decode(),
+        base64.b64encode(f"{user}:{secret}".encode("latin-1", "replace")).decode(),  # requests' HTTPBasicAuth
     ]
