@@ -120,20 +120,30 @@ class LogAttachment:
 def mail_context(facts: MailFacts, settings: MailSettings) -> dict[str, dict[str, str]]:
     """The ``${ctx.key}`` values of subjects, bodies, template paths and recipients (``generateNotificationContext``:
     ``job.*``, ``execution.*``, ``option.*``, ``notification.*``, ``rundeck.href``)."""
-    execution, job = facts.execution, facts.job
-    final = not facts.running
-    project = execution.project
-    execution_values = {
+    execution = facts.execution
+    notification = {"trigger": TRIGGER_NAMES[facts.trigger], "eventStatus": event_status(facts.trigger, execution)}
+    return {
+        "job": _job_values(facts, settings),
+        "execution": _execution_values(facts, settings),
+        "option": dict(execution.options),
+        "notification": notification,
+        "rundeck": {"href": f"{settings.link_url}/menu/home" if settings.link_url else ""},
+    }
+
+
+def _execution_values(facts: MailFacts, settings: MailSettings) -> dict[str, str]:
+    execution, final = facts.execution, not facts.running
+    values = {
         "id": str(execution.id),
-        "href": settings.link(project, f"execution/show/{execution.id}") or "",
+        "href": settings.link(execution.project, f"execution/show/{execution.id}") or "",
         "status": facts.status,
         "user": execution.user,
         "executionType": execution.execution_type,
-        "description": job.description or "",
+        "description": facts.job.description or "",
         "argstring": execution.arg_string,
-        "project": project,
-        "loglevel": job.loglevel,
-        "projectHref": settings.link(project, "home") or "",
+        "project": execution.project,
+        "loglevel": facts.job.loglevel,
+        "projectHref": settings.link(execution.project, "home") or "",
         "retryAttempt": str(execution.attempt),
         "failedNodeListString": ",".join(execution.failed_nodes) if final else "",
         "succeededNodeListString": ",".join(execution.succeeded_nodes) if final else "",
@@ -141,29 +151,27 @@ def mail_context(facts: MailFacts, settings: MailSettings) -> dict[str, dict[str
         **(_dates("dateEnded", execution.ended_at) if final else {}),
     }
     if final and execution.custom_status:
-        execution_values["customStatus"] = execution.custom_status
-    job_values = {
-        "id": execution.job_id or "",
-        "href": settings.link(project, f"job/show/{execution.job_id}") if execution.job_id else "",
+        values["customStatus"] = execution.custom_status
+    return values
+
+
+def _job_values(facts: MailFacts, settings: MailSettings) -> dict[str, str]:
+    execution, job = facts.execution, facts.job
+    values = {
+        "id": execution.job_id,
+        "href": settings.link(execution.project, f"job/show/{execution.job_id}") if execution.job_id else None,
         "name": job.name,
-        "group": job.group or "",
+        "group": job.group,
         "fullname": job.full_name,
-        "project": project,
-        "description": job.description or "",
+        "project": execution.project,
+        "description": job.description,
         "username": execution.user,
         "user.name": execution.user,
         "execid": str(execution.id),
-        "schedule": job.schedule.crontab if job.schedule else "",
-        **({"averageDuration": str(int(facts.average * 1000))} if facts.average else {}),
+        "schedule": job.schedule.crontab if job.schedule else None,
+        "averageDuration": str(int(facts.average * 1000)) if facts.average else None,
     }
-    notification = {"trigger": TRIGGER_NAMES[facts.trigger], "eventStatus": event_status(facts.trigger, execution)}
-    return {
-        "job": {k: v or "" for k, v in job_values.items()},
-        "execution": execution_values,
-        "option": dict(execution.options),
-        "notification": notification,
-        "rundeck": {"href": f"{settings.link_url}/menu/home" if settings.link_url else ""},
-    }
+    return {key: value or "" for key, value in values.items() if key != "averageDuration" or value}
 
 
 def render(template: str, context: dict[str, dict[str, str]]) -> str:
@@ -179,7 +187,7 @@ def render(template: str, context: dict[str, dict[str, str]]) -> str:
 def recipients(notification: EmailNotification, context: dict[str, dict[str, str]]) -> list[str]:
     """The addresses of ``recipients`` (``${…}`` expanded, split at commas); an address left with a
     ``${…}`` token is kept as written, and its delivery fails with the reason."""
-    return [r for r in _RECIPIENTS.split(render(notification.recipients, context).strip()) if r.strip()]
+    return [r.strip() for r in _RECIPIENTS.split(render(notification.recipients, context)) if r.strip()]
 
 
 def log_text(lines: Sequence[ExecutionLogLine], *, user: str, formatted: bool) -> str:
