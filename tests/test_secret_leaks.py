@@ -288,3 +288,17 @@ def test_a_secret_written_in_two_halves_is_streamed_masked_and_a_half_line_never
     assert len(result.log) == 2  # and the pool's line saying the worker died
     assert PASSWORD[:5] not in repr(result)
     assert base64.b64encode(PASSWORD.encode()).decode() not in repr(result)
+
+
+# 5. Text the runtime builds from a script's objects.
+
+
+def test_an_output_whose_own_code_raises_fails_the_run_with_the_secret_masked(pool: WorkerPool) -> None:
+    source = "class Sly:\n    def __str__(self):\n        raise RuntimeError('cannot show ' + password)\nnote = Sly()\n"
+    properties = [prop("password", password=True), prop("note", "string", "output")]
+    result = pool.run_sync(script_request(source, properties=properties, values={"password": PASSWORD}))
+
+    assert result.outcome is RunOutcome.FAILED
+    assert result.failure is not None
+    assert result.failure.message == f"output property 'note' (string): RuntimeError: cannot show {MASK}"
+    assert PASSWORD not in repr(result)

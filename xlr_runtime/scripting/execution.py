@@ -169,7 +169,12 @@ def read_back(request: ScriptRunRequest, namespace: dict[str, Any], *, everythin
     properties: dict[str, Any] = {}
     for name in names:
         prop = request.task_type.properties[name]
-        properties[name] = coerce(prop.name, prop.kind, namespace.get(name), prop.enum_values)
+        try:
+            properties[name] = coerce(prop.name, prop.kind, namespace.get(name), prop.enum_values)
+        except ValueCoercionError:
+            raise
+        except Exception as exc:  # the value's own code raised (a __str__): the run fails, its text masked
+            raise ValueCoercionError(prop.name, prop.kind.value, f"{type(exc).__name__}: {exc}") from None
     return properties
 
 
