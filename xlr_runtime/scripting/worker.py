@@ -10,8 +10,9 @@ database connection included — is inherited; only the two pipe ends are passed
   (every :data:`STREAM_INTERVAL` seconds, so a run that hangs or crashes still shows what it printed),
   ``("secrets", run_id, [secret, ...], [username, ...])`` the moment the run's masker learns a secret (an OAuth2
   token), before the script gets it (so the parent masks a crashed run's stderr with it too), and
-  ``("result", ScriptRunResult)`` at the end of each run of a batch, sent at once (so the parent knows which
-  run of a batch a crash or a timeout hit, and the next run's timeout starts from that result).
+  ``("result", fields)`` (a :class:`ScriptRunResult` as plain values, :func:`~xlr_runtime.scripting.wire.encode_result`)
+  at the end of each run of a batch, sent at once (so the parent knows which run of a batch a crash or a timeout
+  hit, and the next run's timeout starts from that result).
 
 The worker exits on ``stop``, when the parent closes the pipe, or when the parent process disappears.
 """
@@ -21,19 +22,17 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import os
-import pickle
 import sys
 import threading
 import time
 import traceback
-from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from xlr_runtime.compat import imports
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import extra_globals, run_script
 from xlr_runtime.scripting.tasklog import TaskLog
-from xlr_runtime.scripting.wire import PROTOCOL, Decoder, run_id_of
+from xlr_runtime.scripting.wire import Decoder, encode_result, run_id_of
 
 #: Seconds between two batches of log lines streamed to the parent during a run.
 STREAM_INTERVAL = 0.2
@@ -47,6 +46,7 @@ class _Channel:
         self._lock = threading.Lock()
         self._log: TaskLog | None = None
         self._run_id = 0
+        self._pid = os.getpid()
 
     def attach(self, run_id: int, log: TaskLog) -> None:
         """Stream the lines of ``log`` (the run ``run_id``) until :meth:`finish`."""
@@ -62,13 +62,12 @@ class _Channel:
 
     def finish(self, result: ScriptRunResult) -> None:
         """Stop streaming and send the run's result (stamped with this worker's pid)."""
-        result = replace(result, worker_pid=os.getpid())
         with self._lock:
             self._log = None
             try:
-                data = pickle.dumps(("result", result), PROTOCOL)
+                data = encode_result(result, self._pid)
             except Exception as exc:  # a result that cannot be pickled must still end the run
-                data = pickle.dumps(("result", _internal_failure(result.run_id, exc)), PROTOCOL)
+                data = encode_result(_internal_failure(result.run_id, exc), self._pid)
             self._conn.send_bytes(data)
 
     def send(self, message: tuple[object, ...]) -> None:
