@@ -302,3 +302,24 @@ def test_an_output_whose_own_code_raises_fails_the_run_with_the_secret_masked(po
     assert result.failure is not None
     assert result.failure.message == f"output property 'note' (string): RuntimeError: cannot show {MASK}"
     assert PASSWORD not in repr(result)
+
+
+def test_secrets_found_by_many_threads_at_once_are_all_masked(pool: WorkerPool, server: TokenServer) -> None:
+    source = (
+        "import sys, threading\n"
+        "sys.setswitchinterval(1e-6)\n"
+        "start = threading.Barrier(8)\n"
+        "def use_tokens(t):\n"
+        "    start.wait()\n"
+        "    for i in range(30):\n"
+        "        HttpRequest({'url': URL, 'authenticationMethod': 'PAT'}, password=f'pat-{t}-{i}-x').prepare(\n"
+        "            'GET', '/', None, None, None)\n"
+        "threads = [threading.Thread(target=use_tokens, args=(t,)) for t in range(8)]\n"
+        "[thread.start() for thread in threads]\n"
+        "[thread.join() for thread in threads]\n"
+        "print(' '.join(f'pat-{t}-{i}-x' for t in range(8) for i in range(30)))\n"
+    )
+    result = pool.run_sync(script_request(f"URL = {server.url!r}\n" + source))
+
+    assert result.outcome is RunOutcome.SUCCEEDED
+    assert texts(result) == [" ".join([MASK] * 240)]

@@ -48,6 +48,7 @@ class Masker:
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self._listener: Listener | None = None
+        self._lock = threading.Lock()
         #: Length of the longest masked form: a text cut further than this from a secret cannot expose it.
         self.longest = 0
         self.add(secrets, usernames)
@@ -55,20 +56,21 @@ class Masker:
     def add(self, secrets: Iterable[str], usernames: Iterable[str] = ()) -> None:
         """Mask ``secrets`` too (and their encodings; with each username, the HTTP Basic form of
         ``username:secret``) in every text masked from now on. Nothing new costs nothing."""
-        new_users = sorted({u for u in usernames if isinstance(u, str) and u} - self._usernames)
-        new_secrets = sorted({s for s in secrets if isinstance(s, str) and s} - self._secrets)
-        if not new_users and not new_secrets:
-            return
-        self._usernames.update(new_users)
-        self._secrets.update(new_secrets)
-        for secret in new_secrets:
-            self._forms.update(_encodings(secret))
-        for user in self._usernames:  # each new pair: a new user with every secret, every user with a new secret
-            for secret in self._secrets if user in new_users else new_secrets:
-                self._forms.update(_basic(user, secret))
-        ordered = sorted((f for f in self._forms if f), key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-        self.longest = len(ordered[0]) if ordered else 0
+        with self._lock:  # a script's threads may find secrets at the same time: no form may be lost
+            new_users = sorted({u for u in usernames if isinstance(u, str) and u} - self._usernames)
+            new_secrets = sorted({s for s in secrets if isinstance(s, str) and s} - self._secrets)
+            if not new_users and not new_secrets:
+                return
+            self._usernames.update(new_users)
+            self._secrets.update(new_secrets)
+            for secret in new_secrets:
+                self._forms.update(_encodings(secret))
+            for user in self._usernames:  # each new pair: a new user with every secret, every user with a new one
+                for secret in self._secrets if user in new_users else new_secrets:
+                    self._forms.update(_basic(user, secret))
+            ordered = sorted((f for f in self._forms if f), key=len, reverse=True)
+            self.longest = len(ordered[0]) if ordered else 0  # first: a log cut may read it while this runs
+            self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         if self._listener is not None:
             self._listener(new_secrets, new_users)
 
