@@ -119,7 +119,8 @@ class Scheduler:
 
     def _on_done(self, run: ScriptRun, future: Future[ScriptRunResult]) -> None:
         self._finished.append((run, future))
-        self._wake.set()
+        if not self._wake.is_set():  # the loop clears it before each tick, which then sees this run
+            self._wake.set()
 
     # -- the loop ----------------------------------------------------------------------------------------------
 

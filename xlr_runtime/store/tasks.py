@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -47,6 +48,9 @@ class TaskStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.ABORTED, TaskStatus.SKIPPED})
+
+#: Statuses by their stored text (calling the enum class is several times slower than a dict lookup).
+_STATUSES: dict[str, TaskStatus] = {str(status): status for status in TaskStatus}
 
 
 class RunState(StrEnum):
@@ -204,6 +208,15 @@ def _dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+#: One decoder for every JSON column read (``json.loads`` checks its argument and its options on every call).
+_DECODER = json.JSONDecoder()
+
+
+def _loads(text: str) -> Any:
+    """A JSON column's value; ``{}`` (no variables, no inputs: most tasks) without parsing."""
+    return {} if text == "{}" else _DECODER.decode(text)
+
+
 def _task_id(task_id: str | int) -> int:
     try:
         return int(task_id)
@@ -248,20 +261,21 @@ def _done_row(c: RunCompletion) -> tuple[Any, ...]:
 
 
 def _task(row: dict[str, Any]) -> Task:
+    # positional arguments and a dict lookup for the status: the scheduler reads a task for every script run
     return Task(
-        id=str(row["id"]),
-        type=row["type"],
-        title=row["title"],
-        status=TaskStatus(row["status"]),
-        status_line=row["status_line"],
-        properties=json.loads(row["properties"]),
-        inputs=json.loads(row["inputs"]),
-        variables=json.loads(row["variables"]),
-        attempt=row["attempt"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        failure=row["failure"],
+        str(row["id"]),
+        row["type"],
+        row["title"],
+        _STATUSES[row["status"]],
+        row["status_line"],
+        _loads(row["properties"]),
+        _loads(row["inputs"]),
+        _loads(row["variables"]),
+        row["attempt"],
+        row["created_at"],
+        row["started_at"],
+        row["ended_at"],
+        row["failure"],
     )
 
 
@@ -289,6 +303,9 @@ def _run(row: dict[str, Any]) -> ScriptRun:
 
 
 _ACTIVE = (str(TaskStatus.PLANNED), str(TaskStatus.IN_PROGRESS))
+
+#: Claimed rows ``(id, task_id, attempt, seq, script_path, due_at, restarts)`` in claim order: oldest due first.
+_DUE_ORDER = operator.itemgetter(5, 0)
 
 
 class TaskRepository:
@@ -411,7 +428,9 @@ class TaskRepository:
                 [(now, row[1]) for row in rows if row[3] == 1],
             )
         lease_until = now + lease
-        runs = [
+        rows.sort(key=_DUE_ORDER)  # RETURNING gives no order
+        running = RunState.RUNNING
+        return [
             ScriptRun(
                 id=run_id,
                 task_id=str(task),
@@ -419,7 +438,7 @@ class TaskRepository:
                 seq=seq,
                 script_path=path,
                 due_at=float(due_at),
-                state=RunState.RUNNING,
+                state=running,
                 owner=owner,
                 lease_until=lease_until,
                 started_at=now,
@@ -427,8 +446,6 @@ class TaskRepository:
             )
             for run_id, task, attempt, seq, path, due_at, restarts in rows
         ]
-        runs.sort(key=lambda run: (run.due_at, run.id))
-        return runs
 
     def complete(self, completions: Sequence[RunCompletion], *, owner: str) -> list[int]:
         """Commit finished runs in one transaction (group commit); return the run ids that were recorded.
