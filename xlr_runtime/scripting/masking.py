@@ -15,11 +15,12 @@ secret (a private key) is masked on its own, as logs are kept line by line.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -31,6 +32,9 @@ MASK = "********"
 
 _USERNAME_FIELDS = ("username", "proxyUsername", "user", "login")
 
+
+#: Secrets (and sets of them) whose masked forms a process keeps computed: a task's runs repeat the same ones.
+_CACHED = 256
 
 #: Shortest line of a multi-line secret masked on its own (shorter ones would mask ordinary words).
 MIN_SECRET_LINE = 4
@@ -56,10 +60,14 @@ class Masker:
     def add(self, secrets: Iterable[str], usernames: Iterable[str] = ()) -> None:
         """Mask ``secrets`` too (and their encodings; with each username, the HTTP Basic form of
         ``username:secret``) in every text masked from now on. Nothing new costs nothing."""
+        found_users = {u for u in usernames if isinstance(u, str) and u}
+        found = {s for s in secrets if isinstance(s, str) and s}
+        if found_users <= self._usernames and found <= self._secrets:
+            return
         with self._lock:  # a script's threads may find secrets at the same time: no form may be lost
-            new_users = sorted({u for u in usernames if isinstance(u, str) and u} - self._usernames)
-            new_secrets = sorted({s for s in secrets if isinstance(s, str) and s} - self._secrets)
-            if not new_users and not new_secrets:
+            new_users = list(found_users - self._usernames)
+            new_secrets = list(found - self._secrets)
+            if not new_users and not new_secrets:  # another thread added them meanwhile
                 return
             self._usernames.update(new_users)
             self._secrets.update(new_secrets)
@@ -68,9 +76,10 @@ class Masker:
             for user in self._usernames:  # each new pair: a new user with every secret, every user with a new one
                 for secret in self._secrets if user in new_users else new_secrets:
                     self._forms.update(_basic(user, secret))
-            ordered = sorted((f for f in self._forms if f), key=len, reverse=True)
-            self.longest = len(ordered[0]) if ordered else 0  # first: a log cut may read it while this runs
-            self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+            self._forms.discard("")
+            pattern, longest = _pattern(frozenset(self._forms))
+            self.longest = longest  # first: a log cut may read it while this runs
+            self._pattern = pattern
         if self._listener is not None:
             self._listener(new_secrets, new_users)
 
@@ -159,7 +168,17 @@ def _all_cis(values: Iterable[CiValue | list[CiValue]]) -> Iterable[CiValue]:
             yield from value
 
 
-def _encodings(secret: str) -> set[str]:
+@functools.lru_cache(maxsize=_CACHED)
+def _pattern(forms: frozenset[str]) -> tuple[re.Pattern[str] | None, int]:
+    """The regex of ``forms``, longest first, and the longest length (the same secrets come back every run)."""
+    ordered = sorted(forms, key=len, reverse=True)
+    if not ordered:
+        return None, 0
+    return re.compile("|".join(map(re.escape, ordered))), len(ordered[0])
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _encodings(secret: str) -> frozenset[str]:
     raw = secret.encode("utf-8")
     forms = {
         secret,
@@ -169,15 +188,19 @@ def _encodings(secret: str) -> set[str]:
         repr(secret)[1:-1],
         base64.b64encode(raw).decode("ascii"),
     }
-    # a multi-line secret (a private key) is printed and logged line by line: mask each of its lines
-    forms.update(line for line in map(str.strip, secret.splitlines()) if len(line) >= MIN_SECRET_LINE)
-    return forms
+    if "\n" in secret or "\r" in secret:  # a multi-line secret (a private key) is logged line by line
+        forms.update(line for line in map(str.strip, secret.splitlines()) if len(line) >= MIN_SECRET_LINE)
+    return frozenset(forms)
 
 
-def _basic(username: str, password: str) -> set[str]:
+@functools.lru_cache(maxsize=_CACHED)
+def _basic(username: str, password: str) -> frozenset[str]:
     """The base64 of ``username:password`` in UTF-8 and in Latin-1 (what requests' HTTPBasicAuth sends)."""
     pair = f"{username}:{password}"
-    forms = {base64.b64encode(pair.encode()).decode("ascii")}
-    with suppress(UnicodeEncodeError):
-        forms.add(base64.b64encode(pair.encode("latin-1")).decode("ascii"))
-    return forms
+    utf8 = base64.b64encode(pair.encode()).decode("ascii")
+    if pair.isascii():
+        return frozenset((utf8,))
+    try:
+        return frozenset((utf8, base64.b64encode(pair.encode("latin-1")).decode("ascii")))
+    except UnicodeEncodeError:
+        return frozenset((utf8,))
