@@ -15,7 +15,7 @@ from secret_forms import leaked_forms
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import run_script
-from xlr_runtime.scripting.masking import MASK, Masker, masker_for
+from xlr_runtime.scripting.masking import MASK, Masker, hide, masker_for, masking
 from xlr_runtime.scripting.pool import WorkerPool
 
 CANARY = "c4n4ry/Pa$$ w0rd'é"
@@ -71,6 +71,33 @@ def test_masker_replaces_every_form() -> None:
         assert masker.mask(f"<{form}>") == f"<{MASK}>"
     assert masker.longest >= len(CANARY)
     assert masker.mask_value({"k": [CANARY, (CANARY, 1)], CANARY: None}) == {"k": [MASK, (MASK, 1)], MASK: None}
+
+
+def test_a_username_learned_later_pairs_with_every_known_secret_in_utf8_and_latin1() -> None:
+    masker = Masker([CANARY])
+    heard: list[tuple[list[str], list[str]]] = []
+    masker.listen(lambda secrets, usernames: heard.append((secrets, usernames)))
+
+    masker.add([CANARY], ["later"])
+    masker.add([CANARY], ["later"])  # nothing new: not heard again
+
+    for encoding in ("utf-8", "latin-1"):
+        assert masker.mask(base64.b64encode(f"later:{CANARY}".encode(encoding)).decode()) == MASK
+    assert heard == [([], ["later"])]
+
+
+def test_hide_outside_a_run_masks_nothing_and_inside_one_tells_the_listener() -> None:
+    masker = Masker([])
+    heard: list[list[str]] = []
+    masker.listen(lambda secrets, usernames: heard.append(secrets))
+
+    hide("too-early")
+    with masking(masker):
+        hide("token-1")
+    hide("too-late")
+
+    assert heard == [["token-1"]]
+    assert masker.mask("too-early token-1 too-late") == f"too-early {MASK} too-late"
 
 
 def test_no_secrets_means_no_masking() -> None:
