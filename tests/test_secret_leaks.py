@@ -323,3 +323,19 @@ def test_secrets_found_by_many_threads_at_once_are_all_masked(pool: WorkerPool, 
 
     assert result.outcome is RunOutcome.SUCCEEDED
     assert texts(result) == [" ".join([MASK] * 240)]
+
+
+def test_a_variable_whose_own_code_raises_fails_the_run_with_the_secret_masked(pool: WorkerPool) -> None:
+    source = (
+        "class Sly(dict):\n"
+        "    def items(self):\n"
+        "        raise RuntimeError('cannot show ' + password)\n"
+        "releaseVariables['x'] = Sly(a=1)\n"
+    )
+    properties = [prop("password", password=True)]
+    result = pool.run_sync(script_request(source, properties=properties, values={"password": PASSWORD}))
+
+    assert result.outcome is RunOutcome.FAILED
+    assert result.failure is not None
+    assert result.failure.message == f"output: RuntimeError: cannot show {MASK}"
+    assert PASSWORD not in repr(result)

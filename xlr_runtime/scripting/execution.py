@@ -86,6 +86,8 @@ def run_script(
             outcome, failure = RunOutcome.FAILED, Failure("ValueCoercionError", f"output {exc}")
         except ScriptError as exc:
             outcome, failure = RunOutcome.FAILED, Failure("ScriptError", str(exc))
+        except Exception as exc:  # the script's own objects raised while read back: the run fails, masked
+            outcome, failure = RunOutcome.FAILED, Failure("ScriptError", f"output: {type(exc).__name__}: {exc}")
     else:
         properties = _kept_after_failure(request, namespace)
     lines = log.close()
