@@ -12,6 +12,9 @@ def leaked_forms(secret: str, user: str) -> list[str]:
     return [
         secret,
         quote(secret, safe=""),
+        quote(secret),
+        quote(secret, safe=":/?&=%"),  # HttpRequest's URL
+        quote(secret, safe="!#$%&'()*+,/:;=?@[]~"),  # requests' requote_uri
         quote_plus(secret),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import socket
 import socketserver
 import threading
 from collections.abc import Iterator
@@ -339,3 +340,27 @@ def test_a_variable_whose_own_code_raises_fails_the_run_with_the_secret_masked(p
     assert result.failure is not None
     assert result.failure.message == f"output: RuntimeError: cannot show {MASK}"
     assert PASSWORD not in repr(result)
+
+
+@pytest.mark.parametrize(
+    ("call", "shown"),
+    [
+        ("HttpRequest({'url': URL}).get('/x?p=' + password)", f"HttpConnectionError: GET {{url}}/x?p={MASK} failed"),
+        ("import requests\nrequests.get(URL + '/x?p=' + password)", f"Max retries exceeded with url: /x?p={MASK} "),
+    ],
+    ids=["HttpRequest", "requests"],
+)
+def test_a_secret_quoted_into_a_url_is_masked_in_the_connection_error(pool: WorkerPool, call: str, shown: str) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    password = "c4n4ry/Pa$$ w0rd'é"
+    request = script_request(
+        f"URL = {url!r}\n{call}", properties=[prop("password", password=True)], values={"password": password}
+    )
+    result = pool.run_sync(request)
+
+    assert result.failure is not None
+    assert shown.format(url=url) in result.failure.message
+    for form in leaked_forms(password, ""):
+        assert form not in repr(result)

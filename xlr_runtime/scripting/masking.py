@@ -183,6 +183,9 @@ def _encodings(secret: str) -> frozenset[str]:
     forms = {
         secret,
         quote(secret, safe=""),
+        quote(secret),  # urllib's default, keeping "/"
+        quote(secret, safe=":/?&=%"),  # what HttpRequest makes of a URL
+        quote(secret, safe="!#$%&'()*+,/:;=?@[]~"),  # what requests makes of a URL (requote_uri)
         quote_plus(secret, safe=""),
         json.dumps(secret)[1:-1],
         repr(secret)[1:-1],
