@@ -1,0 +1,79 @@
+"""Records the store builds on the scheduler's path (a claimed run, a task read back) skip the dataclasses'
+generated ``__init__``: each must still have every field, equal the record built the ordinary way, and stay
+frozen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from xlr_runtime.store import RunState, ScriptRun, Store, Task, TaskStatus
+
+T0 = 1_700_000_000.0
+
+
+def field_names(record: object) -> set[str]:
+    return {f.name for f in dataclasses.fields(record)}  # type: ignore[arg-type]
+
+
+def test_a_claimed_run_has_every_field_and_equals_the_stored_run(store: Store) -> None:
+    task = store.tasks.create(
+        type_name="demo.Poll",
+        title="t",
+        properties={"n": 1},
+        inputs={"n": 1},
+        variables={},
+        first_script="demo/Poll.py",
+        now=T0,
+    )
+
+    (run,) = store.tasks.claim_due(T0, 5, owner="me", lease=10.0)
+
+    assert set(vars(run)) == field_names(ScriptRun)
+    assert run == ScriptRun(
+        id=run.id,
+        task_id=task.id,
+        attempt=1,
+        seq=1,
+        script_path="demo/Poll.py",
+        due_at=T0,
+        state=RunState.RUNNING,
+        owner="me",
+        lease_until=T0 + 10.0,
+        started_at=T0,
+    )
+    assert run == store.tasks.get_run(run.id)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.seq = 2  # type: ignore[misc]
+
+
+def test_a_task_read_back_has_every_field_and_equals_the_ordinary_record(store: Store) -> None:
+    created = store.tasks.create(
+        type_name="demo.Poll",
+        title="t",
+        properties={"n": 1, "names": ["a"]},
+        inputs={},
+        variables={"releaseVariables": {"x": "y"}},
+        first_script="demo/Poll.py",
+        now=T0,
+    )
+
+    task = store.tasks.get_many([created.id])[created.id]
+
+    assert set(vars(task)) == field_names(Task)
+    assert task == Task(
+        id=created.id,
+        type="demo.Poll",
+        title="t",
+        status=TaskStatus.PLANNED,
+        status_line=None,
+        properties={"n": 1, "names": ["a"]},
+        inputs={},
+        variables={"releaseVariables": {"x": "y"}},
+        attempt=1,
+        created_at=T0,
+    )
+    assert task.status is TaskStatus.PLANNED
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        task.title = "u"  # type: ignore[misc]
