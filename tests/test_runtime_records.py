@@ -1,13 +1,15 @@
 """Records the store builds on the scheduler's path (a claimed run, a task read back) skip the dataclasses'
 generated ``__init__``: each must still have every field, equal the record built the ordinary way, and stay
-frozen."""
+frozen. A task type finds its password properties once, without changing what it pickles to."""
 
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 
+from xlr_runtime.scripting.build import prop, task_type
 from xlr_runtime.store import RunState, ScriptRun, Store, Task, TaskStatus
 
 T0 = 1_700_000_000.0
@@ -77,3 +79,14 @@ def test_a_task_read_back_has_every_field_and_equals_the_ordinary_record(store: 
     assert task.status is TaskStatus.PLANNED
     with pytest.raises(dataclasses.FrozenInstanceError):
         task.title = "u"  # type: ignore[misc]
+
+
+def test_password_properties_are_found_once_per_type_and_handed_out_as_a_new_list() -> None:
+    secret_type = task_type(properties=[prop("user"), prop("token", password=True), prop("key", password=True)])
+
+    first = secret_type.password_properties
+    first.append("user")
+
+    assert secret_type.password_properties == ["token", "key"]
+    assert pickle.loads(pickle.dumps(secret_type)) == secret_type
+    assert pickle.dumps(secret_type) == pickle.dumps(pickle.loads(pickle.dumps(secret_type)))  # no cache on the wire

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -117,7 +118,12 @@ class TaskType:
     @property
     def password_properties(self) -> list[str]:
         """Names of the properties whose values are secrets."""
-        return [p.name for p in self.properties.values() if p.password]
+        return list(self._password_names)
+
+    @cached_property
+    def _password_names(self) -> tuple[str, ...]:
+        # found once per type object: every script run masks with them, in the worker and in the runtime
+        return tuple(p.name for p in self.properties.values() if p.password)
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
         """Pickle support (requests travel to worker processes): a read-only ``MappingProxyType`` of properties
