@@ -1,14 +1,23 @@
-"""The compact form a worker sends a result in: every field of a :class:`ScriptRunResult` comes back equal,
-stamped with the worker's pid."""
+"""The compact forms on the pipes: every field of a :class:`ScriptRunResult` comes back equal, stamped with the
+worker's pid, and a request decoded in a worker has every field."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import pytest
 
-from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScheduleRequest, ScriptRunResult
-from xlr_runtime.scripting.wire import decode_result, encode_result
+from xlr_runtime.scripting.build import prop, script_request
+from xlr_runtime.scripting.contract import (
+    Failure,
+    LogLine,
+    RunOutcome,
+    ScheduleRequest,
+    ScriptRunRequest,
+    ScriptRunResult,
+)
+from xlr_runtime.scripting.wire import Decoder, Keys, decode_result, encode, encode_result
 
 FULL = ScriptRunResult(
     run_id=7,
@@ -48,6 +57,20 @@ def test_a_result_comes_back_equal_with_the_worker_pid(result: ScriptRunResult) 
 
     assert back == ScriptRunResult(**{**result.__dict__, "worker_pid": 4321})
     assert back.outcome is result.outcome
+    assert set(vars(back)) == {f.name for f in dataclasses.fields(ScriptRunResult)}
+
+
+def test_a_request_comes_back_with_every_field() -> None:
+    request = script_request("n = 1", run_id=3, properties=[prop("n", "integer", "output")], values={"n": 0})
+    keys, definitions = Keys(), dict[str, object]()
+    payload = encode(request, keys, set(), definitions)
+    decoder = Decoder()
+    decoder.define(definitions)
+
+    back = decoder.decode(payload)
+
+    assert back == request
+    assert set(vars(back)) == {f.name for f in dataclasses.fields(ScriptRunRequest)}
 
 
 def test_every_outcome_travels() -> None:

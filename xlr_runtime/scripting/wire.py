@@ -15,6 +15,7 @@ import hashlib
 import pickle
 from typing import Any
 
+from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import (
     Failure,
     LogLine,
@@ -117,7 +118,8 @@ class Decoder:
         """The request ``payload`` encodes (its type and source must have been defined)."""
         (run_id, task_id, type_key, title, script_path, script_file, source_key, properties, cis, variables,
          timeout, translate) = pickle.loads(payload)  # fmt: skip
-        return ScriptRunRequest(
+        return frozen_record(
+            ScriptRunRequest,
             run_id=run_id,
             task_id=task_id,
             task_type=self._types[type_key],
@@ -161,16 +163,17 @@ def encode_result(result: ScriptRunResult, worker_pid: int) -> bytes:
 def decode_result(fields: tuple[Any, ...]) -> ScriptRunResult:
     """The result :func:`encode_result` sent (the second item of its message)."""
     run_id, outcome, properties, status_line, schedule, log, failure, started_at, ended_at, pid, variables = fields
-    return ScriptRunResult(
-        run_id,
-        _OUTCOMES[outcome],
-        properties,
-        status_line,
-        None if schedule is None else ScheduleRequest(*schedule),
-        [LogLine(*line) for line in log],
-        None if failure is None else Failure(*failure),
-        started_at,
-        ended_at,
-        pid,
-        variables,
+    return frozen_record(
+        ScriptRunResult,
+        run_id=run_id,
+        outcome=_OUTCOMES[outcome],
+        properties=properties,
+        status_line=status_line,
+        schedule=None if schedule is None else ScheduleRequest(*schedule),
+        log=[LogLine(*line) for line in log],
+        failure=None if failure is None else Failure(*failure),
+        started_at=started_at,
+        ended_at=ended_at,
+        worker_pid=pid,
+        variables=variables,
     )

@@ -14,9 +14,10 @@ import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
 from xlr_runtime.store.migrations import MigrationSet
 
@@ -260,23 +261,8 @@ def _done_row(c: RunCompletion) -> tuple[Any, ...]:
     )
 
 
-_Record = TypeVar("_Record")
-_new = object.__new__
-
-
-def _record(cls: type[_Record], **values: Any) -> _Record:
-    """An instance of the frozen dataclass ``cls`` from a value for EVERY field (defaults are not applied).
-
-    It skips the generated ``__init__``, which sets each field through ``object.__setattr__`` (about 0.4 µs a
-    field): the scheduler builds a task and a run object for every script run. The result is an ordinary,
-    equal, frozen instance (``tests/test_runtime_records.py`` checks that every field is set)."""
-    record = _new(cls)
-    record.__dict__.update(values)
-    return record
-
-
 def _task(row: dict[str, Any]) -> Task:
-    return _record(
+    return frozen_record(
         Task,
         id=str(row["id"]),
         type=row["type"],
@@ -446,7 +432,7 @@ class TaskRepository:
         rows.sort(key=_DUE_ORDER)  # RETURNING gives no order
         running = RunState.RUNNING
         return [
-            _record(
+            frozen_record(
                 ScriptRun,
                 id=run_id,
                 task_id=str(task),
