@@ -1,16 +1,24 @@
-"""Records the store builds on the scheduler's path (a claimed run, a task read back) skip the dataclasses'
-generated ``__init__``: each must still have every field, equal the record built the ordinary way, and stay
-frozen. A task type finds its password properties once, without changing what it pickles to."""
+"""Records built on the scheduler's path (a claimed run, a task read back, a request, a completion) skip the
+dataclasses' generated ``__init__``: each must still have every field, equal the record built the ordinary way,
+and stay frozen. A task type finds its password properties once, without changing what it pickles to."""
 
 from __future__ import annotations
 
 import dataclasses
 import pickle
+from pathlib import Path
 
 import pytest
+from task_helpers import DEMO_PLUGIN
 
+from xlr_runtime.clock import VirtualClock
+from xlr_runtime.engine import Engine
+from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scripting.build import prop, task_type
-from xlr_runtime.store import RunState, ScriptRun, Store, Task, TaskStatus
+from xlr_runtime.scripting.contract import RunOutcome, ScheduleRequest, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.settings import defaults
+from xlr_runtime.store import RunCompletion, RunState, ScriptRun, Store, Task, TaskStatus
+from xlr_runtime.typesystem.registry import load_registry
 
 T0 = 1_700_000_000.0
 
@@ -90,3 +98,23 @@ def test_password_properties_are_found_once_per_type_and_handed_out_as_a_new_lis
     assert secret_type.password_properties == ["token", "key"]
     assert pickle.loads(pickle.dumps(secret_type)) == secret_type
     assert pickle.dumps(secret_type) == pickle.dumps(pickle.loads(pickle.dumps(secret_type)))  # no cache on the wire
+
+
+def test_an_engine_request_and_completion_have_every_field(tmp_path: Path) -> None:
+    registry = load_registry(plugin_paths=[DEMO_PLUGIN], pm=build_plugin_manager(load_installed=False))
+    with Store.open(tmp_path / "xlr.db") as store:
+        engine = Engine(store, registry, defaults(), VirtualClock(T0))
+        task = engine.create_task("demo.Counter", {"polls": "5"})
+        [run] = store.tasks.claim_due(T0, 1, owner=store.owner, lease=60)
+
+        request = engine.prepare(run)
+        done = engine.completion(
+            run, ScriptRunResult(run_id=run.id, outcome=RunOutcome.SUCCEEDED, schedule=ScheduleRequest("x.py", 5))
+        )
+
+    assert isinstance(request, ScriptRunRequest)
+    assert set(vars(request)) == field_names(ScriptRunRequest)
+    assert (request.task_id, request.title, request.script_path) == (task.id, task.title, run.script_path)
+    assert set(vars(done)) == field_names(RunCompletion)
+    assert done.task_status is TaskStatus.FAILED  # x.py is not in the demo plugin
+    assert done == RunCompletion(**vars(done))

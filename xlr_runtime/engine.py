@@ -22,6 +22,7 @@ import pluggy
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
 from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownTypeError, ValueCoercionError
+from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import SecretBox
@@ -191,7 +192,8 @@ class Engine:
             properties = self._opened(task_type, task.properties)
         except (ConfigError, TaskInputError) as exc:
             return self._cannot_start(run, str(exc))
-        return ScriptRunRequest(
+        return frozen_record(  # built for every script run, in the scheduler's thread
+            ScriptRunRequest,
             run_id=run.id,
             task_id=task.id,
             task_type=task_type,
@@ -279,33 +281,45 @@ class Engine:
         now = self.clock.now()
         log_lines = list(result.log)
         task_type = self._run_type(run)
-        common: dict[str, Any] = {
-            "run_id": run.id,
-            "outcome": str(result.outcome),
-            "started_at": run.started_at if run.started_at is not None else now,
-            "ended_at": now,
-            "worker_pid": result.worker_pid,
-            "failure": result.failure,
-            "status_line": result.status_line,
-            "variables": result.variables,
+        task_status, task_failure, next_script, next_due_at = self._after(result, task_type, log_lines, now)
+        return frozen_record(  # built for every script run, in the scheduler's thread
+            RunCompletion,
+            run_id=run.id,
+            outcome=str(result.outcome),
+            started_at=run.started_at if run.started_at is not None else now,
+            ended_at=now,
+            worker_pid=result.worker_pid,
+            failure=result.failure,
             # a failed run returns only what the script kept with pythonScript.setProperty (see scripting.api)
-            "properties": self._sealed(task_type, result.properties) if task_type else dict(result.properties),
-            "log": log_lines,
-        }
+            properties=self._sealed(task_type, result.properties) if task_type else dict(result.properties),
+            status_line=result.status_line,
+            log=log_lines,
+            next_script=next_script,
+            next_due_at=next_due_at,
+            task_status=task_status,
+            task_failure=task_failure,
+            variables=result.variables,
+        )
+
+    def _after(
+        self, result: ScriptRunResult, task_type: TaskType | None, log_lines: list[LogLine], now: float
+    ) -> tuple[TaskStatus | None, str | None, str | None, float | None]:
+        """``(task status, task failure, next script, its due time)`` after ``result``: the task's end or its next
+        run. Appends the log lines that say why a task fails or why an interval was raised."""
         if not result.succeeded:
             reason = _failure_text(result)
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
-            return RunCompletion(**common, task_status=TaskStatus.FAILED, task_failure=reason)
+            return TaskStatus.FAILED, reason, None, None
         if result.schedule is None:
-            return RunCompletion(**common, task_status=TaskStatus.COMPLETED)
+            return TaskStatus.COMPLETED, None, None, None
         path = result.schedule.script_path
         if task_type is None or self._script(task_type, path) is None:
             owner = task_type.name if task_type is not None else "its task type"
             reason = f"task.schedule(): script {path!r} is not in the plugin of {owner}"
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
-            return RunCompletion(**common, task_status=TaskStatus.FAILED, task_failure=reason)
+            return TaskStatus.FAILED, reason, None, None
         interval = self._interval(result.schedule.interval, log_lines, now)
-        return RunCompletion(**common, next_script=path, next_due_at=now + interval)
+        return None, None, path, now + interval
 
     def _run_type(self, run: ScriptRun) -> TaskType | None:
         """The task type of a run :meth:`prepare` handed out (read from the store for a run it did not), or
