@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +73,10 @@ class Scheduler:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._recovered = False
+        self._wakes = 0  # calls of wake(): new work another thread (or process) may have added
+        #: In run(): (t, wakes) when no run can be due before t — read after the last commit, valid while wakes is
+        #: unchanged; a tick then only commits (a finished run adds no due run before its commit).
+        self._quiet_until: tuple[float, int] | None = None
         #: Tasks this scheduler brought to an end (completed or failed), for callers waiting on a batch.
         self.ended = 0
 
@@ -135,6 +140,7 @@ class Scheduler:
 
     def wake(self) -> None:
         """New work may be due (a task was created, retried): end the current sleep. Thread-safe."""
+        self._wakes += 1
         self._wake.set()
 
     def request_stop(self) -> None:
@@ -159,19 +165,35 @@ class Scheduler:
             self.recover()
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
-            self.tick(self.clock.now())
+            self._loop_tick(self.clock.now())
             if until is not None and until():
                 break
             self.clock.wait(self._wake, self._next_wake(max_wait))
         self.shutdown(grace_period, stop_note=stop_note)
 
+    def _loop_tick(self, now: float) -> None:
+        """:meth:`tick`, without the claim (a write transaction) when nothing can be due yet: polls wake the loop
+        for every finished run, mostly between due times."""
+        quiet = self._quiet_until
+        if quiet is not None and now < quiet[0] and quiet[1] == self._wakes:
+            self.collect()
+        else:
+            self.tick(now)
+
     def _next_wake(self, max_wait: float | None) -> float | None:
+        self._quiet_until = None
         if self._finished:
             return self.clock.now()
-        due = None if len(self._inflight) >= self.capacity else self.store.tasks.next_due_at(task_id=self.only_task)
-        if max_wait is not None:
+        due: float | None = None
+        wakes: int | None = None
+        if len(self._inflight) < self.capacity:
+            wakes = self._wakes  # read before the query: a wake() during it makes the answer stale
+            due = self.store.tasks.next_due_at(task_id=self.only_task)
+        if max_wait is not None:  # work other processes add is found by a claim at least this often
             cap = self.clock.now() + max_wait
             due = cap if due is None else min(due, cap)
+        if wakes is not None:
+            self._quiet_until = (math.inf if due is None else due, wakes)
         return due
 
     def shutdown(self, grace_period: float | None = None, *, stop_note: str | None = None) -> list[ScriptRun]:
