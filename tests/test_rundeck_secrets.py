@@ -101,3 +101,22 @@ def test_the_sealed_context_resumes_an_execution(harness: Harness, tmp_path: Pat
     assert ended.status == ExecutionStatus.SUCCEEDED, harness.output(ended.id, levels=("ERROR",))
     assert marker.read_text() == f"{CANARY} {CANARY}\n"
     assert CANARY.encode() not in _stored_bytes(harness.root)
+
+
+def test_a_step_failure_quoting_a_secure_value_is_stored_masked(tmp_path: Path) -> None:
+    def leaky_step(*, configuration: dict[str, str], call: object) -> None:
+        raise RuntimeError(f"bad {configuration['value']}")
+
+    harness = Harness(tmp_path, step_types={"test.Leaky": leaky_step})
+    try:
+        step = (
+            "<command><step-plugin type='test.Leaky'><configuration>"
+            "<entry key='value' value='${option.pw}'/></configuration></step-plugin></command>"
+        )
+        execution = harness.run(job_xml(step, options=OPTIONS), {"pw": CANARY})
+        assert execution.status == ExecutionStatus.FAILED
+        assert execution.failure == "Step 1 failed: test.Leaky: bad ********"
+        harness.store.close()
+        assert CANARY.encode() not in _stored_bytes(harness.root)
+    finally:
+        harness.close()

@@ -512,7 +512,7 @@ class ExecutionService:
                 execution.id,
                 status=status,
                 now=now,
-                failure=outcome.failure,
+                failure=writer.masker.mask(outcome.failure) if outcome.failure else outcome.failure,
                 custom_status=custom,
                 succeeded_nodes=outcome.succeeded_nodes,
                 failed_nodes=outcome.failed_nodes,

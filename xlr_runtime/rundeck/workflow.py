@@ -312,7 +312,9 @@ class WorkflowRun:
                 "ERROR", f"Step {index + 1} failed: {result.reason}: {result.message}", node=node, step=index
             )
             with self.lock:
-                self.cursor["failure"] = f"Step {index + 1} failed: {result.message or result.reason}"
+                self.cursor["failure"] = self.log.masker.mask(
+                    f"Step {index + 1} failed: {result.message or result.reason}"
+                )
             if handler is not None:
                 scope = node.name if node is not None else None
                 self.context.merge(
