@@ -7,14 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import require_corpus
 from xlr_runtime.home import Home
 from xlr_runtime.store import Store
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-#: Files written by others that the conformance tests load (never copied into the repo).
-CORPUS = SHARED / "corpus"
 #: The store backends the contract tests run on: a second backend (PostgreSQL) adds itself here.
 STORE_BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": lambda folder: Store.open(folder / "xlr.db")}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A conformance test (marked ``corpus``) skips with one reason when the public corpus is absent."""
+    if item.get_closest_marker("corpus") is not None:
+        require_corpus()
 
 
 @pytest.fixture(autouse=True)
