@@ -47,7 +47,7 @@ def require_corpus() -> None:
         return
     if os.environ.get(REQUIRE_VARIABLE) == "1":
         pytest.fail(f"{missing_reason()} ({REQUIRE_VARIABLE}=1)", pytrace=False)
-    pytest.skip(missing_reason())
+    pytest.skip(reason=missing_reason())
 
 
 def corpus(*parts: str) -> Path:

@@ -110,3 +110,10 @@ def test_nothing_is_skipped_or_expected_to_fail_without_a_reason() -> None:
         for line in unexplained_skips(path.read_text(encoding="utf-8"))
     ]
     assert unexplained == []
+
+
+def test_ci_runs_the_corpus_tests_and_never_lets_them_skip() -> None:
+    ci_run = CI_RUN.read_text(encoding="utf-8")
+    assert "python -m pytest -m corpus" in ci_run
+    assert 'if [ "${CI:-}" = true ]; then\n  export XLR_REQUIRE_CORPUS=1' in ci_run
+    assert "unset XLR_CORPUS XLR_REQUIRE_CORPUS" in ci_run, "the fresh-clone run must not see the corpus"
