@@ -1,4 +1,8 @@
-"""``xlr types``, ``xlr types show`` and ``xlr check`` through click's CliRunner."""
+"""``xlr types``, ``xlr types show`` and ``xlr check`` through click's CliRunner.
+
+Plugins are written into tmp_path or read from the fixtures of ``tests/data/xlr`` (see test_corpus_xlr.py);
+one conformance test (marked ``corpus``) checks a real file of the public corpus through tests/corpus.py.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,18 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from synthetic_helpers import TASK, write_archive, write_plugin
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
+
+FIXTURES = (Path(__file__).parent / "data" / "xlr").absolute()
+RELAY = FIXTURES / "relay.synthetic.xml"
+RELAY_EXTRAS = FIXTURES / "relay-extras.synthetic.xml"
+JENKINS_COPY = FIXTURES / "jenkins-copy.synthetic.xml"
 
 SECRET = """  <type type="demo.Secret" extends="demo.Task">
     <property name="token" category="input" password="true" default="s3cr3t-default"/>
@@ -100,6 +110,79 @@ def test_types_show_json(home: Home, tmp_path: Path) -> None:
         True,
         True,
     ), result.output
+
+
+def test_types_lists_plugin_files_that_build_on_each_other(home: Home) -> None:
+    result = run(home, "types", "--plugins", str(RELAY), "--plugins", str(RELAY_EXTRAS))
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()[1:]}
+    assert {name: row for name, row in rows.items() if name.startswith("relay")} == {
+        "relay.DeployTarget": ["relay", "xldeploy.XLDeployServer"],
+        "relay.Pipeline": ["relay", "relay.Task", "(virtual)"],
+        "relay.RunFinishedTrigger": ["relay", "xlrelease.ReleaseTrigger"],
+        "relay.RunsTile": ["relay", "xlrelease.Tile"],
+        "relay.Server": ["relay", "configuration.HttpConnection"],
+        "relay.StartPipeline": ["relay", "relay.Pipeline"],
+        "relay.Task": ["relay", "xlrelease.PythonScript", "(virtual)"],
+        "relay.WaitForRun": ["relay", "relay.Pipeline"],
+        "relayextras.Retry": ["relay-extras", "relay.StartPipeline"],
+    }, result.output
+    assert rows["jenkins.Build"] == ["jenkins", "xlrelease.PythonScript"], result.output
+
+
+def test_types_show_every_property_kind_of_a_plugin_file(home: Home) -> None:
+    result = run(home, "types", "show", "relay.StartPipeline", "--plugins", str(RELAY), "--plugins", str(RELAY_EXTRAS))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "relay.StartPipeline (Relay: Start Pipeline)",
+        f"  plugin:  relay ({RELAY}:36)",
+        "  extends: relay.Pipeline -> relay.Task -> xlrelease.PythonScript -> xlrelease.Task",
+        "  script:  relay/StartPipeline.py",
+        "",
+        "input:",
+        "  server          ci -> relay.Server  required",
+        "  username        string",
+        "  password        string  password",
+        "  timeoutSeconds  integer  default=600",
+        "  pipeline        string  required",
+        "  pollSeconds     integer  default=10  required",
+        "  branch          string  default=main  required",
+        "  priority        enum [low, normal, urgent]  default=normal  required",
+        "  dryRun          boolean  default=false  required",
+        "  stages          list_of_string  default=build,test",
+        "  labels          set_of_string  default=ci,nightly",
+        "  variables       map_string_string  default=env=qa,region=eu",
+        "  notBefore       date  default=2024-05-01T09:30:00+00:00",
+        "  notes           string",
+        "",
+        "output:",
+        "  runId  string",
+        "",
+        "script:",
+        "  attempt  integer",
+        "",
+        "(no category):",
+        "  scriptLocation  string  hidden",
+        "  iconLocation    string  default=relay/relay.svg  hidden",
+        "  taskColor       string  default=#3D7A5C  hidden",
+    ], result.output
+
+
+def test_types_show_a_connection_type_modified_by_another_plugin(home: Home) -> None:
+    result = run(home, "types", "show", "relay.Server", "--plugins", str(RELAY), "--plugins", str(RELAY_EXTRAS))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:4] == [
+        "relay.Server (Relay: Server)",
+        f"  plugin:  relay ({RELAY}:9)",
+        "  extends: configuration.HttpConnection -> xlrelease.Configuration",
+        f"  modified by {RELAY_EXTRAS}:7",
+    ], result.output
+    rows = {line.split()[0]: line.split()[1:] for line in lines[6:]}
+    assert rows["authenticationMethod"] == ["enum", "[PAT]", "default=PAT", "hidden"], result.output
+    assert rows["username"] == ["string", "default=unused", "hidden"], result.output
+    assert rows["password"] == rows["token"] == ["string", "password"], result.output
+    assert rows["proxyPort"] == ["integer", "default=3128"], result.output
 
 
 def test_types_show_accepts_options_before_show(home: Home, tmp_path: Path) -> None:
@@ -191,7 +274,22 @@ def test_check_json(home: Home, tmp_path: Path) -> None:
 
 
 def test_check_no_bundled_allows_checking_a_copy_of_jenkins(home: Home) -> None:
-    docs = CORPUS / "xlr" / "docs-jenkins.Build.xml"
+    with_bundled = CliRunner().invoke(main, ["check", str(JENKINS_COPY), "--home", str(home.root)])
+    assert with_bundled.exit_code == 1, with_bundled.output
+    assert with_bundled.output.splitlines()[0].startswith(
+        f"{JENKINS_COPY}:8: type 'jenkins.Server' is already defined at "
+    ), with_bundled.output
+    result = CliRunner().invoke(main, ["check", "--no-bundled", str(JENKINS_COPY), "--home", str(home.root)])
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        f"{JENKINS_COPY}:13: script 'jenkins/Build.py' not found (scriptLocation)\n"
+        "1 problem in 1 plugin, 0 scripts checked\n"
+    ), result.output
+
+
+@pytest.mark.corpus
+def test_check_no_bundled_allows_checking_the_documented_jenkins_types(home: Home) -> None:
+    docs = corpus("xlr", "docs-jenkins.Build.xml")
     with_bundled = CliRunner().invoke(main, ["check", str(docs), "--home", str(home.root)])
     assert with_bundled.exit_code == 1 and "is already defined at" in with_bundled.output, with_bundled.output
     result = CliRunner().invoke(main, ["check", "--no-bundled", str(docs), "--home", str(home.root)])

@@ -1,20 +1,27 @@
-"""The type registry: extends chains, property merging, type-modifications, defaults, scripts, errors."""
+"""The type registry: extends chains, property merging, type-modifications, defaults, scripts, errors.
+
+Plugins are written into tmp_path or copied from the fixtures of ``tests/data/xlr``; one conformance test
+(marked ``corpus``) loads the public corpus through tests/corpus.py.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import time
+import shutil
 from pathlib import Path
 
 import pytest
 from synthetic_helpers import TASK, fresh_pm, write_plugin
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus_files
 from xlr_runtime.errors import DefinitionError, UnknownTypeError
 from xlr_runtime.home import Home
+from xlr_runtime.typesystem import registry as registry_module
 from xlr_runtime.typesystem.kinds import PropertyKind
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 from xlr_runtime.typesystem.sources import Origin
+
+FIXTURES = Path(__file__).parent / "data" / "xlr"
 
 
 def load(*paths: Path, home: Home | None = None, bundled: bool = False) -> TypeRegistry:
@@ -219,14 +226,58 @@ def test_synthetic_edits_are_seen_by_the_next_load(tmp_path: Path) -> None:
     assert "demo.New" in load(demo)
 
 
-def test_registry_of_the_whole_corpus_loads_fast() -> None:
-    files = sorted((CORPUS / "xlr").glob("*.xml"))
-    pm = fresh_pm()
-    start = time.perf_counter()
-    registry = load_registry(plugin_paths=files, pm=pm, include_bundled=False)
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
-    load_registry(plugin_paths=files, pm=pm, include_bundled=False)
-    warm = time.perf_counter() - start
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The display path of every synthetic.xml the registry parses from now on, in order."""
+    parsed: list[str] = []
+    real = registry_module.parse_synthetic
+
+    def counting(data: bytes, path: str) -> object:
+        parsed.append(path)
+        return real(data, path)
+
+    monkeypatch.setattr(registry_module, "parse_synthetic", counting)
+    return parsed
+
+
+def copies_of(files: list[Path], folder: Path) -> list[Path]:
+    """Fresh copies (new paths, so nothing of them is cached yet)."""
+    folder.mkdir()
+    return [Path(shutil.copy2(file, folder / file.name)) for file in files]
+
+
+def test_a_second_load_parses_nothing_again_and_an_edit_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = copies_of(sorted(FIXTURES.glob("*.xml")), tmp_path / "plugins")
+    parsed = count_parses(monkeypatch)
+    first = load(*files)
+    assert sorted(p for p in parsed if p.startswith(str(tmp_path))) == sorted(str(f) for f in files)
+    parsed.clear()
+    second = load(*files)
+    assert parsed == []
+    assert [t.name for t in second.types()] == [t.name for t in first.types()] and "relayextras.Retry" in second
+    extras = tmp_path / "plugins" / "relay-extras.synthetic.xml"
+    extras.write_text(
+        extras.read_text(encoding="utf-8").replace(
+            "</synthetic>", '    <type type="relayextras.Cancel" extends="relay.Pipeline"/>\n</synthetic>'
+        ),
+        encoding="utf-8",
+    )
+    third = load(*files)
+    assert parsed == [str(extras)]
+    assert {t.name for t in third.types()} - {t.name for t in second.types()} == {"relayextras.Cancel"}
+
+
+@pytest.mark.corpus
+def test_the_whole_corpus_loads_and_a_second_load_parses_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = copies_of(corpus_files("xlr"), tmp_path / "xlr")
+    parsed = count_parses(monkeypatch)
+    registry = load(*files)
     assert len(registry) > 100
-    assert cold < 1.0 and warm < 0.5, (cold, warm)
+    assert sorted(p for p in parsed if p.startswith(str(tmp_path))) == sorted(str(f) for f in files)
+    parsed.clear()
+    again = load(*files)
+    assert parsed == []
+    assert [t.name for t in again.types()] == [t.name for t in registry.types()]
