@@ -1,4 +1,8 @@
-"""``xlr jobs load|list|delete`` and ``xlr projects`` through the real CLI, on a home in a temporary folder."""
+"""``xlr jobs load|list|delete`` and ``xlr projects`` through the real CLI, on a home in a temporary folder.
+
+The job file loaded and exported is a fixture written in Rundeck's export form (``tests/data/rundeck/jobs``);
+the test marked ``corpus`` does the same with a real Rundeck export and skips (one reason) when it is absent.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 
-TEST_JOBS = (
-    CORPUS
-    / "rundeck/jobs"
-    / "projects-import__TestJobs__rundeck-TestJobs__jobs__job-{}.xml".format("9b43e4ab-7ff2-4159-9fc7-7437901914f7")
-)
-UUID = "9b43e4ab-7ff2-4159-9fc7-7437901914f7"
+EXPORT = Path(__file__).parent / "data" / "rundeck" / "jobs" / "export-canonical.xml"
 YAML_JOB = "- name: y\n  group: g\n  description: ''\n  sequence:\n    commands:\n    - exec: echo y\n"
 
 
@@ -25,26 +24,41 @@ def xlr(home: Home, *args: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"XLR_HOME": str(home.root)})
 
 
-def test_load_list_export_delete(home: Home, tmp_path: Path) -> None:
-    loaded = xlr(home, "jobs", "load", "-p", "demo", "--file", str(TEST_JOBS))
+def _load_list_export_delete(
+    home: Home, tmp_path: Path, source: Path, uuid: str, full_name: str, listed_as: str
+) -> None:
+    """Load ``source`` (one job), load it again, list it, export it (byte for byte the file), delete it."""
+    loaded = xlr(home, "jobs", "load", "-p", "demo", "--file", str(source))
     assert loaded.exit_code == 0, loaded.output
-    assert loaded.output == (
-        f"1 created, 0 updated, 0 skipped in project demo\ncreated  {UUID}  api-test/job-run-steps/test job\n"
-    )
-    again = xlr(home, "jobs", "load", "-p", "demo", "--file", str(TEST_JOBS))
+    assert loaded.output == f"1 created, 0 updated, 0 skipped in project demo\ncreated  {uuid}  {full_name}\n"
+    again = xlr(home, "jobs", "load", "-p", "demo", "--file", str(source))
     assert again.output.splitlines()[0] == "0 created, 1 updated, 0 skipped in project demo", again.output
 
     listed = xlr(home, "jobs", "list", "-p", "demo")
-    assert listed.output == f"{UUID}  api-test/job-run-steps/test job\n", listed.output
+    assert listed.output == f"{listed_as}\n", listed.output
 
     exported = tmp_path / "out.xml"
     written = xlr(home, "jobs", "list", "-p", "demo", "--file", str(exported))
     assert written.output == f"Wrote 1 job to {exported} (xml)\n", written.output
-    assert exported.read_text(encoding="utf-8") == TEST_JOBS.read_text(encoding="utf-8")
+    assert exported.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
 
-    deleted = xlr(home, "jobs", "delete", "-p", "demo", "-j", "api-test/job-run-steps/test job")
-    assert deleted.output == f"Deleted {UUID}  api-test/job-run-steps/test job\n", deleted.output
+    deleted = xlr(home, "jobs", "delete", "-p", "demo", "-j", full_name)
+    assert deleted.output == f"Deleted {uuid}  {full_name}\n", deleted.output
     assert xlr(home, "jobs", "list", "-p", "demo").output == ""
+
+
+def test_load_list_export_delete(home: Home, tmp_path: Path) -> None:
+    uuid, name = "c0ffee00-aaaa-4bbb-8ccc-000000000042", "pipeline/build/package"
+    listed_as = f"{uuid}  {name}  - Build, then hand over to the deploy job."  # as rd jobs list: with the description
+    _load_list_export_delete(home, tmp_path, EXPORT, uuid, name, listed_as)
+
+
+@pytest.mark.corpus
+def test_load_list_export_delete_a_rundeck_export(home: Home, tmp_path: Path) -> None:
+    uuid = "9b43e4ab-7ff2-4159-9fc7-7437901914f7"
+    source = corpus("rundeck", "jobs", f"projects-import__TestJobs__rundeck-TestJobs__jobs__job-{uuid}.xml")
+    name = "api-test/job-run-steps/test job"
+    _load_list_export_delete(home, tmp_path, source, uuid, name, f"{uuid}  {name}")  # its description is empty
 
 
 def test_yaml_files_remove_uuids_and_json(home: Home, tmp_path: Path) -> None:

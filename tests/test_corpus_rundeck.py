@@ -1,4 +1,8 @@
-"""Conformance: every Rundeck job file of the corpus loads, round-trips, and Rundeck's own exports match ours."""
+"""Conformance: every Rundeck job file of the corpus loads, round-trips, and Rundeck's own exports match ours.
+
+The same features are tested on fixtures written for the suite in ``test_rundeck_job_files.py``; this module
+skips (one reason) when the corpus is absent.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus, corpus_files
 from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 
-JOBS = CORPUS / "rundeck" / "jobs"
-JOB_FILES = sorted(JOBS.glob("*.xml"))
-EXPORTS = [path for path in JOB_FILES if path.name.startswith("projects-import__")]
+pytestmark = pytest.mark.corpus
+
+JOB_FILES = corpus_files("rundeck/jobs", "*.xml")
+#: Rundeck's own project exports.
+EXPORTS = corpus_files("rundeck/jobs", "projects-import__*.xml")
 
 A5FBE8C2 = (
     "projects-import__core-jsch-executor-test__rundeck-executor-test__jobs__"
@@ -64,7 +70,7 @@ DIFFERENCES = {
 
 
 def test_the_corpus_is_there() -> None:
-    assert len(JOB_FILES) >= 20, JOBS
+    assert len(JOB_FILES) >= 20, corpus("rundeck", "jobs")
     assert len(EXPORTS) == 10
 
 

@@ -1,6 +1,10 @@
-"""The corpus jobs that use only local exec, script and job-reference steps run to the status their steps
-imply (Rundeck's semantics: `test` alone exits 1, a missing referenced job fails its step, a 5 s timeout
-stops a 10 s sleep)."""
+"""Conformance: the corpus jobs that use only local exec, script and job-reference steps run to the status their
+steps imply (Rundeck's semantics: `test` alone exits 1, a missing referenced job fails its step, a 5 s timeout
+stops a 10 s sleep).
+
+Every feature here is also tested on fixtures written for the suite (``test_rundeck_job_runs.py``); this module
+checks the same against real Rundeck job files, and skips (one reason) when the corpus is absent.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus
 from tests.rundeck_helpers import Harness
 from xlr_runtime.errors import OptionValueError, StateError
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.store.executions import ExecutionStatus
 
-JOBS = CORPUS / "rundeck" / "jobs"
+pytestmark = pytest.mark.corpus
+
 S, F, T = ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.TIMEDOUT
+
+
+@pytest.fixture
+def jobs_dir() -> Path:
+    """The corpus's Rundeck job files."""
+    return corpus("rundeck", "jobs")
 
 
 @pytest.fixture
@@ -103,17 +114,23 @@ CASES = [
 
 @pytest.mark.parametrize(("file", "job", "options", "status", "failure"), CASES)
 def test_corpus_job_runs(
-    harness: Harness, file: str, job: str, options: dict[str, str], status: ExecutionStatus, failure: str | None
+    jobs_dir: Path,
+    harness: Harness,
+    file: str,
+    job: str,
+    options: dict[str, str],
+    status: ExecutionStatus,
+    failure: str | None,
 ) -> None:
-    jobs = load_jobs_xml((JOBS / file).read_bytes(), path=JOBS / file, require_future=False)
+    jobs = load_jobs_xml((jobs_dir / file).read_bytes(), path=jobs_dir / file, require_future=False)
     harness.jobs.add("P", *jobs)
     (target,) = [j for j in jobs if j.full_name == job]
     execution = harness.run(target, options)
     assert (execution.status, execution.failure) == (status, failure), harness.output(execution.id)
 
 
-def test_corpus_job_execution_state_runs_the_whole_reference_chain(harness: Harness) -> None:
-    path = JOBS / "test-files__api-test-execution-state.xml"
+def test_corpus_job_execution_state_runs_the_whole_reference_chain(jobs_dir: Path, harness: Harness) -> None:
+    path = jobs_dir / "test-files__api-test-execution-state.xml"
     jobs = load_jobs_xml(path.read_bytes(), path=path)
     harness.jobs.add("P", *jobs)
     (parent,) = [j for j in jobs if j.name == "parent"]
@@ -125,8 +142,8 @@ def test_corpus_job_execution_state_runs_the_whole_reference_chain(harness: Harn
     ]
 
 
-def test_corpus_required_option_is_refused(harness: Harness) -> None:
-    path = JOBS / "test-files__jobWithOptions.xml"
+def test_corpus_required_option_is_refused(jobs_dir: Path, harness: Harness) -> None:
+    path = jobs_dir / "test-files__jobWithOptions.xml"
     (job,) = load_jobs_xml(path.read_bytes(), path=path)
     with pytest.raises(OptionValueError) as info:
         harness.service.start("P", job, {})
@@ -149,14 +166,14 @@ NOT_RUN = {
 }
 
 
-def test_every_corpus_job_file_is_run_or_excluded_with_a_reason() -> None:
+def test_every_corpus_job_file_is_run_or_excluded_with_a_reason(jobs_dir: Path) -> None:
     run = {case[0] for case in CASES} | {SSH_JOB, DISABLED_JOB}
     assert not run & set(NOT_RUN)
-    assert sorted(run | set(NOT_RUN)) == sorted(path.name for path in JOBS.iterdir())
+    assert sorted(run | set(NOT_RUN)) == sorted(path.name for path in jobs_dir.iterdir())
 
 
-def test_corpus_job_ref_by_name_runs_the_child_on_the_overriding_filter(harness: Harness) -> None:
-    path = JOBS / (
+def test_corpus_job_ref_by_name_runs_the_child_on_the_overriding_filter(jobs_dir: Path, harness: Harness) -> None:
+    path = jobs_dir / (
         "projects-import__jobref__JobRefThreadCountTest.rdproject__rundeck-JobRefThreadCountTest__jobs__"
         "job-9b559a6a-4578-4a8c-9c55-3e7ab2056341.xml"
     )
@@ -170,11 +187,11 @@ def test_corpus_job_ref_by_name_runs_the_child_on_the_overriding_filter(harness:
     assert (execution.status, harness.output(execution.id)) == (S, ["child on srv"])
 
 
-def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(harness: Harness) -> None:
-    path = JOBS / SSH_JOB
+def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(jobs_dir: Path, harness: Harness) -> None:
+    path = jobs_dir / SSH_JOB
     resources = harness.root / "projects" / "P" / "resources"
     resources.mkdir(parents=True)
-    (resources / "sshj-node.yaml").write_bytes((CORPUS / "rundeck" / "nodes" / "sshj-node.yaml").read_bytes())
+    (resources / "sshj-node.yaml").write_bytes(corpus("rundeck", "nodes", "sshj-node.yaml").read_bytes())
     (job,) = load_jobs_xml(path.read_bytes(), path=path)
     execution = harness.run(job)
     assert (execution.status, execution.failure) == (
@@ -183,8 +200,8 @@ def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(harness: 
     )
 
 
-def test_corpus_job_with_executions_disabled_is_refused(harness: Harness) -> None:
-    path = JOBS / DISABLED_JOB
+def test_corpus_job_with_executions_disabled_is_refused(jobs_dir: Path, harness: Harness) -> None:
+    path = jobs_dir / DISABLED_JOB
     (job,) = load_jobs_xml(path.read_bytes(), path=path, require_future=False)
     with pytest.raises(StateError) as info:
         harness.service.start("P", job)

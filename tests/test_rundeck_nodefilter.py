@@ -1,10 +1,16 @@
-"""Node filters as Rundeck parses and applies them (NodeSet, 11-node-filters.md), and dispatch order."""
+"""Node filters as Rundeck parses and applies them (NodeSet, 11-node-filters.md), and dispatch order.
+
+The dispatch node set is a fixture written for these tests (``tests/data/rundeck/nodes/fleet.xml``); the test
+marked ``corpus`` applies filters to a real Rundeck resource file and skips (one reason) when it is absent.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus
 from xlr_runtime.errors import NodeFilterError
 from xlr_runtime.rundeck.nodefilter import (
     NodeFilter,
@@ -18,7 +24,7 @@ from xlr_runtime.rundeck.nodefilter import (
 from xlr_runtime.rundeck.nodes import Node, load_resource_file
 from xlr_runtime.rundeck.quoting import shell_quote, tokenize
 
-DISPATCH = load_resource_file(CORPUS / "rundeck" / "nodes" / "test-dispatch-nodes.xml")
+FLEET = Path(__file__).parent / "data" / "rundeck" / "nodes" / "fleet.xml"
 WEB = [
     Node(name="web1", attributes={"hostname": "dev1.example.com", "role": "web"}, tags=("www", "prod")),
     Node(name="web2", attributes={"hostname": "dev2.example.com", "role": "web"}, tags=("www",)),
@@ -103,12 +109,34 @@ def test_select(text: str, expected: list[str]) -> None:
     assert names(text) == expected
 
 
-def test_corpus_dispatch_nodes() -> None:
-    assert names("tags: priority1", DISPATCH) == ["homestar", "strongbad"]
-    assert names("tags: boring+priority1", DISPATCH) == ["homestar"]
-    assert names("os-family: fakeos !tags: elf", DISPATCH) == ["homestar", "cheat"]
-    assert names("osName: 'Mac OS Xzz'", DISPATCH) == ["strongbad"]
-    assert names("hostname: the@cheat", DISPATCH) == ["cheat"]
+@pytest.fixture
+def fleet() -> list[Node]:
+    """Three nodes of one resource file, in file order: alder, birch, cedar."""
+    return load_resource_file(FLEET)
+
+
+@pytest.fixture
+def corpus_dispatch() -> list[Node]:
+    """The corpus's dispatch node set: homestar, cheat, strongbad."""
+    return load_resource_file(corpus("rundeck", "nodes", "test-dispatch-nodes.xml"))
+
+
+def test_dispatch_nodes_of_a_resource_file(fleet: list[Node]) -> None:
+    assert names("tags: urgent", fleet) == ["alder", "cedar"]
+    assert names("tags: quiet+urgent", fleet) == ["alder"]
+    assert names("os-family: plan9 !tags: edge", fleet) == ["alder", "birch"]
+    assert names("osName: 'Inferno OS'", fleet) == ["cedar"]
+    assert names("hostname: ops@birch", fleet) == ["birch"]
+    assert names("type: Node !username: .*", fleet) == ["birch", "cedar"]
+
+
+@pytest.mark.corpus
+def test_corpus_dispatch_nodes(corpus_dispatch: list[Node]) -> None:
+    assert names("tags: priority1", corpus_dispatch) == ["homestar", "strongbad"]
+    assert names("tags: boring+priority1", corpus_dispatch) == ["homestar"]
+    assert names("os-family: fakeos !tags: elf", corpus_dispatch) == ["homestar", "cheat"]
+    assert names("osName: 'Mac OS Xzz'", corpus_dispatch) == ["strongbad"]
+    assert names("hostname: the@cheat", corpus_dispatch) == ["cheat"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,8 @@
-"""Resource-model files (resource-v13 XML and YAML) and the local server node."""
+"""Resource-model files (resource-v13 XML and YAML) and the local server node.
+
+The files are fixtures written for these tests (``tests/data/rundeck/nodes``); the tests marked ``corpus`` check
+the same on real Rundeck resource files and skip (one reason) when the corpus is absent.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus, corpus_files
 from xlr_runtime.errors import ResourceModelError
 from xlr_runtime.rundeck.nodes import (
     Node,
@@ -17,18 +21,75 @@ from xlr_runtime.rundeck.nodes import (
     split_tags,
 )
 
-NODES = CORPUS / "rundeck" / "nodes"
+NODES = Path(__file__).parent / "data" / "rundeck" / "nodes"
 
 
 @pytest.mark.parametrize("path", sorted(NODES.iterdir()), ids=lambda p: p.name)
-def test_every_corpus_resource_file_loads(path: Path) -> None:
+def test_every_resource_file_loads(path: Path) -> None:
     nodes = load_resource_file(path)
     assert nodes
     assert all(node.name and node.source and node.source.startswith(f"{path}:") for node in nodes)
 
 
 def test_xml_attributes_nested_attributes_and_text() -> None:
-    (node,) = load_resource_file(NODES / "test-resources.xml")
+    path = NODES / "attributes.xml"
+    (node,) = load_resource_file(path)
+    assert node.name == "app1"
+    assert node.source == f"{path}:4"  # the line of the <node> element
+    assert node.tags == ("app", "blue")
+    assert node.hostname == "app1.internal"
+    assert (node.get("osName"), node.get("osFamily"), node.get("osArch"), node.get("osVersion")) == (
+        "Linux",
+        "unix",
+        "x86_64",
+        "6.1",
+    )
+    assert node.get("username") == "svc"
+    assert node.get("editUrl") == "https://cmdb.invalid/app1/edit"
+    assert node.get("remoteUrl") == "https://cmdb.invalid/app1"
+    assert node.get("rack") == "r7"
+    assert node.get("datacenter") == "west 2"
+    assert node.get("owner") == "platform team"
+    assert node.get("nodename") == "app1"
+    assert "name" not in node.attributes and "tags" not in node.attributes
+
+
+def test_xml_legacy_type_is_a_plain_attribute_and_username_is_optional() -> None:
+    nodes = {node.name: node for node in load_resource_file(NODES / "fleet.xml")}
+    assert sorted(nodes) == ["alder", "birch", "cedar"]
+    assert nodes["birch"].get("type") == "Node"
+    assert nodes["birch"].get("username") is None
+    assert nodes["alder"].get("username") == "glenda"
+    assert nodes["cedar"].tags == ("urgent", "edge")
+
+
+def test_yaml_map_form_keeps_values_as_written() -> None:
+    path = NODES / "ssh.yaml"
+    nodes = {node.name: node for node in load_resource_file(path)}
+    assert sorted(nodes) == ["cache-ssh", "db-ssh"]
+    db = nodes["db-ssh"]
+    assert db.source == f"{path}:2"  # the first line of the node's attributes
+    assert nodes["cache-ssh"].source == f"{path}:13"
+    assert db.tags == ("ssh", "database", "key-auth")
+    assert db.get("node-executor") == "sshj-ssh"
+    assert db.executor == "sshj-ssh"
+    assert db.get("ssh-key-storage-path") == "keys/ops/db.key"
+    assert db.get("description") == "Database host reached with a key"
+    assert nodes["cache-ssh"].get("sudo-command-enabled") == "true"
+    assert "db-ssh" not in db.attributes
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("path", corpus_files("rundeck/nodes", "*"), ids=lambda p: p.name)
+def test_every_corpus_resource_file_loads(path: Path) -> None:
+    nodes = load_resource_file(path)
+    assert nodes
+    assert all(node.name and node.source and node.source.startswith(f"{path}:") for node in nodes)
+
+
+@pytest.mark.corpus
+def test_corpus_xml_attributes_nested_attributes_and_text() -> None:
+    (node,) = load_resource_file(corpus("rundeck", "nodes", "test-resources.xml"))
     assert node.name == "node1"
     assert node.tags == ("tag1", "tag2")
     assert node.hostname == "hostname1"
@@ -40,16 +101,18 @@ def test_xml_attributes_nested_attributes_and_text() -> None:
     assert node.get("nodename") == "node1"
 
 
-def test_xml_legacy_type_is_a_plain_attribute_and_username_is_optional() -> None:
-    nodes = {node.name: node for node in load_resource_file(NODES / "test-dispatch-nodes.xml")}
+@pytest.mark.corpus
+def test_corpus_xml_legacy_type_is_a_plain_attribute_and_username_is_optional() -> None:
+    nodes = {node.name: node for node in load_resource_file(corpus("rundeck", "nodes", "test-dispatch-nodes.xml"))}
     assert sorted(nodes) == ["cheat", "homestar", "strongbad"]
     assert nodes["cheat"].get("type") == "Node"
     assert nodes["cheat"].get("username") is None
     assert nodes["strongbad"].tags == ("priority1", "elf")
 
 
-def test_yaml_map_form_keeps_values_as_written() -> None:
-    nodes = {node.name: node for node in load_resource_file(NODES / "sshj-node.yaml")}
+@pytest.mark.corpus
+def test_corpus_yaml_map_form_keeps_values_as_written() -> None:
+    nodes = {node.name: node for node in load_resource_file(corpus("rundeck", "nodes", "sshj-node.yaml"))}
     assert sorted(nodes) == ["password-node", "ssh-node"]
     ssh = nodes["ssh-node"]
     assert ssh.tags == ("executor-test", "ssh-node", "auth-method-key")

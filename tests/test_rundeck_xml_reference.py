@@ -1,13 +1,18 @@
-"""Every XML example of Rundeck's job-v20 reference loads onto the model (placed in a minimal job, as a user would
-paste it) and round-trips; the three that Rundeck refuses too are refused here with one located line."""
+"""Conformance: every XML example of Rundeck's job-v20 reference loads onto the model (placed in a minimal job, as
+a user would paste it) and round-trips; the three that Rundeck refuses too are refused here with one located line.
+
+The reference is read from the corpus (skipping with one reason when it is absent); the same element families
+are tested on fixtures written for the suite in ``test_rundeck_xml_formats.py``.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import (
     DataSet,
@@ -21,13 +26,17 @@ from xlr_runtime.rundeck.model import (
 )
 from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 
-REFERENCE = CORPUS / "rundeck" / "reference" / "job-v20.md"
-TEXT = REFERENCE.read_text(encoding="utf-8")
-#: The reference's XML blocks by line number (the first line of the block's body).
-EXAMPLES = {
-    TEXT[: match.start()].count("\n") + 2: match.group(1).strip()
-    for match in re.finditer(r"```xml\n(.*?)```", TEXT, re.S)
-}
+pytestmark = pytest.mark.corpus
+
+REFERENCE_NAME = "job-v20.md"
+#: The line of each XML block of the reference (the first line of its body); the first test checks them against
+#: the file, so the examples can be parametrized without reading the corpus at collection time.
+EXAMPLE_LINES = (
+    41, 347, 405, 416, 521, 601, 607, 613, 621, 673, 742, 867, 877, 888, 897, 911, 928, 938, 949, 958, 971, 987,
+    1031, 1055, 1106, 1119, 1185, 1365, 1402, 1412, 1441, 1454, 1466, 1479, 1483,
+)  # fmt: skip
+#: The one block that is not an example but a ``<joblist>`` with "..." placeholders.
+PLACEHOLDERS = (41,)
 SEQUENCE = "<sequence><command><exec>echo</exec></command></sequence>"
 JOB_LEVEL = ("logging", "schedule", "dispatch", "nodefilters", "notification", "plugins")
 REFUSED = {
@@ -58,17 +67,29 @@ def _as_job_file(example: str) -> str:
     return f"{head}{wrapped}</job></joblist>"
 
 
+@functools.cache
+def _examples() -> dict[int, str]:
+    """The reference's XML blocks by line number (the first line of the block's body)."""
+    text = corpus("rundeck", "reference", REFERENCE_NAME).read_text(encoding="utf-8")
+    return {
+        text[: match.start()].count("\n") + 2: match.group(1).strip()
+        for match in re.finditer(r"```xml\n(.*?)```", text, re.S)
+    }
+
+
 def _load(line: int) -> Job:
-    (job,) = load_jobs_xml(_as_job_file(EXAMPLES[line]), path=f"{REFERENCE.name}:{line}")
+    (job,) = load_jobs_xml(_as_job_file(_examples()[line]), path=f"{REFERENCE_NAME}:{line}")
     return job
 
 
-USABLE = sorted(line for line, text in EXAMPLES.items() if line not in REFUSED and not text.startswith("<joblist>"))
+USABLE = sorted(set(EXAMPLE_LINES) - set(REFUSED) - set(PLACEHOLDERS))
 
 
 def test_the_examples_are_all_accounted_for() -> None:
-    assert len(EXAMPLES) == 35
-    assert [line for line, text in EXAMPLES.items() if text.startswith("<joblist>")] == [41]  # "..." placeholders
+    examples = _examples()
+    assert len(examples) == 35
+    assert tuple(sorted(examples)) == EXAMPLE_LINES
+    assert [line for line, text in examples.items() if text.startswith("<joblist>")] == list(PLACEHOLDERS)
 
 
 @pytest.mark.parametrize("line", USABLE)
@@ -84,7 +105,7 @@ def test_examples_rundeck_refuses_too_fail_with_one_located_line(line: int) -> N
     with pytest.raises(JobDefinitionError) as caught:
         _load(line)
     assert "\n" not in str(caught.value)
-    assert str(caught.value).startswith(f"{REFERENCE.name}:{line}:")
+    assert str(caught.value).startswith(f"{REFERENCE_NAME}:{line}:")
     assert str(caught.value).endswith(REFUSED[line])
 
 

@@ -1,12 +1,17 @@
-"""Every YAML example of Rundeck's job-yaml-v12 reference loads onto the model, and round-trips (YAML and XML).
+"""Conformance: every YAML example of Rundeck's job-yaml-v12 reference loads onto the model, and round-trips (YAML
+and XML).
 
 The reference's fragments (a ``retry`` map, a list of steps, an options map, …) are placed into a minimal job, as
 a user would paste them. Two blocks are left out: the ``definition..`` placeholders and the two inline-script
 examples whose ``args:`` line is mis-indented in the reference itself (not valid YAML, so Rundeck refuses them too).
+
+The reference is read from the corpus (skipping with one reason when it is absent); the same parts of the format
+are tested on fixtures written for the suite in ``test_rundeck_yaml_formats.py``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from typing import Any
@@ -14,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus
 from xlr_runtime.rundeck.model import (
     EmailNotification,
     Job,
@@ -29,13 +34,24 @@ from xlr_runtime.rundeck.model import (
 from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 
-REFERENCE = CORPUS / "rundeck" / "reference" / "job-yaml-v12.md"
+pytestmark = pytest.mark.corpus
+
+REFERENCE_NAME = "job-yaml-v12.md"
+#: The line of each YAML block of the reference (the first line of its body); the first test checks them against
+#: the file, so the examples can be parametrized without reading the corpus at collection time.
+EXAMPLE_LINES = (
+    31, 75, 86, 143, 151, 228, 330, 353, 372, 387, 439, 482, 514, 525, 533, 545, 622, 638, 724, 731, 779, 828, 878,
+    926, 977, 1003,
+)  # fmt: skip
+#: The blocks left out (see the first test): mis-indented (not YAML), ``definition..`` placeholders, names only.
+BROKEN, PLACEHOLDERS, NAMES_ONLY = (330, 387), (525, 533), (31,)
 BASE: dict[str, Any] = {"name": "ref", "description": "", "sequence": {"commands": [{"exec": "echo"}]}}
 
 
+@functools.cache
 def _examples() -> dict[int, Any]:
     """The reference's YAML blocks by line number (the first line of the block's body)."""
-    text = REFERENCE.read_text(encoding="utf-8")
+    text = corpus("rundeck", "reference", REFERENCE_NAME).read_text(encoding="utf-8")
     found: dict[int, Any] = {}
     for match in re.finditer(r"```yaml\n(.*?)```", text, re.S):
         line = text[: match.start()].count("\n") + 2
@@ -44,9 +60,6 @@ def _examples() -> dict[int, Any]:
         except yaml.YAMLError:
             found[line] = None
     return found
-
-
-EXAMPLES = _examples()
 
 
 def _as_job_file(data: Any) -> list[dict[str, Any]]:
@@ -63,24 +76,23 @@ def _as_job_file(data: Any) -> list[dict[str, Any]]:
 
 
 def _load(line: int) -> Job:
-    (job,) = load_jobs_yaml(yaml.safe_dump(_as_job_file(EXAMPLES[line])), path=f"{REFERENCE.name}:{line}")
+    (job,) = load_jobs_yaml(yaml.safe_dump(_as_job_file(_examples()[line])), path=f"{REFERENCE_NAME}:{line}")
     return job
 
 
 def test_the_left_out_blocks_are_the_ones_named() -> None:
-    broken = sorted(line for line, data in EXAMPLES.items() if data is None)
-    placeholders = sorted(line for line, data in EXAMPLES.items() if data is not None and "definition.." in str(data))
+    examples = _examples()
+    assert tuple(sorted(examples)) == EXAMPLE_LINES
+    broken = sorted(line for line, data in examples.items() if data is None)
+    placeholders = sorted(line for line, data in examples.items() if data is not None and "definition.." in str(data))
     names_only = sorted(
-        line for line, data in EXAMPLES.items() if isinstance(data, list) and data[0] == {"name": "..."}
+        line for line, data in examples.items() if isinstance(data, list) and data[0] == {"name": "..."}
     )
     assert (broken, placeholders, names_only) == ([330, 387], [525, 533], [31])
+    assert (tuple(broken), tuple(placeholders), tuple(names_only)) == (BROKEN, PLACEHOLDERS, NAMES_ONLY)
 
 
-USABLE = sorted(
-    line
-    for line, data in EXAMPLES.items()
-    if data is not None and "definition.." not in str(data) and data != [{"name": "..."}, {"name": "..."}]
-)
+USABLE = sorted(set(EXAMPLE_LINES) - set(BROKEN) - set(PLACEHOLDERS) - set(NAMES_ONLY))
 
 
 @pytest.mark.parametrize("line", USABLE)
