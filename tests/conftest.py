@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite. Tests never see the developer's home, plugins or environment."""
+"""Fixtures common to the whole suite. Tests never see the developer's home, plugins or environment."""
 
 from __future__ import annotations
 

@@ -161,7 +161,7 @@ def test_missing_script_location_is_reported_once_at_its_declaration(tmp_path: P
 
 def test_scripts_are_found_in_other_plugins_and_archives(tmp_path: Path) -> None:
     library = write_archive(
-        tmp_path / "shared.jar", '  <type type="lib.T" extends="xlrelease.Configuration"/>\n', {"demo/Run.py": "pass\n"}
+        tmp_path / "common.jar", '  <type type="lib.T" extends="xlrelease.Configuration"/>\n', {"demo/Run.py": "pass\n"}
     )
     root, _ = one_plugin(tmp_path, RUN + "  </type>\n", scripts={})
     assert problems(library, root) == []

@@ -88,7 +88,7 @@ def test_a_missing_file_is_an_empty_document(tmp_path: Path) -> None:
     assert (document.text, document.tables, document.lines) == ("", {}, [])
 
 
-def test_errors_found_through_the_shared_document_keep_their_lines(home: Home) -> None:
+def test_errors_found_through_the_common_document_keep_their_lines(home: Home) -> None:
     home.config_file.write_text(CONFIG.replace('translate = "off"', 'translate = "maybe"'), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         open_runtime(home)

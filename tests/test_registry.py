@@ -196,15 +196,15 @@ def test_find_script_prefers_own_plugin_then_load_order(tmp_path: Path) -> None:
     other = write_plugin(
         tmp_path / "other",
         '  <type type="o.T" extends="xlrelease.PythonScript"/>\n',
-        {"demo/Run.py": "other\n", "shared/lib.py": "lib\n"},
+        {"demo/Run.py": "other\n", "common/lib.py": "lib\n"},
     )
     demo = write_plugin(tmp_path / "demo", TASK, {"demo/Run.py": "own\n"})
     registry = load(other, demo)
     run = registry.get("demo.Run")
     own = registry.find_script(run, "demo/Run.py")
     assert own is not None and (own.plugin, own.read(), own.path) == ("demo", "own\n", "demo/Run.py")
-    shared = registry.find_script(run, "/shared//lib.py")
-    assert shared is not None and (shared.plugin, shared.path) == ("other", "shared/lib.py")
+    common = registry.find_script(run, "/common//lib.py")
+    assert common is not None and (common.plugin, common.path) == ("other", "common/lib.py")
     assert registry.find_script(run, "demo/Missing.py") is None
     assert registry.find_script(run, "../other/demo/Run.py") is None
     assert registry.plugin_of(run).name == "demo"

@@ -32,7 +32,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
 
 
 def _stored_bytes(root: Path) -> bytes:
-    """The database and its WAL and shared-memory files, as they are on disk."""
+    """The database and its WAL and -shm files, as they are on disk."""
     return b"".join(path.read_bytes() for path in sorted(root.glob("xlr.db*")))
 
 

@@ -68,7 +68,7 @@ def test_a_uuid_matches_only_by_uuid_never_by_name(store: Store) -> None:
     assert store.jobs.get(str(first.uuid)).sequence.steps == (ExecStep(command="true"),)
 
 
-def test_a_name_shared_by_several_jobs_matches_none_of_them(store: Store) -> None:
+def test_a_name_used_by_several_jobs_matches_none_of_them(store: Store) -> None:
     store.jobs.load("p", [job(), job()], now=NOW, dupe_option="create")
     for dupe in ("update", "skip"):
         results = store.jobs.load("p", [job(command=dupe)], now=NOW, dupe_option=dupe)
