@@ -7,7 +7,7 @@ hooks (see :data:`xlr_runtime.plugins.DEFAULT_PLUGINS`). Every hook is listed in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from xlr_runtime.store import Task
 
 hookspec = pluggy.HookspecMarker("xlr_runtime")
+
+
+class Service(Protocol):
+    """A service started beside the task scheduler by the ``xlr_serve_services`` hook."""
+
+    def request_stop(self) -> None:
+        """Ask the service to stop (from any thread); it ends its own threads."""
 
 
 @hookspec
@@ -44,6 +51,18 @@ def xlr_register_commands(cli: click.Group) -> None:
     """Add commands to the ``xlr`` CLI.
 
     ``cli`` is the root click group; call ``cli.add_command(...)`` on it. Returns nothing.
+    """
+
+
+@hookspec
+def xlr_serve_services(runtime: Any, scheduler: Any) -> Service | None:
+    """Start a service that runs beside the task scheduler while ``xlr serve`` serves a home.
+
+    ``runtime`` is the serving :class:`xlr_runtime.runtime.Runtime` (its store, settings, clock, plugin
+    manager); ``scheduler`` its :class:`xlr_runtime.scheduler.Scheduler` (``scheduler.engine`` creates tasks,
+    ``scheduler.wake()`` wakes it). Called after the runs of dead processes are re-queued. Returns a started
+    service (anything with ``request_stop()``, called when serve stops) or ``None``. The built-in Rundeck
+    execution, schedule and notification loops start here (``xlr_runtime.rundeck.plugin``).
     """
 
 

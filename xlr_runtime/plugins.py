@@ -20,7 +20,7 @@ from xlr_runtime.errors import PluginError
 GROUP = "xlr_runtime"
 
 #: Modules of built-in runtime features, registered as plugins through the same hooks as third-party ones.
-DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin", "xlr_runtime.rundeck.plugin")
 
 #: Built-in modules that add the ``xlr`` commands; left out where no CLI runs (worker processes), since
 #: importing them all costs about half a second.

@@ -38,6 +38,7 @@ from xlr_runtime.compat.config import plugin_translate_modes
 from xlr_runtime.engine import INTERRUPT_NOTE, Engine
 from xlr_runtime.errors import HomeLockedError
 from xlr_runtime.home import Home
+from xlr_runtime.hookspecs import Service
 from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.scripting.contract import ScriptExecutor
@@ -278,25 +279,26 @@ class Runtime:
 
     def serve(self, *, on_ready: Callable[[], None] | None = None) -> None:
         """Run every due script run of the home until :meth:`request_stop`, then stop gracefully
-        (``serve.grace_period``). Raises :class:`HomeLockedError` when the home is served already."""
+        (``serve.grace_period``). Services registered through the ``xlr_serve_services`` hook (the Rundeck
+        executions, schedules and notifications) run beside the scheduler until then. Raises
+        :class:`HomeLockedError` when the home is served already."""
         self.lock.acquire("xlr serve")
         listener: WakeListener | None = None
-        executions = None
+        services: list[Service] = []
         try:
             scheduler = self._start_scheduler()
             listener = WakeListener(self.home, scheduler.wake)
             listening = listener.start()
             requeued = scheduler.recover()
             log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
-            from xlr_runtime.rundeck.runner import serve_executions  # Rundeck executions run beside the tasks
-
-            executions = serve_executions(self, scheduler)
+            started = self.pm.hook.xlr_serve_services(runtime=self, scheduler=scheduler)
+            services = [service for service in started if service is not None]
             if on_ready is not None:
                 on_ready()
             scheduler.run(max_wait=None if listening else FALLBACK_WAIT)
         finally:
-            if executions is not None:
-                executions.request_stop()
+            for service in services:
+                service.request_stop()
             if listener is not None:
                 listener.stop()
             self._scheduler = None
