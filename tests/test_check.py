@@ -91,7 +91,7 @@ def test_clean_plugin_has_no_problems(tmp_path: Path) -> None:
         ),
         pytest.param(
             RUN + '    <property name="m" kind="map_string_string" default="novalue"/>\n  </type>\n',
-            "{path}:4: default of property 'm' (map_string_string): 'novalue' is not a key=value pair",
+            "{path}:4: default of property 'm' (map_string_string): 'novalue' is not a key=value or key:value pair",
             id="default-not-map",
         ),
         pytest.param(
