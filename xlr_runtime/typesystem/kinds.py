@@ -51,6 +51,20 @@ _COLLECTIONS = frozenset(
     }
 )
 
+
+def unset_value(kind: PropertyKind) -> Any:
+    """The value XL Release gives a property of ``kind`` that has no value and no default (docs/types.md):
+    ``False`` for a boolean (an unchecked box), an empty list or map for the collection kinds, ``None`` for
+    every other kind. Collections are new objects on every call."""
+    if kind is PropertyKind.BOOLEAN:
+        return False
+    if kind is PropertyKind.MAP_STRING_STRING:
+        return {}
+    if kind.is_collection:
+        return []
+    return None
+
+
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0", ""})
 
