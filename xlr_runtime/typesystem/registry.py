@@ -10,8 +10,8 @@ Resolution rules (docs/types.md):
   inherited one of the same name at the inherited position, a new one is appended;
 * defaults are coerced to their kind (:func:`kinds.coerce`); inputs are required unless ``required="false"``.
 
-Every mistake is recorded as a :class:`Problem`; :func:`load_registry` raises the first as a
-:class:`DefinitionError`, :func:`collect_registry` returns them all (for ``xlr check``).
+Every mistake is recorded as a :class:`Problem`; :func:`load_registry` raises the first that is not a warning
+as a :class:`DefinitionError`, :func:`collect_registry` returns them all (for ``xlr check``).
 """
 
 from __future__ import annotations
@@ -128,8 +128,10 @@ def load_registry(
 
 
 def build_registry(sources: Sequence[PluginSource]) -> TypeRegistry:
-    """The registry of ``sources`` (in load order); raises :class:`DefinitionError` on the first problem."""
+    """The registry of ``sources`` (in load order); raises :class:`DefinitionError` on the first problem that is
+    not a warning."""
     registry, problems = collect_registry(sources)
+    problems = [p for p in problems if not p.warning]
     if problems:
         more = len(problems) - 1
         hint = f"{more} more problem(s); run 'xlr check' on the plugin to list them all." if more else None
