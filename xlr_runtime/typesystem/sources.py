@@ -20,7 +20,7 @@ order of script look-ups:
 6. the home's ``ext/`` folder, which is ONE classpath root as in XL Release: an optional ``ext/synthetic.xml``
    and scripts at ``ext/<prefix>/<Name>.py``. It overrides everything before it (see docs/types.md).
 
-A plugin found twice (same file) is loaded once, at its first position.
+A plugin found twice (same files, symlinks resolved) is loaded once, at its first position.
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ class PluginSource(ABC):
 
     @property
     def identity(self) -> tuple[str, ...]:
-        """What makes two discoveries the same plugin (resolved location and documents)."""
-        return (str(self.location.resolve()), *(d.display_path for d in self.documents()))
+        """What makes two discoveries the same plugin: its location with symlinks resolved, so a plugin given by a
+        symlink and by its real path is one plugin."""
+        return (str(self.location.resolve()),)
 
     @abstractmethod
     def documents(self) -> list[SyntheticDocument]:
@@ -169,6 +170,11 @@ class FolderPlugin(PluginSource):
         self.synthetic_files = (
             tuple(synthetic_files) if synthetic_files is not None else ((default,) if default.is_file() else ())
         )
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """Its folders and definition files, symlinks resolved (``synthetic/*.xml`` files share one folder)."""
+        return (*(str(root.resolve()) for root in self.roots), *(str(f.resolve()) for f in self.synthetic_files))
 
     def documents(self) -> list[SyntheticDocument]:
         documents = []
@@ -282,6 +288,8 @@ def open_plugin(path: Path, origin: Origin) -> PluginSource:
             raise PluginError(f"{path}: no {SYNTHETIC_XML} at the archive root")
         return plugin
     if path.is_file() and path.suffix.lower() == ".xml":
+        if path.is_symlink():  # the plugin's scripts are beside the file itself, not beside the link
+            path = path.resolve()
         repository = _repository_of_resources(path.parent) if path.name == SYNTHETIC_XML else None
         if repository is not None:
             return _repository_plugin(repository, origin)
@@ -305,10 +313,11 @@ def is_plugin_repository(path: Path) -> bool:
 
 
 def _repository_of_resources(folder: Path) -> Path | None:
-    """The repository root when ``folder`` is the ``src/main/resources`` folder of a plugin repository."""
-    absolute = Path(os.path.abspath(folder))
-    if len(absolute.parts) > len(REPOSITORY_RESOURCES) and absolute.parts[-3:] == REPOSITORY_RESOURCES:
-        return absolute.parents[2]
+    """The repository root when ``folder`` is the ``src/main/resources`` folder of a plugin repository, also
+    through a symlink to that folder."""
+    for candidate in (Path(os.path.abspath(folder)), folder.resolve()):
+        if len(candidate.parts) > len(REPOSITORY_RESOURCES) and candidate.parts[-3:] == REPOSITORY_RESOURCES:
+            return candidate.parents[2]
     return None
 
 
