@@ -84,7 +84,7 @@ Checker = Callable[[CheckContext], Iterable[Problem]]
 
 def check_scripts_exist(context: CheckContext) -> Iterable[Problem]:
     """A type's script must exist: ``scriptLocation``'s default, or ``<prefix>/<Name>.py`` for a concrete
-    PythonScript type, looked up as at run time (ext, the type's plugin, then every other plugin)."""
+    PythonScript type, looked up as at run time (:attr:`TypeRegistry.classpath`)."""
     documents = context.target_documents()
     for task_type in context.target_types():
         if task_type.virtual:

@@ -6,8 +6,8 @@ plugin's synthetic.xml and its folder is the plugin root. A plugin's source repo
 ``src/main/resources/synthetic.xml``, scripts there and optionally in ``src/main/jython/``) is accepted as the
 plugin its build would package: both folders are roots of one plugin, named after the repository.
 
-Discovery order (:func:`discover_plugins`), which is also the order of type-modifications and the fallback
-order of script look-ups:
+Discovery order (:func:`discover_plugins`), which is also the order of type-modifications (scripts are looked up
+in another order, :attr:`registry.TypeRegistry.classpath`: ext, the plugins you add, then the shipped ones):
 
 1. base types: every ``*.xml`` in :func:`resources.base_types_dir` (one plugin named ``base``, whose folder
    also holds built-in scripts such as ``configuration/HttpConnectionCheck.py``), then the files of the
