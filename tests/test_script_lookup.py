@@ -112,7 +112,13 @@ def test_types_show_of_a_type_whose_script_is_missing(tmp_path: Path, home: Home
     shown = CliRunner().invoke(
         main, ["types", "show", "noscript.Run", "--home", str(home.root), "--plugins", str(plugin)]
     )
-    assert "  runs:    (not found in any plugin)\n" in shown.stdout, shown.output
+    assert "  script:  noscript/Run.py\n" in shown.stdout and "runs:" not in shown.stdout, shown.output
+    detail = json.loads(
+        CliRunner()
+        .invoke(main, ["types", "show", "noscript.Run", "--json", "--home", str(home.root), "--plugins", str(plugin)])
+        .stdout
+    )
+    assert (detail["script_file"], detail["shadowed_scripts"]) == (None, [])
     virtual = CliRunner().invoke(main, ["types", "show", "xlrelease.PythonScript", "--home", str(home.root)])
     assert "runs:" not in virtual.stdout and "script:" not in virtual.stdout
 

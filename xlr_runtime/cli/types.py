@@ -184,11 +184,9 @@ def _describe(task_type: TaskType, scripts: list[ScriptSource] | None) -> list[s
         lines.append("  virtual: yes (cannot be instantiated)")
     if scripts is not None:
         lines.append(f"  script:  {task_type.script_location}")
-        if scripts:
+        if scripts:  # a missing script is reported by `xlr check`
             lines.append(f"  runs:    {scripts[0].display_path} (plugin {scripts[0].plugin})")
             lines.extend(f"  shadows: {s.display_path} (plugin {s.plugin})" for s in scripts[1:])
-        else:
-            lines.append("  runs:    (not found in any plugin)")
     lines.extend(f"  modified by {source}" for source in task_type.modified_by)
     for category, props in _categories(task_type):
         lines.append("")
