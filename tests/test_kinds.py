@@ -66,7 +66,7 @@ def test_none_stays_none(kind: PropertyKind) -> None:
         (K.CI, ["x"], "property 'p' (ci): expected text, got list"),
         (K.LIST_OF_STRING, {"a": 1}, "property 'p' (list_of_string): expected a list, got a map"),
         (K.SET_OF_STRING, 5, "property 'p' (set_of_string): expected a list, got int"),
-        (K.MAP_STRING_STRING, "a", "property 'p' (map_string_string): 'a' is not a key=value pair"),
+        (K.MAP_STRING_STRING, "a", "property 'p' (map_string_string): 'a' is not a key=value or key:value pair"),
         (K.MAP_STRING_STRING, 3, "property 'p' (map_string_string): expected a map, got int"),
         (K.LIST_OF_CI, 3, "property 'p' (list_of_ci): expected a list of CIs, got int"),
         (K.SET_OF_CI, 3, "property 'p' (set_of_ci): expected a list of CIs, got int"),

@@ -192,7 +192,7 @@ def test_ext_overrides_types_and_scripts(tmp_path: Path, home: Home) -> None:
     assert [p.origin for p in registry.plugins][-2:] == [Origin.HOME, Origin.EXT]
 
 
-def test_find_script_prefers_own_plugin_then_load_order(tmp_path: Path) -> None:
+def test_find_script_follows_the_classpath_not_the_owning_plugin(tmp_path: Path) -> None:
     other = write_plugin(
         tmp_path / "other",
         '  <type type="o.T" extends="xlrelease.PythonScript"/>\n',
@@ -201,8 +201,8 @@ def test_find_script_prefers_own_plugin_then_load_order(tmp_path: Path) -> None:
     demo = write_plugin(tmp_path / "demo", TASK, {"demo/Run.py": "own\n"})
     registry = load(other, demo)
     run = registry.get("demo.Run")
-    own = registry.find_script(run, "demo/Run.py")
-    assert own is not None and (own.plugin, own.read(), own.path) == ("demo", "own\n", "demo/Run.py")
+    first = registry.find_script(run, "demo/Run.py")  # `other` comes first on the classpath (docs/plugins.md)
+    assert first is not None and (first.plugin, first.read(), first.path) == ("other", "other\n", "demo/Run.py")
     common = registry.find_script(run, "/common//lib.py")
     assert common is not None and (common.plugin, common.path) == ("other", "common/lib.py")
     assert registry.find_script(run, "demo/Missing.py") is None

@@ -61,7 +61,7 @@ class ConfiguredCi:
         Raises :class:`ConfigError` naming the variable when one is not set.
         """
         env = os.environ if environ is None else environ
-        values = {name: prop.default for name, prop in self.type.properties.items()}
+        values = {name: prop.initial_value for name, prop in self.type.properties.items()}
         values.update(self.values)
         for prop, variable in self.password_env.items():
             if variable not in env:

@@ -126,7 +126,8 @@ class Engine:
                 hint="Run 'xlr types' to list the runnable types.",
             )
         given = self._coerced_inputs(task_type, dict(inputs or {}))
-        properties = {name: prop.default for name, prop in task_type.properties.items()}
+        # XL Release's values for what is unset: a default, else False / [] / {} / None by kind (docs/types.md)
+        properties = {name: prop.initial_value for name, prop in task_type.properties.items()}
         properties.update(given)
         missing = [p.name for p in task_type.by_category("input") if p.required and _is_empty(properties.get(p.name))]
         if missing:

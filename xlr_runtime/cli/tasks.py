@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -10,6 +12,8 @@ from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.engine import masked_properties
 from xlr_runtime.runtime import Runtime
+from xlr_runtime.scripting.masking import MASK
+from xlr_runtime.secrets import is_sealed
 from xlr_runtime.store import Store, Task, TaskStatus
 
 _STATUSES = click.Choice([str(s) for s in TaskStatus])
@@ -79,13 +83,20 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
         task = runtime.store.tasks.get(task_id)
         runs = runtime.store.tasks.runs(task_id)
         task_type = runtime.registry.get(task.type) if task.type in runtime.registry else None
-    properties = masked_properties(task_type, task.properties)
-    if task_type is None:  # its plugin is gone: nothing says which values are secret, so show none
-        properties = dict.fromkeys(properties, "(plugin not loaded)")
+    if task_type is None:  # its plugin is not loaded: the stored values, with every possible secret masked
+        properties = _masked_without_type(task.properties)
+    else:
+        properties = masked_properties(task_type, task.properties)
     if as_json:
-        echo_json({**task.to_json(), "properties": properties, "runs": [r.to_json() for r in runs]})
+        shown = {**task.to_json(), "properties": properties, "runs": [r.to_json() for r in runs]}
+        echo_json(shown if task_type is not None else {**shown, "type_loaded": False})
         return
     click.echo(f"Task {task.id}: {task.title} ({task.type})")
+    if task_type is None:
+        click.echo(
+            f"  note:        type {task.type} is not loaded (give its plugin with --plugins): "
+            "values as stored, possible secrets masked"
+        )
     click.echo(f"  status:      {task.status}" + (f" - {task.failure}" if task.failure else ""))
     click.echo(f"  status line: {task.status_line or '-'}")
     click.echo(f"  attempt:     {task.attempt}")
@@ -104,6 +115,22 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
             f"    #{run.id} attempt {run.attempt}.{run.seq} {run.script_path} due {_when(run.due_at)} "
             f"{run.state} {outcome}{extra}{rerun}"
         )
+
+
+#: Parts of property names that mark a secret, for values stored before password values were sealed.
+_SECRET_NAME_PARTS = ("password", "secret", "token", "passphrase", "apikey", "api_key", "credential")
+
+
+def _masked_without_type(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """``properties`` of a task whose type is not loaded, so nothing says which are passwords: a sealed value is a
+    password's (only those are sealed), and an unsealed value of a property named like a secret (an older
+    database stored passwords in clear) is masked too."""
+    return {
+        name: MASK
+        if is_sealed(value) or (value not in (None, "") and any(part in name.lower() for part in _SECRET_NAME_PARTS))
+        else value
+        for name, value in properties.items()
+    }
 
 
 @task_group.command(name="log")

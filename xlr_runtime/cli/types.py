@@ -14,6 +14,7 @@ from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.typesystem.check import check_plugins
 from xlr_runtime.typesystem.model import INPUT, OUTPUT, SCRIPT, PropertyDef, TaskType
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
+from xlr_runtime.typesystem.sources import ScriptSource
 
 _FIXED_CATEGORIES = (INPUT, OUTPUT, SCRIPT)
 
@@ -52,15 +53,18 @@ def types_command(click_ctx: click.Context, ctx: CliContext, as_json: bool) -> N
 @json_option
 @click.pass_obj
 def show_command(group_ctx: CliContext | None, ctx: CliContext, type_name: str, as_json: bool) -> None:
-    """Show one type's properties by category: kind, default, required, hidden, password.
+    """Show one type's properties by category (kind, default, required, hidden, password) and which script file
+    runs: the first plugin on the script classpath holding the script (ext/, your plugins, then the bundled ones).
 
     Example: xlr types show jenkins.Build
     """
-    task_type = _registry(_merged(group_ctx, ctx)).get(type_name)
+    registry = _registry(_merged(group_ctx, ctx))
+    task_type = registry.get(type_name)
+    scripts = _script_files(registry, task_type)
     if as_json:
-        echo_json(_type_detail(task_type))
+        echo_json(_type_detail(task_type, scripts))
         return
-    for line in _describe(task_type):
+    for line in _describe(task_type, scripts):
         click.echo(line)
 
 
@@ -144,12 +148,22 @@ def _property_json(prop: PropertyDef) -> dict[str, Any]:
     }
 
 
-def _type_detail(task_type: TaskType) -> dict[str, Any]:
+def _script_files(registry: TypeRegistry, task_type: TaskType) -> list[ScriptSource] | None:
+    """The files a runnable type's first script could be, the one that runs first; ``None`` for other types."""
+    if not task_type.is_python_script or task_type.virtual:
+        return None
+    return registry.script_candidates(task_type, task_type.script_location)
+
+
+def _type_detail(task_type: TaskType, scripts: list[ScriptSource] | None) -> dict[str, Any]:
     detail = _type_row(task_type)
     detail.update(
         ancestors=list(task_type.ancestors),
         description=task_type.description,
         script=task_type.script_location if task_type.is_python_script else None,
+        script_file=scripts[0].display_path if scripts else None,
+        script_plugin=scripts[0].plugin if scripts else None,
+        shadowed_scripts=[s.display_path for s in scripts[1:]] if scripts else [],
         modified_by=[str(s) for s in task_type.modified_by],
         categories=[
             {"category": category, "properties": [_property_json(p) for p in props]}
@@ -159,7 +173,7 @@ def _type_detail(task_type: TaskType) -> dict[str, Any]:
     return detail
 
 
-def _describe(task_type: TaskType) -> list[str]:
+def _describe(task_type: TaskType, scripts: list[ScriptSource] | None) -> list[str]:
     label = f" ({task_type.label})" if task_type.label else ""
     lines = [
         f"{task_type.name}{label}",
@@ -168,8 +182,11 @@ def _describe(task_type: TaskType) -> list[str]:
     ]
     if task_type.virtual:
         lines.append("  virtual: yes (cannot be instantiated)")
-    if task_type.is_python_script and not task_type.virtual:
+    if scripts is not None:
         lines.append(f"  script:  {task_type.script_location}")
+        if scripts:  # a missing script is reported by `xlr check`
+            lines.append(f"  runs:    {scripts[0].display_path} (plugin {scripts[0].plugin})")
+            lines.extend(f"  shadows: {s.display_path} (plugin {s.plugin})" for s in scripts[1:])
     lines.extend(f"  modified by {source}" for source in task_type.modified_by)
     for category, props in _categories(task_type):
         lines.append("")

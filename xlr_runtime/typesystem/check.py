@@ -84,7 +84,7 @@ Checker = Callable[[CheckContext], Iterable[Problem]]
 
 def check_scripts_exist(context: CheckContext) -> Iterable[Problem]:
     """A type's script must exist: ``scriptLocation``'s default, or ``<prefix>/<Name>.py`` for a concrete
-    PythonScript type, looked up as at run time (ext, the type's plugin, then every other plugin)."""
+    PythonScript type, looked up as at run time (:attr:`TypeRegistry.classpath`)."""
     documents = context.target_documents()
     for task_type in context.target_types():
         if task_type.virtual:
@@ -129,16 +129,30 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        """True when there is no problem (a script translated from Python 2 is not one)."""
-        return not self.problems
+        """True when there is no problem other than warnings (a script translated from Python 2 is not one)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that are not warnings."""
+        return [p for p in self.problems if not p.warning]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The problems XL Release accepts too (a property defined twice in one type)."""
+        return [p for p in self.problems if p.warning]
 
     def listing(self) -> list[str]:
         """``xlr check``'s lines, sorted by path: each script's status (``path: ok (Python 3)``), then each
-        problem as ``path:line: message``; a last line counts them."""
+        problem as ``path:line: message`` (``path:line: warning: message``); a last line counts them."""
         entries = [(p.path, p.line, str(p)) for p in self.problems]
         entries.extend((r.path, -1, status) for r in self.scripts if (status := r.status()) is not None)
         counted = f"{_count(len(self.plugins), 'plugin')}, {_count(len(self.scripts), 'script')} checked"
-        last = f"ok: {counted}, no problems" if self.ok else f"{_count(len(self.problems), 'problem')} in {counted}"
+        warned = f", {_count(len(self.warnings), 'warning')}" if self.warnings else ""
+        if self.ok:
+            last = f"ok: {counted}, no problems{warned}"
+        else:
+            last = f"{_count(len(self.errors), 'problem')}{warned} in {counted}"
         return [line for _path, _line, line in sorted(entries)] + [last]
 
     def to_json(self) -> dict[str, object]:

@@ -51,6 +51,20 @@ _COLLECTIONS = frozenset(
     }
 )
 
+
+def unset_value(kind: PropertyKind) -> Any:
+    """The value XL Release gives a property of ``kind`` that has no value and no default (docs/types.md):
+    ``False`` for a boolean (an unchecked box), an empty list or map for the collection kinds, ``None`` for
+    every other kind. Collections are new objects on every call."""
+    if kind is PropertyKind.BOOLEAN:
+        return False
+    if kind is PropertyKind.MAP_STRING_STRING:
+        return {}
+    if kind.is_collection:
+        return []
+    return None
+
+
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0", ""})
 
@@ -61,7 +75,7 @@ def coerce(prop: str, kind: PropertyKind, value: Any, enum_values: Iterable[str]
     Canonical forms: ``str`` for string, enum, date (ISO 8601) and ci (the CI's name); ``int``; ``bool``;
     ``list[str]`` for the list and set kinds (sets keep first-seen order without duplicates); ``dict[str, str]``
     for maps. Text is accepted for every kind: integers in decimal, booleans as true/false (any case), lists and
-    sets comma-separated, maps as ``k=v`` pairs separated by commas or new lines.
+    sets comma-separated, maps as ``k=v`` or ``k:v`` pairs separated by commas or new lines.
     """
     if value is None:
         return None
@@ -148,12 +162,20 @@ def _map(value: Any, _: tuple[str, ...]) -> dict[str, str]:
         pairs = [p for chunk in value.splitlines() for p in chunk.split(",") if p.strip()]
         result: dict[str, str] = {}
         for pair in pairs:
-            key, sep, val = pair.partition("=")
-            if not sep:
-                raise ValueError(f"{pair.strip()!r} is not a key=value pair")
-            result[key.strip()] = val.strip()
+            key, val = _key_value(pair)
+            result[key] = val
         return result
     raise TypeError(f"expected a map, got {type(value).__name__}")
+
+
+def _key_value(pair: str) -> tuple[str, str]:
+    """``k=v`` or ``k:v`` (public plugins write map defaults both ways): split at whichever separator comes
+    first, so ``url:http://x`` and ``a=b:c`` keep the rest of the text as the value."""
+    positions = [i for i in (pair.find("="), pair.find(":")) if i >= 0]
+    if not positions:
+        raise ValueError(f"{pair.strip()!r} is not a key=value or key:value pair")
+    at = min(positions)
+    return pair[:at].strip(), pair[at + 1 :].strip()
 
 
 def _ci(value: Any, _: tuple[str, ...]) -> str:

@@ -6,13 +6,14 @@ downstream (task creation, the script context, ``xlr types show``) reads them an
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
-from xlr_runtime.typesystem.kinds import PropertyKind
+from xlr_runtime.typesystem.kinds import PropertyKind, unset_value
 
 #: Categories with a meaning to the runtime; any other text is a free category shown in the UI only.
 INPUT = "input"
@@ -52,6 +53,14 @@ class PropertyDef:
     enum_class: str | None = None
     referenced_type: str | None = None
     source: SourceRef | None = None
+
+    @property
+    def initial_value(self) -> Any:
+        """The value a new task or CI starts with: the default, else XL Release's value for an unset property
+        of this kind (:func:`kinds.unset_value`: ``False``, an empty list or map, or ``None``). A fresh copy."""
+        if self.default is None:
+            return unset_value(self.kind)
+        return copy.deepcopy(self.default) if isinstance(self.default, (list, dict)) else self.default
 
     @property
     def is_input(self) -> bool:

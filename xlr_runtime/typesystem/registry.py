@@ -10,8 +10,8 @@ Resolution rules (docs/types.md):
   inherited one of the same name at the inherited position, a new one is appended;
 * defaults are coerced to their kind (:func:`kinds.coerce`); inputs are required unless ``required="false"``.
 
-Every mistake is recorded as a :class:`Problem`; :func:`load_registry` raises the first as a
-:class:`DefinitionError`, :func:`collect_registry` returns them all (for ``xlr check``).
+Every mistake is recorded as a :class:`Problem`; :func:`load_registry` raises the first that is not a warning
+as a :class:`DefinitionError`, :func:`collect_registry` returns them all (for ``xlr check``).
 """
 
 from __future__ import annotations
@@ -54,6 +54,12 @@ ENUM_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
+#: Classpath rank of each origin (lower first); plugins of one rank keep their load order.
+_CLASSPATH_RANK: Mapping[Origin, int] = MappingProxyType(
+    {Origin.EXT: 0, Origin.HOOK: 1, Origin.PATH: 1, Origin.HOME: 1, Origin.BUNDLED: 2, Origin.BASE: 3}
+)
+
+
 class TypeRegistry:
     """The loaded types and the plugins they came from. Build it with :func:`load_registry`."""
 
@@ -86,19 +92,20 @@ class TypeRegistry:
         """The plugin that defines ``task_type``."""
         return self._owners[task_type.name]
 
-    def script_search_order(self, task_type: TaskType) -> list[PluginSource]:
-        """Where scripts of ``task_type`` are looked up: ``ext/``, the type's own plugin, then the others.
+    @functools.cached_property
+    def classpath(self) -> tuple[PluginSource, ...]:
+        """The plugins in the order a script path is looked up, as on XL Release's plugin classpath: ``ext/``
+        first, then the plugins you add (``xlr_plugin_paths`` hook, ``--plugins``, the home's ``plugins/``) in
+        load order, then the runtime's own bundled plugins and base types. The first plugin holding the path
+        wins, whichever plugin defines the type (docs/plugins.md, "Which script runs")."""
+        return tuple(sorted(self.plugins, key=lambda plugin: _CLASSPATH_RANK[plugin.origin]))
 
-        This is XL Release's merged classpath, where ``ext/`` comes first so a file there overrides the
-        same path in any plugin; among the plugins, the type's own plugin wins, then load order.
-        """
-        own = self._owners.get(task_type.name)
-        ext = [p for p in self.plugins if p.origin is Origin.EXT]
-        first = [*ext, *([own] if own is not None and own not in ext else [])]
-        return first + [p for p in self.plugins if p not in first]
+    def script_search_order(self, task_type: TaskType) -> list[PluginSource]:
+        """Where scripts of ``task_type`` are looked up: :attr:`classpath` (the same for every type)."""
+        return list(self.classpath)
 
     def find_script(self, task_type: TaskType, path: str) -> ScriptSource | None:
-        """The script at relative ``path`` for ``task_type`` (see :meth:`script_search_order`), or ``None``."""
+        """The script at relative ``path`` for ``task_type`` (see :attr:`classpath`), or ``None``."""
         if normalize_relative(path) is None:
             return None
         for plugin in self.script_search_order(task_type):
@@ -106,6 +113,14 @@ class TypeRegistry:
             if script is not None:
                 return script
         return None
+
+    def script_candidates(self, task_type: TaskType, path: str) -> list[ScriptSource]:
+        """Every plugin's file at relative ``path``, in :attr:`classpath` order: the first runs, the others are
+        shadowed by it."""
+        if normalize_relative(path) is None:
+            return []
+        found = (plugin.script(path) for plugin in self.script_search_order(task_type))
+        return [script for script in found if script is not None]
 
 
 def load_registry(
@@ -128,8 +143,10 @@ def load_registry(
 
 
 def build_registry(sources: Sequence[PluginSource]) -> TypeRegistry:
-    """The registry of ``sources`` (in load order); raises :class:`DefinitionError` on the first problem."""
+    """The registry of ``sources`` (in load order); raises :class:`DefinitionError` on the first problem that is
+    not a warning."""
     registry, problems = collect_registry(sources)
+    problems = [p for p in problems if not p.warning]
     if problems:
         more = len(problems) - 1
         hint = f"{more} more problem(s); run 'xlr check' on the plugin to list them all." if more else None

@@ -2,10 +2,12 @@
 
 A plugin is a folder, or a ``.jar``/``.zip`` archive, with ``synthetic.xml`` at its root and scripts at paths
 relative to that root (XL Release's layout). A single ``*.xml`` file is also accepted: it is read as the
-plugin's synthetic.xml and its folder is the plugin root.
+plugin's synthetic.xml and its folder is the plugin root. A plugin's source repository (Maven or Gradle:
+``src/main/resources/synthetic.xml``, scripts there and optionally in ``src/main/jython/``) is accepted as the
+plugin its build would package: both folders are roots of one plugin, named after the repository.
 
-Discovery order (:func:`discover_plugins`), which is also the order of type-modifications and the fallback
-order of script look-ups:
+Discovery order (:func:`discover_plugins`), which is also the order of type-modifications (scripts are looked up
+in another order, :attr:`registry.TypeRegistry.classpath`: ext, the plugins you add, then the shipped ones):
 
 1. base types: every ``*.xml`` in :func:`resources.base_types_dir` (one plugin named ``base``, whose folder
    also holds built-in scripts such as ``configuration/HttpConnectionCheck.py``), then the files of the
@@ -18,7 +20,7 @@ order of script look-ups:
 6. the home's ``ext/`` folder, which is ONE classpath root as in XL Release: an optional ``ext/synthetic.xml``
    and scripts at ``ext/<prefix>/<Name>.py``. It overrides everything before it (see docs/types.md).
 
-A plugin found twice (same file) is loaded once, at its first position.
+A plugin found twice (same files, symlinks resolved) is loaded once, at its first position.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ PLUGIN_PATH_ENV = "XLR_PLUGIN_PATH"
 SYNTHETIC_XML = "synthetic.xml"
 #: File suffixes read as plugin archives.
 ARCHIVE_SUFFIXES = (".jar", ".zip")
+#: Where a Maven/Gradle plugin repository keeps synthetic.xml and scripts, relative to the repository root.
+REPOSITORY_RESOURCES = ("src", "main", "resources")
+#: Further script folders of such a repository, packaged into the same jar (the Gradle Jython plugin's layout).
+REPOSITORY_SCRIPT_ROOTS = (("src", "main", "jython"),)
 _SCAN_DEPTH = 2
 
 
@@ -104,8 +110,9 @@ class PluginSource(ABC):
 
     @property
     def identity(self) -> tuple[str, ...]:
-        """What makes two discoveries the same plugin (resolved location and documents)."""
-        return (str(self.location.resolve()), *(d.display_path for d in self.documents()))
+        """What makes two discoveries the same plugin: its location with symlinks resolved, so a plugin given by a
+        symlink and by its real path is one plugin."""
+        return (str(self.location.resolve()),)
 
     @abstractmethod
     def documents(self) -> list[SyntheticDocument]:
@@ -140,15 +147,34 @@ class PluginSource(ABC):
 
 
 class FolderPlugin(PluginSource):
-    """A plugin folder; ``synthetic_files`` are its definition files (default ``<root>/synthetic.xml``)."""
+    """A plugin folder; ``synthetic_files`` are its definition files (default ``<root>/synthetic.xml``).
 
-    def __init__(self, name: str, origin: Origin, root: Path, synthetic_files: Sequence[Path] | None = None) -> None:
+    ``extra_roots`` are further folders whose files belong to the same plugin (a repository's ``src/main/jython``):
+    a relative path is looked up in ``root`` first, then in each of them, as one classpath entry would be.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        origin: Origin,
+        root: Path,
+        synthetic_files: Sequence[Path] | None = None,
+        *,
+        extra_roots: Sequence[Path] = (),
+    ) -> None:
         super().__init__(name, origin, root)
         self.root = root
+        #: Every folder of the plugin, ``root`` first.
+        self.roots: tuple[Path, ...] = (root, *extra_roots)
         default = root / SYNTHETIC_XML
         self.synthetic_files = (
             tuple(synthetic_files) if synthetic_files is not None else ((default,) if default.is_file() else ())
         )
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """Its folders and definition files, symlinks resolved (``synthetic/*.xml`` files share one folder)."""
+        return (*(str(root.resolve()) for root in self.roots), *(str(f.resolve()) for f in self.synthetic_files))
 
     def documents(self) -> list[SyntheticDocument]:
         documents = []
@@ -163,7 +189,12 @@ class FolderPlugin(PluginSource):
         return Path(document.display_path).read_bytes()
 
     def _file(self, path: str) -> Path:
-        return self.root.joinpath(*PurePosixPath(path).parts)
+        parts = PurePosixPath(path).parts
+        if len(self.roots) > 1:
+            for root in self.roots:
+                if (candidate := root.joinpath(*parts)).is_file():
+                    return candidate
+        return self.root.joinpath(*parts)
 
     def has_file(self, path: str) -> bool:
         return self._file(path).is_file()
@@ -175,9 +206,11 @@ class FolderPlugin(PluginSource):
         return self._file(relative).read_bytes()
 
     def list_files(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+        found: set[str] = set()
+        for root in self.roots:
+            if root.is_dir():
+                found.update(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        return sorted(found)
 
     def display_path(self, path: str) -> str:
         return str(self._file(path).absolute())
@@ -255,25 +288,65 @@ def open_plugin(path: Path, origin: Origin) -> PluginSource:
             raise PluginError(f"{path}: no {SYNTHETIC_XML} at the archive root")
         return plugin
     if path.is_file() and path.suffix.lower() == ".xml":
+        if path.is_symlink():  # the plugin's scripts are beside the file itself, not beside the link
+            path = path.resolve()
+        repository = _repository_of_resources(path.parent) if path.name == SYNTHETIC_XML else None
+        if repository is not None:
+            return _repository_plugin(repository, origin)
         return FolderPlugin(_file_plugin_name(path), origin, path.parent, (path,))
     if path.is_dir() and (path / SYNTHETIC_XML).is_file():
-        return FolderPlugin(path.name, origin, path)
-    raise PluginError(f"{path}: not a plugin (expected a folder with {SYNTHETIC_XML}, a .jar/.zip or an .xml file)")
+        repository = _repository_of_resources(path)
+        if repository is not None:
+            return _repository_plugin(repository, origin)
+        return FolderPlugin(_folder_name(path), origin, path)
+    if path.is_dir() and is_plugin_repository(path):
+        return _repository_plugin(path, origin)
+    raise PluginError(
+        f"{path}: not a plugin (expected a folder with {SYNTHETIC_XML}, a plugin repository with "
+        f"{'/'.join(REPOSITORY_RESOURCES)}/{SYNTHETIC_XML}, a .jar/.zip or an .xml file)"
+    )
+
+
+def is_plugin_repository(path: Path) -> bool:
+    """True for a Maven/Gradle plugin repository: ``src/main/resources/synthetic.xml`` below ``path``."""
+    return path.joinpath(*REPOSITORY_RESOURCES, SYNTHETIC_XML).is_file()
+
+
+def _repository_of_resources(folder: Path) -> Path | None:
+    """The repository root when ``folder`` is the ``src/main/resources`` folder of a plugin repository, also
+    through a symlink to that folder."""
+    for candidate in (Path(os.path.abspath(folder)), folder.resolve()):
+        if len(candidate.parts) > len(REPOSITORY_RESOURCES) and candidate.parts[-3:] == REPOSITORY_RESOURCES:
+            return candidate.parents[2]
+    return None
+
+
+def _repository_plugin(repository: Path, origin: Origin) -> FolderPlugin:
+    """The plugin a repository's build packages: its resources folder, then its script folders, as one plugin
+    named after the repository (not ``resources``, so ``[plugins.NAME]`` settings can name it)."""
+    resources = repository.joinpath(*REPOSITORY_RESOURCES)
+    scripts = [root for root in (repository.joinpath(*parts) for parts in REPOSITORY_SCRIPT_ROOTS) if root.is_dir()]
+    return FolderPlugin(_folder_name(repository), origin, resources, extra_roots=scripts)
+
+
+def _folder_name(path: Path) -> str:
+    """The name of the folder ``path`` names, also for ``.`` and ``..``."""
+    return Path(os.path.abspath(path)).name
 
 
 def plugins_at(path: Path, origin: Origin, *, required: bool = True) -> list[PluginSource]:
     """The plugins at ``path``: the path itself when it is a plugin, else the plugins inside the folder.
 
-    Inside a folder, each archive with synthetic.xml and each sub-folder with synthetic.xml is a plugin;
-    sub-folders without one are searched one level deeper (``plugins/__local__/x.jar``); archives without
-    synthetic.xml are libraries and are skipped. With ``required``, a missing path or a folder without
-    plugins raises :class:`PluginError`.
+    Inside a folder, each archive with synthetic.xml, each sub-folder with synthetic.xml and each plugin repository
+    (``src/main/resources/synthetic.xml``) is a plugin; other sub-folders are searched one level deeper
+    (``plugins/__local__/x.jar``); archives without synthetic.xml are libraries and are skipped. With ``required``,
+    a missing path or a folder without plugins raises :class:`PluginError`.
     """
     if not path.exists():
         if required:
             raise PluginError(f"plugin path {path} does not exist")
         return []
-    if path.is_file() or (path / SYNTHETIC_XML).is_file():
+    if path.is_file() or (path / SYNTHETIC_XML).is_file() or is_plugin_repository(path):
         return [open_plugin(path, origin)]
     found = _scan_folder(path, origin, _SCAN_DEPTH)
     if required and not found:
@@ -290,8 +363,8 @@ def _scan_folder(folder: Path, origin: Origin, depth: int) -> list[PluginSource]
             archive = ArchivePlugin(child.stem, origin, child)
             if archive.documents():
                 found.append(archive)
-        elif child.is_dir() and (child / SYNTHETIC_XML).is_file():
-            found.append(FolderPlugin(child.name, origin, child))
+        elif child.is_dir() and ((child / SYNTHETIC_XML).is_file() or is_plugin_repository(child)):
+            found.append(open_plugin(child, origin))
         elif child.is_dir() and depth > 1:
             found.extend(_scan_folder(child, origin, depth - 1))
     return found
@@ -299,7 +372,7 @@ def _scan_folder(folder: Path, origin: Origin, depth: int) -> list[PluginSource]
 
 def _file_plugin_name(path: Path) -> str:
     if path.name == SYNTHETIC_XML:
-        return path.parent.name
+        return _folder_name(path.parent)
     return path.name.removesuffix(".xml").removesuffix(".synthetic")
 
 

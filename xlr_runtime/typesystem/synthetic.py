@@ -112,8 +112,8 @@ class _FileReader:
         self.path = path
         self.problems: list[Problem] = []
 
-    def problem(self, element: Any, message: str) -> None:
-        self.problems.append(Problem(self.path, element.sourceline or 0, message))
+    def problem(self, element: Any, message: str, *, warning: bool = False) -> None:
+        self.problems.append(Problem(self.path, element.sourceline or 0, message, warning))
 
     def read(self, root: Any) -> SyntheticFile:
         types: list[RawType] = []
@@ -166,9 +166,15 @@ class _FileReader:
             if prop is None:
                 continue
             if prop.name in properties:
+                # XL Release loads such a type (a public plugin shipped one for 15 releases): properties are kept
+                # by name, so the last definition replaces the first, at the first one's position
                 first = properties[prop.name].line
-                self.problem(child, f"duplicate property {prop.name!r} in type {type_name!r} (first at line {first})")
-                continue
+                self.problem(
+                    child,
+                    f"property {prop.name!r} is defined twice in type {type_name!r} (first at line {first}); "
+                    "this later definition is the one used",
+                    warning=True,
+                )
             properties[prop.name] = prop
         return tuple(properties.values())
 
