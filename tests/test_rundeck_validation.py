@@ -144,6 +144,17 @@ XML_CASES = {
         HEAD + SEQ + "<notification>\n<onlunch><email recipients='x'/></onlunch></notification>" + TAIL,
         'f.xml:3: job "a": unknown notification trigger <onlunch>',
     ),
+    "an unfinished CDATA section is one line": (
+        HEAD + "<sequence><command><script><![CDATA[echo a\necho b</script>" + TAIL,
+        "f.xml:3: invalid XML: CData section not finished",
+    ),
+    "entity reference": (
+        '<!DOCTYPE joblist [<!ENTITY e "x">]>\n'
+        + HEAD
+        + "<sequence>\n<command><exec>&e;</exec></command></sequence>"
+        + TAIL,
+        "f.xml:4: entity reference &e; in <exec> is not supported: write its text instead",
+    ),
     "trigger without notification": (
         HEAD + SEQ + "<notification>\n<onsuccess/></notification>" + TAIL,
         'f.xml:3: job "a": <onsuccess> has no email, webhook or plugin element',
@@ -173,12 +184,20 @@ YAML_CASES = {
     "empty list": ("[]\n", "f.yaml:1: the file holds no job"),
     "not YAML": (
         "- name: [a\n",
-        "f.yaml:2: invalid YAML: "
+        "f.yaml:2: invalid YAML: while parsing a flow sequence at line 1, "
         + (
             "did not find expected ',' or ']'"
             if yaml.__with_libyaml__
             else "expected ',' or ']', but got '<stream end>'"
         ),
+    ),
+    "a control character YAML refuses": (
+        "- name: a\n  description: 'x\0'\n",
+        "f.yaml:2: invalid YAML: control characters are not allowed (#x0000)",
+    ),
+    "not UTF-8": (
+        b"- name: a\n  description: caf\xe9\n",
+        "f.yaml:2: not UTF-8 text: byte 0xe9 at offset 28 cannot be decoded (save the file as UTF-8)",
     ),
     "job not a map": ("- a\n", "f.yaml:1: job #1 must be a map, not str"),
     "missing name": ("- description: ''\n  sequence: {commands: [{exec: x}]}\n", "f.yaml:1: job #1 has no name"),

@@ -21,7 +21,7 @@ from xlr_runtime.rundeck.validation import JobContext
 from xlr_runtime.rundeck.yaml_read import LineMap, job_from_map
 from xlr_runtime.rundeck.yaml_write import job_to_map
 
-__all__ = ["dump_jobs_yaml", "load_jobs_yaml"]
+__all__ = ["dump_jobs_yaml", "load_jobs_yaml", "not_utf8", "yaml_error"]
 
 
 def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
@@ -29,16 +29,21 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
 
     A file with one bad job yields nothing.
     """
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise JobDefinitionError(not_utf8(data, exc), path=path, line=line) from None
+    else:
+        text = data
     loader = _LineLoader(text)
     try:
         root = loader.get_single_node()
         content = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise JobDefinitionError(f"invalid YAML: {problem}", path=path, line=line) from None
+        message, line = yaml_error(exc, text)
+        raise JobDefinitionError(f"invalid YAML: {message}", path=path, line=line) from None
     finally:
         loader.dispose()
     if not isinstance(content, list) or not isinstance(root, yaml.SequenceNode):
@@ -53,6 +58,28 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
             raise ctx.error(f"job #{index} must be a map, not {type(item).__name__}", named=False)
         jobs.append(job_from_map(item, ctx))
     return jobs
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """One line saying where a file stops being UTF-8 (Rundeck reads job and resource files as UTF-8)."""
+    return (
+        f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} cannot be decoded (save the file as UTF-8)"
+    )
+
+
+def yaml_error(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
+    """A YAML error as one line and its 1-based line: the problem, after its context when it has one (``while
+    scanning a quoted scalar``), never PyYAML's ``in "<unicode string>", line …`` echo of where it read."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow: a position, no mark
+        character = f" (#x{exc.character:04x})" if isinstance(exc.character, int) else ""
+        return f"{exc.reason}{character}", text[: exc.position].count("\n") + 1
+    problem = getattr(exc, "problem", None) or str(exc).partition("\n")[0] or type(exc).__name__
+    context = getattr(exc, "context", None)
+    problem_mark, context_mark = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    mark = problem_mark or context_mark
+    if context and context_mark is not None and problem_mark is not None and context_mark.line != problem_mark.line:
+        context = f"{context} at line {context_mark.line + 1}"
+    return (f"{context}, {problem}" if context else problem), (mark.line + 1 if mark is not None else None)
 
 
 #: libyaml's loader and dumper when PyYAML has them (about ten times faster), else the pure-Python ones.
