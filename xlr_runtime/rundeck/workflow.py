@@ -119,8 +119,12 @@ class WorkflowRun:
         deadline: float | None,
         context: DataContext,
         nodes_project: str | None = None,
+        callers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.service = service
+        #: The jobs whose job-reference steps led here, outermost first, as (identity, full name), this job last:
+        #: a reference to any of them is a cycle (see :func:`job_identity`).
+        self.chain = (*callers, (job_identity(execution.project, job), job.full_name))
         #: The project whose nodes the filter selects from (a job reference's ``childNodes``); default: its own.
         self.nodes_project = nodes_project or execution.project
         self.execution = execution
@@ -410,6 +414,11 @@ class WorkflowRun:
         finally:
             if temporary:
                 _unlink(path)
+
+
+def job_identity(project: str, job: Job) -> str:
+    """What makes two references name the same job: its uuid, else its project and full name."""
+    return job.uuid or job.id or f"{project}/{job.full_name}"
 
 
 def capture_pattern(step: Step, default: re.Pattern[str]) -> re.Pattern[str]:
