@@ -40,6 +40,8 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
     loader = _LineLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _check_aliases(root, path)
         content = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         message, line = yaml_error(exc, text)
@@ -58,6 +60,70 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
             raise ctx.error(f"job #{index} must be a map, not {type(item).__name__}", named=False)
         jobs.append(job_from_map(item, ctx))
     return jobs
+
+
+#: The most aliases of lists and maps one file may hold (SnakeYAML's ``maxAliasesForCollections``, which
+#: Rundeck's YAML parser applies): each alias may multiply what a reader walks ("billion laughs").
+MAX_COLLECTION_ALIASES = 50
+#: The most nodes aliases may add to a file once expanded: 45 aliases nine deep already stand for 600,000 lists.
+MAX_ALIAS_EXPANSION = 10_000
+
+
+def _check_aliases(root: yaml.Node, path: str | Path) -> None:
+    """Before anything is constructed, refuse more than :data:`MAX_COLLECTION_ALIASES` aliases of lists and maps,
+    aliases that would add more than :data:`MAX_ALIAS_EXPANSION` nodes, and a list or map that holds an alias of
+    itself. The composed nodes share what aliases name, so this walk visits each node once however many times it
+    would be expanded, and counts what expanding would cost."""
+    sizes: dict[int, int] = {}  # a list or map -> how many nodes it stands for, expanded
+    open_nodes: set[int] = set()  # the lists and maps the walk is inside
+    scalars: set[int] = set()
+    aliases = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        children = _children(node)
+        if leaving:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
+            continue
+        if not isinstance(node, yaml.SequenceNode | yaml.MappingNode):
+            scalars.add(id(node))
+            continue
+        line = node.start_mark.line + 1
+        if id(node) in open_nodes:
+            raise JobDefinitionError(
+                "invalid YAML: recursive alias: the list or map here holds an alias of itself", path=path, line=line
+            )
+        if id(node) in sizes:
+            aliases += 1
+            if aliases > MAX_COLLECTION_ALIASES:
+                raise JobDefinitionError(
+                    f"invalid YAML: more than {MAX_COLLECTION_ALIASES} aliases of lists or maps (the last one names "
+                    "the list or map here); Rundeck's YAML parser refuses them too",
+                    path=path,
+                    line=line,
+                )
+            continue
+        sizes[id(node)] = 0  # seen; its size is known when the walk leaves it
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(children))
+    added = sizes.get(id(root), 1) - len(sizes) - len(scalars)
+    if added > MAX_ALIAS_EXPANSION:
+        raise JobDefinitionError(
+            f"invalid YAML: its aliases expand to {added} more nodes than the file holds (at most "
+            f"{MAX_ALIAS_EXPANSION}): write the values out, or use fewer aliases",
+            path=path,
+            line=root.start_mark.line + 1,
+        )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
 
 
 def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
