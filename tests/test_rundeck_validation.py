@@ -71,7 +71,16 @@ XML_CASES = {
     ),
     "invalid option regex": (
         OPTIONS.format("<option name='o' regex='('/>"),
-        'f.xml:3: job "a": option "o": invalid regex "(": missing ), unterminated subpattern at position 0',
+        'f.xml:3: job "a": option "o": invalid regex "(": missing ) at position 1',
+    ),
+    "a default the regex backtracks on without end": (
+        OPTIONS.format(f"<option name='o' regex='(a|a)+$' value='{'a' * 40}!'/>"),
+        f'f.xml:3: job "a": option "o": default value "{"a" * 40}!" took longer than 1s to match the regex "(a|a)+$" '
+        "(simplify the regex)",
+    ),
+    "a catastrophic regex for re is a quick no": (
+        OPTIONS.format(f"<option name='o' regex='(a+)+$' value='{'a' * 40}!'/>"),
+        f'f.xml:3: job "a": option "o": default value "{"a" * 40}!" does not match the regex "(a+)+$"',
     ),
     "enforced default not in values": (
         OPTIONS.format("<option name='port' value='81' values='80,8080' enforcedvalues='true'/>"),
@@ -219,7 +228,7 @@ YAML_CASES = {
     ),
     "bad regex": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  options: [{name: o, regex: '['}]\n",
-        'f.yaml:4: job "a": option "o": invalid regex "[": unterminated character set at position 0',
+        'f.yaml:4: job "a": option "o": invalid regex "[": unterminated character set at position 1',
     ),
     "enforced default": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n"
@@ -233,7 +242,7 @@ YAML_CASES = {
     "option in block style": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  options:\n  - name: ok\n"
         "  - name: o\n    regex: '('\n",
-        'f.yaml:6: job "a": option "o": invalid regex "(": missing ), unterminated subpattern at position 0',
+        'f.yaml:6: job "a": option "o": invalid regex "(": missing ) at position 1',
     ),
     "notification without recipients": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  notification:\n    onsuccess:\n"

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import regex
+
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Job, Option, Schedule
+from xlr_runtime.rundeck.options import RegexTimeout, compile_regex, full_match
 from xlr_runtime.rundeck.quartz import QuartzError, parse
 
 T = TypeVar("T")
@@ -72,8 +75,8 @@ def validate_option(option: Option) -> Option:
     pattern = None
     if option.regex is not None:
         try:
-            pattern = re.compile(option.regex)
-        except re.error as exc:
+            pattern = compile_regex(option.regex)
+        except regex.error as exc:
             raise ValueError(f'{label}: invalid regex "{option.regex}": {exc}') from None
     if option.multivalued and not option.delimiter:
         raise ValueError(f"{label}: a multivalued option needs a delimiter")
@@ -96,7 +99,13 @@ def validate_option(option: Option) -> Option:
                 raise ValueError(f"{label}: default value {shown(item)} is not one of the allowed values ({allowed})")
     if pattern is not None:
         for item in defaults:
-            if not pattern.fullmatch(item):
+            try:
+                matched = full_match(pattern, item)
+            except RegexTimeout as exc:
+                raise ValueError(
+                    f'{label}: default value {shown(item)} {exc} the regex "{option.regex}" (simplify the regex)'
+                ) from None
+            if not matched:
                 raise ValueError(f'{label}: default value {shown(item)} does not match the regex "{option.regex}"')
     return option
 
