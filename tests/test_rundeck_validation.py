@@ -10,7 +10,7 @@ import yaml
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Option, Schedule
 from xlr_runtime.rundeck.validation import deprecated_filter, validate_option, validate_schedule
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.yaml_codec import load_jobs_yaml
 
 SEQ = "<sequence><command><exec>x</exec></command></sequence>"
@@ -281,3 +281,26 @@ def test_option_checks_allow_references_and_multivalued_defaults() -> None:
 def test_deprecated_filter_keeps_rundecks_key_order() -> None:
     parts = {"include": {"tags": "a+b", "hostname": "h1"}, "exclude": {"os-name": "Windows XP"}}
     assert deprecated_filter(parts) == 'hostname: h1 tags: a+b !os-name: "Windows XP"'
+
+
+def test_a_control_character_from_a_yaml_escape_is_refused_naming_the_field() -> None:
+    document = '- name: a\n  description: ""\n  sequence:\n    commands:\n    - exec: "echo \\e[31m red"\n'
+    with pytest.raises(JobDefinitionError) as caught:
+        load_jobs_yaml(document, path="f.yaml")
+    assert str(caught.value) == (
+        'f.yaml:5: job "a": field "sequence.commands[0].exec" holds the control character U+001B, which a job '
+        "definition cannot hold (its XML form has no such character): remove it"
+    )
+    named = '- name: "a\\e"\n  description: red\n  sequence: {commands: [{exec: x}]}\n'
+    with pytest.raises(JobDefinitionError) as caught:
+        load_jobs_yaml(named, path="f.yaml")
+    assert str(caught.value).startswith('f.yaml:1: job "a\\x1b": field "name" holds the control character U+001B')
+
+
+def test_integer_keys_load_and_read_back() -> None:
+    document = (
+        "- name: a\n  description: ''\n  1: x\n"
+        "  sequence: {commands: [{exec: x, 2: y}, {type: t, configuration: {3: z}}]}\n"
+    )
+    (job,) = load_jobs_yaml(document, path="f.yaml")
+    assert load_jobs_xml(dump_jobs_xml([job]), path="again.xml") == [job]

@@ -9,6 +9,7 @@ The export sorts every map's keys (Rundeck's ``canonicalMap``) in block style, m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import yaml
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Job
 from xlr_runtime.rundeck.validation import JobContext
+from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.yaml_read import LineMap, job_from_map
 from xlr_runtime.rundeck.yaml_write import job_to_map
 
@@ -58,8 +60,60 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
         ctx = JobContext(path, node.start_mark.line + 1, index)
         if not isinstance(item, dict):
             raise ctx.error(f"job #{index} must be a map, not {type(item).__name__}", named=False)
-        jobs.append(job_from_map(item, ctx))
+        bad = _first_unstorable_text(item)
+        if bad is not None:
+            field, character, line = bad
+            name = item.get("name")
+            ctx.name = None if name is None else _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", str(name))
+            raise ctx.error(
+                f"{field} holds the control character U+{ord(character):04X}, which a job definition cannot hold "
+                "(its XML form has no such character): remove it",
+                line=line,
+                named=ctx.name is not None,
+            )
+        job = job_from_map(item, ctx)
+        ctx.build(lambda job=job: _reads_back(job), line=ctx.line)
+        jobs.append(job)
     return jobs
+
+
+#: Characters XML 1.0 cannot carry, which every stored job definition is (YAML escapes such as ``"\e"`` allow them).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _first_unstorable_text(value: Any, field: str = "", line: int | None = None) -> tuple[str, str, int | None] | None:
+    """``(field, character, line)`` of the first key or value holding a character XML cannot carry, else ``None``;
+    ``field`` is a path such as ``sequence.commands[0].exec``."""
+    if isinstance(value, LineMap) and value.line is not None:
+        line = value.line
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{field}.{key}" if field else str(key)
+            found = _NOT_XML.search(str(key))
+            if found is not None:
+                return f"the key {str(key)!r}", found.group(), line
+            inner = _first_unstorable_text(item, name, line)
+            if inner is not None:
+                return inner
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            inner = _first_unstorable_text(item, f"{field}[{index}]", line)
+            if inner is not None:
+                return inner
+    elif isinstance(value, str):
+        found = _NOT_XML.search(value)
+        if found is not None:
+            return f'field "{field}"', found.group(), line
+    return None
+
+
+def _reads_back(job: Job) -> None:
+    """Raise ``ValueError`` unless the job's stored form (its canonical XML) reads back: the last guard that
+    nothing is stored that the store, the schedule loop or an export could not read again."""
+    try:
+        load_jobs_xml(dump_jobs_xml([job]), path="the stored form", require_future=False)
+    except JobDefinitionError as exc:
+        raise ValueError(f"cannot be stored: its XML form does not read back ({exc.detail})") from None
 
 
 #: The most aliases of lists and maps one file may hold (SnakeYAML's ``maxAliasesForCollections``, which
