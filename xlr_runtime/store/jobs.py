@@ -252,6 +252,12 @@ class JobRepository:
                 sequence=Workflow(steps=()),
             )
 
+    def label(self, job_uuid: str) -> str:
+        """``project/group/name (uuid)`` of a stored job, read without its definition (for messages about a job
+        whose definition may not read back); just the uuid when there is no such job."""
+        row = self._store.query_one("SELECT project, group_path, name FROM jobs WHERE uuid = ?", [job_uuid])
+        return f"{row['project']}/{_full_name(row)} ({job_uuid})" if row is not None else job_uuid
+
     def _row(self, job_uuid: str) -> dict[str, Any] | None:
         return self._store.query_one("SELECT * FROM jobs WHERE uuid = ?", [job_uuid])
 
