@@ -118,6 +118,17 @@ XML_CASES = {
         HEAD + SEQ + "<retry>x</retry>" + TAIL,
         'f.xml:2: job "a": retry "x" must be a whole number or an ${option.x} reference',
     ),
+    "retry in another script's digits": (
+        HEAD + SEQ + "<retry>\u00b2</retry>" + TAIL,
+        'f.xml:2: job "a": retry "\u00b2" must be a whole number or an ${option.x} reference',
+    ),
+    "threadcount in another script's digits": (
+        HEAD
+        + SEQ
+        + "<nodefilters><filter>.*</filter></nodefilters><dispatch><threadcount>\u0663</threadcount></dispatch>"
+        + TAIL,
+        'f.xml:2: job "a": threadcount "\u0663" must be a positive whole number',
+    ),
     "threadcount zero": (
         HEAD
         + SEQ
@@ -304,3 +315,14 @@ def test_integer_keys_load_and_read_back() -> None:
     )
     (job,) = load_jobs_yaml(document, path="f.yaml")
     assert load_jobs_xml(dump_jobs_xml([job]), path="again.xml") == [job]
+
+
+def test_a_sort_index_that_is_not_ascii_digits_is_ignored_as_any_other() -> None:
+    options = "<option name='b' sortIndex='\u00b2'/><option name='a' sortIndex='x'/><option name='c' sortIndex='1'/>"
+    (job,) = load_jobs_xml(OPTIONS.format(options), path="f.xml")
+    assert [o.name for o in job.options] == ["c", "a", "b"]
+    yaml_options = "  options:\n    b: {sortIndex: '\u00b2'}\n    a: {sortIndex: x}\n    c: {sortIndex: 1}\n"
+    (job,) = load_jobs_yaml(
+        "- name: j\n  description: ''\n  sequence: {commands: [{exec: x}]}\n" + yaml_options, path="f"
+    )
+    assert [o.name for o in job.options] == ["c", "a", "b"]

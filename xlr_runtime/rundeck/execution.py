@@ -38,6 +38,7 @@ from xlr_runtime.rundeck.jobref import disabled_result, lookup_uuid, nodes_proje
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
+from xlr_runtime.rundeck.validation import whole_number
 from xlr_runtime.rundeck.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
@@ -303,10 +304,10 @@ class ExecutionService:
         context = DataContext()
         context.merge("option", options.context()["option"])
         raw = expand(job.retry, context)
-        try:
-            return int(raw)
-        except ValueError:
-            raise OptionValueError(f"retry count {raw!r} of job {job.full_name!r} is not an integer") from None
+        count = whole_number(raw)
+        if count is None:
+            raise OptionValueError(f"retry count {raw!r} of job {job.full_name!r} is not an integer")
+        return count
 
     # -- the loop ----------------------------------------------------------------------------------------------
 

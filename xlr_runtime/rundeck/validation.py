@@ -34,6 +34,7 @@ _QUARTZ_RANGES = (
     ("day-of-week", 1, 7),
     ("year", 1970, 2099),
 )
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 _NUMBER = re.compile(r"(?<![#/\d])(\d+)(?!\d)")
 
 
@@ -60,12 +61,19 @@ class JobContext:
             raise self.error(str(exc), line=line) from None
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number when it is ASCII digits (spaces around allowed), else ``None``: ``str.isdigit``
+    and ``int`` also take ``²`` or ``٣``, which Rundeck's ``Integer.parseInt`` does not."""
+    stripped = text.strip()
+    return int(stripped) if _ASCII_DIGITS.fullmatch(stripped) else None
+
+
 def validate_job(job: Job) -> None:
     """Job-level checks: retry and threadcount (schedule and options are checked where they are read)."""
-    if job.retry is not None and "${" not in job.retry and not job.retry.strip().isdigit():
+    if job.retry is not None and "${" not in job.retry and whole_number(job.retry) is None:
         raise ValueError(f'retry "{job.retry}" must be a whole number or an ${{option.x}} reference')
     threadcount = job.dispatch.threadcount
-    if "${" not in threadcount and (not threadcount.strip().isdigit() or int(threadcount) < 1):
+    if "${" not in threadcount and (whole_number(threadcount) or 0) < 1:
         raise ValueError(f'threadcount "{threadcount}" must be a positive whole number')
 
 

@@ -48,6 +48,7 @@ from xlr_runtime.rundeck.steps import (
     run_shell,
     write_script,
 )
+from xlr_runtime.rundeck.validation import whole_number
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 if TYPE_CHECKING:
@@ -226,10 +227,10 @@ class WorkflowRun:
 
     def _threadcount(self) -> int:
         raw = expand(self.job.dispatch.threadcount or "1", self.context)
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise OptionValueError(f"threadcount {raw!r} is not a number") from None
+        count = whole_number(raw)
+        if count is None:
+            raise OptionValueError(f"threadcount {raw!r} is not a number")
+        return max(1, count)
 
     # -- groups ------------------------------------------------------------------------------------------------
 

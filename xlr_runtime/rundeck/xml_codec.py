@@ -41,6 +41,7 @@ from xlr_runtime.rundeck.validation import (
     validate_job,
     validate_option,
     validate_schedule,
+    whole_number,
 )
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
 from xlr_runtime.rundeck.xmlread import Node, first_entity, parse_bool, parse_document, syntax_error_message, tag_of
@@ -258,7 +259,7 @@ def _options(context: Node | None, ctx: JobContext) -> tuple[Option, ...]:
     for option in options_node.children("option"):
         built = ctx.build(lambda option=option: validate_option(_option(option)), line=option.line)
         sort_index = option.get("sortIndex")
-        index = int(sort_index) if sort_index and sort_index.strip().isdigit() else None
+        index = whole_number(sort_index) if sort_index else None
         indexed.append((index, built.name, built))
     if preserve:
         return tuple(item[2] for item in indexed)
