@@ -69,3 +69,21 @@ def test_a_stored_definition_that_no_longer_reads_is_named_and_can_be_deleted(ho
     deleted = xlr(home, "jobs", "delete", "-p", "P", "-j", "older")
     assert deleted.output == "Deleted u-older  older\n", deleted.output
     assert xlr(home, "jobs", "list", "-p", "P").output == "u-good  good\n"
+
+
+def test_a_yaml_export_that_would_not_read_back_is_refused_in_one_line(home: Home, tmp_path: Path) -> None:
+    xml = tmp_path / "odd.xml"
+    xml.write_text(
+        "<joblist><job><name>odd</name><uuid>u-odd</uuid><description/><options>x</options>"
+        "<sequence><command><exec>x</exec></command></sequence></job></joblist>"
+    )
+    assert xlr(home, "jobs", "load", "-p", "P", "-f", str(xml)).exit_code == 0
+    out = tmp_path / "out.yaml"
+    exported = xlr(home, "jobs", "list", "-p", "P", "-f", str(out))
+    assert exported.exit_code == 1
+    assert exported.output.splitlines() == [
+        'Error: job "odd": cannot be exported as YAML: it would not read back (options must be a map) (its elements '
+        "Rundeck does not know: <options>)",
+        "Hint: Export it as XML (--format xml), which keeps it as it is.",
+    ]
+    assert not out.exists()

@@ -287,3 +287,22 @@ def test_a_recursive_alias_is_refused() -> None:
     with pytest.raises(JobDefinitionError) as caught:
         load_jobs_yaml(document, path="r.yaml")
     assert str(caught.value) == "r.yaml:1: invalid YAML: recursive alias: the list or map here holds an alias of itself"
+
+
+def test_an_unknown_element_named_like_a_yaml_key_is_refused_on_yaml_export() -> None:
+    document = (
+        "<joblist><job><name>a</name><description/><options>x</options><custom>kept</custom>"
+        "<sequence><command><exec>x</exec></command></sequence></job></joblist>"
+    )
+    (job,) = load_jobs_xml(document, path="a.xml")
+    with pytest.raises(JobDefinitionError) as caught:
+        dump_jobs_yaml([job])
+    assert str(caught.value) == (
+        'job "a": cannot be exported as YAML: it would not read back (options must be a map) (its elements Rundeck '
+        "does not know: <custom>, <options>)"
+    )
+    assert caught.value.hint == "Export it as XML (--format xml), which keeps it as it is."
+    xml = dump_jobs_xml([job])  # XML keeps it as it is
+    assert dump_jobs_xml(load_jobs_xml(xml, path="again.xml")) == xml
+    (plain,) = load_jobs_xml(document.replace("<options>x</options>", ""), path="b.xml")
+    assert load_jobs_yaml(dump_jobs_yaml([plain]), path="b.yaml") == [plain]

@@ -9,6 +9,7 @@ The export sorts every map's keys (Rundeck's ``canonicalMap``) in block style, m
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -244,6 +245,39 @@ def _canonical(value: Any) -> Any:
 
 
 def dump_jobs_yaml(jobs: Iterable[Job]) -> str:
-    """Write jobs as Rundeck's canonical YAML list (deterministic: same jobs, same bytes)."""
-    data = [_canonical(job_to_map(job)) for job in jobs]
+    """Write jobs as Rundeck's canonical YAML list (deterministic: same jobs, same bytes).
+
+    Raises :class:`JobDefinitionError` for a job whose YAML would not read back as the same job: elements Rundeck
+    does not know are kept under their own names, and one named like a YAML key of Rundeck's (``<options>``
+    directly under ``<job>``) would be read as that key. XML keeps such a job as it is."""
+    data = []
+    for job in jobs:
+        mapped = _canonical(job_to_map(job))
+        _reads_back_as_yaml(job, mapped)
+        data.append(mapped)
+    return _dump(data)
+
+
+def _dump(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=4096)
+
+
+def _reads_back_as_yaml(job: Job, mapped: dict[str, Any]) -> None:
+    try:
+        back = load_jobs_yaml(_dump([mapped]), path="the YAML export")
+    except JobDefinitionError as exc:
+        detail = exc.detail.removeprefix(f'job "{exc.job}": ') if exc.job else exc.detail
+        reason = f"it would not read back ({detail})"
+    else:
+        if back == [dataclasses.replace(job, project=None)]:
+            return
+        changed = [f.name for f in dataclasses.fields(Job) if getattr(back[0], f.name) != getattr(job, f.name)]
+        reason = f"it would read back with a different {', '.join(changed)}"
+    unknown = sorted({raw.tag for raw in job.extra} | {raw.tag for step in job.sequence.steps for raw in step.extra})
+    known = f" (its elements Rundeck does not know: <{'>, <'.join(unknown)}>)" if unknown else ""
+    raise JobDefinitionError(
+        f"cannot be exported as YAML: {reason}{known}",
+        path=None,
+        job=job.full_name,
+        hint="Export it as XML (--format xml), which keeps it as it is.",
+    )
