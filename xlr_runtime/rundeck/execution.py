@@ -651,9 +651,14 @@ class ExecutionService:
         with run.lock:  # the cursor is saved (serialised) by other threads too: parallel steps, nodes
             task_id = run.cursor.setdefault("tasks", {}).get(key)
         if task_id is None:
+            # a value derived from a secure option stays secret in the task too: sealed there, masked in its log
+            secret = [name for name, value in config.items() if value and run.log.masker.mask(value) != value]
             try:
                 task = self.engine.create_task(
-                    step.type, config, title=step.description or f"{run.job.full_name} step {index + 1}"
+                    step.type,
+                    config,
+                    title=step.description or f"{run.job.full_name} step {index + 1}",
+                    secret_inputs=secret,
                 )
             except TaskInputError as exc:
                 return StepResult(ok=False, reason="InvalidConfiguration", message=str(exc))
