@@ -12,11 +12,12 @@ from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 from xlr_runtime import hookimpl
 from xlr_runtime.cis import load_cis
 from xlr_runtime.clock import SystemClock, VirtualClock
-from xlr_runtime.engine import INTERRUPT_NOTE, Engine
+from xlr_runtime.engine import INTERRUPT_NOTE, Engine, masked_properties
 from xlr_runtime.errors import StateError, TaskInputError, UnknownTypeError
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScheduleRequest, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.secrets import is_sealed
 from xlr_runtime.settings import defaults
 from xlr_runtime.store import RunState, Store, TaskStatus
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
@@ -295,3 +296,22 @@ def test_the_log_line_of_a_run_requeued_by_a_stop_says_what_happened(
             assert store.tasks.log(task.id)[-1].text == line
     finally:
         executor.shutdown(wait=False)  # the sleeping script is not waited for
+
+
+def test_secret_inputs_are_sealed_and_are_passwords_for_the_tasks_runs(engine: Engine) -> None:
+    task = engine.create_task("demo.Call", {"server": "local", "name": "s3cret-1"}, secret_inputs=["name", "nope"])
+    assert is_sealed(task.inputs["name"]) and is_sealed(task.properties["name"])
+    assert masked_properties(engine.registry.get("demo.Call"), task.properties)["name"] == "********"
+    run = claim_one(engine)
+    request = engine.prepare(run)
+    assert isinstance(request, ScriptRunRequest)
+    assert request.properties["name"] == "s3cret-1"  # opened for the worker, which masks it as a password
+    assert "name" in request.task_type.password_properties
+    assert "name" not in engine.registry.get("demo.Call").password_properties
+    engine.commit([engine.completion(run, result(run.id, outcome=RunOutcome.FAILED, properties={"name": "s3cret-2"}))])
+    stored = engine.store.tasks.get(task.id)
+    assert is_sealed(stored.properties["name"]) and engine.secrets.open_value(stored.properties["name"]) == "s3cret-2"
+    engine.retry(task.id)
+    again = engine.prepare(claim_one(engine))
+    assert isinstance(again, ScriptRunRequest) and again.properties["name"] == "s3cret-1"
+    assert b"s3cret" not in b"".join(p.read_bytes() for p in engine.store.path.parent.glob("xlr.db*"))

@@ -11,6 +11,9 @@ from xlr_runtime.errors import ValueCoercionError
 from xlr_runtime.typesystem.kinds import PropertyKind, coerce
 
 K = PropertyKind
+INTEGER_FORMS = (
+    "property 'p' (integer): {} is not an integer (ASCII digits 0-9 with an optional sign, nothing around them)"
+)
 
 
 @pytest.mark.parametrize(
@@ -20,7 +23,8 @@ K = PropertyKind
         (K.STRING, 42, "42"),
         (K.STRING, b"bytes", "bytes"),
         (K.INTEGER, "42", 42),
-        (K.INTEGER, " -7 ", -7),
+        (K.INTEGER, "-7", -7),
+        (K.INTEGER, "+7", 7),
         (K.INTEGER, 5, 5),
         (K.INTEGER, 3.0, 3),
         (K.BOOLEAN, "true", True),
@@ -60,6 +64,11 @@ def test_none_stays_none(kind: PropertyKind) -> None:
         (K.INTEGER, "abc", "property 'p' (integer): 'abc' is not an integer"),
         (K.INTEGER, True, "property 'p' (integer): expected an integer, got a boolean"),
         (K.INTEGER, 1.5, "property 'p' (integer): '1.5' is not an integer"),
+        (K.INTEGER, "", "property 'p' (integer): '' is not an integer"),
+        (K.INTEGER, " 7 ", INTEGER_FORMS.format("' 7 '")),
+        (K.INTEGER, "1_000", INTEGER_FORMS.format("'1_000'")),
+        (K.INTEGER, "\uff15", INTEGER_FORMS.format("'\uff15'")),
+        (K.INTEGER, "\u0663", INTEGER_FORMS.format("'\u0663'")),
         (K.BOOLEAN, "maybe", "property 'p' (boolean): 'maybe' is not a boolean (use true or false)"),
         (K.DATE, "yesterday", "property 'p' (date): 'yesterday' is not an ISO 8601 date"),
         (K.ENUM, "x", "property 'p' (enum): 'x' is not one of a, b"),

@@ -249,6 +249,9 @@ def test_retry_count_must_be_a_number(harness: Harness) -> None:
     with pytest.raises(OptionValueError) as info:
         harness.service.start("P", job)
     assert str(info.value) == "retry count 'x' of job 'job' is not an integer"
+    with pytest.raises(OptionValueError) as info:  # int() reads Arabic-Indic digits; Rundeck's parseInt does not
+        harness.service.start("P", job, {"n": "\u0663"})
+    assert str(info.value) == "retry count '\u0663' of job 'job' is not an integer"
 
 
 @pytest.mark.parametrize(

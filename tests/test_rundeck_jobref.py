@@ -143,3 +143,35 @@ def test_references_by_uuid_by_group_and_name_and_in_another_project(harness: Ha
     assert harness.output(execution.id) == ["child on db1", "q child", "q child"]
     wrong = harness.run(job_xml("<command><jobref><uuid>uuid-qc</uuid></jobref></command>", name="wrong-project"))
     assert wrong.failure == "Step 1 failed: no job 'uuid-qc' in project 'P'"
+
+
+def test_a_job_referencing_itself_fails_the_step_naming_the_cycle(harness: Harness) -> None:
+    execution = harness.run(_parent("<jobref name='parent'/>"))
+    assert execution.status == ExecutionStatus.FAILED
+    assert execution.failure == (
+        'Step 1 failed: job reference cycle: "parent" -> "parent" (a job cannot run itself through its own job '
+        "references)"
+    )
+    assert [e.id for e in harness.store.executions.list()] == [execution.id]  # no child was started
+
+
+def test_a_cycle_through_other_jobs_fails_where_it_closes(harness: Harness) -> None:
+    harness.add(job_xml("<command><jobref name='b'/></command>", name="a"))
+    harness.add(job_xml("<command><exec>echo in b</exec></command><command><jobref name='a'/></command>", name="b"))
+    execution = harness.run(_parent("<jobref name='a'/>"))
+    assert execution.status == ExecutionStatus.FAILED
+    errors = harness.output(execution.id, levels=("ERROR",))
+    assert (
+        'Step 2 failed: JobReferenceCycle: job reference cycle: "a" -> "b" -> "a" (a job cannot run itself through '
+        "its own job references)"
+    ) in errors
+    assert harness.output(execution.id) == ["in b"]
+    assert len(harness.store.executions.list()) == 3  # parent, a, b: the reference back to a started nothing
+
+
+def test_the_same_job_referenced_twice_in_a_row_is_not_a_cycle(harness: Harness) -> None:
+    harness.add(job_xml("<command><exec>echo leaf</exec></command>", name="leaf"))
+    harness.add(job_xml("<command><jobref name='leaf'/></command><command><jobref name='leaf'/></command>", name="m"))
+    execution = harness.run(_parent("<jobref name='m'/><jobref name='leaf'/>".replace("/><", "/></command><command><")))
+    assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
+    assert harness.output(execution.id) == ["leaf", "leaf", "leaf"]

@@ -194,7 +194,18 @@ def test_project_nodes_merges_files_in_name_order(tmp_path: Path) -> None:
         ("bad.yaml", "- hostname: x\n", "bad.yaml:1: node without a nodename"),
         ("bad.yaml", "a:\n  hostname: [x]\n", "bad.yaml:2: expected a plain value, found a map or a list"),
         ("bad.yaml", "just text", "bad.yaml:1: expected a map of node names or a list of nodes"),
-        ("bad.yaml", "a: [\n", "bad.yaml:2: not valid YAML: expected the node content, but found '<stream end>'"),
+        (
+            "bad.yaml",
+            "a: [\n",
+            "bad.yaml:2: not valid YAML: while parsing a flow node, expected the node content, "
+            "but found '<stream end>'",
+        ),
+        ("bad.yaml", "a:\n  hostname: \0\n", "bad.yaml:2: not valid YAML: special characters are not allowed (#x0000)"),
+        (
+            "bad.xml",
+            "<project>\n<node>\0</node>",
+            "bad.xml:2: not well-formed XML: Invalid character: Char 0x0 out of allowed range",
+        ),
         ("bad.json", "{}", "bad.json: unknown resource-model format '.json' (use .xml, .yaml or .yml)"),
     ],
 )

@@ -4,6 +4,7 @@ secure, dates, and valuesUrl served by a real local HTTP server."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
@@ -107,6 +108,27 @@ def test_refusals(option: Option, supplied: dict[str, str], message: str) -> Non
         resolve_options([option], supplied)
     assert str(info.value).startswith(message)
     assert "Hunter2" not in str(info.value)
+
+
+def test_a_regex_that_backtracks_without_end_fails_the_option_within_the_bound() -> None:
+    started = time.monotonic()
+    with pytest.raises(OptionValueError) as info:
+        resolve_options([Option(name="v", regex="(a|a)+$")], {"v": "a" * 40 + "!"})
+    assert time.monotonic() - started < 5
+    assert str(info.value) == (
+        f"option 'v': value '{'a' * 40}!' took longer than 1s to match the regular expression '(a|a)+$'"
+    )
+    assert info.value.hint is not None
+    with pytest.raises(OptionValueError) as secure:
+        resolve_options([Option(name="pw", regex="(a|a)+$", secure=True)], {"pw": "a" * 40 + "!"})
+    assert str(secure.value) == "option 'pw': value ***** took longer than 1s to match the regular expression '(a|a)+$'"
+    with pytest.raises(OptionValueError, match="does not match"):  # catastrophic for re, quick here
+        resolve_options([Option(name="v", regex="(a+)+$")], {"v": "a" * 40 + "!"})
+
+
+def test_option_regexes_take_javas_syntax() -> None:
+    option = Option(name="v", regex=r"\p{Lu}\p{Ll}++")
+    assert resolve_options([option], {"v": "Ab"}).values == {"v": "Ab"}
 
 
 def test_regex_is_a_full_match_and_default_is_checked() -> None:

@@ -4,6 +4,8 @@ service with a virtual clock, the missed-fire policy, enable flags, rescheduling
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ from xlr_runtime.rundeck.schedules import ScheduleService, list_schedules, next_
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store.jobs import definition_sha256
 
 UTC_ZONE = ZoneInfo("UTC")
 #: Monday 2026-01-05 08:00:00 UTC.
@@ -272,6 +275,69 @@ def test_a_fire_while_the_job_runs_is_skipped_without_multiple_executions(world:
         f"job 'tick' is already running (execution {first}) and does not allow multiple executions"
     )
     assert row.next_fire_at == START + 900
+
+
+def _spoil(store: Store, uuid: str, *, digest: bool) -> None:
+    """Make a stored definition unreadable, as an older version could have stored it (with its digest updated, as
+    a load would, or not)."""
+    store.execute("UPDATE jobs SET definition = replace(definition, 'echo', 'x' || char(27)) WHERE uuid = ?", [uuid])
+    if digest:
+        row = store.query_one("SELECT definition FROM jobs WHERE uuid = ?", [uuid])
+        assert row is not None
+        store.execute(
+            "UPDATE jobs SET definition_sha256 = ? WHERE uuid = ?", [definition_sha256(row["definition"]), uuid]
+        )
+
+
+@pytest.mark.parametrize("digest", [True, False], ids=["read-when-scheduled", "read-when-fired"])
+def test_one_unreadable_job_does_not_stop_the_other_schedules(
+    world: World, caplog: pytest.LogCaptureFixture, digest: bool
+) -> None:
+    world.load(job_xml("bad", extra="<multipleExecutions>true</multipleExecutions>"))
+    world.load(job_xml("good", extra="<multipleExecutions>true</multipleExecutions>"))
+    world.schedules.tick()  # both planned from readable definitions
+    _spoil(world.store, "uuid-bad", digest=digest)
+    caplog.set_level(logging.DEBUG, logger="xlr_runtime.rundeck.schedules")
+
+    def good_fires() -> int:
+        return sum(e.job_name == "good" for e in world.store.executions.list())
+
+    world.schedules.run(until=lambda: good_fires() >= 4, max_wait=60)
+    assert sorted(e.created_at for e in world.store.executions.list()) == [START + 300 * n for n in range(1, 5)]
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(problems) == 1, [r.getMessage() for r in problems]
+    assert problems[0].exc_info is None
+    doing = "scheduling" if digest else "firing"
+    assert problems[0].getMessage().startswith(f"{doing} job P/bad (uuid-bad) failed, the other schedules go on: ")
+    assert "PCDATA invalid Char value 27" in problems[0].getMessage()
+    row = world.store.schedules.get("uuid-bad")
+    assert row is not None
+    if digest:  # not read again until a new version is loaded
+        assert row.next_fire_at is None and row.note is not None and "cannot be read" in row.note
+    else:  # tried again after 60, 120, 240 … seconds, never in a busy loop
+        assert row.next_fire_at is not None and row.next_fire_at > world.clock.now()
+        assert row.last_error is not None and "tried again later" in row.last_error
+    assert len(caplog.records) < 20
+
+
+def test_a_tick_that_fails_as_a_whole_is_logged_once_and_retried_after_max_wait(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.load(job_xml())
+    world.schedules.tick()
+    world.clock.advance(600)  # a fire is due: the old loop did not wait at all while it could not be fired
+    calls = []
+
+    def broken() -> list[object]:
+        calls.append(1)
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(world.store.schedules, "stale", broken)
+    started = time.monotonic()
+    world.schedules.run(until=lambda: time.monotonic() - started > 0.5, max_wait=0.1)
+    assert 3 <= len(calls) <= 8
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in failures] == ["schedule tick failed; trying again every 0.1s"]
 
 
 def test_list_schedules_shows_a_missed_fire_as_pending(world: World, clock: VirtualClock) -> None:

@@ -9,10 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml
+from xlr_runtime.cli import main
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
 from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml
+from xlr_runtime.secrets import is_sealed
+from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 
 CANARY = "c4nary-s3cret"
@@ -120,3 +124,67 @@ def test_a_step_failure_quoting_a_secure_value_is_stored_masked(tmp_path: Path) 
         assert CANARY.encode() not in _stored_bytes(harness.root)
     finally:
         harness.close()
+
+
+PLUGIN_JOB = """<joblist><job><name>deploy</name><uuid>u-deploy</uuid><description/>
+<context><options><option name='pw' secure='true' valueExposed='true'/></options></context>
+<sequence keepgoing='false' strategy='node-first'>
+<command><step-plugin type='demo.Call'><configuration>
+<entry key='url' value='https://bob:${option.pw}@example.invalid/x'/><entry key='plain' value='no secret here'/>
+</configuration></step-plugin></command>
+<command><exec>echo next ${data.echoed}</exec></command>
+</sequence></job></joblist>"""
+
+
+def test_a_secure_value_in_a_task_steps_plain_input_is_sealed_in_the_task_and_masked_in_its_log(
+    tmp_path: Path,
+) -> None:
+    """A secure option passed into a step plugin's non-password input: the task stores it sealed (as a password
+    property), its runs and log mask it, and every CLI view of the task and the execution shows it masked."""
+    plugin = tmp_path / "demo"
+    (plugin / "demo").mkdir(parents=True)
+    (plugin / "synthetic.xml").write_text(
+        '<synthetic xmlns="http://www.xebialabs.com/deployit/synthetic">\n'
+        '  <type type="demo.Call" extends="xlrelease.PythonScript">\n'
+        '    <property name="url" category="input"/>\n'
+        '    <property name="plain" category="input"/>\n'
+        '    <property name="echoed" category="output" required="false"/>\n'
+        "  </type>\n</synthetic>\n"
+    )
+    (plugin / "demo" / "Call.py").write_text(
+        'print("calling " + url)\nprint("plain: " + plain)\necho = url.split(":")[2]\nechoed = "got " + url\n'
+        'task.setStatusLine("status " + url)\n'
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    job = tmp_path / "job.xml"
+    job.write_text(PLUGIN_JOB)
+    runner = CliRunner()
+
+    def xlr(*args: str) -> Result:
+        return runner.invoke(main, list(args), env={"XLR_HOME": str(home), "XLR_PLUGIN_PATH": str(plugin)})
+
+    assert xlr("jobs", "load", "-p", "P", "-f", str(job)).exit_code == 0
+    ran = xlr("jobs", "run", "-p", "P", "-j", "deploy", "--follow", "--", "-pw", CANARY)
+    assert ran.exit_code == 0, ran.output
+    with Store.open(home / "xlr.db") as store:
+        (task,) = store.tasks.list()
+        assert is_sealed(task.inputs["url"]) and is_sealed(task.properties["url"])
+        assert task.inputs["plain"] == "no secret here"  # only what derives from a secure value is sealed
+        task_log = [line.text for line in store.tasks.log(task.id)]
+    assert "calling ********" in task_log  # the whole value is the task's secret
+    assert "plain: no secret here" in task_log
+    outputs = [
+        ran.output,
+        xlr("task", "show", task.id).output,
+        xlr("task", "show", task.id, "--json").output,
+        xlr("task", "log", task.id).output,
+        xlr("task", "log", task.id, "--json").output,
+        xlr("execution", "log", "1").output,
+        xlr("execution", "show", "1", "--json").output,
+    ]
+    assert "next got ********" in ran.output
+    assert not [text for text in outputs if CANARY in text]
+    assert "url = '********'" in outputs[1]
+    assert not [line for line in task_log if "xlr-sealed:" in line]  # the script got the value opened
+    assert CANARY.encode() not in _stored_bytes(home)

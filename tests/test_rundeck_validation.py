@@ -10,7 +10,7 @@ import yaml
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Option, Schedule
 from xlr_runtime.rundeck.validation import deprecated_filter, validate_option, validate_schedule
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.yaml_codec import load_jobs_yaml
 
 SEQ = "<sequence><command><exec>x</exec></command></sequence>"
@@ -71,7 +71,16 @@ XML_CASES = {
     ),
     "invalid option regex": (
         OPTIONS.format("<option name='o' regex='('/>"),
-        'f.xml:3: job "a": option "o": invalid regex "(": missing ), unterminated subpattern at position 0',
+        'f.xml:3: job "a": option "o": invalid regex "(": missing ) at position 1',
+    ),
+    "a default the regex backtracks on without end": (
+        OPTIONS.format(f"<option name='o' regex='(a|a)+$' value='{'a' * 40}!'/>"),
+        f'f.xml:3: job "a": option "o": default value "{"a" * 40}!" took longer than 1s to match the regex "(a|a)+$" '
+        "(simplify the regex)",
+    ),
+    "a catastrophic regex for re is a quick no": (
+        OPTIONS.format(f"<option name='o' regex='(a+)+$' value='{'a' * 40}!'/>"),
+        f'f.xml:3: job "a": option "o": default value "{"a" * 40}!" does not match the regex "(a+)+$"',
     ),
     "enforced default not in values": (
         OPTIONS.format("<option name='port' value='81' values='80,8080' enforcedvalues='true'/>"),
@@ -109,6 +118,17 @@ XML_CASES = {
         HEAD + SEQ + "<retry>x</retry>" + TAIL,
         'f.xml:2: job "a": retry "x" must be a whole number or an ${option.x} reference',
     ),
+    "retry in another script's digits": (
+        HEAD + SEQ + "<retry>\u00b2</retry>" + TAIL,
+        'f.xml:2: job "a": retry "\u00b2" must be a whole number or an ${option.x} reference',
+    ),
+    "threadcount in another script's digits": (
+        HEAD
+        + SEQ
+        + "<nodefilters><filter>.*</filter></nodefilters><dispatch><threadcount>\u0663</threadcount></dispatch>"
+        + TAIL,
+        'f.xml:2: job "a": threadcount "\u0663" must be a positive whole number',
+    ),
     "threadcount zero": (
         HEAD
         + SEQ
@@ -144,6 +164,17 @@ XML_CASES = {
         HEAD + SEQ + "<notification>\n<onlunch><email recipients='x'/></onlunch></notification>" + TAIL,
         'f.xml:3: job "a": unknown notification trigger <onlunch>',
     ),
+    "an unfinished CDATA section is one line": (
+        HEAD + "<sequence><command><script><![CDATA[echo a\necho b</script>" + TAIL,
+        "f.xml:3: invalid XML: CData section not finished",
+    ),
+    "entity reference": (
+        '<!DOCTYPE joblist [<!ENTITY e "x">]>\n'
+        + HEAD
+        + "<sequence>\n<command><exec>&e;</exec></command></sequence>"
+        + TAIL,
+        "f.xml:4: entity reference &e; in <exec> is not supported: write its text instead",
+    ),
     "trigger without notification": (
         HEAD + SEQ + "<notification>\n<onsuccess/></notification>" + TAIL,
         'f.xml:3: job "a": <onsuccess> has no email, webhook or plugin element',
@@ -173,12 +204,20 @@ YAML_CASES = {
     "empty list": ("[]\n", "f.yaml:1: the file holds no job"),
     "not YAML": (
         "- name: [a\n",
-        "f.yaml:2: invalid YAML: "
+        "f.yaml:2: invalid YAML: while parsing a flow sequence at line 1, "
         + (
             "did not find expected ',' or ']'"
             if yaml.__with_libyaml__
             else "expected ',' or ']', but got '<stream end>'"
         ),
+    ),
+    "a control character YAML refuses": (
+        "- name: a\n  description: 'x\0'\n",
+        "f.yaml:2: invalid YAML: control characters are not allowed (#x0000)",
+    ),
+    "not UTF-8": (
+        b"- name: a\n  description: caf\xe9\n",
+        "f.yaml:2: not UTF-8 text: byte 0xe9 at offset 28 cannot be decoded (save the file as UTF-8)",
     ),
     "job not a map": ("- a\n", "f.yaml:1: job #1 must be a map, not str"),
     "missing name": ("- description: ''\n  sequence: {commands: [{exec: x}]}\n", "f.yaml:1: job #1 has no name"),
@@ -200,7 +239,7 @@ YAML_CASES = {
     ),
     "bad regex": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  options: [{name: o, regex: '['}]\n",
-        'f.yaml:4: job "a": option "o": invalid regex "[": unterminated character set at position 0',
+        'f.yaml:4: job "a": option "o": invalid regex "[": unterminated character set at position 1',
     ),
     "enforced default": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n"
@@ -214,7 +253,7 @@ YAML_CASES = {
     "option in block style": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  options:\n  - name: ok\n"
         "  - name: o\n    regex: '('\n",
-        'f.yaml:6: job "a": option "o": invalid regex "(": missing ), unterminated subpattern at position 0',
+        'f.yaml:6: job "a": option "o": invalid regex "(": missing ) at position 1',
     ),
     "notification without recipients": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  notification:\n    onsuccess:\n"
@@ -253,3 +292,37 @@ def test_option_checks_allow_references_and_multivalued_defaults() -> None:
 def test_deprecated_filter_keeps_rundecks_key_order() -> None:
     parts = {"include": {"tags": "a+b", "hostname": "h1"}, "exclude": {"os-name": "Windows XP"}}
     assert deprecated_filter(parts) == 'hostname: h1 tags: a+b !os-name: "Windows XP"'
+
+
+def test_a_control_character_from_a_yaml_escape_is_refused_naming_the_field() -> None:
+    document = '- name: a\n  description: ""\n  sequence:\n    commands:\n    - exec: "echo \\e[31m red"\n'
+    with pytest.raises(JobDefinitionError) as caught:
+        load_jobs_yaml(document, path="f.yaml")
+    assert str(caught.value) == (
+        'f.yaml:5: job "a": field "sequence.commands[0].exec" holds the control character U+001B, which a job '
+        "definition cannot hold (its XML form has no such character): remove it"
+    )
+    named = '- name: "a\\e"\n  description: red\n  sequence: {commands: [{exec: x}]}\n'
+    with pytest.raises(JobDefinitionError) as caught:
+        load_jobs_yaml(named, path="f.yaml")
+    assert str(caught.value).startswith('f.yaml:1: job "a\\x1b": field "name" holds the control character U+001B')
+
+
+def test_integer_keys_load_and_read_back() -> None:
+    document = (
+        "- name: a\n  description: ''\n  1: x\n"
+        "  sequence: {commands: [{exec: x, 2: y}, {type: t, configuration: {3: z}}]}\n"
+    )
+    (job,) = load_jobs_yaml(document, path="f.yaml")
+    assert load_jobs_xml(dump_jobs_xml([job]), path="again.xml") == [job]
+
+
+def test_a_sort_index_that_is_not_ascii_digits_is_ignored_as_any_other() -> None:
+    options = "<option name='b' sortIndex='\u00b2'/><option name='a' sortIndex='x'/><option name='c' sortIndex='1'/>"
+    (job,) = load_jobs_xml(OPTIONS.format(options), path="f.xml")
+    assert [o.name for o in job.options] == ["c", "a", "b"]
+    yaml_options = "  options:\n    b: {sortIndex: '\u00b2'}\n    a: {sortIndex: x}\n    c: {sortIndex: 1}\n"
+    (job,) = load_jobs_yaml(
+        "- name: j\n  description: ''\n  sequence: {commands: [{exec: x}]}\n" + yaml_options, path="f"
+    )
+    assert [o.name for o in job.options] == ["c", "a", "b"]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+import time
 
+import pytest
+
+from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import (
     EmailNotification,
     ExecStep,
@@ -249,3 +253,56 @@ def test_unknown_keys_are_kept() -> None:
     assert "  jobQueue:\n    size: '5'\n" in exported
     assert "    - custom: '1'\n" in exported
     assert load_jobs_yaml(exported, path="b.yaml") == [job]
+
+
+def _laughs(levels: int) -> str:
+    """A job whose unknown key holds nested aliases: each level names the one below nine times (9**levels)."""
+    lines = ["- name: x", "  description: ''", "  sequence: {commands: [{exec: x}]}", "  laughs:"]
+    lines.append("  - &a0 [x, x, x, x, x, x, x, x, x]")
+    lines += [f"  - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_expansion_is_bounded_as_in_rundecks_yaml_parser() -> None:
+    started = time.monotonic()
+    with pytest.raises(JobDefinitionError) as caught:
+        load_jobs_yaml(_laughs(8), path="l.yaml")  # 9**8 lists if expanded: never ended before the bound
+    assert time.monotonic() - started < 1
+    assert str(caught.value) == (
+        "l.yaml:10: invalid YAML: more than 50 aliases of lists or maps (the last one names the list or map here); "
+        "Rundeck's YAML parser refuses them too"
+    )
+    with pytest.raises(JobDefinitionError) as caught:
+        load_jobs_yaml(_laughs(4), path="l.yaml")  # 36 aliases, as Rundeck allows, expanded: 7381 lists
+    assert str(caught.value) == (
+        "l.yaml:1: invalid YAML: its aliases expand to 74718 more nodes than the file holds (at most 10000): write "
+        "the values out, or use fewer aliases"
+    )
+    (job,) = load_jobs_yaml(_laughs(2), path="ok.yaml")
+    assert len(job.extra) == 9 + 81 + 729  # the lists of "laughs", expanded (and flattened, as repeated keys)
+
+
+def test_a_recursive_alias_is_refused() -> None:
+    document = "- &job\n  name: x\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  again: *job\n"
+    with pytest.raises(JobDefinitionError) as caught:
+        load_jobs_yaml(document, path="r.yaml")
+    assert str(caught.value) == "r.yaml:1: invalid YAML: recursive alias: the list or map here holds an alias of itself"
+
+
+def test_an_unknown_element_named_like_a_yaml_key_is_refused_on_yaml_export() -> None:
+    document = (
+        "<joblist><job><name>a</name><description/><options>x</options><custom>kept</custom>"
+        "<sequence><command><exec>x</exec></command></sequence></job></joblist>"
+    )
+    (job,) = load_jobs_xml(document, path="a.xml")
+    with pytest.raises(JobDefinitionError) as caught:
+        dump_jobs_yaml([job])
+    assert str(caught.value) == (
+        'job "a": cannot be exported as YAML: it would not read back (options must be a map) (its elements Rundeck '
+        "does not know: <custom>, <options>)"
+    )
+    assert caught.value.hint == "Export it as XML (--format xml), which keeps it as it is."
+    xml = dump_jobs_xml([job])  # XML keeps it as it is
+    assert dump_jobs_xml(load_jobs_xml(xml, path="again.xml")) == xml
+    (plain,) = load_jobs_xml(document.replace("<options>x</options>", ""), path="b.xml")
+    assert load_jobs_yaml(dump_jobs_yaml([plain]), path="b.yaml") == [plain]

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from xlr_runtime.errors import JobDefinitionError, NotFoundError, StateError
-from xlr_runtime.rundeck.model import ExecStep, Job, Schedule, Workflow
+from xlr_runtime.rundeck.model import ExecStep, Job, RawElement, Schedule, Workflow
 from xlr_runtime.rundeck.xml_codec import dump_jobs_xml
 from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import ImportAction
@@ -130,3 +130,38 @@ def test_a_stored_schedule_that_no_longer_fires_still_reads(store: Store) -> Non
 def test_invalid_project_name(store: Store) -> None:
     with pytest.raises(StateError, match='invalid project name "a/b"'):
         store.jobs.load("a/b", [job()], now=NOW)
+
+
+def test_a_job_whose_xml_would_not_read_back_is_not_stored(store: Store) -> None:
+    store.jobs.load("p", [job("kept", uuid="u-1")], now=NOW)
+    bad = job("bad", command="echo \x1b[31m red")  # a model built by hand; the codecs refuse this first
+    with pytest.raises(JobDefinitionError) as caught:
+        store.jobs.load("p", [job("new"), bad], now=NOW)
+    assert str(caught.value) == (
+        'job "bad": cannot be stored: its XML form does not read back (invalid XML: PCDATA invalid Char value 27)'
+    )
+    assert [j.name for j in store.jobs.list("p")] == ["kept"]
+
+
+def test_unknown_keys_that_are_not_xml_names_are_stored_escaped(store: Store) -> None:
+    odd = dataclasses.replace(job("odd"), extra=(RawElement("1", text="one"), RawElement("-x", text="two")))
+    (result,) = store.jobs.load("p", [odd], now=NOW)
+    assert "<element name='1'>one</element>" in dump_jobs_xml([odd])
+    read = store.jobs.get(str(result.job.uuid)).extra
+    assert {(raw.tag, raw.text) for raw in read} == {("1", "one"), ("-x", "two")}
+
+
+def test_a_stored_definition_that_no_longer_reads_says_which_and_can_be_deleted(store: Store) -> None:
+    store.jobs.load("p", [job("good", uuid="u-1"), job("bad", group="g", uuid="u-2")], now=NOW)
+    store.execute("UPDATE jobs SET definition = replace(definition, 'true', 'x' || char(27)) WHERE uuid = 'u-2'")
+    with pytest.raises(JobDefinitionError) as caught:
+        store.jobs.list("p")
+    assert str(caught.value) == (
+        'job "g/bad": the stored definition (p, uuid u-2) cannot be read: invalid XML: PCDATA invalid Char value 27'
+    )
+    assert caught.value.hint == "Delete it with 'xlr jobs delete -p p -i u-2' and load it again."
+    assert store.jobs.get("u-1").name == "good"
+    assert store.jobs.find_uuid("p", "g/bad") == "u-2"
+    deleted = store.jobs.delete("p", "u-2")
+    assert (deleted.full_name, deleted.uuid, deleted.project) == ("g/bad", "u-2", "p")
+    assert [j.name for j in store.jobs.list("p")] == ["good"]

@@ -97,9 +97,27 @@ def test_malformed_xml_raises_with_path_and_line() -> None:
     with pytest.raises(DefinitionError) as info:
         parse('  <type type="a.B" extends="x.Y">\n  </typo>\n')
     assert str(info.value) == (
-        "/p/synthetic.xml:4: malformed XML: Opening and ending tag mismatch: type line 3 and typo, line 4, column 10"
+        "/p/synthetic.xml:4: malformed XML: Opening and ending tag mismatch: type line 3 and typo"
     )
     assert (info.value.path, info.value.line) == ("/p/synthetic.xml", 4)
+
+
+def test_malformed_xml_is_one_line_without_libxml2s_echo_of_the_text() -> None:
+    with pytest.raises(DefinitionError) as info:
+        parse('  <type type="a.B" extends="x.Y"><![CDATA[one\ntwo\n')
+    assert str(info.value) == "/p/synthetic.xml:6: malformed XML: CData section not finished"
+
+
+def test_an_entity_reference_is_reported_as_one() -> None:
+    data = (
+        b'<!DOCTYPE synthetic [<!ENTITY e "v">]>\n<synthetic xmlns="http://www.xebialabs.com/deployit/synthetic">\n'
+        b'<type type="a.B" extends="x.Y"><property name="p">&e;</property>\n'
+        b'<property name="q" kind="enum"><enum-values><value>&e;</value></enum-values></property></type></synthetic>'
+    )
+    assert [str(p) for p in parse_synthetic(data, "/s.xml").problems] == [
+        '/s.xml:3: entity reference &e; in <property name="p"> is not supported: write its text instead',
+        "/s.xml:4: entity reference &e; in <value> is not supported: write its text instead",
+    ]
 
 
 @pytest.mark.parametrize(

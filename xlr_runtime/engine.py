@@ -9,12 +9,16 @@ minimum with a warning in the task log). A path that is not in the task's plugin
 
 Password property values are stored sealed (:class:`~xlr_runtime.secrets.SecretBox`, the home's ``secret.key``):
 the engine seals them before anything is written and opens them only in :meth:`Engine.prepare`, for the worker.
+So are the values of other inputs its caller names secret (``create_task(secret_inputs=…)``: a Rundeck step
+given a secure option): while a task holds a sealed value, that property is a password property for its runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import pluggy
@@ -25,7 +29,7 @@ from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownT
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import MASK
-from xlr_runtime.secrets import SecretBox
+from xlr_runtime.secrets import SecretBox, is_sealed
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus
 from xlr_runtime.typesystem.kinds import coerce
@@ -99,6 +103,9 @@ class Engine:
         self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
         self.secrets = secrets or SecretBox(store.path.parent)
         self._passwords: dict[str, frozenset[str]] = {}  # type name -> its password properties
+        self._run_secrets: dict[int, frozenset[str]] = {}  # run id -> its task's sealed non-password properties
+        #: (type name, sealed non-password properties) -> (the registry's type, that type with them as passwords)
+        self._secret_types: dict[tuple[str, frozenset[str]], tuple[TaskType, TaskType]] = {}
 
     # -- creating ----------------------------------------------------------------------------------------------
 
@@ -109,8 +116,13 @@ class Engine:
         *,
         title: str | None = None,
         variables: Mapping[str, Any] | None = None,
+        secret_inputs: Iterable[str] = (),
     ) -> Task:
         """Validate ``inputs`` against the type and store a planned task whose first script is due now.
+
+        ``secret_inputs`` names inputs whose values are secrets although their properties are not passwords (a
+        Rundeck step given a secure option value): they are sealed like password values, and the task's runs
+        treat them as password properties (masked in its log, sealed again when a script sets them).
 
         ``inputs`` maps property names to values (text as from the CLI, or Python values); a ``kind="ci"``
         property takes a CI name from ``xlr.toml``. Raises :class:`TaskInputError` (nothing stored) for a
@@ -136,11 +148,12 @@ class Engine:
                 + (f" (and {', '.join(map(repr, missing[1:]))})" if missing[1:] else ""),
                 hint=_missing_hint(task_type.properties[missing[0]]),
             )
+        secret = frozenset(secret_inputs).intersection(given)
         return self.store.tasks.create(
             type_name=type_name,
             title=title or task_type.label or type_name,
-            properties=self._sealed(task_type, properties),
-            inputs=self._sealed(task_type, given),
+            properties=self._sealed(task_type, properties, secret),
+            inputs=self._sealed(task_type, given, secret),
             variables=dict(variables or {}),
             first_script=task_type.script_location,
             now=self.clock.now(),
@@ -193,6 +206,10 @@ class Engine:
             properties = self._opened(task_type, task.properties)
         except (ConfigError, TaskInputError) as exc:
             return self._cannot_start(run, str(exc))
+        secret = self._sealed_others(task_type, task.properties)
+        if secret:  # the run masks them and hands them back in clear, to be sealed again by completion()
+            self._run_secrets[run.id] = secret
+            task_type = self._with_passwords(task_type, secret)
         return frozen_record(  # built for every script run, in the scheduler's thread
             ScriptRunRequest,
             run_id=run.id,
@@ -217,17 +234,39 @@ class Engine:
             names = self._passwords[task_type.name] = frozenset(task_type.password_properties)
         return names
 
-    def _sealed(self, task_type: TaskType, properties: Mapping[str, Any]) -> dict[str, Any]:
-        """``properties`` with the values of password properties sealed (before they are stored)."""
-        names = self._password_names(task_type)
+    def _sealed(
+        self, task_type: TaskType, properties: Mapping[str, Any], others: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """``properties`` with the values of password properties (and of ``others``) sealed (before they are
+        stored)."""
+        names = self._password_names(task_type) | others
         if names.isdisjoint(properties):
             return dict(properties)
         return {k: self.secrets.seal_value(v) if k in names else v for k, v in properties.items()}
 
-    def _opened(self, task_type: TaskType, properties: Mapping[str, Any]) -> dict[str, Any]:
-        """``properties`` with sealed password values opened (for a worker); :class:`TaskInputError` when the
-        home's key cannot open them."""
+    def _sealed_others(self, task_type: TaskType, properties: Mapping[str, Any]) -> frozenset[str]:
+        """The properties that hold a sealed value although they are not passwords (``secret_inputs``)."""
         names = self._password_names(task_type)
+        return frozenset(k for k, v in properties.items() if k not in names and is_sealed(v))
+
+    def _with_passwords(self, task_type: TaskType, names: frozenset[str]) -> TaskType:
+        """``task_type`` with ``names`` made password properties, for the runs of a task that holds them sealed."""
+        key = (task_type.name, names)
+        found = self._secret_types.get(key)
+        if found is None or found[0] is not task_type:
+            properties = {
+                name: dataclasses.replace(prop, password=True) if name in names else prop
+                for name, prop in task_type.properties.items()
+            }
+            found = (task_type, dataclasses.replace(task_type, properties=MappingProxyType(properties)))
+            self._secret_types[key] = found
+        return found[1]
+
+    def _opened(self, task_type: TaskType, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """``properties`` with sealed values opened (for a worker): password properties, and other properties
+        that hold a sealed value (``secret_inputs``); :class:`TaskInputError` when the home's key cannot open
+        them."""
+        names = self._password_names(task_type) | self._sealed_others(task_type, properties)
         opened = dict(properties)
         for name in names.intersection(properties):
             try:
@@ -292,7 +331,11 @@ class Engine:
             worker_pid=result.worker_pid,
             failure=result.failure,
             # a failed run returns only what the script kept with pythonScript.setProperty (see scripting.api)
-            properties=self._sealed(task_type, result.properties) if task_type else dict(result.properties),
+            properties=(
+                self._sealed(task_type, result.properties, self._run_secrets.pop(run.id, frozenset()))
+                if task_type
+                else dict(result.properties)
+            ),
             status_line=result.status_line,
             log=log_lines,
             next_script=next_script,
@@ -459,6 +502,10 @@ def _failure_text(result: ScriptRunResult) -> str:
 
 
 def masked_properties(task_type: TaskType | None, properties: Mapping[str, Any]) -> dict[str, Any]:
-    """``properties`` with every password property's value replaced by ``********`` (for display and JSON)."""
+    """``properties`` with every password property's value, and every sealed value, replaced by ``********`` (for
+    display and JSON)."""
     secret: set[str] = set(task_type.password_properties) if task_type is not None else set()
-    return {name: (MASK if name in secret and value not in (None, "") else value) for name, value in properties.items()}
+    return {
+        name: (MASK if (name in secret and value not in (None, "")) or is_sealed(value) else value)
+        for name, value in properties.items()
+    }

@@ -182,7 +182,7 @@ def delete_command(ctx: CliContext, project: str, job_id: str | None, full_name:
     if (job_id is None) == (full_name is None):
         raise click.UsageError("give exactly one of -i UUID or -j GROUP/NAME")
     with open_store(ctx) as store:
-        uuid = job_id if job_id is not None else store.jobs.find(project, str(full_name)).uuid
+        uuid = job_id if job_id is not None else store.jobs.find_uuid(project, str(full_name))
         deleted = store.jobs.delete(project, str(uuid))
     click.echo(f"Deleted {deleted.uuid}  {deleted.full_name}")
 

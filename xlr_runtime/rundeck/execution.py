@@ -38,7 +38,8 @@ from xlr_runtime.rundeck.jobref import disabled_result, lookup_uuid, nodes_proje
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
-from xlr_runtime.rundeck.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped
+from xlr_runtime.rundeck.validation import whole_number
+from xlr_runtime.rundeck.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
 from xlr_runtime.scripting.masking import MASK, Masker
@@ -303,10 +304,10 @@ class ExecutionService:
         context = DataContext()
         context.merge("option", options.context()["option"])
         raw = expand(job.retry, context)
-        try:
-            return int(raw)
-        except ValueError:
-            raise OptionValueError(f"retry count {raw!r} of job {job.full_name!r} is not an integer") from None
+        count = whole_number(raw)
+        if count is None:
+            raise OptionValueError(f"retry count {raw!r} of job {job.full_name!r} is not an integer")
+        return count
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
@@ -564,6 +565,16 @@ class ExecutionService:
             if disabled.ok:
                 run.log.system("WARN", f"Job reference {disabled.message}", node=node, step=index)
             return disabled
+        callers = [caller for caller, _ in run.chain]
+        identity = job_identity(project, child_job)
+        if identity in callers:  # Rundeck recurses until its stack overflows; here the step fails at once
+            names = [name for _, name in run.chain[callers.index(identity) :]]
+            cycle = " -> ".join(f'"{name}"' for name in [*names, child_job.full_name])
+            return StepResult(
+                ok=False,
+                reason="JobReferenceCycle",
+                message=f"job reference cycle: {cycle} (a job cannot run itself through its own job references)",
+            )
         scope = None if node is None else node.name
         child_job = with_node_overrides(child_job, step, run.context, node=scope)
         child_nodes = nodes_project(step, parent_project=run.execution.project, child_project=project)
@@ -601,7 +612,15 @@ class ExecutionService:
             deadline = run.deadline if deadline is None else min(deadline, run.deadline)
         context = self._context(child, child_job, resolved)
         outcome = WorkflowRun(
-            self, child, child_job, resolved, writer, deadline=deadline, context=context, nodes_project=child_nodes
+            self,
+            child,
+            child_job,
+            resolved,
+            writer,
+            deadline=deadline,
+            context=context,
+            nodes_project=child_nodes,
+            callers=run.chain,
         ).run()
         ended = self._finish(child, child_job, resolved, outcome, writer, notify=notifier is not None)
         if outcome.status in (ExecutionStatus.ABORTED, ExecutionStatus.TIMEDOUT) and run.should_stop() is not None:
@@ -632,9 +651,14 @@ class ExecutionService:
         with run.lock:  # the cursor is saved (serialised) by other threads too: parallel steps, nodes
             task_id = run.cursor.setdefault("tasks", {}).get(key)
         if task_id is None:
+            # a value derived from a secure option stays secret in the task too: sealed there, masked in its log
+            secret = [name for name, value in config.items() if value and run.log.masker.mask(value) != value]
             try:
                 task = self.engine.create_task(
-                    step.type, config, title=step.description or f"{run.job.full_name} step {index + 1}"
+                    step.type,
+                    config,
+                    title=step.description or f"{run.job.full_name} step {index + 1}",
+                    secret_inputs=secret,
                 )
             except TaskInputError as exc:
                 return StepResult(ok=False, reason="InvalidConfiguration", message=str(exc))

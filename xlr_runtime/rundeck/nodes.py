@@ -12,7 +12,6 @@ from __future__ import annotations
 import getpass
 import os
 import platform
-import re
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ import yaml
 from lxml import etree
 
 from xlr_runtime.errors import ResourceModelError
+from xlr_runtime.rundeck.xmlread import syntax_error_message
+from xlr_runtime.rundeck.yaml_codec import not_utf8, yaml_error
 
 #: The node executor that runs commands on this machine; the only one supported so far.
 LOCAL_EXECUTOR = "local"
@@ -143,8 +144,8 @@ def _parse_xml(path: Path, data: bytes) -> list[Node]:
     try:
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        message = re.sub(r", line \d+, column \d+$", "", exc.msg)
-        raise ResourceModelError(f"not well-formed XML: {message}", path=path, line=exc.lineno) from exc
+        message = syntax_error_message(exc)
+        raise ResourceModelError(f"not well-formed XML: {message}", path=path, line=exc.lineno) from None
     if root.tag != "project":
         raise ResourceModelError(f"root element is <{root.tag}>, expected <project>", path=path, line=root.sourceline)
     nodes = []
@@ -181,12 +182,14 @@ def _xml_node(path: Path, element: etree._Element) -> Node:
 
 def _parse_yaml(path: Path, data: bytes) -> list[Node]:
     try:
-        document = yaml.compose(data.decode("utf-8"), Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ResourceModelError(
-            f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=path, line=mark.line + 1 if mark else None
-        ) from exc
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResourceModelError(not_utf8(data, exc), path=path, line=data[: exc.start].count(b"\n") + 1) from None
+    try:
+        document = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        message, line = yaml_error(exc, text)
+        raise ResourceModelError(f"not valid YAML: {message}", path=path, line=line) from None
     if document is None:
         return []
     if isinstance(document, yaml.SequenceNode):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import regex
 import requests
 
 from xlr_runtime.errors import OptionValueError
@@ -22,6 +23,31 @@ from xlr_runtime.rundeck.quoting import tokenize
 
 #: What a secure value is replaced with wherever values are shown or stored.
 MASK = "*****"
+#: Seconds one option value may take to match its regex (at load and before a run): a regex that backtracks
+#: catastrophically (``(a|a)+$``) fails with a clear error instead of hanging the process.
+REGEX_TIMEOUT = 1.0
+
+
+class RegexTimeout(Exception):
+    """A value took longer than :data:`REGEX_TIMEOUT` to match an option's regex."""
+
+
+def compile_regex(pattern: str) -> regex.Pattern[str]:
+    """An option regex compiled by the ``regex`` module, closer to Java's syntax than ``re`` (possessive and
+    atomic groups, ``\\p{Lu}``); raises ``regex.error`` for one that does not compile."""
+    return regex.compile(pattern)
+
+
+def full_match(pattern: str | regex.Pattern[str], text: str) -> bool:
+    """True when ``text`` matches ``pattern`` whole (Java's ``String.matches``), within :data:`REGEX_TIMEOUT`;
+    raises :class:`RegexTimeout` when it takes longer."""
+    compiled = compile_regex(pattern) if isinstance(pattern, str) else pattern
+    try:
+        return compiled.fullmatch(text, timeout=REGEX_TIMEOUT) is not None
+    except TimeoutError:
+        raise RegexTimeout(f"took longer than {REGEX_TIMEOUT:g}s to match") from None
+
+
 #: Seconds to wait for a ``valuesUrl``.
 VALUES_URL_TIMEOUT = 10.0
 
@@ -173,10 +199,16 @@ def _check(option: OptionLike, items: list[str] | None, fetch_values: ValuesFetc
 
 
 def _full_match(option: OptionLike, item: str) -> bool:
+    shown = MASK if option.secure else repr(item)
     try:
-        return re.fullmatch(option.regex or "", item) is not None
-    except re.error as exc:
-        raise OptionValueError(f"option '{option.name}': invalid regular expression {option.regex!r}: {exc}") from exc
+        return full_match(option.regex or "", item)
+    except regex.error as exc:
+        raise OptionValueError(f"option '{option.name}': invalid regular expression {option.regex!r}: {exc}") from None
+    except RegexTimeout as exc:
+        raise OptionValueError(
+            f"option '{option.name}': value {shown} {exc} the regular expression {option.regex!r}",
+            hint="Simplify the regex: nested repetition such as (a|a)+ backtracks without end on some values.",
+        ) from None
 
 
 # Rundeck's option dates use moment.js patterns; the longest tokens are replaced first.

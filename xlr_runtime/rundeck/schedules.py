@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xlr_runtime.clock import Clock, SystemClock, wait_for_due
-from xlr_runtime.errors import NotFoundError, OptionValueError, StateError
+from xlr_runtime.errors import NotFoundError, OptionValueError, StateError, XlrError
 from xlr_runtime.rundeck.model import Job
 from xlr_runtime.rundeck.quartz import QuartzCron, QuartzError, parse
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 
 #: Quartz's default ``misfireThreshold``: a fire found later than this is logged as missed (it still fires once).
 MISFIRE_THRESHOLD = 60.0
+#: Seconds before a job whose fire failed unexpectedly is tried again; doubled after each failure in a row.
+RETRY_AFTER = 60.0
+#: The longest wait between two tries of a job whose fires keep failing.
+MAX_RETRY_AFTER = 3600.0
 
 
 def server_zone() -> ZoneInfo:
@@ -173,6 +177,23 @@ class ScheduleService:
         self.default_zone = default_zone or server_zone()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        #: Job uuid -> (failures in a row, the last one's message): one job's failure is logged once and backs off.
+        self._failures: dict[str, tuple[int, str]] = {}
+        self._tick_failure: str | None = None
+
+    def _failed(self, job_uuid: str, doing: str, exc: Exception) -> float:
+        """Log a failure of one job (once while it repeats itself) and return how long to wait before the next try."""
+        count, last = self._failures.get(job_uuid, (0, ""))
+        message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, XlrError) else str(exc)
+        delay = min(RETRY_AFTER * 2**count, MAX_RETRY_AFTER)
+        if message != last:
+            log.warning(
+                "%s job %s failed, the other schedules go on: %s", doing, self.store.jobs.label(job_uuid), message
+            )
+        else:
+            log.debug("%s job %s failed again: %s", doing, job_uuid, message)
+        self._failures[job_uuid] = (count + 1, message)
+        return delay
 
     # -- keeping rows in step with the jobs ----------------------------------------------------------------------
 
@@ -184,8 +205,13 @@ class ScheduleService:
         now = self.clock.now() if now is None else now
         replanned: list[str] = []
         for stale in self.store.schedules.stale():
-            (job,) = load_jobs_xml(stale.definition, path=f"store:jobs/{stale.job_uuid}", require_future=False)
-            new = plan(job, now=now, default_zone=self.default_zone)
+            try:
+                (job,) = load_jobs_xml(stale.definition, path=f"store:jobs/{stale.job_uuid}", require_future=False)
+                new = plan(job, now=now, default_zone=self.default_zone)
+            except Exception as exc:  # one job's definition must not stop every other schedule
+                self._failed(stale.job_uuid, "scheduling", exc)
+                # stored with this definition's digest: not read again until a new version of the job is loaded
+                new = Plan(None, None, None, f"not scheduled: the definition cannot be read: {exc}")
             kept = new.kept_fire_time(stale.previous)
             next_fire = kept if kept is not None else new.next_fire_at
             self.store.schedules.save(
@@ -211,10 +237,26 @@ class ScheduleService:
         self.sync(now)
         queued: list[int] = []
         for row in self.store.schedules.due(now):
-            execution_id = self._fire(row, now)
+            try:
+                execution_id = self._fire(row, now)
+            except Exception as exc:  # one job's failure must not stop every other schedule
+                self._back_off(row, now, exc)
+                continue
+            self._failures.pop(row.job_uuid, None)
             if execution_id is not None:
                 queued.append(execution_id)
         return queued
+
+    def _back_off(self, row: ScheduleRow, now: float, exc: Exception) -> None:
+        """Move a row whose fire failed out of the way (tried again after a back-off, never in a busy loop) and
+        record why on it."""
+        assert row.next_fire_at is not None
+        retry_at = now + self._failed(row.job_uuid, "firing", exc)
+        with self.store.atomic():
+            if self.store.schedules.advance(
+                row.job_uuid, expected=row.next_fire_at, next_fire_at=retry_at, fired_at=now
+            ):
+                self.store.schedules.record_fire(row.job_uuid, execution_id=None, error=f"{exc} (tried again later)")
 
     def _fire(self, row: ScheduleRow, now: float) -> int | None:
         assert row.next_fire_at is not None
@@ -263,9 +305,15 @@ class ScheduleService:
             self._wake.clear()
             try:
                 self.tick()
-            except Exception:  # a bad row must not stop every other schedule
-                log.exception("schedule tick failed")
-            wait_for_due(self.clock, self._wake, self.store.schedules.next_due_at(), max_wait=max_wait)
+                due = self.store.schedules.next_due_at()
+                self._tick_failure = None
+            except Exception as exc:  # the store itself failed: logged once while it repeats, retried after max_wait
+                failure = f"{type(exc).__name__}: {exc}"
+                if failure != self._tick_failure:
+                    log.exception("schedule tick failed; trying again every %gs", max_wait)
+                self._tick_failure = failure
+                due = None  # a real wait of max_wait, never a busy loop on a due time that cannot be fired
+            wait_for_due(self.clock, self._wake, due, max_wait=max_wait)
 
 
 def list_schedules(store: Store, project: str, *, now: float, default_zone: ZoneInfo) -> list[ScheduleEntry]:

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import regex
+
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Job, Option, Schedule
+from xlr_runtime.rundeck.options import RegexTimeout, compile_regex, full_match
 from xlr_runtime.rundeck.quartz import QuartzError, parse
 
 T = TypeVar("T")
@@ -31,6 +34,7 @@ _QUARTZ_RANGES = (
     ("day-of-week", 1, 7),
     ("year", 1970, 2099),
 )
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 _NUMBER = re.compile(r"(?<![#/\d])(\d+)(?!\d)")
 
 
@@ -57,12 +61,19 @@ class JobContext:
             raise self.error(str(exc), line=line) from None
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number when it is ASCII digits (spaces around allowed), else ``None``: ``str.isdigit``
+    and ``int`` also take ``²`` or ``٣``, which Rundeck's ``Integer.parseInt`` does not."""
+    stripped = text.strip()
+    return int(stripped) if _ASCII_DIGITS.fullmatch(stripped) else None
+
+
 def validate_job(job: Job) -> None:
     """Job-level checks: retry and threadcount (schedule and options are checked where they are read)."""
-    if job.retry is not None and "${" not in job.retry and not job.retry.strip().isdigit():
+    if job.retry is not None and "${" not in job.retry and whole_number(job.retry) is None:
         raise ValueError(f'retry "{job.retry}" must be a whole number or an ${{option.x}} reference')
     threadcount = job.dispatch.threadcount
-    if "${" not in threadcount and (not threadcount.strip().isdigit() or int(threadcount) < 1):
+    if "${" not in threadcount and (whole_number(threadcount) or 0) < 1:
         raise ValueError(f'threadcount "{threadcount}" must be a positive whole number')
 
 
@@ -72,8 +83,8 @@ def validate_option(option: Option) -> Option:
     pattern = None
     if option.regex is not None:
         try:
-            pattern = re.compile(option.regex)
-        except re.error as exc:
+            pattern = compile_regex(option.regex)
+        except regex.error as exc:
             raise ValueError(f'{label}: invalid regex "{option.regex}": {exc}') from None
     if option.multivalued and not option.delimiter:
         raise ValueError(f"{label}: a multivalued option needs a delimiter")
@@ -96,7 +107,13 @@ def validate_option(option: Option) -> Option:
                 raise ValueError(f"{label}: default value {shown(item)} is not one of the allowed values ({allowed})")
     if pattern is not None:
         for item in defaults:
-            if not pattern.fullmatch(item):
+            try:
+                matched = full_match(pattern, item)
+            except RegexTimeout as exc:
+                raise ValueError(
+                    f'{label}: default value {shown(item)} {exc} the regex "{option.regex}" (simplify the regex)'
+                ) from None
+            if not matched:
                 raise ValueError(f'{label}: default value {shown(item)} does not match the regex "{option.regex}"')
     return option
 

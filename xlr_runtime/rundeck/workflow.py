@@ -48,6 +48,7 @@ from xlr_runtime.rundeck.steps import (
     run_shell,
     write_script,
 )
+from xlr_runtime.rundeck.validation import whole_number
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 if TYPE_CHECKING:
@@ -119,8 +120,12 @@ class WorkflowRun:
         deadline: float | None,
         context: DataContext,
         nodes_project: str | None = None,
+        callers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.service = service
+        #: The jobs whose job-reference steps led here, outermost first, as (identity, full name), this job last:
+        #: a reference to any of them is a cycle (see :func:`job_identity`).
+        self.chain = (*callers, (job_identity(execution.project, job), job.full_name))
         #: The project whose nodes the filter selects from (a job reference's ``childNodes``); default: its own.
         self.nodes_project = nodes_project or execution.project
         self.execution = execution
@@ -222,10 +227,10 @@ class WorkflowRun:
 
     def _threadcount(self) -> int:
         raw = expand(self.job.dispatch.threadcount or "1", self.context)
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise OptionValueError(f"threadcount {raw!r} is not a number") from None
+        count = whole_number(raw)
+        if count is None:
+            raise OptionValueError(f"threadcount {raw!r} is not a number")
+        return max(1, count)
 
     # -- groups ------------------------------------------------------------------------------------------------
 
@@ -410,6 +415,11 @@ class WorkflowRun:
         finally:
             if temporary:
                 _unlink(path)
+
+
+def job_identity(project: str, job: Job) -> str:
+    """What makes two references name the same job: its uuid, else its project and full name."""
+    return job.uuid or job.id or f"{project}/{job.full_name}"
 
 
 def capture_pattern(step: Step, default: re.Pattern[str]) -> re.Pattern[str]:

@@ -7,7 +7,6 @@ imported. Writing is in :mod:`xlr_runtime.rundeck.xml_export`.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from lxml import etree
@@ -42,9 +41,10 @@ from xlr_runtime.rundeck.validation import (
     validate_job,
     validate_option,
     validate_schedule,
+    whole_number,
 )
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
-from xlr_runtime.rundeck.xmlread import Node, parse_bool, parse_document
+from xlr_runtime.rundeck.xmlread import Node, first_entity, parse_bool, parse_document, syntax_error_message, tag_of
 
 __all__ = ["dump_jobs_xml", "load_jobs_xml"]
 
@@ -109,9 +109,16 @@ def load_jobs_xml(data: bytes | str, *, path: str | Path, require_future: bool =
         root = parse_document(data)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        # libxml2 may append the offending text on further lines (an unfinished CDATA section): keep one line.
-        message = re.sub(r", line \d+, column \d+$", "", (exc.msg or "").partition("\n")[0])
-        raise JobDefinitionError(f"invalid XML: {message}", path=path, line=line) from exc
+        raise JobDefinitionError(f"invalid XML: {syntax_error_message(exc)}", path=path, line=line) from None
+    entity = first_entity(root)
+    if entity is not None:
+        parent = entity.getparent()
+        where = f"<{tag_of(parent)}>" if parent is not None else "the document"
+        raise JobDefinitionError(
+            f"entity reference {entity.text} in {where} is not supported: write its text instead",
+            path=path,
+            line=entity.sourceline or None,
+        )
     if root.tag != "joblist":
         raise JobDefinitionError(
             f"the root element must be <joblist>, not <{root.tag}>", path=path, line=root.sourceline
@@ -252,7 +259,7 @@ def _options(context: Node | None, ctx: JobContext) -> tuple[Option, ...]:
     for option in options_node.children("option"):
         built = ctx.build(lambda option=option: validate_option(_option(option)), line=option.line)
         sort_index = option.get("sortIndex")
-        index = int(sort_index) if sort_index and sort_index.strip().isdigit() else None
+        index = whole_number(sort_index) if sort_index else None
         indexed.append((index, built.name, built))
     if preserve:
         return tuple(item[2] for item in indexed)

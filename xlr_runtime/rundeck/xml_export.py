@@ -40,11 +40,12 @@ from xlr_runtime.rundeck.model import (
 )
 
 _CDATA = "<cdata>"
-_NCNAME = re.compile(
-    r"^[A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF"
-    r"\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD"
-    r"\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]+$"
+_NAME_START = (
+    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff"
+    "\u200c-\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
 )
+#: An XML name without a colon; others (``1``, ``-x``, ``a b``) are written as ``<element name='…'>``.
+_NCNAME = re.compile(f"^[{_NAME_START}][{_NAME_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]*$")
 
 
 @dataclass

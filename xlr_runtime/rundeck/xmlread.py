@@ -7,6 +7,7 @@ through Java's ``Boolean.parseBoolean`` (only ``true``, in any case, is true; bl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lxml import etree
@@ -108,3 +109,16 @@ def parse_document(data: bytes | str) -> etree._Element:
     if isinstance(data, str):
         data = data.encode("utf-8")
     return etree.fromstring(data, parser=parser)
+
+
+def syntax_error_message(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's message on one line: without the text it echoes on further lines (an unfinished CDATA section,
+    a NUL byte) and without the ``, line N, column M`` that the error's own line number already says."""
+    first = (exc.msg or str(exc) or "not well-formed").partition("\n")[0]
+    return re.sub(r",? line \d+, column \d+$", "", first).rstrip(" ,") or "not well-formed"
+
+
+def first_entity(root: etree._Element) -> etree._Entity | None:
+    """The first entity reference left in the text of ``root`` (the parsers never expand them: Rundeck refuses
+    a DOCTYPE), or ``None``."""
+    return next(iter(root.iter(etree.Entity)), None)

@@ -39,6 +39,7 @@ from xlr_runtime.rundeck.validation import (
     validate_job,
     validate_option,
     validate_schedule,
+    whole_number,
 )
 from xlr_runtime.rundeck.xmlread import parse_bool
 from xlr_runtime.rundeck.yaml_write import TEXT_KEY
@@ -260,8 +261,8 @@ def _options(data: Any) -> tuple[Option, ...]:
     for name, value in items:
         with _at(value):
             options.append(validate_option(_option(value, str(name))))
-    indexes = {str(name): value.get("sortIndex") for name, value in items}
-    with_index = sorted((o for o in options if indexes[o.name] is not None), key=lambda o: int(indexes[o.name]))
+    indexes = {str(name): whole_number(str(value.get("sortIndex", ""))) for name, value in items}
+    with_index = sorted((o for o in options if indexes[o.name] is not None), key=lambda o: indexes[o.name] or 0)
     without = sorted((o for o in options if indexes[o.name] is None), key=lambda o: o.name)
     return tuple(with_index + without)
 

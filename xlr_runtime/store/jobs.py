@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from xlr_runtime.errors import JobDefinitionError, NotFoundError, StateError
-from xlr_runtime.rundeck.model import Job
+from xlr_runtime.rundeck.model import Job, Workflow
 from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.store.migrations import MigrationSet
 
@@ -151,7 +151,7 @@ class JobRepository:
             return ImportResult(ImportAction.SKIPPED, existing)
         if existing is not None and dupe is DupeOption.UPDATE:
             stored = dataclasses.replace(job, uuid=existing.uuid, id=None, project=project)
-            definition = _definition(stored)
+            definition = _readable_definition(stored)
             self._store.execute(
                 "UPDATE jobs SET group_path = ?, name = ?, definition = ?, definition_sha256 = ?, updated_at = ? "
                 "WHERE uuid = ?",
@@ -170,7 +170,7 @@ class JobRepository:
                 )
         new_uuid = job.uuid or str(uuidlib.uuid4())
         stored = dataclasses.replace(job, uuid=new_uuid, id=None, project=project)
-        definition = _definition(stored)
+        definition = _readable_definition(stored)
         self._store.execute(
             "INSERT INTO jobs (uuid, project, group_path, name, definition, definition_sha256, created_at, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -211,6 +211,14 @@ class JobRepository:
 
     def find(self, project: str, full_name: str) -> Job:
         """The one job of ``project`` called ``group/name`` (or ``name`` without a group)."""
+        return _job(self._find_row(project, full_name))
+
+    def find_uuid(self, project: str, full_name: str) -> str:
+        """The uuid of the one job of ``project`` called ``group/name``, without reading its definition (so a
+        definition that no longer reads back can still be named and deleted)."""
+        return str(self._find_row(project, full_name)["uuid"])
+
+    def _find_row(self, project: str, full_name: str) -> dict[str, Any]:
         group, _, name = full_name.strip("/").rpartition("/")
         rows = self._store.query(
             "SELECT * FROM jobs WHERE project = ? AND group_path = ? AND name = ? ORDER BY uuid", [project, group, name]
@@ -223,16 +231,32 @@ class JobRepository:
                 f'{len(rows)} jobs are called "{full_name}" in project "{project}": {uuids}',
                 hint="Name the job by its uuid (-i).",
             )
-        return _job(rows[0])
+        return rows[0]
 
     def delete(self, project: str, job_uuid: str) -> Job:
-        """Delete the job ``job_uuid`` of ``project`` and return it."""
+        """Delete the job ``job_uuid`` of ``project`` and return it. A definition that no longer reads back (stored
+        by an older version) is deleted all the same: the job returned then has only its identity."""
         with self._store.atomic():
             row = self._row(job_uuid)
             if row is None or row["project"] != project:
                 raise NotFoundError(f'no job with uuid {job_uuid} in project "{project}"')
             self._store.execute("DELETE FROM jobs WHERE uuid = ?", [job_uuid])
-        return _job(row)
+        try:
+            return _job(row)
+        except JobDefinitionError:
+            return Job(
+                name=row["name"],
+                group=row["group_path"] or None,
+                uuid=row["uuid"],
+                project=row["project"],
+                sequence=Workflow(steps=()),
+            )
+
+    def label(self, job_uuid: str) -> str:
+        """``project/group/name (uuid)`` of a stored job, read without its definition (for messages about a job
+        whose definition may not read back); just the uuid when there is no such job."""
+        row = self._store.query_one("SELECT project, group_path, name FROM jobs WHERE uuid = ?", [job_uuid])
+        return f"{row['project']}/{_full_name(row)} ({job_uuid})" if row is not None else job_uuid
 
     def _row(self, job_uuid: str) -> dict[str, Any] | None:
         return self._store.query_one("SELECT * FROM jobs WHERE uuid = ?", [job_uuid])
@@ -243,8 +267,31 @@ def _definition(job: Job) -> str:
     return dump_jobs_xml([dataclasses.replace(job, project=None)])
 
 
+def _readable_definition(job: Job) -> str:
+    """The stored form of ``job``, checked to read back: nothing goes into the store that the store, the schedule
+    loop or an export could not read again (the codecs refuse such input first, naming the file and field)."""
+    definition = _definition(job)
+    try:
+        load_jobs_xml(definition, path="the stored form", require_future=False)
+    except JobDefinitionError as exc:
+        raise JobDefinitionError(
+            f"cannot be stored: its XML form does not read back ({exc.detail})", path=None, job=job.full_name
+        ) from None
+    return definition
+
+
 def _job(row: dict[str, Any]) -> Job:
-    (job,) = load_jobs_xml(row["definition"], path=f"store:jobs/{row['uuid']}", require_future=False)
+    """The job of a stored row; a definition that does not read back (stored by an older version) is a
+    :class:`JobDefinitionError` naming the job and how to get rid of it."""
+    try:
+        (job,) = load_jobs_xml(row["definition"], path=f"store:jobs/{row['uuid']}", require_future=False)
+    except JobDefinitionError as exc:
+        raise JobDefinitionError(
+            f"the stored definition ({row['project']}, uuid {row['uuid']}) cannot be read: {exc.detail}",
+            path=None,
+            job=_full_name(row),
+            hint=f"Delete it with 'xlr jobs delete -p {row['project']} -i {row['uuid']}' and load it again.",
+        ) from None
     return dataclasses.replace(job, project=row["project"])
 
 

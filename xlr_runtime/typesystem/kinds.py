@@ -8,6 +8,7 @@ each into the one canonical, JSON-storable form of its kind, or raises :class:`V
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -65,6 +66,8 @@ def unset_value(kind: PropertyKind) -> Any:
     return None
 
 
+#: An integer as text: what ``int()`` accepts beyond it (``" 7 "``, ``"1_000"``, a fullwidth five) is refused.
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0", ""})
 
@@ -100,11 +103,22 @@ def _integer(value: Any, _: tuple[str, ...]) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    text = str(value).strip()
+    text = str(value)
+    if not _DECIMAL.fullmatch(text):  # XL Release's Integer.parseInt: no spaces, no "_", no other scripts' digits
+        raise ValueError(f"{text!r} is not an integer{_INTEGER_FORM if _python_int(text) else ''}")
+    return int(text, 10)
+
+
+_INTEGER_FORM = " (ASCII digits 0-9 with an optional sign, nothing around them)"
+
+
+def _python_int(text: str) -> bool:
+    """True for text ``int()`` reads although XL Release does not (the message then says what is accepted)."""
     try:
-        return int(text, 10)
+        int(text, 10)
     except ValueError:
-        raise ValueError(f"{text!r} is not an integer") from None
+        return False
+    return True
 
 
 def _boolean(value: Any, _: tuple[str, ...]) -> bool:

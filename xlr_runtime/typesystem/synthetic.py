@@ -8,6 +8,7 @@ can report them all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,8 +102,15 @@ def parse_synthetic(data: bytes, path: str) -> SyntheticFile:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise DefinitionError(f"malformed XML: {exc.msg}", path=path, line=exc.lineno or None) from None
+        raise DefinitionError(f"malformed XML: {_one_line(exc)}", path=path, line=exc.lineno or None) from None
     return _FileReader(path).read(root)
+
+
+def _one_line(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's message without the text it echoes on further lines (an unfinished CDATA section, a NUL byte)
+    and without the ``, line N, column M`` the error's own line already says."""
+    first = (exc.msg or str(exc) or "not well-formed").partition("\n")[0]
+    return re.sub(r",? line \d+, column \d+$", "", first).rstrip(" ,") or "not well-formed"
 
 
 class _FileReader:
@@ -118,11 +126,17 @@ class _FileReader:
     def read(self, root: Any) -> SyntheticFile:
         types: list[RawType] = []
         modifications: list[RawType] = []
+        for entity in root.iter(etree.Entity):  # never expanded (no DTDs): say so where the text would be
+            self.problem(
+                entity,
+                f"entity reference {entity.text} in {_where(entity.getparent())} is not supported: "
+                "write its text instead",
+            )
         namespace, tag = _split(root.tag)
         if tag != "synthetic" or namespace not in ("", NAMESPACE):
             self.problem(root, f'root element is <{tag}>, expected <synthetic xmlns="{NAMESPACE}">')
         else:
-            for child in root:
+            for child in _elements(root):
                 name = _local(child)
                 if name == "type":
                     types.extend(self.read_type(child, modification=False))
@@ -157,7 +171,7 @@ class _FileReader:
 
     def read_properties(self, element: Any, type_name: str) -> tuple[RawProperty, ...]:
         properties: dict[str, RawProperty] = {}
-        for child in element:
+        for child in _elements(element):
             tag = _local(child)
             if tag != "property":
                 self.problem(child, f"unknown element <{tag}> in type {type_name!r}")
@@ -226,7 +240,7 @@ class _FileReader:
             return PropertyKind.STRING
 
     def enum_values(self, element: Any, what: str) -> tuple[str, ...] | None:
-        groups = list(element)
+        groups = list(_elements(element))
         if not groups:
             return None
         values: list[str] = []
@@ -234,7 +248,7 @@ class _FileReader:
             if _local(group) != "enum-values":
                 self.problem(group, f"unknown element <{_local(group)}> in {what}")
                 continue
-            for value in group:
+            for value in _elements(group):
                 if _local(value) != "value":
                     self.problem(value, f"unknown element <{_local(value)}> in <enum-values> of {what}")
                 else:
@@ -265,6 +279,19 @@ def _split(tag: str) -> tuple[str, str]:
         namespace, _, local = tag[1:].partition("}")
         return namespace, local
     return "", tag
+
+
+def _where(owner: Any) -> str:
+    """``<property name="p">``: an element named for a message, by its name (or type) when it has one."""
+    if owner is None:
+        return "the document"
+    named = next((f' {a}="{owner.get(a)}"' for a in ("name", "type") if owner.get(a)), "")
+    return f"<{_local(owner)}{named}>"
+
+
+def _elements(element: Any) -> list[Any]:
+    """The child elements of ``element`` (entity references are reported once, by :meth:`_FileReader.read`)."""
+    return [child for child in element if isinstance(child.tag, str)]
 
 
 def _local(element: Any) -> str:
