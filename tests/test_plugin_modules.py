@@ -246,6 +246,29 @@ def test_xlr_run_from_an_unrelated_folder_runs_the_plugins_modules(tmp_path: Pat
     assert f"{PLUGIN / 'greeter' / 'client.py'}:18: ValueError: no eve in {{}}" in failed.stdout + failed.stderr
 
 
+def test_xlr_task_show_names_each_failure_once(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from xlr_runtime.cli import main
+
+    def xlr(*args: str) -> str:
+        result = CliRunner().invoke(main, [*args, "--home", str(tmp_path / "home"), "--plugins", str(PLUGIN)])
+        return result.stdout + result.stderr
+
+    assert "Task 1 failed" in xlr("run", "pyhelpers.Remote")
+    assert "Task 2 failed" in xlr("run", "pyhelpers.Broken")
+    remote, broken = xlr("task", "show", "1"), xlr("task", "show", "2")
+    unsupported = (
+        f"{PLUGIN / 'pyhelpers' / 'Remote.py'}:2: import of 'com.xebialabs.overthere.local' is not supported by "
+        "xlr-runtime"
+    )
+    assert f"  status:      failed - UnsupportedImportError: {unsupported}\n" in remote
+    assert f"done failed (UnsupportedImportError: {unsupported})\n" in remote
+    not_compiling = f"{PLUGIN / 'brokenhelper.py'}:3: SyntaxError: unterminated string literal (detected at line 3)"
+    assert f"  status:      failed - {not_compiling}\n" in broken
+    assert f"done failed ({not_compiling})\n" in broken
+
+
 def test_the_runtime_imports_from_archive_plugins_and_ext(tmp_path: Path) -> None:
     home = Home(tmp_path / "home").ensure()
     write_plugin(home.ext_dir, "", {"extras.py": "SUFFIX = ' (from ext)'\n"})

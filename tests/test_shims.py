@@ -278,7 +278,11 @@ def test_xlr_check_lists_every_script_with_its_status(tmp_path: Path) -> None:
     root = write_plugin(
         tmp_path / "demo",
         '  <type type="demo.Run" extends="xlrelease.PythonScript"/>\n',
-        {"demo/Run.py": 'print "x"\nimport org.apache.http.conn\n', "demo/New.py": "print('x')\n", "demo/Bad.py": "(\n"},
+        {
+            "demo/Run.py": 'print "x"\nimport org.apache.http.conn\n',
+            "demo/New.py": "print('x')\n",
+            "demo/Bad.py": "(\n",
+        },
     )
     report = check_plugins([root], pm=fresh_pm(), include_bundled=False)
     demo = root / "demo"
