@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from synthetic_helpers import TASK, write_archive, write_plugin
 
-from tests.conftest import CORPUS
+from tests.corpus import corpus
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 
@@ -191,7 +191,7 @@ def test_check_json(home: Home, tmp_path: Path) -> None:
 
 
 def test_check_no_bundled_allows_checking_a_copy_of_jenkins(home: Home) -> None:
-    docs = CORPUS / "xlr" / "docs-jenkins.Build.xml"
+    docs = corpus("xlr", "docs-jenkins.Build.xml")
     with_bundled = CliRunner().invoke(main, ["check", str(docs), "--home", str(home.root)])
     assert with_bundled.exit_code == 1 and "is already defined at" in with_bundled.output, with_bundled.output
     result = CliRunner().invoke(main, ["check", "--no-bundled", str(docs), "--home", str(home.root)])
