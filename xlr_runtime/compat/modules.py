@@ -401,6 +401,11 @@ _ABSOLUTE_BUILTINS: dict[str, Any] = {**vars(builtins), **PY2_GLOBALS, **TRANSLA
 _PY2_BUILTINS: dict[str, Any] = {**_ABSOLUTE_BUILTINS, "__import__": _py2_import}
 
 
+def module_builtin_names() -> frozenset[str]:
+    """The names a plugin module finds as built-ins beyond Python's (``reduce``, ``_xlr_py2_div`` …)."""
+    return frozenset(PY2_GLOBALS) | frozenset(TRANSLATION_GLOBALS)
+
+
 def install() -> None:
     """Put the finder on ``sys.meta_path``, before the standard path finder (idempotent)."""
     if FINDER in sys.meta_path:
