@@ -98,6 +98,29 @@ def test_print_writer_over_a_string_writer_collects_text() -> None:
     assert out == "to the task log\n"
 
 
+def test_print_stack_trace_into_a_string_writer_the_jython_idiom() -> None:
+    # compiles as Python 3, yet is Jython's: printStackTrace marks it for translation
+    source = (
+        "from java.io import PrintWriter, StringWriter\nfrom java.lang import Exception\n"
+        "def fail():\n    raise ValueError('bad value')\n"
+        "try:\n    fail()\nexcept Exception as e:\n"
+        "    stacktrace = StringWriter()\n    writer = PrintWriter(stacktrace, True)\n"
+        "    e.printStackTrace(writer)\n    print(stacktrace.toString())\n    e.printStackTrace()\n"
+    )
+    result = run_script(script_request(source, script_file="/plugins/p/Trace.py"))
+    assert result.outcome is RunOutcome.SUCCEEDED, result.failure
+    trace = [
+        "Traceback (most recent call last):",
+        '  File "/plugins/p/Trace.py", line 6, in <module>',
+        "    fail()",
+        '  File "/plugins/p/Trace.py", line 4, in fail',
+        "    raise ValueError('bad value')",
+        "ValueError: bad value",
+    ]
+    assert [line.text for line in result.log if line.stream == "stdout"] == [*trace, ""]
+    assert [line.text for line in result.log if line.stream == "stderr"] == trace
+
+
 def test_print_writer_to_a_file(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     run("from java.io import PrintWriter\nw = PrintWriter(target)\nw.println('line')\nw.close()\n", target=str(target))

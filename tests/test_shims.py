@@ -202,6 +202,7 @@ def test_script_globals_come_from_the_hook() -> None:
     assert [sorted(r) for r in results] == [
         [
             "CredentialsFallback",
+            "_xlr_print_stack_trace",
             "_xlr_py2_div",
             "_xlr_py2_round",
             "_xlr_py2_sort",

@@ -39,7 +39,7 @@ from xlr_runtime.errors import ScriptSyntaxError
 MODES = ("auto", "on", "off")
 
 #: Bumped whenever our pre-pass or fixer choice changes the output, so stale disk-cache entries are ignored.
-TRANSLATOR_VERSION = "5"
+TRANSLATOR_VERSION = "6"
 
 #: Stock fixers left out: ``fix_import`` would turn a plugin's absolute imports of its own modules into
 #: relative ones; the others insert statements on new lines (the names they import are script globals, see
