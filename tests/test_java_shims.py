@@ -387,3 +387,12 @@ def test_unserved_classes_fail_at_the_scripts_line_and_are_reported_by_check() -
     with pytest.raises(UnsupportedImportError) as caught:
         run(source, "/p/Run.py")
     assert str(caught.value) == "/p/Run.py:3: import of 'java.text.NumberFormat' is not supported by xlr-runtime"
+
+
+def test_xl_releases_api_objects_fail_with_a_name_error_saying_so() -> None:
+    result = run_script(script_request("print 'x'\nvariables = releaseApi.getVariables('Release1')\n"))
+    assert result.failure is not None
+    assert result.failure.message == (
+        "/plugin/test/Script.py:2: NameError: name 'releaseApi' is not defined (XL Release's API objects are not "
+        "available in xlr-runtime)"
+    )

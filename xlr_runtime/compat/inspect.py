@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from xlr_runtime.compat import modules
 from xlr_runtime.compat.detect import needs_translation
 from xlr_runtime.compat.imports import SHIMS, exports, is_java_name, is_served, unsupported
-from xlr_runtime.compat.script_globals import script_global_names
+from xlr_runtime.compat.script_globals import XLR_API_HINT, XLR_API_NAMES, script_global_names
 from xlr_runtime.compat.translate import to_python3
 from xlr_runtime.errors import ScriptSyntaxError
 from xlr_runtime.typesystem.problems import Problem
@@ -41,30 +41,6 @@ if TYPE_CHECKING:
     from xlr_runtime.typesystem.check import CheckContext
     from xlr_runtime.typesystem.sources import PluginSource
 
-#: The global objects of XL Release's own API, which a script there may use and xlr-runtime does not provide.
-XLR_API_NAMES = frozenset(
-    {
-        "releaseApi",
-        "taskApi",
-        "phaseApi",
-        "folderApi",
-        "templateApi",
-        "configurationApi",
-        "environmentApi",
-        "applicationApi",
-        "deliveryApi",
-        "triggersApi",
-        "userApi",
-        "rolesApi",
-        "permissionsApi",
-        "dslApi",
-        "release",
-        "phase",
-        "getCurrentRelease",
-        "getCurrentTask",
-        "getCurrentPhase",
-    }
-)
 #: A folder holding a plugin's own tests, not plugin code.
 TESTS_FOLDER = "tests"
 
@@ -155,9 +131,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _undefined(name: str) -> str:
-    if name in XLR_API_NAMES:
-        return f"undefined name {name!r} (XL Release's API objects are not available in xlr-runtime)"
-    return f"undefined name {name!r}"
+    return f"undefined name {name!r}{XLR_API_HINT if name in XLR_API_NAMES else ''}"
 
 
 @dataclass

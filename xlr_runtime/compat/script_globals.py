@@ -27,6 +27,33 @@ WORKER_GLOBALS = (
     "__name__",
 )
 
+#: The global objects of XL Release's own API, which a script there may use and xlr-runtime does not provide.
+XLR_API_NAMES = frozenset(
+    {
+        "releaseApi",
+        "taskApi",
+        "phaseApi",
+        "folderApi",
+        "templateApi",
+        "configurationApi",
+        "environmentApi",
+        "applicationApi",
+        "deliveryApi",
+        "triggersApi",
+        "userApi",
+        "rolesApi",
+        "permissionsApi",
+        "dslApi",
+        "release",
+        "phase",
+        "getCurrentRelease",
+        "getCurrentTask",
+        "getCurrentPhase",
+    }
+)
+#: What a message about one of :data:`XLR_API_NAMES` adds.
+XLR_API_HINT = " (XL Release's API objects are not available in xlr-runtime)"
+
 #: Name of the logger behind the ``logger`` global.
 SCRIPT_LOGGER_NAME = "xlr.script"
 

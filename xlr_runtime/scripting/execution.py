@@ -29,6 +29,7 @@ from types import CodeType, TracebackType
 from typing import Any
 
 from xlr_runtime.compat import modules
+from xlr_runtime.compat.script_globals import XLR_API_HINT, XLR_API_NAMES
 from xlr_runtime.compat.shims import py2_semantics
 from xlr_runtime.errors import (
     ScriptError,
@@ -259,6 +260,8 @@ def _exception_failure(request: ScriptRunRequest, exc: BaseException) -> Failure
     if isinstance(exc, UnsupportedImportError) and exc.path:  # already ``path:line: import of 'x' is not ...``
         return Failure(kind, _one_line(str(exc)), _script_traceback(request, exc))
     text = _one_line(f"{kind}: {exc}" if str(exc) else kind)
+    if isinstance(exc, NameError) and exc.name in XLR_API_NAMES:  # releaseApi, taskApi … of the XL Release server
+        text += XLR_API_HINT
     where = _deepest_plugin_frame(request, exc.__traceback__)
     if isinstance(exc, SyntaxError) and exc.filename and exc.lineno and exc.msg:  # an imported module's own error
         where, text = location(exc.filename, exc.lineno), _one_line(f"{kind}: {exc.msg}")
