@@ -262,6 +262,7 @@ class PluginModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def __init__(self) -> None:
         self._path: ModulePath = ()
+        self._given: object = ()
         self._roots: list[Root] = []
         self._lock = threading.RLock()
         #: display path -> (the author's lines, the compiled lines) of every module loaded, for tracebacks.
@@ -274,14 +275,17 @@ class PluginModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return self._roots
 
     def use(self, path: ModulePath) -> None:
-        """Serve ``path`` from now on; when it changed, the modules loaded from the previous one are forgotten."""
-        path = tuple(tuple(item) for item in path)  # type: ignore[misc]
-        if path == self._path:
+        """Serve ``path`` from now on; when it changed, the modules loaded from the previous one are forgotten.
+        (Every run calls this: a worker's decoder hands every run of an engine the same tuple, checked first.)"""
+        if path is self._given:
             return
+        normalized: ModulePath = tuple((str(location), str(mode)) for location, mode in path)
         with self._lock:
-            self.forget()
-            self._path = path
-            self._roots = [open_root(location, mode) for location, mode in path]
+            if normalized != self._path:
+                self.forget()
+                self._path = normalized
+                self._roots = [open_root(location, mode) for location, mode in normalized]
+            self._given = path
 
     def forget(self) -> None:
         """Drop every module this finder loaded from ``sys.modules``."""
