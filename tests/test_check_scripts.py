@@ -154,6 +154,21 @@ def test_helper_modules_are_checked_as_modules_and_followed_into_other_plugins(t
     ]
 
 
+def test_a_tiles_script_is_not_checked_for_names_it_would_find_in_xl_release(tmp_path: Path) -> None:
+    root = write_plugin(
+        tmp_path / "demo",
+        TYPE + '  <type type="demo.StatusTile" extends="xlrelease.Tile">\n'
+        '    <property name="scriptLocation" default="demo/StatusTile.py" hidden="true"/>\n  </type>\n',
+        {"demo/Run.py": "result = server\n", "demo/StatusTile.py": "data = {'release': release.id}\n"},
+    )
+    report = check(root)
+    assert report.problems == []
+    assert [(r.path.rsplit("/", 1)[1], r.role) for r in report.scripts] == [
+        ("Run.py", "script"),
+        ("StatusTile.py", "file"),
+    ]
+
+
 def test_a_java_class_missing_from_a_package_above_the_shims_is_reported(tmp_path: Path) -> None:
     root = write_plugin(
         tmp_path / "demo",

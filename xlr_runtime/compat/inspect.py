@@ -377,14 +377,13 @@ class _Checker:
     # roles
 
     def mark_scripts(self) -> None:
-        """Each type's script, and what it schedules, is a script with the type's properties as globals."""
+        """Each task type's script, and what it schedules, is a script with the type's properties as globals."""
         registry = self.context.registry
         pending: list[tuple[Any, str]] = []
         for task_type in registry.types():
-            prop = task_type.properties.get("scriptLocation")
-            if task_type.virtual or not (task_type.is_python_script or (prop is not None and prop.default)):
-                continue
-            pending.append((task_type, task_type.script_location))
+            # tasks only: a tile's, trigger's or provider's script runs in XL Release with other globals, never here
+            if not task_type.virtual and task_type.is_python_script:
+                pending.append((task_type, task_type.script_location))
         seen: set[tuple[str, str]] = set()
         while pending:
             task_type, path = pending.pop()

@@ -4,8 +4,8 @@ The checked plugins load together with the base types, the bundled plugins and t
 locations (so ``extends`` and ``referenced-type`` resolve as they would at run time). Definition problems come
 from the registry (:func:`registry.collect_registry`); further checks are functions in :data:`CHECKERS`, each
 taking a :class:`CheckContext` and yielding :class:`Problem` objects. The result, a :class:`CheckReport`, also
-lists every script of the checked plugins: does it compile (after translation from Python 2), and which of its
-imports are unsupported. Add a check with::
+lists every script and module of the checked plugins (and the modules they import from other plugins) with what
+would fail when it runs (:mod:`xlr_runtime.compat.inspect`). Add a check with::
 
     from xlr_runtime.typesystem.check import register_checker
 
