@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from xlr_runtime.compat import imports
+from xlr_runtime.compat import imports, modules
 from xlr_runtime.compat.inspect import inspect_script
 from xlr_runtime.compat.script_globals import script_globals
 from xlr_runtime.compat.translate import clear_memory_cache, to_python3
@@ -39,6 +39,7 @@ def shims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clear_memory_cache()
     imports.install()
     yield
+    modules.FINDER.use(())  # no plugin root of a test stays on this process's import path
     for name in [n for n in sys.modules if n.split(".")[0] in {"java", "com", "org", "xlrelease"}]:
         del sys.modules[name]
     monkeypatch.undo()
