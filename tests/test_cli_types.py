@@ -344,9 +344,11 @@ def test_check_json_lists_each_script(home: Home, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert report["ok"] is False and report["plugins"] == ["demo"], result.output
+    empty = {"unresolved_imports": [], "undefined_names": [], "missing_schedules": []}
     assert report["scripts"] == [
         {
             "path": str(scripts / "Remote.py"),
+            "role": "file",
             "translated": False,
             "compiles": True,
             "error": None,
@@ -354,27 +356,34 @@ def test_check_json_lists_each_script(home: Home, tmp_path: Path) -> None:
                 {"line": 2, "module": "com.xebialabs.overthere"},
                 {"line": 3, "module": "java.lang.Runtime"},
             ],
+            **empty,
         },
         {
             "path": str(scripts / "Run.py"),
+            "role": "script",
             "translated": True,
             "compiles": True,
             "error": None,
             "unsupported_imports": [],
+            **empty,
         },
         {
             "path": str(scripts / "broken.py"),
+            "role": "file",
             "translated": True,
             "compiles": False,
             "error": {"line": 1, "message": "invalid syntax near ':'"},
             "unsupported_imports": [],
+            **empty,
         },
         {
             "path": str(scripts / "util.py"),
+            "role": "file",
             "translated": False,
             "compiles": True,
             "error": None,
             "unsupported_imports": [],
+            **empty,
         },
     ], result.output
     assert [(p["line"], p["message"]) for p in report["problems"]] == [

@@ -87,6 +87,20 @@ def test_a_type_and_a_source_travel_once_per_worker() -> None:
     assert later == {}
 
 
+def test_a_module_path_travels_once_per_worker() -> None:
+    keys, known, decoder = Keys(), set[str](), Decoder()
+    path = (("/home/me/.xlr/ext", "auto"), ("/plugins/legacy.jar", "on"))
+    first = ScriptRunRequest(**{**request("count = 1", 1).__dict__, "module_path": path})
+    second = ScriptRunRequest(**{**request("count = 2", 2).__dict__, "module_path": path})
+
+    definitions: dict[str, object] = {}
+    payloads = [encode(first, keys, known, definitions), encode(second, keys, known, definitions)]
+
+    assert [value for key, value in definitions.items() if key.startswith("m:")] == [path]
+    decoder.define(definitions)
+    assert [decoder.decode(p).module_path for p in payloads] == [path, path]
+
+
 def test_slow_runs_are_not_batched_behind_each_other() -> None:
     with WorkerPool(2) as pool:
         for future in pool.submit_many([request("import time\ntime.sleep(0.2)", i) for i in range(4)]):

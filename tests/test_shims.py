@@ -160,7 +160,11 @@ def test_http_request_and_json_path_result_imports_reexport_the_worker_classes()
     [
         ("import com.xebialabs.overthere.OverthereConnection", "com.xebialabs.overthere.OverthereConnection"),
         ("from com.xebialabs.overthere import CmdLine", "com.xebialabs.overthere"),
-        ("from org.apache.http.client import HttpClient", "org.apache.http.client"),
+        ("from org.apache.http.client import HttpClient", "org.apache.http.client.HttpClient"),
+        ("from org.apache.http.util import HttpGet", "org.apache.http.util.HttpGet"),  # not in that Java package
+        ("import java.lang.Runtime as Runtime", "java.lang.Runtime"),
+        ("from org.slf4j import Marker", "org.slf4j.Marker"),
+        ("from com.xhaus.jyson import JysonDecoder", "com.xhaus.jyson.JysonDecoder"),  # was located in importlib
         ("from java.lang import Runtime", "java.lang.Runtime"),
         ("import javax.net.ssl", "javax.net.ssl"),
         (
@@ -179,7 +183,10 @@ def test_an_unsupported_import_fails_with_one_line_naming_the_import_the_script_
 
 
 def test_a_script_can_catch_an_unsupported_import_as_import_error() -> None:
-    ns, _, _ = run("try:\n    from org.apache.http import HttpHost\nexcept ImportError:\n    HttpHost = None\n")
+    ns, _, _ = run(
+        "try:\n    from org.apache.http.conn.ssl import TrustAllStrategy as HttpHost\nexcept ImportError:\n"
+        "    HttpHost = None\n"
+    )
     assert ns["HttpHost"] is None
 
 
@@ -195,6 +202,7 @@ def test_script_globals_come_from_the_hook() -> None:
     assert [sorted(r) for r in results] == [
         [
             "CredentialsFallback",
+            "_xlr_print_stack_trace",
             "_xlr_py2_div",
             "_xlr_py2_round",
             "_xlr_py2_sort",
@@ -213,14 +221,14 @@ def test_script_globals_come_from_the_hook() -> None:
 def test_inspect_script_reports_translation_compilation_and_unsupported_imports() -> None:
     report = inspect_script(
         'import sys\nfrom com.xebialabs.overthere import CmdLine\nprint "x"\nfrom java.lang import String, Runtime\n'
-        "import org.apache.http.client\nfrom java.util import HashMap\n",
+        "import org.apache.http.conn.ssl\nfrom java.util import HashMap\n",
         "/p/Run.py",
     )
     assert (report.python2, report.compiles) == (True, True)
     assert report.unsupported_imports == [
         (2, "com.xebialabs.overthere"),
         (4, "java.lang.Runtime"),
-        (5, "org.apache.http.client"),
+        (5, "org.apache.http.conn.ssl"),
     ]
     broken = inspect_script('print "x"\nif True\n', "/p/Broken.py")
     assert not broken.compiles and str(broken.error) == "/p/Broken.py:2: invalid syntax near '\\n'"
@@ -271,7 +279,11 @@ def test_xlr_check_lists_every_script_with_its_status(tmp_path: Path) -> None:
     root = write_plugin(
         tmp_path / "demo",
         '  <type type="demo.Run" extends="xlrelease.PythonScript"/>\n',
-        {"demo/Run.py": 'print "x"\nimport org.apache.http\n', "demo/New.py": "print('x')\n", "demo/Bad.py": "(\n"},
+        {
+            "demo/Run.py": 'print "x"\nimport org.apache.http.conn\n',
+            "demo/New.py": "print('x')\n",
+            "demo/Bad.py": "(\n",
+        },
     )
     report = check_plugins([root], pm=fresh_pm(), include_bundled=False)
     demo = root / "demo"
@@ -289,6 +301,6 @@ def test_xlr_check_lists_every_script_with_its_status(tmp_path: Path) -> None:
         f"{demo / 'Bad.py'}:1: does not compile: '(' was never closed",
         f"{demo / 'New.py'}: ok (Python 3)",
         f"{demo / 'Run.py'}: compiles (translated from Python 2), 1 unsupported import",
-        f"{demo / 'Run.py'}:2: import of 'org.apache.http' is not supported by xlr-runtime",
+        f"{demo / 'Run.py'}:2: import of 'org.apache.http.conn' is not supported by xlr-runtime",
         "2 problems in 1 plugin, 3 scripts checked",
     ]

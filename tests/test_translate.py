@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+import warnings
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,46 @@ def test_a_python3_only_syntax_error_reports_python3s_message() -> None:
     with pytest.raises(ScriptSyntaxError) as caught:
         to_python3("x = 1\nprint(f'{x!z}')\n", "/plugins/p/Broken.py")
     assert str(caught.value).startswith("/plugins/p/Broken.py:2: f-string")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param(
+            'print "ok"\nx = "unterminated\n', "2: unterminated string literal (detected at line 2)", id="string"
+        ),
+        pytest.param(
+            'print "ok"\ns = """open\n',
+            "2: unterminated triple-quoted string literal (detected at line 2)",
+            id="triple",
+        ),
+        pytest.param(
+            'print "ok"\nif x:\n    a = 1\n  b = 2\n',
+            "4: unindent does not match any outer indentation level",
+            id="unindent",
+        ),
+        pytest.param('print "ok"\nx = (1,\n', "2: EOF in multi-line statement", id="eof-on-the-last-line"),
+        pytest.param(
+            'print "ok"\ndef f(:\n    pass\n', "2: invalid syntax near ':'", id="python-says-only-invalid-syntax"
+        ),
+    ],
+)
+def test_a_python2_scripts_syntax_error_uses_pythons_own_message_when_it_is_about_the_same_line(
+    source: str, expected: str
+) -> None:
+    with pytest.raises(ScriptSyntaxError) as caught:
+        to_python3(source, "/plugins/p/Broken.py")
+    assert str(caught.value) == f"/plugins/p/Broken.py:{expected}"
+
+
+def test_python_warnings_about_the_text_are_not_shown() -> None:
+    # CPython warns about `x is "a"` and "\\d"; Jython never did, and `xlr check` printed them to stderr
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ScriptSyntaxError):
+            to_python3('print "ok"\nif x is "a":\n    y = "\\d"\nz = (\n', "/plugins/p/Warned.py")
+        assert to_python3('print "ok"\nif x is "a":\n    y = "\\d"\n', "/plugins/p/Warned.py")
+    assert [str(warning.message) for warning in caught] == []
 
 
 def test_translations_are_cached_in_memory_and_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:

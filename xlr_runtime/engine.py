@@ -16,6 +16,7 @@ given a secure option): while a task holds a sealed value, that property is a pa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -25,6 +26,7 @@ import pluggy
 
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
+from xlr_runtime.compat.modules import ModulePath, module_path
 from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownTypeError, ValueCoercionError
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
@@ -224,7 +226,15 @@ class Engine:
             variables=dict(task.variables),
             timeout=float(self.settings["scripts.timeout"]),
             translate=self.translate_modes.get(task_type.plugin, str(self.settings["scripts.translate"])),
+            module_path=self.module_path,
         )
+
+    @functools.cached_property
+    def module_path(self) -> ModulePath:
+        """Where scripts import plugin modules from: ``ext/`` first, then every loaded plugin in discovery order,
+        each with its translation mode (one tuple for every run, so the wire sends it to a worker once)."""
+        plugins = getattr(self.registry, "plugins", ())  # a registry stand-in without plugins serves none
+        return module_path(plugins, self.translate_modes, str(self.settings["scripts.translate"]))
 
     # -- sealed passwords --------------------------------------------------------------------------------------
 

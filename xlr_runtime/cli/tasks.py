@@ -109,7 +109,7 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
     click.echo("  script runs:")
     for run in runs:
         outcome = run.outcome or "-"
-        extra = f" ({run.failure.kind}: {run.failure.message})" if run.failure else ""
+        extra = f" ({_failure_line(run.failure.kind, run.failure.message)})" if run.failure else ""
         rerun = f", re-run {run.restarts}x" if run.restarts else ""
         click.echo(
             f"    #{run.id} attempt {run.attempt}.{run.seq} {run.script_path} due {_when(run.due_at)} "
@@ -181,3 +181,8 @@ for _name, _summary, _example in (
 def xlr_register_commands(cli: click.Group) -> None:
     cli.add_command(tasks_command)
     cli.add_command(task_group)
+
+
+def _failure_line(kind: str, message: str) -> str:
+    """``Kind: message``, unless the message names its kind already (``/p/x.py:3: ValueError: bad``)."""
+    return message if not kind or f"{kind}:" in message or kind == "SystemExit" else f"{kind}: {message}"

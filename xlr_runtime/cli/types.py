@@ -76,10 +76,12 @@ def show_command(group_ctx: CliContext | None, ctx: CliContext, type_name: str, 
 def check_command(ctx: CliContext, paths: tuple[Path, ...], no_bundled: bool, as_json: bool) -> None:
     """Lint plugins (folders, .jar/.zip or synthetic.xml files): list each script, and each problem.
 
-    Each script of the plugins gets a line saying whether it compiles (as Python 3, or after translation
-    from Python 2) and how many of its imports are unsupported; each problem (definition mistakes, a missing
-    script, a script that does not compile, an unsupported import) is printed as path:line: message. Exits 1
-    when any problem is found.
+    Each Python file of the plugins (not under tests/), and each plugin module their scripts import from
+    another plugin, gets a line saying whether it compiles (as Python 3, or after translation from Python 2)
+    and what in it would fail at run time; each problem (definition mistakes, a missing script, a script or
+    module that does not compile, an unsupported import, a plugin-module import that does not resolve, a
+    name nothing defines, a task.schedule target that does not exist) is printed as path:line: message.
+    Exits 1 when any problem is found.
 
     Example: xlr check ./xlr-gitlab-plugin
     """

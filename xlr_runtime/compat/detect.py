@@ -11,8 +11,10 @@ import ast
 from fissix.fixes.fix_imports import MAPPING as RENAMED_MODULES
 from fissix.fixes.fix_urllib import MAPPING as URLLIB_MAPPING
 
-#: Methods that only Python 2 dicts have.
-PY2_METHODS = frozenset({"iteritems", "itervalues", "iterkeys", "has_key", "viewitems", "viewkeys", "viewvalues"})
+#: Methods that only Python 2 dicts have, and Java's ``printStackTrace`` that Jython offered on exceptions.
+PY2_METHODS = frozenset(
+    {"iteritems", "itervalues", "iterkeys", "has_key", "viewitems", "viewkeys", "viewvalues", "printStackTrace"}
+)
 #: Builtins that only Python 2 has (and that fissix renames).
 PY2_BUILTINS = frozenset({"unicode", "basestring", "long", "xrange", "raw_input", "unichr", "execfile", "apply"})
 #: Modules renamed or split in Python 3.

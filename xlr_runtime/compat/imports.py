@@ -7,6 +7,11 @@ raises :class:`~xlr_runtime.errors.UnsupportedImportError` naming the module and
 imported it: ``/p/jenkins/Build.py:3: import of 'com.xebialabs.overthere' is not supported by xlr-runtime``.
 The same happens for a class missing from a shim (``from java.lang import Runtime``).
 
+Every shim name is a package, so Jython's ``import java.lang.System as System`` (a class imported as if it were a
+module) imports the class, as ``from java.lang import System`` does. A shim module that serves several Java
+packages lists each package's classes in ``JAVA_PACKAGES`` (``org.apache.http.util`` has ``EntityUtils``, not
+``HttpGet``): a class imported from the wrong package is unsupported, as it would not exist in Java.
+
 Scripts get a fresh module object per shim name (a proxy of ours), so our own modules keep their identity.
 """
 
@@ -21,6 +26,7 @@ import sys
 import types
 from typing import Any
 
+from xlr_runtime.compat.shims.apache_http import JAVA_PACKAGES as APACHE_HTTP_PACKAGES
 from xlr_runtime.errors import UnsupportedImportError
 
 _SHIM_PACKAGE = "xlr_runtime.compat.shims"
@@ -33,12 +39,17 @@ SHIMS: dict[str, str] = {
     "sets": f"{_SHIM_PACKAGE}.sets",
     "__builtin__": f"{_SHIM_PACKAGE}.builtin",
     "com.xhaus.jyson.JysonCodec": f"{_SHIM_PACKAGE}.jyson",
-    "org.slf4j.LoggerFactory": f"{_SHIM_PACKAGE}.slf4j",
+    "org.slf4j": f"{_SHIM_PACKAGE}.slf4j",
     "java.lang": f"{_SHIM_PACKAGE}.java_lang",
     "java.io": f"{_SHIM_PACKAGE}.java_io",
     "java.util": f"{_SHIM_PACKAGE}.java_util",
     "java.net": f"{_SHIM_PACKAGE}.java_net",
+    "java.text": f"{_SHIM_PACKAGE}.java_text",
+    "java.sql": f"{_SHIM_PACKAGE}.java_sql",
     "org.apache.commons.codec.binary.Base64": f"{_SHIM_PACKAGE}.commons_codec",
+    **{package: f"{_SHIM_PACKAGE}.apache_http" for package in APACHE_HTTP_PACKAGES},
+    "com.xebialabs.xlrelease.domain.configuration": f"{_SHIM_PACKAGE}.xlr_domain",
+    "xlrelease.HttpResponse": "xlr_runtime.scripting.http",
     "_xlr_py2_base64": f"{_SHIM_PACKAGE}.py2_base64",  # what translated scripts import for ``base64``
     "_xlr_py2_string": f"{_SHIM_PACKAGE}.py2_string",  # and for ``string``
     "_xlr_py2_elementtree": f"{_SHIM_PACKAGE}.py2_elementtree",  # and for ``xml.etree.ElementTree``
@@ -51,6 +62,8 @@ _SERVED = frozenset(name.rsplit(".", depth)[0] for name in SHIMS for depth in ra
 JAVA_ROOTS = frozenset({"java", "javax", "com", "org", "xlrelease"})
 
 _COMPAT_DIR = os.path.dirname(os.path.abspath(__file__))
+#: The frames of ``importlib.import_module`` (a shim package importing a sub-module) are not the importer's.
+_IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__))
 
 
 def is_java_name(module: str) -> bool:
@@ -63,9 +76,25 @@ def is_served(module: str) -> bool:
     return module in _SERVED
 
 
+def served_class(module: str) -> bool:
+    """True when ``module`` names a class of a shim (``java.lang.System``), importable as Jython imports it."""
+    owner, _, name = module.rpartition(".")
+    return owner in SHIMS and not name.startswith("_") and exports(owner, name)
+
+
+def exports(module: str, name: str) -> bool:
+    """True when the shim serving ``module`` (a name in :data:`SHIMS`) has ``name`` for that package."""
+    try:
+        served = importlib.import_module(SHIMS[module])
+    except ImportError:
+        return False
+    listed = getattr(served, "JAVA_PACKAGES", {}).get(module)
+    return hasattr(served, name) and (listed is None or name in listed)
+
+
 def unsupported(module: str) -> bool:
     """True when importing ``module`` would raise :class:`UnsupportedImportError`."""
-    return is_java_name(module) and not is_served(module)
+    return is_java_name(module) and not is_served(module) and not served_class(module)
 
 
 def importer_frame() -> types.FrameType | None:
@@ -73,7 +102,7 @@ def importer_frame() -> types.FrameType | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith("<frozen importlib") and not filename.startswith(_COMPAT_DIR):
+        if not filename.startswith(("<frozen importlib", _COMPAT_DIR, _IMPORTLIB_DIR)):
             return frame
         frame = frame.f_back
     return None
@@ -99,36 +128,58 @@ def _imported_name(frame: types.FrameType) -> str | None:
 
 
 class _ShimFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves every name in :data:`SHIMS` and the packages above them; refuses other Java names."""
+    """Serves every name in :data:`SHIMS`, the packages above them and their classes; refuses other Java names."""
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
         if is_served(fullname):
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=fullname not in SHIMS)
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
         if is_java_name(fullname):
+            if served_class(fullname):
+                return importlib.machinery.ModuleSpec(fullname, self, is_package=False)
             raise unsupported_import(fullname)
         return None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         if spec.name in SHIMS:
             return _proxy(spec.name, importlib.import_module(SHIMS[spec.name]))
-        return _package(spec.name)
+        if is_served(spec.name):
+            return _package(spec.name)
+        return None  # a class: exec_module puts the class itself in its place
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Nothing to run: :meth:`create_module` built the module complete."""
+        """Nothing to run for a shim or a package (:meth:`create_module` built it complete); for a class
+        (``import java.lang.System as System``), the class replaces the module in ``sys.modules``, which the
+        import returns (importlib reads the module back from ``sys.modules`` after this call)."""
+        name = module.__name__
+        if not is_served(name):
+            owner, _, attribute = name.rpartition(".")
+            sys.modules[name] = getattr(importlib.import_module(owner), attribute)
 
 
 def _proxy(name: str, target: types.ModuleType) -> types.ModuleType:
-    """A module named ``name`` showing ``target``'s public names; a missing Java class is unsupported."""
+    """A module named ``name`` showing ``target``'s public names (those of ``name``'s Java package when
+    ``target`` lists them); a missing Java class is unsupported."""
     module = types.ModuleType(name, target.__doc__)
-    module.__dict__.update({key: value for key, value in vars(target).items() if not key.startswith("__")})
+    listed = getattr(target, "JAVA_PACKAGES", {}).get(name)
+    module.__dict__.update(
+        {
+            key: value
+            for key, value in vars(target).items()
+            if not key.startswith("__") and (listed is None or key in listed)
+        }
+    )
 
     def __getattr__(attribute: str) -> Any:
-        try:
-            return getattr(target, attribute)
-        except AttributeError:
-            if is_java_name(name) and not attribute.startswith("__"):
-                raise unsupported_import(f"{name}.{attribute}") from None
-            raise
+        if listed is None or attribute in listed:
+            try:
+                return getattr(target, attribute)
+            except AttributeError:
+                pass
+        if is_served(f"{name}.{attribute}"):  # a shim package below this one (org.apache.http -> .client)
+            return importlib.import_module(f"{name}.{attribute}")
+        if is_java_name(name) and not attribute.startswith("__"):
+            raise unsupported_import(f"{name}.{attribute}") from None
+        raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
 
     module.__getattr__ = __getattr__  # type: ignore[method-assign]
     return module

@@ -13,6 +13,47 @@ from xlr_runtime.compat.shims.py2_builtins import PY2_GLOBALS
 from xlr_runtime.compat.shims.py2_semantics import TRANSLATION_GLOBALS
 from xlr_runtime.compat.shims.slf4j import getLogger
 
+#: The names the worker puts in every script's namespace besides the task's properties and :func:`script_globals`
+#: (see ``xlr_runtime.scripting.execution.build_namespace``); ``xlr check`` reads undefined names against them.
+WORKER_GLOBALS = (
+    "task",
+    "sys",
+    "HttpRequest",
+    "HttpResponse",
+    "JsonPathResult",
+    "releaseVariables",
+    "globalVariables",
+    "folderVariables",
+    "__name__",
+)
+
+#: The global objects of XL Release's own API, which a script there may use and xlr-runtime does not provide.
+XLR_API_NAMES = frozenset(
+    {
+        "releaseApi",
+        "taskApi",
+        "phaseApi",
+        "folderApi",
+        "templateApi",
+        "configurationApi",
+        "environmentApi",
+        "applicationApi",
+        "deliveryApi",
+        "triggersApi",
+        "userApi",
+        "rolesApi",
+        "permissionsApi",
+        "dslApi",
+        "release",
+        "phase",
+        "getCurrentRelease",
+        "getCurrentTask",
+        "getCurrentPhase",
+    }
+)
+#: What a message about one of :data:`XLR_API_NAMES` adds.
+XLR_API_HINT = " (XL Release's API objects are not available in xlr-runtime)"
+
 #: Name of the logger behind the ``logger`` global.
 SCRIPT_LOGGER_NAME = "xlr.script"
 
@@ -25,3 +66,9 @@ def script_globals() -> dict[str, Any]:
         **PY2_GLOBALS,
         **TRANSLATION_GLOBALS,
     }
+
+
+def script_global_names() -> frozenset[str]:
+    """Every name a script finds without defining it, besides its task's properties and the globals other
+    runtime plugins add: :data:`WORKER_GLOBALS` and :func:`script_globals`."""
+    return frozenset(WORKER_GLOBALS) | frozenset(script_globals())

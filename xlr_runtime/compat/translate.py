@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import os
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from xlr_runtime.errors import ScriptSyntaxError
 MODES = ("auto", "on", "off")
 
 #: Bumped whenever our pre-pass or fixer choice changes the output, so stale disk-cache entries are ignored.
-TRANSLATOR_VERSION = "5"
+TRANSLATOR_VERSION = "6"
 
 #: Stock fixers left out: ``fix_import`` would turn a plugin's absolute imports of its own modules into
 #: relative ones; the others insert statements on new lines (the names they import are script globals, see
@@ -111,7 +112,9 @@ def translate(source: str, filename: str) -> str:
     _rejoin_split_statements(tree)
     result = str(tree)
     try:
-        compile(result, filename, "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning / DeprecationWarning about the text: Jython has none
+            compile(result, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise ScriptSyntaxError(exc.msg, path=filename, line=exc.lineno) from None
     return result
@@ -160,17 +163,27 @@ def _parse_and_fix(prepared: str, filename: str) -> pytree.Node:
 
 
 def _syntax_error(error: Exception, source: str, filename: str) -> ScriptSyntaxError:
-    """The clearest one-line description: Python 3's own compiler message when it has one, else fissix's."""
-    try:
-        compile(source, filename, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        if not isinstance(error, ParseError):
-            return ScriptSyntaxError(exc.msg, path=filename, line=exc.lineno)
+    """The clearest one-line description: Python 3's own compiler message when it is about the line fissix
+    stopped at (``unterminated string literal (detected at line 3)`` rather than ``invalid syntax near ' '``),
+    else fissix's own, since Python 3 stops earlier in a Python 2 script (at its first ``print "x"``)."""
     if isinstance(error, ParseError):
         line = error.context[1][0] if error.context else None
-        return ScriptSyntaxError(f"invalid syntax near {error.value!r}", path=filename, line=line)
-    line = error.args[1][0] if len(error.args) > 1 and isinstance(error.args[1], tuple) else None
-    return ScriptSyntaxError(str(error.args[0]) if error.args else "invalid syntax", path=filename, line=line)
+        message = f"invalid syntax near {error.value!r}"
+    elif isinstance(error, SyntaxError):  # IndentationError from fissix's tokenizer
+        line, message = error.lineno, error.msg
+    else:  # TokenError: ("EOF in multi-line statement", (line, column))
+        line = error.args[1][0] if len(error.args) > 1 and isinstance(error.args[1], tuple) else None
+        message = str(error.args[0]) if error.args else "invalid syntax"
+        if line is not None and line > source.count("\n"):  # the end of the file, not a line past it
+            line = max(source.count("\n"), 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning / DeprecationWarning about the text: not ours to show
+            compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        if exc.msg != "invalid syntax" and (exc.lineno == line or (line is None and not isinstance(error, ParseError))):
+            return ScriptSyntaxError(exc.msg, path=filename, line=exc.lineno)
+    return ScriptSyntaxError(message, path=filename, line=line)
 
 
 def _rejoin_split_statements(tree: pytree.Node) -> None:

@@ -68,6 +68,7 @@ def script_request(
     title: str = "Test task",
     timeout: float = 3600.0,
     translate: str = "auto",
+    module_path: tuple[tuple[str, str], ...] = (),
 ) -> ScriptRunRequest:
     """A request running ``source`` as ``script_path`` (compiled as ``script_file``, by default
     ``/plugin/<script_path>``) of a task of type ``type_name``."""
@@ -85,4 +86,5 @@ def script_request(
         variables=dict(variables or {}),
         timeout=timeout,
         translate=translate,
+        module_path=module_path,
     )

@@ -41,6 +41,9 @@ class ScriptRunRequest:
     script properties as left by earlier runs, or ``None``). ``cis`` maps a ``kind="ci"`` property name to
     its resolved CI (a list of them for ``list_of_ci``/``set_of_ci``). ``script_file`` is the path the script
     is compiled under, so tracebacks name it (``/p/plugin.jar!/jenkins/Build.py`` inside an archive).
+    ``module_path`` holds the roots the script imports plugin modules from (``ext/`` first, then every plugin in
+    discovery order), each a plugin folder or ``.jar``/``.zip`` with its translation mode; see
+    :mod:`xlr_runtime.compat.modules`.
     """
 
     run_id: int
@@ -55,6 +58,7 @@ class ScriptRunRequest:
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout: float = 3600.0
     translate: str = "auto"  # Python 2 translation: "auto" (detect), "on", "off"
+    module_path: tuple[tuple[str, str], ...] = ()  # (plugin root, translate mode), in import order
 
 
 @dataclass(frozen=True)

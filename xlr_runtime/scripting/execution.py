@@ -28,9 +28,17 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
 
-from xlr_runtime.compat import translate
+from xlr_runtime.compat import modules
+from xlr_runtime.compat.script_globals import XLR_API_HINT, XLR_API_NAMES
 from xlr_runtime.compat.shims import py2_semantics
-from xlr_runtime.errors import ScriptError, ScriptSyntaxError, ValueCoercionError, XlrError, location
+from xlr_runtime.errors import (
+    ScriptError,
+    ScriptSyntaxError,
+    UnsupportedImportError,
+    ValueCoercionError,
+    XlrError,
+    location,
+)
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
@@ -149,14 +157,11 @@ def compile_script(request: ScriptRunRequest) -> CodeType:
         code, shown, _ = cached
         linecache.cache[request.script_file] = (sum(map(len, shown)), None, shown, request.script_file)
         return code
-    source = translate.to_python3(request.source, request.script_file, request.translate)
-    shown = request.source.splitlines(keepends=True)
-    linecache.cache[request.script_file] = (len(request.source), None, shown, request.script_file)
     try:
-        code = compile(source, request.script_file, "exec", dont_inherit=True)
-    except SyntaxError as exc:
+        code, shown, compiled = modules.compile_source(request.source, request.script_file, request.translate)
+    except SyntaxError as exc:  # as Python 3, or after translation from Python 2
         raise ScriptSyntaxError(exc.msg, path=request.script_file, line=exc.lineno) from None
-    _code_cache[key] = (code, shown, source.splitlines(keepends=True))
+    _code_cache[key] = (code, shown, compiled)
     if len(_code_cache) > _CODE_CACHE_SIZE:
         _code_cache.popitem(last=False)
     return code
@@ -213,6 +218,7 @@ def _storable(value: Any) -> bool:
 
 
 def _execute(request: ScriptRunRequest, namespace: dict[str, Any], log: TaskLog) -> tuple[RunOutcome, Failure | None]:
+    modules.activate(request.module_path)  # the plugin roots this script imports its plugins' modules from
     try:
         code = compile_script(request)
     except ScriptSyntaxError as exc:  # as Python 3, or after translation from Python 2
@@ -248,16 +254,26 @@ def _exit_outcome(request: ScriptRunRequest, exc: SystemExit) -> tuple[RunOutcom
 
 
 def _exception_failure(request: ScriptRunRequest, exc: BaseException) -> Failure:
-    text = _one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-    where = _deepest_script_frame(request, exc.__traceback__)
+    """``path:line: Type: message`` at the deepest frame of the plugin's code (the script, or a plugin module it
+    imported); a module that does not compile at its own line; an unsupported import as its own one line."""
+    kind = type(exc).__name__
+    if isinstance(exc, UnsupportedImportError) and exc.path:  # already ``path:line: import of 'x' is not ...``
+        return Failure(kind, _one_line(str(exc)), _script_traceback(request, exc))
+    text = _one_line(f"{kind}: {exc}" if str(exc) else kind)
+    if isinstance(exc, NameError) and exc.name in XLR_API_NAMES:  # releaseApi, taskApi … of the XL Release server
+        text += XLR_API_HINT
+    where = _deepest_plugin_frame(request, exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno and exc.msg:  # an imported module's own error
+        where, text = location(exc.filename, exc.lineno), _one_line(f"{kind}: {exc.msg}")
     located = f"{where}: {text}" if where and not str(exc).startswith(where) else text
-    return Failure(type(exc).__name__, located, _script_traceback(request, exc))
+    return Failure(kind, located, _script_traceback(request, exc))
 
 
 def _script_traceback(request: ScriptRunRequest, exc: BaseException) -> str:
     """The traceback from the script's first frame on (our exec frame removed), with the author's lines; a line
-    the translation rewrote is shown without the column markers, which point into the translated text, and the
-    Python 2 semantics helpers the translation calls are left out, as Python 2's own built-ins would be."""
+    the translation rewrote (in the script or a plugin module) is shown without the column markers, which point
+    into the translated text, and the Python 2 semantics helpers the translation calls are left out, as Python 2's
+    own built-ins would be."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != request.script_file:
         tb = tb.tb_next
@@ -266,11 +282,13 @@ def _script_traceback(request: ScriptRunRequest, exc: BaseException) -> str:
         [frame for frame in summary.stack if frame.filename != py2_semantics.__file__]
     )
     cached = _code_cache.get((request.source, request.script_file, request.translate))
-    if cached is not None:
-        _, shown, compiled = cached
-        for frame in summary.stack:
-            if frame.filename == request.script_file and _line(shown, frame.lineno) != _line(compiled, frame.lineno):
-                frame.colno = frame.end_colno = None
+    for frame in summary.stack:
+        if frame.filename == request.script_file:
+            lines = cached[1:] if cached is not None else None
+        else:
+            lines = modules.translated_lines(frame.filename)
+        if lines is not None and _line(lines[0], frame.lineno) != _line(lines[1], frame.lineno):
+            frame.colno = frame.end_colno = None
     return "".join(summary.format())
 
 
@@ -278,11 +296,13 @@ def _line(lines: list[str], lineno: int | None) -> str | None:
     return lines[lineno - 1].rstrip() if lineno and 0 < lineno <= len(lines) else None
 
 
-def _deepest_script_frame(request: ScriptRunRequest, tb: TracebackType | None) -> str | None:
+def _deepest_plugin_frame(request: ScriptRunRequest, tb: TracebackType | None) -> str | None:
+    """``path:line`` of the deepest frame in the script or in a plugin module."""
     where = None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == request.script_file:
-            where = f"{request.script_file}:{tb.tb_lineno}"
+        filename = tb.tb_frame.f_code.co_filename
+        if filename == request.script_file or modules.translated_lines(filename) is not None:
+            where = f"{filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     return where
 

@@ -52,9 +52,12 @@ class HttpConnectionError(OSError):
 class HttpResponse:
     """What an :class:`HttpRequest` call returns: ``status``, ``response`` (the body as text) and ``headers``."""
 
-    def __init__(self, status: int, response: str | None, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, status: int, response: str | None, headers: Mapping[str, str] | Any = None) -> None:
         self.status = status
         self.response = response
+        if headers is not None and not isinstance(headers, Mapping):
+            # Apache HttpClient Header objects, as a plugin's copy of XL Release's HttpRequest.py passes them
+            headers = {str(h.getName()): str(h.getValue()) for h in headers}
         self.headers = Headers(headers or {})
 
     def getStatus(self) -> int:

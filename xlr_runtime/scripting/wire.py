@@ -42,6 +42,7 @@ class Keys:
     def __init__(self) -> None:
         self._types: dict[int, tuple[TaskType, str, bytes]] = {}
         self._sources: dict[str, str] = {}
+        self._paths: dict[int, tuple[tuple[tuple[str, str], ...], str]] = {}
 
     def task_type(self, task_type: TaskType) -> tuple[str, bytes]:
         """The key of ``task_type`` and its pickled form (hashed once per type object)."""
@@ -53,6 +54,16 @@ class Keys:
             memo = (task_type, "t:" + hashlib.sha1(data).hexdigest(), data)
             self._types[id(task_type)] = memo
         return memo[1], memo[2]
+
+    def module_path(self, path: tuple[tuple[str, str], ...]) -> str:
+        """The key of a module path (hashed once per tuple object: an engine sends the same one every run)."""
+        memo = self._paths.get(id(path))
+        if memo is None or memo[0] is not path:
+            if len(self._paths) >= _MEMO_LIMIT:
+                self._paths.clear()
+            memo = (path, "m:" + hashlib.sha1(repr(path).encode("utf-8", "surrogatepass")).hexdigest())
+            self._paths[id(path)] = memo
+        return memo[1]
 
     def source(self, source: str) -> str:
         """The key of a script's source text (hashed once per distinct text)."""
@@ -66,13 +77,15 @@ class Keys:
 
 
 def encode(request: ScriptRunRequest, keys: Keys, known: set[str], definitions: dict[str, Any]) -> bytes:
-    """``request`` as pickled bytes; its type and source go to ``definitions`` unless their keys are ``known``
+    """``request`` as pickled bytes; its type, source and module path go to ``definitions`` unless their keys are
+    ``known``
     (the keys are added to ``known``: the caller sends ``definitions`` with the request, or forgets ``known``).
 
     Raises whatever pickling raises for a value that cannot be sent (the request alone fails).
     """
     type_key, type_data = keys.task_type(request.task_type)
     source_key = keys.source(request.source)
+    path_key = keys.module_path(request.module_path) if request.module_path else None  # none: nothing to define
     payload = pickle.dumps(
         (
             request.run_id,
@@ -87,6 +100,7 @@ def encode(request: ScriptRunRequest, keys: Keys, known: set[str], definitions: 
             request.variables,
             request.timeout,
             request.translate,
+            path_key,
         ),
         PROTOCOL,
     )
@@ -96,6 +110,9 @@ def encode(request: ScriptRunRequest, keys: Keys, known: set[str], definitions: 
     if source_key not in known:
         definitions[source_key] = request.source
         known.add(source_key)
+    if path_key is not None and path_key not in known:
+        definitions[path_key] = request.module_path
+        known.add(path_key)
     return payload
 
 
@@ -105,19 +122,22 @@ class Decoder:
     def __init__(self) -> None:
         self._types: dict[str, TaskType] = {}
         self._sources: dict[str, str] = {}
+        self._paths: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def define(self, definitions: dict[str, Any]) -> None:
-        """Remember the types (pickled) and sources sent with a batch."""
+        """Remember the types (pickled), module paths and sources sent with a batch."""
         for key, value in definitions.items():
             if key.startswith("t:"):
                 self._types[key] = pickle.loads(value)
+            elif key.startswith("m:"):
+                self._paths[key] = value
             else:
                 self._sources[key] = value
 
     def decode(self, payload: bytes) -> ScriptRunRequest:
         """The request ``payload`` encodes (its type and source must have been defined)."""
         (run_id, task_id, type_key, title, script_path, script_file, source_key, properties, cis, variables,
-         timeout, translate) = pickle.loads(payload)  # fmt: skip
+         timeout, translate, path_key) = pickle.loads(payload)  # fmt: skip
         return frozen_record(
             ScriptRunRequest,
             run_id=run_id,
@@ -132,6 +152,7 @@ class Decoder:
             variables=variables,
             timeout=timeout,
             translate=translate,
+            module_path=self._paths[path_key] if path_key is not None else (),
         )
 
 

@@ -28,7 +28,7 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 
-from xlr_runtime.compat import imports
+from xlr_runtime.compat import imports, modules
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import extra_globals, run_script
 from xlr_runtime.scripting.tasklog import TaskLog
@@ -141,6 +141,7 @@ def main(argv: list[str]) -> None:
     request_fd, result_fd, max_log_bytes = (int(arg) for arg in argv)
     faulthandler.enable()  # a segfault prints the script's frames to stderr, which the pool reports
     imports.install()
+    modules.install_in_worker()  # plugin modules come from the plugin roots, never the working folder
     with contextlib.suppress(Exception):  # a broken plugin is reported by the runs that need its globals
         extra_globals()  # loads the plugins now, at start-up, rather than in (and against the timeout of) a run
     serve(Connection(request_fd, writable=False), Connection(result_fd, readable=False), max_log_bytes)

@@ -4,8 +4,8 @@ The checked plugins load together with the base types, the bundled plugins and t
 locations (so ``extends`` and ``referenced-type`` resolve as they would at run time). Definition problems come
 from the registry (:func:`registry.collect_registry`); further checks are functions in :data:`CHECKERS`, each
 taking a :class:`CheckContext` and yielding :class:`Problem` objects. The result, a :class:`CheckReport`, also
-lists every script of the checked plugins: does it compile (after translation from Python 2), and which of its
-imports are unsupported. Add a check with::
+lists every script and module of the checked plugins (and the modules they import from other plugins) with what
+would fail when it runs (:mod:`xlr_runtime.compat.inspect`). Add a check with::
 
     from xlr_runtime.typesystem.check import register_checker
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import pluggy
 
 from xlr_runtime.compat.config import translate_mode
-from xlr_runtime.compat.inspect import ScriptReport, inspect_script
+from xlr_runtime.compat.inspect import ScriptReport, is_plugin_code, plugin_reports
 from xlr_runtime.compat.inspect import check_scripts as check_python_scripts
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import plugin_manager
@@ -42,6 +42,7 @@ class CheckContext:
     targets: tuple[PluginSource, ...]
     registry: TypeRegistry
     translate_modes: Mapping[str, str] = field(default_factory=dict)
+    script_globals: frozenset[str] = frozenset()  # what runtime plugins add to every script (xlr_script_globals)
 
     def is_target(self, plugin: PluginSource) -> bool:
         """True when ``plugin`` is one of the checked plugins."""
@@ -61,22 +62,20 @@ class CheckContext:
         return {d.display_path for plugin in self.targets for d in plugin.documents()}
 
     def target_scripts(self) -> list[ScriptSource]:
-        """Every ``*.py`` file of the checked plugins."""
+        """Every ``*.py`` file of the checked plugins, but those under a ``tests/`` folder."""
         scripts = []
         for plugin in self.targets:
             for path in plugin.list_files():
-                script = plugin.script(path) if path.endswith(".py") else None
+                script = plugin.script(path) if is_plugin_code(path) else None
                 if script is not None:
                     scripts.append(script)
         return scripts
 
     @cached_property
     def script_reports(self) -> list[ScriptReport]:
-        """A report for every target script, translated with its plugin's mode as a run would (computed once)."""
-        return [
-            inspect_script(script.read(), script.display_path, self.translate_modes.get(script.plugin, "auto"))
-            for script in self.target_scripts()
-        ]
+        """A report for every target script and every plugin module they import, translated with its plugin's
+        mode as a run would (computed once; see :func:`xlr_runtime.compat.inspect.plugin_reports`)."""
+        return plugin_reports(self, self.script_globals)
 
 
 Checker = Callable[[CheckContext], Iterable[Problem]]
@@ -187,7 +186,9 @@ def check_plugins(
     registry, problems = collect_registry(dedupe([*context_sources, *targets]))
     config_file = home.config_file if home is not None else None
     modes = {t.name: translate_mode(t.name, settings, config_file=config_file) for t in targets}
-    context = CheckContext(tuple(targets), registry, modes)
+    manager = pm or plugin_manager()
+    added = frozenset(name for names in manager.hook.xlr_script_globals() for name in (names or {}))
+    context = CheckContext(tuple(targets), registry, modes, added)
     for checker in CHECKERS:
         problems.extend(checker(context))
     return CheckReport(list(targets), context.script_reports, sorted(set(problems)))

@@ -7,6 +7,11 @@
   a list (``Collections.sort(items, comparator)``) is called unchanged at run time. This replaces fissix's
   ``fix_sorted``, which adds an import line (shifting every later line) and garbles ``xs.sort(f, reverse=True)``.
 
+Jython also let a script call Java's ``e.printStackTrace()`` / ``e.printStackTrace(writer)`` on a caught exception
+(most often into a ``StringWriter`` through a ``PrintWriter``): the call becomes ``_xlr_print_stack_trace(e[,
+writer])``, which prints the Python traceback there, or calls the object's own ``printStackTrace`` when it has
+one.
+
 Calls of a ``round``/``sorted`` the script defines or assigns itself are left alone. The functions are script
 globals (:mod:`xlr_runtime.compat.shims.py2_semantics`), so no import is added and lines keep their numbers.
 """
@@ -22,6 +27,8 @@ from fissix.pygram import python_symbols
 RENAMED_BUILTINS = {"round": "_xlr_py2_round", "sorted": "_xlr_py2_sorted"}
 #: The script global ``xs.sort(cmp)`` becomes.
 SORT = "_xlr_py2_sort"
+#: The script global ``e.printStackTrace(...)`` becomes.
+PRINT_STACK_TRACE = "_xlr_print_stack_trace"
 
 
 class FixPy2Calls(fixer_base.BaseFix):
@@ -33,6 +40,8 @@ class FixPy2Calls(fixer_base.BaseFix):
         power< name='sorted' trailer< '(' [args=any] ')' > any* >
         |
         power< any+ trailer< '.' 'sort' > trailer< '(' args=any ')' > >
+        |
+        power< any+ trailer< '.' method='printStackTrace' > trailer< '(' [args=any] ')' > >
     """
 
     def start_tree(self, tree: pytree.Node, filename: str) -> None:
@@ -47,9 +56,11 @@ class FixPy2Calls(fixer_base.BaseFix):
                 return None
             name.replace(Name(RENAMED_BUILTINS[name.value], prefix=name.prefix))
             return None
+        if results.get("method") is not None:
+            return _method_call(node, results.get("args"), PRINT_STACK_TRACE)  # type: ignore[arg-type]
         if not _needs_python2("sort", arguments):
             return None
-        return _sort_call(node, results["args"])  # type: ignore[arg-type]
+        return _method_call(node, results["args"], SORT)  # type: ignore[arg-type]
 
 
 def bound_names(tree: pytree.Node) -> set[str]:
@@ -98,16 +109,20 @@ def _needs_python2(function: str, arguments: list[pytree.Base]) -> bool:
     return keywords.count(None) > positional_allowed or any(k in ("cmp", "*", "**") for k in keywords)
 
 
-def _sort_call(node: pytree.Node, args: pytree.Base) -> pytree.Node:
-    """``a.b.sort(args)`` -> ``_xlr_py2_sort(a.b, args)``, keeping every line break of the original call."""
+def _method_call(node: pytree.Node, args: pytree.Base | None, function: str) -> pytree.Node:
+    """``a.b.sort(args)`` -> ``_xlr_py2_sort(a.b, args)`` (``function`` is the global called), keeping every line
+    break of the original call."""
     children = node.children
     owner_parts = [child.clone() for child in children[:-2]]
     owner = owner_parts[0] if len(owner_parts) == 1 else pytree.Node(python_symbols.power, owner_parts)
     prefix = owner.prefix
     owner.prefix = ""
-    rest = [child.clone() for child in args.children] if args.type == python_symbols.arglist else [args.clone()]
-    if not rest[0].prefix:
-        rest[0].prefix = " "
-    call = Call(Name(SORT), [owner, Comma(), *rest], prefix=prefix)
+    if args is None:
+        rest: list[pytree.Base] = []
+    else:
+        rest = [child.clone() for child in args.children] if args.type == python_symbols.arglist else [args.clone()]
+        if not rest[0].prefix:
+            rest[0].prefix = " "
+    call = Call(Name(function), [owner, Comma(), *rest] if rest else [owner], prefix=prefix)
     call.children[-1].children[-1].prefix = children[-1].children[-1].prefix  # the ")" and what precedes it
     return call

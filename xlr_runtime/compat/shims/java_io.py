@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,115 @@ class BufferedWriter(FileWriter):
     def newLine(self) -> None:
         """Write a line end."""
         self._stream.write("\n")
+
+
+class StringWriter:
+    """``java.io.StringWriter``: text written to it (``write``, ``append``, or a :class:`PrintWriter` over it),
+    read back with ``toString()``."""
+
+    def __init__(self, initial_size: int = 0) -> None:
+        self._buffer = io.StringIO()
+
+    def write(self, value: Any, offset: int | None = None, length: int | None = None) -> None:
+        """Write text (``write(text, offset, length)`` writes that slice; an int writes that character)."""
+        text = chr(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
+        if offset is not None:
+            text = text[offset : offset + (length if length is not None else len(text))]
+        self._buffer.write(text)
+
+    def append(self, value: Any) -> StringWriter:
+        """Write ``value``'s text; returns the writer (calls chain)."""
+        self._buffer.write(_text(value))
+        return self
+
+    def toString(self) -> str:
+        """Everything written so far."""
+        return self._buffer.getvalue()
+
+    __str__ = toString
+
+    def getBuffer(self) -> Any:
+        """The text written so far (Java returns a ``StringBuffer``; its ``toString()`` works here too)."""
+        from xlr_runtime.compat.shims.java_lang import StringBuilder
+
+        return StringBuilder(self._buffer.getvalue())
+
+    def flush(self) -> None:
+        """Nothing to flush."""
+
+    def close(self) -> None:
+        """Closing a StringWriter has no effect, as in Java: it can still be read."""
+
+
+class PrintWriter:
+    """``java.io.PrintWriter`` over a :class:`StringWriter`, another writer, ``System.out``/``System.err``, a
+    Python text stream, or a file name / :class:`File` (created or truncated). ``print``/``println``/``printf``
+    write Java's text of a value (``null``, ``true``); ``println`` ends the line with ``\\n``. Nothing is
+    buffered: ``flush`` and ``autoFlush`` change nothing. Reached from a translated script as ``print_``."""
+
+    def __init__(self, out: Any, autoFlush: Any = False) -> None:
+        self._owned = isinstance(out, str | File | Path)
+        self._out = open(str(out), "w", encoding="utf-8") if self._owned else out  # noqa: SIM115 (closed by close())
+
+    def _write(self, text: str) -> None:
+        out = self._out
+        if hasattr(out, "write"):
+            out.write(text)
+        else:  # java.lang.System.out / err
+            out.print_(text)
+
+    def print(self, value: Any) -> None:
+        """Write ``value``'s text."""
+        self._write(_text(value))
+
+    print_ = print  # as the translator renames a ``writer.print(...)`` call
+
+    def println(self, value: Any = "") -> None:
+        """Write ``value``'s text and a line end."""
+        self._write(_text(value) + "\n")
+
+    def printf(self, pattern: str, *args: Any) -> PrintWriter:
+        """Write ``pattern % args`` (the common Java specifiers are Python's; ``%n`` is a line end)."""
+        self._write(str(pattern).replace("%n", "\n") % args)
+        return self
+
+    format = printf
+
+    def write(self, value: Any, offset: int | None = None, length: int | None = None) -> None:
+        """Write text (or an int's character), or the slice ``offset:offset+length`` of it."""
+        text = chr(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
+        if offset is not None:
+            text = text[offset : offset + (length if length is not None else len(text))]
+        self._write(text)
+
+    def append(self, value: Any) -> PrintWriter:
+        """Write ``value``'s text; returns the writer."""
+        self._write(_text(value))
+        return self
+
+    def flush(self) -> None:
+        """Flush the underlying stream when it can."""
+        flush = getattr(self._out, "flush", None)
+        if callable(flush):
+            flush()
+
+    def checkError(self) -> bool:
+        """Java reports write errors here; here they raise, so there never is one to report."""
+        self.flush()
+        return False
+
+    def close(self) -> None:
+        """Close the file this writer opened, or the writer it wraps (never ``System.out`` or the task log)."""
+        out = self._out
+        close = getattr(out, "close", None)
+        if callable(close) and not hasattr(out, "print_") and out is not sys.stdout and out is not sys.stderr:
+            close()
+
+
+def _text(value: Any) -> str:
+    """Java's ``String.valueOf``: ``null`` for None, ``true``/``false`` for booleans."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

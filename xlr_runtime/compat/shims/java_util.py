@@ -1,11 +1,14 @@
-"""``java.util``: ``Date``, ``UUID``, the collections (Python ``list``/``dict``/``set`` with the Java methods
-scripts call), ``Arrays``, ``Collections`` and ``Base64``."""
+"""``java.util``: ``Date``, ``UUID``, ``TimeZone``, the collections (Python ``list``/``dict``/``set`` with the Java
+methods scripts call), ``Arrays``, ``Collections`` and ``Base64``."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import re
 import time
 import uuid
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
@@ -269,3 +272,57 @@ class Base64:
     def getUrlDecoder() -> _Decoder:
         """The URL-safe decoder."""
         return _Decoder(base64.urlsafe_b64decode)
+
+
+class TimeZone:
+    """``java.util.TimeZone``: ``getTimeZone(id)`` for ``UTC``/``GMT``, ``GMT+05:30``-style offsets and IANA names
+    (``Europe/Paris``; an unknown id is GMT, as in Java), ``getDefault()`` (the machine's local time)."""
+
+    def __init__(self, zone: dt.tzinfo | None, zone_id: str) -> None:
+        self.zone = zone  # None: the machine's local time, offset looked up per instant
+        self._id = zone_id
+
+    @staticmethod
+    def getTimeZone(zone_id: str) -> TimeZone:
+        """The zone called ``zone_id``."""
+        text = str(zone_id)
+        if text.upper() in ("UTC", "GMT", "UT", "Z"):
+            return TimeZone(dt.UTC, text.upper())
+        match = re.fullmatch(r"(?:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?", text)
+        if match:
+            sign = 1 if match[1] == "+" else -1
+            offset = dt.timedelta(hours=int(match[2]), minutes=int(match[3] or 0)) * sign
+            hours, minutes = divmod(abs(int(offset.total_seconds())) // 60, 60)
+            return TimeZone(dt.timezone(offset), f"GMT{match[1]}{hours:02d}:{minutes:02d}")
+        try:
+            return TimeZone(zoneinfo.ZoneInfo(text), text)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return TimeZone(dt.UTC, "GMT")
+
+    @staticmethod
+    def getDefault() -> TimeZone:
+        """The machine's local time zone."""
+        return TimeZone(None, time.tzname[0])
+
+    def getID(self) -> str:
+        """The zone's id (``UTC``, ``Europe/Paris``, ``GMT+05:30``)."""
+        return self._id
+
+    def getRawOffset(self) -> int:
+        """The standard offset from UTC in milliseconds (now, for the local zone)."""
+        return int(self.localize(time.time()).utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+
+    def localize(self, seconds: float) -> dt.datetime:
+        """The aware date-time of the epoch ``seconds`` in this zone."""
+        if self.zone is None:
+            return dt.datetime.fromtimestamp(seconds).astimezone()
+        return dt.datetime.fromtimestamp(seconds, self.zone)
+
+    def attach(self, naive: dt.datetime) -> dt.datetime:
+        """``naive`` read as a wall-clock time of this zone."""
+        return naive.astimezone() if self.zone is None else naive.replace(tzinfo=self.zone)
+
+    def toString(self) -> str:
+        return self._id
+
+    __str__ = toString

@@ -6,7 +6,8 @@ The fixers in :mod:`xlr_runtime.compat.fixers` rewrite, in translated scripts on
   ``from __future__ import division``);
 * ``round(x)`` / ``round(x, n)`` to :func:`round_half_away` (``round(2.5) == 3.0``, a float);
 * ``sorted(xs, cmp)``, ``sorted(xs, cmp=f)`` and ``xs.sort(f)``/``xs.sort(cmp=f)`` to :func:`sorted_cmp` and
-  :func:`sort_cmp`.
+  :func:`sort_cmp`;
+* Jython's ``e.printStackTrace([writer])`` on a caught exception to :func:`print_stack_trace`.
 
 Scripts reach them through the globals in :data:`TRANSLATION_GLOBALS` (merged into every script's namespace by
 :func:`xlr_runtime.compat.script_globals.script_globals`), so the translated line needs no import and keeps its
@@ -18,6 +19,8 @@ from __future__ import annotations
 import decimal
 import functools
 import math
+import sys
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -79,10 +82,29 @@ def _sort_key(cmp: Callable[[Any, Any], int] | None, key: Any) -> Any:
     return lambda item: by_cmp(key(item))
 
 
+def print_stack_trace(target: Any, *args: Any) -> Any:
+    """Jython's ``e.printStackTrace()`` / ``e.printStackTrace(writer)``: an object with its own
+    ``printStackTrace`` is called; an exception prints its Python traceback to ``writer`` (a ``PrintWriter``,
+    ``System.err``, any object with ``write``) or to stderr, where Java prints the Java stack trace."""
+    method = getattr(target, "printStackTrace", None)
+    if method is not None:
+        return method(*args)
+    if not isinstance(target, BaseException):
+        raise AttributeError(f"{type(target).__name__!r} object has no attribute 'printStackTrace'")
+    text = "".join(traceback.format_exception(type(target), target, target.__traceback__))
+    out = args[0] if args else sys.stderr
+    if hasattr(out, "print_"):
+        out.print_(text)
+    else:
+        out.write(text)
+    return None
+
+
 #: The names the fixers write, as script globals.
 TRANSLATION_GLOBALS: dict[str, Any] = {
     "_xlr_py2_div": div,
     "_xlr_py2_round": round_half_away,
     "_xlr_py2_sorted": sorted_cmp,
     "_xlr_py2_sort": sort_cmp,
+    "_xlr_print_stack_trace": print_stack_trace,
 }

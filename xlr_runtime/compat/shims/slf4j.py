@@ -1,4 +1,4 @@
-"""``org.slf4j.LoggerFactory``: ``LoggerFactory.getLogger(name)`` returns a logger writing to the task log.
+"""``org.slf4j``: ``LoggerFactory.getLogger(name)`` returns a :class:`Logger` writing to the task log.
 
 In XL Release these lines go to the server log, which a plugin author rarely sees; here they go where the
 author looks: ``info``/``debug``/``trace`` to the task log's stdout, ``warn``/``error`` to its stderr, as
@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 class Logger:
     """An SLF4J-style logger; the global ``logger`` scripts use undefined in XL Release is one of these."""
+
+    ROOT_LOGGER_NAME = "ROOT"
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -68,3 +70,9 @@ def format_message(message: Any, args: tuple[Any, ...]) -> str:
 def getLogger(name: Any) -> Logger:
     """A logger named ``name`` (a string or a class)."""
     return Logger(getattr(name, "__name__", str(name)))
+
+
+class LoggerFactory:
+    """``org.slf4j.LoggerFactory``: ``LoggerFactory.getLogger(name)``."""
+
+    getLogger = staticmethod(getLogger)

@@ -1,0 +1,2 @@
+release = getCurrentRelease()
+print release.title

@@ -1,0 +1,2 @@
+print "queued"
+task.schedule("mistakes/Chain.wait.py", 1)

@@ -1,0 +1,3 @@
+from mistakes_lib import texts
+
+print texts.banner("x")

@@ -1,0 +1,2 @@
+print "building %s" % jobName
+result = "built %s" % jobname

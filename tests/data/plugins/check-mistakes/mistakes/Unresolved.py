@@ -1,0 +1,3 @@
+import mistakes_lib.client
+
+print mistakes_lib.client

@@ -1,0 +1,3 @@
+def banner(text):
+    print "*** %s ***" % text
+    return "%s!" % text.upper()'

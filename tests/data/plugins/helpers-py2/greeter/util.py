@@ -1,0 +1,5 @@
+import string
+
+
+def shout(text):
+    return string.upper(text) + "!"

@@ -1,0 +1,4 @@
+from greeter.client import GreeterClient
+
+print "about to fail"
+GreeterClient(name).fail()

@@ -1,0 +1,3 @@
+import brokenhelper
+
+print brokenhelper.TEXT

@@ -1,0 +1,3 @@
+import loose.thing
+
+print loose.thing.VALUE

@@ -1,0 +1,2 @@
+import java.lang.System as System
+from com.xebialabs.overthere import CmdLine
