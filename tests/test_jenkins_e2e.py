@@ -2,7 +2,7 @@
 clock, and `xlr serve` killed with builds queued and running.
 
 The CLI tests run in real time with a 1-second polling interval (xlr.toml); the interval tests run the real
-scheduler and workers on a virtual clock common to the scheduler and the Jenkins test server, so 5-second polls cost nothing.
+scheduler and workers on one virtual clock with the Jenkins test server, so 5-second polls cost nothing.
 """
 
 from __future__ import annotations
