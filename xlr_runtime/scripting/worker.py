@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from xlr_runtime.compat import imports
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import extra_globals, run_script
-from xlr_runtime.scripting.tasklog import TaskLog
+from xlr_runtime.scripting.tasklog import TaskLog, route_output
 from xlr_runtime.scripting.wire import Decoder, encode_result, run_id_of
 
 #: Seconds between two batches of log lines streamed to the parent during a run.
@@ -143,6 +143,7 @@ def main(argv: list[str]) -> None:
     imports.install()
     with contextlib.suppress(Exception):  # a broken plugin is reported by the runs that need its globals
         extra_globals()  # loads the plugins now, at start-up, rather than in (and against the timeout of) a run
+    route_output()  # from now on, what a thread prints goes to its own run's log, or nowhere
     serve(Connection(request_fd, writable=False), Connection(result_fd, readable=False), max_log_bytes)
 
 

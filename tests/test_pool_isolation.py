@@ -1,0 +1,102 @@
+"""Runs of one worker stay apart (issue 12), with real worker processes: a script's threads, forks, child
+processes, direct writes to file descriptors 1 and 2 and memory never reach another run; a worker crash keeps
+what the run printed last. Every wait on a condition has a generous deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from xlr_runtime.scripting.build import prop, script_request
+from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest, ScriptRunResult
+from xlr_runtime.scripting.masking import MASK
+from xlr_runtime.scripting.pool import WorkerPool
+
+FIRST = "first-s3cret-41"
+SECOND = "second-s3cret-42"
+#: Seconds any condition is given before a test gives up on it.
+DEADLINE = 30.0
+
+
+@pytest.fixture
+def pool() -> Iterator[WorkerPool]:
+    with WorkerPool(1, max_log_bytes=100_000) as workers:
+        yield workers
+
+
+def secret_run(source: str, password: str, run_id: int, **kwargs: object) -> ScriptRunRequest:
+    properties = [prop("password", password=True), *kwargs.pop("properties", [])]  # type: ignore[misc]
+    return script_request(
+        source,
+        run_id=run_id,
+        properties=properties,
+        values={"password": password, **kwargs.pop("values", {})},  # type: ignore[dict-item]
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def texts(result: ScriptRunResult) -> list[str]:
+    return [line.text for line in result.log]
+
+
+def wait_for_lines(path: Path, count: int) -> str:
+    """A script line waiting (up to :data:`DEADLINE`) until ``path`` has ``count`` more lines than now."""
+    return (
+        "import time as _t\n"
+        f"_path = {str(path)!r}\n"
+        "_count = lambda: len(open(_path).read().splitlines())\n"
+        f"_goal, _end = _count() + {count}, _t.monotonic() + {DEADLINE}\n"
+        "while _count() < _goal and _t.monotonic() < _end:\n"
+        "    _t.sleep(0.01)\n"
+        "assert _count() >= _goal, 'no line came'\n"
+    )
+
+
+# 1. A thread the script started keeps printing after its run ended.
+
+
+def test_a_thread_printing_after_its_run_never_reaches_the_next_runs_log(pool: WorkerPool, tmp_path: Path) -> None:
+    beats = tmp_path / "beats"
+    beats.write_text("")
+    leaker = (
+        "import threading, time\n"
+        "def leak():\n"
+        "    while True:\n"
+        "        print('late ' + password)\n"
+        "        sys.stderr.write('late on stderr ' + password + '\\n')\n"
+        f"        open({str(beats)!r}, 'a').write('beat\\n')\n"
+        "        time.sleep(0.01)\n"
+        "threading.Thread(target=leak, daemon=True).start()\n"
+    )
+    first = pool.run_sync(secret_run(leaker, FIRST, 1))
+    second = pool.run_sync(secret_run(wait_for_lines(beats, 5) + "print('second ' + password)", SECOND, 2))
+
+    assert first.outcome is RunOutcome.SUCCEEDED
+    assert second.outcome is RunOutcome.SUCCEEDED, second.failure
+    assert first.worker_pid == second.worker_pid
+    assert texts(second) == [f"second {MASK}"]
+    assert FIRST not in repr(second)
+
+
+def test_threads_started_by_a_scripts_threads_print_into_its_own_log(pool: WorkerPool) -> None:
+    source = (
+        "import threading\n"
+        "def inner():\n"
+        "    print('inner ' + password)\n"
+        "def outer():\n"
+        "    t = threading.Thread(target=inner)\n"
+        "    t.start()\n"
+        "    t.join()\n"
+        "t = threading.Thread(target=outer)\n"
+        "t.start()\n"
+        "t.join()\n"
+        "sys.stdout = sys.__stdout__\n"  # what some scripts do after capturing output themselves
+        "print('restored')\n"
+    )
+    result = pool.run_sync(secret_run(source, FIRST, 1))
+    after = pool.run_sync(secret_run("print('next')", SECOND, 2))
+
+    assert texts(result) == [f"inner {MASK}", "restored"]
+    assert texts(after) == ["next"]
