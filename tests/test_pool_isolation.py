@@ -4,6 +4,8 @@ what the run printed last. Every wait on a condition has a generous deadline."""
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +102,77 @@ def test_threads_started_by_a_scripts_threads_print_into_its_own_log(pool: Worke
 
     assert texts(result) == [f"inner {MASK}", "restored"]
     assert texts(after) == ["next"]
+
+
+# 1b. Text written to file descriptors 1 and 2 directly or by subprocesses.
+
+
+def files_held_by(pid: int) -> list[bytes]:
+    """The contents of every regular file process ``pid`` has open (deleted temporary files included)."""
+    contents = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        path = f"/proc/{pid}/fd/{fd}"
+        try:
+            if stat.S_ISREG(os.stat(path).st_mode):
+                with open(path, "rb") as file:
+                    contents.append(file.read())
+        except OSError:
+            pass
+    return contents
+
+
+def test_output_written_to_file_descriptors_never_goes_to_a_file(pool: WorkerPool) -> None:
+    source = (
+        "import os, subprocess\n"
+        "os.write(1, ('direct ' + password + '\\n').encode())\n"
+        "os.write(2, ('direct on 2 ' + password + '\\n').encode())\n"
+        "subprocess.run(['echo', password], check=True)\n"
+        "subprocess.run(['sh', '-c', 'echo \"$P\" >&2'], env={'P': password}, check=True)\n"
+        "print('done')\n"
+    )
+    result = pool.run_sync(secret_run(source, FIRST, 1))
+
+    assert result.outcome is RunOutcome.SUCCEEDED, result.failure
+    assert texts(result) == ["done"]
+    assert result.worker_pid is not None
+    assert not [content for content in files_held_by(result.worker_pid) if FIRST.encode() in content]
+
+
+def test_a_crash_shows_what_the_run_wrote_to_file_descriptors_masked(pool: WorkerPool) -> None:
+    source = "import os, subprocess\nsubprocess.run(['echo', 'child says', password])\nos._exit(3)\n"
+    result = pool.run_sync(secret_run(source, FIRST, 1))
+
+    assert result.outcome is RunOutcome.CRASHED
+    assert result.failure is not None
+    assert result.failure.traceback == f"worker stderr:\nchild says {MASK}"
+
+
+def test_a_crash_never_shows_part_of_a_secret_where_its_output_is_cut(pool: WorkerPool) -> None:
+    source = "import os\nos.write(2, (password + 'y' * 2996).encode())\nos._exit(3)\n"
+    result = pool.run_sync(secret_run(source, FIRST, 1))
+
+    assert result.outcome is RunOutcome.CRASHED
+    assert result.failure is not None
+    assert result.failure.traceback.endswith("y" * 2996)
+    assert FIRST[-4:] not in result.failure.traceback
+
+
+def test_a_crash_masks_what_an_earlier_runs_thread_wrote_to_a_file_descriptor(pool: WorkerPool, tmp_path: Path) -> None:
+    beats = tmp_path / "beats"
+    beats.write_text("")
+    leaker = (
+        "import os, threading, time\n"
+        "def leak():\n"
+        "    while True:\n"
+        "        os.write(2, ('late ' + password + '\\n').encode())\n"
+        f"        open({str(beats)!r}, 'a').write('beat\\n')\n"
+        "        time.sleep(0.01)\n"
+        "threading.Thread(target=leak, daemon=True).start()\n"
+    )
+    first = pool.run_sync(secret_run(leaker, FIRST, 1))
+    second = pool.run_sync(secret_run(wait_for_lines(beats, 5) + "import os\nos._exit(3)\n", SECOND, 2))
+
+    assert (first.outcome, second.outcome) == (RunOutcome.SUCCEEDED, RunOutcome.CRASHED)
+    assert second.failure is not None
+    assert f"late {MASK}" in second.failure.traceback
+    assert FIRST not in repr(second)

@@ -18,8 +18,12 @@ Every submitted run ends with a :class:`ScriptRunResult`, whatever the script do
 * past ``request.timeout`` its worker (and any process the script started) is killed and replaced and the run
   is ``TIMED_OUT``;
 * when its worker dies (``os._exit``, a segfault, a signal, the out-of-memory killer) the run is ``CRASHED``
-  with the exit code or signal and the worker's last stderr lines (a segfault shows the script's frames);
-  the next run gets a fresh worker.
+  with the exit code or signal and the last output the worker and its processes wrote to file descriptors 1 and
+  2 during the run (a segfault shows the script's frames), masked; the next run gets a fresh worker.
+
+A worker's file descriptors 1 and 2 (``os.write(1, …)``, subprocesses, C code, ``faulthandler``) are one pipe the
+pool reads while it waits for results: nothing a script writes there goes to a file. The pool keeps only the last
+:data:`OUTPUT_KEPT` bytes of the run in progress, in memory, to show them (masked) when the worker dies.
 
 Log lines printed before a timeout or a crash are kept (workers stream them while a script runs).
 """
@@ -35,7 +39,6 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -43,19 +46,23 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO
 
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.execution import DEFAULT_MAX_LOG_BYTES
-from xlr_runtime.scripting.masking import masker_for
+from xlr_runtime.scripting.masking import Masker, masker_for, secrets_of
 from xlr_runtime.scripting.wire import PROTOCOL, Keys, decode_result, encode
 from xlr_runtime.settings import Settings
 
 #: Seconds a new worker may take to start and import the script API.
 START_TIMEOUT = 60.0
-#: Bytes of a dead worker's stderr shown in the failure.
+#: Characters of a dead worker's output (file descriptors 1 and 2, masked) shown in the failure.
 STDERR_TAIL = 3000
+#: Bytes of a worker's output (file descriptors 1 and 2) kept for the run in progress: the last ones only.
+OUTPUT_KEPT = 64 * 1024
+#: Runs (and secrets learned) per worker whose secrets mask its output when it dies: a thread of an earlier run
+#: may still write there.
+MASK_HISTORY = 256
 #: Most runs a worker is sent in one message.
 MAX_BATCH = 32
 #: Seconds of expected work a batch may hold: its size is this over the recent runs' average duration.
@@ -89,19 +96,57 @@ class _Process:
     popen: subprocess.Popen[bytes]
     requests: Connection
     results: Connection
-    stderr: IO[bytes]
+    output: int  # read end of the pipe that is the worker's file descriptors 1 and 2 (non-blocking)
     runs: int = 0
     known: set[str] = field(default_factory=set)  # wire keys of the types and sources this worker holds
-    #: Waits for the result pipe: one ``select.poll`` per worker (``Connection.poll`` builds a selector per call,
-    #: about 15 µs, paid for every result).
+    #: Waits for the result pipe and the output pipe: one ``select.poll`` per worker (``Connection.poll`` builds
+    #: a selector per call, about 15 µs, paid for every result).
     poller: select.poll = field(default_factory=select.poll)
+    #: The last :data:`OUTPUT_KEPT` bytes of output since :meth:`new_run`; ``cut`` when older ones were dropped.
+    tail: bytearray = field(default_factory=bytearray)
+    cut: bool = False
+    #: The last requests sent and secrets learned: what masks the output shown when the worker dies.
+    seen: collections.deque[ScriptRunRequest] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
+    learned: collections.deque[Learned] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
 
     def __post_init__(self) -> None:
         self.poller.register(self.results.fileno(), select.POLLIN)
+        self.poller.register(self.output, select.POLLIN)
 
     def wait_result(self, timeout: float) -> bool:
-        """True when the worker has written something (or closed its pipe) within ``timeout`` seconds."""
-        return bool(self.poller.poll(max(0, math.ceil(timeout * 1000))))
+        """True when the worker has written a message (or closed its pipe) within ``timeout`` seconds; output
+        written to its file descriptors meanwhile is collected first (it was written before the message)."""
+        ready = False
+        for fd, _ in self.poller.poll(max(0, math.ceil(timeout * 1000))):
+            if fd == self.output:
+                self.collect()
+            else:
+                ready = True
+        return ready
+
+    def collect(self, rounds: int = 1) -> None:
+        """Read what the worker's file descriptors 1 and 2 hold (up to ``rounds`` reads), keeping the tail."""
+        for _ in range(rounds):
+            try:
+                data = os.read(self.output, OUTPUT_KEPT)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # every writer is gone: stop polling it (it would report the hang-up forever)
+                with contextlib.suppress(KeyError, ValueError, OSError):
+                    self.poller.unregister(self.output)
+                return
+            self.tail += data
+            if len(self.tail) > OUTPUT_KEPT:
+                del self.tail[:-OUTPUT_KEPT]
+                self.cut = True
+
+    def new_run(self) -> None:
+        """A run starts: a crash shows only what is written from now on."""
+        if self.tail:
+            self.tail.clear()
+        self.cut = False
 
     @property
     def pid(self) -> int:
@@ -116,15 +161,33 @@ class _Process:
         """Reap the process and close its pipes; returns its exit status."""
         status = self.popen.wait()
         self.kill()  # orphans the script left behind in the worker's group
-        for resource in (self.requests, self.results, self.stderr):
+        for resource in (self.requests, self.results):
             resource.close()
+        with contextlib.suppress(OSError):
+            os.close(self.output)
         return status
 
-    def stderr_tail(self, since: int) -> str:
-        """What the worker wrote to stderr since byte ``since``, at most :data:`STDERR_TAIL` bytes."""
-        self.stderr.seek(since)
-        data = self.stderr.read()
-        return data[-STDERR_TAIL:].decode("utf-8", "replace")
+    def output_tail(self, masker: Masker) -> str:
+        """The output of the run since :meth:`new_run` (the worker has ended: all it wrote is in the pipe), masked
+        with ``masker``, at most :data:`STDERR_TAIL` characters; a cut never shows part of a secret."""
+        self.collect(rounds=OUTPUT_KEPT // 4096)
+        text = masker.mask(self.tail.decode("utf-8", "replace"))
+        if self.cut and masker.longest:
+            text = text[masker.longest :]  # the oldest bytes kept may be the end of a secret whose start was dropped
+        return text[-STDERR_TAIL:]
+
+    def tail_masker(self, request: ScriptRunRequest, learned: Sequence[Learned]) -> Masker:
+        """Masks what the worker wrote to its file descriptors: the secrets of ``request``, of the runs it ran
+        before (their threads may still write) and every secret it reported."""
+        secrets, usernames = secrets_of(request)
+        for earlier in self.seen:
+            more, users = secrets_of(earlier)
+            secrets += more
+            usernames += users
+        for more, users in (*self.learned, *learned):
+            secrets += more
+            usernames += users
+        return Masker(secrets, usernames)
 
 
 @dataclass
@@ -279,7 +342,7 @@ class WorkerPool:
                         _lost(job.request, RunOutcome.CRASHED, Failure("WorkerStart", str(exc)), [], started, None)
                     )
                 return
-            stderr_mark = process.stderr.seek(0, os.SEEK_END)
+            process.new_run()
             jobs, message = self._encoded(jobs, process, started)
             if not jobs:
                 return
@@ -295,7 +358,8 @@ class WorkerPool:
                 retries -= 1
                 continue
             process.runs += len(jobs)
-            self._await(slot, process, jobs, stderr_mark)
+            process.seen.extend(job.request for job in jobs)
+            self._await(slot, process, jobs)
             return
 
     def _encoded(self, jobs: list[_Job], process: _Process, started: float) -> tuple[list[_Job], bytes]:
@@ -313,7 +377,7 @@ class WorkerPool:
             sendable.append(job)
         return sendable, pickle.dumps(("runs", definitions, payloads), PROTOCOL)
 
-    def _await(self, slot: _Slot, process: _Process, jobs: list[_Job], stderr_mark: int) -> None:
+    def _await(self, slot: _Slot, process: _Process, jobs: list[_Job]) -> None:
         """Resolve each job of a batch as its result arrives; on a timeout or a crash, put the rest back."""
         pending = collections.deque(jobs)
         log: list[LogLine] = []
@@ -334,13 +398,14 @@ class WorkerPool:
                 message = process.results.recv()
             except (EOFError, OSError):
                 pending.popleft()
-                job.future.set_result(self._crashed(slot, process, job.request, log, started, stderr_mark, learned))
+                job.future.set_result(self._crashed(slot, process, job.request, log, started, learned))
                 self._put_back(pending)
                 return
             if message[0] == "log" and message[1] == job.request.run_id:
                 log.extend(message[2])
             elif message[0] == "secrets" and message[1] == job.request.run_id:
                 learned.append((message[2], message[3]))
+                process.learned.append((message[2], message[3]))
             elif message[0] == "result":
                 pending.popleft()
                 result = decode_result(message[1])
@@ -348,7 +413,7 @@ class WorkerPool:
                 self._note_duration(result)
                 if pending:
                     log, learned, started = [], [], time.time()
-                    stderr_mark = process.stderr.seek(0, os.SEEK_END)  # a crash shows only the next run's stderr
+                    process.new_run()  # a crash shows only the next run's output
                     deadline = time.monotonic() + pending[0].request.timeout
 
     def _note_duration(self, result: ScriptRunResult) -> None:
@@ -386,12 +451,11 @@ class WorkerPool:
         request: ScriptRunRequest,
         log: list[LogLine],
         started: float,
-        stderr_mark: int,
         learned: Sequence[Learned],
     ) -> ScriptRunResult:
         pid = process.pid
         status = process.popen.wait()
-        tail = process.stderr_tail(stderr_mark).strip()
+        tail = process.output_tail(process.tail_masker(request, learned)).strip()
         self._discard(slot)
         if self._abandoned:
             failure = Failure("Shutdown", "the worker pool shut down while the script was running")
@@ -443,7 +507,8 @@ def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
     """Start one worker process and wait until it has imported the script API."""
     request_read, request_write = os.pipe()
     result_read, result_write = os.pipe()
-    stderr = tempfile.TemporaryFile(prefix="xlr-worker-")  # noqa: SIM115 - lives as long as the worker
+    output_read, output_write = os.pipe()  # the worker's stdout and stderr: never a file (see OUTPUT_KEPT)
+    os.set_blocking(output_read, False)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     try:
@@ -457,20 +522,28 @@ def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
                 str(max_log_bytes),
             ],
             stdin=subprocess.DEVNULL,
-            stdout=stderr,
-            stderr=stderr,
+            stdout=output_write,
+            stderr=output_write,
             pass_fds=(request_read, result_write),
             start_new_session=True,
             env=env,
         )
+    except BaseException:
+        os.close(output_read)
+        raise
     finally:
         os.close(request_read)
         os.close(result_write)
+        os.close(output_write)
     process = _Process(
-        popen, Connection(request_write, readable=False), Connection(result_read, writable=False), stderr
+        popen, Connection(request_write, readable=False), Connection(result_read, writable=False), output_read
     )
+    ready = None
+    deadline = time.monotonic() + start_timeout
     try:
-        ready = process.results.poll(start_timeout) and process.results.recv()
+        while ready is None and (remaining := deadline - time.monotonic()) > 0:
+            if process.wait_result(remaining):  # collects what it prints meanwhile (its pipe must not fill up)
+                ready = process.results.recv()
     except (EOFError, OSError):
         ready = None
     if not ready or ready[0] != "ready":
@@ -478,7 +551,7 @@ def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
         reason = _cause(status) if status is not None else f"no answer within {start_timeout:g} s"
         process.kill()
         process.popen.wait()
-        tail = process.stderr_tail(0).strip().splitlines()
+        tail = process.output_tail(Masker(())).strip().splitlines()
         process.close()
         raise ScriptError(f"a worker process could not start ({reason})" + (f": {tail[-1]}" if tail else ""))
     return process
