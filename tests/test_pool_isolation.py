@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +177,85 @@ def test_a_crash_masks_what_an_earlier_runs_thread_wrote_to_a_file_descriptor(po
     assert second.failure is not None
     assert f"late {MASK}" in second.failure.traceback
     assert FIRST not in repr(second)
+
+
+# 2. Scripts that fork, and processes a run leaves running.
+
+
+def test_a_forked_child_that_carries_on_never_answers_for_a_run(pool: WorkerPool) -> None:
+    forks = (
+        "import os, time\n"
+        "n = 1\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    n = 999\n"  # the child carries on to the script's end, into the worker's own code
+        "else:\n"
+        f"    end = time.monotonic() + {DEADLINE}\n"
+        "    while os.waitpid(child, os.WNOHANG) == (0, 0) and time.monotonic() < end:\n"
+        "        time.sleep(0.01)\n"
+    )
+    output = [prop("n", "integer", "output")]
+    results = [pool.run_sync(script_request(forks, run_id=1, properties=output))]
+    results += [pool.run_sync(script_request(f"n = {i}", run_id=i, properties=output)) for i in range(2, 6)]
+
+    assert [(r.run_id, r.outcome, r.properties.get("n")) for r in results] == [
+        (i, RunOutcome.SUCCEEDED, i) for i in range(1, 6)
+    ]
+    assert len({r.worker_pid for r in results}) == 1
+
+
+def test_a_result_sent_late_by_a_forked_child_is_never_taken_for_a_later_run(pool: WorkerPool) -> None:
+    forks = "import os, time\nn = 1\nif os.fork() == 0:\n    time.sleep(0.5)\n    n = 999\n"
+    output = [prop("n", "integer", "output")]
+    first = pool.run_sync(script_request(forks, run_id=1, properties=output))
+    second = pool.run_sync(script_request("import time\ntime.sleep(1.5)\nn = 2", run_id=2, properties=output))
+
+    assert (first.run_id, first.properties) == (1, {"n": 1})
+    assert (second.run_id, second.properties) == (2, {"n": 2})
+
+
+def test_processes_a_run_leaves_running_end_with_it(pool: WorkerPool, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    source = (
+        "import os, subprocess, time\n"
+        f"out = open({str(pids)!r}, 'w')\n"
+        "out.write('%d\\n' % subprocess.Popen(['sleep', '300']).pid)\n"
+        "out.write('%d\\n' % subprocess.Popen(['sleep', '300'], start_new_session=True).pid)\n"
+        "for detach in ('sleep 300', 'setsid sleep 300'):\n"  # the shell exits: its background job is orphaned
+        "    shell = ['sh', '-c', detach + ' >/dev/null 2>&1 & echo $!']\n"
+        "    out.write(subprocess.run(shell, capture_output=True, text=True).stdout)\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    time.sleep(300)\n"
+        "    os._exit(0)\n"
+        "out.write('%d\\n' % child)\n"
+        "out.close()\n"
+    )
+    result = pool.run_sync(script_request(source))
+    started = [int(pid) for pid in pids.read_text().split()]
+    after = pool.run_sync(
+        script_request(
+            "import subprocess\nprint(subprocess.run(['echo', 'ok'], capture_output=True, text=True).stdout.strip())",
+            run_id=2,
+        )
+    )
+
+    assert result.outcome is RunOutcome.SUCCEEDED, result.failure
+    assert len(started) == 5
+    assert [pid for pid in started if not wait_gone(pid)] == []
+    assert (after.outcome, texts(after), after.worker_pid) == (RunOutcome.SUCCEEDED, ["ok"], result.worker_pid)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def wait_gone(pid: int) -> bool:
+    deadline = time.monotonic() + DEADLINE
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not alive(pid)

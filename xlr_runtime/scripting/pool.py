@@ -407,10 +407,16 @@ class WorkerPool:
                 learned.append((message[2], message[3]))
                 process.learned.append((message[2], message[3]))
             elif message[0] == "result":
-                pending.popleft()
                 result = decode_result(message[1])
+                if result.run_id != job.request.run_id or result.worker_pid != process.pid:
+                    continue  # not this run's answer (results are matched by run and process, not by order)
+                pending.popleft()
                 job.future.set_result(result)
                 self._note_duration(result)
+                if message[2] is not None:  # the worker stops: the rest of the batch never started
+                    self._discard(slot)
+                    self._put_back(pending)
+                    return
                 if pending:
                     log, learned, started = [], [], time.time()
                     process.new_run()  # a crash shows only the next run's output

@@ -10,9 +10,14 @@ database connection included — is inherited; only the two pipe ends are passed
   (every :data:`STREAM_INTERVAL` seconds, so a run that hangs or crashes still shows what it printed),
   ``("secrets", run_id, [secret, ...], [username, ...])`` the moment the run's masker learns a secret (an OAuth2
   token), before the script gets it (so the parent masks a crashed run's stderr with it too), and
-  ``("result", fields)`` (a :class:`ScriptRunResult` as plain values, :func:`~xlr_runtime.scripting.wire.encode_result`)
-  at the end of each run of a batch, sent at once (so the parent knows which run of a batch a crash or a timeout
-  hit, and the next run's timeout starts from that result).
+  ``("result", fields, retire)`` (a :class:`ScriptRunResult` as plain values,
+  :func:`~xlr_runtime.scripting.wire.encode_result`) at the end of each run of a batch, sent at once (so the parent
+  knows which run of a batch a crash or a timeout hit, and the next run's timeout starts from that result);
+  ``retire`` is ``None``, or why the worker stops after this run (the rest of the batch never started).
+
+Only the worker process itself sends: a process a script forks that carries on into the worker's code (the
+script's end) exits instead of answering for the run, or reading the next requests. When a run ends, the processes
+it started and left running are killed (:mod:`xlr_runtime.scripting.children`).
 
 The worker exits on ``stop``, when the parent closes the pipe, or when the parent process disappears.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import os
+import posix
 import sys
 import threading
 import time
@@ -29,6 +35,7 @@ import traceback
 from multiprocessing.connection import Connection
 
 from xlr_runtime.compat import imports
+from xlr_runtime.scripting.children import become_subreaper, end_children
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import extra_globals, run_script
 from xlr_runtime.scripting.tasklog import TaskLog, route_output
@@ -53,25 +60,35 @@ class _Channel:
         with self._lock:
             self._run_id, self._log = run_id, log
 
+    def guard(self) -> None:
+        """Exit at once unless this is the worker process: a process the script forked must never answer for a
+        run (the pool would take its result for another run's) nor read the worker's requests."""
+        if os.getpid() != self._pid:
+            posix._exit(0)
+
     def stream(self) -> None:
         """Send the lines the running script printed since the last call."""
         with self._lock:
             lines = self._log.take_unsent() if self._log is not None else []
             if lines:
+                self.guard()
                 self._conn.send(("log", self._run_id, lines))
 
-    def finish(self, result: ScriptRunResult) -> None:
-        """Stop streaming and send the run's result (stamped with this worker's pid)."""
+    def finish(self, result: ScriptRunResult, retire: str | None = None) -> None:
+        """Stop streaming and send the run's result (stamped with this worker's pid); ``retire`` says why this
+        worker stops after it."""
+        self.guard()
         with self._lock:
             self._log = None
             try:
-                data = encode_result(result, self._pid)
+                data = encode_result(result, self._pid, retire)
             except Exception as exc:  # a result that cannot be pickled must still end the run
-                data = encode_result(_internal_failure(result.run_id, exc), self._pid)
+                data = encode_result(_internal_failure(result.run_id, exc), self._pid, retire)
             self._conn.send_bytes(data)
 
     def send(self, message: tuple[object, ...]) -> None:
         """Send one message."""
+        self.guard()
         with self._lock:
             self._conn.send(message)
 
@@ -92,7 +109,12 @@ def serve(requests: Connection, results: Connection, max_log_bytes: int) -> None
             return
         decoder.define(message[1])
         for payload in message[2]:
-            channel.finish(_run_one(decoder, payload, max_log_bytes, channel))
+            result = _run_one(decoder, payload, max_log_bytes, channel)
+            channel.guard()  # a forked copy of this worker ends here
+            retire = None if end_children() else "processes the script started could not be ended"
+            channel.finish(result, retire)
+            if retire is not None:
+                return  # the pool replaces this worker (and kills its process group)
 
 
 def _run_one(decoder: Decoder, payload: bytes, max_log_bytes: int, channel: _Channel) -> ScriptRunResult:
@@ -140,6 +162,7 @@ def main(argv: list[str]) -> None:
     """Entry point: ``<request-fd> <result-fd> <max-log-bytes>``."""
     request_fd, result_fd, max_log_bytes = (int(arg) for arg in argv)
     faulthandler.enable()  # a segfault prints the script's frames to stderr, which the pool reports
+    become_subreaper()  # processes a script detaches stay this worker's children, to end with the run
     imports.install()
     with contextlib.suppress(Exception):  # a broken plugin is reported by the runs that need its globals
         extra_globals()  # loads the plugins now, at start-up, rather than in (and against the timeout of) a run
