@@ -17,8 +17,8 @@ from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest, ScriptR
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.scripting.pool import WorkerPool
 
-FIRST = "first-s3cret-41"
-SECOND = "second-s3cret-42"
+FIRST = "f1rst-s3cret-41"
+SECOND = "s2cond-s3cret-42"
 #: Seconds any condition is given before a test gives up on it.
 DEADLINE = 30.0
 
@@ -259,3 +259,27 @@ def wait_gone(pid: int) -> bool:
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     return not alive(pid)
+
+
+# 3. Lines printed just before the worker dies.
+
+
+@pytest.mark.parametrize(
+    ("death", "cause"), [("os._exit(3)", "exit code 3"), ("os.abort()", "signal SIGABRT")], ids=["exit", "abort"]
+)
+def test_lines_printed_just_before_a_worker_dies_are_kept_masked(pool: WorkerPool, death: str, cause: str) -> None:
+    source = (
+        f"import os\nprint('last words ' + password)\nsys.stderr.write('on stderr ' + password + '\\n')\n"
+        f"sys.stdout.write(password[:5])\n{death}\n"  # half a secret never leaves the worker
+    )
+    result = pool.run_sync(secret_run(source, FIRST, 1))
+
+    assert result.outcome is RunOutcome.CRASHED
+    assert result.failure is not None
+    assert result.failure.message == f"the worker process {result.worker_pid} running the script died: {cause}"
+    assert [(line.stream, line.text) for line in result.log] == [
+        ("stdout", f"last words {MASK}"),
+        ("stderr", f"on stderr {MASK}"),
+        ("system", result.failure.message),
+    ]
+    assert FIRST[:5] not in repr(result)

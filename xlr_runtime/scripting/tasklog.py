@@ -71,23 +71,14 @@ class TaskLog:
     def close(self) -> list[LogLine]:
         """End the run: keep unfinished lines and return every line; later writes are dropped."""
         with self._lock:
-            self._end_pending()
+            for stream, (started, parts, _) in sorted(self._pending.items(), key=lambda item: item[1][0]):
+                if not self.full:
+                    self._emit(stream, started, "".join(parts))
+            self._pending.clear()
             self.closed = True
             lines, self._lines = self._lines, []  # a thread of the run may outlive it: it keeps no lines alive
             self._sent = 0
             return lines
-
-    def flush(self) -> list[LogLine]:
-        """Keep unfinished lines now and return the lines not taken yet (the worker is about to exit)."""
-        with self._lock:
-            self._end_pending()
-        return self.take_unsent()
-
-    def _end_pending(self) -> None:
-        for stream, (started, parts, _) in sorted(self._pending.items(), key=lambda item: item[1][0]):
-            if not self.full:
-                self._emit(stream, started, "".join(parts))
-        self._pending.clear()
 
     def take_unsent(self) -> list[LogLine]:
         """The lines added since the last call (streamed to the parent while the script runs)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import functools
 import os
 import posix
 import sys
@@ -33,6 +34,7 @@ import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
+from typing import NoReturn
 
 from xlr_runtime.compat import imports
 from xlr_runtime.scripting.children import become_subreaper, end_children
@@ -66,6 +68,20 @@ class _Channel:
         if os.getpid() != self._pid:
             posix._exit(0)
 
+    def last_words(self) -> None:
+        """Send the lines of the running script not sent yet: the worker is about to exit. An unfinished line stays
+        behind (it may hold the first half of a secret, which cannot be masked)."""
+        if os.getpid() != self._pid or not self._lock.acquire(timeout=1.0):
+            return
+        try:
+            lines = self._log.take_unsent() if self._log is not None else []
+            if lines:
+                self._conn.send(("log", self._run_id, lines))
+        except OSError:
+            pass
+        finally:
+            self._lock.release()
+
     def stream(self) -> None:
         """Send the lines the running script printed since the last call."""
         with self._lock:
@@ -96,6 +112,7 @@ class _Channel:
 def serve(requests: Connection, results: Connection, max_log_bytes: int) -> None:
     """Run requests from ``requests`` until told to stop; answer on ``results``."""
     channel = _Channel(results)
+    _flush_before_exit(channel)
     parent = os.getppid()
     threading.Thread(target=_supervise, args=(channel, parent), name="xlr-log-streamer", daemon=True).start()
     channel.send(("ready", os.getpid()))
@@ -131,6 +148,25 @@ def _run_one(decoder: Decoder, payload: bytes, max_log_bytes: int, channel: _Cha
         )
     except Exception as exc:  # a bug of ours must fail the run, not the worker
         return _internal_failure(request.run_id, exc)
+
+
+def _flush_before_exit(channel: _Channel) -> None:
+    """Make ``os._exit`` and ``os.abort`` send what the running script printed first (the streamer sends lines only
+    every :data:`STREAM_INTERVAL`), so a run that ends its worker this way keeps its last lines. A segfault or a
+    SIGKILL still loses what was printed in the last interval."""
+    exit_now, abort_now = os._exit, os.abort
+
+    @functools.wraps(exit_now)
+    def _exit(status: int) -> NoReturn:
+        channel.last_words()
+        exit_now(status)
+
+    @functools.wraps(abort_now)
+    def abort() -> NoReturn:
+        channel.last_words()
+        abort_now()
+
+    os._exit, os.abort = _exit, abort
 
 
 def _supervise(channel: _Channel, parent: int) -> None:
