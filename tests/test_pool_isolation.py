@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from xlr_runtime.errors import ConfigError
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.scripting.pool import WorkerPool
+from xlr_runtime.settings import defaults
 
 FIRST = "f1rst-s3cret-41"
 SECOND = "s2cond-s3cret-42"
@@ -283,3 +285,64 @@ def test_lines_printed_just_before_a_worker_dies_are_kept_masked(pool: WorkerPoo
         ("system", result.failure.message),
     ]
     assert FIRST[:5] not in repr(result)
+
+
+# 4. Memory a run leaves behind.
+
+
+def rss_mb(pid: int) -> int:
+    with open(f"/proc/{pid}/statm", "rb") as file:
+        return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
+
+
+def test_the_memory_of_a_large_run_is_freed_before_the_next_run() -> None:
+    with WorkerPool(1) as workers:
+        small = workers.run_sync(script_request("x = 1"))
+        baseline = rss_mb(small.worker_pid or 0)
+        large = workers.run_sync(
+            script_request("data = 'x' * (300 * 1024 * 1024)\ndef f():\n    return data", run_id=2)
+        )
+
+        assert large.outcome is RunOutcome.SUCCEEDED, large.failure
+        assert large.worker_pid == small.worker_pid
+        assert rss_mb(large.worker_pid or 0) < baseline + 100  # the namespace is a cycle: only the collector frees it
+
+
+def test_a_worker_above_the_memory_limit_after_a_run_is_replaced_and_the_next_run_works() -> None:
+    hog = "sys.hog = b'x' * (300 * 1024 * 1024)\nprint('held')"  # kept by a module: no collection frees it
+    with WorkerPool(1, max_memory_mb=200) as workers:
+        held = workers.run_sync(script_request(hog))
+        after = workers.run_sync(script_request("print('fresh')", run_id=2))
+
+        assert (held.outcome, texts(held)) == (RunOutcome.SUCCEEDED, ["held"])
+        assert (after.outcome, texts(after)) == (RunOutcome.SUCCEEDED, ["fresh"])
+        assert held.worker_pid is not None and after.worker_pid != held.worker_pid
+        assert wait_gone(held.worker_pid)
+        assert workers.worker_pids == [after.worker_pid]
+
+
+def test_runs_batched_behind_a_run_that_retires_its_worker_run_on_a_fresh_one() -> None:
+    output = [prop("n", "integer", "output")]
+    with WorkerPool(1, max_memory_mb=200) as workers:
+        for future in workers.submit_many([script_request("n = 0", run_id=0, properties=output)] * 40):
+            future.result()  # the pool has seen that runs are fast: the next ones go in one batch
+        batch = [script_request("sys.hog = b'x' * (300 * 1024 * 1024)\nn = 1", run_id=1, properties=output)]
+        batch += [script_request(f"n = {i}", run_id=i, properties=output) for i in (2, 3)]
+        results = [future.result(timeout=DEADLINE * 4) for future in workers.submit_many(batch)]
+
+    assert [(r.run_id, r.outcome, r.properties.get("n")) for r in results] == [
+        (i, RunOutcome.SUCCEEDED, i) for i in (1, 2, 3)
+    ]
+    assert results[0].worker_pid not in (results[1].worker_pid, results[2].worker_pid)
+
+
+def test_the_memory_limit_comes_from_settings() -> None:
+    assert defaults()["workers.max_memory_mb"] == 1024
+    workers = WorkerPool.from_settings(defaults().with_overrides(workers_max_memory_mb=300))
+    try:
+        assert workers.max_memory_mb == 300
+    finally:
+        workers.shutdown()
+    with pytest.raises(ConfigError) as caught:
+        defaults().with_overrides(workers_max_memory_mb=-1)
+    assert str(caught.value).endswith("setting 'workers.max_memory_mb' must be 0 (no limit) or more")

@@ -52,8 +52,10 @@ from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptR
 from xlr_runtime.scripting.execution import DEFAULT_MAX_LOG_BYTES
 from xlr_runtime.scripting.masking import Masker, masker_for, secrets_of
 from xlr_runtime.scripting.wire import PROTOCOL, Keys, decode_result, encode
-from xlr_runtime.settings import Settings
+from xlr_runtime.settings import Settings, defaults
 
+#: Default of ``workers.max_memory_mb``: a worker above it after a run is replaced (0: no limit).
+DEFAULT_MAX_MEMORY_MB: int = defaults()["workers.max_memory_mb"]
 #: Seconds a new worker may take to start and import the script API.
 START_TIMEOUT = 60.0
 #: Characters of a dead worker's output (file descriptors 1 and 2, masked) shown in the failure.
@@ -203,18 +205,25 @@ class _Slot:
 class WorkerPool:
     """Runs script runs in ``size`` long-lived worker processes; implements ``ScriptExecutor``.
 
-    ``max_log_bytes`` bounds each run's task log (setting ``scripts.max_log_bytes``). Use it as a context
-    manager or call :meth:`shutdown`.
+    ``max_log_bytes`` bounds each run's task log (setting ``scripts.max_log_bytes``); a worker whose memory is
+    above ``max_memory_mb`` after a run (garbage collected) is replaced (setting ``workers.max_memory_mb``, 0: no
+    limit). Use it as a context manager or call :meth:`shutdown`.
     """
 
     def __init__(
-        self, size: int, *, max_log_bytes: int = DEFAULT_MAX_LOG_BYTES, start_timeout: float = START_TIMEOUT
+        self,
+        size: int,
+        *,
+        max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
+        start_timeout: float = START_TIMEOUT,
+        max_memory_mb: int = DEFAULT_MAX_MEMORY_MB,
     ) -> None:
         if size < 1:
             raise ScriptError(f"a worker pool needs at least 1 worker, got {size}")
         self.size = size
         self.max_log_bytes = max_log_bytes
         self.start_timeout = start_timeout
+        self.max_memory_mb = max_memory_mb
         self._jobs: collections.deque[_Job | None] = collections.deque()
         self._ready = threading.Condition()
         self._warm_idle = 0  # slots with a started worker waiting for a job
@@ -231,8 +240,13 @@ class WorkerPool:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerPool:
-        """A pool sized by ``workers.size`` with logs bounded by ``scripts.max_log_bytes``."""
-        return cls(settings["workers.size"], max_log_bytes=settings["scripts.max_log_bytes"])
+        """A pool sized by ``workers.size`` with logs bounded by ``scripts.max_log_bytes`` and workers by
+        ``workers.max_memory_mb``."""
+        return cls(
+            settings["workers.size"],
+            max_log_bytes=settings["scripts.max_log_bytes"],
+            max_memory_mb=settings["workers.max_memory_mb"],
+        )
 
     def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
         """Queue ``request``; the future always ends with a result (timeouts and crashes are outcomes).
@@ -480,7 +494,7 @@ class WorkerPool:
             if slot.process is None:
                 if self._abandoned:
                     raise ScriptError(_NOT_STARTED.message)
-                slot.process = _start_worker(self.max_log_bytes, self.start_timeout)
+                slot.process = _start_worker(self.max_log_bytes, self.start_timeout, self.max_memory_mb)
             return slot.process
 
     def _discard(self, slot: _Slot) -> None:
@@ -509,7 +523,7 @@ class WorkerPool:
                 job.future.set_result(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
 
-def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
+def _start_worker(max_log_bytes: int, start_timeout: float, max_memory_mb: int) -> _Process:
     """Start one worker process and wait until it has imported the script API."""
     request_read, request_write = os.pipe()
     result_read, result_write = os.pipe()
@@ -526,6 +540,7 @@ def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
                 str(request_read),
                 str(result_write),
                 str(max_log_bytes),
+                str(max_memory_mb),
             ],
             stdin=subprocess.DEVNULL,
             stdout=output_write,

@@ -1,8 +1,9 @@
 """A long-lived worker process: imports the script API once, then runs the script runs its pool sends it.
 
 Started by :class:`xlr_runtime.scripting.pool.WorkerPool` as ``python -m xlr_runtime.scripting.worker
-<request-fd> <result-fd> <max-log-bytes>``: a fresh interpreter (fork + exec, so nothing of the parent — its
-database connection included — is inherited; only the two pipe ends are passed). Messages are pickled tuples:
+<request-fd> <result-fd> <max-log-bytes> <max-memory-mb>``: a fresh interpreter (fork + exec, so nothing of the
+parent — its database connection included — is inherited; only the two pipe ends are passed, and its stdout and
+stderr are one pipe the pool reads). Messages are pickled tuples:
 
 * parent -> worker: ``("runs", definitions, [payload, ...])`` (a batch of requests in the compact form of
   :mod:`xlr_runtime.scripting.wire`, run one after the other), ``("stop",)``;
@@ -17,7 +18,9 @@ database connection included — is inherited; only the two pipe ends are passed
 
 Only the worker process itself sends: a process a script forks that carries on into the worker's code (the
 script's end) exits instead of answering for the run, or reading the next requests. When a run ends, the processes
-it started and left running are killed (:mod:`xlr_runtime.scripting.children`).
+it started and left running are killed (:mod:`xlr_runtime.scripting.children`), and its garbage is collected if it
+made the worker grow; a worker whose processes cannot be ended, or whose memory stays above ``<max-memory-mb>``
+(0: no limit, :mod:`xlr_runtime.scripting.memory`), retires after the run.
 
 The worker exits on ``stop``, when the parent closes the pipe, or when the parent process disappears.
 """
@@ -40,6 +43,7 @@ from xlr_runtime.compat import imports
 from xlr_runtime.scripting.children import become_subreaper, end_children
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import extra_globals, run_script
+from xlr_runtime.scripting.memory import MemoryWatch
 from xlr_runtime.scripting.tasklog import TaskLog, route_output
 from xlr_runtime.scripting.wire import Decoder, encode_result, run_id_of
 
@@ -109,9 +113,10 @@ class _Channel:
             self._conn.send(message)
 
 
-def serve(requests: Connection, results: Connection, max_log_bytes: int) -> None:
-    """Run requests from ``requests`` until told to stop; answer on ``results``."""
+def serve(requests: Connection, results: Connection, max_log_bytes: int, max_memory_mb: int = 0) -> None:
+    """Run requests from ``requests`` until told to stop (or this worker retires); answer on ``results``."""
     channel = _Channel(results)
+    memory = MemoryWatch(max_memory_mb)
     _flush_before_exit(channel)
     parent = os.getppid()
     threading.Thread(target=_supervise, args=(channel, parent), name="xlr-log-streamer", daemon=True).start()
@@ -129,6 +134,7 @@ def serve(requests: Connection, results: Connection, max_log_bytes: int) -> None
             result = _run_one(decoder, payload, max_log_bytes, channel)
             channel.guard()  # a forked copy of this worker ends here
             retire = None if end_children() else "processes the script started could not be ended"
+            retire = retire or memory.after_run()
             channel.finish(result, retire)
             if retire is not None:
                 return  # the pool replaces this worker (and kills its process group)
@@ -195,15 +201,15 @@ def _internal_failure(run_id: int, exc: BaseException) -> ScriptRunResult:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``<request-fd> <result-fd> <max-log-bytes>``."""
-    request_fd, result_fd, max_log_bytes = (int(arg) for arg in argv)
+    """Entry point: ``<request-fd> <result-fd> <max-log-bytes> <max-memory-mb>``."""
+    request_fd, result_fd, max_log_bytes, max_memory_mb = (int(arg) for arg in argv)
     faulthandler.enable()  # a segfault prints the script's frames to stderr, which the pool reports
     become_subreaper()  # processes a script detaches stay this worker's children, to end with the run
     imports.install()
     with contextlib.suppress(Exception):  # a broken plugin is reported by the runs that need its globals
         extra_globals()  # loads the plugins now, at start-up, rather than in (and against the timeout of) a run
     route_output()  # from now on, what a thread prints goes to its own run's log, or nowhere
-    serve(Connection(request_fd, writable=False), Connection(result_fd, readable=False), max_log_bytes)
+    serve(Connection(request_fd, writable=False), Connection(result_fd, readable=False), max_log_bytes, max_memory_mb)
 
 
 if __name__ == "__main__":
