@@ -41,7 +41,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -62,8 +62,8 @@ START_TIMEOUT = 60.0
 STDERR_TAIL = 3000
 #: Bytes of a worker's output (file descriptors 1 and 2) kept for the run in progress: the last ones only.
 OUTPUT_KEPT = 64 * 1024
-#: Runs (and secrets learned) per worker whose secrets mask its output when it dies: a thread of an earlier run
-#: may still write there.
+#: Sets of secrets (of the runs that had any, and learned during runs) per worker that mask its output when it
+#: dies: a thread of an earlier run may still write there.
 MASK_HISTORY = 256
 #: Most runs a worker is sent in one message.
 MAX_BATCH = 32
@@ -107,9 +107,9 @@ class _Process:
     #: The last :data:`OUTPUT_KEPT` bytes of output since :meth:`new_run`; ``cut`` when older ones were dropped.
     tail: bytearray = field(default_factory=bytearray)
     cut: bool = False
-    #: The last requests sent and secrets learned: what masks the output shown when the worker dies.
-    seen: collections.deque[ScriptRunRequest] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
-    learned: collections.deque[Learned] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
+    #: The secrets (and usernames) of the last runs sent that had any, and of those learned: what masks the output
+    #: shown when the worker dies.
+    secrets: collections.deque[Learned] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
 
     def __post_init__(self) -> None:
         self.poller.register(self.results.fileno(), select.POLLIN)
@@ -178,15 +178,19 @@ class _Process:
             text = text[masker.longest :]  # the oldest bytes kept may be the end of a secret whose start was dropped
         return text[-STDERR_TAIL:]
 
+    def remember_secrets(self, requests: Iterable[ScriptRunRequest]) -> None:
+        """Keep the secrets of ``requests`` (sent to this worker) for :meth:`tail_masker`."""
+        for request in requests:
+            if request.task_type.password_properties or request.cis:  # most runs have none: no work
+                secrets, usernames = secrets_of(request)
+                if secrets:
+                    self.secrets.append((secrets, usernames))
+
     def tail_masker(self, request: ScriptRunRequest, learned: Sequence[Learned]) -> Masker:
         """Masks what the worker wrote to its file descriptors: the secrets of ``request``, of the runs it ran
         before (their threads may still write) and every secret it reported."""
         secrets, usernames = secrets_of(request)
-        for earlier in self.seen:
-            more, users = secrets_of(earlier)
-            secrets += more
-            usernames += users
-        for more, users in (*self.learned, *learned):
+        for more, users in (*self.secrets, *learned):
             secrets += more
             usernames += users
         return Masker(secrets, usernames)
@@ -372,7 +376,7 @@ class WorkerPool:
                 retries -= 1
                 continue
             process.runs += len(jobs)
-            process.seen.extend(job.request for job in jobs)
+            process.remember_secrets(job.request for job in jobs)
             self._await(slot, process, jobs)
             return
 
@@ -419,7 +423,7 @@ class WorkerPool:
                 log.extend(message[2])
             elif message[0] == "secrets" and message[1] == job.request.run_id:
                 learned.append((message[2], message[3]))
-                process.learned.append((message[2], message[3]))
+                process.secrets.append((message[2], message[3]))
             elif message[0] == "result":
                 result = decode_result(message[1])
                 if result.run_id != job.request.run_id or result.worker_pid != process.pid:
