@@ -216,6 +216,26 @@ def test_a_result_sent_late_by_a_forked_child_is_never_taken_for_a_later_run(poo
     assert (second.run_id, second.properties) == (2, {"n": 2})
 
 
+def test_a_forked_child_that_learns_a_secret_carries_on(pool: WorkerPool, tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    source = (
+        "import os, time\n"
+        "from xlr_runtime.scripting.masking import hide\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    hide('child-token-7')\n"  # what HttpRequest does with a token: the worker would report it
+        f"    open({str(done)!r}, 'w').write('done')\n"
+        "    os._exit(0)\n"
+        f"end = time.monotonic() + {DEADLINE}\n"
+        "while os.waitpid(child, os.WNOHANG) == (0, 0) and time.monotonic() < end:\n"
+        "    time.sleep(0.01)\n"
+    )
+    result = pool.run_sync(script_request(source))
+
+    assert result.outcome is RunOutcome.SUCCEEDED, result.failure
+    assert done.read_text() == "done"
+
+
 def test_processes_a_run_leaves_running_end_with_it(pool: WorkerPool, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     source = (
@@ -246,6 +266,23 @@ def test_processes_a_run_leaves_running_end_with_it(pool: WorkerPool, tmp_path: 
     assert len(started) == 5
     assert [pid for pid in started if not wait_gone(pid)] == []
     assert (after.outcome, texts(after), after.worker_pid) == (RunOutcome.SUCCEEDED, ["ok"], result.worker_pid)
+
+
+def test_a_process_started_behind_pythons_back_ends_when_the_worker_is_idle(pool: WorkerPool, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    source = (
+        "import ctypes, os, time\n"
+        "child = ctypes.CDLL(None).fork()\n"  # as a C library would: no Python function notes it
+        "if child == 0:\n"
+        "    time.sleep(300)\n"
+        "    os._exit(0)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child))\n"
+    )
+    result = pool.run_sync(script_request(source))
+
+    assert result.outcome is RunOutcome.SUCCEEDED, result.failure
+    assert wait_gone(int(pid_file.read_text()))
+    assert pool.run_sync(script_request("x = 1", run_id=2)).worker_pid == result.worker_pid
 
 
 def alive(pid: int) -> bool:

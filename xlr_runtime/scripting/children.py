@@ -7,20 +7,29 @@ that exits, a double fork, ``setsid``) is re-parented to the worker rather than 
 Without it (another system, a refused ``prctl``), detached processes are only killed with the worker's process
 group when the worker is replaced.
 
-The check costs one ``waitpid`` per run when the script started nothing (the usual case).
+Looking for children costs a ``waitpid`` (a few µs, most of a trivial run's overhead), so a worker looks after a
+run only when the run started a process through Python (:func:`watch_spawns`: ``subprocess``, ``os.fork``,
+``os.posix_spawn``, ``os.system``, ``multiprocessing``...), and once more when a batch of runs is over, which also
+catches processes started some other way (a C library calling ``fork``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Callable
+from typing import Any
 
 #: Seconds a worker keeps killing and reaping its children at the end of a run before it gives up (and asks to be
 #: replaced).
 KILL_SECONDS = 2.0
 _PR_SET_CHILD_SUBREAPER = 36
+#: Whether a process may have been started since :func:`end_spawned` last looked.
+_spawned = False
 
 
 def become_subreaper() -> bool:
@@ -32,6 +41,47 @@ def become_subreaper() -> bool:
         return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def watch_spawns() -> None:
+    """Make every Python way of starting a process note that one was started (see :func:`end_spawned`)."""
+    os.register_at_fork(before=_note)  # os.fork, os.forkpty, os.spawn*, multiprocessing's fork
+    targets: list[tuple[Any, str]] = [(os, "posix_spawn"), (os, "posix_spawnp"), (os, "system")]
+    targets.append((subprocess, "_fork_exec"))  # subprocess.Popen (its posix_spawn path is os.posix_spawn)
+    try:
+        import _posixsubprocess
+
+        targets.append((_posixsubprocess, "fork_exec"))  # multiprocessing's spawn and forkserver
+    except ImportError:
+        pass
+    for module, name in targets:
+        original = getattr(module, name, None)
+        if callable(original):
+            setattr(module, name, _noting(original))
+
+
+def _note() -> None:
+    global _spawned
+    _spawned = True
+
+
+def _noting(start: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(start)
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        _note()
+        return start(*args, **kwargs)
+
+    return noted
+
+
+def end_spawned() -> bool:
+    """:func:`end_children` if a process was started through Python since the last call; True when none is left
+    (or none was started)."""
+    global _spawned
+    if not _spawned:
+        return True
+    _spawned = False  # first: a thread may start another meanwhile
+    return end_children()
 
 
 def end_children(seconds: float = KILL_SECONDS) -> bool:

@@ -18,9 +18,10 @@ stderr are one pipe the pool reads). Messages are pickled tuples:
 
 Only the worker process itself sends: a process a script forks that carries on into the worker's code (the
 script's end) exits instead of answering for the run, or reading the next requests. When a run ends, the processes
-it started and left running are killed (:mod:`xlr_runtime.scripting.children`), and its garbage is collected if it
-made the worker grow; a worker whose processes cannot be ended, or whose memory stays above ``<max-memory-mb>``
-(0: no limit, :mod:`xlr_runtime.scripting.memory`), retires after the run.
+it started and left running are killed (:mod:`xlr_runtime.scripting.children`; those started other than through
+Python's own functions when the batch ends), and its garbage is collected if it made the worker grow; a worker
+whose processes cannot be ended, or whose memory stays above ``<max-memory-mb>`` (0: no limit,
+:mod:`xlr_runtime.scripting.memory`), retires after the run.
 
 The worker exits on ``stop``, when the parent closes the pipe, or when the parent process disappears.
 """
@@ -40,7 +41,7 @@ from multiprocessing.connection import Connection
 from typing import NoReturn
 
 from xlr_runtime.compat import imports
-from xlr_runtime.scripting.children import become_subreaper, end_children
+from xlr_runtime.scripting.children import become_subreaper, end_children, end_spawned, watch_spawns
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import extra_globals, run_script
 from xlr_runtime.scripting.memory import MemoryWatch
@@ -91,13 +92,11 @@ class _Channel:
         with self._lock:
             lines = self._log.take_unsent() if self._log is not None else []
             if lines:
-                self.guard()
                 self._conn.send(("log", self._run_id, lines))
 
     def finish(self, result: ScriptRunResult, retire: str | None = None) -> None:
         """Stop streaming and send the run's result (stamped with this worker's pid); ``retire`` says why this
-        worker stops after it."""
-        self.guard()
+        worker stops after it. Called in the worker process only (:meth:`guard` first)."""
         with self._lock:
             self._log = None
             try:
@@ -107,8 +106,10 @@ class _Channel:
             self._conn.send_bytes(data)
 
     def send(self, message: tuple[object, ...]) -> None:
-        """Send one message."""
-        self.guard()
+        """Send one message (from the worker process only: a forked copy of it, which may learn a secret, does not
+        send, and carries on)."""
+        if os.getpid() != self._pid:
+            return
         with self._lock:
             self._conn.send(message)
 
@@ -133,11 +134,12 @@ def serve(requests: Connection, results: Connection, max_log_bytes: int, max_mem
         for payload in message[2]:
             result = _run_one(decoder, payload, max_log_bytes, channel)
             channel.guard()  # a forked copy of this worker ends here
-            retire = None if end_children() else "processes the script started could not be ended"
-            retire = retire or memory.after_run()
+            retire = None if end_spawned() else "processes the script started could not be ended"
+            retire = retire or memory.after_run(result.ended_at - result.started_at)
             channel.finish(result, retire)
             if retire is not None:
                 return  # the pool replaces this worker (and kills its process group)
+        end_children()  # idle now: processes started some other way (see children.py) end here at the latest
 
 
 def _run_one(decoder: Decoder, payload: bytes, max_log_bytes: int, channel: _Channel) -> ScriptRunResult:
@@ -205,6 +207,7 @@ def main(argv: list[str]) -> None:
     request_fd, result_fd, max_log_bytes, max_memory_mb = (int(arg) for arg in argv)
     faulthandler.enable()  # a segfault prints the script's frames to stderr, which the pool reports
     become_subreaper()  # processes a script detaches stay this worker's children, to end with the run
+    watch_spawns()
     imports.install()
     with contextlib.suppress(Exception):  # a broken plugin is reported by the runs that need its globals
         extra_globals()  # loads the plugins now, at start-up, rather than in (and against the timeout of) a run
