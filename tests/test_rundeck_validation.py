@@ -255,6 +255,10 @@ YAML_CASES = {
         "  - name: o\n    regex: '('\n",
         'f.yaml:6: job "a": option "o": invalid regex "(": missing ) at position 1',
     ),
+    "retry delay without a count": (  # found by tests/test_fuzz_inputs.py: the XML export lost the delay
+        "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  retry: {delay: 10s}\n",
+        'f.yaml:1: job "a": retry delay "10s" needs a retry count',
+    ),
     "notification without recipients": (
         "- name: a\n  description: ''\n  sequence: {commands: [{exec: x}]}\n  notification:\n    onsuccess:\n"
         "      email: {subject: x}\n",

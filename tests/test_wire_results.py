@@ -33,8 +33,8 @@ FULL = ScriptRunResult(
 
 
 def roundtrip(result: ScriptRunResult, pid: int) -> ScriptRunResult:
-    kind, fields = pickle.loads(encode_result(result, pid))
-    assert kind == "result"
+    kind, fields, retire = pickle.loads(encode_result(result, pid))
+    assert (kind, retire) == ("result", None)
     return decode_result(fields)
 
 

@@ -53,6 +53,13 @@ SETTINGS: tuple[Setting, ...] = (
         "workers.size", 8, int, "Number of long-lived worker processes running scripts (scripts are mostly I/O-bound)."
     ),
     Setting(
+        "workers.max_memory_mb",
+        1024,
+        int,
+        "A worker whose memory (resident set, after garbage collection) is above this many MB after a script run "
+        "is replaced before its next run; 0: no limit.",
+    ),
+    Setting(
         "scripts.timeout",
         3600.0,
         float,
@@ -382,6 +389,10 @@ def _validated(
         )
     if values["workers.size"] < 1:
         raise ConfigError("setting 'workers.size' must be at least 1", **where("workers.size"))
+    if values["workers.max_memory_mb"] < 0:
+        raise ConfigError(
+            "setting 'workers.max_memory_mb' must be 0 (no limit) or more", **where("workers.max_memory_mb")
+        )
     return Settings(values, source)
 
 

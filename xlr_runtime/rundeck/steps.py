@@ -1,11 +1,15 @@
 """Running node steps on the local node executor: exec commands and scripts, as ``/bin/sh -c <command>``.
 
 Output is streamed line by line (stdout as ``NORMAL``, stderr as ``ERROR``) to a callback that may ask to stop
-(log-limit halt); a deadline (job timeout) or an abort request kills the whole process group.
+(log-limit halt); a deadline (job timeout) or an abort request kills the whole process group. Output is read in
+bounded pieces: a line longer than :data:`LINE_PIECE` bytes is handed on in several pieces (cut after a space when
+there is one near the cut), and at most :data:`QUEUED_PIECES` pieces wait for the callback (the command waits when
+the log is slower than it), so a step printing a 300 MB line holds a few MB, never the line.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import queue
@@ -25,6 +29,12 @@ import requests
 POLL_INTERVAL = 0.05
 #: Seconds to wait for a scripturl.
 SCRIPT_URL_TIMEOUT = 30.0
+#: Longest piece of an output line handed on at once (bytes of output).
+LINE_PIECE = 64 * 1024
+#: Bytes before a cut searched for a space to cut after (a secret is rarely cut in two that way).
+CUT_SEARCH = 1024
+#: Pieces of output read ahead of the callback at most.
+QUEUED_PIECES = 64
 
 
 class StopReason(StrEnum):
@@ -72,7 +82,7 @@ def run_shell(
         cwd=cwd,
         start_new_session=True,
     )
-    lines: queue.Queue[tuple[str, str] | None] = queue.Queue()
+    lines: queue.Queue[tuple[str, str] | None] = queue.Queue(QUEUED_PIECES)
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, "NORMAL", lines), daemon=True),
         threading.Thread(target=_pump, args=(process.stderr, "ERROR", lines), daemon=True),
@@ -99,9 +109,26 @@ def run_shell(
 
 
 def _pump(stream: object, level: str, lines: queue.Queue[tuple[str, str] | None]) -> None:
+    """Hand on each line of ``stream``, a long one in pieces of at most :data:`LINE_PIECE` bytes, then ``None``."""
     assert hasattr(stream, "readline")
-    for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
-        lines.put((level, raw.decode("utf-8", "replace").rstrip("\r\n")))
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a character cut between two pieces stays whole
+    carry, continued = b"", False  # the start of the next piece; whether a line was cut
+    for raw in iter(lambda: stream.readline(LINE_PIECE), b""):  # type: ignore[attr-defined]
+        data, carry = carry + raw, b""
+        if len(raw) < LINE_PIECE or raw.endswith(b"\n"):  # the end of a line, or of the output
+            text = decoder.decode(data, final=True).rstrip("\r\n")
+            if text or not continued:  # a line cut just before its new line has been handed on already
+                lines.put((level, text))
+            continued = False
+            continue
+        space = data.rfind(b" ", max(0, len(data) - CUT_SEARCH))
+        if space > 0:
+            data, carry = data[: space + 1], data[space + 1 :]
+        lines.put((level, decoder.decode(data)))
+        continued = True
+    rest = decoder.decode(carry, final=True)
+    if rest:
+        lines.put((level, rest))
     lines.put(None)
 
 

@@ -69,9 +69,12 @@ def whole_number(text: str) -> int | None:
 
 
 def validate_job(job: Job) -> None:
-    """Job-level checks: retry and threadcount (schedule and options are checked where they are read)."""
+    """Job-level checks: retry (and its delay) and threadcount (schedule and options are checked where read)."""
     if job.retry is not None and "${" not in job.retry and whole_number(job.retry) is None:
         raise ValueError(f'retry "{job.retry}" must be a whole number or an ${{option.x}} reference')
+    if job.retry_delay is not None and job.retry is None:
+        # Rundeck's XML keeps the delay as an attribute of <retry>: without a count it would be lost on export
+        raise ValueError(f'retry delay "{job.retry_delay}" needs a retry count')
     threadcount = job.dispatch.threadcount
     if "${" not in threadcount and (whole_number(threadcount) or 0) < 1:
         raise ValueError(f'threadcount "{threadcount}" must be a positive whole number')

@@ -2,7 +2,8 @@
 
 This is what a worker process does for each request (:mod:`xlr_runtime.scripting.worker`); tests and the
 in-process benchmark baseline call :func:`run_script` directly. It swaps ``sys.stdout``/``sys.stderr`` for the
-duration of the run, so it must not run two scripts at once in one process.
+duration of the run (in a worker, it binds the run's log to the running thread instead, see
+:func:`xlr_runtime.scripting.tasklog.route_output`), so it must not run two scripts at once in one process.
 
 How a run ends:
 
@@ -45,7 +46,7 @@ from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptR
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
 from xlr_runtime.scripting.jsonpath import JsonPathResult
 from xlr_runtime.scripting.masking import Listener, Masker, masker_for, masking
-from xlr_runtime.scripting.tasklog import TaskLog
+from xlr_runtime.scripting.tasklog import TaskLog, capture, release
 from xlr_runtime.settings import defaults
 from xlr_runtime.typesystem.kinds import coerce
 
@@ -225,8 +226,7 @@ def _execute(request: ScriptRunRequest, namespace: dict[str, Any], log: TaskLog)
         return RunOutcome.FAILED, _syntax_failure(exc)
     except XlrError as exc:  # the script cannot be translated
         return RunOutcome.FAILED, Failure(type(exc).__name__, str(exc))
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = log.stream("stdout"), log.stream("stderr")
+    saved = capture(log)
     try:
         exec(code, namespace, namespace)
     except SystemExit as exc:
@@ -234,7 +234,7 @@ def _execute(request: ScriptRunRequest, namespace: dict[str, Any], log: TaskLog)
     except BaseException as exc:  # the script's own failure, whatever it is
         return RunOutcome.FAILED, _exception_failure(request, exc)
     finally:
-        sys.stdout, sys.stderr = saved
+        release(saved)
     return RunOutcome.SUCCEEDED, None
 
 

@@ -152,12 +152,18 @@ def hide(secret: str, username: str | None = None) -> None:
 
 def masker_for(request: ScriptRunRequest) -> Masker:
     """The masker of one script run: the task's password properties and its CIs' password fields."""
+    return Masker(*secrets_of(request))
+
+
+def secrets_of(request: ScriptRunRequest) -> tuple[list[str], list[str]]:
+    """The secrets of one script run (the task's password properties and its CIs' password fields) and the
+    usernames of the task and its CIs."""
     secrets: list[str] = [request.properties.get(name) for name in request.task_type.password_properties]
     usernames: list[str] = [v for k, v in request.properties.items() if k in _USERNAME_FIELDS]
     for ci in _all_cis(request.cis.values()):
         secrets.extend(ci.values.get(name) for name in ci.password_fields)
         usernames.extend(ci.values.get(name) for name in _USERNAME_FIELDS if ci.values.get(name))
-    return Masker([s for s in secrets if isinstance(s, str)], usernames)
+    return [s for s in secrets if isinstance(s, str)], usernames
 
 
 def _all_cis(values: Iterable[CiValue | list[CiValue]]) -> Iterable[CiValue]:

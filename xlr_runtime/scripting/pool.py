@@ -18,8 +18,12 @@ Every submitted run ends with a :class:`ScriptRunResult`, whatever the script do
 * past ``request.timeout`` its worker (and any process the script started) is killed and replaced and the run
   is ``TIMED_OUT``;
 * when its worker dies (``os._exit``, a segfault, a signal, the out-of-memory killer) the run is ``CRASHED``
-  with the exit code or signal and the worker's last stderr lines (a segfault shows the script's frames);
-  the next run gets a fresh worker.
+  with the exit code or signal and the last output the worker and its processes wrote to file descriptors 1 and
+  2 during the run (a segfault shows the script's frames), masked; the next run gets a fresh worker.
+
+A worker's file descriptors 1 and 2 (``os.write(1, …)``, subprocesses, C code, ``faulthandler``) are one pipe the
+pool reads while it waits for results: nothing a script writes there goes to a file. The pool keeps only the last
+:data:`OUTPUT_KEPT` bytes of the run in progress, in memory, to show them (masked) when the worker dies.
 
 Log lines printed before a timeout or a crash are kept (workers stream them while a script runs).
 """
@@ -35,27 +39,32 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO
 
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.execution import DEFAULT_MAX_LOG_BYTES
-from xlr_runtime.scripting.masking import masker_for
+from xlr_runtime.scripting.masking import Masker, masker_for, secrets_of
 from xlr_runtime.scripting.wire import PROTOCOL, Keys, decode_result, encode
-from xlr_runtime.settings import Settings
+from xlr_runtime.settings import Settings, defaults
 
+#: Default of ``workers.max_memory_mb``: a worker above it after a run is replaced (0: no limit).
+DEFAULT_MAX_MEMORY_MB: int = defaults()["workers.max_memory_mb"]
 #: Seconds a new worker may take to start and import the script API.
 START_TIMEOUT = 60.0
-#: Bytes of a dead worker's stderr shown in the failure.
+#: Characters of a dead worker's output (file descriptors 1 and 2, masked) shown in the failure.
 STDERR_TAIL = 3000
+#: Bytes of a worker's output (file descriptors 1 and 2) kept for the run in progress: the last ones only.
+OUTPUT_KEPT = 64 * 1024
+#: Sets of secrets (of the runs that had any, and learned during runs) per worker that mask its output when it
+#: dies: a thread of an earlier run may still write there.
+MASK_HISTORY = 256
 #: Most runs a worker is sent in one message.
 MAX_BATCH = 32
 #: Seconds of expected work a batch may hold: its size is this over the recent runs' average duration.
@@ -89,19 +98,57 @@ class _Process:
     popen: subprocess.Popen[bytes]
     requests: Connection
     results: Connection
-    stderr: IO[bytes]
+    output: int  # read end of the pipe that is the worker's file descriptors 1 and 2 (non-blocking)
     runs: int = 0
     known: set[str] = field(default_factory=set)  # wire keys of the types and sources this worker holds
-    #: Waits for the result pipe: one ``select.poll`` per worker (``Connection.poll`` builds a selector per call,
-    #: about 15 µs, paid for every result).
+    #: Waits for the result pipe and the output pipe: one ``select.poll`` per worker (``Connection.poll`` builds
+    #: a selector per call, about 15 µs, paid for every result).
     poller: select.poll = field(default_factory=select.poll)
+    #: The last :data:`OUTPUT_KEPT` bytes of output since :meth:`new_run`; ``cut`` when older ones were dropped.
+    tail: bytearray = field(default_factory=bytearray)
+    cut: bool = False
+    #: The secrets (and usernames) of the last runs sent that had any, and of those learned: what masks the output
+    #: shown when the worker dies.
+    secrets: collections.deque[Learned] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
 
     def __post_init__(self) -> None:
         self.poller.register(self.results.fileno(), select.POLLIN)
+        self.poller.register(self.output, select.POLLIN)
 
     def wait_result(self, timeout: float) -> bool:
-        """True when the worker has written something (or closed its pipe) within ``timeout`` seconds."""
-        return bool(self.poller.poll(max(0, math.ceil(timeout * 1000))))
+        """True when the worker has written a message (or closed its pipe) within ``timeout`` seconds; output
+        written to its file descriptors meanwhile is collected first (it was written before the message)."""
+        ready = False
+        for fd, _ in self.poller.poll(max(0, math.ceil(timeout * 1000))):
+            if fd == self.output:
+                self.collect()
+            else:
+                ready = True
+        return ready
+
+    def collect(self, rounds: int = 1) -> None:
+        """Read what the worker's file descriptors 1 and 2 hold (up to ``rounds`` reads), keeping the tail."""
+        for _ in range(rounds):
+            try:
+                data = os.read(self.output, OUTPUT_KEPT)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # every writer is gone: stop polling it (it would report the hang-up forever)
+                with contextlib.suppress(KeyError, ValueError, OSError):
+                    self.poller.unregister(self.output)
+                return
+            self.tail += data
+            if len(self.tail) > OUTPUT_KEPT:
+                del self.tail[:-OUTPUT_KEPT]
+                self.cut = True
+
+    def new_run(self) -> None:
+        """A run starts: a crash shows only what is written from now on."""
+        if self.tail:
+            self.tail.clear()
+        self.cut = False
 
     @property
     def pid(self) -> int:
@@ -116,15 +163,37 @@ class _Process:
         """Reap the process and close its pipes; returns its exit status."""
         status = self.popen.wait()
         self.kill()  # orphans the script left behind in the worker's group
-        for resource in (self.requests, self.results, self.stderr):
+        for resource in (self.requests, self.results):
             resource.close()
+        with contextlib.suppress(OSError):
+            os.close(self.output)
         return status
 
-    def stderr_tail(self, since: int) -> str:
-        """What the worker wrote to stderr since byte ``since``, at most :data:`STDERR_TAIL` bytes."""
-        self.stderr.seek(since)
-        data = self.stderr.read()
-        return data[-STDERR_TAIL:].decode("utf-8", "replace")
+    def output_tail(self, masker: Masker) -> str:
+        """The output of the run since :meth:`new_run` (the worker has ended: all it wrote is in the pipe), masked
+        with ``masker``, at most :data:`STDERR_TAIL` characters; a cut never shows part of a secret."""
+        self.collect(rounds=OUTPUT_KEPT // 4096)
+        text = masker.mask(self.tail.decode("utf-8", "replace"))
+        if self.cut and masker.longest:
+            text = text[masker.longest :]  # the oldest bytes kept may be the end of a secret whose start was dropped
+        return text[-STDERR_TAIL:]
+
+    def remember_secrets(self, requests: Iterable[ScriptRunRequest]) -> None:
+        """Keep the secrets of ``requests`` (sent to this worker) for :meth:`tail_masker`."""
+        for request in requests:
+            if request.task_type.password_properties or request.cis:  # most runs have none: no work
+                secrets, usernames = secrets_of(request)
+                if secrets:
+                    self.secrets.append((secrets, usernames))
+
+    def tail_masker(self, request: ScriptRunRequest, learned: Sequence[Learned]) -> Masker:
+        """Masks what the worker wrote to its file descriptors: the secrets of ``request``, of the runs it ran
+        before (their threads may still write) and every secret it reported."""
+        secrets, usernames = secrets_of(request)
+        for more, users in (*self.secrets, *learned):
+            secrets += more
+            usernames += users
+        return Masker(secrets, usernames)
 
 
 @dataclass
@@ -140,18 +209,25 @@ class _Slot:
 class WorkerPool:
     """Runs script runs in ``size`` long-lived worker processes; implements ``ScriptExecutor``.
 
-    ``max_log_bytes`` bounds each run's task log (setting ``scripts.max_log_bytes``). Use it as a context
-    manager or call :meth:`shutdown`.
+    ``max_log_bytes`` bounds each run's task log (setting ``scripts.max_log_bytes``); a worker whose memory is
+    above ``max_memory_mb`` after a run (garbage collected) is replaced (setting ``workers.max_memory_mb``, 0: no
+    limit). Use it as a context manager or call :meth:`shutdown`.
     """
 
     def __init__(
-        self, size: int, *, max_log_bytes: int = DEFAULT_MAX_LOG_BYTES, start_timeout: float = START_TIMEOUT
+        self,
+        size: int,
+        *,
+        max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
+        start_timeout: float = START_TIMEOUT,
+        max_memory_mb: int = DEFAULT_MAX_MEMORY_MB,
     ) -> None:
         if size < 1:
             raise ScriptError(f"a worker pool needs at least 1 worker, got {size}")
         self.size = size
         self.max_log_bytes = max_log_bytes
         self.start_timeout = start_timeout
+        self.max_memory_mb = max_memory_mb
         self._jobs: collections.deque[_Job | None] = collections.deque()
         self._ready = threading.Condition()
         self._warm_idle = 0  # slots with a started worker waiting for a job
@@ -168,8 +244,13 @@ class WorkerPool:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerPool:
-        """A pool sized by ``workers.size`` with logs bounded by ``scripts.max_log_bytes``."""
-        return cls(settings["workers.size"], max_log_bytes=settings["scripts.max_log_bytes"])
+        """A pool sized by ``workers.size`` with logs bounded by ``scripts.max_log_bytes`` and workers by
+        ``workers.max_memory_mb``."""
+        return cls(
+            settings["workers.size"],
+            max_log_bytes=settings["scripts.max_log_bytes"],
+            max_memory_mb=settings["workers.max_memory_mb"],
+        )
 
     def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
         """Queue ``request``; the future always ends with a result (timeouts and crashes are outcomes).
@@ -279,7 +360,7 @@ class WorkerPool:
                         _lost(job.request, RunOutcome.CRASHED, Failure("WorkerStart", str(exc)), [], started, None)
                     )
                 return
-            stderr_mark = process.stderr.seek(0, os.SEEK_END)
+            process.new_run()
             jobs, message = self._encoded(jobs, process, started)
             if not jobs:
                 return
@@ -295,7 +376,8 @@ class WorkerPool:
                 retries -= 1
                 continue
             process.runs += len(jobs)
-            self._await(slot, process, jobs, stderr_mark)
+            process.remember_secrets(job.request for job in jobs)
+            self._await(slot, process, jobs)
             return
 
     def _encoded(self, jobs: list[_Job], process: _Process, started: float) -> tuple[list[_Job], bytes]:
@@ -313,7 +395,7 @@ class WorkerPool:
             sendable.append(job)
         return sendable, pickle.dumps(("runs", definitions, payloads), PROTOCOL)
 
-    def _await(self, slot: _Slot, process: _Process, jobs: list[_Job], stderr_mark: int) -> None:
+    def _await(self, slot: _Slot, process: _Process, jobs: list[_Job]) -> None:
         """Resolve each job of a batch as its result arrives; on a timeout or a crash, put the rest back."""
         pending = collections.deque(jobs)
         log: list[LogLine] = []
@@ -334,21 +416,28 @@ class WorkerPool:
                 message = process.results.recv()
             except (EOFError, OSError):
                 pending.popleft()
-                job.future.set_result(self._crashed(slot, process, job.request, log, started, stderr_mark, learned))
+                job.future.set_result(self._crashed(slot, process, job.request, log, started, learned))
                 self._put_back(pending)
                 return
             if message[0] == "log" and message[1] == job.request.run_id:
                 log.extend(message[2])
             elif message[0] == "secrets" and message[1] == job.request.run_id:
                 learned.append((message[2], message[3]))
+                process.secrets.append((message[2], message[3]))
             elif message[0] == "result":
-                pending.popleft()
                 result = decode_result(message[1])
+                if result.run_id != job.request.run_id or result.worker_pid != process.pid:
+                    continue  # not this run's answer (results are matched by run and process, not by order)
+                pending.popleft()
                 job.future.set_result(result)
                 self._note_duration(result)
+                if message[2] is not None:  # the worker stops: the rest of the batch never started
+                    self._discard(slot)
+                    self._put_back(pending)
+                    return
                 if pending:
                     log, learned, started = [], [], time.time()
-                    stderr_mark = process.stderr.seek(0, os.SEEK_END)  # a crash shows only the next run's stderr
+                    process.new_run()  # a crash shows only the next run's output
                     deadline = time.monotonic() + pending[0].request.timeout
 
     def _note_duration(self, result: ScriptRunResult) -> None:
@@ -386,12 +475,11 @@ class WorkerPool:
         request: ScriptRunRequest,
         log: list[LogLine],
         started: float,
-        stderr_mark: int,
         learned: Sequence[Learned],
     ) -> ScriptRunResult:
         pid = process.pid
         status = process.popen.wait()
-        tail = process.stderr_tail(stderr_mark).strip()
+        tail = process.output_tail(process.tail_masker(request, learned)).strip()
         self._discard(slot)
         if self._abandoned:
             failure = Failure("Shutdown", "the worker pool shut down while the script was running")
@@ -410,7 +498,7 @@ class WorkerPool:
             if slot.process is None:
                 if self._abandoned:
                     raise ScriptError(_NOT_STARTED.message)
-                slot.process = _start_worker(self.max_log_bytes, self.start_timeout)
+                slot.process = _start_worker(self.max_log_bytes, self.start_timeout, self.max_memory_mb)
             return slot.process
 
     def _discard(self, slot: _Slot) -> None:
@@ -439,11 +527,12 @@ class WorkerPool:
                 job.future.set_result(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
 
-def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
+def _start_worker(max_log_bytes: int, start_timeout: float, max_memory_mb: int) -> _Process:
     """Start one worker process and wait until it has imported the script API."""
     request_read, request_write = os.pipe()
     result_read, result_write = os.pipe()
-    stderr = tempfile.TemporaryFile(prefix="xlr-worker-")  # noqa: SIM115 - lives as long as the worker
+    output_read, output_write = os.pipe()  # the worker's stdout and stderr: never a file (see OUTPUT_KEPT)
+    os.set_blocking(output_read, False)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     try:
@@ -455,22 +544,31 @@ def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
                 str(request_read),
                 str(result_write),
                 str(max_log_bytes),
+                str(max_memory_mb),
             ],
             stdin=subprocess.DEVNULL,
-            stdout=stderr,
-            stderr=stderr,
+            stdout=output_write,
+            stderr=output_write,
             pass_fds=(request_read, result_write),
             start_new_session=True,
             env=env,
         )
+    except BaseException:
+        os.close(output_read)
+        raise
     finally:
         os.close(request_read)
         os.close(result_write)
+        os.close(output_write)
     process = _Process(
-        popen, Connection(request_write, readable=False), Connection(result_read, writable=False), stderr
+        popen, Connection(request_write, readable=False), Connection(result_read, writable=False), output_read
     )
+    ready = None
+    deadline = time.monotonic() + start_timeout
     try:
-        ready = process.results.poll(start_timeout) and process.results.recv()
+        while ready is None and (remaining := deadline - time.monotonic()) > 0:
+            if process.wait_result(remaining):  # collects what it prints meanwhile (its pipe must not fill up)
+                ready = process.results.recv()
     except (EOFError, OSError):
         ready = None
     if not ready or ready[0] != "ready":
@@ -478,7 +576,7 @@ def _start_worker(max_log_bytes: int, start_timeout: float) -> _Process:
         reason = _cause(status) if status is not None else f"no answer within {start_timeout:g} s"
         process.kill()
         process.popen.wait()
-        tail = process.stderr_tail(0).strip().splitlines()
+        tail = process.output_tail(Masker(())).strip().splitlines()
         process.close()
         raise ScriptError(f"a worker process could not start ({reason})" + (f": {tail[-1]}" if tail else ""))
     return process

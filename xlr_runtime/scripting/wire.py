@@ -161,9 +161,10 @@ def run_id_of(payload: bytes) -> int:
     return int(pickle.loads(payload)[0])
 
 
-def encode_result(result: ScriptRunResult, worker_pid: int) -> bytes:
-    """The message ``("result", fields)`` as pickled bytes: ``result``, stamped with ``worker_pid``, as plain
-    values. Raises whatever pickling raises for a value that cannot be sent."""
+def encode_result(result: ScriptRunResult, worker_pid: int, retire: str | None = None) -> bytes:
+    """The message ``("result", fields, retire)`` as pickled bytes: ``result``, stamped with ``worker_pid``, as
+    plain values, and why the worker stops after it (``None``: it does not). Raises whatever pickling raises for a
+    value that cannot be sent."""
     schedule, failure = result.schedule, result.failure
     fields = (
         result.run_id,
@@ -178,7 +179,7 @@ def encode_result(result: ScriptRunResult, worker_pid: int) -> bytes:
         worker_pid,
         result.variables,
     )
-    return pickle.dumps(("result", fields), PROTOCOL)
+    return pickle.dumps(("result", fields, retire), PROTOCOL)
 
 
 def decode_result(fields: tuple[Any, ...]) -> ScriptRunResult:
