@@ -187,10 +187,22 @@ def assert_one_line(error: XlrError, path: str) -> None:
 
 
 def assert_round_trips(jobs: list, path: str) -> None:
-    """An accepted job exports to both formats, and each export loads back to the same jobs."""
-    assert load_jobs_xml(dump_jobs_xml(jobs), path=path, require_future=False) == jobs
-    reloaded = load_jobs_yaml(dump_jobs_yaml(jobs), path=path)
-    assert [job.name for job in reloaded] == [job.name for job in jobs]
+    """An accepted job exports as XML, loads back, and exporting what was loaded back gives the same text
+    (Rundeck's canonical export is stable; where an unknown element sits is bookkeeping each format records in
+    its own way, so models are compared through their export). The YAML export does the same, or refuses in one
+    line a job whose unknown elements YAML cannot carry (docs/rundeck-jobs.md); it never fails otherwise."""
+    xml = dump_jobs_xml(jobs)
+    from_xml = load_jobs_xml(xml, path=path, require_future=False)
+    assert dump_jobs_xml(from_xml) == xml
+    assert [job.name for job in from_xml] == [job.name for job in jobs]
+    try:
+        yaml_text = dump_jobs_yaml(jobs)
+    except XlrError as refused:
+        assert "cannot be exported as YAML" in str(refused) and "\n" not in str(refused), str(refused)
+        return
+    from_yaml = load_jobs_yaml(yaml_text, path=path)
+    assert dump_jobs_yaml(from_yaml) == yaml_text
+    assert [job.name for job in from_yaml] == [job.name for job in jobs]
 
 
 @FUZZ
