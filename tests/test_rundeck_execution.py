@@ -8,13 +8,15 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
 from xlr_runtime.errors import OptionValueError, StateError
 from xlr_runtime.rundeck.execution import StepCall
-from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store import Store
+from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 
 @pytest.fixture
@@ -240,6 +242,30 @@ def test_retry_with_delay_then_success(harness: Harness, tmp_path: Path) -> None
         (ExecutionStatus.SUCCEEDED, 2, chain[1].id),
     ]
     assert harness.output(last.id) == ["ok attempt 2"]
+
+
+def test_an_attempt_ends_and_its_retry_is_queued_in_one_commit(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection reads the attempt when its retry is stored: still running, as the end and the retry
+    commit together. Between two commits a loop waiting for the chain (``xlr jobs run``) saw it ended with
+    its retry still to come, and a crash there left a failed-with-retry execution with no retry."""
+    other = Store.open(harness.root / "xlr.db")
+    create = harness.store.executions.create
+    seen: list[ExecutionStatus] = []
+
+    def spying_create(**kwargs: Any) -> Execution:
+        if kwargs.get("retry_prev_id") is not None:
+            seen.append(other.executions.get(kwargs["retry_prev_id"]).status)
+        return create(**kwargs)
+
+    monkeypatch.setattr(harness.store.executions, "create", spying_create)
+    try:
+        last = harness.run(job_xml(exec_("exit 1"), extra="<retry>1</retry>"))
+    finally:
+        other.close()
+    assert seen == [ExecutionStatus.RUNNING]
+    assert (last.status, last.attempt) == (ExecutionStatus.FAILED, 1)
 
 
 def test_retry_count_must_be_a_number(harness: Harness) -> None:
