@@ -1,0 +1,59 @@
+"""Waiting in tests without depending on timing: wait for a condition with a generous deadline, never for a
+fixed time. A deadline only costs time when the test fails; on a loaded machine the condition still comes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+#: Real seconds a test waits for something that normally takes well under one: only a failure waits this long.
+DEADLINE = 60.0
+
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], object],
+    what: str | Callable[[], object],
+    *,
+    timeout: float = DEADLINE,
+    interval: float = 0.02,
+) -> None:
+    """Poll ``condition`` until it is true; fail with ``what`` (a string or a callable giving one) after ``timeout``
+    real seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout:g} s: {what() if callable(what) else what}")
+        time.sleep(interval)
+
+
+def returns_within(call: Callable[[], T], what: str, *, timeout: float = DEADLINE) -> T:
+    """Run ``call`` in a daemon thread and return its result; fail with ``what`` when it has not returned after
+    ``timeout`` real seconds (it would block far longer when the behaviour under test is broken)."""
+    outcome: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise AssertionError(f"not within {timeout:g} s: {what}")
+    if errors:
+        raise errors[0]
+    return outcome[0]
+
+
+def joined(thread: threading.Thread, what: str, *, timeout: float = DEADLINE) -> None:
+    """Join ``thread``; fail with ``what`` when it is still alive after ``timeout`` real seconds."""
+    thread.join(timeout)
+    if thread.is_alive():
+        raise AssertionError(f"not within {timeout:g} s: {what}")
