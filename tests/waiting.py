@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from xlr_runtime.clock import SystemClock
+
 #: Real seconds a test waits for something that normally takes well under one: only a failure waits this long.
 DEADLINE = 60.0
 
@@ -57,3 +59,47 @@ def joined(thread: threading.Thread, what: str, *, timeout: float = DEADLINE) ->
     thread.join(timeout)
     if thread.is_alive():
         raise AssertionError(f"not within {timeout:g} s: {what}")
+
+
+class WatchedClock(SystemClock):
+    """The system clock, telling a test how the thread named ``thread`` sleeps in :meth:`wait`: whether it is
+    asleep now, the deadline each of its sleeps had (``None``: none, so only its event can end it), and whether
+    the event ended it. Lets a test act while a loop is asleep, and prove what woke it, without timing it."""
+
+    def __init__(self, thread: str) -> None:
+        self.thread = thread
+        self.deadlines: list[float | None] = []
+        self.woken: list[bool] = []
+        self._asleep = threading.Event()
+
+    def wait(self, event: threading.Event, until: float | None) -> bool:
+        if threading.current_thread().name != self.thread:
+            return super().wait(event, until)
+        self.deadlines.append(until)
+        self._asleep.set()
+        try:
+            woken = super().wait(event, until)
+        finally:
+            self._asleep.clear()
+        self.woken.append(woken)
+        return woken
+
+    def asleep_without_deadline(self) -> int | None:
+        """The index of the sleep the thread is in now when it has no deadline, else ``None``."""
+        index = len(self.deadlines) - 1
+        if self._asleep.is_set() and index >= 0 and self.deadlines[index] is None:
+            return index
+        return None
+
+    def next_sleep_without_deadline(self) -> int:
+        """Wait until the thread is in a sleep without a deadline; return that sleep's index."""
+        found: list[int] = []
+
+        def asleep() -> bool:
+            index = self.asleep_without_deadline()
+            if index is not None:
+                found.append(index)
+            return bool(found)
+
+        wait_until(asleep, f"thread {self.thread!r} never slept without a deadline")
+        return found[0]
