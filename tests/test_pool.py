@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import DEADLINE, STREAMER_PASSES, wait_until
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest
@@ -200,7 +201,7 @@ def test_shutdown_waits_for_running_scripts_and_stops_the_workers() -> None:
     workers = WorkerPool(1)
     future = workers.submit(req("import time\ntime.sleep(0.3)\nprint('finished')"))
     queued = workers.submit(req("print('queued')", run_id=2))
-    time.sleep(0.1)
+    wait_until(future.running, "the first script did not start")
     workers.shutdown(wait=True)
 
     assert future.done() and [line.text for line in future.result().log] == ["finished"]
@@ -211,15 +212,22 @@ def test_shutdown_waits_for_running_scripts_and_stops_the_workers() -> None:
     assert str(caught.value) == "the worker pool is shut down; no more scripts can run"
 
 
-def test_shutdown_without_wait_ends_every_run_with_a_reason() -> None:
+def test_shutdown_without_wait_ends_every_run_with_a_reason(tmp_path: Path) -> None:
+    streamed = tmp_path / "streamed"
     workers = WorkerPool(1)
     workers.run_sync(req("x = 1"))  # a started worker
-    running = workers.submit(req("import time\nprint('started')\ntime.sleep(60)"))
+    # 'started' is printed, then the script waits until the worker's log streamer has sent it to the pool and
+    # says so in a file: a condition, not a sleep that hopes the line has left the worker
+    source = (
+        f"import time\n{STREAMER_PASSES}print('started')\nstreamer_passes(2)\n"
+        f"open({str(streamed)!r}, 'w').close()\ntime.sleep(60)"
+    )
+    running = workers.submit(req(source))
     queued = workers.submit(req("x = 1", run_id=2))
-    time.sleep(0.5)
+    wait_until(streamed.exists, "the running script's line was not streamed")
     workers.shutdown(wait=False)
 
-    first, second = running.result(timeout=10), queued.result(timeout=10)
+    first, second = running.result(timeout=DEADLINE), queued.result(timeout=DEADLINE)
     assert (first.outcome, first.failure and first.failure.kind) == (RunOutcome.CRASHED, "Shutdown")
     assert first.failure is not None
     assert first.failure.message == "the worker pool shut down while the script was running"

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from secret_forms import leaked_forms
 
+from tests.waiting import STREAMER_PASSES
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import MASK
@@ -254,28 +255,6 @@ def test_a_password_written_in_the_connection_url_is_masked(pool: WorkerPool, se
 
 
 # 4. Secrets split across lines or writes.
-
-#: Script text defining ``streamer_passes(n)``: wait until the worker's log streamer has begun ``n`` more passes
-#: (so at least ``n - 1`` whole passes ran since the call), for up to 60 s; a condition, not a sleep that hopes
-#: the streamer ran. It counts the calls the streamer makes to the run's TaskLog.
-STREAMER_PASSES = """\
-import threading as _threading, time as _time
-_log, _passes, _lock = sys.stdout._log, [0], _threading.Lock()
-_take = _log.take_unsent
-def _counted():
-    with _lock:
-        _passes[0] += 1
-    return _take()
-_log.take_unsent = _counted
-def streamer_passes(n):
-    with _lock:
-        wanted = _passes[0] + n
-    deadline = _time.monotonic() + 60
-    while _passes[0] < wanted:
-        if _time.monotonic() > deadline:
-            raise RuntimeError('the log streamer did not run')
-        _time.sleep(0.01)
-"""
 
 
 def test_each_line_of_a_multi_line_secret_is_masked(pool: WorkerPool) -> None:

@@ -10,6 +10,29 @@ from typing import TypeVar
 
 from xlr_runtime.clock import SystemClock
 
+#: Script text for a script run in a worker process, defining ``streamer_passes(n)``: wait until the worker's
+#: log streamer has begun ``n`` more passes (so at least ``n - 1`` whole passes, each taking and sending the
+#: finished lines, ran since the call), for up to 60 s. A condition, not a sleep that hopes the streamer ran;
+#: it counts the streamer's calls to the run's TaskLog (``sys.stdout`` is the run's stream in a worker).
+STREAMER_PASSES = """\
+import threading as _threading, time as _time
+_log, _passes, _lock = sys.stdout._log, [0], _threading.Lock()
+_take = _log.take_unsent
+def _counted():
+    with _lock:
+        _passes[0] += 1
+    return _take()
+_log.take_unsent = _counted
+def streamer_passes(n):
+    with _lock:
+        wanted = _passes[0] + n
+    deadline = _time.monotonic() + 60
+    while _passes[0] < wanted:
+        if _time.monotonic() > deadline:
+            raise RuntimeError('the log streamer did not run')
+        _time.sleep(0.01)
+"""
+
 #: Real seconds a test waits for something that normally takes well under one: only a failure waits this long.
 DEADLINE = 60.0
 
