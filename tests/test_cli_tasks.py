@@ -61,8 +61,9 @@ def test_run_with_invalid_input_stores_nothing(home: Home) -> None:
 
 def test_run_with_a_malformed_assignment(home: Home) -> None:
     result = xlr(home, "run", "demo.Counter", "-i", "polls")
-    assert result.exit_code == 2
-    assert "Invalid value for -i: expected NAME=VALUE, got 'polls'" in result.stderr
+    assert result.exit_code == 2  # a usage error; click words the line, ours is the reason and the option
+    (line,) = [line for line in result.stderr.splitlines() if "expected NAME=VALUE, got 'polls'" in line]
+    assert "-i" in line
 
 
 def test_run_with_a_ci_from_xlr_toml(home: Home) -> None:
