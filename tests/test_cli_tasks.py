@@ -6,12 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 from click.testing import CliRunner, Result
 from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
+from tests.waiting import DEADLINE, wait_until
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import HomeLock
@@ -148,12 +148,9 @@ def test_ctrl_c_leaves_the_task_stored_and_resumable(home: Home) -> None:
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while not home.database.exists() or not _running(home):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
+        wait_until(lambda: home.database.exists() and _running(home), "the script did not start", interval=0.05)
+        process.send_signal(signal.SIGINT)  # it sleeps 30 s: surely still running
+        output, _ = process.communicate(timeout=DEADLINE)
     finally:
         if process.poll() is None:
             process.kill()
