@@ -72,13 +72,15 @@ def test_a_run_returns_outputs_through_the_pipe(pool: WorkerPool) -> None:
 
 
 def test_a_hanging_script_times_out_and_its_worker_is_replaced(pool: WorkerPool) -> None:
-    result = pool.run_sync(req("print('waiting')\nimport time\ntime.sleep(60)", timeout=1.0))
+    # the line has left the worker before the timeout (it waits for the streamer, well inside the 2 s)
+    source = f"{STREAMER_PASSES}print('waiting')\nstreamer_passes(2)\nimport time\ntime.sleep(60)"
+    result = pool.run_sync(req(source, timeout=2.0))
 
     assert result.outcome is RunOutcome.TIMED_OUT
     assert result.failure is not None
     assert result.failure.kind == "Timeout"
     assert result.failure.message == (
-        f"the script ran longer than its timeout of 1 s; its worker process {result.worker_pid} was killed and replaced"
+        f"the script ran longer than its timeout of 2 s; its worker process {result.worker_pid} was killed and replaced"
     )
     assert [line.text for line in result.log] == ["waiting", result.failure.message]
     assert result.worker_pid is not None and wait_gone(result.worker_pid)
@@ -94,7 +96,7 @@ def test_a_timeout_also_kills_processes_the_script_started(pool: WorkerPool, tmp
         "time.sleep(60)\n"
     )
 
-    result = pool.run_sync(req(source, timeout=1.0))
+    result = pool.run_sync(req(source, timeout=2.0))  # ample for starting 'sleep' and writing its pid
 
     assert result.outcome is RunOutcome.TIMED_OUT
     assert wait_gone(int(pid_file.read_text()))
