@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
+from tests.waiting import DEADLINE
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.store import RunState, Store, TaskStatus
@@ -84,7 +85,7 @@ def crash_and_recover(tmp_path: Path, *, tasks: int, polls: int, kills: int, see
         assert time.monotonic() < deadline, f"tasks not done in time\n{log.read_text(errors='replace')[-3000:]}"
         time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
+    assert process.wait(timeout=DEADLINE) == 0, log.read_text(errors="replace")[-3000:]
 
     executions = collections.Counter(tuple(line.split()) for line in trace.read_text().splitlines())
     with Store.open(home.database) as store:

@@ -279,7 +279,7 @@ def test_ctrl_c_of_xlr_run_leaves_the_task_for_xlr_serve_to_finish(home: Home, t
 
         _wait_for(running, 30, "xlr run did not start its script")
         run.send_signal(signal.SIGINT)
-        output, _ = run.communicate(timeout=30)
+        output, _ = run.communicate(timeout=DEADLINE)
     finally:
         if run.poll() is None:
             run.kill()

@@ -103,7 +103,8 @@ def test_a_timeout_also_kills_processes_the_script_started(pool: WorkerPool, tmp
 
 
 def test_os_exit_crashes_the_run_and_the_next_run_gets_a_fresh_worker(pool: WorkerPool) -> None:
-    result = pool.run_sync(req("import os, time\nprint('before')\ntime.sleep(0.6)\nos._exit(3)"))
+    # 'before' has left the worker when it dies: the script waits for the log streamer (was: 0.6 s)
+    result = pool.run_sync(req(f"import os\n{STREAMER_PASSES}print('before')\nstreamer_passes(2)\nos._exit(3)"))
 
     assert result.outcome is RunOutcome.CRASHED
     assert result.failure is not None
