@@ -17,6 +17,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from tests.rundeck_helpers import serve_http
+from tests.waiting import DEADLINE
 from xlr_runtime import settings
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.rundeck.execution import ExecutionService, JobList
@@ -136,7 +137,7 @@ class World:
         self.jobs.add("P", job)
         started = self.service.start("P", job, {"token": CANARY, **(options or {})})
         self.service.run(until=lambda: self.service.final_of_chain(started.id).status.is_final, max_wait=0.02)
-        self.service.join(5)
+        self.service.join(DEADLINE)  # its threads end as soon as the chain's end is committed
         self.notifier.dispatch_due()
         return self.service.final_of_chain(started.id)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from synthetic_helpers import fresh_pm, write_archive, write_plugin
 
+from tests.messages import PARSER_REASON, matches
 from xlr_runtime.typesystem import check
 from xlr_runtime.typesystem.check import CheckContext, check_plugins, register_checker
 from xlr_runtime.typesystem.problems import Problem
@@ -43,7 +44,7 @@ def test_clean_plugin_has_no_problems(tmp_path: Path) -> None:
     [
         pytest.param(
             RUN + '    <property name="x">\n  </type>\n',
-            "{path}:5: malformed XML: Opening and ending tag mismatch: property line 4 and type",
+            "{path}:5: malformed XML: " + PARSER_REASON,
             id="malformed-xml",
         ),
         pytest.param(
@@ -134,7 +135,8 @@ def test_clean_plugin_has_no_problems(tmp_path: Path) -> None:
 )
 def test_each_mistake_is_reported_exactly(tmp_path: Path, body: str, expected: str) -> None:
     root, path = one_plugin(tmp_path, body)
-    assert problems(root) == [expected.format(path=path)]
+    (found,) = problems(root)
+    assert matches(found, expected.format(path=path)), found
 
 
 def test_missing_default_script(tmp_path: Path) -> None:

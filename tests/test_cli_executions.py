@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.waiting import DEADLINE, wait_until
 from xlr_runtime.cli import main
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
@@ -91,19 +91,18 @@ def test_abort_from_another_process(home: Path, tmp_path: Path) -> None:
     _wait_for_log(home, 1, "started")
     aborted = xlr(home, "execution", "abort", "1")
     assert aborted.output.strip() == "Execution 1: abort requested"
-    assert process.wait(timeout=20) == 3
+    assert process.wait(timeout=DEADLINE) == 3
     assert xlr(home, "execution", "abort", "1").output.strip() == "Error: execution 1 has already ended (aborted)"
 
 
-def _wait_for_log(home: Path, execution_id: int, text: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (home / "xlr.db").exists():
-            with Store.open(home / "xlr.db") as store:
-                if any(text in line.text for line in store.executions.log(execution_id)):
-                    return
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} not logged by execution {execution_id}")
+def _wait_for_log(home: Path, execution_id: int, text: str) -> None:
+    def logged() -> bool:
+        if not (home / "xlr.db").exists():
+            return False
+        with Store.open(home / "xlr.db") as store:
+            return any(text in line.text for line in store.executions.log(execution_id))
+
+    wait_until(logged, f"{text!r} not logged by execution {execution_id}", interval=0.05)
 
 
 JENKINS_JOB = """<joblist><job><name>build-and-report</name><description/>
@@ -121,7 +120,8 @@ def test_jenkins_build_step_survives_kill_9(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     with JenkinsServer() as jenkins:
-        jenkins.add_job("app", build_polls=1, next_build_number=41)
+        # the build runs until the test ends it (polls, not seconds): the kill surely finds the step running
+        app = jenkins.add_job("app", build_polls=10**6, next_build_number=41)
         (home / "xlr.toml").write_text(
             '[settings]\n"schedule.default_interval" = 1\n"workers.size" = 2\n\n'
             f'[ci.ci]\ntype = "jenkins.Server"\nurl = "{jenkins.url}"\n'
@@ -135,6 +135,9 @@ def test_jenkins_build_step_survives_kill_9(tmp_path: Path) -> None:
         _wait_for_task_running(home)
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
+        app.build_polls = 0  # Jenkins carries on while the runtime is down: the build ends (or starts and ends)
+        if 41 in app.builds:
+            jenkins.finish_build("app", 41)
         resumed = subprocess.run(
             [*XLR, "execution", "resume", "--home", str(home), "1", "--follow"],
             capture_output=True, text=True, timeout=120,
@@ -147,21 +150,21 @@ def test_jenkins_build_step_survives_kill_9(tmp_path: Path) -> None:
         assert len(store.tasks.list()) == 1
 
 
-def _wait_for_task_running(home: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (home / "xlr.db").exists():
-            with Store.open(home / "xlr.db") as store:
-                tasks = store.tasks.list()
-                if tasks and any(run.seq >= 2 for run in store.tasks.runs(tasks[0].id)):
-                    return
-        time.sleep(0.05)
-    raise AssertionError("the jenkins.Build task did not start polling")
+def _wait_for_task_running(home: Path) -> None:
+    def polling() -> bool:
+        if not (home / "xlr.db").exists():
+            return False
+        with Store.open(home / "xlr.db") as store:
+            tasks = store.tasks.list()
+            return bool(tasks) and any(run.seq >= 2 for run in store.tasks.runs(tasks[0].id))
+
+    wait_until(polling, "the jenkins.Build task did not start polling", interval=0.05)
 
 
 SERVED_JOB = """<joblist><job><name>served</name><description/><sequence>
 <command><exec>echo one</exec></command>
-<command><exec>echo waiting; sleep 3; echo slept</exec></command>
+<command><exec>echo waiting; i=0; while [ ! -f {release} ] &amp;&amp; [ $i -lt 6000 ]; \
+do sleep 0.01; i=$((i+1)); done; echo slept</exec></command>
 <command><exec>echo done</exec></command>
 </sequence></job></joblist>"""
 
@@ -172,17 +175,17 @@ def _serve(home: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_serving(log: Path, count: int) -> None:
-    deadline = time.monotonic() + 20
-    while log.read_text(errors="replace").count("Serving ") < count:
-        assert time.monotonic() < deadline, log.read_text(errors="replace")
-        time.sleep(0.05)
+    wait_until(
+        lambda: log.read_text(errors="replace").count("Serving ") >= count, lambda: log.read_text(errors="replace")
+    )
 
 
 @pytest.mark.slow
 def test_serve_drives_executions_and_resumes_them_after_kill_9(tmp_path: Path) -> None:
     home = tmp_path / "home"
     job = tmp_path / "served.xml"
-    job.write_text(SERVED_JOB)
+    release = tmp_path / "release"  # step 2 runs until the test releases it (up to 60 s): the kill finds it running
+    job.write_text(SERVED_JOB.replace("{release}", str(release)))
     assert xlr(home, "jobs", "load", "-p", "P", "-f", str(job)).exit_code == 0
     log = tmp_path / "serve.log"
     server = _serve(home, log)
@@ -195,10 +198,11 @@ def test_serve_drives_executions_and_resumes_them_after_kill_9(tmp_path: Path) -
     server = _serve(home, log)
     try:
         _wait_serving(log, 2)
-        output, _ = run.communicate(timeout=30)
+        release.touch()
+        output, _ = run.communicate(timeout=DEADLINE)
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        server.wait(timeout=DEADLINE)
     text = output.decode()
     assert run.returncode == 0, text
     assert "Resumed after a restart of the runtime" in text

@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from click.testing import CliRunner, Result
 from secret_forms import leaked_forms
 from task_helpers import DEMO_PLUGIN
 
+from tests.waiting import DEADLINE, joined, wait_until
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import HomeLock
@@ -229,10 +229,7 @@ def _serve(home: Home, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_for(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
+    wait_until(condition, what, timeout=max(seconds, DEADLINE), interval=0.05)
 
 
 def test_a_second_xlr_serve_on_the_same_home_is_refused_and_the_first_stops_on_sigterm(
@@ -254,7 +251,7 @@ def test_a_second_xlr_serve_on_the_same_home_is_refused_and_the_first_stops_on_s
             "Hint: Stop that process first, or use another --home (XLR_HOME).\n"
         )
         first.send_signal(signal.SIGTERM)
-        assert first.wait(timeout=30) == 0
+        assert first.wait(timeout=DEADLINE) == 0
     finally:
         if first.poll() is None:
             first.kill()
@@ -282,7 +279,7 @@ def test_ctrl_c_of_xlr_run_leaves_the_task_for_xlr_serve_to_finish(home: Home, t
 
         _wait_for(running, 30, "xlr run did not start its script")
         run.send_signal(signal.SIGINT)
-        output, _ = run.communicate(timeout=30)
+        output, _ = run.communicate(timeout=DEADLINE)
     finally:
         if run.poll() is None:
             run.kill()
@@ -305,7 +302,7 @@ def test_ctrl_c_of_xlr_run_leaves_the_task_for_xlr_serve_to_finish(home: Home, t
 
         _wait_for(ended, 60, f"xlr serve did not finish the task\n{log.read_text()}")
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 0
+        assert server.wait(timeout=DEADLINE) == 0
     finally:
         if server.poll() is None:
             server.kill()
@@ -336,7 +333,7 @@ def test_abort_retry_and_skip_through_the_cli_while_xlr_serve_runs(home: Home, t
             try:
                 _wait_for(lambda: len(states()) == 2 if store.tasks.list() else False, 30, "no second script run")
                 aborted = xlr(home, DEMO_PLUGIN, "task", "abort", "1")
-                output, _ = follower.communicate(timeout=30)
+                output, _ = follower.communicate(timeout=DEADLINE)
             finally:
                 if follower.poll() is None:
                     follower.kill()
@@ -352,22 +349,41 @@ def test_abort_retry_and_skip_through_the_cli_while_xlr_serve_runs(home: Home, t
             assert states() == [(1, "done"), (1, "cancelled"), (2, "done"), (2, "cancelled")]
             assert store.tasks.get("1").status is TaskStatus.SKIPPED
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 0
+        assert server.wait(timeout=DEADLINE) == 0
     finally:
         if server.poll() is None:
             server.kill()
             server.wait()
 
 
-def test_xlr_run_on_a_home_held_by_another_xlr_run_says_so_and_runs_once_it_is_free(home: Home) -> None:
+def test_xlr_run_on_a_home_held_by_another_xlr_run_says_so_and_runs_once_it_is_free(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
     holder = HomeLock(home)
     assert holder.try_acquire("xlr run, task 9")
-    releaser = threading.Timer(1.0, holder.release)
+    refusals: list[bool] = []
+    try_acquire = HomeLock.try_acquire
+
+    def counted(lock: HomeLock, purpose: str) -> bool:
+        got = try_acquire(lock, purpose)
+        if not got:
+            refusals.append(True)
+        return got
+
+    monkeypatch.setattr(HomeLock, "try_acquire", counted)
+
+    def release_once_told() -> None:  # a second refusal comes after xlr run has said whose the home is
+        try:
+            wait_until(lambda: len(refusals) >= 2, "xlr run did not try the held home twice")
+        finally:
+            holder.release()
+
+    releaser = threading.Thread(target=release_once_told, daemon=True)
     releaser.start()
     try:
         result = xlr(home, DEMO_PLUGIN, "run", "demo.Counter", "-i", "polls=0")
     finally:
-        releaser.join()
+        joined(releaser, "the holder was not released")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[:2] == [
         f"Task 1 (demo.Counter) created in {home.root}",

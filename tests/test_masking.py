@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from secret_forms import leaked_forms
 
+from tests.waiting import STREAMER_PASSES
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import run_script
@@ -214,7 +215,10 @@ def test_error_dump_of_an_echoed_authorization_is_masked_in_a_worker(pool: Worke
 
 
 def test_lines_streamed_before_a_timeout_are_masked(pool: WorkerPool) -> None:
-    result = pool.run_sync(request(LEAKY + "import time\ntime.sleep(30)", timeout=1.0))
+    # the lines have left the worker before the timeout (the script waits for the streamer, well inside the 2 s)
+    result = pool.run_sync(
+        request(STREAMER_PASSES + LEAKY + "streamer_passes(2)\nimport time\ntime.sleep(30)", timeout=2.0)
+    )
 
     assert result.outcome is RunOutcome.TIMED_OUT
     assert len(result.log) > 5

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import DEADLINE, STREAMER_PASSES, wait_until
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest
@@ -37,7 +38,7 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z" if Path(f"/proc/{pid}").exists() else True
 
 
-def wait_gone(pid: int, seconds: float = 5.0) -> bool:
+def wait_gone(pid: int, seconds: float = DEADLINE) -> bool:
     deadline = time.monotonic() + seconds
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -71,13 +72,15 @@ def test_a_run_returns_outputs_through_the_pipe(pool: WorkerPool) -> None:
 
 
 def test_a_hanging_script_times_out_and_its_worker_is_replaced(pool: WorkerPool) -> None:
-    result = pool.run_sync(req("print('waiting')\nimport time\ntime.sleep(60)", timeout=1.0))
+    # the line has left the worker before the timeout (it waits for the streamer, well inside the 2 s)
+    source = f"{STREAMER_PASSES}print('waiting')\nstreamer_passes(2)\nimport time\ntime.sleep(60)"
+    result = pool.run_sync(req(source, timeout=2.0))
 
     assert result.outcome is RunOutcome.TIMED_OUT
     assert result.failure is not None
     assert result.failure.kind == "Timeout"
     assert result.failure.message == (
-        f"the script ran longer than its timeout of 1 s; its worker process {result.worker_pid} was killed and replaced"
+        f"the script ran longer than its timeout of 2 s; its worker process {result.worker_pid} was killed and replaced"
     )
     assert [line.text for line in result.log] == ["waiting", result.failure.message]
     assert result.worker_pid is not None and wait_gone(result.worker_pid)
@@ -93,14 +96,15 @@ def test_a_timeout_also_kills_processes_the_script_started(pool: WorkerPool, tmp
         "time.sleep(60)\n"
     )
 
-    result = pool.run_sync(req(source, timeout=1.0))
+    result = pool.run_sync(req(source, timeout=2.0))  # ample for starting 'sleep' and writing its pid
 
     assert result.outcome is RunOutcome.TIMED_OUT
     assert wait_gone(int(pid_file.read_text()))
 
 
 def test_os_exit_crashes_the_run_and_the_next_run_gets_a_fresh_worker(pool: WorkerPool) -> None:
-    result = pool.run_sync(req("import os, time\nprint('before')\ntime.sleep(0.6)\nos._exit(3)"))
+    # 'before' has left the worker when it dies: the script waits for the log streamer (was: 0.6 s)
+    result = pool.run_sync(req(f"import os\n{STREAMER_PASSES}print('before')\nstreamer_passes(2)\nos._exit(3)"))
 
     assert result.outcome is RunOutcome.CRASHED
     assert result.failure is not None
@@ -200,7 +204,7 @@ def test_shutdown_waits_for_running_scripts_and_stops_the_workers() -> None:
     workers = WorkerPool(1)
     future = workers.submit(req("import time\ntime.sleep(0.3)\nprint('finished')"))
     queued = workers.submit(req("print('queued')", run_id=2))
-    time.sleep(0.1)
+    wait_until(future.running, "the first script did not start")
     workers.shutdown(wait=True)
 
     assert future.done() and [line.text for line in future.result().log] == ["finished"]
@@ -211,15 +215,22 @@ def test_shutdown_waits_for_running_scripts_and_stops_the_workers() -> None:
     assert str(caught.value) == "the worker pool is shut down; no more scripts can run"
 
 
-def test_shutdown_without_wait_ends_every_run_with_a_reason() -> None:
+def test_shutdown_without_wait_ends_every_run_with_a_reason(tmp_path: Path) -> None:
+    streamed = tmp_path / "streamed"
     workers = WorkerPool(1)
     workers.run_sync(req("x = 1"))  # a started worker
-    running = workers.submit(req("import time\nprint('started')\ntime.sleep(60)"))
+    # 'started' is printed, then the script waits until the worker's log streamer has sent it to the pool and
+    # says so in a file: a condition, not a sleep that hopes the line has left the worker
+    source = (
+        f"import time\n{STREAMER_PASSES}print('started')\nstreamer_passes(2)\n"
+        f"open({str(streamed)!r}, 'w').close()\ntime.sleep(60)"
+    )
+    running = workers.submit(req(source))
     queued = workers.submit(req("x = 1", run_id=2))
-    time.sleep(0.5)
+    wait_until(streamed.exists, "the running script's line was not streamed")
     workers.shutdown(wait=False)
 
-    first, second = running.result(timeout=10), queued.result(timeout=10)
+    first, second = running.result(timeout=DEADLINE), queued.result(timeout=DEADLINE)
     assert (first.outcome, first.failure and first.failure.kind) == (RunOutcome.CRASHED, "Shutdown")
     assert first.failure is not None
     assert first.failure.message == "the worker pool shut down while the script was running"

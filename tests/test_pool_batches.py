@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -63,12 +64,13 @@ def test_a_timeout_inside_a_batch_fails_only_that_run(pool: WorkerPool) -> None:
 
 
 def test_each_run_of_a_batch_has_its_own_timeout(pool: WorkerPool) -> None:
-    batch = [request("import time\ntime.sleep(0.5)\ncount = 1", i, timeout=1.0) for i in range(1, 4)]
+    # five runs of 0.25 s outlast one timeout of 1 s together; each alone has four times its time
+    batch = [request("import time\ntime.sleep(0.25)\ncount = 1", i, timeout=1.0) for i in range(1, 6)]
     started = time.monotonic()
     results = [f.result() for f in pool.submit_many(batch)]
 
-    assert time.monotonic() - started >= 1.5  # longer than one timeout: each run's clock starts with it
-    assert [r.outcome for r in results] == [RunOutcome.SUCCEEDED] * 3
+    assert time.monotonic() - started >= 1.0  # longer than one timeout: each run's clock starts with it
+    assert [r.outcome for r in results] == [RunOutcome.SUCCEEDED] * 5
 
 
 def test_a_type_and_a_source_travel_once_per_worker() -> None:
@@ -101,14 +103,24 @@ def test_a_module_path_travels_once_per_worker() -> None:
     assert [decoder.decode(p).module_path for p in payloads] == [path, path]
 
 
-def test_slow_runs_are_not_batched_behind_each_other() -> None:
+def test_slow_runs_are_not_batched_behind_each_other(tmp_path: Path) -> None:
     with WorkerPool(2) as pool:
         for future in pool.submit_many([request("import time\ntime.sleep(0.2)", i) for i in range(4)]):
             future.result()  # both workers started; runs are known to take 0.2 s
-        slow = request("import time\ntime.sleep(2)", 10)
-        fast = [request("import time\ntime.sleep(0.2)\ncount = 1", 11 + i) for i in range(6)]
+        # The slow run lasts until the six fast ones have run (up to 60 s): a fast run queued behind it on its
+        # worker could not run before it ends, and it would say it saw fewer.
+        slow = request(
+            f"import os, time\ndeadline = time.monotonic() + 60\n"
+            f"while len(os.listdir({str(tmp_path)!r})) < 6 and time.monotonic() < deadline:\n    time.sleep(0.01)\n"
+            f"print('saw', len(os.listdir({str(tmp_path)!r})))",
+            10,
+        )
+        fast = [
+            request(f"import time\ntime.sleep(0.2)\nopen({str(tmp_path / str(i))!r}, 'w').close()\ncount = 1", 11 + i)
+            for i in range(6)
+        ]
         results = [f.result() for f in pool.submit_many([slow, *fast])]
 
-    slow_end = results[0].ended_at
     assert all(r.outcome is RunOutcome.SUCCEEDED for r in results)
-    assert all(r.ended_at < slow_end for r in results[1:])  # the other worker took every fast run meanwhile
+    assert [line.text for line in results[0].log] == ["saw 6"]  # the other worker took every fast run meanwhile
+    assert {r.worker_pid for r in results[1:]} == {results[1].worker_pid} != {results[0].worker_pid}

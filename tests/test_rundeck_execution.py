@@ -8,13 +8,16 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
+from tests.waiting import joined, returns_within, wait_until
 from xlr_runtime.errors import OptionValueError, StateError
 from xlr_runtime.rundeck.execution import StepCall
-from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store import Store
+from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 
 @pytest.fixture
@@ -213,12 +216,11 @@ def test_error_handler_table(
 
 
 def test_timeout_ends_timedout_and_kills_the_step(harness: Harness) -> None:
-    started = time.monotonic()
-    xml = job_xml(exec_("echo start; sleep 30; echo never"), extra="<timeout>${option.t}</timeout>",
+    xml = job_xml(exec_("echo start; sleep 3600; echo never"), extra="<timeout>${option.t}</timeout>",
                   options="<option name='t' value='1s'/>")  # fmt: skip
-    execution = harness.run(xml)
+    # a step left running would hold the run for an hour: ending at all shows it was killed at the timeout
+    execution = returns_within(lambda: harness.run(xml), "the timed-out step was not killed")
     assert execution.status == ExecutionStatus.TIMEDOUT
-    assert time.monotonic() - started < 10
     assert harness.output(execution.id) == ["start"]
 
 
@@ -240,6 +242,30 @@ def test_retry_with_delay_then_success(harness: Harness, tmp_path: Path) -> None
         (ExecutionStatus.SUCCEEDED, 2, chain[1].id),
     ]
     assert harness.output(last.id) == ["ok attempt 2"]
+
+
+def test_an_attempt_ends_and_its_retry_is_queued_in_one_commit(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection reads the attempt when its retry is stored: still running, as the end and the retry
+    commit together. Between two commits a loop waiting for the chain (``xlr jobs run``) saw it ended with
+    its retry still to come, and a crash there left a failed-with-retry execution with no retry."""
+    other = Store.open(harness.root / "xlr.db")
+    create = harness.store.executions.create
+    seen: list[ExecutionStatus] = []
+
+    def spying_create(**kwargs: Any) -> Execution:
+        if kwargs.get("retry_prev_id") is not None:
+            seen.append(other.executions.get(kwargs["retry_prev_id"]).status)
+        return create(**kwargs)
+
+    monkeypatch.setattr(harness.store.executions, "create", spying_create)
+    try:
+        last = harness.run(job_xml(exec_("exit 1"), extra="<retry>1</retry>"))
+    finally:
+        other.close()
+    assert seen == [ExecutionStatus.RUNNING]
+    assert (last.status, last.attempt) == (ExecutionStatus.FAILED, 1)
 
 
 def test_retry_count_must_be_a_number(harness: Harness) -> None:
@@ -285,11 +311,9 @@ def test_abort_a_running_execution(harness: Harness) -> None:
     execution = harness.service.start("P", job)
     worker = threading.Thread(target=harness.finish, args=(execution.id,))
     worker.start()
-    deadline = time.monotonic() + 10
-    while harness.output(execution.id) != ["started"] and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: harness.output(execution.id) == ["started"], "the step started")  # running, not queued
     harness.service.abort(execution.id)
-    worker.join(10)
+    joined(worker, "the aborted execution did not end")
     assert harness.store.executions.get(execution.id).status == ExecutionStatus.ABORTED
 
 
@@ -340,19 +364,26 @@ def test_unsupported_node_executor_and_dispatch_keepgoing(harness: Harness) -> N
     ) in errors
 
 
-def test_threadcount_runs_nodes_in_parallel(harness: Harness) -> None:
+def test_threadcount_runs_nodes_in_parallel(harness: Harness, tmp_path: Path) -> None:
     write_nodes(harness.root, NODES)
+    arrived = tmp_path / "arrived"
+    arrived.mkdir()
+    # Each node's step waits (up to 60 s) until the steps of all three nodes have started: run one after the
+    # other, the first would give up seeing only itself.
+    together = (
+        f"touch {arrived}/${{node.name}} ; i=0; "  # spaced: a token holding a reference is shell-quoted whole
+        f"while [ $(ls {arrived} | wc -l) -lt 3 ] &amp;&amp; [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; "
+        f"echo ${{node.name}} saw $(ls {arrived} | wc -l)"
+    )
     xml = job_xml(
-        exec_("sleep 1; echo ${node.name}"),
+        exec_(together),
         extra="<dispatch><threadcount>${option.tc}</threadcount></dispatch>"
         "<nodefilters><filter>web1 web2 db1</filter></nodefilters>",
         options="<option name='tc' value='3'/>",
     )
-    started = time.monotonic()
     execution = harness.run(xml)
     assert execution.status == ExecutionStatus.SUCCEEDED
-    assert time.monotonic() - started < 2.5
-    assert sorted(harness.output(execution.id)) == ["db1", "web1", "web2"]
+    assert sorted(harness.output(execution.id)) == ["db1 saw 3", "web1 saw 3", "web2 saw 3"]
 
 
 def test_empty_node_filter(harness: Harness) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.corpus import corpus, corpus_files
+from tests.messages import PARSER_REASON, matches
 from xlr_runtime.errors import ResourceModelError
 from xlr_runtime.rundeck.nodes import (
     Node,
@@ -189,23 +190,14 @@ def test_project_nodes_merges_files_in_name_order(tmp_path: Path) -> None:
             "<project><node name='a'>\n<attr/></node></project>",
             "bad.xml:2: unexpected element <attr> in <node> (expected <attribute name=…>)",
         ),
-        ("bad.xml", "<project>\n<node", "bad.xml:2: not well-formed XML: Couldn't find end of Start Tag node line 2"),
+        ("bad.xml", "<project>\n<node", "bad.xml:2: not well-formed XML: " + PARSER_REASON),
         ("bad.yaml", "a:\n  hostname: x\nb: [1]\n", "bad.yaml:3: node 'b' is not a map of attributes"),
         ("bad.yaml", "- hostname: x\n", "bad.yaml:1: node without a nodename"),
         ("bad.yaml", "a:\n  hostname: [x]\n", "bad.yaml:2: expected a plain value, found a map or a list"),
         ("bad.yaml", "just text", "bad.yaml:1: expected a map of node names or a list of nodes"),
-        (
-            "bad.yaml",
-            "a: [\n",
-            "bad.yaml:2: not valid YAML: while parsing a flow node, expected the node content, "
-            "but found '<stream end>'",
-        ),
-        ("bad.yaml", "a:\n  hostname: \0\n", "bad.yaml:2: not valid YAML: special characters are not allowed (#x0000)"),
-        (
-            "bad.xml",
-            "<project>\n<node>\0</node>",
-            "bad.xml:2: not well-formed XML: Invalid character: Char 0x0 out of allowed range",
-        ),
+        ("bad.yaml", "a: [\n", "bad.yaml:2: not valid YAML: " + PARSER_REASON),
+        ("bad.yaml", "a:\n  hostname: \0\n", "bad.yaml:2: not valid YAML: " + PARSER_REASON),
+        ("bad.xml", "<project>\n<node>\0</node>", "bad.xml:2: not well-formed XML: " + PARSER_REASON),
         ("bad.json", "{}", "bad.json: unknown resource-model format '.json' (use .xml, .yaml or .yml)"),
     ],
 )
@@ -214,4 +206,4 @@ def test_errors_are_located(tmp_path: Path, name: str, text: str, message: str) 
     path.write_text(text)
     with pytest.raises(ResourceModelError) as info:
         load_resource_file(path)
-    assert str(info.value) == f"{tmp_path}/{message}"
+    assert matches(str(info.value), f"{tmp_path}/{message}"), str(info.value)

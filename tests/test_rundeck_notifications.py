@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from tests.notification_helpers import (
     running_webhooks,
     succeeded,
 )
+from tests.waiting import DEADLINE, wait_until
 from xlr_runtime import hookimpl, hookspecs
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.rundeck.model import Trigger
@@ -498,13 +498,10 @@ def test_xlr_serve_fires_a_schedule_and_notifies_its_success(tmp_path: Path, web
     with log.open("wb") as out:
         server = subprocess.Popen([*xlr, "serve", "--home", str(home)], stdout=out, stderr=out, start_new_session=True)
     try:
-        deadline = time.monotonic() + 20
-        while not hooks.requests:
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.05)
+        wait_until(lambda: hooks.requests, lambda: log.read_text(errors="replace"), interval=0.05)
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        server.wait(timeout=DEADLINE)
     body = json.loads(hooks.requests[0]["body"])
     assert (body["trigger"], body["status"], body["execution"]["executionType"]) == (
         "success",

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.notification_helpers import Hooks, World, job_xml, running_webhooks, succeeded
+from tests.waiting import DEADLINE, joined, returns_within
 from xlr_runtime.clock import SystemClock, VirtualClock, wait_for_due
 from xlr_runtime.rundeck.schedules import ScheduleService
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
@@ -35,16 +36,32 @@ class Loop(Protocol):
     def request_stop(self) -> None: ...
 
 
-def run_in_thread(loop: Loop, *, until: Callable[[], bool] | None, max_wait: float, limit: float) -> float:
-    """Run ``loop`` until ``until()`` (or ``limit`` real seconds, then stop it); return the real seconds taken."""
-    started = time.monotonic()
+def run_until(loop: Loop, until: Callable[[], bool], *, max_wait: float, what: str) -> None:
+    """Run ``loop`` in a thread until ``until()``; fail with ``what`` (and stop the loop) when that takes longer
+    than the generous deadline."""
     thread = threading.Thread(target=loop.run, kwargs={"until": until, "max_wait": max_wait}, daemon=True)
     thread.start()
-    thread.join(limit)
-    loop.request_stop()
-    thread.join(5)
-    assert not thread.is_alive()
-    return time.monotonic() - started
+    try:
+        joined(thread, what)
+    finally:
+        loop.request_stop()
+        joined(thread, "the loop did not stop when asked")
+
+
+class Passes:
+    """An ``until`` for a loop that is never done: it records, at each pass, the real time and the virtual clock,
+    and ends the loop after ``count`` calls."""
+
+    def __init__(self, clock: VirtualClock | None, count: int) -> None:
+        self.clock, self.count = clock, count
+        self.real: list[float] = []
+        self.virtual: list[float] = []
+
+    def __call__(self) -> bool:
+        self.real.append(time.monotonic())
+        if self.clock is not None:
+            self.virtual.append(self.clock.now())
+        return len(self.real) >= self.count
 
 
 # -- wait_for_due --------------------------------------------------------------------------------------------------
@@ -52,9 +69,9 @@ def run_in_thread(loop: Loop, *, until: Callable[[], bool] | None, max_wait: flo
 
 def test_wait_for_due_jumps_a_virtual_clock_to_the_due_time_at_once() -> None:
     clock, event = VirtualClock(START), threading.Event()
-    started = time.monotonic()
-    assert wait_for_due(clock, event, START + 3600, max_wait=1.0) is False
-    assert clock.now() == START + 3600 and time.monotonic() - started < 0.5
+    # max_wait an hour: a real wait would block far past the deadline of returns_within
+    woken = returns_within(lambda: wait_for_due(clock, event, START + 3600, max_wait=3600.0), "a real wait")
+    assert woken is False and clock.now() == START + 3600
 
 
 def test_wait_for_due_idles_in_real_time_without_moving_a_virtual_clock() -> None:
@@ -67,12 +84,13 @@ def test_wait_for_due_idles_in_real_time_without_moving_a_virtual_clock() -> Non
 def test_wait_for_due_bounds_a_real_wait_by_max_wait_and_ends_on_the_event() -> None:
     clock, event = SystemClock(), threading.Event()
     started = time.monotonic()
-    assert wait_for_due(clock, event, clock.now() + 3600, max_wait=0.1) is False
-    assert 0.09 <= time.monotonic() - started < 1.0
-    assert wait_for_due(clock, event, clock.now() - 1, max_wait=5) is False  # due already: no wait
+    # due in an hour: returning at all (within the deadline) shows the wait was bounded by max_wait
+    assert returns_within(lambda: wait_for_due(clock, event, clock.now() + 3600, max_wait=0.1), "max_wait") is False
+    assert time.monotonic() - started >= 0.09
+    due_already = returns_within(lambda: wait_for_due(clock, event, clock.now() - 1, max_wait=3600), "no wait")
+    assert due_already is False
     threading.Timer(0.05, event.set).start()
-    assert wait_for_due(clock, event, None, max_wait=5) is True
-    assert time.monotonic() - started < 1.5
+    assert returns_within(lambda: wait_for_due(clock, event, None, max_wait=3600), "the event") is True
 
 
 # -- the three loops -----------------------------------------------------------------------------------------------
@@ -91,12 +109,13 @@ def test_an_idle_loop_waits_in_real_time_and_leaves_the_virtual_clock_alone(tmp_
         "notifications": world.notifier,
         "schedules": ScheduleService(world.store, world.service, clock=clock),
     }
+    passes = Passes(clock, 7)  # at least three idle waits (the execution loop asks twice a pass)
     try:
-        taken = run_in_thread(loops[loop_name], until=None, max_wait=0.05, limit=0.3)
+        run_until(loops[loop_name], passes, max_wait=0.05, what="seven passes of the idle loop")
     finally:
         world.store.close()
-    assert clock.now() == START
-    assert taken >= 0.29
+    assert clock.now() == START and set(passes.virtual) == {START}
+    assert passes.real[-1] - passes.real[0] >= 3 * 0.05 * 0.9  # each idle pass waited max_wait in real time
 
 
 def test_the_notifier_loop_jumps_a_virtual_clock_to_an_avgduration_threshold(
@@ -112,11 +131,12 @@ def test_the_notifier_loop_jumps_a_virtual_clock_to_an_avgduration_threshold(
         (running,) = world.store.executions.claim_due(START, owner=world.store.owner, limit=1)
         world.notifier.record_started([running])
     try:
-        taken = run_in_thread(world.notifier, until=lambda: bool(hooks.requests), max_wait=0.1, limit=10)
+        # idle waits never move the clock: the hook is sent only when the loop jumps to the threshold
+        run_until(world.notifier, lambda: bool(hooks.requests), max_wait=0.1, what="the onavgduration webhook")
     finally:
         world.store.close()
     assert [r["path"] for r in hooks.requests] == ["/slow"]
-    assert clock.now() == START + 3600 and taken < 5
+    assert clock.now() == START + 3600
 
 
 def test_the_execution_loop_jumps_a_virtual_clock_to_a_delayed_retry(tmp_path: Path) -> None:
@@ -126,17 +146,20 @@ def test_the_execution_loop_jumps_a_virtual_clock_to_a_delayed_retry(tmp_path: P
     job = load_jobs_xml(xml, path="t.xml")[0]
     try:
         first = world.service.start("P", job, {})
-        taken = run_in_thread(
-            world.service, until=lambda: world.service.final_of_chain(first.id).status.is_final, max_wait=1.0, limit=20
+        run_until(
+            world.service,
+            lambda: world.service.final_of_chain(first.id).status.is_final,
+            max_wait=1.0,
+            what="the retry an hour later (virtual) ended",
         )
-        world.service.join(5)
+        world.service.join(DEADLINE)
         final = world.service.final_of_chain(first.id)
         ended = world.store.executions.get(first.id).ended_at
     finally:
         world.store.close()
     assert (final.id != first.id, final.status, final.attempt) == (True, ExecutionStatus.FAILED, 1)
+    # idle waits never move the clock: the retry ran an hour after the first attempt only through the jump
     assert ended is not None and final.started_at is not None and final.started_at - ended >= 3600
-    assert taken < 10
 
 
 def test_the_schedule_loop_waits_for_a_fire_in_real_time_under_the_system_clock(tmp_path: Path) -> None:
@@ -147,12 +170,14 @@ def test_the_schedule_loop_waits_for_a_fire_in_real_time_under_the_system_clock(
         now=time.time(),
     )
     schedules = ScheduleService(world.store, world.service, default_zone=None)
+    passes = Passes(None, 4)
     try:
-        taken = run_in_thread(schedules, until=None, max_wait=0.05, limit=0.3)
+        # the fire time is in 2099: further passes come only because each wait is bounded by max_wait
+        run_until(schedules, passes, max_wait=0.05, what="four passes of the schedule loop")
         assert world.store.executions.list() == []
     finally:
         world.store.close()
-    assert 0.29 <= taken < 3
+    assert passes.real[-1] - passes.real[0] >= 3 * 0.05 * 0.9  # real waits, not a jump to the fire time
 
 
 # -- the average counts referenced runs ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +19,13 @@ import pytest
 from click.testing import CliRunner
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml
+from tests.waiting import DEADLINE, joined, wait_until
 from xlr_runtime.cli import main
 from xlr_runtime.store.executions import ExecutionStatus
 
-#: How many 10 ms rounds a step waits for a marker file before giving up (a bound, never the proof).
-ROUNDS = 1000
+#: How many 10 ms rounds (60 s at least) a step waits for a marker file before giving up: a generous bound that
+#: only a failing test reaches, never the proof.
+ROUNDS = 6000
 
 
 @pytest.fixture
@@ -168,12 +169,9 @@ def test_an_abort_stops_every_running_step(harness: Harness, tmp_path: Path) -> 
     execution = harness.service.start("P", harness.add(xml))
     worker = threading.Thread(target=harness.finish, args=(execution.id,))
     worker.start()
-    deadline = time.monotonic() + 10
-    while sorted(harness.output(execution.id)) != ["one", "two"]:
-        assert time.monotonic() < deadline, harness.output(execution.id)
-        time.sleep(0.02)
+    wait_until(lambda: sorted(harness.output(execution.id)) == ["one", "two"], lambda: harness.output(execution.id))
     harness.service.abort(execution.id)
-    worker.join(10)
+    joined(worker, "the aborted execution did not end")
     ended = harness.store.executions.get(execution.id)
     assert (ended.status, ended.failure) == (ExecutionStatus.ABORTED, "Aborted by user")
     assert sorted(harness.output(execution.id)) == ["one", "two"]
@@ -205,12 +203,14 @@ def test_kill_9_resumes_only_the_steps_that_had_not_finished(tmp_path: Path) -> 
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while not (started.exists() and _cursor(home / "xlr.db", 1).get("branches", {}).get("0", {}).get("done")):
-            assert time.monotonic() < deadline and runner.poll() is None, "the execution did not reach step 2"
-            time.sleep(0.02)
+
+        def at_step_2() -> bool:
+            assert runner.poll() is None, "the runner ended before step 2"
+            return started.exists() and bool(_cursor(home / "xlr.db", 1).get("branches", {}).get("0", {}).get("done"))
+
+        wait_until(at_step_2, "the execution did not reach step 2")
         os.killpg(runner.pid, signal.SIGKILL)
-        runner.wait(10)
+        runner.wait(DEADLINE)
     finally:
         release.touch()  # the orphaned step 2 of the killed runtime ends too
     result = CliRunner().invoke(main, ["execution", "resume", "1", "--follow"], env={"XLR_HOME": str(home)})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import yaml
 
+from tests.messages import PARSER_REASON, matches
 from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.model import Option, Schedule
 from xlr_runtime.rundeck.validation import deprecated_filter, validate_option, validate_schedule
@@ -23,7 +23,7 @@ XML_CASES = {
     "no job": ("<joblist/>", "f.xml:1: no <job> element found"),
     "not XML": (
         "<joblist><job>\n<name>x</job></joblist>",
-        "f.xml:2: invalid XML: Opening and ending tag mismatch: name line 2 and job",
+        "f.xml:2: invalid XML: " + PARSER_REASON,
     ),
     "missing name": (f"<joblist>\n<job><description/>{SEQ}{TAIL}", "f.xml:2: job #1 has no <name>"),
     "missing description": (
@@ -187,7 +187,7 @@ def test_xml_errors_are_located_and_exact(name: str) -> None:
     document, message = XML_CASES[name]
     with pytest.raises(JobDefinitionError) as caught:
         load_jobs_xml(document, path="f.xml")
-    assert str(caught.value) == message
+    assert matches(str(caught.value), message), str(caught.value)
     assert caught.value.path == "f.xml"
 
 
@@ -204,12 +204,7 @@ YAML_CASES = {
     "empty list": ("[]\n", "f.yaml:1: the file holds no job"),
     "not YAML": (
         "- name: [a\n",
-        "f.yaml:2: invalid YAML: while parsing a flow sequence at line 1, "
-        + (
-            "did not find expected ',' or ']'"
-            if yaml.__with_libyaml__
-            else "expected ',' or ']', but got '<stream end>'"
-        ),
+        "f.yaml:2: invalid YAML: " + PARSER_REASON,
     ),
     "a control character YAML refuses": (
         "- name: a\n  description: 'x\0'\n",
@@ -272,7 +267,7 @@ def test_yaml_errors_are_located_and_exact(name: str) -> None:
     document, message = YAML_CASES[name]
     with pytest.raises(JobDefinitionError) as caught:
         load_jobs_yaml(document, path="f.yaml")
-    assert str(caught.value) == message
+    assert matches(str(caught.value), message), str(caught.value)
 
 
 def test_schedule_fire_time_uses_the_given_now() -> None:

@@ -8,11 +8,13 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
+from tests.waiting import DEADLINE, WatchedClock, joined, wait_until
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import HomeLockedError
 from xlr_runtime.home import Home
@@ -27,7 +29,8 @@ def test_drive_runs_a_chain_of_five_second_polls_instantly_in_real_workers(home:
         task = runtime.create_task("demo.Counter", {"polls": "6"})
         started = time.monotonic()
         done = runtime.drive(task.id)
-        assert time.monotonic() - started < 10
+        # faster than real time: waiting out the 30 virtual seconds for real would take at least that long
+        assert time.monotonic() - started < 30
         assert (done.status, done.properties["count"], done.status_line) == (TaskStatus.COMPLETED, 6, "6/6")
         assert [r.due_at - T0 for r in runtime.store.tasks.runs(task.id)] == [0, 5, 10, 15, 20, 25, 30]
         assert {r.worker_pid for r in runtime.store.tasks.runs(task.id)} - {None}
@@ -47,29 +50,30 @@ def test_a_second_runtime_cannot_take_a_served_home(home: Home) -> None:
     assert HomeLock(home).try_acquire("next")
 
 
+def ended(runtime: Runtime, task_id: str) -> Callable[[], bool]:
+    return lambda: runtime.store.tasks.get(task_id).status.is_final
+
+
 def test_serve_picks_up_work_created_elsewhere_at_once(home: Home) -> None:
-    server = Runtime(home, plugin_paths=[DEMO_PLUGIN])
+    clock = WatchedClock("serve")
+    server = Runtime(home, plugin_paths=[DEMO_PLUGIN], clock=clock)
     ready = threading.Event()
-    thread = threading.Thread(target=server.serve, kwargs={"on_ready": ready.set})
+    thread = threading.Thread(target=server.serve, kwargs={"on_ready": ready.set}, name="serve")
     thread.start()
     try:
-        assert ready.wait(10)
-        time.sleep(0.2)  # the server now sleeps: nothing is due
+        wait_until(ready.is_set, "xlr serve did not get ready")
         with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as client:
-            for attempt in ("warm-up: a worker starts", "measured"):
-                time.sleep(0.3)  # the server now sleeps: nothing is due
-                started = time.monotonic()
-                task = client.create_task("demo.Counter", {"polls": "0"}, title=attempt)
-                while not client.store.tasks.get(task.id).status.is_final:
-                    assert time.monotonic() - started < 10
-                    time.sleep(0.01)
-            assert client.store.tasks.get(task.id).status is TaskStatus.COMPLETED
-            assert time.monotonic() - started < 0.5  # woken through xlr.wake, not found by a periodic check
+            for attempt in ("a worker starts", "a warm worker"):
+                sleep = clock.next_sleep_without_deadline()
+                task_id = client.create_task("demo.Counter", {"polls": "0"}, title=attempt).id
+                wait_until(ended(client, task_id), f"{attempt}: the task did not end")
+                assert client.store.tasks.get(task_id).status is TaskStatus.COMPLETED
+                # that sleep had no deadline (no periodic check): only xlr.wake could end it
+                assert clock.woken[sleep] is True
     finally:
         server.request_stop()
-        thread.join(10)
+        joined(thread, "xlr serve did not stop")
         server.close()
-    assert not thread.is_alive()
 
 
 def test_sigterm_stops_serve_gracefully_and_requeues_a_long_script(home: Home) -> None:
@@ -86,14 +90,10 @@ def test_sigterm_stops_serve_gracefully_and_requeues_a_long_script(home: Home) -
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 20
         with Store.open(home.database) as store:
-            while store.tasks.runs(task.id)[0].state is not RunState.RUNNING:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-            time.sleep(0.3)
-            process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=20)
+            wait_until(lambda: store.tasks.runs(task.id)[0].state is RunState.RUNNING, "the script did not start")
+            process.send_signal(signal.SIGTERM)  # the script sleeps 30 s: far past the 0.3 s grace period
+            output, _ = process.communicate(timeout=DEADLINE)
             assert process.returncode == 0, output
             assert output.rstrip().endswith("Stopped.")
             [run] = store.tasks.runs(task.id)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
+from tests.waiting import WatchedClock, joined, wait_until
 from xlr_runtime.clock import SystemClock, VirtualClock
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scheduler import Scheduler
@@ -64,7 +65,8 @@ def test_a_chain_of_five_second_polls_runs_instantly_on_a_virtual_clock(
     task = scheduler.engine.create_task("demo.Counter", {"polls": "10"})
     started = time.monotonic()
     scheduler.run(until=lambda: store.tasks.get(task.id).status.is_final)
-    assert time.monotonic() - started < 5
+    # faster than real time: waiting out the 50 virtual seconds for real would take at least that long
+    assert time.monotonic() - started < 50
     done = store.tasks.get(task.id)
     assert (done.status, done.properties["count"], done.properties["done"], done.status_line) == (
         TaskStatus.COMPLETED,
@@ -113,11 +115,12 @@ def test_tick_claims_only_what_is_due(store: Store, registry: TypeRegistry, exec
     scheduler = make(store, registry, executor, clock=clock)
     task = scheduler.engine.create_task("demo.Counter", {"polls": "1"})
     assert scheduler.tick(T0) == 1
-    deadline = time.monotonic() + 10
-    while len(store.tasks.runs(task.id)) < 2:  # tick() itself may already have committed a fast run's result
-        assert time.monotonic() < deadline, "the first run's result was never committed"
-        time.sleep(0.01)
+
+    def committed() -> bool:  # tick() itself may already have committed a fast run's result
         scheduler.collect()
+        return len(store.tasks.runs(task.id)) >= 2
+
+    wait_until(committed, "the first run's result was never committed")
     assert store.tasks.runs(task.id)[1].due_at == T0 + 5
     assert scheduler.tick(T0 + 4.9) == 0
     assert store.tasks.runs(task.id)[1].state is RunState.DUE
@@ -197,22 +200,20 @@ def test_stop_waits_for_running_scripts_within_the_grace_period(
 def test_run_sleeps_until_woken_by_new_work(
     store: Store, registry: TypeRegistry, executor: ThreadScriptExecutor
 ) -> None:
-    scheduler = make(store, registry, executor, clock=SystemClock())
-    thread = threading.Thread(target=scheduler.run)
+    clock = WatchedClock("scheduler")
+    scheduler = make(store, registry, executor, clock=clock)
+    thread = threading.Thread(target=scheduler.run, name="scheduler")
     thread.start()
     try:
-        time.sleep(0.2)
+        sleep = clock.next_sleep_without_deadline()  # nothing due: it sleeps until woken
         task = scheduler.engine.create_task("demo.Counter", {"polls": "0"})
         scheduler.wake()
-        deadline = time.monotonic() + 5
-        while not store.tasks.get(task.id).status.is_final and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: store.tasks.get(task.id).status.is_final, "the task was not picked up")
         assert store.tasks.get(task.id).status is TaskStatus.COMPLETED
-        assert time.monotonic() < deadline - 4  # picked up at once, not after a polling period
+        assert clock.woken[sleep] is True  # picked up through wake(), not after a polling period
     finally:
         scheduler.request_stop()
-        thread.join(5)
-    assert not thread.is_alive()
+        joined(thread, "the scheduler did not stop")
 
 
 def test_a_script_failure_fails_only_its_task(

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from secret_forms import leaked_forms
 
+from tests.waiting import STREAMER_PASSES
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import MASK
@@ -244,11 +245,12 @@ def test_a_password_written_in_the_connection_url_is_masked(pool: WorkerPool, se
     url = f"http://alice:url-s3cret@127.0.0.1:{server.server_port}"
     result = pool.run_sync(script_request(f"HttpRequest({{'url': {url!r}}}).get('/echo')"))
 
+    # urllib3 refuses the URL; how it words that is its own (2.8 changed it): the failure names the script
+    # line and shows the URL's password masked, and the password is nowhere in the result
+    assert result.outcome is RunOutcome.FAILED
     assert result.failure is not None
-    assert result.failure.message == (
-        f"/plugin/test/Script.py:1: InvalidURL: Failed to parse: http://alice:{MASK}%40127.0.0.1:{server.server_port}"
-        "/echo"
-    )
+    assert result.failure.message.startswith("/plugin/test/Script.py:1: "), result.failure.message
+    assert MASK in result.failure.message, result.failure.message
     assert "url-s3cret" not in repr(result)
 
 
@@ -273,12 +275,13 @@ def test_a_secret_written_in_two_halves_is_streamed_masked_and_a_half_line_never
     pool: WorkerPool,
 ) -> None:
     source = (
-        "import os, time\n"
+        "import os\n"
+        f"{STREAMER_PASSES}"
         "sys.stdout.write(password[:5])\n"
-        "time.sleep(0.5)\n"  # the worker streams lines meanwhile: only whole lines leave it
+        "streamer_passes(2)\n"  # the worker streamed lines meanwhile: only whole lines leave it
         "sys.stdout.write(password[5:] + ' done\\n')\n"
         "sys.stdout.write(password[:5])\n"
-        "time.sleep(0.5)\n"
+        "streamer_passes(2)\n"  # the whole line has left, the half line has not
         "os._exit(3)\n"
     )
     request = script_request(source, properties=[prop("password", password=True)], values={"password": PASSWORD})
@@ -346,7 +349,7 @@ def test_a_variable_whose_own_code_raises_fails_the_run_with_the_secret_masked(p
     ("call", "shown"),
     [
         ("HttpRequest({'url': URL}).get('/x?p=' + password)", f"HttpConnectionError: GET {{url}}/x?p={MASK} failed"),
-        ("import requests\nrequests.get(URL + '/x?p=' + password)", f"Max retries exceeded with url: /x?p={MASK} "),
+        ("import requests\nrequests.get(URL + '/x?p=' + password)", f"/x?p={MASK}"),  # the rest is urllib3's
     ],
     ids=["HttpRequest", "requests"],
 )
@@ -361,6 +364,8 @@ def test_a_secret_quoted_into_a_url_is_masked_in_the_connection_error(pool: Work
     result = pool.run_sync(request)
 
     assert result.failure is not None
+    line = 2 + call.count("\n")  # the call's last line: the failure names it
+    assert result.failure.message.startswith(f"/plugin/test/Script.py:{line}: "), result.failure.message
     assert shown.format(url=url) in result.failure.message
     for form in leaked_forms(password, ""):
         assert form not in repr(result)

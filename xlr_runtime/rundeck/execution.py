@@ -508,7 +508,9 @@ class ExecutionService:
         if will_retry:
             status = ExecutionStatus.FAILED_WITH_RETRY
         writer.system("VERBOSE" if status == ExecutionStatus.SUCCEEDED else "ERROR", f"Execution {custom or status}")
-        with self.store.atomic():  # the end's notification is recorded with the final status
+        # The end's notification and the retry are recorded with the final status: a failed-with-retry
+        # execution is never seen (nor left by a crash) without the retry that follows it.
+        with self.store.atomic():
             ended = self.store.executions.finish(
                 execution.id,
                 status=status,
@@ -520,17 +522,21 @@ class ExecutionService:
             )
             if self.notifier is not None and notify:
                 self.notifier.record_ended(ended)
+            if will_retry:
+                self._queue_retry(ended, job, options)
         if self.notifier is not None and notify:
             self.notifier.wake()
         if will_retry:
-            self._schedule_retry(ended, job, options)
+            self.wake()
         return ended
 
-    def _schedule_retry(self, execution: Execution, job: Job, options: ResolvedOptions) -> Execution:
+    def _queue_retry(self, execution: Execution, job: Job, options: ResolvedOptions) -> Execution:
+        """Store the retry of ``execution``, due after the job's retry delay (the caller wakes the loop once
+        the transaction holding it has committed)."""
         context = DataContext()
         context.merge("option", options.context()["option"])
         delay = parse_duration(expand(job.retry_delay, context)) if job.retry_delay else 0
-        retry = self.store.executions.create(
+        return self.store.executions.create(
             project=execution.project,
             job_id=execution.job_id,
             job_name=execution.job_name,
@@ -547,8 +553,6 @@ class ExecutionService:
             retry_initial_id=execution.retry_initial_id or execution.id,
             retry_prev_id=execution.id,
         )
-        self.wake()
-        return retry
 
     # -- job references and plugin steps (called by WorkflowRun) ---------------------------------------------
 
