@@ -1,6 +1,7 @@
-"""Progress without a terminal: ``xlr run`` and ``xlr demo`` print one timestamped line per status line change and
-per script run start and end when stdout is not a terminal (CliRunner's stdout, a file), ``--progress rich`` keeps
-the final status line printed, and ``--json`` keeps stdout for the JSON."""
+"""Progress without a terminal: ``xlr run`` (on stderr, beside its outputs on stdout) and ``xlr demo`` (all on
+stdout, so ``xlr demo > out.txt`` holds it) print one timestamped line per status line change and per script run
+start and end when their stream is not a terminal (CliRunner's, a file); ``--progress rich`` keeps the final status
+line printed."""
 
 from __future__ import annotations
 
@@ -39,9 +40,10 @@ def index_of(lines: list[str], pattern: str) -> int:
 
 
 def test_xlr_run_without_a_terminal_prints_each_change_as_a_timestamped_line(home: Home) -> None:
-    code, stdout, _ = run_counter(home)
-    assert code == 0, stdout
-    lines = stdout.splitlines()
+    code, stdout, stderr = run_counter(home)
+    assert code == 0, stderr
+    assert stdout == "count = 1\ndone = 'yes'\n"  # the outputs alone
+    lines = stderr.splitlines()
     assert lines[0] == f"Task 1 (demo.Counter) created in {home.root}"
     order = [
         index_of(lines, rf"{STAMP} task 1 script demo/Counter\.py started"),
@@ -51,14 +53,13 @@ def test_xlr_run_without_a_terminal_prints_each_change_as_a_timestamped_line(hom
         index_of(lines, r"poll 1 of 1"),  # the task log, as it grows
         index_of(lines, rf"{STAMP} task 1 script demo/Counter\.next\.py ended: succeeded in \d+\.\d s"),
         index_of(lines, rf"{STAMP} task 1 \[completed\] 1/1"),  # the final status line stays
-        index_of(lines, r"count = 1"),
         index_of(lines, r"Task 1 completed"),
     ]
-    assert order == sorted(order), stdout
+    assert order == sorted(order), stderr
     assert sum(" [in progress] 0/1" in line for line in lines) == 1  # one line per change, not per poll
 
 
-def test_json_keeps_stdout_for_the_task_and_the_progress_goes_to_stderr(home: Home) -> None:
+def test_json_keeps_stdout_for_the_task(home: Home) -> None:
     code, stdout, stderr = run_counter(home, "--json")
     assert code == 0, stderr
     assert json.loads(stdout)["status"] == "completed"

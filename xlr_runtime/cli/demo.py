@@ -116,15 +116,15 @@ def demo_command(
 
     Starts the test server on a free 127.0.0.1 port, defines it as the CI 'jenkins' in the demo home's
     xlr.toml, and runs jenkins.Build through the real scheduler and worker pool with the live status line
-    (without a terminal: one timestamped line per status line change and script run, on stdout).
+    (without a terminal: one timestamped line per status line change and script run). All of it goes to
+    stdout.
     Exit code 0 when the build succeeds, 1 otherwise.
 
     Example: xlr demo --result FAILURE
     """
     from xlr_runtime.testing.jenkins import JenkinsServer  # the HTTP server loads only when the demo runs
 
-    mode = resolve_mode(progress)
-    err = mode == "rich"  # a plain transcript goes to stdout whole, as xlr run's does
+    mode = resolve_mode(progress, "stdout")  # the whole story on stdout: 'xlr demo > out.txt' holds it
     password = secrets.token_hex(16)
     with (
         _demo_home(home_dir) as home,
@@ -141,10 +141,10 @@ def demo_command(
         click.echo(
             f"Jenkins test server at {jenkins.url} with job {DEMO_JOB_PATH} "
             f"(queued {queue_seconds:g} s, builds {build_seconds:g} s, ends {result})",
-            err=err,
+            err=False,
         )
         click.echo(
-            f"Demo home {home}{'' if home_dir else ' (temporary)'}; the CI is [ci.jenkins] in its xlr.toml", err=err
+            f"Demo home {home}{'' if home_dir else ' (temporary)'}; the CI is [ci.jenkins] in its xlr.toml", err=False
         )
         with _environment(PASSWORD_ENV, password):
             click_ctx.invoke(
@@ -155,6 +155,7 @@ def demo_command(
                 title="Jenkins demo build",
                 as_json=False,
                 progress=mode,
+                transcript="stdout",
                 home_dir=home,
                 plugin_paths=(),
             )

@@ -2,14 +2,16 @@
 
 Both read the task from the store (:class:`TaskWatcher`), the one source that works whether this process drives
 the task or an ``xlr serve`` of the same home does: the status line changes only when a script run's result is
-committed, so a poll sees every change of a chain of runs. ``plain`` (chosen when stdout is not a terminal, as in
-CI logs and ``xlr demo > out.txt``) prints one timestamped line per status or status line change and per script
-run start and end, on stdout::
+committed, so a poll sees every change of a chain of runs. ``plain`` (chosen when the transcript's stream is not
+a terminal, as in CI logs) prints one timestamped line per status or status line change and per script run start
+and end::
 
     12:00:03 task 1 [in progress] Build queued
     12:00:03 task 1 script jenkins/Build.wait-for-queue.py started
 
-``rich`` keeps a spinner with the status line on a terminal (stderr) and leaves the final one printed.
+``rich`` keeps a spinner with the status line on a terminal and leaves the final one printed. ``xlr run`` writes
+its transcript to stderr (stdout carries the outputs, or the JSON); ``xlr demo`` to stdout, so that
+``xlr demo > out.txt`` holds the whole story.
 """
 
 from __future__ import annotations
@@ -40,12 +42,12 @@ progress_option = click.option(
 )
 
 
-def resolve_mode(mode: str) -> str:
-    """``plain`` or ``rich``: ``auto`` is rich only when stdout is a terminal."""
+def resolve_mode(mode: str, stream: str = "stderr") -> str:
+    """``plain`` or ``rich``: ``auto`` is rich only when ``stream`` (``stdout`` or ``stderr``, where the
+    transcript goes) is a terminal."""
     if mode != "auto":
         return mode
-    stream = click.get_text_stream("stdout")
-    return "rich" if stream.isatty() else "plain"
+    return "rich" if click.get_text_stream(stream).isatty() else "plain"
 
 
 def clock_time(epoch: float) -> str:
@@ -125,20 +127,20 @@ class TaskWatcher:
 
 
 class Progress:
-    """Shows a task's progress in ``mode`` (``plain`` or ``rich``); :meth:`refresh` polls, :meth:`note` adds a
-    line of our own. ``to_stderr`` sends plain lines to stderr (when stdout carries JSON)."""
+    """Shows a task's progress in ``mode`` (``plain`` or ``rich``) on ``stream`` (``stdout`` or ``stderr``):
+    :meth:`refresh` polls, :meth:`note` and :meth:`echo` add lines of our own."""
 
-    def __init__(self, store: Store, task_id: str, mode: str, *, to_stderr: bool = False) -> None:
+    def __init__(self, store: Store, task_id: str, mode: str, *, stream: str = "stderr") -> None:
         self.watcher = TaskWatcher(store, task_id)
         self.task_id = task_id
         self.mode = mode
-        self.to_stderr = to_stderr or mode == "rich"
-        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.to_stderr = stream == "stderr"
+        self.console = Console(stderr=self.to_stderr, highlight=False, soft_wrap=True)
         self._status: Any = None
         self._lock = threading.Lock()
 
     def echo(self, text: str, *, style: str | None = None) -> None:
-        """One line of the transcript: on stderr in rich mode (or with ``to_stderr``), else on stdout."""
+        """One line of the transcript."""
         if self.mode == "rich":
             self.console.print(text, style=style, markup=False)
         else:

@@ -65,21 +65,22 @@ def run_command(
     title: str | None,
     as_json: bool,
     progress: str = "auto",
+    transcript: str = "stderr",
 ) -> None:
     """Create a task of TYPE and run it to its end here, showing its status line and log.
 
-    Exit code 0 when the task completes, 1 otherwise; Ctrl-C leaves it stored and resumable. Without a
-    terminal (or with --progress plain) each status line change and script run start and end is one
-    timestamped line on stdout (stderr with --json).
+    Exit code 0 when the task completes, 1 otherwise; Ctrl-C leaves it stored and resumable. The log and
+    status go to stderr (outputs to stdout): without a terminal there (or with --progress plain) each status
+    line change and script run start and end is one timestamped line.
 
     Example: xlr run jenkins.Build --ci jenkinsServer=local -i jobName=app
     """
     values = parse_assignments(inputs, "-i")
     values.update(parse_assignments(ci_refs, "--ci"))
-    mode = resolve_mode(progress)
+    mode = resolve_mode(progress, transcript)  # transcript: the stream (xlr demo asks for stdout)
     with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
         task = runtime.create_task(type_name, values, title=title)
-        view = Progress(runtime.store, task.id, mode, to_stderr=as_json)
+        view = Progress(runtime.store, task.id, mode, stream=transcript)
         view.echo(f"Task {task.id} ({task.type}) created in {ctx.home.root}")
         flag = StopFlag()
         restore = flag.install()
