@@ -290,6 +290,11 @@ class Runtime:
             listener = WakeListener(self.home, scheduler.wake)
             listening = listener.start()
             requeued = scheduler.recover()
+            for run in requeued:
+                log.info(
+                    "task %s: script run %s (%s) re-queued after a restart", run.task_id, run.id, run.script_path,
+                    extra={"event": "run.requeued", "task_id": run.task_id, "run_id": run.id},
+                )  # fmt: skip
             log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
             started = self.pm.hook.xlr_serve_services(runtime=self, scheduler=scheduler)
             services = [service for service in started if service is not None]
