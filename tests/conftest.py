@@ -24,7 +24,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No installed runtime plugins, no XLR_* variables from the caller, and a throw-away default home."""
-    for name in ("XLR_PLUGIN_PATH", "XLR_TRACE_PLUGINS", "XLR_HOME"):
+    for name in ("XLR_PLUGIN_PATH", "XLR_TRACE_PLUGINS", "XLR_HOME", "XLR_PROGRESS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XLR_LOAD_PLUGINS", "")
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("user-home")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -242,3 +243,12 @@ def test_a_password_output_of_a_task_step_reaches_later_steps_masked(tmp_path: P
     assert canary not in result.output
     for path in home.glob("xlr.db*"):
         assert canary.encode() not in path.read_bytes(), path
+
+
+def test_log_timestamps_start_each_line_with_its_time(home: Path) -> None:
+    assert xlr(home, "jobs", "run", "-p", "P", "-j", "demo/greet", "--", "-who", "you").exit_code == 0
+    plain = xlr(home, "execution", "log", "1").output.splitlines()
+    stamped = xlr(home, "execution", "log", "1", "--timestamps").output.splitlines()
+    assert len(stamped) == len(plain)
+    for line, text in zip(stamped, plain, strict=True):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (.*)", line).group(1) == text  # type: ignore[union-attr]

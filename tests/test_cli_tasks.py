@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -14,8 +17,8 @@ from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 from tests.waiting import DEADLINE, wait_until
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
-from xlr_runtime.runtime import HomeLock
-from xlr_runtime.store import RunState, Store
+from xlr_runtime.runtime import HomeLock, Runtime
+from xlr_runtime.store import RunCompletion, RunState, Store
 
 
 def xlr(home: Home, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -79,10 +82,10 @@ def test_tasks_list_filter_and_json(home: Home) -> None:
     xlr(home, "run", "demo.Counter", "-i", "polls=0")
     xlr(home, "run", "demo.Fail")
     listing = xlr(home, "tasks").stdout.splitlines()
-    assert listing[0].split() == ["ID", "TYPE", "STATUS", "UPDATED", "STATUS", "LINE"]
-    assert [line.split()[:3] for line in listing[1:]] == [
-        ["2", "demo.Fail", "failed"],
-        ["1", "demo.Counter", "completed"],
+    assert listing[0].split() == ["ID", "TYPE", "TITLE", "STATUS", "UPDATED", "STATUS", "LINE"]
+    assert [line.split()[:4] for line in listing[1:]] == [
+        ["2", "demo.Fail", "demo.Fail", "failed"],
+        ["1", "demo.Counter", "Counter", "completed"],
     ]
     failed = json.loads(xlr(home, "tasks", "--status", "failed", "--json").stdout)
     assert [(t["id"], t["failure"]) for t in failed] == [("2", f"{DEMO_PLUGIN}/demo/Fail.py:2: Exception: boom")]
@@ -165,3 +168,46 @@ def _running(home: Home) -> bool:
     with Store.open(home.database) as store:
         runs = store.tasks.runs("1") if store.tasks.list() else []
     return bool(runs) and runs[0].state is RunState.RUNNING
+
+
+def test_tasks_shows_titles_and_why_a_task_was_aborted_not_its_last_status_line(home: Home) -> None:
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:
+        task = runtime.create_task("demo.Counter", {"polls": 3}, title="count to three, slowly, with a long title")
+        runs = runtime.store.tasks.claim_due(time.time(), 1, owner=runtime.store.owner, lease=60)
+        runtime.engine.commit(
+            [RunCompletion(runs[0].id, "succeeded", time.time(), time.time(), status_line="0/3", next_script="x.py")]
+        )
+        assert runtime.store.tasks.get(task.id).status_line == "0/3"
+        runtime.abort(task.id)
+        skipped = runtime.create_task("demo.Counter", {"polls": 1})
+        runtime.skip(skipped.id)
+    rows = xlr(home, "tasks").stdout.splitlines()
+    assert rows[1].split()[:4] == ["2", "demo.Counter", "Counter", "skipped"]
+    assert re.search(r"skipped +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", rows[1].rstrip()), rows  # no status line
+    assert "count to three, slowly, with …  aborted" in rows[2]
+    assert rows[2].endswith("  Aborted by user") and "0/3" not in rows[2]
+    shown = xlr(home, "task", "show", "1").stdout
+    assert "  status line: 0/3 (before it was aborted)\n" in shown
+
+
+def test_log_follow_prints_lines_as_they_are_written_until_the_task_ends(home: Home, tmp_path: Path) -> None:
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:
+        task = runtime.create_task("demo.Counter", {"polls": 2, "interval": 1})
+        out = tmp_path / "log.txt"
+        with out.open("w") as handle:
+            follower = subprocess.Popen(
+                [*XLR_COMMAND, "task", "log", task.id, "--follow", "--home", str(home.root)],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                time.sleep(2)
+                assert follower.poll() is None  # the task has not run yet: the follower waits for it
+                runtime.drive(task.id)
+                assert follower.wait(timeout=30) == 0
+            finally:
+                if follower.poll() is None:
+                    follower.kill()
+                    follower.wait()
+    texts = [line[22:] for line in out.read_text().splitlines()]
+    assert texts == ["poll 1 of 2", "poll 2 of 2"], out.read_text()

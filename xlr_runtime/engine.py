@@ -151,7 +151,7 @@ class Engine:
                 hint=_missing_hint(task_type.properties[missing[0]]),
             )
         secret = frozenset(secret_inputs).intersection(given)
-        return self.store.tasks.create(
+        task = self.store.tasks.create(
             type_name=type_name,
             title=title or task_type.label or type_name,
             properties=self._sealed(task_type, properties, secret),
@@ -160,6 +160,8 @@ class Engine:
             first_script=task_type.script_location,
             now=self.clock.now(),
         )
+        log.info("task %s (%s) created", task.id, type_name, extra={"event": "task.created", "task_id": task.id})
+        return task
 
     def _coerced_inputs(self, task_type: TaskType, inputs: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -23,7 +23,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -290,6 +289,11 @@ class Runtime:
             listener = WakeListener(self.home, scheduler.wake)
             listening = listener.start()
             requeued = scheduler.recover()
+            for run in requeued:
+                log.info(
+                    "task %s: script run %s (%s) re-queued after a restart", run.task_id, run.id, run.script_path,
+                    extra={"event": "run.requeued", "task_id": run.task_id, "run_id": run.id},
+                )  # fmt: skip
             log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
             started = self.pm.hook.xlr_serve_services(runtime=self, scheduler=scheduler)
             services = [service for service in started if service is not None]
@@ -392,8 +396,3 @@ def run_until_stopped(
             request_stop()
     if errors:
         raise errors[0]
-
-
-def stderr_logging(level: int = logging.INFO) -> None:
-    """Log runtime messages to stderr (``xlr serve``)."""
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -4,7 +4,8 @@ It starts the Jenkins test server (:mod:`xlr_runtime.testing.jenkins`) on a free
 parameterised job in a folder, basic authentication and CSRF crumbs on; writes an ``xlr.toml`` defining that
 server as the CI ``jenkins`` (its password by reference to an environment variable, as real configurations
 must); and runs a ``jenkins.Build`` task exactly as ``xlr run`` does: real scheduler, real worker pool, live
-status line ("Build queued" -> "Running build #N" -> "Build #N: SUCCESS"), then the outputs.
+status line ("Build queued" -> "Running build #N" -> "Build #N: SUCCESS"; one timestamped line per change when
+stdout is not a terminal), then the outputs.
 
 The demo runs in a fresh temporary home, deleted afterwards, so it never touches ``~/.xlr`` (or ``XLR_HOME``) and
 never competes with an ``xlr serve`` there. ``--home DIR`` (a new or empty folder) keeps the home, to look at
@@ -23,6 +24,7 @@ from pathlib import Path
 import click
 
 from xlr_runtime import hookimpl
+from xlr_runtime.cli.progress import progress_option, resolve_mode
 from xlr_runtime.cli.run import run_command
 from xlr_runtime.home import Home
 from xlr_runtime.testing.jenkins_model import RESULTS
@@ -100,20 +102,29 @@ def _environment(name: str, value: str) -> Iterator[None]:
     default=None,
     help="Keep the demo's home in this new or empty folder [default: a temporary folder, deleted].",
 )
+@progress_option
 @click.pass_context
 def demo_command(
-    click_ctx: click.Context, result: str, queue_seconds: float, build_seconds: float, home_dir: Path | None
+    click_ctx: click.Context,
+    result: str,
+    queue_seconds: float,
+    build_seconds: float,
+    home_dir: Path | None,
+    progress: str,
 ) -> None:
     """Run the Jenkins Build sample against a local Jenkins test server, end to end.
 
     Starts the test server on a free 127.0.0.1 port, defines it as the CI 'jenkins' in the demo home's
-    xlr.toml, and runs jenkins.Build through the real scheduler and worker pool with the live status line.
+    xlr.toml, and runs jenkins.Build through the real scheduler and worker pool with the live status line
+    (without a terminal: one timestamped line per status line change and script run). All of it goes to
+    stdout.
     Exit code 0 when the build succeeds, 1 otherwise.
 
     Example: xlr demo --result FAILURE
     """
     from xlr_runtime.testing.jenkins import JenkinsServer  # the HTTP server loads only when the demo runs
 
+    mode = resolve_mode(progress, "stdout")  # the whole story on stdout: 'xlr demo > out.txt' holds it
     password = secrets.token_hex(16)
     with (
         _demo_home(home_dir) as home,
@@ -130,10 +141,10 @@ def demo_command(
         click.echo(
             f"Jenkins test server at {jenkins.url} with job {DEMO_JOB_PATH} "
             f"(queued {queue_seconds:g} s, builds {build_seconds:g} s, ends {result})",
-            err=True,
+            err=False,
         )
         click.echo(
-            f"Demo home {home}{'' if home_dir else ' (temporary)'}; the CI is [ci.jenkins] in its xlr.toml", err=True
+            f"Demo home {home}{'' if home_dir else ' (temporary)'}; the CI is [ci.jenkins] in its xlr.toml", err=False
         )
         with _environment(PASSWORD_ENV, password):
             click_ctx.invoke(
@@ -143,6 +154,8 @@ def demo_command(
                 ci_refs=("jenkinsServer=jenkins",),
                 title="Jenkins demo build",
                 as_json=False,
+                progress=mode,
+                transcript="stdout",
                 home_dir=home,
                 plugin_paths=(),
             )

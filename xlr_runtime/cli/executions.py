@@ -44,17 +44,18 @@ def _runtime(ctx: CliContext) -> Runtime:
 class _Follower:
     """Prints the new log lines of an execution (and of the retries that follow it)."""
 
-    def __init__(self, store: Store, execution_id: int, *, enabled: bool) -> None:
+    def __init__(self, store: Store, execution_id: int, *, enabled: bool, timestamps: bool = False) -> None:
         self.store = store
         self.execution_id = execution_id
         self.after = 0
         self.enabled = enabled
+        self.timestamps = timestamps
 
     def __call__(self) -> None:
         if not self.enabled:
             return
         for line in self.store.executions.log(self.execution_id, after=self.after):
-            click.echo(_format(line))
+            click.echo(f"{_when(line.time)} {_format(line)}" if self.timestamps else _format(line))
             self.after = line.id
         execution = self.store.executions.get(self.execution_id)
         failed_with_retry = execution.status == ExecutionStatus.FAILED_WITH_RETRY
@@ -190,14 +191,15 @@ def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
 @execution_group.command(name="log")
 @click.argument("execution_id", type=int)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the execution ends.")
+@click.option("-t", "--timestamps", is_flag=True, help="Start each line with the time it was written (UTC).")
 @runtime_options
-def log_command(ctx: CliContext, execution_id: int, follow: bool) -> None:
+def log_command(ctx: CliContext, execution_id: int, follow: bool, timestamps: bool) -> None:
     """Print an execution's log (secure option values are masked).
 
-    Example: xlr execution log 12 --follow
+    Example: xlr execution log 12 --follow --timestamps
     """
     with open_store(ctx) as store:
-        follower = _Follower(store, execution_id, enabled=True)
+        follower = _Follower(store, execution_id, enabled=True, timestamps=timestamps)
         follower()
         while follow and not store.executions.get(follower.execution_id).status.is_final:
             time.sleep(FOLLOW_INTERVAL)

@@ -1,24 +1,23 @@
 """``xlr run TYPE -i name=value…``: create a task and drive it to its end in the foreground.
 
-The status line is shown live (rich) and the task log streams as it grows. Exit code 0 when the task
-completes, 1 when it fails, is aborted or skipped, 130 on Ctrl-C (the task stays stored: ``xlr serve`` or
-another ``xlr run``-driven process resumes it). When an ``xlr serve`` holds the home, ``xlr run`` only creates
-the task, wakes the server and follows the task; if the server stops, it takes over.
+The task log streams as it grows; the status line is shown live on a terminal, and as one timestamped line per
+change (and per script run start and end) otherwise (``--progress``, :mod:`xlr_runtime.cli.progress`).
+Exit code 0 when the task completes, 1 when it fails, is aborted or skipped, 130 on Ctrl-C (the task stays
+stored: ``xlr serve`` or another ``xlr run``-driven process resumes it). When an ``xlr serve`` holds the home,
+``xlr run`` only creates the task, wakes the server and follows the task; if the server stops, it takes over.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, runtime_options
+from xlr_runtime.cli.progress import Progress, progress_option, resolve_mode
 from xlr_runtime.engine import masked_properties
 from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped
 from xlr_runtime.store import Task, TaskStatus
@@ -56,26 +55,37 @@ def parse_assignments(values: tuple[str, ...], option: str) -> dict[str, Any]:
 )
 @click.option("--title", default=None, help="Task title [default: the type's label].")
 @click.option("--json", "as_json", is_flag=True, help="Print the ended task as JSON instead of a summary.")
+@progress_option
 @runtime_options
 def run_command(
-    ctx: CliContext, type_name: str, inputs: tuple[str, ...], ci_refs: tuple[str, ...], title: str | None, as_json: bool
+    ctx: CliContext,
+    type_name: str,
+    inputs: tuple[str, ...],
+    ci_refs: tuple[str, ...],
+    title: str | None,
+    as_json: bool,
+    progress: str = "auto",
+    transcript: str = "stderr",
 ) -> None:
     """Create a task of TYPE and run it to its end here, showing its status line and log.
 
-    Exit code 0 when the task completes, 1 otherwise; Ctrl-C leaves it stored and resumable.
+    Exit code 0 when the task completes, 1 otherwise; Ctrl-C leaves it stored and resumable. The log and
+    status go to stderr (outputs to stdout): without a terminal there (or with --progress plain) each status
+    line change and script run start and end is one timestamped line.
 
     Example: xlr run jenkins.Build --ci jenkinsServer=local -i jobName=app
     """
     values = parse_assignments(inputs, "-i")
     values.update(parse_assignments(ci_refs, "--ci"))
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    mode = resolve_mode(progress, transcript)  # transcript: the stream (xlr demo asks for stdout)
     with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
         task = runtime.create_task(type_name, values, title=title)
-        console.print(f"Task {task.id} ({task.type}) created in {ctx.home.root}")
+        view = Progress(runtime.store, task.id, mode, stream=transcript)
+        view.echo(f"Task {task.id} ({task.type}) created in {ctx.home.root}")
         flag = StopFlag()
         restore = flag.install()
         try:
-            with _LiveView(runtime, task.id, console) as view:
+            with view:
                 run_until_stopped(
                     lambda: _drive_or_follow(runtime, task.id, on_wait=view.note),
                     flag,
@@ -86,9 +96,9 @@ def run_command(
             restore()
         task = runtime.store.tasks.get(task.id)
         if flag.requested and not task.status.is_final:
-            console.print(f"Interrupted: task {task.id} stays {task.status}; 'xlr serve' resumes it.")
+            view.echo(f"Interrupted: task {task.id} stays {task.status}; 'xlr serve' resumes it.")
             raise SystemExit(INTERRUPTED)
-        _report(runtime, task, console, as_json)
+        _report(runtime, task, view, as_json)
     raise SystemExit(0 if task.status is TaskStatus.COMPLETED else 1)
 
 
@@ -113,42 +123,7 @@ def _drive_or_follow(runtime: Runtime, task_id: str, *, on_wait: Callable[[str],
         time.sleep(FOLLOW_INTERVAL)
 
 
-class _LiveView:
-    """Prints new log lines and keeps the status line live (a spinner on a terminal)."""
-
-    def __init__(self, runtime: Runtime, task_id: str, console: Console) -> None:
-        self.runtime = runtime
-        self.task_id = task_id
-        self.console = console
-        self.after = 0
-        self._status: Any = None
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> _LiveView:
-        self._status = self.console.status("planned")
-        self._status.start()
-        return self
-
-    def refresh(self) -> None:
-        with self._lock:
-            for line in self.runtime.store.tasks.log(self.task_id, after=self.after):
-                self.after = line.id
-                style = "red" if line.stream == "stderr" else ("yellow" if line.stream == "system" else None)
-                self.console.print(line.text, style=style, markup=False)
-            task = self.runtime.store.tasks.get(self.task_id)
-            self._status.update(escape(f"[{task.status}] {task.status_line or ''}"))  # not rich markup
-
-    def note(self, text: str) -> None:
-        """Print one line of our own (not from the task log)."""
-        with self._lock:
-            self.console.print(text, style="yellow", markup=False)
-
-    def __exit__(self, *exc: object) -> None:
-        self.refresh()
-        self._status.stop()
-
-
-def _report(runtime: Runtime, task: Task, console: Console, as_json: bool) -> None:
+def _report(runtime: Runtime, task: Task, view: Progress, as_json: bool) -> None:
     task_type = runtime.registry.get(task.type) if task.type in runtime.registry else None
     properties = masked_properties(task_type, task.properties)
     if as_json:
@@ -158,7 +133,7 @@ def _report(runtime: Runtime, task: Task, console: Console, as_json: bool) -> No
     for name in outputs:
         click.echo(f"{name} = {properties.get(name)!r}")
     message = f"Task {task.id} {task.status}"
-    console.print(message + (f": {task.failure}" if task.failure else ""), markup=False)
+    view.echo(message + (f": {task.failure}" if task.failure else ""))
 
 
 @hookimpl

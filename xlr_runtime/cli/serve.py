@@ -1,43 +1,140 @@
-"""``xlr serve``: run every due script run of the home until SIGTERM/SIGINT, then stop gracefully."""
+"""``xlr serve``: run every due script run of the home until SIGTERM/SIGINT, then stop gracefully.
+
+It logs one line per event to stderr: tasks created, started and ended (with their status), script runs re-queued
+after a restart, schedules fired, executions started and ended, notifications sent or failed. ``--log-format json``
+makes each line one JSON object (``time``, ``level``, ``event``, the ids, ``message``); ``-v`` adds debug lines,
+``-q`` keeps only warnings and errors. Task events come from the ``xlr_task_started``/``xlr_task_ended`` hooks,
+the others from the ``logging`` calls where they happen (``extra={"event": …, "task_id": …}``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import logging
 import os
+import sys
 
 import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, runtime_options
-from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped, stderr_logging
+from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped
+from xlr_runtime.store import Task
+
+log = logging.getLogger("xlr_runtime.serve")
+
+#: The ``extra`` fields a JSON line carries when a log call gives them.
+FIELDS = ("task_id", "run_id", "execution_id", "job", "status", "trigger", "kind", "target")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (ISO 8601, UTC), level, event, the ids the call gave, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "event": getattr(record, "event", "log"),
+        }
+        data.update({name: getattr(record, name) for name in FIELDS if getattr(record, name, None) is not None})
+        data["message"] = record.getMessage()
+        if record.exc_info:
+            data["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+def configure_logging(verbosity: int, log_format: str) -> logging.Handler:
+    """Log the runtime's records to stderr at INFO (``verbosity`` > 0: DEBUG, < 0: WARNING); return the handler."""
+    level = logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger("xlr_runtime")
+    handler.previous_level = root.level  # type: ignore[attr-defined]  # restored by the caller's cleanup
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+class TaskEvents:
+    """Logs the task hooks while ``xlr serve`` runs (registered with the runtime's plugin manager only then)."""
+
+    @hookimpl
+    def xlr_task_started(self, task: Task) -> None:
+        if log.isEnabledFor(logging.INFO):
+            log.info("task %s (%s) started", task.id, task.type, extra={"event": "task.started", "task_id": task.id})
+
+    @hookimpl
+    def xlr_task_ended(self, task: Task) -> None:
+        if task.status == "failed":
+            log.warning(
+                "task %s (%s) ended: %s: %s", task.id, task.type, task.status, task.failure,
+                extra={"event": "task.ended", "task_id": task.id, "status": str(task.status)},
+            )  # fmt: skip
+        elif log.isEnabledFor(logging.INFO):
+            log.info(
+                "task %s (%s) ended: %s", task.id, task.type, task.status,
+                extra={"event": "task.ended", "task_id": task.id, "status": str(task.status)},
+            )  # fmt: skip
 
 
 @click.command(name="serve")
+@click.option("-v", "--verbose", count=True, help="Also log debug lines.")
+@click.option("-q", "--quiet", count=True, help="Log only warnings and errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="XLR_LOG_FORMAT",
+    help="text lines, or one JSON object per line (time, level, event, ids, message) [env XLR_LOG_FORMAT].",
+)
 @runtime_options
-def serve_command(ctx: CliContext) -> None:
+def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str) -> None:
     """Run every task of the home until stopped (SIGTERM or Ctrl-C stops gracefully).
 
     Script runs left running by a crashed process are re-run first; running scripts get serve.grace_period
-    seconds to finish on stop, the rest are re-queued for the next start. One server per home.
+    seconds to finish on stop, the rest are re-queued for the next start. One server per home. Each event
+    (task created, started, ended; run re-queued; schedule fired; execution started, ended; notification sent,
+    failed) is one line on stderr.
 
-    Example: xlr serve --home ~/.xlr
+    Example: xlr serve --home ~/.xlr --log-format json
     """
-    stderr_logging()
-    with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
-        flag = StopFlag()
-        restore = flag.install()
+    handler = configure_logging(verbose - quiet, log_format)
+    events = TaskEvents()
 
-        def ready() -> None:
-            click.echo(
-                f"Serving {ctx.home.root} with {runtime.settings['workers.size']} workers "
-                f"(pid {os.getpid()}); Ctrl-C to stop.",
-                err=True,
-            )
+    def banner(text: str, event: str) -> None:  # the start and stop lines, whatever the level
+        if log_format == "json":
+            handler.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, text, (), None, extra={"event": event}))
+        else:
+            click.echo(text, err=True)
 
-        try:
-            run_until_stopped(lambda: runtime.serve(on_ready=ready), flag, runtime.request_stop)
-        finally:
-            restore()
-        click.echo("Stopped.", err=True)
+    try:
+        with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
+            runtime.pm.register(events)
+            flag = StopFlag()
+            restore = flag.install()
+
+            def ready() -> None:
+                banner(
+                    f"Serving {ctx.home.root} with {runtime.settings['workers.size']} workers "
+                    f"(pid {os.getpid()}); Ctrl-C to stop.",
+                    "serve.ready",
+                )
+
+            try:
+                run_until_stopped(lambda: runtime.serve(on_ready=ready), flag, runtime.request_stop)
+            finally:
+                restore()
+                runtime.pm.unregister(events)
+            banner("Stopped.", "serve.stopped")
+    finally:
+        root = logging.getLogger("xlr_runtime")
+        root.removeHandler(handler)
+        root.setLevel(handler.previous_level)  # type: ignore[attr-defined]
 
 
 @hookimpl

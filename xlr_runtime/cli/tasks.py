@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +16,7 @@ from xlr_runtime.engine import masked_properties
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import is_sealed
-from xlr_runtime.store import Store, Task, TaskStatus
+from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus
 
 _STATUSES = click.Choice([str(s) for s in TaskStatus])
 
@@ -40,7 +42,9 @@ def _runtime(ctx: CliContext) -> Runtime:
 @json_option
 @runtime_options
 def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, as_json: bool) -> None:
-    """List stored tasks, newest first, with status and status line.
+    """List stored tasks, newest first, with title, status and status line.
+
+    An aborted or skipped task shows why instead of the status line its last script run left.
 
     Example: xlr tasks --status failed --json
     """
@@ -52,14 +56,38 @@ def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None,
     if not tasks:
         click.echo("No tasks.")
         return
-    widths = (max(2, *(len(t.id) for t in tasks)), max(4, *(len(t.type) for t in tasks)), 11)
-    click.echo(f"{'ID':>{widths[0]}}  {'TYPE':<{widths[1]}}  {'STATUS':<{widths[2]}}  UPDATED              STATUS LINE")
+    widths = (
+        max(2, *(len(t.id) for t in tasks)),
+        max(4, *(len(t.type) for t in tasks)),
+        min(TITLE_WIDTH, max(5, *(len(t.title) for t in tasks))),
+        11,
+    )
+    click.echo(
+        f"{'ID':>{widths[0]}}  {'TYPE':<{widths[1]}}  {'TITLE':<{widths[2]}}  {'STATUS':<{widths[3]}}  "
+        "UPDATED              STATUS LINE"
+    )
     for t in tasks:
         updated = _when(t.ended_at or t.started_at or t.created_at)
         click.echo(
-            f"{t.id:>{widths[0]}}  {t.type:<{widths[1]}}  {t.status!s:<{widths[2]}}  {updated}  "
-            f"{t.status_line or t.failure or ''}"
+            f"{t.id:>{widths[0]}}  {t.type:<{widths[1]}}  {_clip(t.title, widths[2]):<{widths[2]}}  "
+            f"{t.status!s:<{widths[3]}}  {updated}  {_listed_line(t)}"
         )
+
+
+#: The widest title ``xlr tasks`` shows (longer ones end with ``…``).
+TITLE_WIDTH = 30
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _listed_line(task: Task) -> str:
+    """What ``xlr tasks`` shows of a task's state: the status line, or why it failed, was aborted or skipped (the
+    status line of its last run would read as if it were still running)."""
+    if task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED):
+        return task.failure or ""
+    return task.status_line or task.failure or ""
 
 
 @click.group(name="task")
@@ -98,7 +126,9 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
             "values as stored, possible secrets masked"
         )
     click.echo(f"  status:      {task.status}" + (f" - {task.failure}" if task.failure else ""))
-    click.echo(f"  status line: {task.status_line or '-'}")
+    ended_by_hand = task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) and task.status_line
+    stale = f" (before it was {task.status})" if ended_by_hand else ""
+    click.echo(f"  status line: {task.status_line or '-'}{stale}")
     click.echo(f"  attempt:     {task.attempt}")
     click.echo(
         f"  created:     {_when(task.created_at)}   started: {_when(task.started_at)}   ended: {_when(task.ended_at)}"
@@ -135,22 +165,45 @@ def _masked_without_type(properties: Mapping[str, Any]) -> dict[str, Any]:
 
 @task_group.command(name="log")
 @click.argument("task_id", metavar="ID")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the task ends.")
 @json_option
 @runtime_options
-def log_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
-    """Print a task's log: what its scripts printed, and the runtime's notes.
+def log_command(ctx: CliContext, task_id: str, follow: bool, as_json: bool) -> None:
+    """Print a task's log: what its scripts printed, and the runtime's notes, each with its time (UTC).
 
-    Example: xlr task log 12
+    With --follow, new lines are printed as they are written until the task ends; --json then prints one JSON
+    object per line instead of a list.
+
+    Example: xlr task log 12 --follow
     """
     with _store(ctx) as store:
         store.tasks.get(task_id)
-        lines = store.tasks.log(task_id)
-    if as_json:
-        echo_json([{"time": ln.time, "run_id": ln.run_id, "stream": ln.stream, "text": ln.text} for ln in lines])
-        return
-    for line in lines:
-        marker = {"stderr": "!", "system": "*"}.get(line.stream, " ")
-        click.echo(f"{_when(line.time)} {marker} {line.text}")
+        if as_json and not follow:
+            lines = store.tasks.log(task_id)
+            echo_json([_log_json(ln) for ln in lines])
+            return
+        after = 0
+        while True:
+            final = store.tasks.get(task_id).status.is_final  # read before the lines: none is missed at the end
+            for line in store.tasks.log(task_id, after=after):
+                after = line.id
+                click.echo(json.dumps(_log_json(line)) if as_json else _log_text(line))
+            if not follow or final:
+                return
+            time.sleep(FOLLOW_INTERVAL)
+
+
+#: Seconds between reads of ``xlr task log --follow``.
+FOLLOW_INTERVAL = 0.2
+
+
+def _log_json(line: TaskLogLine) -> dict[str, Any]:
+    return {"time": line.time, "run_id": line.run_id, "stream": line.stream, "text": line.text}
+
+
+def _log_text(line: TaskLogLine) -> str:
+    marker = {"stderr": "!", "system": "*"}.get(line.stream, " ")
+    return f"{_when(line.time)} {marker} {line.text}"
 
 
 def _operation(name: str, summary: str, example: str) -> click.Command:

@@ -330,6 +330,10 @@ class ExecutionService:
         if claimed and self.notifier is not None:
             self.notifier.wake()
         for execution in claimed:
+            log.info(
+                "execution %s of %s started", execution.id, execution.job_full_name,
+                extra={"event": "execution.started", "execution_id": execution.id, "job": execution.job_full_name},
+            )  # fmt: skip
             thread = threading.Thread(
                 target=self._drive_safely, args=(execution,), name=f"xlr-execution-{execution.id}", daemon=True
             )
@@ -526,6 +530,11 @@ class ExecutionService:
                 self._queue_retry(ended, job, options)
         if self.notifier is not None and notify:
             self.notifier.wake()
+        log.info(
+            "execution %s of %s ended: %s", ended.id, ended.job_full_name, ended.shown_status,
+            extra={"event": "execution.ended", "execution_id": ended.id, "job": ended.job_full_name,
+                   "status": ended.shown_status},
+        )  # fmt: skip
         if will_retry:
             self.wake()
         return ended

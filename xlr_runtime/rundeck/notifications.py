@@ -293,7 +293,18 @@ class Notifier:
                     event.id, position, state=DeliveryState.FAILED, detail=detail, now=self.clock.now()
                 )
                 self._log_failure(execution, trigger, target.kind, shown, detail)
+                log.warning(
+                    "notification %s %s to %s of execution %s failed: %s", trigger.value, target.kind, shown,
+                    execution.id, detail,
+                    extra={"event": "notification.failed", "execution_id": execution.id, "trigger": trigger.value,
+                           "kind": target.kind, "target": shown},
+                )  # fmt: skip
             else:
+                log.info(
+                    "notification %s %s to %s of execution %s sent", trigger.value, target.kind, shown, execution.id,
+                    extra={"event": "notification.sent", "execution_id": execution.id, "trigger": trigger.value,
+                           "kind": target.kind, "target": shown},
+                )  # fmt: skip
                 self.store.notifications.end_delivery(
                     event.id, position, state=DeliveryState.SENT, detail=None, now=self.clock.now()
                 )
@@ -381,8 +392,7 @@ class Notifier:
         return Masker(v for v in self.secrets.open(execution.secure_blob).values() if v)
 
     def _log_failure(self, execution: Execution, trigger: Trigger, kind: str, target: str, detail: str) -> None:
-        text = f"Notification {trigger.value} {kind} to {target} failed: {detail}"
-        log.warning("execution %s: %s", execution.id, text)
+        text = f"Notification {trigger.value} {kind} to {target} failed: {detail}"  # logged by the caller
         self.store.executions.add_log(execution.id, [(self.clock.now(), "WARN", None, None, text)])
 
     # -- the loop ------------------------------------------------------------------------------------------------

@@ -282,6 +282,10 @@ class ScheduleService:
                 self.store.schedules.record_fire(row.job_uuid, execution_id=None, error=str(exc))
                 return None
             self.store.schedules.record_fire(row.job_uuid, execution_id=execution.id, error=None)
+        log.info(
+            "schedule of job %s fired: execution %s", job.full_name, execution.id,
+            extra={"event": "schedule.fired", "job": job.full_name, "execution_id": execution.id},
+        )  # fmt: skip
         return execution.id
 
     # -- the loop ------------------------------------------------------------------------------------------------

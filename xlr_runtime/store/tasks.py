@@ -345,9 +345,11 @@ class TaskRepository:
         rows = self._store.query("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status")
         return {TaskStatus(r["status"]): r["n"] for r in rows}
 
-    def runs(self, task_id: str | int) -> list[ScriptRun]:
-        """Every script run of the task, oldest first."""
-        rows = self._store.query("SELECT * FROM script_runs WHERE task_id = ? ORDER BY id", [_task_id(task_id)])
+    def runs(self, task_id: str | int, *, from_id: int = 0) -> list[ScriptRun]:
+        """Every script run of the task (with ``id >= from_id``: a follower skips runs that ended), oldest first."""
+        rows = self._store.query(
+            "SELECT * FROM script_runs WHERE task_id = ? AND id >= ? ORDER BY id", [_task_id(task_id), from_id]
+        )
         return [_run(r) for r in rows]
 
     def get_run(self, run_id: int) -> ScriptRun:
