@@ -15,6 +15,10 @@ from xlr_runtime.store import Store
 STORE_BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": lambda folder: Store.open(folder / "xlr.db")}
 
 
+#: Test plugins under tests/data may ship their own tests (as real plugins do): fixtures, not tests of this suite.
+collect_ignore = ["data"]
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A conformance test (marked ``corpus``) skips with one reason when the public corpus is absent."""
     if item.get_closest_marker("corpus") is not None:
