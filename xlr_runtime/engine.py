@@ -7,6 +7,9 @@ calls ``task.schedule(path, interval)`` keeps the task in progress and the next 
 seconds later (default ``schedule.default_interval``; below ``schedule.min_interval`` it is raised to the
 minimum with a warning in the task log). A path that is not in the task's plugin fails the task.
 
+No single run's result can stop the runtime: when a batch of results cannot be committed, each is committed
+alone, and a result the store refuses fails its own run and task with the reason (:meth:`Engine.commit`).
+
 Password property values are stored sealed (:class:`~xlr_runtime.secrets.SecretBox`, the home's ``secret.key``):
 the engine seals them before anything is written and opens them only in :meth:`Engine.prepare`, for the worker.
 """
@@ -172,7 +175,14 @@ class Engine:
         already (the scheduler shares one read with :meth:`claimed`), else they are read in one query."""
         if tasks is None:
             tasks = self.store.tasks.get_many(run.task_id for run in runs)
-        return [self.prepare(run, tasks.get(run.task_id)) for run in runs]
+        return [self._prepared(run, tasks.get(run.task_id)) for run in runs]
+
+    def _prepared(self, run: ScriptRun, task: Task | None) -> ScriptRunRequest | RunCompletion:
+        try:
+            return self.prepare(run, task)
+        except Exception as exc:  # one run that cannot be prepared fails alone, never the others or the runtime
+            log.exception("script run %s cannot start", run.id)
+            return self._cannot_start(run, f"the script run cannot start ({type(exc).__name__}: {exc})")
 
     def prepare(self, run: ScriptRun, task: Task | None = None) -> ScriptRunRequest | RunCompletion:
         """The request for a claimed run, or a completion failing the task when the run cannot start (its type
@@ -262,18 +272,22 @@ class Engine:
             cis[prop.name] = resolved if isinstance(value, list) else resolved[0]
         return cis
 
-    def _cannot_start(self, run: ScriptRun, reason: str) -> RunCompletion:
+    def _cannot_start(self, run: ScriptRun, reason: str, *, started_at: float | None = None) -> RunCompletion:
         now = self.clock.now()
         return RunCompletion(
             run_id=run.id,
             outcome=str(RunOutcome.FAILED),
-            started_at=now,
+            started_at=now if started_at is None else started_at,
             ended_at=now,
             failure=Failure("ScriptError", reason),
             log=[LogLine(now, "system", f"Task failed: {reason}")],
             task_status=TaskStatus.FAILED,
             task_failure=reason,
         )
+
+    def unusable(self, run: ScriptRun, reason: str) -> RunCompletion:
+        """A completion failing ``run`` and its task with ``reason``, for a result that cannot be used."""
+        return self._cannot_start(run, reason, started_at=run.started_at)
 
     def completion(self, run: ScriptRun, result: ScriptRunResult) -> RunCompletion:
         """What a finished run changes: properties (passwords sealed), status line, log, and the next run or the
@@ -350,11 +364,15 @@ class Engine:
         """Record ``completions`` in one transaction; return the tasks that ended (their hooks are called).
 
         ``task_ids`` maps each completion's run id to its task id when the caller knows them (the scheduler
-        does); otherwise the ended runs' task ids are looked up in the store."""
+        does); otherwise the ended runs' task ids are looked up in the store.
+
+        When the batch cannot be stored, each completion is stored alone, and one the store refuses is replaced by
+        a failure of its run and task that says why (:meth:`_unstorable`): one script's output never stops the
+        others' results, nor the runtime."""
         if not completions:
             return []
-        recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
-        ending = [c for c in completions if c.run_id in recorded and c.task_status is not None]
+        recorded = self._record(completions)
+        ending = [c for c in recorded if c.task_status is not None]
         if not ending:
             return []
         if task_ids is None:
@@ -367,6 +385,41 @@ class Engine:
         ]
         self._notify_ended(ended)
         return ended
+
+    def _record(self, completions: Sequence[RunCompletion]) -> list[RunCompletion]:
+        """Store ``completions`` (one transaction, or one each after a failure); return those recorded."""
+        try:
+            recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
+        except Exception as exc:  # a result the store refuses: find it, fail its run, keep the others
+            if len(completions) > 1:
+                return [c for one in completions for c in self._record([one])]
+            return self._unstorable(completions[0], exc)
+        if len(recorded) == len(completions):
+            return list(completions)
+        return [c for c in completions if c.run_id in recorded]
+
+    def _unstorable(self, completion: RunCompletion, exc: Exception) -> list[RunCompletion]:
+        """Fail the run and task of a ``completion`` the store refused with ``exc``, keeping only the reason."""
+        reason = f"its result could not be stored ({type(exc).__name__}: {exc}); its output was dropped"
+        log.error("script run %s: %s", completion.run_id, reason)
+        now = self.clock.now()
+        failure = RunCompletion(
+            run_id=completion.run_id,
+            outcome=str(RunOutcome.FAILED),
+            started_at=completion.started_at,
+            ended_at=completion.ended_at,
+            worker_pid=completion.worker_pid,
+            failure=Failure("StoreError", reason),
+            log=[LogLine(now, "system", f"Task failed: {reason}")],
+            task_status=TaskStatus.FAILED,
+            task_failure=reason,
+        )
+        try:
+            recorded = self.store.tasks.complete([failure], owner=self.store.owner)
+        except Exception:  # not even the reason can be stored: the run stays running and is re-run after a restart
+            log.exception("script run %s: its failure could not be stored either", completion.run_id)
+            return []
+        return [failure] if recorded else []
 
     def claimed(self, runs: Iterable[ScriptRun], tasks: Mapping[str, Task] | None = None) -> None:
         """Call ``xlr_task_started`` for the tasks whose first script run was just claimed; ``tasks`` are the

@@ -117,10 +117,18 @@ class Scheduler:
         while self._finished:
             run, future = self._finished.popleft()
             self._inflight.pop(run.id, None)
-            completions.append(self.engine.completion(run, _result_of(run, future)))
+            completions.append(self._completion(run, future))
             task_ids[run.id] = run.task_id
         self.ended += len(self.engine.commit(completions, task_ids))
         return len(completions)
+
+    def _completion(self, run: ScriptRun, future: Future[ScriptRunResult]) -> RunCompletion:
+        result = _result_of(run, future)
+        try:
+            return self.engine.completion(run, result)
+        except Exception as exc:  # a result the engine cannot read fails its run, never the loop
+            log.exception("script run %s: its result cannot be used", run.id)
+            return self.engine.unusable(run, f"its result cannot be used ({type(exc).__name__}: {exc})")
 
     def _on_done(self, run: ScriptRun, future: Future[ScriptRunResult]) -> None:
         self._finished.append((run, future))

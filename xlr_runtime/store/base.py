@@ -6,7 +6,9 @@ implement the same repositories and pass the same contract tests. Conventions:
 * timestamps are UTC epoch seconds (``float``), always passed in by the caller (the engine's clock), never read
   from the database's own clock;
 * structured values (property values, variables) are JSON text;
-* a write that must be all-or-nothing runs inside :meth:`Store.atomic`; a claim is one short transaction.
+* a write that must be all-or-nothing runs inside :meth:`Store.atomic`; a claim is one short transaction;
+* text is kept as UTF-8: a code point without a UTF-8 form (a lone surrogate, as ``bytes.decode(errors=
+  "surrogateescape")`` makes) is stored as its backslash escape (:func:`storable_text`).
 
 The connection runs in autocommit mode; :meth:`Store.atomic` opens ``BEGIN IMMEDIATE`` (nested blocks become
 savepoints), so two processes on one file queue on the write lock (``busy_timeout``) instead of failing.
@@ -48,6 +50,30 @@ AREA_MODULES: tuple[str, ...] = (
 )
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+
+
+def storable_text(text: str) -> str:
+    """``text`` as the store keeps it: unchanged when it has a UTF-8 form (nearly always; ASCII costs one flag
+    test), else with each code point that has none (a lone surrogate: ``"\\udcff"`` from bytes decoded with
+    ``surrogateescape``, or written by a script) replaced by its backslash escape, ``\\udcff``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def storable_value(value: Any) -> Any:
+    """``value`` (text, or lists and dicts of it) with every string made :func:`storable_text`."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, list | tuple):
+        return [storable_value(item) for item in value]
+    if isinstance(value, dict):
+        return {storable_value(key): storable_value(item) for key, item in value.items()}
+    return value
 
 
 def new_owner_id() -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from xlr_runtime.errors import NotFoundError, StateError
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
+from xlr_runtime.store.base import storable_text, storable_value
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -206,7 +207,14 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def _dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    """``value`` as JSON text; a string in it without a UTF-8 form is kept as its escape (:func:`storable_text`)."""
+    text = _ENCODER.encode(value)
+    # the encoder escapes every non-ASCII character: a lone surrogate shows as \udXXX (so does a pair, harmlessly)
+    return text if "\\ud" not in text else _ENCODER.encode(storable_value(value))
+
+
+def _text(text: str | None) -> str | None:
+    return None if text is None else storable_text(text)
 
 
 #: One decoder for every JSON column read (``json.loads`` checks its argument and its options on every call).
@@ -254,9 +262,9 @@ def _done_row(c: RunCompletion) -> tuple[Any, ...]:
         c.worker_pid,
         c.started_at,
         c.ended_at,
-        failure and failure.kind,
-        failure and failure.message,
-        failure and failure.traceback,
+        failure and storable_text(failure.kind),
+        failure and storable_text(failure.message),
+        failure and storable_text(failure.traceback),
         c.run_id,
     )
 
@@ -401,7 +409,15 @@ class TaskRepository:
             cursor = s.execute(
                 "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                [type_name, title, str(TaskStatus.PLANNED), _dumps(properties), _dumps(inputs), _dumps(variables), now],
+                [
+                    type_name,
+                    storable_text(title),
+                    str(TaskStatus.PLANNED),
+                    _dumps(properties),
+                    _dumps(inputs),
+                    _dumps(variables),
+                    now,
+                ],
             )
             task_id = int(cursor.lastrowid or 0)
             self._add_run(task_id, 1, 1, first_script, now)
@@ -474,7 +490,11 @@ class TaskRepository:
             )
             s.executemany(
                 "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
-                [(runs[c.run_id][0], c.run_id, line.time, line.stream, line.text) for c in recorded for line in c.log],
+                [
+                    (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
+                    for c in recorded
+                    for line in c.log
+                ],
             )
             self._advance_tasks(recorded, runs)
         return [c.run_id for c in recorded]
@@ -511,9 +531,9 @@ class TaskRepository:
             if ending:
                 del active[task_id]  # a later completion of the same attempt no longer changes the task
             merged = [p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))]
-            merged += [c.status_line, _dumps(c.variables) if c.variables is not None else None]
+            merged += [_text(c.status_line), _dumps(c.variables) if c.variables is not None else None]
             if ending:
-                merged += [str(c.task_status), c.ended_at, c.task_failure]
+                merged += [str(c.task_status), c.ended_at, _text(c.task_failure)]
             updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
             if c.next_script is not None:
                 due = c.next_due_at if c.next_due_at is not None else c.ended_at
@@ -592,7 +612,7 @@ class TaskRepository:
             self._cancel_due_runs(tid, now)
             s.execute(
                 "UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure) WHERE id = ?",
-                [str(status), now, failure, tid],
+                [str(status), now, _text(failure), tid],
             )
             self._insert_log(tid, None, [LogLine(now, "system", note)])
             return self.get(tid)
@@ -645,5 +665,5 @@ class TaskRepository:
         if lines:
             self._store.executemany(
                 "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
-                [(task_id, run_id, line.time, line.stream, line.text) for line in lines],
+                [(task_id, run_id, line.time, line.stream, storable_text(line.text)) for line in lines],
             )
