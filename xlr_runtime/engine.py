@@ -5,7 +5,8 @@ Rules (XL Release's, see ``docs/running-tasks.md``): a script that ends normally
 completes the task; an exception, ``sys.exit(n != 0)``, a timeout or a crashed worker fails it. A script that
 calls ``task.schedule(path, interval)`` keeps the task in progress and the next script is due ``interval``
 seconds later (default ``schedule.default_interval``; below ``schedule.min_interval`` it is raised to the
-minimum with a warning in the task log). A path that is not in the task's plugin fails the task.
+minimum with a warning in the task log; one that is not a finite number from 0 to :data:`MAX_INTERVAL` fails the
+task). A path that is not in the task's plugin fails the task.
 
 No single run's result can stop the runtime: when a batch of results cannot be committed, each is committed
 alone, and a result the store refuses fails its own run and task with the reason (:meth:`Engine.commit`).
@@ -26,6 +27,7 @@ from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
 from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownTypeError, ValueCoercionError
 from xlr_runtime.records import frozen_record
+from xlr_runtime.scripting.api import MAX_INTERVAL
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import SecretBox
@@ -333,6 +335,11 @@ class Engine:
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
             return TaskStatus.FAILED, reason, None, None
         interval = self._interval(result.schedule.interval, log_lines, now)
+        if interval is None:
+            asked = result.schedule.interval
+            reason = f"task.schedule(): interval {asked!r} is not a number of seconds from 0 to {MAX_INTERVAL:.0f}"
+            log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
+            return TaskStatus.FAILED, reason, None, None
         return None, None, path, now + interval
 
     def _run_type(self, run: ScriptRun) -> TaskType | None:
@@ -344,10 +351,16 @@ class Engine:
         except UnknownTypeError:
             return None
 
-    def _interval(self, asked: float | None, log_lines: list[LogLine], now: float) -> float:
+    def _interval(self, asked: Any, log_lines: list[LogLine], now: float) -> float | None:
+        """The interval to wait, or ``None`` for one that is not a finite number of seconds from 0 to
+        :data:`MAX_INTERVAL` (``task.schedule()`` refuses those in the script; this guards other executors)."""
         minimum = float(self.settings["schedule.min_interval"])
         if asked is None:
             return float(self.settings["schedule.default_interval"])
+        if not isinstance(asked, int | float):
+            return None
+        if not 0 <= asked <= MAX_INTERVAL:  # also NaN and infinities
+            return None
         if asked < minimum:
             log_lines.append(
                 LogLine(

@@ -100,7 +100,8 @@ class HomeLockedError(XlrError):
 
 
 class StoreError(XlrError):
-    """Raised by the store for a database that is unusable (newer schema, corrupt file, not a database)."""
+    """Raised by the store for a database that is unusable (newer schema, corrupt file, not a database), or for a
+    value it refuses to keep (a due time that is not a finite number)."""
 
 
 class ScriptError(XlrError):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.errors import NotFoundError, StateError, StoreError
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
 from xlr_runtime.store.base import storable_text, storable_value
@@ -231,6 +232,14 @@ def _task_id(task_id: str | int) -> int:
         return int(task_id)
     except (TypeError, ValueError):
         raise NotFoundError(f"no task {task_id!r}", hint="Run 'xlr tasks' to list tasks.") from None
+
+
+def _due(due_at: float, what: str) -> float:
+    """``due_at`` when it is a finite time; :class:`StoreError` otherwise (SQLite would keep NaN as NULL and an
+    infinite time as a run that never comes due, and no wait can reach it)."""
+    if not math.isfinite(due_at):
+        raise StoreError(f"refusing to store {what} due at {due_at!r}: a due time must be a finite number")
+    return due_at
 
 
 def _float(value: Any) -> float | None:
@@ -536,7 +545,7 @@ class TaskRepository:
                 merged += [str(c.task_status), c.ended_at, _text(c.task_failure)]
             updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
             if c.next_script is not None:
-                due = c.next_due_at if c.next_due_at is not None else c.ended_at
+                due = _due(c.next_due_at if c.next_due_at is not None else c.ended_at, f"the run after run {c.run_id}")
                 next_runs.append((task_id, attempt, seq + 1, c.next_script, due))
         for (ending, *names), rows in updates.items():
             paths = "".join(", ?, json(?)" for _ in names)
@@ -658,7 +667,7 @@ class TaskRepository:
     def _add_run(self, task_id: int, attempt: int, seq: int, script_path: str, due_at: float) -> None:
         self._store.execute(
             "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) VALUES (?, ?, ?, ?, ?, 'due')",
-            [task_id, attempt, seq, script_path, due_at],
+            [task_id, attempt, seq, script_path, _due(due_at, f"the first run of task {task_id}")],
         )
 
     def _insert_log(self, task_id: int, run_id: int | None, lines: Sequence[LogLine]) -> None:
