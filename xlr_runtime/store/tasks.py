@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import operator
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -203,6 +204,18 @@ def _create_tables(db: Database) -> None:
     db.execute("CREATE INDEX task_log_task ON task_log (task_id, id)")
 
 
+@MIGRATIONS.step("cancel due runs of tasks that ended")
+def _cancel_orphan_runs(db: Database) -> None:
+    # Before this version a restart re-queued a run that was running when its task was aborted, skipped or
+    # retried; such a run must not start.
+    db.execute(
+        "UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE state = 'due' AND NOT EXISTS "
+        "(SELECT 1 FROM tasks t WHERE t.id = script_runs.task_id AND t.attempt = script_runs.attempt "
+        "AND t.status IN ('planned', 'in_progress'))",
+        [time.time()],
+    )
+
+
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
@@ -321,6 +334,19 @@ def _run(row: dict[str, Any]) -> ScriptRun:
 
 
 _ACTIVE = (str(TaskStatus.PLANNED), str(TaskStatus.IN_PROGRESS))
+
+#: The log line of a run that was running when its runtime stopped while its task ended (aborted, skipped, or a
+#: new attempt started): it is cancelled, never re-run.
+ENDED_NOTE = (
+    "Script {path} was interrupted (its runtime stopped) and is not re-run: the task was aborted, skipped or "
+    "retried meanwhile."
+)
+
+#: Where a running run's task is no longer active on the run's attempt (``script_runs`` unqualified).
+_TASK_ENDED = (
+    "NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = script_runs.task_id AND t.attempt = script_runs.attempt "
+    "AND t.status IN ('planned', 'in_progress'))"
+)
 
 #: Claimed rows ``(id, task_id, attempt, seq, script_path, due_at, restarts)`` in claim order: oldest due first.
 _DUE_ORDER = operator.itemgetter(5, 0)
@@ -569,7 +595,8 @@ class TaskRepository:
 
     def requeue_running(self, *, now: float, note: str, owner: str | None = None) -> list[ScriptRun]:
         """Put running runs (all, or only ``owner``'s) back to due, keeping their due time, with a log line
-        (``note``; ``{path}`` in it is replaced by the script path).
+        (``note``; ``{path}`` in it is replaced by the script path). A run whose task ended meanwhile (aborted,
+        skipped, retried) is cancelled instead, with :data:`ENDED_NOTE`.
 
         Used on start (runs of a dead process) and on a stop that could not wait for them. Returns the runs re-queued.
         """
@@ -587,8 +614,16 @@ class TaskRepository:
 
     def _requeue(self, where: str, params: list[Any], *, now: float, note: str) -> list[ScriptRun]:
         """Put the runs matching ``where`` back to due, each with the log line ``note`` (``{path}`` replaced),
-        and return them by id."""
+        and return them by id; those whose task ended meanwhile are cancelled with :data:`ENDED_NOTE`."""
         with self._store.atomic() as s:
+            ended = s.query(
+                "UPDATE script_runs SET state = 'cancelled', owner = NULL, lease_until = NULL, ended_at = ? "
+                f"WHERE {where} AND {_TASK_ENDED} RETURNING id, task_id, script_path",
+                [now, *params],
+            )
+            for row in ended:
+                text = ENDED_NOTE.format(path=row["script_path"])
+                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
             rows = s.query(
                 "UPDATE script_runs SET state = 'due', owner = NULL, lease_until = NULL, started_at = NULL, "
                 f"restarts = restarts + 1 WHERE {where} RETURNING *",
