@@ -5,6 +5,11 @@ has free workers and submit them. ``run(stop)`` recovers from a previous crash, 
 the next due time or until something happens (a run finishes, :meth:`Scheduler.wake` is called for new work) —
 there is no fixed polling period. Stopping lets running scripts finish for ``serve.grace_period`` seconds and
 re-queues the rest, so nothing is lost.
+
+The scheduler registers its process as the owner of the runs it claims and renews the lease of the owner and its
+runs every :data:`~xlr_runtime.store.owners.RENEW_EVERY` seconds from a thread of its own
+(:mod:`xlr_runtime.store.owners`); recovery takes over only the runs of owners that are gone, at start and at
+each renewal.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ import pluggy
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, STOPPED_NOTE, Engine, TypeSource
+from xlr_runtime.errors import StoreError
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
+from xlr_runtime.store.owners import LEASE_SECONDS, RENEW_EVERY, OwnerRecord, ProcessIdentity
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +39,6 @@ log = logging.getLogger(__name__)
 #: pool gets batches (one message per batch to a worker, one transaction per batch of results). Only due runs are
 #: claimed, so a deep queue never delays a run that is not due yet.
 CAPACITY_PER_WORKER = 32
-
-#: Extra lease time beyond the script timeout, before another runtime may consider a run abandoned.
-LEASE_MARGIN = 60.0
 
 
 class Scheduler:
@@ -66,7 +70,10 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self.engine = engine or Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
         self.capacity = capacity or CAPACITY_PER_WORKER * int(settings["workers.size"])
-        self.lease = float(settings["scripts.timeout"]) + LEASE_MARGIN
+        self.lease = LEASE_SECONDS
+        #: Seconds between two renewals of the lease (and looks for runs of owners gone meanwhile).
+        self.renew_every = RENEW_EVERY
+        self.identity = ProcessIdentity.current()
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
         self._finished: collections.deque[tuple[ScriptRun, Future[ScriptRunResult]]] = collections.deque()
@@ -79,6 +86,9 @@ class Scheduler:
         self._quiet_until: tuple[float, int] | None = None
         #: Tasks this scheduler brought to an end (completed or failed), for callers waiting on a batch.
         self.ended = 0
+        self._registered = False
+        self._heartbeat: threading.Thread | None = None
+        self._heartbeat_stop = threading.Event()
 
     # -- one round ---------------------------------------------------------------------------------------------
 
@@ -137,14 +147,73 @@ class Scheduler:
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
+    def register(self, purpose: str = "scheduler", *, exclusive: bool = False) -> list[OwnerRecord]:
+        """Record this process as the owner of the runs it claims, and renew its lease from now on (a thread).
+
+        With ``exclusive`` (a process holding the home), first look for other owners still holding the home and
+        register nothing when there are: they are returned (a process that took the home after its lock file
+        was deleted)."""
+        live = self.store.owners.register(
+            self.store.owner,
+            self.identity,
+            purpose=purpose,
+            now=self.clock.now(),
+            lease=self.lease,
+            exclusive=exclusive,
+        )
+        if live:
+            return live
+        self._registered = True
+        if self._heartbeat is None:
+            self._heartbeat_stop.clear()
+            self._heartbeat = threading.Thread(target=self._beat, name="xlr-lease", daemon=True)
+            self._heartbeat.start()
+        return []
+
     def recover(self) -> list[ScriptRun]:
-        """Re-queue runs left running by a process that died (each gets a log line); overdue runs stay due,
-        so they start at once. Call once, before the first tick, while holding the home lock."""
+        """Re-queue runs left running by processes that are gone (each gets a log line; see
+        :mod:`xlr_runtime.store.owners`); overdue runs stay due, so they start at once. A run whose task ended
+        meanwhile is cancelled instead. Registers this scheduler first, if it is not yet. Call once, before the
+        first tick, while holding the home lock."""
+        if not self._registered:
+            self.register()
         self._recovered = True
-        requeued = self.store.tasks.requeue_running(now=self.clock.now(), note=RESTART_NOTE)
+        return self._take_over()
+
+    def _take_over(self) -> list[ScriptRun]:
+        now = self.clock.now()
+        gone = self.store.owners.gone(self.identity, now, me=self.store.owner)
+        if not gone:
+            return []
+        requeued = self.store.tasks.requeue_owned(gone, now=now, note=RESTART_NOTE)
+        self.store.owners.forget(owner for owner in gone if owner is not None)
         if requeued:
-            log.info("re-queued %d script run(s) left running by a previous process", len(requeued))
+            log.info("re-queued %d script run(s) left running by a process that is gone", len(requeued))
         return requeued
+
+    def _beat(self) -> None:
+        """The lease thread: renew this owner's lease and take over runs of owners gone meanwhile."""
+        while not self._heartbeat_stop.wait(self.renew_every):
+            try:
+                self.store.owners.renew(self.store.owner, now=self.clock.now(), lease=self.lease)
+                if self._take_over():
+                    self.wake()
+            except StoreError as exc:  # the run loop reports a database that cannot be written
+                log.debug("lease not renewed: %s", exc)
+            except Exception:  # never let the lease thread die
+                log.exception("lease renewal failed")
+
+    def _unregister(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat_stop.set()
+            self._heartbeat.join(timeout=5)
+            self._heartbeat = None
+        if self._registered:
+            self._registered = False
+            try:
+                self.store.owners.release(self.store.owner)
+            except StoreError as exc:
+                log.warning("owner %s not released: %s", self.store.owner, exc)
 
     def wake(self) -> None:
         """New work may be due (a task was created, retried): end the current sleep. Thread-safe."""
@@ -223,6 +292,7 @@ class Scheduler:
             [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=note
         )
         self._inflight.clear()
+        self._unregister()
         return requeued
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from xlr_runtime.store.executions import ExecutionRepository
     from xlr_runtime.store.jobs import JobRepository
     from xlr_runtime.store.notifications import NotificationRepository
+    from xlr_runtime.store.owners import OwnerRepository
     from xlr_runtime.store.schedules import ScheduleRepository
     from xlr_runtime.store.tasks import TaskRepository
 
@@ -221,6 +222,13 @@ class Store:
         from xlr_runtime.store.tasks import TaskRepository
 
         return TaskRepository(self)
+
+    @cached_property
+    def owners(self) -> OwnerRepository:
+        """The processes that claim script runs, and their leases."""
+        from xlr_runtime.store.owners import OwnerRepository
+
+        return OwnerRepository(self)
 
     @cached_property
     def executions(self) -> ExecutionRepository:

@@ -216,6 +216,16 @@ def _cancel_orphan_runs(db: Database) -> None:
     )
 
 
+@MIGRATIONS.step("record runtime owners and their leases")
+def _create_owners(db: Database) -> None:
+    # see xlr_runtime.store.owners: who claimed running runs, how to tell whether that process still runs
+    db.execute(
+        "CREATE TABLE runtime_owners (owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, "
+        "boot_id TEXT NOT NULL, pid_ns TEXT NOT NULL, start TEXT NOT NULL, purpose TEXT NOT NULL, "
+        "started_at REAL NOT NULL, lease_until REAL NOT NULL)"
+    )
+
+
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
@@ -598,10 +608,21 @@ class TaskRepository:
         (``note``; ``{path}`` in it is replaced by the script path). A run whose task ended meanwhile (aborted,
         skipped, retried) is cancelled instead, with :data:`ENDED_NOTE`.
 
-        Used on start (runs of a dead process) and on a stop that could not wait for them. Returns the runs re-queued.
+        Returns the runs re-queued. Recovery after a crash uses :meth:`requeue_owned` with the owners found gone.
         """
         where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
         return self._requeue(where, [owner] if owner is not None else [], now=now, note=note)
+
+    def requeue_owned(self, owners: Sequence[str | None], *, now: float, note: str) -> list[ScriptRun]:
+        """Put the running runs of ``owners`` (processes found gone; ``None``: runs without an owner) back to due,
+        as :meth:`requeue_running` does."""
+        names = sorted({o for o in owners if o is not None})
+        clauses = [f"owner IN ({','.join('?' * len(names))})"] if names else []
+        if None in owners:
+            clauses.append("owner IS NULL")
+        if not clauses:
+            return []
+        return self._requeue(f"state = 'running' AND ({' OR '.join(clauses)})", list(names), now=now, note=note)
 
     def requeue_runs(self, run_ids: Iterable[int], *, owner: str, now: float, note: str) -> list[ScriptRun]:
         """Put specific running runs of ``owner`` back to due (a stop that could not wait for them)."""
