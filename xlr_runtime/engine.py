@@ -9,7 +9,8 @@ minimum with a warning in the task log; one that is not a finite number from 0 t
 task). A path that is not in the task's plugin fails the task.
 
 No single run's result can stop the runtime: when a batch of results cannot be committed, each is committed
-alone, and a result the store refuses fails its own run and task with the reason (:meth:`Engine.commit`).
+alone, and a result the store refuses fails its own run and task with the reason (:meth:`Engine.commit`). Only a
+database that cannot be written for now (:class:`StoreUnavailableError`) is raised, for the caller to retry.
 
 Password property values are stored sealed (:class:`~xlr_runtime.secrets.SecretBox`, the home's ``secret.key``):
 the engine seals them before anything is written and opens them only in :meth:`Engine.prepare`, for the worker.
@@ -25,7 +26,14 @@ import pluggy
 
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
-from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownTypeError, ValueCoercionError
+from xlr_runtime.errors import (
+    ConfigError,
+    StoreError,
+    StoreUnavailableError,
+    TaskInputError,
+    UnknownTypeError,
+    ValueCoercionError,
+)
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.api import MAX_INTERVAL
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
@@ -182,6 +190,8 @@ class Engine:
     def _prepared(self, run: ScriptRun, task: Task | None) -> ScriptRunRequest | RunCompletion:
         try:
             return self.prepare(run, task)
+        except StoreUnavailableError:
+            raise
         except Exception as exc:  # one run that cannot be prepared fails alone, never the others or the runtime
             log.exception("script run %s cannot start", run.id)
             return self._cannot_start(run, f"the script run cannot start ({type(exc).__name__}: {exc})")
@@ -379,9 +389,11 @@ class Engine:
         ``task_ids`` maps each completion's run id to its task id when the caller knows them (the scheduler
         does); otherwise the ended runs' task ids are looked up in the store.
 
-        When the batch cannot be stored, each completion is stored alone, and one the store refuses is replaced by
-        a failure of its run and task that says why (:meth:`_unstorable`): one script's output never stops the
-        others' results, nor the runtime."""
+        When the batch cannot be stored, each completion is stored alone, and one the store refuses (any error but
+        :class:`StoreUnavailableError`) is replaced by a failure of its run and task that says why
+        (:meth:`_unstorable`): one script's output never stops the others' results, nor the runtime. A database
+        that cannot be written for now raises :class:`StoreUnavailableError`; nothing is lost by calling again
+        with the same completions (a run already recorded is ignored)."""
         if not completions:
             return []
         recorded = self._record(completions)
@@ -403,6 +415,8 @@ class Engine:
         """Store ``completions`` (one transaction, or one each after a failure); return those recorded."""
         try:
             recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
+        except StoreUnavailableError:
+            raise
         except Exception as exc:  # a result the store refuses: find it, fail its run, keep the others
             if len(completions) > 1:
                 return [c for one in completions for c in self._record([one])]
@@ -429,6 +443,8 @@ class Engine:
         )
         try:
             recorded = self.store.tasks.complete([failure], owner=self.store.owner)
+        except StoreUnavailableError:
+            raise
         except Exception:  # not even the reason can be stored: the run stays running and is re-run after a restart
             log.exception("script run %s: its failure could not be stored either", completion.run_id)
             return []

@@ -104,6 +104,23 @@ class StoreError(XlrError):
     value it refuses to keep (a due time that is not a finite number)."""
 
 
+class StoreUnavailableError(StoreError):
+    """Raised by the store when the database cannot be written for now: the disk is full, the file or its folder
+    is read-only, an I/O error, or another process held the write lock past ``busy_timeout``. The message names
+    the database file and SQLite's reason. Nothing was written: a long-running process (``xlr serve``) keeps what
+    it could not store and tries again; a command stops with this one line."""
+
+
+class HomeError(XlrError):
+    """Raised when the home folder (``--home``) cannot be created or one of its files written: ``path``, and
+    the operating system's reason."""
+
+    def __init__(self, path: str | Path, reason: str, *, hint: str | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}", hint=hint)
+
+
 class ScriptError(XlrError):
     """Raised by the scripting layer for a problem in running a script that is not the script's own failure
     (script file missing from its plugin, an unsupported authentication method, a worker that cannot start)."""

@@ -38,7 +38,7 @@ from xlr_runtime.cis import CiCatalog, load_cis
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.compat.config import plugin_translate_modes
 from xlr_runtime.engine import INTERRUPT_NOTE, Engine
-from xlr_runtime.errors import HomeLockedError
+from xlr_runtime.errors import HomeError, HomeLockedError
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.scheduler import Scheduler
@@ -76,8 +76,11 @@ class HomeLock:
         """Take the lock if free; write ``pid purpose`` into it. Returns False when another process holds it."""
         if self._handle is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise HomeError(self.path, f"cannot open the home's lock file: {exc.strerror or exc}") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -250,11 +250,18 @@ def _loads(text: str) -> Any:
     return {} if text == "{}" else _DECODER.decode(text)
 
 
+#: The largest id SQLite can hold (a signed 64-bit integer); a larger number names no task.
+_MAX_ID = 2**63 - 1
+
+
 def _task_id(task_id: str | int) -> int:
     try:
-        return int(task_id)
+        number = int(task_id)
     except (TypeError, ValueError):
+        number = None
+    if number is None or not -_MAX_ID <= number <= _MAX_ID:
         raise NotFoundError(f"no task {task_id!r}", hint="Run 'xlr tasks' to list tasks.") from None
+    return number
 
 
 def _due(due_at: float, what: str) -> float:
