@@ -18,6 +18,7 @@ the engine seals them before anything is written and opens them only in :meth:`E
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -112,6 +113,8 @@ class Engine:
         self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
         self.secrets = secrets or SecretBox(store.path.parent)
         self._passwords: dict[str, frozenset[str]] = {}  # type name -> its password properties
+        self._max_status_line = int(settings["scripts.max_status_line_bytes"])
+        self._max_property = int(settings["scripts.max_property_bytes"])
 
     # -- creating ----------------------------------------------------------------------------------------------
 
@@ -308,6 +311,12 @@ class Engine:
         log_lines = list(result.log)
         task_type = self._run_type(run)
         task_status, task_failure, next_script, next_due_at = self._after(result, task_type, log_lines, now)
+        status_line = result.status_line
+        if status_line is not None and len(status_line) > self._max_status_line // _MAX_BYTES_PER_CHAR:
+            status_line = self._capped_status_line(status_line, log_lines, now)
+        properties = result.properties
+        if properties:
+            properties = self._capped_properties(properties, log_lines, now)
         return frozen_record(  # built for every script run, in the scheduler's thread
             RunCompletion,
             run_id=run.id,
@@ -317,8 +326,8 @@ class Engine:
             worker_pid=result.worker_pid,
             failure=result.failure,
             # a failed run returns only what the script kept with pythonScript.setProperty (see scripting.api)
-            properties=self._sealed(task_type, result.properties) if task_type else dict(result.properties),
-            status_line=result.status_line,
+            properties=self._sealed(task_type, properties) if task_type else dict(properties),
+            status_line=status_line,
             log=log_lines,
             next_script=next_script,
             next_due_at=next_due_at,
@@ -326,6 +335,32 @@ class Engine:
             task_failure=task_failure,
             variables=result.variables,
         )
+
+    def _capped_status_line(self, text: str, log_lines: list[LogLine], now: float) -> str:
+        """``text`` cut to ``scripts.max_status_line_bytes`` (marked, with a warning line in the log)."""
+        cut = _cut_text(text, self._max_status_line, "scripts.max_status_line_bytes")
+        if cut is None:
+            return text
+        log_lines.append(LogLine(now, "system", f"Warning: the status line {cut[1]}"))
+        return cut[0]
+
+    def _capped_properties(
+        self, properties: Mapping[str, Any], log_lines: list[LogLine], now: float
+    ) -> Mapping[str, Any]:
+        """``properties`` with each value larger than ``scripts.max_property_bytes`` cut (marked, with a warning
+        line in the log)."""
+        limit = self._max_property
+        short = limit // _MAX_BYTES_PER_CHAR
+        capped: dict[str, Any] | None = None  # a copy only when something is cut (read for every script run)
+        for name, value in properties.items():
+            if value is None or (isinstance(value, str) and len(value) <= short) or _fits(value, limit):
+                continue
+            cut = _cut_value(value, limit, "scripts.max_property_bytes")
+            if cut is not None:
+                capped = dict(properties) if capped is None else capped
+                capped[name] = cut[0]
+                log_lines.append(LogLine(now, "system", f"Warning: property {name!r} {cut[1]}"))
+        return properties if capped is None else capped
 
     def _after(
         self, result: ScriptRunResult, task_type: TaskType | None, log_lines: list[LogLine], now: float
@@ -516,6 +551,88 @@ class Engine:
             getattr(self.pm.hook, name)(task=task)
         except Exception:  # an observer must never break the lifecycle; it is logged with its traceback
             log.exception("%s hook failed for task %s", name, task.id)
+
+
+#: The most bytes one code point takes as UTF-8 or escaped in JSON (``\u001f``): a text of at most limit / 6
+#: characters fits without being measured.
+_MAX_BYTES_PER_CHAR = 6
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _json_size(value: Any) -> int:
+    return _utf8_size(_JSON.encode(value))
+
+
+def _fits(value: Any, limit: int) -> bool:
+    """True when ``value`` is certainly no larger than ``limit`` bytes, by counting characters (cheap)."""
+    budget = limit // _MAX_BYTES_PER_CHAR
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            budget -= len(item) + 2
+        elif isinstance(item, dict):
+            budget -= 2
+            for key, inner in item.items():
+                stack.append(key)
+                stack.append(inner)
+        elif isinstance(item, list | tuple | set | frozenset):
+            budget -= 2
+            stack.extend(item)
+        else:
+            budget -= 24  # a number, a boolean, None, or an object stored as its str()
+        if budget < 0:
+            return False
+    return True
+
+
+def _cut_text(text: str, limit: int, setting: str, setting_value: int | None = None) -> tuple[str, str] | None:
+    """``(text cut to at most limit bytes and marked, what happened)``, or ``None`` when ``text`` fits. The
+    marker names the setting and its value (``setting_value``, when ``limit`` is the room left in a list)."""
+    size = _utf8_size(text)
+    if size <= limit:
+        return None
+    marker = f" [truncated: {size} bytes; {setting} is {limit if setting_value is None else setting_value}]"
+    room = max(0, limit - len(marker))
+    kept = text[:room]
+    excess = _utf8_size(kept) - room
+    while excess > 0:
+        kept = kept[: len(kept) - max(1, excess // 4)]
+        excess = _utf8_size(kept) - room
+    return kept + marker, f"of {size} bytes was cut to {limit} bytes ({setting})."
+
+
+def _cut_value(value: Any, limit: int, setting: str) -> tuple[Any, str] | None:
+    """``(value cut to at most about limit bytes, what happened)``, or ``None`` when it fits. Text is cut and
+    marked; a list or map keeps its first items that fit (a text item that does not fit is cut and marked)."""
+    if isinstance(value, str):
+        return _cut_text(value, limit, setting)
+    if not isinstance(value, list | tuple | set | frozenset | dict):
+        return None
+    size = _json_size(value)
+    if size <= limit:
+        return None
+    items = list(value.items()) if isinstance(value, dict) else list(value)
+    kept: list[Any] = []
+    used = 2
+    for item in items:
+        piece = _json_size(item if not isinstance(value, dict) else {item[0]: item[1]}) + 1
+        if used + piece > limit:
+            text = item[1] if isinstance(value, dict) else item
+            room = limit - used - (piece - _json_size(text)) - 1
+            if isinstance(text, str) and room > 64:
+                cut = _cut_text(text, room, setting, limit)
+                text = cut[0] if cut is not None else text
+                kept.append((item[0], text) if isinstance(value, dict) else text)
+            break
+        kept.append(item)
+        used += piece
+    what = f"of {size} bytes ({len(items)} items) was cut to its first {len(kept)} items ({setting} is {limit} bytes)."
+    return (dict(kept) if isinstance(value, dict) else kept), what
 
 
 def _is_empty(value: Any) -> bool:
