@@ -382,7 +382,9 @@ class Engine:
         interval = self._interval(result.schedule.interval, log_lines, now)
         if interval is None:
             asked = result.schedule.interval
-            reason = f"task.schedule(): interval {asked!r} is not a number of seconds from 0 to {MAX_INTERVAL:.0f}"
+            # a number is shown; anything else only by its type (it was not masked, and could hold a secret)
+            shown = repr(asked) if isinstance(asked, int | float) else f"of type {type(asked).__name__}"
+            reason = f"task.schedule(): interval {shown} is not a number of seconds from 0 to {MAX_INTERVAL:.0f}"
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
             return TaskStatus.FAILED, reason, None, None
         return None, None, path, now + interval
