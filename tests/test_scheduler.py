@@ -4,6 +4,9 @@ integration is in tests/test_runtime.py."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -52,6 +55,13 @@ def make(
     **kwargs: object,
 ) -> Scheduler:
     return Scheduler(store, registry, executor, settings or defaults(), clock or VirtualClock(T0), **kwargs)  # type: ignore[arg-type]
+
+
+def dead_owner() -> str:
+    """An owner name (``host:pid:random``) of a process of this host that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}:ended"
 
 
 def due_times(store: Store, task_id: str) -> list[float]:
@@ -163,7 +173,7 @@ def test_runs_left_running_by_a_dead_process_are_rerun_on_start(
 ) -> None:
     scheduler = make(store, registry, executor)
     task = scheduler.engine.create_task("demo.Counter", {"polls": "1"})
-    [run] = store.tasks.claim_due(T0, 1, owner="dead-process", lease=60)
+    [run] = store.tasks.claim_due(T0, 1, owner=dead_owner(), lease=60)
     scheduler.run(until=lambda: store.tasks.get(task.id).status.is_final)
     assert store.tasks.get(task.id).status is TaskStatus.COMPLETED
     assert store.tasks.get_run(run.id).restarts == 1

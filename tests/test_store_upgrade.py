@@ -17,6 +17,7 @@ NEW_STEPS = {
     "jobs": "add jobs.definition_sha256",
     "schedules": "keep the digest of the job definition, not the definition",
     "executions": "index executions by retry_prev_id",
+    "tasks": "cancel due runs of tasks that ended",
 }
 
 

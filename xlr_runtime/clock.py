@@ -29,6 +29,11 @@ class Clock(Protocol):
         ...
 
 
+#: The longest single wait (seconds): a due time further away (or infinite, in a database written before due times
+#: were checked) is waited for in steps, instead of overflowing the wait.
+MAX_WAIT = 86400.0
+
+
 class SystemClock:
     """Wall-clock time (``time.time``) and real waits."""
 
@@ -40,7 +45,7 @@ class SystemClock:
         """Wait on ``event`` until the wall clock reaches ``until``."""
         if until is None:
             return event.wait()
-        return event.wait(max(0.0, until - time.time()))
+        return event.wait(min(max(0.0, until - time.time()), MAX_WAIT))
 
 
 class VirtualClock:

@@ -5,7 +5,12 @@ Rules (XL Release's, see ``docs/running-tasks.md``): a script that ends normally
 completes the task; an exception, ``sys.exit(n != 0)``, a timeout or a crashed worker fails it. A script that
 calls ``task.schedule(path, interval)`` keeps the task in progress and the next script is due ``interval``
 seconds later (default ``schedule.default_interval``; below ``schedule.min_interval`` it is raised to the
-minimum with a warning in the task log). A path that is not in the task's plugin fails the task.
+minimum with a warning in the task log; one that is not a finite number from 0 to :data:`MAX_INTERVAL` fails the
+task). A path that is not in the task's plugin fails the task.
+
+No single run's result can stop the runtime: when a batch of results cannot be committed, each is committed
+alone, and a result the store refuses fails its own run and task with the reason (:meth:`Engine.commit`). Only a
+database that cannot be written for now (:class:`StoreUnavailableError`) is raised, for the caller to retry.
 
 Password property values are stored sealed (:class:`~xlr_runtime.secrets.SecretBox`, the home's ``secret.key``):
 the engine seals them before anything is written and opens them only in :meth:`Engine.prepare`, for the worker.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -27,8 +33,16 @@ import pluggy
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
 from xlr_runtime.compat.modules import ModulePath, module_path
-from xlr_runtime.errors import ConfigError, StoreError, TaskInputError, UnknownTypeError, ValueCoercionError
+from xlr_runtime.errors import (
+    ConfigError,
+    StoreError,
+    StoreUnavailableError,
+    TaskInputError,
+    UnknownTypeError,
+    ValueCoercionError,
+)
 from xlr_runtime.records import frozen_record
+from xlr_runtime.scripting.api import MAX_INTERVAL
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import SecretBox, is_sealed
@@ -108,6 +122,8 @@ class Engine:
         self._run_secrets: dict[int, frozenset[str]] = {}  # run id -> its task's sealed non-password properties
         #: (type name, sealed non-password properties) -> (the registry's type, that type with them as passwords)
         self._secret_types: dict[tuple[str, frozenset[str]], tuple[TaskType, TaskType]] = {}
+        self._max_status_line = int(settings["scripts.max_status_line_bytes"])
+        self._max_property = int(settings["scripts.max_property_bytes"])
 
     # -- creating ----------------------------------------------------------------------------------------------
 
@@ -190,7 +206,16 @@ class Engine:
         already (the scheduler shares one read with :meth:`claimed`), else they are read in one query."""
         if tasks is None:
             tasks = self.store.tasks.get_many(run.task_id for run in runs)
-        return [self.prepare(run, tasks.get(run.task_id)) for run in runs]
+        return [self._prepared(run, tasks.get(run.task_id)) for run in runs]
+
+    def _prepared(self, run: ScriptRun, task: Task | None) -> ScriptRunRequest | RunCompletion:
+        try:
+            return self.prepare(run, task)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # one run that cannot be prepared fails alone, never the others or the runtime
+            log.exception("script run %s cannot start", run.id)
+            return self._cannot_start(run, f"the script run cannot start ({type(exc).__name__}: {exc})")
 
     def prepare(self, run: ScriptRun, task: Task | None = None) -> ScriptRunRequest | RunCompletion:
         """The request for a claimed run, or a completion failing the task when the run cannot start (its type
@@ -314,18 +339,22 @@ class Engine:
             cis[prop.name] = resolved if isinstance(value, list) else resolved[0]
         return cis
 
-    def _cannot_start(self, run: ScriptRun, reason: str) -> RunCompletion:
+    def _cannot_start(self, run: ScriptRun, reason: str, *, started_at: float | None = None) -> RunCompletion:
         now = self.clock.now()
         return RunCompletion(
             run_id=run.id,
             outcome=str(RunOutcome.FAILED),
-            started_at=now,
+            started_at=now if started_at is None else started_at,
             ended_at=now,
             failure=Failure("ScriptError", reason),
             log=[LogLine(now, "system", f"Task failed: {reason}")],
             task_status=TaskStatus.FAILED,
             task_failure=reason,
         )
+
+    def unusable(self, run: ScriptRun, reason: str) -> RunCompletion:
+        """A completion failing ``run`` and its task with ``reason``, for a result that cannot be used."""
+        return self._cannot_start(run, reason, started_at=run.started_at)
 
     def completion(self, run: ScriptRun, result: ScriptRunResult) -> RunCompletion:
         """What a finished run changes: properties (passwords sealed), status line, log, and the next run or the
@@ -334,6 +363,12 @@ class Engine:
         log_lines = list(result.log)
         task_type = self._run_type(run)
         task_status, task_failure, next_script, next_due_at = self._after(result, task_type, log_lines, now)
+        status_line = result.status_line
+        if status_line is not None and len(status_line) > self._max_status_line // _MAX_BYTES_PER_CHAR:
+            status_line = self._capped_status_line(status_line, log_lines, now)
+        properties = result.properties
+        if properties:
+            properties = self._capped_properties(properties, log_lines, now)
         return frozen_record(  # built for every script run, in the scheduler's thread
             RunCompletion,
             run_id=run.id,
@@ -344,11 +379,11 @@ class Engine:
             failure=result.failure,
             # a failed run returns only what the script kept with pythonScript.setProperty (see scripting.api)
             properties=(
-                self._sealed(task_type, result.properties, self._run_secrets.pop(run.id, frozenset()))
+                self._sealed(task_type, properties, self._run_secrets.pop(run.id, frozenset()))
                 if task_type
-                else dict(result.properties)
+                else dict(properties)
             ),
-            status_line=result.status_line,
+            status_line=status_line,
             log=log_lines,
             next_script=next_script,
             next_due_at=next_due_at,
@@ -356,6 +391,32 @@ class Engine:
             task_failure=task_failure,
             variables=result.variables,
         )
+
+    def _capped_status_line(self, text: str, log_lines: list[LogLine], now: float) -> str:
+        """``text`` cut to ``scripts.max_status_line_bytes`` (marked, with a warning line in the log)."""
+        cut = _cut_text(text, self._max_status_line, "scripts.max_status_line_bytes")
+        if cut is None:
+            return text
+        log_lines.append(LogLine(now, "system", f"Warning: the status line {cut[1]}"))
+        return cut[0]
+
+    def _capped_properties(
+        self, properties: Mapping[str, Any], log_lines: list[LogLine], now: float
+    ) -> Mapping[str, Any]:
+        """``properties`` with each value larger than ``scripts.max_property_bytes`` cut (marked, with a warning
+        line in the log)."""
+        limit = self._max_property
+        short = limit // _MAX_BYTES_PER_CHAR
+        capped: dict[str, Any] | None = None  # a copy only when something is cut (read for every script run)
+        for name, value in properties.items():
+            if value is None or (isinstance(value, str) and len(value) <= short) or _fits(value, limit):
+                continue
+            cut = _cut_value(value, limit, "scripts.max_property_bytes")
+            if cut is not None:
+                capped = dict(properties) if capped is None else capped
+                capped[name] = cut[0]
+                log_lines.append(LogLine(now, "system", f"Warning: property {name!r} {cut[1]}"))
+        return properties if capped is None else capped
 
     def _after(
         self, result: ScriptRunResult, task_type: TaskType | None, log_lines: list[LogLine], now: float
@@ -375,6 +436,13 @@ class Engine:
             log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
             return TaskStatus.FAILED, reason, None, None
         interval = self._interval(result.schedule.interval, log_lines, now)
+        if interval is None:
+            asked = result.schedule.interval
+            # a number is shown; anything else only by its type (it was not masked, and could hold a secret)
+            shown = repr(asked) if isinstance(asked, int | float) else f"of type {type(asked).__name__}"
+            reason = f"task.schedule(): interval {shown} is not a number of seconds from 0 to {MAX_INTERVAL:.0f}"
+            log_lines.append(LogLine(now, "system", f"Task failed: {reason}"))
+            return TaskStatus.FAILED, reason, None, None
         return None, None, path, now + interval
 
     def _run_type(self, run: ScriptRun) -> TaskType | None:
@@ -386,10 +454,16 @@ class Engine:
         except UnknownTypeError:
             return None
 
-    def _interval(self, asked: float | None, log_lines: list[LogLine], now: float) -> float:
+    def _interval(self, asked: Any, log_lines: list[LogLine], now: float) -> float | None:
+        """The interval to wait, or ``None`` for one that is not a finite number of seconds from 0 to
+        :data:`MAX_INTERVAL` (``task.schedule()`` refuses those in the script; this guards other executors)."""
         minimum = float(self.settings["schedule.min_interval"])
         if asked is None:
             return float(self.settings["schedule.default_interval"])
+        if not isinstance(asked, int | float):
+            return None
+        if not 0 <= asked <= MAX_INTERVAL:  # also NaN and infinities
+            return None
         if asked < minimum:
             log_lines.append(
                 LogLine(
@@ -406,11 +480,17 @@ class Engine:
         """Record ``completions`` in one transaction; return the tasks that ended (their hooks are called).
 
         ``task_ids`` maps each completion's run id to its task id when the caller knows them (the scheduler
-        does); otherwise the ended runs' task ids are looked up in the store."""
+        does); otherwise the ended runs' task ids are looked up in the store.
+
+        When the batch cannot be stored, each completion is stored alone, and one the store refuses (any error but
+        :class:`StoreUnavailableError`) is replaced by a failure of its run and task that says why
+        (:meth:`_unstorable`): one script's output never stops the others' results, nor the runtime. A database
+        that cannot be written for now raises :class:`StoreUnavailableError`; nothing is lost by calling again
+        with the same completions (a run already recorded is ignored)."""
         if not completions:
             return []
-        recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
-        ending = [c for c in completions if c.run_id in recorded and c.task_status is not None]
+        recorded = self._record(completions)
+        ending = [c for c in recorded if c.task_status is not None]
         if not ending:
             return []
         if task_ids is None:
@@ -423,6 +503,45 @@ class Engine:
         ]
         self._notify_ended(ended)
         return ended
+
+    def _record(self, completions: Sequence[RunCompletion]) -> list[RunCompletion]:
+        """Store ``completions`` (one transaction, or one each after a failure); return those recorded."""
+        try:
+            recorded = set(self.store.tasks.complete(completions, owner=self.store.owner))
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # a result the store refuses: find it, fail its run, keep the others
+            if len(completions) > 1:
+                return [c for one in completions for c in self._record([one])]
+            return self._unstorable(completions[0], exc)
+        if len(recorded) == len(completions):
+            return list(completions)
+        return [c for c in completions if c.run_id in recorded]
+
+    def _unstorable(self, completion: RunCompletion, exc: Exception) -> list[RunCompletion]:
+        """Fail the run and task of a ``completion`` the store refused with ``exc``, keeping only the reason."""
+        reason = f"its result could not be stored ({type(exc).__name__}: {exc}); its output was dropped"
+        log.error("script run %s: %s", completion.run_id, reason)
+        now = self.clock.now()
+        failure = RunCompletion(
+            run_id=completion.run_id,
+            outcome=str(RunOutcome.FAILED),
+            started_at=completion.started_at,
+            ended_at=completion.ended_at,
+            worker_pid=completion.worker_pid,
+            failure=Failure("StoreError", reason),
+            log=[LogLine(now, "system", f"Task failed: {reason}")],
+            task_status=TaskStatus.FAILED,
+            task_failure=reason,
+        )
+        try:
+            recorded = self.store.tasks.complete([failure], owner=self.store.owner)
+        except StoreUnavailableError:
+            raise
+        except Exception:  # not even the reason can be stored: the run stays running and is re-run after a restart
+            log.exception("script run %s: its failure could not be stored either", completion.run_id)
+            return []
+        return [failure] if recorded else []
 
     def claimed(self, runs: Iterable[ScriptRun], tasks: Mapping[str, Task] | None = None) -> None:
         """Call ``xlr_task_started`` for the tasks whose first script run was just claimed; ``tasks`` are the
@@ -468,7 +587,7 @@ class Engine:
         number goes up by one. :class:`StateError` for a task in any other status."""
         task = self.store.tasks.get(task_id)
         task_type = self.registry.get(task.type)
-        properties = {name: prop.default for name, prop in task_type.properties.items()}
+        properties = {name: prop.initial_value for name, prop in task_type.properties.items()}
         properties.update(task.inputs)
         return self.store.tasks.restart(
             task_id,
@@ -490,6 +609,88 @@ class Engine:
             getattr(self.pm.hook, name)(task=task)
         except Exception:  # an observer must never break the lifecycle; it is logged with its traceback
             log.exception("%s hook failed for task %s", name, task.id)
+
+
+#: The most bytes one code point takes as UTF-8 or escaped in JSON (``\u001f``): a text of at most limit / 6
+#: characters fits without being measured.
+_MAX_BYTES_PER_CHAR = 6
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _json_size(value: Any) -> int:
+    return _utf8_size(_JSON.encode(value))
+
+
+def _fits(value: Any, limit: int) -> bool:
+    """True when ``value`` is certainly no larger than ``limit`` bytes, by counting characters (cheap)."""
+    budget = limit // _MAX_BYTES_PER_CHAR
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            budget -= len(item) + 2
+        elif isinstance(item, dict):
+            budget -= 2
+            for key, inner in item.items():
+                stack.append(key)
+                stack.append(inner)
+        elif isinstance(item, list | tuple | set | frozenset):
+            budget -= 2
+            stack.extend(item)
+        else:
+            budget -= 24  # a number, a boolean, None, or an object stored as its str()
+        if budget < 0:
+            return False
+    return True
+
+
+def _cut_text(text: str, limit: int, setting: str, setting_value: int | None = None) -> tuple[str, str] | None:
+    """``(text cut to at most limit bytes and marked, what happened)``, or ``None`` when ``text`` fits. The
+    marker names the setting and its value (``setting_value``, when ``limit`` is the room left in a list)."""
+    size = _utf8_size(text)
+    if size <= limit:
+        return None
+    marker = f" [truncated: {size} bytes; {setting} is {limit if setting_value is None else setting_value}]"
+    room = max(0, limit - len(marker))
+    kept = text[:room]
+    excess = _utf8_size(kept) - room
+    while excess > 0:
+        kept = kept[: len(kept) - max(1, excess // 4)]
+        excess = _utf8_size(kept) - room
+    return kept + marker, f"of {size} bytes was cut to {limit} bytes ({setting})."
+
+
+def _cut_value(value: Any, limit: int, setting: str) -> tuple[Any, str] | None:
+    """``(value cut to at most about limit bytes, what happened)``, or ``None`` when it fits. Text is cut and
+    marked; a list or map keeps its first items that fit (a text item that does not fit is cut and marked)."""
+    if isinstance(value, str):
+        return _cut_text(value, limit, setting)
+    if not isinstance(value, list | tuple | set | frozenset | dict):
+        return None
+    size = _json_size(value)
+    if size <= limit:
+        return None
+    items = list(value.items()) if isinstance(value, dict) else list(value)
+    kept: list[Any] = []
+    used = 2
+    for item in items:
+        piece = _json_size(item if not isinstance(value, dict) else {item[0]: item[1]}) + 1
+        if used + piece > limit:
+            text = item[1] if isinstance(value, dict) else item
+            room = limit - used - (piece - _json_size(text)) - 1
+            if isinstance(text, str) and room > 64:
+                cut = _cut_text(text, room, setting, limit)
+                text = cut[0] if cut is not None else text
+                kept.append((item[0], text) if isinstance(value, dict) else text)
+            break
+        kept.append(item)
+        used += piece
+    what = f"of {size} bytes ({len(items)} items) was cut to its first {len(kept)} items ({setting} is {limit} bytes)."
+    return (dict(kept) if isinstance(value, dict) else kept), what
 
 
 def _is_empty(value: Any) -> bool:

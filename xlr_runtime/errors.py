@@ -100,7 +100,25 @@ class HomeLockedError(XlrError):
 
 
 class StoreError(XlrError):
-    """Raised by the store for a database that is unusable (newer schema, corrupt file, not a database)."""
+    """Raised by the store for a database that is unusable (newer schema, corrupt file, not a database), or for a
+    value it refuses to keep (a due time that is not a finite number)."""
+
+
+class StoreUnavailableError(StoreError):
+    """Raised by the store when the database cannot be written for now: the disk is full, the file or its folder
+    is read-only, an I/O error, or another process held the write lock past ``busy_timeout``. The message names
+    the database file and SQLite's reason. Nothing was written: a long-running process (``xlr serve``) keeps what
+    it could not store and tries again; a command stops with this one line."""
+
+
+class HomeError(XlrError):
+    """Raised when the home folder (``--home``) cannot be created or one of its files written: ``path``, and
+    the operating system's reason."""
+
+    def __init__(self, path: str | Path, reason: str, *, hint: str | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}", hint=hint)
 
 
 class ScriptError(XlrError):

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlr_runtime.errors import HomeError
+
 #: Environment variable naming the home folder.
 HOME_ENV = "XLR_HOME"
 
@@ -56,6 +58,11 @@ class Home:
         return self.root / "ext"
 
     def ensure(self) -> Home:
-        """Create the home folder if missing; return self."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Create the home folder if missing; return self. :class:`HomeError` when it cannot be created (a
+        read-only file system, a path under ``/proc``, a file in the way)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = f"cannot create the home folder: {exc.strerror or exc}"
+            raise HomeError(self.root, reason, hint="Use another --home (XLR_HOME).") from None
         return self

@@ -9,10 +9,12 @@ harness all use :class:`Runtime`::
 
 **One scheduler per home.** Serving a home takes an exclusive lock on ``xlr.lock`` in it (an ``fcntl`` lock,
 released by the OS when the process dies, so ``kill -9`` never leaves it stale). A second ``xlr serve`` gets a
-:class:`HomeLockedError`. Everything else may share the home with a server: ``xlr run`` and ``xlr task
-abort|retry|skip`` write to the store (SQLite serialises writers) and nudge the server through a datagram socket
-``xlr.wake`` in the home, so it picks new work up at once; ``xlr run`` then follows its task from the store and
-takes over driving it if the server stops.
+:class:`HomeLockedError`. The holder is also recorded in the store (:mod:`xlr_runtime.store.owners`), so a second
+server whose lock succeeded only because ``xlr.lock`` was deleted still finds the live holder there and refuses
+(and recovery never takes over a live owner's runs). Everything else may share the home with a server: ``xlr run``
+and ``xlr task abort|retry|skip`` write to the store (SQLite serialises writers) and nudge the server through a
+datagram socket ``xlr.wake`` in the home, so it picks new work up at once; ``xlr run`` then follows its task from
+the store and takes over driving it if the server stops.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from xlr_runtime.cis import CiCatalog, load_cis
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.compat.config import plugin_translate_modes
 from xlr_runtime.engine import INTERRUPT_NOTE, Engine
-from xlr_runtime.errors import HomeLockedError
+from xlr_runtime.errors import HomeError, HomeLockedError
 from xlr_runtime.home import Home
 from xlr_runtime.hookspecs import Service
 from xlr_runtime.plugins import plugin_manager
@@ -74,8 +76,11 @@ class HomeLock:
         """Take the lock if free; write ``pid purpose`` into it. Returns False when another process holds it."""
         if self._handle is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise HomeError(self.path, f"cannot open the home's lock file: {exc.strerror or exc}") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -262,9 +267,11 @@ class Runtime:
         then follows the task instead). On a stop, a running script gets ``grace_period`` seconds and is then
         re-queued: the task stays stored and resumable.
         """
-        self.lock.acquire(f"xlr run, task {task_id}")
+        purpose = f"xlr run, task {task_id}"
+        self.lock.acquire(purpose)
         try:
             scheduler = self._start_scheduler(only_task=task_id)
+            self._register(scheduler, purpose)
             scheduler.recover()
             scheduler.run(
                 until=lambda: self.store.tasks.get(task_id).status.is_final,
@@ -286,6 +293,7 @@ class Runtime:
         services: list[Service] = []
         try:
             scheduler = self._start_scheduler()
+            self._register(scheduler, "xlr serve")
             listener = WakeListener(self.home, scheduler.wake)
             listening = listener.start()
             requeued = scheduler.recover()
@@ -318,6 +326,18 @@ class Runtime:
         self._stop_requested = True
         if self._scheduler is not None:
             self._scheduler.request_stop()
+
+    def _register(self, scheduler: Scheduler, purpose: str) -> None:
+        """Record this process as the home's holder in the store, or raise :class:`HomeLockedError` naming the
+        live holder found there (its ``xlr.lock`` was deleted or replaced, so the file lock did not stop us)."""
+        live = scheduler.register(purpose, exclusive=True)
+        if live:
+            holder = live[0]
+            raise HomeLockedError(
+                f"home {self.home.root} is in use by {holder.describe()}, although {LOCK_FILE} did not say so "
+                "(it was deleted or replaced)",
+                hint="Stop that process first (its script runs stay its own), or use another --home (XLR_HOME).",
+            )
 
     def _start_scheduler(self, *, only_task: str | None = None) -> Scheduler:
         self._scheduler = self.scheduler(only_task=only_task)

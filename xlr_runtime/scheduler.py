@@ -5,6 +5,13 @@ has free workers and submit them. ``run(stop)`` recovers from a previous crash, 
 the next due time or until something happens (a run finishes, :meth:`Scheduler.wake` is called for new work) —
 there is no fixed polling period. Stopping lets running scripts finish for ``serve.grace_period`` seconds and
 re-queues the rest, so nothing is lost.
+
+The scheduler registers its process as the owner of the runs it claims and renews the lease of the owner and its
+runs every :data:`~xlr_runtime.store.owners.RENEW_EVERY` seconds from a thread of its own
+(:mod:`xlr_runtime.store.owners`); recovery takes over only the runs of owners that are gone, at start and at
+each renewal. When the database cannot be written for now (disk full, read-only, I/O error), results wait in
+memory and are committed when it can again: one log line when it starts, retries with a growing pause (up to
+:data:`RETRY_MAX` seconds), one line when it ends; no claim is made meanwhile.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ import pluggy
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, STOPPED_NOTE, Engine, TypeSource
+from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
+from xlr_runtime.store.owners import LEASE_SECONDS, RENEW_EVERY, OwnerRecord, ProcessIdentity
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +42,10 @@ log = logging.getLogger(__name__)
 #: claimed, so a deep queue never delays a run that is not due yet.
 CAPACITY_PER_WORKER = 32
 
-#: Extra lease time beyond the script timeout, before another runtime may consider a run abandoned.
-LEASE_MARGIN = 60.0
+#: First pause before writing again to a database that could not be written (seconds); it doubles up to
+#: :data:`RETRY_MAX`.
+RETRY_FIRST = 0.5
+RETRY_MAX = 10.0
 
 
 class Scheduler:
@@ -66,7 +77,10 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self.engine = engine or Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
         self.capacity = capacity or CAPACITY_PER_WORKER * int(settings["workers.size"])
-        self.lease = float(settings["scripts.timeout"]) + LEASE_MARGIN
+        self.lease = LEASE_SECONDS
+        #: Seconds between two renewals of the lease (and looks for runs of owners gone meanwhile).
+        self.renew_every = RENEW_EVERY
+        self.identity = ProcessIdentity.current()
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
         self._finished: collections.deque[tuple[ScriptRun, Future[ScriptRunResult]]] = collections.deque()
@@ -79,6 +93,15 @@ class Scheduler:
         self._quiet_until: tuple[float, int] | None = None
         #: Tasks this scheduler brought to an end (completed or failed), for callers waiting on a batch.
         self.ended = 0
+        #: Results (with their task ids) not committed yet: the database could not be written.
+        self._uncommitted: list[tuple[RunCompletion, str]] = []
+        #: Runs claimed but not handed to the executor, to re-queue (the database could not be read meanwhile).
+        self._stranded: list[int] = []
+        #: While the database cannot be written: (when it started, the pause, time.monotonic() of the next try).
+        self._outage: tuple[float, float, float] | None = None
+        self._registered = False
+        self._heartbeat: threading.Thread | None = None
+        self._heartbeat_stop = threading.Event()
 
     # -- one round ---------------------------------------------------------------------------------------------
 
@@ -86,41 +109,114 @@ class Scheduler:
         """Claim and submit the runs due at ``now``, then commit finished runs; return how many were submitted.
 
         Due runs go first, so a run never waits for its start behind the commit of other runs' results."""
-        submitted = 0 if self._stop.is_set() else self._start_due(self.clock.now() if now is None else now)
+        ready = not self._stop.is_set() and self._store_ready()
+        submitted = self._start_due(self.clock.now() if now is None else now) if ready else 0
         self.collect()
         return submitted
 
     def _start_due(self, now: float) -> int:
         free = self.capacity - len(self._inflight) + len(self._finished)  # finished runs hold no worker
-        runs = self.store.tasks.claim_due(now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task)
-        if not runs:
+        try:
+            runs = self.store.tasks.claim_due(
+                now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task
+            )
+        except StoreUnavailableError as exc:
+            self._unavailable(exc)
             return 0
-        tasks = self.store.tasks.get_many(run.task_id for run in runs)  # one read: started hooks and requests
-        self.engine.claimed(runs, tasks)
-        failed: list[RunCompletion] = []
+        if not runs:  # (a claim of nothing writes nothing: it does not tell the database can be written again)
+            return 0
+        self._available()
+        try:
+            tasks = self.store.tasks.get_many(run.task_id for run in runs)  # one read: started hooks and requests
+            self.engine.claimed(runs, tasks)
+            prepared_runs = self.engine.prepare_all(runs, tasks)
+        except StoreUnavailableError as exc:  # claimed, but nothing was handed over: give them back
+            self._stranded.extend(run.id for run in runs)
+            self._unavailable(exc)
+            return 0
+        except Exception:
+            self._stranded.extend(run.id for run in runs)
+            self._give_back()
+            raise
         ready: list[tuple[ScriptRun, ScriptRunRequest]] = []
-        for run, prepared in zip(runs, self.engine.prepare_all(runs, tasks), strict=True):
+        for run, prepared in zip(runs, prepared_runs, strict=True):
             if isinstance(prepared, RunCompletion):
-                failed.append(prepared)
+                self._uncommitted.append((prepared, run.task_id))
             else:
                 ready.append((run, prepared))
         for (run, _), future in zip(ready, _submit_all(self.executor, [r for _, r in ready]), strict=True):
             self._inflight[run.id] = run
             future.add_done_callback(lambda f, r=run: self._on_done(r, f))
-        self.ended += len(self.engine.commit(failed, {run.id: run.task_id for run in runs}))
         return len(ready)
 
+    def _give_back(self) -> None:
+        """Re-queue the runs claimed but never handed to the executor (else they would stay running, owned by
+        this live process, until it stops)."""
+        try:
+            now = self.clock.now()
+            self.store.tasks.requeue_runs(self._stranded, owner=self.store.owner, now=now, note=STOPPED_NOTE)
+        except StoreUnavailableError as exc:
+            self._unavailable(exc)
+            return
+        self._stranded = []
+
     def collect(self) -> int:
-        """Commit the results of every finished run (one transaction); return how many were committed."""
-        completions: list[RunCompletion] = []
-        task_ids: dict[int, str] = {}
+        """Commit the results of every finished run (one transaction); return how many were committed.
+
+        When the database cannot be written, the results stay for the next call (see the module)."""
         while self._finished:
             run, future = self._finished.popleft()
             self._inflight.pop(run.id, None)
-            completions.append(self.engine.completion(run, _result_of(run, future)))
-            task_ids[run.id] = run.task_id
-        self.ended += len(self.engine.commit(completions, task_ids))
-        return len(completions)
+            self._uncommitted.append((self._completion(run, future), run.task_id))
+        if not self._store_ready():
+            return 0
+        if self._stranded:
+            self._give_back()
+        if not self._uncommitted:
+            return 0
+        batch, self._uncommitted = self._uncommitted, []
+        try:
+            ended = self.engine.commit([c for c, _ in batch], {c.run_id: task_id for c, task_id in batch})
+        except StoreUnavailableError as exc:
+            self._uncommitted[:0] = batch
+            self._unavailable(exc)
+            return 0
+        self._available()
+        self.ended += len(ended)
+        return len(batch)
+
+    def _completion(self, run: ScriptRun, future: Future[ScriptRunResult]) -> RunCompletion:
+        result = _result_of(run, future)
+        try:
+            return self.engine.completion(run, result)
+        except Exception as exc:  # a result the engine cannot read fails its run, never the loop
+            log.exception("script run %s: its result cannot be used", run.id)
+            return self.engine.unusable(run, f"its result cannot be used ({type(exc).__name__}: {exc})")
+
+    # -- a database that cannot be written for now -------------------------------------------------------------
+
+    def _store_ready(self) -> bool:
+        return self._outage is None or time.monotonic() >= self._outage[2]
+
+    def _unavailable(self, exc: StoreUnavailableError) -> None:
+        """Note that the database could not be written: one log line when this starts, then a growing pause."""
+        now = time.monotonic()
+        if self._outage is None:
+            log.error(
+                "%s; %d result(s) kept in memory, trying again (every %g s at most)",
+                exc,
+                len(self._uncommitted),
+                RETRY_MAX,
+            )
+            self._outage = (now, RETRY_FIRST, now + RETRY_FIRST)
+        else:
+            pause = min(self._outage[1] * 2, RETRY_MAX)
+            self._outage = (self._outage[0], pause, now + pause)
+
+    def _available(self) -> None:
+        if self._outage is not None:
+            log.info("the store can be written again after %.1f s", time.monotonic() - self._outage[0])
+            self._outage = None
 
     def _on_done(self, run: ScriptRun, future: Future[ScriptRunResult]) -> None:
         self._finished.append((run, future))
@@ -129,14 +225,78 @@ class Scheduler:
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
+    def register(self, purpose: str = "scheduler", *, exclusive: bool = False) -> list[OwnerRecord]:
+        """Record this process as the owner of the runs it claims, and renew its lease from now on (a thread).
+
+        With ``exclusive`` (a process holding the home), first look for other owners still holding the home and
+        register nothing when there are: they are returned (a process that took the home after its lock file
+        was deleted). Raises :class:`StoreUnavailableError` when the database cannot be written."""
+        live = self.store.owners.register(
+            self.store.owner,
+            self.identity,
+            purpose=purpose,
+            now=self.clock.now(),
+            lease=self.lease,
+            exclusive=exclusive,
+        )
+        if live:
+            return live
+        self._registered = True
+        if self._heartbeat is None:
+            self._heartbeat_stop.clear()
+            self._heartbeat = threading.Thread(target=self._beat, name="xlr-lease", daemon=True)
+            self._heartbeat.start()
+        return []
+
     def recover(self) -> list[ScriptRun]:
-        """Re-queue runs left running by a process that died (each gets a log line); overdue runs stay due,
-        so they start at once. Call once, before the first tick, while holding the home lock."""
+        """Re-queue runs left running by processes that are gone (each gets a log line; see
+        :mod:`xlr_runtime.store.owners`); overdue runs stay due, so they start at once. A run whose task ended
+        meanwhile is cancelled instead. Registers this scheduler first, if it is not yet. Call once, before the
+        first tick, while holding the home lock; when the database cannot be written, :meth:`run` tries again."""
+        try:
+            if not self._registered:
+                self.register()
+            requeued = self._take_over()
+        except StoreUnavailableError as exc:
+            self._unavailable(exc)
+            return []
         self._recovered = True
-        requeued = self.store.tasks.requeue_running(now=self.clock.now(), note=RESTART_NOTE)
-        if requeued:
-            log.info("re-queued %d script run(s) left running by a previous process", len(requeued))
         return requeued
+
+    def _take_over(self) -> list[ScriptRun]:
+        now = self.clock.now()
+        gone = self.store.owners.gone(self.identity, now, me=self.store.owner)
+        if not gone:
+            return []
+        requeued = self.store.tasks.requeue_owned(gone, now=now, note=RESTART_NOTE)
+        self.store.owners.forget(owner for owner in gone if owner is not None)
+        if requeued:
+            log.info("re-queued %d script run(s) left running by a process that is gone", len(requeued))
+        return requeued
+
+    def _beat(self) -> None:
+        """The lease thread: renew this owner's lease and take over runs of owners gone meanwhile."""
+        while not self._heartbeat_stop.wait(self.renew_every):
+            try:
+                self.store.owners.renew(self.store.owner, now=self.clock.now(), lease=self.lease)
+                if self._take_over():
+                    self.wake()
+            except StoreError as exc:  # the run loop reports a database that cannot be written
+                log.debug("lease not renewed: %s", exc)
+            except Exception:  # never let the lease thread die
+                log.exception("lease renewal failed")
+
+    def _unregister(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat_stop.set()
+            self._heartbeat.join(timeout=5)
+            self._heartbeat = None
+        if self._registered:
+            self._registered = False
+            try:
+                self.store.owners.release(self.store.owner)
+            except StoreError as exc:
+                log.warning("owner %s not released: %s", self.store.owner, exc)
 
     def wake(self) -> None:
         """New work may be due (a task was created, retried): end the current sleep. Thread-safe."""
@@ -165,6 +325,8 @@ class Scheduler:
             self.recover()
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
+            if not self._recovered and self._store_ready():
+                self.recover()
             self._loop_tick(self.clock.now())
             if until is not None and until():
                 break
@@ -184,11 +346,17 @@ class Scheduler:
         self._quiet_until = None
         if self._finished:
             return self.clock.now()
+        if self._outage is not None:  # try the database again after the pause (claims wait for it too)
+            return self.clock.now() + max(0.0, self._outage[2] - time.monotonic())
         due: float | None = None
         wakes: int | None = None
         if len(self._inflight) < self.capacity:
             wakes = self._wakes  # read before the query: a wake() during it makes the answer stale
-            due = self.store.tasks.next_due_at(task_id=self.only_task)
+            try:
+                due = self.store.tasks.next_due_at(task_id=self.only_task)
+            except StoreUnavailableError as exc:
+                self._unavailable(exc)
+                return self._next_wake(max_wait)
         if max_wait is not None:  # work other processes add is found by a claim at least this often
             cap = self.clock.now() + max_wait
             due = cap if due is None else min(due, cap)
@@ -200,21 +368,37 @@ class Scheduler:
         """Stop claiming; wait up to ``grace_period`` (default ``serve.grace_period``) for running scripts,
         committing their results; re-queue the rest, each with the log line ``stop_note`` (``{path}`` is the
         script). Without ``stop_note`` the line says the grace period elapsed, or, with a grace period of 0,
-        that the runtime stopped. Returns the runs re-queued."""
+        that the runtime stopped. Returns the runs re-queued. Results that cannot be stored (the database cannot
+        be written) are logged: their runs are re-run after a restart."""
         self._stop.set()
         grace = float(self.settings["serve.grace_period"]) if grace_period is None else grace_period
         deadline = time.monotonic() + grace
-        while self._inflight and time.monotonic() < deadline:
+        while (self._inflight or self._uncommitted) and time.monotonic() < deadline:
             self._wake.clear()
-            if self.collect() == 0 and self._inflight:
-                self._wake.wait(max(0.0, deadline - time.monotonic()))
+            if self.collect() == 0 and (self._inflight or self._uncommitted):
+                pause = deadline - time.monotonic()
+                if self._outage is not None and not self._inflight:
+                    pause = min(pause, self._outage[2] - time.monotonic())
+                self._wake.wait(max(0.0, pause))
+        if self._outage is not None:
+            self._outage = (self._outage[0], self._outage[1], 0.0)  # one last try
         self.collect()
         leftover = list(self._inflight.values())
         note = stop_note or (STOP_NOTE if grace > 0 else STOPPED_NOTE)
-        requeued = self.store.tasks.requeue_runs(
-            [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=note
-        )
+        requeued: list[ScriptRun] = []
+        try:
+            requeued = self.store.tasks.requeue_runs(
+                [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=note
+            )
+        except StoreUnavailableError as exc:
+            log.error("%s; %d running script run(s) not re-queued: they re-run after a restart", exc, len(leftover))
+        if self._uncommitted:
+            log.error(
+                "%d result(s) could not be stored; their script runs are re-run after a restart", len(self._uncommitted)
+            )
+            self._uncommitted = []
         self._inflight.clear()
+        self._unregister()
         return requeued
 
 

@@ -20,6 +20,9 @@ from typing import Any
 from xlr_runtime.errors import ConfigError
 from xlr_runtime.home import Home
 
+#: The smallest cap of a status line or a property value (room for the truncation marker and some text).
+MIN_VALUE_BYTES = 256
+
 #: The HOCON key XL Release uses for the default polling interval.
 HOCON_INTERVAL_KEY = "xl.durations.customScriptTaskScheduleInterval"
 
@@ -77,6 +80,19 @@ SETTINGS: tuple[Setting, ...] = (
         10 * 1024 * 1024,
         int,
         "Task log bytes kept per script run; further output is dropped with a note in the log.",
+    ),
+    Setting(
+        "scripts.max_status_line_bytes",
+        16 * 1024,
+        int,
+        "Bytes of a status line kept (task.setStatusLine); a longer one is cut, marked, and noted in the task log.",
+    ),
+    Setting(
+        "scripts.max_property_bytes",
+        1024 * 1024,
+        int,
+        "Bytes of one output or script property value kept (its UTF-8 text, or its JSON for lists and maps); a "
+        "larger one is cut, marked, and noted in the task log.",
     ),
     Setting(
         "store.synchronous",
@@ -393,6 +409,9 @@ def _validated(
         raise ConfigError(
             "setting 'workers.max_memory_mb' must be 0 (no limit) or more", **where("workers.max_memory_mb")
         )
+    for name in ("scripts.max_status_line_bytes", "scripts.max_property_bytes"):
+        if values[name] < MIN_VALUE_BYTES:
+            raise ConfigError(f"setting {name!r} must be at least {MIN_VALUE_BYTES}", **where(name))
     return Settings(values, source)
 
 

@@ -7,12 +7,17 @@ styles they use: ``ci['url']``, ``ci.url`` and ``ci.getUrl()`` (``isFoo()`` for 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import CiValue, ScheduleRequest
 from xlr_runtime.typesystem.model import TaskType
+
+#: The longest interval ``task.schedule()`` accepts: 30 days, in seconds. A polling script waits seconds to
+#: minutes; a larger number is a mistake (a timestamp, milliseconds) that would park the task for years.
+MAX_INTERVAL = 30 * 24 * 3600.0
 
 
 def bean_property(name: str) -> str | None:
@@ -193,7 +198,8 @@ class ScriptTask:
 
     def schedule(self, path: str, interval: float | int | str | None = None) -> None:
         """Run the script at ``path`` (relative to the plugin root) after this one, ``interval`` seconds later
-        (the configured default when ``None``). The last call wins."""
+        (the configured default when ``None``; a number, or text holding one, from 0 to :data:`MAX_INTERVAL`).
+        The last call wins. A bad path or interval raises :class:`ScriptError` here, at the script's line."""
         if not isinstance(path, str) or not path.strip():
             raise ScriptError(f"task.schedule() needs a script path, got {path!r}")
         self.schedule_request = ScheduleRequest(path.strip(), _interval(interval))
@@ -235,8 +241,14 @@ def _interval(value: float | int | str | None) -> float | None:
         return None
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ScriptError(f"task.schedule() interval must be a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds):
+        raise ScriptError(f"task.schedule() interval must be a finite number of seconds, got {value!r}")
     if seconds < 0:
         raise ScriptError(f"task.schedule() interval must not be negative, got {value!r}")
+    if seconds > MAX_INTERVAL:
+        raise ScriptError(
+            f"task.schedule() interval must be at most {MAX_INTERVAL:.0f} seconds (30 days), got {value!r}"
+        )
     return seconds

@@ -6,7 +6,12 @@ implement the same repositories and pass the same contract tests. Conventions:
 * timestamps are UTC epoch seconds (``float``), always passed in by the caller (the engine's clock), never read
   from the database's own clock;
 * structured values (property values, variables) are JSON text;
-* a write that must be all-or-nothing runs inside :meth:`Store.atomic`; a claim is one short transaction.
+* a write that must be all-or-nothing runs inside :meth:`Store.atomic`; a claim is one short transaction;
+* text is kept as UTF-8: a code point without a UTF-8 form (a lone surrogate, as ``bytes.decode(errors=
+  "surrogateescape")`` makes) is stored as its backslash escape (:func:`storable_text`);
+* a database that cannot be written for now (disk full, read-only, I/O error, locked past ``busy_timeout``)
+  raises :class:`~xlr_runtime.errors.StoreUnavailableError` naming the file; nothing of the failed transaction
+  is kept.
 
 The connection runs in autocommit mode; :meth:`Store.atomic` opens ``BEGIN IMMEDIATE`` (nested blocks become
 savepoints), so two processes on one file queue on the write lock (``busy_timeout``) instead of failing.
@@ -24,17 +29,18 @@ import uuid
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlite_utils import Database
 
-from xlr_runtime.errors import StoreError
+from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 
 if TYPE_CHECKING:
     from xlr_runtime.store.executions import ExecutionRepository
     from xlr_runtime.store.jobs import JobRepository
     from xlr_runtime.store.notifications import NotificationRepository
+    from xlr_runtime.store.owners import OwnerRepository
     from xlr_runtime.store.schedules import ScheduleRepository
     from xlr_runtime.store.tasks import TaskRepository
 
@@ -48,6 +54,48 @@ AREA_MODULES: tuple[str, ...] = (
 )
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+
+#: SQLite primary result codes of a database that cannot be written for now (a later attempt may succeed):
+#: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL.
+UNAVAILABLE_CODES = frozenset({5, 6, 8, 10, 13, 14, 15})
+_UNAVAILABLE_HINTS = {
+    5: "Another process holds the database's write lock.",
+    6: "Another process holds the database's write lock.",
+    8: "Make the home and its files writable.",
+    13: "Free space on the disk that holds the home.",
+    14: "Make the home and its files writable.",
+}
+
+
+def storable_text(text: str) -> str:
+    """``text`` as the store keeps it: unchanged when it has a UTF-8 form (nearly always; ASCII costs one flag
+    test), else with each code point that has none (a lone surrogate: ``"\\udcff"`` from bytes decoded with
+    ``surrogateescape``, or written by a script) replaced by its backslash escape, ``\\udcff``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def storable_value(value: Any) -> Any:
+    """``value`` (text, or lists and dicts of it) with every string made :func:`storable_text`."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, list | tuple):
+        return [storable_value(item) for item in value]
+    if isinstance(value, dict):
+        return {storable_value(key): storable_value(item) for key, item in value.items()}
+    return value
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be written for now (see :data:`UNAVAILABLE_CODES`)."""
+    return isinstance(exc, sqlite3.OperationalError) and (getattr(exc, "sqlite_errorcode", 1) & 0xFF) in (
+        UNAVAILABLE_CODES
+    )
 
 
 def new_owner_id() -> str:
@@ -70,7 +118,10 @@ class Store:
         self.path = Path(path)
         self.owner = owner or new_owner_id()
         self.lock = threading.RLock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot create the folder of the database: {exc.strerror}") from None
         try:
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -78,7 +129,10 @@ class Store:
             conn.execute(f"PRAGMA synchronous = {synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+            hint = None
+            if not os.access(self.path.parent, os.W_OK):
+                hint = f"{self.path.parent} is read-only; SQLite writes {self.path.name}-wal and -shm beside it."
+            raise StoreError(f"{self.path}: cannot open the database: {exc}", hint=hint) from None
         if str(mode).lower() != "wal":
             conn.close()
             raise StoreError(f"{self.path}: the database cannot use WAL journaling (got {mode!r})")
@@ -109,7 +163,10 @@ class Store:
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Store]:
-        """All statements in the block commit together or not at all (nested blocks are savepoints)."""
+        """All statements in the block commit together or not at all (nested blocks are savepoints).
+
+        A database that cannot be written for now raises :class:`StoreUnavailableError` (the transaction is
+        rolled back, a failed ``COMMIT`` included, so the connection is ready for the next one)."""
         with self.lock:
             if self.conn.in_transaction:
                 name = f"sp_{uuid.uuid4().hex}"
@@ -123,14 +180,29 @@ class Store:
                     raise
                 self.conn.execute(f"RELEASE SAVEPOINT {name}")
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+            except sqlite3.OperationalError as exc:
+                self._raise_translated(exc)
+
+    def _rollback(self) -> None:
+        """End the open transaction, if any, without raising (a failed COMMIT may leave it open)."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+
+    def _raise_translated(self, exc: sqlite3.OperationalError) -> NoReturn:
+        """Raise our error for a database that cannot be written for now; re-raise other errors as they are."""
+        if unavailable(exc):
+            hint = _UNAVAILABLE_HINTS.get(exc.sqlite_errorcode & 0xFF, "Check the disk and the database file.")
+            raise StoreUnavailableError(f"{self.path}: {exc}", hint=hint) from exc
+        raise exc
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Store]:
@@ -149,19 +221,28 @@ class Store:
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         """Run one statement (inside the current transaction, if any)."""
         with self.lock:
-            return self.conn.execute(sql, params)
+            try:
+                return self.conn.execute(sql, params)
+            except sqlite3.OperationalError as exc:
+                self._raise_translated(exc)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each parameter row."""
         with self.lock:
-            self.conn.executemany(sql, rows)
+            try:
+                self.conn.executemany(sql, rows)
+            except sqlite3.OperationalError as exc:
+                self._raise_translated(exc)
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Rows of one statement as dicts (fetched at once, so the lock is not held by the caller)."""
         with self.lock:
-            cursor = self.conn.execute(sql, params)
-            names = [d[0] for d in cursor.description or ()]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            try:
+                cursor = self.conn.execute(sql, params)
+                names = [d[0] for d in cursor.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            except sqlite3.OperationalError as exc:
+                self._raise_translated(exc)
 
     def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
         """The first row of one statement as a dict, or ``None``."""
@@ -195,6 +276,13 @@ class Store:
         from xlr_runtime.store.tasks import TaskRepository
 
         return TaskRepository(self)
+
+    @cached_property
+    def owners(self) -> OwnerRepository:
+        """The processes that claim script runs, and their leases."""
+        from xlr_runtime.store.owners import OwnerRepository
+
+        return OwnerRepository(self)
 
     @cached_property
     def executions(self) -> ExecutionRepository:

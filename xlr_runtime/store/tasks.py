@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import operator
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.errors import NotFoundError, StateError, StoreError
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
+from xlr_runtime.store.base import storable_text, storable_value
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -201,12 +204,41 @@ def _create_tables(db: Database) -> None:
     db.execute("CREATE INDEX task_log_task ON task_log (task_id, id)")
 
 
+@MIGRATIONS.step("cancel due runs of tasks that ended")
+def _cancel_orphan_runs(db: Database) -> None:
+    # Before this version a restart re-queued a run that was running when its task was aborted, skipped or
+    # retried; such a run must not start.
+    db.execute(
+        "UPDATE script_runs SET state = 'cancelled', ended_at = ? WHERE state = 'due' AND NOT EXISTS "
+        "(SELECT 1 FROM tasks t WHERE t.id = script_runs.task_id AND t.attempt = script_runs.attempt "
+        "AND t.status IN ('planned', 'in_progress'))",
+        [time.time()],
+    )
+
+
+@MIGRATIONS.step("record runtime owners and their leases")
+def _create_owners(db: Database) -> None:
+    # see xlr_runtime.store.owners: who claimed running runs, how to tell whether that process still runs
+    db.execute(
+        "CREATE TABLE runtime_owners (owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, "
+        "boot_id TEXT NOT NULL, pid_ns TEXT NOT NULL, start TEXT NOT NULL, purpose TEXT NOT NULL, "
+        "started_at REAL NOT NULL, lease_until REAL NOT NULL)"
+    )
+
+
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def _dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    """``value`` as JSON text; a string in it without a UTF-8 form is kept as its escape (:func:`storable_text`)."""
+    text = _ENCODER.encode(value)
+    # the encoder escapes every non-ASCII character: a lone surrogate shows as \udXXX (so does a pair, harmlessly)
+    return text if "\\ud" not in text else _ENCODER.encode(storable_value(value))
+
+
+def _text(text: str | None) -> str | None:
+    return None if text is None else storable_text(text)
 
 
 #: One decoder for every JSON column read (``json.loads`` checks its argument and its options on every call).
@@ -218,11 +250,26 @@ def _loads(text: str) -> Any:
     return {} if text == "{}" else _DECODER.decode(text)
 
 
+#: The largest id SQLite can hold (a signed 64-bit integer); a larger number names no task.
+_MAX_ID = 2**63 - 1
+
+
 def _task_id(task_id: str | int) -> int:
     try:
-        return int(task_id)
+        number = int(task_id)
     except (TypeError, ValueError):
+        number = None
+    if number is None or not -_MAX_ID <= number <= _MAX_ID:
         raise NotFoundError(f"no task {task_id!r}", hint="Run 'xlr tasks' to list tasks.") from None
+    return number
+
+
+def _due(due_at: float, what: str) -> float:
+    """``due_at`` when it is a finite time; :class:`StoreError` otherwise (SQLite would keep NaN as NULL and an
+    infinite time as a run that never comes due, and no wait can reach it)."""
+    if not math.isfinite(due_at):
+        raise StoreError(f"refusing to store {what} due at {due_at!r}: a due time must be a finite number")
+    return due_at
 
 
 def _float(value: Any) -> float | None:
@@ -254,9 +301,9 @@ def _done_row(c: RunCompletion) -> tuple[Any, ...]:
         c.worker_pid,
         c.started_at,
         c.ended_at,
-        failure and failure.kind,
-        failure and failure.message,
-        failure and failure.traceback,
+        failure and storable_text(failure.kind),
+        failure and storable_text(failure.message),
+        failure and storable_text(failure.traceback),
         c.run_id,
     )
 
@@ -304,6 +351,19 @@ def _run(row: dict[str, Any]) -> ScriptRun:
 
 
 _ACTIVE = (str(TaskStatus.PLANNED), str(TaskStatus.IN_PROGRESS))
+
+#: The log line of a run that was running when its runtime stopped while its task ended (aborted, skipped, or a
+#: new attempt started): it is cancelled, never re-run.
+ENDED_NOTE = (
+    "Script {path} was interrupted (its runtime stopped) and is not re-run: the task was aborted, skipped or "
+    "retried meanwhile."
+)
+
+#: Where a running run's task is no longer active on the run's attempt (``script_runs`` unqualified).
+_TASK_ENDED = (
+    "NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = script_runs.task_id AND t.attempt = script_runs.attempt "
+    "AND t.status IN ('planned', 'in_progress'))"
+)
 
 #: Claimed rows ``(id, task_id, attempt, seq, script_path, due_at, restarts)`` in claim order: oldest due first.
 _DUE_ORDER = operator.itemgetter(5, 0)
@@ -403,7 +463,15 @@ class TaskRepository:
             cursor = s.execute(
                 "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                [type_name, title, str(TaskStatus.PLANNED), _dumps(properties), _dumps(inputs), _dumps(variables), now],
+                [
+                    type_name,
+                    storable_text(title),
+                    str(TaskStatus.PLANNED),
+                    _dumps(properties),
+                    _dumps(inputs),
+                    _dumps(variables),
+                    now,
+                ],
             )
             task_id = int(cursor.lastrowid or 0)
             self._add_run(task_id, 1, 1, first_script, now)
@@ -476,7 +544,11 @@ class TaskRepository:
             )
             s.executemany(
                 "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
-                [(runs[c.run_id][0], c.run_id, line.time, line.stream, line.text) for c in recorded for line in c.log],
+                [
+                    (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
+                    for c in recorded
+                    for line in c.log
+                ],
             )
             self._advance_tasks(recorded, runs)
         return [c.run_id for c in recorded]
@@ -513,12 +585,12 @@ class TaskRepository:
             if ending:
                 del active[task_id]  # a later completion of the same attempt no longer changes the task
             merged = [p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))]
-            merged += [c.status_line, _dumps(c.variables) if c.variables is not None else None]
+            merged += [_text(c.status_line), _dumps(c.variables) if c.variables is not None else None]
             if ending:
-                merged += [str(c.task_status), c.ended_at, c.task_failure]
+                merged += [str(c.task_status), c.ended_at, _text(c.task_failure)]
             updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
             if c.next_script is not None:
-                due = c.next_due_at if c.next_due_at is not None else c.ended_at
+                due = _due(c.next_due_at if c.next_due_at is not None else c.ended_at, f"the run after run {c.run_id}")
                 next_runs.append((task_id, attempt, seq + 1, c.next_script, due))
         for (ending, *names), rows in updates.items():
             paths = "".join(", ?, json(?)" for _ in names)
@@ -542,12 +614,24 @@ class TaskRepository:
 
     def requeue_running(self, *, now: float, note: str, owner: str | None = None) -> list[ScriptRun]:
         """Put running runs (all, or only ``owner``'s) back to due, keeping their due time, with a log line
-        (``note``; ``{path}`` in it is replaced by the script path).
+        (``note``; ``{path}`` in it is replaced by the script path). A run whose task ended meanwhile (aborted,
+        skipped, retried) is cancelled instead, with :data:`ENDED_NOTE`.
 
-        Used on start (runs of a dead process) and on a stop that could not wait for them. Returns the runs re-queued.
+        Returns the runs re-queued. Recovery after a crash uses :meth:`requeue_owned` with the owners found gone.
         """
         where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
         return self._requeue(where, [owner] if owner is not None else [], now=now, note=note)
+
+    def requeue_owned(self, owners: Sequence[str | None], *, now: float, note: str) -> list[ScriptRun]:
+        """Put the running runs of ``owners`` (processes found gone; ``None``: runs without an owner) back to due,
+        as :meth:`requeue_running` does."""
+        names = sorted({o for o in owners if o is not None})
+        clauses = [f"owner IN ({','.join('?' * len(names))})"] if names else []
+        if None in owners:
+            clauses.append("owner IS NULL")
+        if not clauses:
+            return []
+        return self._requeue(f"state = 'running' AND ({' OR '.join(clauses)})", list(names), now=now, note=note)
 
     def requeue_runs(self, run_ids: Iterable[int], *, owner: str, now: float, note: str) -> list[ScriptRun]:
         """Put specific running runs of ``owner`` back to due (a stop that could not wait for them)."""
@@ -560,8 +644,16 @@ class TaskRepository:
 
     def _requeue(self, where: str, params: list[Any], *, now: float, note: str) -> list[ScriptRun]:
         """Put the runs matching ``where`` back to due, each with the log line ``note`` (``{path}`` replaced),
-        and return them by id."""
+        and return them by id; those whose task ended meanwhile are cancelled with :data:`ENDED_NOTE`."""
         with self._store.atomic() as s:
+            ended = s.query(
+                "UPDATE script_runs SET state = 'cancelled', owner = NULL, lease_until = NULL, ended_at = ? "
+                f"WHERE {where} AND {_TASK_ENDED} RETURNING id, task_id, script_path",
+                [now, *params],
+            )
+            for row in ended:
+                text = ENDED_NOTE.format(path=row["script_path"])
+                self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
             rows = s.query(
                 "UPDATE script_runs SET state = 'due', owner = NULL, lease_until = NULL, started_at = NULL, "
                 f"restarts = restarts + 1 WHERE {where} RETURNING *",
@@ -594,7 +686,7 @@ class TaskRepository:
             self._cancel_due_runs(tid, now)
             s.execute(
                 "UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure) WHERE id = ?",
-                [str(status), now, failure, tid],
+                [str(status), now, _text(failure), tid],
             )
             self._insert_log(tid, None, [LogLine(now, "system", note)])
             return self.get(tid)
@@ -640,12 +732,12 @@ class TaskRepository:
     def _add_run(self, task_id: int, attempt: int, seq: int, script_path: str, due_at: float) -> None:
         self._store.execute(
             "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) VALUES (?, ?, ?, ?, ?, 'due')",
-            [task_id, attempt, seq, script_path, due_at],
+            [task_id, attempt, seq, script_path, _due(due_at, f"the first run of task {task_id}")],
         )
 
     def _insert_log(self, task_id: int, run_id: int | None, lines: Sequence[LogLine]) -> None:
         if lines:
             self._store.executemany(
                 "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
-                [(task_id, run_id, line.time, line.stream, line.text) for line in lines],
+                [(task_id, run_id, line.time, line.stream, storable_text(line.text)) for line in lines],
             )

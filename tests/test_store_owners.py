@@ -1,0 +1,145 @@
+"""Issue 12, defect 4: owners and leases of claimed script runs (``xlr_runtime.store.owners``), on a real SQLite
+file with real processes: a run is taken over only when its owner is gone; leases are renewed in bulk."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from serve_helpers import wait_for
+from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
+
+from xlr_runtime.clock import SystemClock
+from xlr_runtime.plugins import build_plugin_manager
+from xlr_runtime.scheduler import Scheduler
+from xlr_runtime.settings import defaults
+from xlr_runtime.store import RunState, Store
+from xlr_runtime.store.owners import ProcessIdentity
+from xlr_runtime.typesystem.registry import load_registry
+
+T0 = 1_700_000_000.0
+HERE = ProcessIdentity.current()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "xlr.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def child() -> Iterator[subprocess.Popen[bytes]]:
+    """A live process of this host, ended by the test (or at teardown)."""
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def running_run(store: Store, owner: str, now: float = T0) -> int:
+    """A task whose first run is running for ``owner`` (lease until now + 60)."""
+    store.tasks.create(
+        type_name="demo.Counter", title="t", properties={}, inputs={}, variables={}, first_script="a.py", now=now
+    )
+    [run] = store.tasks.claim_due(now, 1, owner=owner, lease=60)
+    return run.id
+
+
+def gone(store: Store, now: float = T0) -> list[str | None]:
+    return store.owners.gone(HERE, now, me=store.owner)
+
+
+def test_an_owner_whose_process_ended_is_gone_at_once_whatever_its_lease(
+    store: Store, child: subprocess.Popen[bytes]
+) -> None:
+    identity = ProcessIdentity.of(child.pid)
+    assert identity is not None and identity.start and identity.boot_id
+    store.owners.register("other", identity, purpose="xlr serve", now=T0, lease=3600)
+    running_run(store, "other")
+    assert gone(store) == []  # alive: its runs stay its own
+    child.kill()
+    child.wait()
+    assert gone(store) == ["other"]  # its lease runs for another hour, but nothing can finish its run
+
+
+def test_a_process_that_got_the_pid_of_an_owner_is_not_that_owner(store: Store) -> None:
+    store.owners.register("before", replace(HERE, start="1"), purpose="xlr serve", now=T0)
+    running_run(store, "before")
+    assert gone(store) == ["before"]
+
+
+def test_an_owner_this_host_cannot_see_is_gone_only_when_its_lease_ran_out(store: Store) -> None:
+    elsewhere = ProcessIdentity("another-host", HERE.pid, "another-boot", HERE.pid_ns, HERE.start)
+    store.owners.register("remote", elsewhere, purpose="xlr serve", now=T0, lease=60)
+    running_run(store, "remote")
+    assert gone(store, T0 + 59) == []
+    store.owners.renew("remote", now=T0 + 50, lease=60)  # it renews while it lives
+    assert gone(store, T0 + 100) == []
+    assert gone(store, T0 + 110) == ["remote"]
+
+
+def test_owners_without_a_row_are_judged_by_their_pid_on_this_host(
+    store: Store, child: subprocess.Popen[bytes]
+) -> None:
+    host = socket.gethostname()
+    now = time.time()
+    running_run(store, f"{host}:{child.pid}:old", now)  # an older version's claim, its process alive
+    running_run(store, f"{host}:{HERE.pid}:old", now)  # a claim by another store with this process's pid
+    running_run(store, f"other-host:{child.pid}:old", now)  # another host: only the lease tells
+    assert gone(store, now) == [f"{host}:{HERE.pid}:old"]
+    child.kill()
+    child.wait()
+    assert sorted(gone(store, now)) == sorted([f"{host}:{child.pid}:old", f"{host}:{HERE.pid}:old"])
+    assert f"other-host:{child.pid}:old" in gone(store, now + 61)
+
+
+def test_renewal_extends_the_owner_and_all_its_running_runs_in_two_statements(store: Store) -> None:
+    store.owners.register(store.owner, HERE, purpose="xlr serve", now=T0)
+    mine = [running_run(store, store.owner) for _ in range(3)]
+    theirs = running_run(store, "someone-else")
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    store.owners.renew(store.owner, now=T0 + 30, lease=60)
+    store.conn.set_trace_callback(None)
+    assert [s.split()[0] for s in statements] == ["BEGIN", "UPDATE", "UPDATE", "COMMIT"]
+    assert {store.tasks.get_run(r).lease_until for r in mine} == {T0 + 90}
+    assert store.tasks.get_run(theirs).lease_until == T0 + 60
+    assert store.owners.get(store.owner).lease_until == T0 + 90  # type: ignore[union-attr]
+
+
+def test_an_exclusive_registration_finds_the_live_holder(store: Store, child: subprocess.Popen[bytes]) -> None:
+    holder = ProcessIdentity.of(child.pid)
+    assert holder is not None
+    assert store.owners.register("holder", holder, purpose="xlr serve", now=T0) == []
+    [live] = store.owners.register(store.owner, HERE, purpose="xlr serve", now=T0, exclusive=True)
+    assert (live.owner, live.describe()) == ("holder", f"pid {child.pid} (xlr serve) on {socket.gethostname()}")
+    assert store.owners.get(store.owner) is None
+    child.kill()
+    child.wait()
+    assert store.owners.register(store.owner, HERE, purpose="xlr serve", now=T0, exclusive=True) == []
+    assert store.owners.get(store.owner) is not None
+
+
+def test_a_scheduler_renews_its_lease_while_it_runs_and_releases_it_when_it_stops(store: Store) -> None:
+    registry = load_registry(plugin_paths=[DEMO_PLUGIN], pm=build_plugin_manager(load_installed=False))
+    executor = ThreadScriptExecutor(1, delay=3)
+    scheduler = Scheduler(store, registry, executor, defaults(), SystemClock())
+    scheduler.renew_every = 0.05
+    task = scheduler.engine.create_task("demo.Counter", {"polls": "1"})
+    scheduler.recover()
+    assert scheduler.tick() == 1
+    [claimed] = store.tasks.runs(task.id)
+    assert claimed.owner == store.owner and claimed.lease_until is not None
+    wait_for(lambda: store.tasks.get_run(claimed.id).lease_until > claimed.lease_until, 10)  # type: ignore[operator]
+    assert store.owners.get(store.owner).lease_until >= store.tasks.get_run(claimed.id).lease_until  # type: ignore[union-attr]
+    [requeued] = scheduler.shutdown(grace_period=0)
+    assert requeued.state is RunState.DUE
+    assert store.owners.get(store.owner) is None
+    executor.shutdown(wait=False)
