@@ -14,7 +14,7 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import jobs_group, open_store
-from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.cli.options import ROW_ID, CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import NotFoundError
 from xlr_runtime.rundeck.options import parse_arg_string
 from xlr_runtime.rundeck.runner import ExecutionRunner
@@ -166,7 +166,7 @@ def execution_group() -> None:
 
 
 @execution_group.command(name="show")
-@click.argument("execution_id", type=int)
+@click.argument("execution_id", type=ROW_ID)
 @json_option
 @runtime_options
 def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
@@ -189,7 +189,7 @@ def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
 
 
 @execution_group.command(name="log")
-@click.argument("execution_id", type=int)
+@click.argument("execution_id", type=ROW_ID)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the execution ends.")
 @click.option("-t", "--timestamps", is_flag=True, help="Start each line with the time it was written (UTC).")
 @runtime_options
@@ -208,7 +208,7 @@ def log_command(ctx: CliContext, execution_id: int, follow: bool, timestamps: bo
 
 
 @execution_group.command(name="abort")
-@click.argument("execution_id", type=int)
+@click.argument("execution_id", type=ROW_ID)
 @runtime_options
 def abort_command(ctx: CliContext, execution_id: int) -> None:
     """Abort a queued or running execution (a running step is killed).
@@ -222,7 +222,7 @@ def abort_command(ctx: CliContext, execution_id: int) -> None:
 
 
 @execution_group.command(name="resume")
-@click.argument("execution_id", type=int)
+@click.argument("execution_id", type=ROW_ID)
 @click.option("-f", "--follow", is_flag=True, help="Print the log as it is written.")
 @json_option
 @runtime_options

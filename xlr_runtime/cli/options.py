@@ -18,6 +18,7 @@ import click
 
 from xlr_runtime import settings as settings_module
 from xlr_runtime.home import HOME_ENV, Home, default_home
+from xlr_runtime.store.base import MAX_ROW_ID, fits_row_id
 
 
 @dataclass
@@ -34,6 +35,22 @@ class CliContext:
         if self._settings is None:
             self._settings = settings_module.load(self.home.root)
         return self._settings
+
+
+class RowId(click.ParamType):
+    """An id of a stored row (an execution): a whole number SQLite can hold, else a one-line usage error."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number = click.INT.convert(value, param, ctx)
+        if not fits_row_id(number):
+            self.fail(f"{value} is not an id: ids are at most {MAX_ROW_ID}", param, ctx)
+        return number
+
+
+#: The type of execution id arguments.
+ROW_ID = RowId()
 
 
 def _split_paths(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[Path, ...]:

@@ -67,6 +67,15 @@ _UNAVAILABLE_HINTS = {
 }
 
 
+#: The largest id SQLite can hold (a signed 64-bit integer); a larger number names no row.
+MAX_ROW_ID = 2**63 - 1
+
+
+def fits_row_id(number: int) -> bool:
+    """Whether ``number`` can be an SQLite row id (a larger one raises OverflowError when bound)."""
+    return -MAX_ROW_ID <= number <= MAX_ROW_ID
+
+
 def storable_text(text: str) -> str:
     """``text`` as the store keeps it: unchanged when it has a UTF-8 form (nearly always; ASCII costs one flag
     test), else with each code point that has none (a lone surrogate: ``"\\udcff"`` from bytes decoded with

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.store.base import fits_row_id
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -227,6 +228,8 @@ class ExecutionRepository:
 
     def get(self, execution_id: int) -> Execution:
         """The execution ``execution_id``; :class:`NotFoundError` when there is none."""
+        if not fits_row_id(execution_id):
+            raise NotFoundError(f"no execution {execution_id}")
         row = self._store.query_one("SELECT * FROM executions WHERE id = ?", (execution_id,))
         if row is None:
             raise NotFoundError(f"no execution {execution_id}")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from xlr_runtime.errors import NotFoundError, StateError, StoreError
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
-from xlr_runtime.store.base import storable_text, storable_value
+from xlr_runtime.store.base import fits_row_id, storable_text, storable_value
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -250,16 +250,12 @@ def _loads(text: str) -> Any:
     return {} if text == "{}" else _DECODER.decode(text)
 
 
-#: The largest id SQLite can hold (a signed 64-bit integer); a larger number names no task.
-_MAX_ID = 2**63 - 1
-
-
 def _task_id(task_id: str | int) -> int:
     try:
         number = int(task_id)
     except (TypeError, ValueError):
         number = None
-    if number is None or not -_MAX_ID <= number <= _MAX_ID:
+    if number is None or not fits_row_id(number):
         raise NotFoundError(f"no task {task_id!r}", hint="Run 'xlr tasks' to list tasks.") from None
     return number
 
