@@ -36,6 +36,7 @@ CLI_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.schedules",
     "xlr_runtime.cli.demo",
     "xlr_runtime.cli.new",
+    "xlr_runtime.cli.package",
 )
 
 _manager: pluggy.PluginManager | None = None
