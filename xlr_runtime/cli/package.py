@@ -114,16 +114,16 @@ def package_command(ctx: CliContext, directory: Path, out: Path | None) -> None:
     plugin = open_plugin(directory, Origin.PATH)
     if not isinstance(plugin, FolderPlugin) or not plugin.synthetic_files:
         raise click.ClickException(f"{directory}: not a plugin folder (no synthetic.xml at its root)")
+    out = out if out is not None else Path(f"{plugin.name}.jar")
+    if out.suffix.lower() not in ARCHIVE_SUFFIXES:
+        raise click.ClickException(f"{out}: the archive must end in .jar or .zip")
     report = check_plugins(
         [directory], plugin_paths=ctx.plugin_paths, home=ctx.home, settings=ctx.settings, include_bundled=True
     )
     if not report.ok:
         errors = report.errors
-        more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
-        raise click.ClickException(f"not packaged, xlr check fails: {errors[0]}{more} (run: xlr check {directory})")
-    out = out if out is not None else Path(f"{plugin.name}.jar")
-    if out.suffix.lower() not in ARCHIVE_SUFFIXES:
-        raise click.ClickException(f"{out}: the archive must end in .jar or .zip")
+        found = "1 problem" if len(errors) == 1 else f"{len(errors)} problems, the first"
+        raise click.ClickException(f"not packaged: xlr check finds {found}: {errors[0]} (run: xlr check {directory})")
     files = plugin_files(plugin, skip=out)
     write_archive(files, out)
     click.echo(f"Wrote {out}: {len(files)} files from {directory} (plugin {plugin.name})")
