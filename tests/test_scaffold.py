@@ -227,3 +227,12 @@ def test_the_packaged_jar_loads_and_its_task_runs_through_the_harness(
     assert outcome.status == "completed", outcome.log_text
     assert outcome.outputs == {"jobId": "1", "result": "succeeded"}
     assert api.polls == 3
+
+
+def test_the_wheel_ships_the_templates() -> None:
+    from hatchling.builders.wheel import WheelBuilder
+
+    shipped = {f.distribution_path for f in WheelBuilder(str(ROOT)).recurse_included_files()}
+    templates = ROOT / "xlr_runtime" / "templates"
+    expected = {p.relative_to(ROOT).as_posix() for p in templates.rglob("*.tmpl")}
+    assert len(expected) == 7 and expected <= shipped, sorted(expected - shipped)
