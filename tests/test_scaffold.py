@@ -236,3 +236,19 @@ def test_the_wheel_ships_the_templates() -> None:
     templates = ROOT / "xlr_runtime" / "templates"
     expected = {p.relative_to(ROOT).as_posix() for p in templates.rglob("*.tmpl")}
     assert len(expected) == 7 and expected <= shipped, sorted(expected - shipped)
+
+
+def test_package_takes_a_plugin_repository_as_its_build_would(plugin: Path, tmp_path: Path) -> None:
+    repository = tmp_path / "xlr-acme-repo"
+    resources = repository / "src" / "main" / "resources"
+    resources.mkdir(parents=True)
+    for name in ("synthetic.xml", "acme"):
+        (plugin / name).rename(resources / name)
+    (repository / "build.gradle").write_text("// the repository's, not the plugin's")
+    (repository / "README.md").write_text("not packaged")
+    out = tmp_path / "repo.jar"
+    result = xlr("package", str(repository), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("(plugin xlr-acme-repo)\n"), result.output
+    with zipfile.ZipFile(out) as archive:
+        assert archive.namelist() == JAR_ENTRIES
