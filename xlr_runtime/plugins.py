@@ -35,6 +35,8 @@ CLI_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.nodes",
     "xlr_runtime.cli.schedules",
     "xlr_runtime.cli.demo",
+    "xlr_runtime.cli.new",
+    "xlr_runtime.cli.package",
 )
 
 _manager: pluggy.PluginManager | None = None
