@@ -50,6 +50,8 @@ def test_a_repository_is_one_plugin_named_after_it(given: Path) -> None:
         "layout/Hello.finish.py",
         "layout/Hello.py",
         "layout/Wave.py",
+        "layoutlib/__init__.py",
+        "layoutlib/words.py",
         "synthetic.xml",
     ]
     finish = plugin.script("layout/Hello.finish.py")
@@ -108,7 +110,7 @@ def test_plugin_settings_name_the_repository(tmp_path: Path, home: Home) -> None
     home.config_file.write_text('[plugins.xlr-layout-plugin]\ntranslate = "off"\n')
     result = xlr_in(tmp_path / "elsewhere", home, REPOSITORY, "run", "layout.Wave")
     assert result.returncode == 1
-    assert f"{JYTHON / 'layout' / 'Wave.py'}:2" in result.stderr, result.stderr
+    assert f"{JYTHON / 'layout' / 'Wave.py'}:3" in result.stderr, result.stderr
 
 
 def test_xlr_check_lists_the_scripts_of_both_folders(home: Home) -> None:
@@ -117,8 +119,10 @@ def test_xlr_check_lists_the_scripts_of_both_folders(home: Home) -> None:
     assert result.output.splitlines() == [
         f"{JYTHON / 'layout' / 'Hello.finish.py'}: ok (translated from Python 2)",
         f"{JYTHON / 'layout' / 'Wave.py'}: ok (translated from Python 2)",
+        f"{JYTHON / 'layoutlib' / '__init__.py'}: ok (Python 3)",
+        f"{JYTHON / 'layoutlib' / 'words.py'}: ok (translated from Python 2)",
         f"{RESOURCES / 'layout' / 'Hello.py'}: ok (translated from Python 2)",
-        "ok: 1 plugin, 3 scripts checked, no problems",
+        "ok: 1 plugin, 5 scripts checked, no problems",
     ]
 
 

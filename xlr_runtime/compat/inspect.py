@@ -353,7 +353,7 @@ class _Checker:
         self.root_of = {root.location: root for root in self.roots}
         self.files: dict[str, _File] = {}  # display path -> file
         self.script_globals = set(extra_globals)
-        self.target_locations = {_location(plugin) for plugin in context.targets}
+        self.target_locations = {location for plugin in context.targets for location in modules.plugin_roots(plugin)}
 
     # files
 
@@ -365,13 +365,20 @@ class _Checker:
             known = self.files[display] = _File(root, relative, root.translate, _parse(source, display, root.translate))
         return known
 
+    def root_with(self, plugin: PluginSource, relative: str) -> modules.Root | None:
+        """The first root of ``plugin`` (a repository has two) that holds ``relative``."""
+        for location in modules.plugin_roots(plugin):
+            root = self.root_of.get(location)
+            if root is not None and root.has_file(relative):
+                return root
+        return None
+
     def target_files(self) -> list[_File]:
         found = []
         for plugin in self.context.targets:
-            root = self.root_of.get(_location(plugin))
-            if root is None:
-                continue
-            found.extend(self.file(root, relative) for relative in plugin.list_files() if is_plugin_code(relative))
+            for relative in plugin.list_files():
+                if is_plugin_code(relative) and (root := self.root_with(plugin, relative)) is not None:
+                    found.append(self.file(root, relative))
         return found
 
     # roles
@@ -391,9 +398,8 @@ class _Checker:
             if found is None or (task_type.name, found.display_path) in seen:
                 continue
             seen.add((task_type.name, found.display_path))
-            location = _location(found.source)
-            root = self.root_of.get(location)
-            if root is None or location not in self.target_locations:  # only the checked plugins' scripts
+            root = self.root_with(found.source, found.path)
+            if root is None or root.location not in self.target_locations:  # only the checked plugins' scripts
                 continue
             script = self.file(root, found.path)
             script.role = "script"

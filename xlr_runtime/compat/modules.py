@@ -64,18 +64,24 @@ class _PluginLike(Protocol):
     def location(self) -> Any: ...
 
 
+def plugin_roots(plugin: _PluginLike) -> list[str]:
+    """The absolute locations of a plugin's roots: a repository's resources and jython folders (``roots``), else
+    the plugin's own location."""
+    return [os.path.abspath(os.fspath(root)) for root in getattr(plugin, "roots", (plugin.location,))]
+
+
 def module_path(plugins: Iterable[_PluginLike], modes: Mapping[str, str], default_mode: str = "auto") -> ModulePath:
     """The roots plugin scripts import from, in order: ``ext/`` first, then ``plugins`` in their (discovery)
-    order, each with its plugin's translation mode (``modes[name]``, else ``default_mode``); a root listed twice
-    is kept at its first place."""
+    order (every root of a plugin repository), each with its plugin's translation mode (``modes[name]``, else
+    ``default_mode``); a root listed twice is kept at its first place."""
     ordered = sorted(plugins, key=lambda plugin: str(getattr(plugin.origin, "value", plugin.origin)) != "ext")
     seen: set[str] = set()
     roots: list[tuple[str, str]] = []
     for plugin in ordered:
-        location = os.path.abspath(os.fspath(plugin.location))
-        if location not in seen:
-            seen.add(location)
-            roots.append((location, modes.get(plugin.name, default_mode)))
+        for location in plugin_roots(plugin):
+            if location not in seen:
+                seen.add(location)
+                roots.append((location, modes.get(plugin.name, default_mode)))
     return tuple(roots)
 
 

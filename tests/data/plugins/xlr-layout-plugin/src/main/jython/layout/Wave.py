@@ -1,3 +1,4 @@
 # Python 2, in src/main/jython: the type's default script prefix/Name.py
+from layoutlib.words import wave
 print "waving from jython"
-waved = "yes"
+waved = wave()
