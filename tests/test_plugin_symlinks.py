@@ -49,7 +49,7 @@ def test_a_symlinked_plugin_folder_in_home_plugins_and_on_the_command_line(tmp_p
     assert result.stdout == "waved = 'yes'\n"
     checked = xlr(home, "check", str(real), str(tmp_path / "links" / "layout"))
     assert checked.exit_code == 0, checked.output
-    assert checked.output.splitlines()[-1] == "ok: 1 plugin, 3 scripts checked, no problems"
+    assert checked.output.splitlines()[-1] == "ok: 1 plugin, 5 scripts checked, no problems"
 
 
 def test_a_symlinked_synthetic_xml_is_read_beside_its_real_file(tmp_path: Path) -> None:

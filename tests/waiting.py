@@ -16,7 +16,9 @@ from xlr_runtime.clock import SystemClock
 #: it counts the streamer's calls to the run's TaskLog (``sys.stdout`` is the run's stream in a worker).
 STREAMER_PASSES = """\
 import threading as _threading, time as _time
-_log, _passes, _lock = sys.stdout._log, [0], _threading.Lock()
+# a worker routes output by thread (the run's log is on its thread); in-process runs swap sys.stdout
+_log = getattr(_threading.current_thread(), "_xlr_task_log", None) or sys.stdout._log
+_passes, _lock = [0], _threading.Lock()
 _take = _log.take_unsent
 def _counted():
     with _lock:
