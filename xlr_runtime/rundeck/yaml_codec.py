@@ -27,8 +27,9 @@ from xlr_runtime.rundeck.yaml_write import job_to_map
 __all__ = ["dump_jobs_yaml", "load_jobs_yaml", "not_utf8", "yaml_error"]
 
 
-def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
+def load_jobs_yaml(data: bytes | str, *, path: str | Path, require_future: bool = True) -> list[Job]:
     """Parse a YAML list of jobs; raises :class:`JobDefinitionError` (``path:line: job "name": …``).
+    ``require_future=False`` accepts a schedule that will not fire again (as for XML, for re-reading).
 
     A file with one bad job yields nothing.
     """
@@ -58,7 +59,7 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path) -> list[Job]:
         raise JobDefinitionError("the file holds no job", path=path, line=1)
     jobs = []
     for index, (item, node) in enumerate(zip(content, root.value, strict=True), start=1):
-        ctx = JobContext(path, node.start_mark.line + 1, index)
+        ctx = JobContext(path, node.start_mark.line + 1, index, require_future=require_future)
         if not isinstance(item, dict):
             raise ctx.error(f"job #{index} must be a map, not {type(item).__name__}", named=False)
         bad = _first_unstorable_text(item)
@@ -264,7 +265,7 @@ def _dump(data: Any) -> str:
 
 def _reads_back_as_yaml(job: Job, mapped: dict[str, Any]) -> None:
     try:
-        back = load_jobs_yaml(_dump([mapped]), path="the YAML export")
+        back = load_jobs_yaml(_dump([mapped]), path="the YAML export", require_future=False)
     except JobDefinitionError as exc:
         detail = exc.detail.removeprefix(f'job "{exc.job}": ') if exc.job else exc.detail
         reason = f"it would not read back ({detail})"

@@ -186,7 +186,11 @@ def _job(data: dict[str, Any], name: str, ctx: JobContext) -> Job:
     with _at(data.get("schedule")):
         schedule = _schedule(_map(data.get("schedule"), "schedule")) if data.get("schedule") else None
         if schedule is not None:
-            validate_schedule(schedule, crontab=_str(_map(data.get("schedule"), "schedule").get("crontab")) or None)
+            validate_schedule(
+                schedule,
+                crontab=_str(_map(data.get("schedule"), "schedule").get("crontab")) or None,
+                require_future=ctx.require_future,
+            )
     job = Job(
         name=name,
         description=_str(data.get("description")) or "",
