@@ -345,6 +345,20 @@ def test_the_memory_of_a_large_run_is_freed_before_the_next_run() -> None:
         assert rss_mb(large.worker_pid or 0) < baseline + 100  # the namespace is a cycle: only the collector frees it
 
 
+def test_a_large_run_is_freed_in_a_worker_started_by_a_large_process() -> None:
+    # an exec'd worker's getrusage peak starts at its parent's: measured on that, its own growth went unseen
+    ballast = b"x" * (400 * 1024 * 1024)
+    with WorkerPool(1) as workers:
+        small = workers.run_sync(script_request("x = 1"))
+        baseline = rss_mb(small.worker_pid or 0)
+        large = workers.run_sync(
+            script_request("data = 'x' * (300 * 1024 * 1024)\ndef f():\n    return data", run_id=2)
+        )
+        assert large.outcome is RunOutcome.SUCCEEDED, large.failure
+        assert rss_mb(large.worker_pid or 0) < baseline + 100
+    assert len(ballast) == 400 * 1024 * 1024
+
+
 def test_a_worker_above_the_memory_limit_after_a_run_is_replaced_and_the_next_run_works() -> None:
     hog = "sys.hog = b'x' * (300 * 1024 * 1024)\nprint('held')"  # kept by a module: no collection frees it
     with WorkerPool(1, max_memory_mb=200) as workers:

@@ -4,7 +4,7 @@ above ``workers.max_memory_mb`` afterwards is replaced.
 A script's namespace is a reference cycle (``task`` holds it and it holds ``task``; so do the functions a script
 defines), freed only by the cycle collector, whose oldest generation runs rarely: a run that built 500 MB kept
 them held across later runs. After a run that took :data:`QUICK_RUN` or more (touching 64 MB takes longer), and
-after every :data:`CHECK_EVERY` runs, the worker reads its peak resident size (one ``getrusage``); when it grew
+after every :data:`CHECK_EVERY` runs, the worker reads its peak resident size (``VmHWM``); when it grew
 :data:`GC_STEP_MB` above the last mark, or above the limit, the worker collects garbage, reads its current size
 (``/proc/self/statm``) and resets the peak (``/proc/self/clear_refs``) so the next runs compare against what is
 left. A worker whose size after collection is above the limit asks its pool to replace it.
@@ -64,6 +64,18 @@ def current_kib() -> int:
 
 
 def _peak_kib() -> int:
+    """The peak resident size of this process's memory, in KiB: ``VmHWM``, which :func:`_reset_peak` resets.
+
+    Not ``getrusage``'s ``ru_maxrss``: for an exec'd process it starts at the peak of the process that forked it
+    (the kernel keeps the pre-exec copy's peak), so a worker started by a large ``xlr serve`` or test process
+    would never see its own growth."""
+    try:
+        with open("/proc/self/status", "rb") as file:
+            for line in file:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
