@@ -26,8 +26,8 @@ def test_xlr_check_names_each_mistake_and_skips_the_plugins_tests(tmp_path: Path
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
         f"{SCRIPTS / 'Api.py'}: compiles (translated from Python 2), 1 undefined name",
-        f"{SCRIPTS / 'Api.py'}:1: undefined name 'getCurrentRelease' (XL Release's API objects are not available "
-        "in xlr-runtime)",
+        f"{SCRIPTS / 'Api.py'}:1: undefined name 'getCurrentPhase' (this XL Release API object is not available "
+        "in xlr-runtime; releaseApi and taskApi are, in part)",
         f"{SCRIPTS / 'Chain.py'}: compiles (translated from Python 2), 1 missing scheduled script",
         f"{SCRIPTS / 'Chain.py'}:2: task.schedule('mistakes/Chain.wait.py'): no such script in the plugins",
         f"{SCRIPTS / 'Helper.py'}: ok (translated from Python 2)",
@@ -47,8 +47,8 @@ def test_each_task_fails_where_the_check_said(tmp_path: Path) -> None:
         failures = {name: harness.run(f"mistakes.{name}").failure for name in ("Typo", "Api", "Chain", "Unresolved")}
     assert failures == {
         "Typo": f"{SCRIPTS / 'Typo.py'}:2: NameError: name 'jobname' is not defined",
-        "Api": f"{SCRIPTS / 'Api.py'}:1: NameError: name 'getCurrentRelease' is not defined (XL Release's API "
-        "objects are not available in xlr-runtime)",
+        "Api": f"{SCRIPTS / 'Api.py'}:1: NameError: name 'getCurrentPhase' is not defined (this XL Release API "
+        "object is not available in xlr-runtime; releaseApi and taskApi are, in part)",
         "Chain": "task.schedule(): script 'mistakes/Chain.wait.py' is not in the plugin of mistakes.Chain",
         "Unresolved": f"{SCRIPTS / 'Unresolved.py'}:1: ModuleNotFoundError: No module named 'mistakes_lib.client'",
     }

@@ -55,14 +55,15 @@ def test_names_a_script_reads_but_nothing_defines(tmp_path: Path) -> None:
             "logger.info(reduce(lambda a, b: a + b, [1, 2]))\n"  # compat globals
             "print releaseVariables, HttpRequest, sys.argv\n"
             "if servr:\n"  # a typo
-            "    releaseApi.getRelease('x')\n",  # XL Release's API
+            "    phaseApi.getPhase('x')\n",  # XL Release's API, not provided locally
             "demo/helper.py": "def f():\n    return missing_name\n",  # not a script, not imported: not checked
         },
     )
     report = check(root)
     assert problems(report, root) == [
         "demo/Run.py:5: undefined name 'servr'",
-        "demo/Run.py:6: undefined name 'releaseApi' (XL Release's API objects are not available in xlr-runtime)",
+        "demo/Run.py:6: undefined name 'phaseApi' (this XL Release API object is not available in xlr-runtime; "
+        "releaseApi and taskApi are, in part)",
     ]
     statuses = {r.path.rsplit("/", 1)[1]: (r.role, r.status()) for r in report.scripts}
     assert statuses["Run.py"] == (

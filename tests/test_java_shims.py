@@ -391,9 +391,9 @@ def test_unserved_classes_fail_at_the_scripts_line_and_are_reported_by_check() -
 
 
 def test_xl_releases_api_objects_fail_with_a_name_error_saying_so() -> None:
-    result = run_script(script_request("print 'x'\nvariables = releaseApi.getVariables('Release1')\n"))
+    result = run_script(script_request("print 'x'\nfolder = folderApi.getFolder('Folder1')\n"))
     assert result.failure is not None
     assert result.failure.message == (
-        "/plugin/test/Script.py:2: NameError: name 'releaseApi' is not defined (XL Release's API objects are not "
-        "available in xlr-runtime)"
+        "/plugin/test/Script.py:2: NameError: name 'folderApi' is not defined (this XL Release API object is not "
+        "available in xlr-runtime; releaseApi and taskApi are, in part)"
     )

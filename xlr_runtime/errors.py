@@ -152,6 +152,12 @@ class UnsupportedImportError(ScriptError, ImportError):
         self.line = line
 
 
+class UnsupportedApiError(ScriptError):
+    """Raised when a script calls a method of XL Release's server API (``releaseApi``, ``taskApi``,
+    ``XLReleaseServiceHolder`` …) that xlr-runtime does not provide locally (see
+    :mod:`xlr_runtime.scripting.xlr_api`): ``releaseApi.createRelease is not available in xlr-runtime``."""
+
+
 class ScriptSyntaxError(ScriptError):
     """Raised by :func:`xlr_runtime.compat.translate.to_python3` when a script does not compile, as Python 3
     nor after translation from Python 2: ``path:line: message`` about the original file."""

@@ -25,13 +25,18 @@ WORKER_GLOBALS = (
     "globalVariables",
     "folderVariables",
     "__name__",
+    # the local part of XL Release's API (xlr_runtime.scripting.xlr_api)
+    "releaseApi",
+    "taskApi",
+    "release",
+    "getCurrentRelease",
+    "getCurrentTask",
 )
 
-#: The global objects of XL Release's own API, which a script there may use and xlr-runtime does not provide.
+#: The global objects of XL Release's own API, which a script there may use and xlr-runtime does not provide
+#: (``releaseApi``, ``taskApi``, ``release``, ``getCurrentRelease`` and ``getCurrentTask`` it does, in part).
 XLR_API_NAMES = frozenset(
     {
-        "releaseApi",
-        "taskApi",
         "phaseApi",
         "folderApi",
         "templateApi",
@@ -44,15 +49,12 @@ XLR_API_NAMES = frozenset(
         "rolesApi",
         "permissionsApi",
         "dslApi",
-        "release",
         "phase",
-        "getCurrentRelease",
-        "getCurrentTask",
         "getCurrentPhase",
     }
 )
 #: What a message about one of :data:`XLR_API_NAMES` adds.
-XLR_API_HINT = " (XL Release's API objects are not available in xlr-runtime)"
+XLR_API_HINT = " (this XL Release API object is not available in xlr-runtime; releaseApi and taskApi are, in part)"
 
 #: Name of the logger behind the ``logger`` global.
 SCRIPT_LOGGER_NAME = "xlr.script"

@@ -47,6 +47,7 @@ from xlr_runtime.scripting.http import HttpRequest, HttpResponse
 from xlr_runtime.scripting.jsonpath import JsonPathResult
 from xlr_runtime.scripting.masking import Listener, Masker, masker_for, masking
 from xlr_runtime.scripting.tasklog import TaskLog, capture, release
+from xlr_runtime.scripting.xlr_api import LocalXlr, bound
 from xlr_runtime.settings import defaults
 from xlr_runtime.typesystem.kinds import coerce
 
@@ -81,9 +82,11 @@ def run_script(
     if on_log is not None:
         on_log(log)
     started = time.time()
-    namespace = build_namespace(request)
+    namespace, xlr = _build_namespace(request)
     task: ScriptTask = namespace["task"]
-    with masking(masker):  # secrets the script obtains while it runs (an OAuth2 token) are masked too
+    # secrets the script obtains while it runs (an OAuth2 token) are masked too; XLReleaseServiceHolder hands
+    # out this run's releaseApi and taskApi
+    with masking(masker), bound(xlr):
         outcome, failure = _execute(request, namespace, log)
     properties: dict[str, Any] = {}
     variables: dict[str, dict[str, Any]] | None = None
@@ -115,8 +118,15 @@ def run_script(
 
 
 def build_namespace(request: ScriptRunRequest) -> dict[str, Any]:
-    """The ONE dict a script runs in (globals and locals): its properties, CIs, ``task`` and the API."""
+    """The ONE dict a script runs in (globals and locals): its properties, CIs, ``task`` and the API (XL Release's
+    ``releaseApi``, ``taskApi`` … come before the properties, so a property of the same name wins)."""
+    return _build_namespace(request)[0]
+
+
+def _build_namespace(request: ScriptRunRequest) -> tuple[dict[str, Any], LocalXlr]:
     namespace: dict[str, Any] = dict(extra_globals())
+    xlr = LocalXlr(request, namespace)
+    namespace.update(xlr.globals())
     namespace.update(dict.fromkeys(request.task_type.properties))
     namespace.update(request.properties)
     for name, ci in request.cis.items():
@@ -131,7 +141,7 @@ def build_namespace(request: ScriptRunRequest) -> dict[str, Any]:
         HttpResponse=HttpResponse,
         JsonPathResult=JsonPathResult,
     )
-    return namespace
+    return namespace, xlr
 
 
 @functools.cache

@@ -1,2 +1,2 @@
-release = getCurrentRelease()
-print release.title
+phase = getCurrentPhase()
+print phase.title
