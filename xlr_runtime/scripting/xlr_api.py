@@ -63,6 +63,18 @@ def _variable_type(value: Any) -> str:
     return "xlrelease.StringVariable"
 
 
+class _Partial:
+    """An XL Release API object of which only some methods are provided: any other raises
+    :class:`UnsupportedApiError` naming ``_OWNER`` and the method, when called."""
+
+    _OWNER = ""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return unsupported(self._OWNER, name)
+
+
 class _Bean:
     """Fields read and written as ``b.key``, ``b.getKey()``, ``b.setKey(v)`` (``isX()`` for booleans); any other
     method raises :class:`UnsupportedApiError` when called."""
@@ -187,8 +199,10 @@ class LocalXlr:
             )
 
 
-class ReleaseApi:
+class ReleaseApi(_Partial):
     """``releaseApi``: the current release's variables; every other method is unsupported."""
+
+    _OWNER = "releaseApi"
 
     def __init__(self, xlr: LocalXlr) -> None:
         self._xlr = xlr
@@ -247,14 +261,11 @@ class ReleaseApi:
         """Remove the variable with id ``variableId``."""
         del self._xlr.variables()[self._xlr.key_of("releaseApi.deleteVariable", variableId)]
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return unsupported("releaseApi", name)
 
-
-class TaskApi:
+class TaskApi(_Partial):
     """``taskApi``: the running task and its comments; every other method is unsupported."""
+
+    _OWNER = "taskApi"
 
     def __init__(self, xlr: LocalXlr) -> None:
         self._xlr = xlr
@@ -271,14 +282,11 @@ class TaskApi:
         sys.stdout.write(f"Comment: {text}\n")
         return comment if isinstance(comment, Comment) else Comment(text)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return unsupported("taskApi", name)
 
-
-class Release:
+class Release(_Partial):
     """The current release: ``id``, ``title`` and its variables."""
+
+    _OWNER = "Release"
 
     def __init__(self, xlr: LocalXlr) -> None:
         self._xlr = xlr
@@ -310,11 +318,6 @@ class Release:
     def getVariableValues(self) -> dict[str, Any]:
         """``{'${key}': value}`` for every variable."""
         return self._xlr.release_api.getVariableValues(self.id)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return unsupported("Release", name)
 
     def __repr__(self) -> str:
         return f"<release {self.id}>"
@@ -357,9 +360,11 @@ class TaskScript:
         return unsupported("PythonScript", name)
 
 
-class ApiTask:
+class ApiTask(_Partial):
     """The running task as ``taskApi.getTask`` returns it: ``id``, ``title``, ``status``, ``statusLine``,
     ``taskType`` and ``pythonScript`` (its property values)."""
+
+    _OWNER = "Task"
 
     def __init__(self, xlr: LocalXlr) -> None:
         self._xlr = xlr
@@ -410,11 +415,6 @@ class ApiTask:
     def getRelease(self) -> Release:
         """The current release."""
         return self._xlr.current_release()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return unsupported("Task", name)
 
     def __repr__(self) -> str:
         return f"<task {self.id} {self.taskType} {self.title!r}>"
