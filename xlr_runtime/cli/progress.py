@@ -17,6 +17,7 @@ its transcript to stderr (stdout carries the outputs, or the JSON); ``xlr demo``
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ def resolve_mode(mode: str, stream: str = "stderr") -> str:
     transcript goes) is a terminal."""
     if mode != "auto":
         return mode
-    return "rich" if click.get_text_stream(stream).isatty() else "plain"
+    target = sys.stdout if stream == "stdout" else sys.stderr  # click's get_text_stream is deprecated (click 9)
+    return "rich" if target.isatty() else "plain"
 
 
 def clock_time(epoch: float) -> str:
