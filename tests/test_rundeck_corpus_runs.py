@@ -187,7 +187,7 @@ def test_corpus_job_ref_by_name_runs_the_child_on_the_overriding_filter(jobs_dir
     assert (execution.status, harness.output(execution.id)) == (S, ["child on srv"])
 
 
-def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(jobs_dir: Path, harness: Harness) -> None:
+def test_corpus_job_on_an_ssh_node_without_its_password_fails_on_that_node(jobs_dir: Path, harness: Harness) -> None:
     path = jobs_dir / SSH_JOB
     resources = harness.root / "projects" / "P" / "resources"
     resources.mkdir(parents=True)
@@ -196,7 +196,8 @@ def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(jobs_dir:
     execution = harness.run(job)
     assert (execution.status, execution.failure) == (
         F,
-        "Step 1 failed: node 'password-node': node executor 'sshj-ssh' is not supported (only 'local' runs here)",
+        "Step 1 failed: node 'password-node' (ssh-node:22): no key storage to read "
+        "'keys/project/core-sshj-executor-test/ssh-node.pass' from",
     )
 
 

@@ -330,7 +330,7 @@ NODES = """
 web1: {hostname: h1, node-executor: local, tags: 'web', rank: '2'}
 web2: {hostname: h2, node-executor: local, tags: 'web', rank: '1'}
 db1: {hostname: h3, node-executor: local, tags: 'db'}
-remote: {hostname: far, tags: 'web,remote'}
+remote: {hostname: far, node-executor: ssh-exec, tags: 'web,remote'}
 """
 
 
@@ -359,8 +359,8 @@ def test_unsupported_node_executor_and_dispatch_keepgoing(harness: Harness) -> N
     assert sorted(execution.succeeded_nodes) == ["web1", "web2"]
     errors = harness.output(execution.id, levels=("ERROR",))
     assert (
-        "Step 1 failed: UnsupportedNodeExecutor: node 'remote': node executor 'jsch-ssh' is not supported "
-        "(only 'local' runs here)"
+        "Step 1 failed: UnsupportedNodeExecutor: node 'remote': node executor 'ssh-exec' is not supported "
+        "(use local, jsch-ssh, sshj-ssh)"
     ) in errors
 
 

@@ -153,14 +153,14 @@ def test_the_timeout_stops_the_sleeping_step(harness: Harness) -> None:
     assert harness.output(execution.id) == ["started"]
 
 
-def test_a_job_on_an_ssh_node_fails_with_the_unsupported_executor(harness: Harness) -> None:
+def test_a_job_on_an_ssh_node_without_its_key_fails_on_that_node_in_one_line(harness: Harness) -> None:
     resources = project_resources_dir(harness.root, "P")
     resources.mkdir(parents=True)
     shutil.copy(DATA / "nodes" / "ssh.yaml", resources / "ssh.yaml")
     execution = harness.run(_add(harness, "ssh-node.xml")["remote check"])
     assert (execution.status, execution.failure) == (
         F,
-        "Step 1 failed: node 'db-ssh': node executor 'sshj-ssh' is not supported (only 'local' runs here)",
+        "Step 1 failed: node 'db-ssh' (db.internal:22): no key storage to read 'keys/ops/db.key' from",
     )
 
 

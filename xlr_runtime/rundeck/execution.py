@@ -38,6 +38,7 @@ from xlr_runtime.rundeck.jobref import disabled_result, lookup_uuid, nodes_proje
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
+from xlr_runtime.rundeck.ssh.credentials import KeyReader
 from xlr_runtime.rundeck.validation import whole_number
 from xlr_runtime.rundeck.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
 from xlr_runtime.rundeck.xml_codec import load_jobs_xml
@@ -219,8 +220,11 @@ class ExecutionService:
         capacity: int = 8,
         capture_pattern: re.Pattern[str] = DATA_LINE,
         notifier: Notifier | None = None,
+        key_store: KeyReader | None = None,
     ) -> None:
         self.store = store
+        #: Rundeck's key storage (``keys/…`` paths of SSH keys and passwords); ``None`` when there is none.
+        self.key_store = key_store
         self.notifier = notifier
         self.home_root = Path(home_root)
         self.jobs = jobs or StoredJobs(store)

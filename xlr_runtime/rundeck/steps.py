@@ -82,10 +82,23 @@ def run_shell(
         cwd=cwd,
         start_new_session=True,
     )
+    stopped = follow_output(
+        process.stdout, process.stderr, on_line=on_line, should_stop=should_stop, kill=lambda: _kill(process)
+    )
+    exit_code = process.wait()
+    return CommandResult(exit_code=exit_code, stopped=stopped)
+
+
+def follow_output(
+    stdout: object, stderr: object, *, on_line: LineSink, should_stop: StopCheck, kill: Callable[[], None]
+) -> StopReason | None:
+    """Hand each line of two binary streams (stdout as ``NORMAL``, stderr as ``ERROR``) to ``on_line`` until both
+    end; call ``kill`` (maybe more than once) as soon as ``should_stop`` answers or ``on_line`` asks to halt.
+    Returns why the command was stopped, or ``None``."""
     lines: queue.Queue[tuple[str, str] | None] = queue.Queue(QUEUED_PIECES)
     readers = [
-        threading.Thread(target=_pump, args=(process.stdout, "NORMAL", lines), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, "ERROR", lines), daemon=True),
+        threading.Thread(target=_pump, args=(stdout, "NORMAL", lines), daemon=True),
+        threading.Thread(target=_pump, args=(stderr, "ERROR", lines), daemon=True),
     ]
     for reader in readers:
         reader.start()
@@ -94,7 +107,7 @@ def run_shell(
     while open_streams:
         stopped = stopped or should_stop()
         if stopped is not None:
-            _kill(process)
+            kill()
         try:
             item = lines.get(timeout=POLL_INTERVAL)
         except queue.Empty:
@@ -103,9 +116,8 @@ def run_shell(
             open_streams -= 1
         elif stopped is None and not on_line(*item):
             stopped = StopReason.HALTED
-            _kill(process)
-    exit_code = process.wait()
-    return CommandResult(exit_code=exit_code, stopped=stopped)
+            kill()
+    return stopped
 
 
 def _pump(stream: object, level: str, lines: queue.Queue[tuple[str, str] | None]) -> None:

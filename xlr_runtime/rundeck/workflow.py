@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from xlr_runtime.errors import NodeFilterError, OptionValueError, XlrError
+from xlr_runtime.errors import NodeConnectionError, NodeExecutorError, NodeFilterError, OptionValueError, XlrError
 from xlr_runtime.rundeck.context import (
     DataContext,
     capture_data,
@@ -38,9 +38,11 @@ from xlr_runtime.rundeck.context import (
 from xlr_runtime.rundeck.flow import PARALLEL, StepGroup, StepVerdict, plan, step_verdict
 from xlr_runtime.rundeck.model import ExecStep, Job, JobRefStep, PluginStep, ScriptKind, ScriptStep, Step
 from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
-from xlr_runtime.rundeck.nodes import LOCAL_EXECUTOR, Node, project_nodes
+from xlr_runtime.rundeck.nodes import Node, project_nodes
+from xlr_runtime.rundeck.ssh.remote import RemoteNodes
 from xlr_runtime.rundeck.steps import (
     CommandResult,
+    LineSink,
     StopCheck,
     StopReason,
     deadline_check,
@@ -138,11 +140,27 @@ class WorkflowRun:
         self.lock = threading.RLock()
         limits = deadline_check(deadline, lambda: service.store.executions.abort_requested(execution.id))
         self.should_stop: StopCheck = lambda: StopReason.HALTED if log.halted else limits()
+        self.remote = RemoteNodes(
+            service.home_root,
+            execution.project,
+            execution_id=execution.id,
+            expand=lambda text, node: expand(text, context, node=node),
+            keys=service.key_store,
+            secure={k: v for k, v in options.values.items() if k in options.secure},
+            on_secret=lambda found: log.masker.add(found),
+        )
 
     # -- the whole workflow ------------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
-        """Run (or resume) the workflow and return how it ended; never raises for a step's failure."""
+        """Run (or resume) the workflow and return how it ended; never raises for a step's failure. The
+        connections to remote nodes are closed at the end."""
+        try:
+            return self._run()
+        finally:
+            self.remote.close()
+
+    def _run(self) -> Outcome:
         try:
             nodes = self._nodes()
         except (NodeFilterError, XlrError) as exc:
@@ -351,13 +369,14 @@ class WorkflowRun:
         )
         if node is not None:
             self.context.merge("node", node.context(), node=node.name)
-        if node is not None and node.executor != LOCAL_EXECUTOR:
-            message = f"node {node.name!r}: node executor {node.executor!r} is not supported (only 'local' runs here)"
-            return StepResult(ok=False, reason="UnsupportedNodeExecutor", message=message)
         try:
             result = self._dispatch(step, index, node, handler=handler)
         except WorkflowStopped:
             raise
+        except NodeExecutorError as exc:
+            result = StepResult(ok=False, reason="UnsupportedNodeExecutor", message=str(exc))
+        except NodeConnectionError as exc:
+            result = StepResult(ok=False, reason=exc.reason, message=str(exc))
         except XlrError as exc:
             result = StepResult(ok=False, reason="StepFailure", message=str(exc))
         scope = node.name if node is not None else None
@@ -380,8 +399,8 @@ class WorkflowRun:
 
     # -- commands and scripts --------------------------------------------------------------------------------
 
-    def _command(self, command: str, index: int, node: Node | None, *, capture: re.Pattern[str]) -> StepResult:
-        pattern = capture
+    def _line_sink(self, index: int, node: Node | None, pattern: re.Pattern[str]) -> LineSink:
+        """Where a command's output lines go: data capture in the node's scope, then the log."""
         scope = _name(node)
 
         def on_line(level: str, text: str) -> bool:
@@ -390,31 +409,68 @@ class WorkflowRun:
                 self.context.put("data", captured[0], captured[1], node=scope)
             return self.log.output(level, text, node=node, step=index)
 
-        env = environment(self.context, node=scope)
-        return StepResult.of_command(run_shell(command, env=env, on_line=on_line, should_stop=self.should_stop))
+        return on_line
+
+    def _command(self, command: str, index: int, node: Node | None, *, capture: re.Pattern[str]) -> StepResult:
+        """Run a command line on ``node``: over SSH for a remote node, else here."""
+        on_line = self._line_sink(index, node, capture)
+        env = environment(self.context, node=_name(node))
+        if node is not None and self.remote.is_remote(node):
+            result = self.remote.run(node, command, env=env, on_line=on_line, should_stop=self.should_stop)
+        else:
+            result = run_shell(command, env=env, on_line=on_line, should_stop=self.should_stop)
+        return StepResult.of_command(result)
 
     def _script(self, step: ScriptStep, index: int, node: Node | None) -> StepResult:
         scope = _name(node)
-        if step.kind == ScriptKind.SCRIPTFILE:
-            path, temporary = expand(step.source, self.context, node=scope), False
-        else:
-            try:
-                text = (
-                    replace_script_tokens(step.source, self.context, node=scope)
-                    if step.kind == ScriptKind.SCRIPT
-                    else fetch_script(expand(step.source, self.context, node=scope))
-                )
-            except requests.RequestException as exc:
-                return StepResult(ok=False, reason="IOFailure", message=f"scripturl could not be read: {exc}")
-            path, temporary = str(write_script(text, suffix=step.file_extension)), True
+        remote = node is not None and self.remote.is_remote(node)
+        if step.kind == ScriptKind.SCRIPTFILE and not remote:
+            return self._run_script_file(step, index, node, expand(step.source, self.context, node=scope))
         try:
-            command = script_command(
-                path, step.args, self.context, node=scope, interpreter=step.interpreter, args_quoted=step.args_quoted
-            )
-            return self._command(command, index, node, capture=capture_pattern(step, self.service.capture_pattern))
-        finally:
-            if temporary:
+            text = self._script_text(step, scope)
+        except requests.RequestException as exc:
+            return StepResult(ok=False, reason="IOFailure", message=f"scripturl could not be read: {exc}")
+        except OSError as exc:
+            return StepResult(ok=False, reason="IOFailure", message=f"scriptfile could not be read: {exc}")
+        if node is None or not remote:
+            path = str(write_script(text, suffix=step.file_extension))
+            try:
+                return self._run_script_file(step, index, node, path)
+            finally:
                 _unlink(path)
+        return self._run_remote_script(step, index, node, text.encode("utf-8"))
+
+    def _script_text(self, step: ScriptStep, scope: str | None) -> str:
+        """The text of a script step: inline with ``@…@`` tokens replaced, fetched (scripturl) or read
+        (scriptfile, to copy to a remote node)."""
+        if step.kind == ScriptKind.SCRIPT:
+            return replace_script_tokens(step.source, self.context, node=scope)
+        if step.kind == ScriptKind.SCRIPTFILE:
+            return Path(expand(step.source, self.context, node=scope)).read_text(encoding="utf-8")
+        return fetch_script(expand(step.source, self.context, node=scope))
+
+    def _script_command(self, step: ScriptStep, path: str, scope: str | None) -> str:
+        return script_command(
+            path, step.args, self.context, node=scope, interpreter=step.interpreter, args_quoted=step.args_quoted
+        )
+
+    def _run_script_file(self, step: ScriptStep, index: int, node: Node | None, path: str) -> StepResult:
+        command = self._script_command(step, path, _name(node))
+        return self._command(command, index, node, capture=capture_pattern(step, self.service.capture_pattern))
+
+    def _run_remote_script(self, step: ScriptStep, index: int, node: Node, data: bytes) -> StepResult:
+        """Copy the script to the node, run it there with its interpreter and arguments, remove it."""
+        on_line = self._line_sink(index, node, capture_pattern(step, self.service.capture_pattern))
+        result = self.remote.run_script(
+            node,
+            data,
+            extension=step.file_extension,
+            command=lambda path: self._script_command(step, path, node.name),
+            env=environment(self.context, node=node.name),
+            on_line=on_line,
+            should_stop=self.should_stop,
+        )
+        return StepResult.of_command(result)
 
 
 def job_identity(project: str, job: Job) -> str:
