@@ -20,6 +20,8 @@ from xlr_runtime.rundeck.ssh.target import PASSWORD, SshTarget
 
 #: The variable sent to learn whether the server takes environment variables (``AcceptEnv``).
 ENV_PROBE = "RD_XLR_ENV_PROBE"
+#: What paramiko says when the server accepted the TCP connection but never completed the SSH handshake.
+_NO_HANDSHAKE = frozenset({"Error reading SSH protocol banner", "No existing session"})
 #: Seconds allowed for the probe command.
 PROBE_TIMEOUT = 30.0
 
@@ -143,6 +145,9 @@ def _connection_error(target: SshTarget, exc: Exception) -> NodeConnectionError:
     if isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc):
         cause = f"host key not found in {target.known_hosts} (strict host key checking)"
         return target.fail(cause, reason="HostKeyFailure")
+    if isinstance(exc, paramiko.SSHException) and str(exc) in _NO_HANDSHAKE:
+        waited = f"within {target.connect_timeout:g} s" if target.connect_timeout else "(no SSH banner)"
+        return target.fail(f"the server did not answer the SSH handshake {waited}", reason="ConnectionTimeout")
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return target.fail(f"connection timed out after {target.connect_timeout:g} s", reason="ConnectionTimeout")
     if isinstance(exc, socket.gaierror):
