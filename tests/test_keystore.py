@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.rundeck_helpers import stored_bytes
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import KeyNotFoundError, KeyStoreError, NotFoundError, XlrError
 from xlr_runtime.rundeck.keystore import KeyKind, KeyStore, key_path
@@ -77,6 +78,8 @@ def test_listing_gives_metadata_below_a_prefix_and_never_a_value(keys: KeyStore)
     ]
     assert [i.path for i in keys.list("keys/project/ops/db")] == ["keys/project/ops/db"]
     assert len(keys.list()) == 4
+    assert keys.list("keys/project/o_s") == []  # LIKE wildcards in a prefix are taken literally
+    assert [i.path for i in keys.list("keys/project/o%s")] == ["keys/project/o%s/db"]
     assert CANARY not in repr(keys.list()) and "canary" not in str([i.to_dict() for i in keys.list()])
 
 
@@ -143,9 +146,8 @@ def test_values_are_sealed_in_the_database_file(tmp_path: Path) -> None:
         keys.put("keys/id", PRIVATE, "private")
         rows = store.query("SELECT sealed FROM keys")
     assert all(row["sealed"].startswith("xlr-sealed:") for row in rows)
-    files = b"".join(path.read_bytes() for path in tmp_path.glob("xlr.db*"))
-    assert CANARY.encode() not in files
-    assert b"canary-private-body" not in files
+    assert CANARY.encode() not in stored_bytes(tmp_path)
+    assert b"canary-private-body" not in stored_bytes(tmp_path)
 
 
 def test_a_value_sealed_with_a_lost_key_is_an_error_naming_the_path(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.rundeck_helpers import Harness, job_xml
+from tests.rundeck_helpers import Harness, job_xml, stored_bytes
 from xlr_runtime.cli import main
 from xlr_runtime.errors import OptionValueError
 from xlr_runtime.rundeck.keystore import KeyStore
@@ -33,10 +33,6 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     h = Harness(tmp_path)
     yield h
     h.close()
-
-
-def stored_bytes(root: Path) -> bytes:
-    return b"".join(path.read_bytes() for path in sorted(root.glob("xlr.db*")))
 
 
 def test_the_default_comes_from_key_storage_and_never_shows(harness: Harness, tmp_path: Path) -> None:
