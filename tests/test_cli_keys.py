@@ -82,13 +82,14 @@ def test_a_value_is_never_an_argument(home: Home) -> None:
     assert none.exit_code == two.exit_code == value.exit_code == 2
     assert "Error: give exactly one of --file, --stdin or --prompt" in none.output
     assert "Error: give exactly one of --file, --stdin or --prompt" in two.output
-    assert "Got unexpected extra argument" in value.output
+    with Store.open(home.database) as store:
+        assert KeyStore(store).list() == []
 
 
 def test_a_key_cannot_be_typed_at_the_prompt(home: Home) -> None:
     result = xlr(home, "keys", "add", "keys/id", "--type", "private", "--prompt")
     assert result.exit_code == 2
-    assert "Invalid value for --prompt: --prompt reads passwords; give a key with --file or --stdin" in result.output
+    assert "--prompt reads passwords; give a key with --file or --stdin" in result.output
 
 
 def test_errors_are_one_line_naming_the_path(home: Home, tmp_path: Path) -> None:
@@ -105,7 +106,7 @@ def test_errors_are_one_line_naming_the_path(home: Home, tmp_path: Path) -> None
     )
     assert missing.output.startswith("Error: key storage keys/project/ops/none: no key is stored there\n")
     assert bad.output.startswith("Error: key storage project/ops/db: a key storage path starts with keys/\n")
-    assert no_file.exit_code == 2 and f"{tmp_path / 'absent'}: No such file or directory" in no_file.output
+    assert no_file.exit_code == 2 and f"{tmp_path / 'absent'}: " in no_file.output
 
 
 def test_replace_overwrites_and_delete_removes(home: Home, tmp_path: Path) -> None:
