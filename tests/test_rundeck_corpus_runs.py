@@ -196,8 +196,8 @@ def test_corpus_job_on_an_ssh_node_without_its_password_fails_on_that_node(jobs_
     execution = harness.run(job)
     assert (execution.status, execution.failure) == (
         F,
-        "Step 1 failed: node 'password-node' (ssh-node:22): no key storage to read "
-        "'keys/project/core-sshj-executor-test/ssh-node.pass' from",
+        "Step 1 failed: node 'password-node' (ssh-node:22): key storage "
+        "keys/project/core-sshj-executor-test/ssh-node.pass: no key is stored there",
     )
 
 

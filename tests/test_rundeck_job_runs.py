@@ -160,7 +160,7 @@ def test_a_job_on_an_ssh_node_without_its_key_fails_on_that_node_in_one_line(har
     execution = harness.run(_add(harness, "ssh-node.xml")["remote check"])
     assert (execution.status, execution.failure) == (
         F,
-        "Step 1 failed: node 'db-ssh' (db.internal:22): no key storage to read 'keys/ops/db.key' from",
+        "Step 1 failed: node 'db-ssh' (db.internal:22): key storage keys/ops/db.key: no key is stored there",
     )
 
 

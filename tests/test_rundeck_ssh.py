@@ -171,7 +171,7 @@ def test_rd_variables_reach_servers_that_accept_env_and_those_that_do_not(ssh_la
     }
     accepts = {}
     for name, target in target_of.items():
-        session = connect(target, load_credentials(target, keys=None, secure={}))
+        session = connect(target, load_credentials(target, keys=harness.service.keys, secure={}))
         accepts[name] = session.accepts_env
         session.close()
     assert accepts == {"n1": True, "n2": False}
@@ -345,3 +345,31 @@ def test_strategies_run_on_remote_nodes_as_on_local_ones(ssh_lab: SshLab, harnes
     if strategy == "parallel":  # both steps start at once: their order on a node is not defined
         lines = {node: sorted(texts) for node, texts in lines.items()}
     assert lines == {n: [f"one {n}", f"two {n}"] for n in ("n1", "n2")}
+
+
+def test_keys_and_passwords_come_from_key_storage(ssh_lab: SshLab, harness: Harness) -> None:
+    key_text = ssh_lab.client_key.read_text()
+    harness.service.keys.put("keys/project/P/n1.key", key_text, "private")
+    nodes = {"n1": key_node(ssh_lab, "n1", **{"ssh-key-storage-path": "keys/project/${job.project}/n1.key"})}
+    nodes["n1"].pop("ssh-keypath")
+    if ssh_lab.password:
+        harness.service.keys.put("keys/project/P/pw.pass", ssh_lab.password, "password")
+        nodes["pw"] = {
+            "hostname": f"127.0.0.1:{ssh_lab.server('pw').port}",
+            "username": PASSWORD_USER,
+            "ssh-authentication": "password",
+            "ssh-password-storage-path": "keys/project/P/pw.pass",
+            "tags": "ssh",
+        }
+    write_project(harness.root, nodes)
+    execution = harness.run(filtered(exec_("echo as $(id -un)"), "tags: ssh"))
+    assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
+    expected = {"n1": [f"as {ssh_lab.user}"]}
+    if ssh_lab.password:
+        expected["pw"] = [f"as {PASSWORD_USER}"]
+    assert by_node(harness, execution.id) == expected
+    stored = b"".join(p.read_bytes() for p in harness.root.glob("xlr.db*"))
+    body = "".join(key_text.splitlines()[1:-1])[:40]  # a piece of the key's base64 body
+    assert body.encode() not in stored
+    if ssh_lab.password:
+        assert ssh_lab.password.encode() not in stored

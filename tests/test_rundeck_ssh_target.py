@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from xlr_runtime.errors import ConfigError, NodeConnectionError, NodeExecutorError
+from xlr_runtime.rundeck.keystore import KeyStore
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.properties import ProjectProperties
 from xlr_runtime.rundeck.ssh.credentials import load_credentials
 from xlr_runtime.rundeck.ssh.providers import file_copier, is_remote, node_executor
 from xlr_runtime.rundeck.ssh.target import resolve_target
+from xlr_runtime.store import Store
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Iterator[KeyStore]:
+    store = Store.open(tmp_path / "xlr.db")
+    yield KeyStore(store)
+    store.close()
 
 
 def node(**attributes: str) -> Node:
@@ -110,25 +120,29 @@ def test_bad_settings_fail_the_node_in_one_line(attributes: dict[str, str], mess
     assert (str(info.value), info.value.reason) == (message, "ConfigurationFailure")
 
 
-def test_missing_credentials_name_what_to_set(tmp_path: Path) -> None:
+def test_missing_credentials_name_what_to_set(tmp_path: Path, keys: KeyStore) -> None:
     password = resolve_target(node(**{"ssh-authentication": "password"}), ProjectProperties(), expand)
     with pytest.raises(NodeConnectionError) as info:
-        load_credentials(password, keys=None, secure={})
+        load_credentials(password, keys=keys, secure={})
     assert str(info.value) == (
         "node 'web' (web.example:22): no password: set ssh-password-storage-path or give the secure option "
         "'sshPassword'"
     )
     missing = resolve_target(node(**{"ssh-keypath": str(tmp_path / "nope")}), ProjectProperties(), expand)
     with pytest.raises(NodeConnectionError) as info:
-        load_credentials(missing, keys=None, secure={})
+        load_credentials(missing, keys=keys, secure={})
     assert str(info.value) == (
         f"node 'web' (web.example:22): cannot read ssh-keypath '{tmp_path / 'nope'}': No such file or directory"
     )
+    stored = resolve_target(node(**{"ssh-key-storage-path": "keys/ops/web"}), ProjectProperties(), expand)
+    with pytest.raises(NodeConnectionError) as info:
+        load_credentials(stored, keys=keys, secure={})
+    assert str(info.value) == "node 'web' (web.example:22): key storage keys/ops/web: no key is stored there"
     junk = tmp_path / "junk"
     junk.write_text("not a key")
     with pytest.raises(NodeConnectionError) as info:
         load_credentials(
-            resolve_target(node(**{"ssh-keypath": str(junk)}), ProjectProperties(), expand), keys=None, secure={}
+            resolve_target(node(**{"ssh-keypath": str(junk)}), ProjectProperties(), expand), keys=keys, secure={}
         )
     assert "is not a private key this runtime reads" in str(info.value)
 

@@ -145,7 +145,7 @@ class WorkflowRun:
             execution.project,
             execution_id=execution.id,
             expand=lambda text, node: expand(text, context, node=node),
-            keys=service.key_store,
+            keys=service.keys,
             secure={k: v for k, v in options.values.items() if k in options.secure},
             on_secret=lambda found: log.masker.add(found),
         )

@@ -12,22 +12,14 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import paramiko
 
-from xlr_runtime.errors import XlrError
+from xlr_runtime.errors import KeyStoreError
+from xlr_runtime.rundeck.keystore import KeyStore
 from xlr_runtime.rundeck.ssh.target import PASSWORD, SshTarget
 
 _KEY_CLASSES: tuple[type[paramiko.PKey], ...] = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
-
-
-class KeyReader(Protocol):
-    """Rundeck's key storage: ``read("keys/…")`` returns the stored bytes or raises an :class:`XlrError`."""
-
-    def read(self, path: str) -> bytes:
-        """The value stored at ``path``."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -39,9 +31,9 @@ class Credentials:
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
-def load_credentials(target: SshTarget, *, keys: KeyReader | None, secure: Mapping[str, str]) -> Credentials:
-    """The credentials of ``target``: ``keys`` is the key storage (``None`` when there is none), ``secure`` the
-    execution's secure option values by name. Raises :class:`NodeConnectionError` naming what is missing."""
+def load_credentials(target: SshTarget, *, keys: KeyStore, secure: Mapping[str, str]) -> Credentials:
+    """The credentials of ``target``: ``keys`` is the home's key storage, ``secure`` the execution's secure
+    option values by name. Raises :class:`NodeConnectionError` naming what is missing."""
     if target.authentication == PASSWORD:
         password = _secret(target, target.password_storage_path, target.password_option, keys, secure, "password")
         if password is None:
@@ -63,7 +55,7 @@ def _secret(
     target: SshTarget,
     storage_path: str | None,
     option: str,
-    keys: KeyReader | None,
+    keys: KeyStore,
     secure: Mapping[str, str],
     what: str,
 ) -> str | None:
@@ -75,13 +67,11 @@ def _secret(
     return secure.get(option) or None
 
 
-def _stored(target: SshTarget, path: str, keys: KeyReader | None) -> bytes:
-    if keys is None:
-        raise target.fail(f"no key storage to read {path!r} from", reason="AuthenticationFailure")
+def _stored(target: SshTarget, path: str, keys: KeyStore) -> bytes:
     try:
         return keys.read(path)
-    except XlrError as exc:
-        raise target.fail(f"key storage: {exc}", reason="AuthenticationFailure") from None
+    except KeyStoreError as exc:
+        raise target.fail(str(exc), reason="AuthenticationFailure") from None
 
 
 def _key_file(target: SshTarget) -> bytes:

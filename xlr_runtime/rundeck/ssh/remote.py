@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 
+from xlr_runtime.rundeck.keystore import KeyStore
 from xlr_runtime.rundeck.nodes import Node
 from xlr_runtime.rundeck.properties import ProjectProperties
 from xlr_runtime.rundeck.ssh.copier import copy_script, remove_script, script_name
-from xlr_runtime.rundeck.ssh.credentials import Credentials, KeyReader, load_credentials
+from xlr_runtime.rundeck.ssh.credentials import Credentials, load_credentials
 from xlr_runtime.rundeck.ssh.executor import run_remote
 from xlr_runtime.rundeck.ssh.providers import is_remote
 from xlr_runtime.rundeck.ssh.sessions import Session, SessionCache
@@ -33,7 +34,7 @@ class RemoteNodes:
         *,
         execution_id: int,
         expand: Callable[[str, str], str],
-        keys: KeyReader | None,
+        keys: KeyStore,
         secure: Mapping[str, str],
         on_secret: Callable[[tuple[str, ...]], None],
     ) -> None:
