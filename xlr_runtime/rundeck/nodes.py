@@ -25,10 +25,8 @@ from xlr_runtime.errors import ResourceModelError
 from xlr_runtime.rundeck.xmlread import syntax_error_message
 from xlr_runtime.rundeck.yaml_codec import not_utf8, yaml_error
 
-#: The node executor that runs commands on this machine; the only one supported so far.
+#: The node executor that runs commands on this machine (the server node's; see :mod:`.ssh.providers`).
 LOCAL_EXECUTOR = "local"
-#: Rundeck's default node executor for nodes that do not name one (SSH, not supported yet).
-DEFAULT_REMOTE_EXECUTOR = "jsch-ssh"
 #: Suffixes of resource-model files, by format.
 RESOURCE_SUFFIXES = {".xml": "xml", ".yaml": "yaml", ".yml": "yaml"}
 
@@ -65,15 +63,6 @@ class Node:
     def hostname(self) -> str | None:
         """The ``hostname`` attribute."""
         return self.get("hostname")
-
-    @property
-    def executor(self) -> str:
-        """The node executor: the ``node-executor`` attribute, else ``local`` for the server node and
-        Rundeck's default (SSH) for any other node."""
-        named = self.get("node-executor")
-        if named:
-            return named
-        return LOCAL_EXECUTOR if self.source is None else DEFAULT_REMOTE_EXECUTOR
 
     def context(self) -> dict[str, str]:
         """The ``node.*`` data context: name, hostname, username, description, tags (comma-joined),

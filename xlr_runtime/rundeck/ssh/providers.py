@@ -9,9 +9,11 @@ for any other node ``service.NodeExecutor.default.provider`` / ``service.FileCop
 from __future__ import annotations
 
 from xlr_runtime.errors import NodeExecutorError
-from xlr_runtime.rundeck.nodes import DEFAULT_REMOTE_EXECUTOR, LOCAL_EXECUTOR, Node
+from xlr_runtime.rundeck.nodes import LOCAL_EXECUTOR, Node
 from xlr_runtime.rundeck.properties import ProjectProperties
 
+#: Rundeck's default node executor for nodes that do not name one.
+DEFAULT_REMOTE_EXECUTOR = "jsch-ssh"
 #: Node executors run over SSH here (Rundeck's JSch and SSHJ plugins).
 SSH_EXECUTORS = frozenset({"jsch-ssh", "sshj-ssh"})
 #: File copiers run over SSH here (Rundeck's SCP plugins; the bytes travel over SFTP on the same connection).
@@ -35,6 +37,11 @@ def file_copier(node: Node, properties: ProjectProperties) -> str:
     return _provider("file copier", node, properties)
 
 
+def executor_name(node: Node, properties: ProjectProperties) -> str:
+    """The node executor ``node`` names or gets by default, supported here or not (for listings)."""
+    return _named("node executor", node, properties)
+
+
 def is_remote(node: Node, properties: ProjectProperties) -> bool:
     """True when ``node``'s steps run over SSH (its node executor is an SSH one; then so must be its copier)."""
     if node_executor(node, properties) == LOCAL_EXECUTOR:
@@ -43,16 +50,21 @@ def is_remote(node: Node, properties: ProjectProperties) -> bool:
     return True
 
 
-def _provider(service: str, node: Node, properties: ProjectProperties) -> str:
-    attribute, key, remote_default, supported = _SERVICES[service]
+def _named(service: str, node: Node, properties: ProjectProperties) -> str:
+    attribute, key, remote_default, _ = _SERVICES[service]
     server = node.source is None
     property_name = f"service.{key}.default{'.local' if server else ''}.provider"
-    named = (
+    return (
         node.get(attribute)
         or properties.project.get(property_name)
         or properties.framework.get(property_name)
         or (LOCAL_EXECUTOR if server else remote_default)
     ).strip()
+
+
+def _provider(service: str, node: Node, properties: ProjectProperties) -> str:
+    named = _named(service, node, properties)
+    supported = _SERVICES[service][3]
     if named != LOCAL_EXECUTOR and named not in supported:
         usable = ", ".join([LOCAL_EXECUTOR, *sorted(supported)])
         raise NodeExecutorError(f"node {node.name!r}: {service} {named!r} is not supported (use {usable})")
