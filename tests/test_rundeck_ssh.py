@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from serve_helpers import Serve
+from task_helpers import XLR_COMMAND
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
 from tests.ssh_helpers import PASSWORD_USER, SshLab, free_port, keygen, silent_port
@@ -21,6 +23,7 @@ from xlr_runtime.rundeck.ssh.credentials import load_credentials
 from xlr_runtime.rundeck.ssh.sessions import connect
 from xlr_runtime.rundeck.ssh.target import resolve_target
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
+from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 
 KEY_NODES = ("n1", "n2", "n3")
@@ -373,3 +376,60 @@ def test_keys_and_passwords_come_from_key_storage(ssh_lab: SshLab, harness: Harn
     assert body.encode() not in stored
     if ssh_lab.password:
         assert ssh_lab.password.encode() not in stored
+
+
+SERVED_JOB = """<joblist><job><name>served</name><description/>
+<dispatch><threadcount>2</threadcount></dispatch><nodefilters><filter>name: n1,n2</filter></nodefilters>
+<sequence><command><exec>echo one</exec></command>
+<command><exec>echo waiting; i=0; while [ ! -f {release} ] &amp;&amp; [ $i -lt 6000 ]; \
+do sleep 0.01; i=$((i+1)); done; echo slept</exec></command>
+<command><exec>echo done</exec></command>
+</sequence></job></joblist>"""
+
+
+@pytest.mark.slow
+def test_serve_killed_during_a_remote_step_resumes_it_after_a_restart(ssh_lab: SshLab, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    write_project(home, {name: key_node(ssh_lab, name) for name in ("n1", "n2")})
+    release = tmp_path / "release"  # the sshd servers run on this machine: the remote loop sees the file
+    job = tmp_path / "served.xml"
+    job.write_text(SERVED_JOB.replace("{release}", str(release)))
+    loaded = subprocess.run([*XLR_COMMAND, "jobs", "load", "--home", str(home), "-p", "P", "-f", str(job)],
+                            capture_output=True, text=True)  # fmt: skip
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    log = tmp_path / "serve.log"
+    with Serve(home, log) as first:
+        first.wait_ready()
+        command = [*XLR_COMMAND, "jobs", "run", "--home", str(home), "-p", "P", "-j", "served", "--follow"]
+        run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+        def waiting_on_both() -> bool:
+            with Store.open(home / "xlr.db") as store:
+                return sum(line.text == "waiting" for line in store.executions.log(1)) == 2
+
+        wait_until(waiting_on_both, "both nodes run step 2")
+        first.kill()
+    with Serve(home, log) as second:
+        second.wait_ready()
+        release.touch()
+        output, _ = run.communicate(timeout=120)
+        second.stop()
+    text = output.decode()
+    assert run.returncode == 0, text
+    assert "Resumed after a restart of the runtime" in text
+    lines = text.splitlines()
+    assert (lines.count("one"), lines.count("waiting"), lines.count("done")) == (2, 4, 2), text
+
+
+def test_a_log_limit_halt_stops_the_remote_command(ssh_lab: SshLab, harness: Harness) -> None:
+    write_project(harness.root, lab_nodes(ssh_lab))
+    sleeper = f"sleep 47{secrets.randbelow(10**6)}"  # this test's own process
+    limit = "<logging limit='2' limitAction='halt' status='failed'/>"
+    command = f"echo a; echo b; echo c; {sleeper}"
+    execution = harness.run(filtered(exec_(command), "name: n1", extra=limit))
+    assert (execution.status, execution.failure, harness.output(execution.id)) == (
+        ExecutionStatus.FAILED,
+        "Log output limit exceeded",
+        ["a", "b"],
+    )
+    wait_until(lambda: not remote_processes(sleeper), "the remote sleep is gone")
