@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.waiting import wait_until
 
@@ -197,6 +198,29 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def key_node(lab: SshLab, name: str, **extra: str) -> dict[str, str]:
+    """The resource-model attributes of the key server ``name``."""
+    server = lab.server(name)
+    return {
+        "hostname": f"127.0.0.1:{server.port}",
+        "username": lab.user,
+        "ssh-keypath": str(lab.client_key),
+        "osFamily": "unix",
+        "tags": "ssh",
+        **extra,
+    }
+
+
+def write_project(root: Path, nodes: dict[str, dict[str, str]], properties: dict[str, str] | None = None) -> None:
+    """The project's resource file and project.properties."""
+    folder = root / "projects" / "P"
+    (folder / "resources").mkdir(parents=True, exist_ok=True)
+    (folder / "resources" / "nodes.yaml").write_text(yaml.safe_dump(nodes))
+    (folder / "etc").mkdir(exist_ok=True)
+    text = "".join(f"{key}={value}\n" for key, value in (properties or {}).items())
+    (folder / "etc" / "project.properties").write_text(text)
 
 
 @contextlib.contextmanager

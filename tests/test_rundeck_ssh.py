@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from serve_helpers import Serve
 from task_helpers import XLR_COMMAND
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
-from tests.ssh_helpers import PASSWORD_USER, SshLab, free_port, keygen, silent_port
+from tests.ssh_helpers import PASSWORD_USER, SshLab, free_port, key_node, keygen, silent_port, write_project
 from tests.waiting import wait_until
 from xlr_runtime.rundeck.nodes import Node
 from xlr_runtime.rundeck.properties import ProjectProperties
@@ -43,29 +42,6 @@ def dest(tmp_path: Path) -> Path:
     folder = tmp_path / "dest"
     folder.mkdir()
     return folder
-
-
-def key_node(lab: SshLab, name: str, **extra: str) -> dict[str, str]:
-    """The resource-model attributes of the key server ``name``."""
-    server = lab.server(name)
-    return {
-        "hostname": f"127.0.0.1:{server.port}",
-        "username": lab.user,
-        "ssh-keypath": str(lab.client_key),
-        "osFamily": "unix",
-        "tags": "ssh",
-        **extra,
-    }
-
-
-def write_project(root: Path, nodes: dict[str, dict[str, str]], properties: dict[str, str] | None = None) -> None:
-    """The project's resource file and project.properties."""
-    folder = root / "projects" / "P"
-    (folder / "resources").mkdir(parents=True, exist_ok=True)
-    (folder / "resources" / "nodes.yaml").write_text(yaml.safe_dump(nodes))
-    (folder / "etc").mkdir(exist_ok=True)
-    text = "".join(f"{key}={value}\n" for key, value in (properties or {}).items())
-    (folder / "etc" / "project.properties").write_text(text)
 
 
 def lab_nodes(lab: SshLab) -> dict[str, dict[str, str]]:

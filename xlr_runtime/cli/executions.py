@@ -1,6 +1,7 @@
-"""``xlr jobs run``, ``xlr executions`` and ``xlr execution show|log|abort|resume``: run stored Rundeck jobs.
+"""``xlr jobs run``, ``xlr adhoc``, ``xlr executions`` and ``xlr execution show|log|abort|resume``: run stored
+Rundeck jobs and ad hoc commands.
 
-Exit codes of ``jobs run`` and ``execution resume`` follow the execution's status: 0 succeeded, 1 failed (or
+Exit codes of ``jobs run``, ``adhoc`` and ``execution resume`` follow the execution's status: 0 succeeded, 1 failed (or
 another failure status), 2 timed out, 3 aborted, 130 interrupted (the execution stays stored; ``xlr execution
 resume ID`` carries on from the step that was running).
 """
@@ -16,6 +17,7 @@ from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import jobs_group, open_store
 from xlr_runtime.cli.options import ROW_ID, CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import NotFoundError
+from xlr_runtime.rundeck.adhoc import adhoc_job
 from xlr_runtime.rundeck.options import parse_arg_string
 from xlr_runtime.rundeck.runner import ExecutionRunner
 from xlr_runtime.runtime import Runtime, StopFlag
@@ -132,6 +134,40 @@ def jobs_run_command(
         _drive(runner, execution.id, follow, as_json)
 
 
+@click.command(name="adhoc")
+@click.option("-p", "--project", required=True, help="The project whose nodes run the command.")
+@click.option("-F", "--filter", "node_filter", help="Node filter (as a job's); without one, the server node.")
+@click.option("-C", "--threadcount", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Nodes run at the same time.")  # fmt: skip
+@click.option("-K", "--keepgoing", is_flag=True, help="Go on with the other nodes after one fails.")
+@click.option("-f", "--follow", is_flag=True, help="Print the log as it is written.")
+@json_option
+@click.argument("command", nargs=-1, required=True)
+@runtime_options
+def adhoc_command(
+    ctx: CliContext,
+    project: str,
+    node_filter: str | None,
+    threadcount: int,
+    keepgoing: bool,
+    follow: bool,
+    as_json: bool,
+    command: tuple[str, ...],
+) -> None:
+    """Run a command line on the nodes a filter selects, as rd adhoc; the command goes after --.
+
+    It is stored as an execution (job "adhoc"), listed by xlr executions. Exit codes as xlr jobs run.
+
+    Example: xlr adhoc -p ops -F 'tags: web' -C 3 --follow -- uptime
+    """
+    job = adhoc_job(" ".join(command), node_filter=node_filter, threadcount=threadcount, keepgoing=keepgoing)
+    with _runtime(ctx) as runtime:
+        runner = ExecutionRunner(runtime)
+        execution = runner.start(project, job, {})
+        click.echo(f"Execution {execution.id} (adhoc) started", err=True)
+        _drive(runner, execution.id, follow, as_json)
+
+
 @click.command(name="executions")
 @click.option("-p", "--project", default=None, help="Only executions of this project.")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many, newest first.")
@@ -239,5 +275,6 @@ def resume_command(ctx: CliContext, execution_id: int, follow: bool, as_json: bo
 @hookimpl
 def xlr_register_commands(cli: click.Group) -> None:
     jobs_group.add_command(jobs_run_command)
+    cli.add_command(adhoc_command)
     cli.add_command(executions_command)
     cli.add_command(execution_group)
