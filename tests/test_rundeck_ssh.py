@@ -13,7 +13,7 @@ import pytest
 from serve_helpers import Serve
 from task_helpers import XLR_COMMAND
 
-from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
+from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http, stored_bytes
 from tests.ssh_helpers import PASSWORD_USER, SshLab, free_port, key_node, keygen, silent_port, write_project
 from tests.waiting import wait_until
 from xlr_runtime.rundeck.nodes import Node
@@ -296,7 +296,7 @@ def test_no_password_or_passphrase_in_logs_executions_or_exports(
     if ssh_lab.password:
         expected["pw"] = [PASSWORD_USER, "", f"script as {PASSWORD_USER}"]
     assert by_node(harness, execution.id) == expected
-    stored = b"".join(p.read_bytes() for p in harness.root.glob("xlr.db*"))  # the database and its WAL
+    stored = stored_bytes(harness.root)
     export = dump_jobs_xml([harness.jobs.find("P", name="job")])
     for secret in secret_values.values():
         assert secret.encode() not in stored and secret not in export
@@ -347,7 +347,7 @@ def test_keys_and_passwords_come_from_key_storage(ssh_lab: SshLab, harness: Harn
     if ssh_lab.password:
         expected["pw"] = [f"as {PASSWORD_USER}"]
     assert by_node(harness, execution.id) == expected
-    stored = b"".join(p.read_bytes() for p in harness.root.glob("xlr.db*"))
+    stored = stored_bytes(harness.root)
     body = "".join(key_text.splitlines()[1:-1])[:40]  # a piece of the key's base64 body
     assert body.encode() not in stored
     if ssh_lab.password:

@@ -150,12 +150,12 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def write_script(text: str, *, suffix: str | None = None) -> Path:
+def write_script(data: bytes, *, suffix: str | None = None) -> Path:
     """Write a script to a private temporary file (mode 0700) and return its path; the caller removes it."""
     extension = suffix if not suffix or suffix.startswith(".") else f".{suffix}"
     handle, name = tempfile.mkstemp(prefix="xlr-script-", suffix=extension or "")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
     os.chmod(name, 0o700)
     return Path(name)
 

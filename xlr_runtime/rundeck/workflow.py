@@ -424,30 +424,30 @@ class WorkflowRun:
     def _script(self, step: ScriptStep, index: int, node: Node | None) -> StepResult:
         scope = _name(node)
         remote = node is not None and self.remote.is_remote(node)
-        if step.kind == ScriptKind.SCRIPTFILE and not remote:
+        if step.kind == ScriptKind.SCRIPTFILE and not remote:  # the server's file runs as it is
             return self._run_script_file(step, index, node, expand(step.source, self.context, node=scope))
         try:
-            text = self._script_text(step, scope)
+            data = self._script_bytes(step, scope)
         except requests.RequestException as exc:
             return StepResult(ok=False, reason="IOFailure", message=f"scripturl could not be read: {exc}")
         except OSError as exc:
             return StepResult(ok=False, reason="IOFailure", message=f"scriptfile could not be read: {exc}")
-        if node is None or not remote:
-            path = str(write_script(text, suffix=step.file_extension))
-            try:
-                return self._run_script_file(step, index, node, path)
-            finally:
-                _unlink(path)
-        return self._run_remote_script(step, index, node, text.encode("utf-8"))
+        if node is not None and remote:
+            return self._run_remote_script(step, index, node, data)
+        path = str(write_script(data, suffix=step.file_extension))
+        try:
+            return self._run_script_file(step, index, node, path)
+        finally:
+            _unlink(path)
 
-    def _script_text(self, step: ScriptStep, scope: str | None) -> str:
-        """The text of a script step: inline with ``@…@`` tokens replaced, fetched (scripturl) or read
-        (scriptfile, to copy to a remote node)."""
+    def _script_bytes(self, step: ScriptStep, scope: str | None) -> bytes:
+        """The content of a script step: inline with ``@…@`` tokens replaced, fetched (scripturl), or the
+        server's file as it is (scriptfile, to copy to a remote node)."""
         if step.kind == ScriptKind.SCRIPT:
-            return replace_script_tokens(step.source, self.context, node=scope)
+            return replace_script_tokens(step.source, self.context, node=scope).encode("utf-8")
         if step.kind == ScriptKind.SCRIPTFILE:
-            return Path(expand(step.source, self.context, node=scope)).read_text(encoding="utf-8")
-        return fetch_script(expand(step.source, self.context, node=scope))
+            return Path(expand(step.source, self.context, node=scope)).read_bytes()
+        return fetch_script(expand(step.source, self.context, node=scope)).encode("utf-8")
 
     def _script_command(self, step: ScriptStep, path: str, scope: str | None) -> str:
         return script_command(
