@@ -80,10 +80,9 @@ def require_sshd() -> str:
     """``sshd``, or skip (fail under ``CI=true``) with one reason."""
     binary = sshd_binary()
     if binary is None:
-        reason = "sshd is not installed (Debian: apt-get install openssh-server)"
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the SSH tests (.ci/run installs it)")
-        pytest.skip(reason)
+            pytest.fail("sshd is not installed; CI must run the SSH tests (.ci/run installs openssh-server)")
+        pytest.skip("sshd is not installed (Debian: apt-get install openssh-server)")
     return binary
 
 

@@ -78,9 +78,10 @@ def _process_group(session: Session, channel: paramiko.Channel, stderr: object, 
     channel.settimeout(session.target.connect_timeout or START_TIMEOUT)
     try:
         for _ in range(PRELUDE_LINES):
-            line = stderr.readline().decode("utf-8", "replace").rstrip("\r\n")
-            if not line:
+            raw = stderr.readline()
+            if not raw:  # the shell ended before writing the marker
                 return None
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
             marker, _, pid = line.partition(" ")
             if marker == PID_MARKER and pid.isdigit():
                 return int(pid)
@@ -106,9 +107,10 @@ class _GroupKiller:
         if self._done.is_set():
             return
         self._done.set()
-        if self.pgid is not None:
+        transport = self.session.client.get_transport()
+        if self.pgid is not None and transport is not None and transport.is_active():
             with contextlib.suppress(paramiko.SSHException, OSError):
-                killer = self.session.transport.open_session(timeout=START_TIMEOUT)
+                killer = transport.open_session(timeout=START_TIMEOUT)
                 killer.settimeout(START_TIMEOUT)
                 killer.exec_command(f"kill -9 -{self.pgid}")
                 killer.recv_exit_status()

@@ -149,7 +149,8 @@ def _connection_error(target: SshTarget, exc: Exception) -> NodeConnectionError:
         waited = f"within {target.connect_timeout:g} s" if target.connect_timeout else "(no SSH banner)"
         return target.fail(f"the server did not answer the SSH handshake {waited}", reason="ConnectionTimeout")
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        return target.fail(f"connection timed out after {target.connect_timeout:g} s", reason="ConnectionTimeout")
+        after = f" after {target.connect_timeout:g} s" if target.connect_timeout else ""
+        return target.fail(f"connection timed out{after}", reason="ConnectionTimeout")
     if isinstance(exc, socket.gaierror):
         return target.fail(f"unknown host: {exc.strerror}", reason="ConnectionFailure")
     if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
@@ -168,7 +169,10 @@ def _alive(session: Session) -> bool:
 
 def _probe_env(session: Session) -> bool:
     """True when the server passes a ``SendEnv`` variable to commands (its ``AcceptEnv`` covers ``RD_*``)."""
-    channel = session.transport.open_session()
+    try:
+        channel = session.transport.open_session(timeout=PROBE_TIMEOUT)
+    except (paramiko.SSHException, OSError):
+        return False
     try:
         channel.settimeout(PROBE_TIMEOUT)
         channel.update_environment({ENV_PROBE: "1"})
