@@ -161,7 +161,8 @@ NOT_RUN = {
     "projects-import__core-jsch-executor-test__rundeck-executor-test__jobs__"
     "job-a5fbe8c2-1a8b-4a6f-ae34-92e5b3d4f8a9.xml": "node-step-plugin copyfile on SSH nodes",
     "projects-import__core-jsch-executor-test__rundeck-executor-test__jobs__"
-    "job-c14c992d-4738-44b8-945e-9349ae487b77.xml": "scriptfile/scripturl on an SSH node (see the sshj test below)",
+    "job-c14c992d-4738-44b8-945e-9349ae487b77.xml": "scripturl on http://mock-server, a host of Rundeck's own test "
+    "setup (SSH nodes run: tests/test_rundeck_ssh.py)",
     "test__docker__dockers__rundeckansible__config__ansible-jobs.xml": "Ansible step plugins on Ansible nodes",
 }
 
