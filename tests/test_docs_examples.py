@@ -10,7 +10,11 @@ A fenced block says what it is in its info string (the words after the language)
 * `````text properties TYPE`` — TYPE's property names, in order, as the synthetic block before it defines it;
 * `````python file=PATH`` — a script of the page's example plugin, whose synthetic.xml is the page's synthetic block;
 * `````python test`` — a pytest test of that plugin, run here with a real harness;
-* `````text task-log TYPE NAME=VALUE...`` — the task log of a task of TYPE run with those inputs.
+* `````text task-log TYPE NAME=VALUE...`` — the task log of a task of TYPE run with those inputs;
+* `````text xlr-run`` — ``$ xlr run ...`` commands and what each prints, run against the page's first synthetic
+  block (in ``./acme-plugin``) and a home whose xlr.toml is the page's `````toml`` block.
+
+A reason quoted from the XML parser is written ``<the parser's own reason>`` (tests/messages.py).
 
 Every other ``xml`` block is refused (an example nobody checks), and every ``python`` block must compile.
 """
@@ -19,13 +23,17 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+import shlex
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from synthetic_helpers import fresh_pm
 
+from tests.messages import matches
+from xlr_runtime.cli import main
 from xlr_runtime.testing.harness import TaskHarness
 from xlr_runtime.typesystem.check import check_plugins
 from xlr_runtime.typesystem.registry import TypeRegistry, collect_registry
@@ -81,7 +89,8 @@ def following(block: Block, language: str, first_word: str) -> Block:
     return match
 
 
-def write_plugin(folder: Path, synthetic: Block, scripts: list[Block] = ()) -> Path:  # type: ignore[assignment]
+def write_plugin(folder: Path, synthetic: Block, scripts: Sequence[Block] = ()) -> Path:
+    """A plugin folder: ``synthetic`` as its synthetic.xml, each of ``scripts`` at its ``file=`` path."""
     folder.mkdir(parents=True)
     (folder / "synthetic.xml").write_text(synthetic.text, encoding="utf-8")
     for script in scripts:
@@ -137,7 +146,8 @@ def test_a_problems_example_reports_what_the_page_says(block: Block, tmp_path: P
     folder = write_plugin(tmp_path / "plugin", block)
     report = check_plugins([folder], pm=fresh_pm())
     printed = [str(p).replace(str(folder / "synthetic.xml"), "synthetic.xml") for p in report.problems]
-    assert printed == following(block, "text", "check").text.splitlines()
+    expected = following(block, "text", "check").text.splitlines()
+    assert len(printed) == len(expected) and all(map(matches, printed, expected)), printed
 
 
 PROPERTIES = marked("text", "properties")
@@ -182,3 +192,31 @@ def test_a_task_log_is_what_the_task_prints(block: Block, scripting_harness: Tas
     type_name, *given = block.words[1:]
     outcome = scripting_harness.run(type_name, dict(word.split("=", 1) for word in given))
     assert outcome.log == block.text.splitlines(), outcome.failure
+
+
+RUNS = marked("text", "xlr-run")
+
+
+def commands(block: Block) -> list[tuple[list[str], list[str]]]:
+    """The ``$ xlr ...`` commands of ``block``, each with the lines printed after it."""
+    runs: list[tuple[list[str], list[str]]] = []
+    for line in block.text.splitlines():
+        if line.startswith("$ xlr "):
+            runs.append((shlex.split(line[len("$ xlr ") :]), []))
+        else:
+            runs[-1][1].append(line)
+    return runs
+
+
+@pytest.mark.parametrize("block", RUNS, ids=ids(RUNS))
+def test_xlr_run_refuses_what_the_page_says(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_plugin(tmp_path / "acme-plugin", next(b for b in SYNTHETIC if b.page == block.page))
+    (config,) = [b for b in blocks(block.page) if b.language == "toml"]
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "xlr.toml").write_text(config.text, encoding="utf-8")
+    monkeypatch.setenv("ACME_TOKEN", "t0k3n")
+    monkeypatch.chdir(tmp_path)
+    for args, printed in commands(block):
+        result = CliRunner().invoke(main, [*args, "--home", str(home)])
+        assert (result.exit_code, result.output.splitlines()) == (1, printed), (args, result.output)
