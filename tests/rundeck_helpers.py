@@ -77,3 +77,8 @@ class Harness:
     def close(self) -> None:
         self.service.join(5)
         self.store.close()
+
+
+def stored_bytes(root: Path) -> bytes:
+    """The database in ``root`` with its WAL and -shm files, as they are on disk (to search for a canary)."""
+    return b"".join(path.read_bytes() for path in sorted(root.glob("xlr.db*")))

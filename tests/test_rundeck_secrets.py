@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.rundeck_helpers import SERVER, Harness, job_xml
+from tests.rundeck_helpers import SERVER, Harness, job_xml, stored_bytes
 from xlr_runtime.cli import main
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
 from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml
@@ -33,11 +33,6 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     h = Harness(tmp_path)
     yield h
     h.close()
-
-
-def _stored_bytes(root: Path) -> bytes:
-    """The database and its WAL and -shm files, as they are on disk."""
-    return b"".join(path.read_bytes() for path in sorted(root.glob("xlr.db*")))
 
 
 def test_a_canary_never_reaches_the_store_or_any_output(harness: Harness) -> None:
@@ -73,11 +68,11 @@ def test_a_canary_never_reaches_the_store_or_any_output(harness: Harness) -> Non
         dump_jobs_yaml([job]),
     ]
     for secret in (CANARY, HIDDEN):
-        assert secret.encode() not in _stored_bytes(harness.root)
+        assert secret.encode() not in stored_bytes(harness.root)
         assert not [text for text in outputs if secret in text]
     harness.store.close()  # a checkpoint moves the WAL into the database file
     for secret in (CANARY, HIDDEN):
-        assert secret.encode() not in _stored_bytes(harness.root)
+        assert secret.encode() not in stored_bytes(harness.root)
 
 
 def test_the_sealed_context_resumes_an_execution(harness: Harness, tmp_path: Path) -> None:
@@ -104,7 +99,7 @@ def test_the_sealed_context_resumes_an_execution(harness: Harness, tmp_path: Pat
     ended = harness.finish(execution.id)
     assert ended.status == ExecutionStatus.SUCCEEDED, harness.output(ended.id, levels=("ERROR",))
     assert marker.read_text() == f"{CANARY} {CANARY}\n"
-    assert CANARY.encode() not in _stored_bytes(harness.root)
+    assert CANARY.encode() not in stored_bytes(harness.root)
 
 
 def test_a_step_failure_quoting_a_secure_value_is_stored_masked(tmp_path: Path) -> None:
@@ -121,7 +116,7 @@ def test_a_step_failure_quoting_a_secure_value_is_stored_masked(tmp_path: Path) 
         assert execution.status == ExecutionStatus.FAILED
         assert execution.failure == "Step 1 failed: test.Leaky: bad ********"
         harness.store.close()
-        assert CANARY.encode() not in _stored_bytes(harness.root)
+        assert CANARY.encode() not in stored_bytes(harness.root)
     finally:
         harness.close()
 
@@ -187,4 +182,4 @@ def test_a_secure_value_in_a_task_steps_plain_input_is_sealed_in_the_task_and_ma
     assert not [text for text in outputs if CANARY in text]
     assert "url = '********'" in outputs[1]
     assert not [line for line in task_log if "xlr-sealed:" in line]  # the script got the value opened
-    assert CANARY.encode() not in _stored_bytes(home)
+    assert CANARY.encode() not in stored_bytes(home)

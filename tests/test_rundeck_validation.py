@@ -114,6 +114,10 @@ XML_CASES = {
         OPTIONS.format("<option name='s' multivalued='true' delimiter=',' secure='true'/>"),
         'f.xml:3: job "a": option "s": a secure option cannot be multivalued',
     ),
+    "storagePath outside key storage": (
+        OPTIONS.format("<option name='s' secure='true' storagePath='project/db'/>"),
+        'f.xml:3: job "a": option "s": storagePath "project/db" must start with keys/ (a key storage path)',
+    ),
     "retry not a number": (
         HEAD + SEQ + "<retry>x</retry>" + TAIL,
         'f.xml:2: job "a": retry "x" must be a whole number or an ${option.x} reference',

@@ -200,3 +200,21 @@ class NodeFilterError(XlrError):
 class ResourceModelError(LocatedError):
     """Raised by :mod:`xlr_runtime.rundeck.nodes` for a resource-model file (XML or YAML) that cannot be read:
     ``path:line: message``."""
+
+
+class KeyStoreError(XlrError):
+    """Raised by :class:`xlr_runtime.rundeck.keystore.KeyStore` for a key path that is not a Rundeck key path,
+    a value it refuses (empty, a password that is not UTF-8 text), a key of the wrong kind for its use, or a
+    stored value that cannot be decrypted. Carries ``path`` and ``reason``; never the value."""
+
+    def __init__(self, path: str, reason: str, *, hint: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"key storage {path}: {reason}", hint=hint)
+
+
+class KeyNotFoundError(KeyStoreError, NotFoundError):
+    """Raised by :class:`xlr_runtime.rundeck.keystore.KeyStore` when no key is stored at ``path``."""
+
+    def __init__(self, path: str, *, hint: str | None = None) -> None:
+        super().__init__(path, "no key is stored there", hint=hint or "Run 'xlr keys list' to see the stored keys.")

@@ -37,6 +37,7 @@ CLI_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.demo",
     "xlr_runtime.cli.new",
     "xlr_runtime.cli.package",
+    "xlr_runtime.cli.keys",
 )
 
 _manager: pluggy.PluginManager | None = None

@@ -2,7 +2,8 @@
 database, so the store holds only ciphertext and a task or an execution can still resume after a restart.
 
 Used for task password properties (:meth:`SecretBox.seal_value` / :meth:`SecretBox.open_value`) and for
-Rundeck secure option values and data contexts (:meth:`SecretBox.seal` / :meth:`SecretBox.seal_rows`).
+Rundeck secure option values and data contexts (:meth:`SecretBox.seal` / :meth:`SecretBox.seal_rows`), and for
+key storage entries (:meth:`SecretBox.seal_bytes`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ class SecretBox:
         if not is_sealed(value):
             return value
         return self._decrypt(value[len(SEALED_PREFIX) :], "a sealed value").decode()
+
+    def seal_bytes(self, value: bytes) -> str:
+        """``value`` (a key storage entry: any bytes) sealed as ``xlr-sealed:<token>``."""
+        return SEALED_PREFIX + self._key().encrypt(value).decode()
+
+    def open_bytes(self, sealed: str, what: str) -> bytes:
+        """The clear bytes :meth:`seal_bytes` sealed; :class:`StoreError` naming ``what`` when the key does not
+        fit (``secret.key`` lost or replaced)."""
+        return self._decrypt(sealed.removeprefix(SEALED_PREFIX), what)
 
     def seal(self, values: dict[str, str]) -> str:
         """Ciphertext of ``values``."""

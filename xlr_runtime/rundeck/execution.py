@@ -35,6 +35,7 @@ from xlr_runtime.errors import (
 from xlr_runtime.rundeck.context import DATA_LINE, DataContext, expand
 from xlr_runtime.rundeck.durations import LogLimit, parse_duration, parse_log_limit
 from xlr_runtime.rundeck.jobref import disabled_result, lookup_uuid, nodes_project, with_node_overrides
+from xlr_runtime.rundeck.keystore import KeyStore
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
@@ -233,6 +234,7 @@ class ExecutionService:
         self.capacity = capacity
         self.capture_pattern = capture_pattern
         self.secrets = SecretBox(self.home_root)
+        self.keys = KeyStore(store, secrets=self.secrets, clock=self.clock)
         self._threads: dict[int, threading.Thread] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -256,7 +258,7 @@ class ExecutionService:
                 f"job '{job.full_name}' has executions disabled (executionEnabled is false)",
                 hint="Enable them in the job definition and load it again.",
             )
-        resolved = resolve_options(job.options, dict(supplied or {}))
+        resolved = self._resolve(project, job, dict(supplied or {}), user=user or self.user)
         self._retry_count(job, resolved)
         execution = self._create(
             project,
@@ -269,6 +271,14 @@ class ExecutionService:
         self.wake()
         return execution
 
+    def _resolve(
+        self, project: str, job: Job, supplied: Mapping[str, str | list[str]], *, user: str
+    ) -> ResolvedOptions:
+        """The checked option values of ``job``, ``storagePath`` defaults read from the home's key storage."""
+        job_context = {"id": job.uuid or job.id or "", "name": job.name, "group": job.group or "", "project": project}
+        job_context |= {"username": user, "user.name": user}
+        return resolve_options(job.options, supplied, read_password=self.keys.read_password, job=job_context)
+
     def _create(
         self,
         project: str,
@@ -280,23 +290,29 @@ class ExecutionService:
         exclusive: bool = False,
         parent_id: int | None = None,
     ) -> Execution:
-        """Store a queued execution of ``job`` due now: its options masked, the secure values sealed apart."""
+        """Store a queued execution of ``job`` due now: its options masked, the secure values sealed apart, the
+        warnings of its options (a ``storagePath`` default that could not be read) in its log."""
         secure = {k: v for k, v in resolved.values.items() if k in resolved.secure}
-        return self.store.executions.create(
-            project=project,
-            job_id=job.uuid or job.id,
-            job_name=job.name,
-            job_group=job.group,
-            job_xml=dump_jobs_xml([job]),
-            options=resolved.masked(),
-            secure_blob=self.secrets.seal(secure) if secure else None,
-            arg_string=resolved.arg_string(),
-            user=user,
-            execution_type=execution_type,
-            now=self.clock.now(),
-            exclusive=exclusive,
-            parent_id=parent_id,
-        )
+        with self.store.atomic():  # the execution and the warnings of its options are stored together
+            execution = self.store.executions.create(
+                project=project,
+                job_id=job.uuid or job.id,
+                job_name=job.name,
+                job_group=job.group,
+                job_xml=dump_jobs_xml([job]),
+                options=resolved.masked(),
+                secure_blob=self.secrets.seal(secure) if secure else None,
+                arg_string=resolved.arg_string(),
+                user=user,
+                execution_type=execution_type,
+                now=self.clock.now(),
+                exclusive=exclusive,
+                parent_id=parent_id,
+            )
+            if resolved.warnings:
+                now = self.clock.now()
+                self.store.executions.add_log(execution.id, [(now, "WARN", None, None, w) for w in resolved.warnings])
+        return execution
 
     def _retry_count(self, job: Job, options: ResolvedOptions) -> int:
         if not job.retry:
@@ -600,7 +616,7 @@ class ExecutionService:
                 for name, value in run.options.values.items():
                     if name in names:
                         supplied.setdefault(name, value)
-            resolved = resolve_options(child_job.options, supplied)
+            resolved = self._resolve(project, child_job, supplied, user=run.execution.user)
         except OptionValueError as exc:
             return StepResult(ok=False, reason="InvalidOptions", message=str(exc))
         child = self._create(

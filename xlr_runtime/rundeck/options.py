@@ -5,6 +5,12 @@
 values (from ``values`` or ``valuesUrl``), full-match regex (each item of a multivalued option), and date
 format. Any problem raises :class:`~xlr_runtime.errors.OptionValueError` naming the option and the reason; a
 secure option's value never appears in a message.
+
+A secure option with a ``storagePath`` and no value given reads its default from key storage, as Rundeck's
+``loadSecureOptionStorageDefaults`` does: ``${option.NAME}`` and ``${job.NAME}`` in the path are expanded
+first, and the entry must be a password. When it cannot be read, a required option stops the start (naming
+the option and the path); another one goes on without it (its ``value`` default, if any) and the execution's
+log gets a warning.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from typing import Protocol
 import regex
 import requests
 
-from xlr_runtime.errors import OptionValueError
+from xlr_runtime.errors import KeyNotFoundError, KeyStoreError, OptionValueError
+from xlr_runtime.rundeck.context import DataContext, expand
 from xlr_runtime.rundeck.quoting import tokenize
 
 #: What a secure value is replaced with wherever values are shown or stored.
@@ -66,22 +73,28 @@ class OptionLike(Protocol):
     delimiter: str | None
     secure: bool
     value_exposed: bool
+    storage_path: str | None
     is_date: bool
     date_format: str | None
 
 
 ValuesFetcher = Callable[[str], list[str]]
+#: Reads the password stored at a key storage path (:meth:`xlr_runtime.rundeck.keystore.KeyStore.read_password`),
+#: raising :class:`~xlr_runtime.errors.KeyStoreError` when it cannot.
+PasswordReader = Callable[[str], str]
 
 
 @dataclass(frozen=True)
 class ResolvedOptions:
     """Checked option values: ``values`` holds every option with a value (multivalued ones joined with
-    their delimiter); ``secure`` names the secure ones and ``exposed`` the secure ones with valueExposed."""
+    their delimiter); ``secure`` names the secure ones and ``exposed`` the secure ones with valueExposed;
+    ``warnings`` are lines for the execution's log (a ``storagePath`` default that could not be read)."""
 
     values: Mapping[str, str] = field(default_factory=dict)
     delimiters: Mapping[str, str] = field(default_factory=dict)
     secure: frozenset[str] = frozenset()
     exposed: frozenset[str] = frozenset()
+    warnings: tuple[str, ...] = ()
 
     def context(self) -> dict[str, dict[str, str]]:
         """The ``option.*`` and ``secureOption.*`` contexts: normal options, plus secure options whose value
@@ -137,10 +150,14 @@ def resolve_options(
     supplied: Mapping[str, str | Sequence[str]],
     *,
     fetch_values: ValuesFetcher | None = None,
+    read_password: PasswordReader | None = None,
+    job: Mapping[str, str] | None = None,
 ) -> ResolvedOptions:
     """Check ``supplied`` values against the job's options and apply defaults.
 
-    Raises :class:`OptionValueError` for an unknown option, a missing required value, a value not among the
+    ``read_password`` reads ``storagePath`` defaults of secure options (none: they cannot be read); ``job`` is
+    the ``job.*`` context their paths may refer to. Raises :class:`OptionValueError` for an unknown option, a
+    missing required value (or a required ``storagePath`` default that cannot be read), a value not among the
     enforced allowed values, a value not matching the regex, a bad date, or a ``valuesUrl`` that fails.
     """
     known = {option.name: option for option in options}
@@ -148,6 +165,8 @@ def resolve_options(
     if unknown:
         listed = ", ".join(known) or "none"
         raise OptionValueError(f"unknown option '{unknown[0]}' (the job's options: {listed})")
+    stored, warnings = _stored_defaults(options, supplied, read_password, job or {})
+    supplied = {**supplied, **stored}
     values: dict[str, str] = {}
     delimiters: dict[str, str] = {}
     for option in options:
@@ -161,15 +180,59 @@ def resolve_options(
             delimiters[option.name] = delimiter
     secure = frozenset(o.name for o in options if o.secure)
     exposed = frozenset(o.name for o in options if o.secure and o.value_exposed)
-    return ResolvedOptions(values=values, delimiters=delimiters, secure=secure, exposed=exposed)
+    return ResolvedOptions(
+        values=values, delimiters=delimiters, secure=secure, exposed=exposed, warnings=tuple(warnings)
+    )
 
 
-def _items(option: OptionLike, given: str | Sequence[str] | None) -> list[str] | None:
-    """The option's value as a list of items, the default when nothing (or an empty value) is given."""
+def _stored_defaults(
+    options: Sequence[OptionLike],
+    supplied: Mapping[str, str | Sequence[str]],
+    read_password: PasswordReader | None,
+    job: Mapping[str, str],
+) -> tuple[dict[str, str], list[str]]:
+    """The key storage defaults of secure options with a ``storagePath`` and no value given, and a warning for
+    each optional one that could not be read (a required one raises :class:`OptionValueError`)."""
+    wanted = [
+        o for o in options if o.secure and o.storage_path and _items(o, supplied.get(o.name), default=False) is None
+    ]
+    if not wanted:
+        return {}, []
+    context = DataContext()
+    context.merge("job", job)
+    context.merge("option", {o.name: _text(supplied[o.name]) for o in options if not o.secure and o.name in supplied})
+    values: dict[str, str] = {}
+    warnings: list[str] = []
+    for option in wanted:
+        path = expand(option.storage_path or "", context, blank_missing=False).strip()
+        try:
+            if read_password is None:
+                raise KeyStoreError(path, "key storage is not available here")
+            values[option.name] = read_password(path)
+        except KeyStoreError as exc:
+            reason = f"its default could not be read from key storage path {path}: {exc.reason}"
+            if option.required:
+                hint = (
+                    f"Store it: xlr keys add {path} --type password --prompt"
+                    if isinstance(exc, KeyNotFoundError)
+                    else exc.hint
+                )
+                raise OptionValueError(f"option '{option.name}' is required and {reason}", hint=hint) from None
+            warnings.append(f"Option '{option.name}': {reason}")
+    return values, warnings
+
+
+def _text(given: str | Sequence[str]) -> str:
+    return given if isinstance(given, str) else ",".join(given)
+
+
+def _items(option: OptionLike, given: str | Sequence[str] | None, *, default: bool = True) -> list[str] | None:
+    """The option's value as a list of items, the default (unless ``default`` is false) when nothing (or an
+    empty value) is given."""
     raw: list[str] = [given] if isinstance(given, str) else list(given or [])
     raw = [item for item in raw if item != ""]
     if not raw:
-        if option.value in (None, ""):
+        if not default or option.value in (None, ""):
             return None
         raw = [option.value]
     if not option.multivalued:

@@ -93,6 +93,8 @@ def validate_option(option: Option) -> Option:
         raise ValueError(f"{label}: a multivalued option needs a delimiter")
     if option.multivalued and option.secure:
         raise ValueError(f"{label}: a secure option cannot be multivalued")
+    if option.storage_path is not None and not re.match(r"/?keys/.", option.storage_path):
+        raise ValueError(f'{label}: storagePath "{option.storage_path}" must start with keys/ (a key storage path)')
     if option.enforced and not option.values and not option.values_url:
         raise ValueError(f"{label}: enforcedvalues needs a values list or a valuesUrl")
     default = option.value

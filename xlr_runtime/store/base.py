@@ -39,6 +39,7 @@ from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 if TYPE_CHECKING:
     from xlr_runtime.store.executions import ExecutionRepository
     from xlr_runtime.store.jobs import JobRepository
+    from xlr_runtime.store.keys import KeyRepository
     from xlr_runtime.store.notifications import NotificationRepository
     from xlr_runtime.store.owners import OwnerRepository
     from xlr_runtime.store.schedules import ScheduleRepository
@@ -51,6 +52,7 @@ AREA_MODULES: tuple[str, ...] = (
     "xlr_runtime.store.jobs",
     "xlr_runtime.store.schedules",
     "xlr_runtime.store.notifications",
+    "xlr_runtime.store.keys",
 )
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
@@ -320,3 +322,10 @@ class Store:
         from xlr_runtime.store.notifications import NotificationRepository
 
         return NotificationRepository(self)
+
+    @cached_property
+    def keys(self) -> KeyRepository:
+        """Rundeck key storage: sealed private keys, public keys and passwords by path."""
+        from xlr_runtime.store.keys import KeyRepository
+
+        return KeyRepository(self)
