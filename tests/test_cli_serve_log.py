@@ -54,10 +54,10 @@ def test_json_lines_carry_time_level_event_and_ids(home: Home, tmp_path: Path) -
     assert lines[-1]["event"] == "serve.stopped"
     events = {(line["event"], line.get("task_id"), line.get("status"), line["level"]) for line in lines}
     assert {
-        ("task.started", "1", None, "info"),
-        ("task.ended", "1", "completed", "info"),
-        ("task.started", "2", None, "info"),
-        ("task.ended", "2", "failed", "warning"),
+        ("task.started", 1, None, "info"),
+        ("task.ended", 1, "completed", "info"),
+        ("task.started", 2, None, "info"),
+        ("task.ended", 2, "failed", "warning"),
     } <= events, lines
     assert ready["time"].endswith("+00:00")
 

@@ -300,7 +300,7 @@ class Runtime:
             for run in requeued:
                 log.info(
                     "task %s: script run %s (%s) re-queued after a restart", run.task_id, run.id, run.script_path,
-                    extra={"event": "run.requeued", "task_id": run.task_id, "run_id": run.id},
+                    extra={"event": "run.requeued", "task_id": int(run.task_id), "run_id": run.id},
                 )  # fmt: skip
             log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
             started = self.pm.hook.xlr_serve_services(runtime=self, scheduler=scheduler)

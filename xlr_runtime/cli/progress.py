@@ -60,9 +60,9 @@ def clock_time(epoch: float) -> str:
 def status_text(task: Task) -> str:
     """``[in progress] Build queued``: the status and the status line, as both modes show them."""
     status = str(task.status).replace("_", " ")
-    line = task.status_line
+    line = task.current_status_line
     if task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED):
-        line = task.failure  # the status line of the run before it no longer says what the task is doing
+        line = task.failure  # why, rather than nothing
     return f"[{status}] {line}" if line else f"[{status}]"
 
 

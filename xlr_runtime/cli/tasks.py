@@ -85,9 +85,7 @@ def _clip(text: str, width: int) -> str:
 def _listed_line(task: Task) -> str:
     """What ``xlr tasks`` shows of a task's state: the status line, or why it failed, was aborted or skipped (the
     status line of its last run would read as if it were still running)."""
-    if task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED):
-        return task.failure or ""
-    return task.status_line or task.failure or ""
+    return task.current_status_line or task.failure or ""
 
 
 @click.group(name="task")
@@ -126,8 +124,7 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
             "values as stored, possible secrets masked"
         )
     click.echo(f"  status:      {task.status}" + (f" - {task.failure}" if task.failure else ""))
-    ended_by_hand = task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) and task.status_line
-    stale = f" (before it was {task.status})" if ended_by_hand else ""
+    stale = f" (before it was {task.status})" if task.status_line != task.current_status_line else ""
     click.echo(f"  status line: {task.status_line or '-'}{stale}")
     click.echo(f"  attempt:     {task.attempt}")
     click.echo(
