@@ -158,7 +158,7 @@ def test_ctrl_c_leaves_the_task_stored_and_resumable(home: Home) -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130, output
-    assert "Interrupted: task 1 stays in_progress; 'xlr serve' resumes it." in output
+    assert "Interrupted: task 1 stays in_progress; 'xlr task resume 1' runs it on." in output
     with Store.open(home.database) as store:
         [run] = store.tasks.runs("1")
         assert (run.state, run.restarts) == (RunState.DUE, 1)

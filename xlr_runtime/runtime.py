@@ -260,14 +260,15 @@ class Runtime:
         """Skip a task (see :meth:`Engine.skip`)."""
         return self.engine.skip(task_id)
 
-    def drive(self, task_id: str, *, grace_period: float = 0.0) -> Task:
+    def drive(self, task_id: str, *, grace_period: float = 0.0, command: str = "xlr run") -> Task:
         """Run ``task_id``'s script runs in this process until the task ends or :meth:`request_stop`; return it.
 
         Takes the home lock (:class:`HomeLockedError` when another process schedules this home; ``xlr run``
-        then follows the task instead). On a stop, a running script gets ``grace_period`` seconds and is then
-        re-queued: the task stays stored and resumable.
+        then follows the task instead); ``command`` names this process in the lock file and the owner row. On a
+        stop, a running script gets ``grace_period`` seconds and is then re-queued: the task stays stored and
+        resumable.
         """
-        purpose = f"xlr run, task {task_id}"
+        purpose = f"{command}, task {task_id}"
         self.lock.acquire(purpose)
         try:
             scheduler = self._start_scheduler(only_task=task_id)

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from xlr_runtime.store import RunState, Store, Task, TaskStatus
 
@@ -137,6 +135,8 @@ class Progress:
         self.task_id = task_id
         self.mode = mode
         self.to_stderr = stream == "stderr"
+        from rich.console import Console  # imported when progress is shown, not by every command of the module
+
         self.console = Console(stderr=self.to_stderr, highlight=False, soft_wrap=True)
         self._status: Any = None
         self._lock = threading.Lock()
@@ -164,6 +164,8 @@ class Progress:
                 elif self.mode == "plain":
                     self.echo(f"{clock_time(event.time)} task {self.task_id} {event.text}")
             if self._status is not None and self.watcher.task is not None:
+                from rich.markup import escape
+
                 self._status.update(escape(status_text(self.watcher.task)))  # not rich markup
 
     def note(self, text: str) -> None:
