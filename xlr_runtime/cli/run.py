@@ -18,7 +18,7 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, runtime_options
-from xlr_runtime.cli.progress import Progress, progress_option, resolve_mode
+from xlr_runtime.cli.progress import Progress, TaskWatcher, progress_option, resolve_mode
 from xlr_runtime.engine import masked_properties
 from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped
 from xlr_runtime.store import Task, TaskStatus
@@ -99,7 +99,7 @@ def run_command(
                 err=True,
             )
             return
-        view = Progress(runtime.store, task.id, mode, stream=transcript)
+        view = Progress(TaskWatcher(runtime.store, task.id), mode, stream=transcript)
         view.echo(f"Task {task.id} ({task.type}) created in {ctx.home.root}")
         run_to_end(runtime, view, as_json, TaskDriver(runtime, task.id, on_wait=view.note))
 

@@ -12,7 +12,7 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.cli.progress import Progress, progress_option, resolve_mode
+from xlr_runtime.cli.progress import Progress, TaskWatcher, progress_option, resolve_mode
 from xlr_runtime.cli.run import TaskDriver, run_to_end
 from xlr_runtime.engine import masked_properties
 from xlr_runtime.errors import HomeLockedError, StateError
@@ -237,7 +237,7 @@ def resume_command(ctx: CliContext, task_id: str, as_json: bool, progress: str) 
                 hint=f"An 'xlr serve' of the home runs the task itself ('xlr task log {task.id} --follow' follows "
                 "it); else wait until that process ends.",
             )
-        view = Progress(runtime.store, task.id, resolve_mode(progress))
+        view = Progress(TaskWatcher(runtime.store, task.id), resolve_mode(progress))
         view.echo(f"Task {task.id} ({task.type}) resumed in {ctx.home.root}")
         run_to_end(runtime, view, as_json, TaskDriver(runtime, task.id, on_wait=view.note, command=command))
 
