@@ -208,3 +208,18 @@ def test_resume_is_refused_when_a_live_owner_row_holds_the_home_without_its_lock
 def _statuses(home: Home) -> list[TaskStatus]:
     with Store.open(home.database) as store:
         return [t.status for t in sorted(store.tasks.list(), key=lambda t: int(t.id))]
+
+
+def test_resume_without_the_plugin_of_the_task_type_leaves_the_task_alone(
+    home: Home, gate_plugin: Path, tmp_path: Path
+) -> None:
+    with Runtime(home, plugin_paths=[gate_plugin]) as runtime:
+        task = runtime.create_task("gate.Wait", {"trace": str(tmp_path / "t"), "gate": str(tmp_path / "g")})
+    result = CliRunner().invoke(main, ["task", "resume", task.id, "--home", str(home.root)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: unknown type 'gate.Wait'\n"
+        "Hint: Task 1 is unchanged: give its plugin with --plugins (env XLR_PLUGIN_PATH).\n"
+    )
+    with Store.open(home.database) as store:
+        assert store.tasks.get(task.id).status is TaskStatus.PLANNED

@@ -15,7 +15,7 @@ from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_
 from xlr_runtime.cli.progress import Progress, TaskWatcher, progress_option, resolve_mode
 from xlr_runtime.cli.run import TaskDriver, run_to_end
 from xlr_runtime.engine import masked_properties
-from xlr_runtime.errors import HomeLockedError, StateError
+from xlr_runtime.errors import HomeLockedError, StateError, UnknownTypeError
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import is_sealed
@@ -215,8 +215,8 @@ def resume_command(ctx: CliContext, task_id: str, as_json: bool, progress: str) 
     """Run a task that is not running (left by Ctrl-C of 'xlr run', or created with 'xlr run --detach') to its
     end here, showing its progress as 'xlr run' does, without starting 'xlr serve'.
 
-    A script that was interrupted is run again. Refused when the task has ended or another process holds the
-    home (an 'xlr serve' of the home runs its tasks itself). Exit codes as 'xlr run'.
+    A script that was interrupted is run again. Refused when the task has ended, its type is not loaded, or
+    another process holds the home (an 'xlr serve' of the home runs its tasks itself). Exit codes as 'xlr run'.
 
     Example: xlr task resume 12
     """
@@ -229,6 +229,10 @@ def resume_command(ctx: CliContext, task_id: str, as_json: bool, progress: str) 
                 else None
             )
             raise StateError(f"task {task.id} has ended ({task.status}): there is nothing to resume", hint=retry)
+        if task.type not in runtime.registry:  # its script runs would fail the task
+            raise UnknownTypeError(
+                task.type, hint=f"Task {task.id} is unchanged: give its plugin with --plugins (env XLR_PLUGIN_PATH)."
+            )
         command = "xlr task resume"
         if not runtime.lock.try_acquire(f"{command}, task {task.id}"):
             raise HomeLockedError(
