@@ -286,7 +286,7 @@ def test_ctrl_c_of_xlr_run_leaves_the_task_for_xlr_serve_to_finish(home: Home, t
             run.wait()
     assert run.returncode == 130, output
     assert "Traceback" not in output
-    assert output.rstrip().endswith("Interrupted: task 1 stays in_progress; 'xlr serve' resumes it.")
+    assert output.rstrip().endswith("Interrupted: task 1 stays in_progress; 'xlr task resume 1' runs it on.")
     with Store.open(home.database) as store:
         assert store.tasks.log("1")[-1].text == (
             "Script demo/Sleep.py was interrupted (xlr run stopped); it is re-run when the runtime starts again."

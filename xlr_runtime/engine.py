@@ -176,7 +176,7 @@ class Engine:
             first_script=task_type.script_location,
             now=self.clock.now(),
         )
-        log.info("task %s (%s) created", task.id, type_name, extra={"event": "task.created", "task_id": task.id})
+        log.info("task %s (%s) created", task.id, type_name, extra={"event": "task.created", "task_id": int(task.id)})
         return task
 
     def _coerced_inputs(self, task_type: TaskType, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -260,14 +260,15 @@ class Runtime:
         """Skip a task (see :meth:`Engine.skip`)."""
         return self.engine.skip(task_id)
 
-    def drive(self, task_id: str, *, grace_period: float = 0.0) -> Task:
+    def drive(self, task_id: str, *, grace_period: float = 0.0, command: str = "xlr run") -> Task:
         """Run ``task_id``'s script runs in this process until the task ends or :meth:`request_stop`; return it.
 
         Takes the home lock (:class:`HomeLockedError` when another process schedules this home; ``xlr run``
-        then follows the task instead). On a stop, a running script gets ``grace_period`` seconds and is then
-        re-queued: the task stays stored and resumable.
+        then follows the task instead); ``command`` names this process in the lock file and the owner row. On a
+        stop, a running script gets ``grace_period`` seconds and is then re-queued: the task stays stored and
+        resumable.
         """
-        purpose = f"xlr run, task {task_id}"
+        purpose = f"{command}, task {task_id}"
         self.lock.acquire(purpose)
         try:
             scheduler = self._start_scheduler(only_task=task_id)
@@ -300,7 +301,7 @@ class Runtime:
             for run in requeued:
                 log.info(
                     "task %s: script run %s (%s) re-queued after a restart", run.task_id, run.id, run.script_path,
-                    extra={"event": "run.requeued", "task_id": run.task_id, "run_id": run.id},
+                    extra={"event": "run.requeued", "task_id": int(run.task_id), "run_id": run.id},
                 )  # fmt: skip
             log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
             started = self.pm.hook.xlr_serve_services(runtime=self, scheduler=scheduler)

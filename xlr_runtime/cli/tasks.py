@@ -12,7 +12,10 @@ import click
 
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.cli.progress import Progress, TaskWatcher, progress_option, resolve_mode
+from xlr_runtime.cli.run import TaskDriver, run_to_end
 from xlr_runtime.engine import masked_properties
+from xlr_runtime.errors import HomeLockedError, StateError, UnknownTypeError
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import is_sealed
@@ -85,9 +88,7 @@ def _clip(text: str, width: int) -> str:
 def _listed_line(task: Task) -> str:
     """What ``xlr tasks`` shows of a task's state: the status line, or why it failed, was aborted or skipped (the
     status line of its last run would read as if it were still running)."""
-    if task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED):
-        return task.failure or ""
-    return task.status_line or task.failure or ""
+    return task.current_status_line or task.failure or ""
 
 
 @click.group(name="task")
@@ -126,8 +127,7 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
             "values as stored, possible secrets masked"
         )
     click.echo(f"  status:      {task.status}" + (f" - {task.failure}" if task.failure else ""))
-    ended_by_hand = task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) and task.status_line
-    stale = f" (before it was {task.status})" if ended_by_hand else ""
+    stale = f" (before it was {task.status})" if task.status_line != task.current_status_line else ""
     click.echo(f"  status line: {task.status_line or '-'}{stale}")
     click.echo(f"  attempt:     {task.attempt}")
     click.echo(
@@ -204,6 +204,46 @@ def _log_json(line: TaskLogLine) -> dict[str, Any]:
 def _log_text(line: TaskLogLine) -> str:
     marker = {"stderr": "!", "system": "*"}.get(line.stream, " ")
     return f"{_when(line.time)} {marker} {line.text}"
+
+
+@task_group.command(name="resume")
+@click.argument("task_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the ended task as JSON instead of a summary.")
+@progress_option
+@runtime_options
+def resume_command(ctx: CliContext, task_id: str, as_json: bool, progress: str) -> None:
+    """Run a task that is not running (left by Ctrl-C of 'xlr run', or created with 'xlr run --detach') to its
+    end here, showing its progress as 'xlr run' does, without starting 'xlr serve'.
+
+    A script that was interrupted is run again. Refused when the task has ended, its type is not loaded, or
+    another process holds the home (an 'xlr serve' of the home runs its tasks itself). Exit codes as 'xlr run'.
+
+    Example: xlr task resume 12
+    """
+    with _runtime(ctx) as runtime:
+        task = runtime.store.tasks.get(task_id)
+        if task.status.is_final:
+            retry = (
+                f"'xlr task retry {task.id}' runs it again from its first script"
+                if task.status in (TaskStatus.FAILED, TaskStatus.ABORTED)
+                else None
+            )
+            raise StateError(f"task {task.id} has ended ({task.status}): there is nothing to resume", hint=retry)
+        if task.type not in runtime.registry:  # its script runs would fail the task
+            raise UnknownTypeError(
+                task.type, hint=f"Task {task.id} is unchanged: give its plugin with --plugins (env XLR_PLUGIN_PATH)."
+            )
+        command = "xlr task resume"
+        if not runtime.lock.try_acquire(f"{command}, task {task.id}"):
+            raise HomeLockedError(
+                f"task {task.id} is not resumed here: home {ctx.home.root} is in use by "
+                f"{runtime.lock.holder() or 'another process'}",
+                hint=f"An 'xlr serve' of the home runs the task itself ('xlr task log {task.id} --follow' follows "
+                "it); else wait until that process ends.",
+            )
+        view = Progress(TaskWatcher(runtime.store, task.id), resolve_mode(progress))
+        view.echo(f"Task {task.id} ({task.type}) resumed in {ctx.home.root}")
+        run_to_end(runtime, view, as_json, TaskDriver(runtime, task.id, on_wait=view.note, command=command))
 
 
 def _operation(name: str, summary: str, example: str) -> click.Command:

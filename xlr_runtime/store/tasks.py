@@ -84,14 +84,23 @@ class Task:
     ended_at: float | None = None
     failure: str | None = None
 
+    @property
+    def current_status_line(self) -> str | None:
+        """The status line while it still says what the task is doing: none once the task was aborted or skipped
+        (the line its last script run left would read as if it were still running; ``status_line`` keeps it)."""
+        return None if self.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) else self.status_line
+
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (secrets must be masked by the caller, which knows the type)."""
+        """A JSON-ready dict (secrets must be masked by the caller, which knows the type). Ids are numbers, as
+        execution ids are (and Rundeck's); ``status_line`` is the current one (``null`` once aborted or skipped)
+        and ``last_status_line`` the one the last script run left."""
         return {
-            "id": self.id,
+            "id": int(self.id),
             "type": self.type,
             "title": self.title,
             "status": str(self.status),
-            "status_line": self.status_line,
+            "status_line": self.current_status_line,
+            "last_status_line": self.status_line,
             "properties": self.properties,
             "attempt": self.attempt,
             "created_at": self.created_at,
@@ -125,7 +134,7 @@ class ScriptRun:
         """A JSON-ready dict."""
         return {
             "id": self.id,
-            "task_id": self.task_id,
+            "task_id": int(self.task_id),
             "attempt": self.attempt,
             "seq": self.seq,
             "script_path": self.script_path,
