@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from xlr_runtime.errors import ConfigError, TaskInputError, UnknownTypeError, ValueCoercionError
+from xlr_runtime.errors import (
+    UNKNOWN_TYPE_HINT,
+    ConfigError,
+    TaskInputError,
+    UnknownTypeError,
+    ValueCoercionError,
+)
 from xlr_runtime.scripting.contract import CiValue
 from xlr_runtime.settings import ConfigDocument
 from xlr_runtime.typesystem.kinds import coerce
@@ -135,7 +141,7 @@ def _configured(name: str, body: Any, path: Path, lines: list[str], registry: Ty
     try:
         ci_type = registry.get(type_name)
     except UnknownTypeError:
-        raise error(f"unknown type {type_name!r}", "type", "Run 'xlr types' to list the loaded types.") from None
+        raise error(f"unknown type {type_name!r}", "type", UNKNOWN_TYPE_HINT) from None
     values: dict[str, Any] = {}
     password_env: dict[str, str] = {}
     for key, raw in body.items():
