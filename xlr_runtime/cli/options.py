@@ -37,6 +37,8 @@ class CliContext:
     read_only: bool = False
     home_source: str = "default"
     plugins_source: str = "default"
+    #: The error that made a read-only command fall back to the default settings, if any.
+    settings_error: ConfigError | None = None
     _settings: settings_module.Settings | None = field(default=None, repr=False)
 
     @property
@@ -49,6 +51,7 @@ class CliContext:
                 if not self.read_only:
                     raise
                 click.echo(f"Warning: {error}; using the default settings", err=True)
+                self.settings_error = error
                 self._settings = settings_module.defaults()
         return self._settings
 
