@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from history_helpers import DAY, ended_task, execution, planned_task
 
+from tests.waiting import wait_until
+from xlr_runtime.clock import SystemClock
+from xlr_runtime.home import Home
+from xlr_runtime.pruner import HistoryPruner
 from xlr_runtime.retention import Retention
 from xlr_runtime.store import Store, TaskStatus
 from xlr_runtime.store.executions import ExecutionStatus
@@ -161,3 +166,16 @@ def test_pruning_frees_pages_and_vacuum_gives_them_back(tmp_path: Path) -> None:
     assert pruned.used_bytes == schema_only < full.used_bytes, (full, pruned)
     assert pruned.free_bytes == full.used_bytes - schema_only
     assert vacuumed.file_bytes < full.file_bytes / 4, (full, vacuumed)
+
+
+def test_the_pruner_of_a_server_prunes_at_start_and_again_each_interval(home: Home) -> None:
+    with Store.open(home.database) as store:
+        first = ended_task(store, time.time() - DAY)
+    pruner = HistoryPruner(home, Retention(max_age=60), SystemClock(), synchronous="NORMAL", interval=0.05).start()
+    try:
+        with Store.open(home.database) as store:
+            wait_until(lambda: not store.tasks.list(), f"task {first.id} pruned at start")
+            later = ended_task(store, time.time() - DAY)
+            wait_until(lambda: not store.tasks.list(), f"task {later.id} pruned at the next interval")
+    finally:
+        pruner.request_stop()
