@@ -20,7 +20,7 @@ from typing import Any
 from xlr_runtime.errors import ConfigError
 from xlr_runtime.home import Home
 from xlr_runtime.retention import Retention, parse_retention
-from xlr_runtime.tomlkeys import key_line
+from xlr_runtime.tomlkeys import key_line, key_lines
 
 #: The smallest cap of a status line or a property value (room for the truncation marker and some text).
 MIN_VALUE_BYTES = 256
@@ -230,9 +230,13 @@ class ConfigDocument:
         return cls(path, text, tables)
 
     @cached_property
-    def lines(self) -> list[str]:
-        """The file's lines (to find the line of a key for an error)."""
-        return self.text.splitlines()
+    def key_lines(self) -> dict[tuple[str, ...], int]:
+        """The line of every table header and key (see :mod:`xlr_runtime.tomlkeys`), read when first asked."""
+        return key_lines(self.text)
+
+    def line_of(self, *path: str) -> int | None:
+        """The line of the key ``path`` (``"ci", "jenkins", "url"``), else of the table or array holding it."""
+        return key_line(self.key_lines, path)
 
 
 @dataclass(frozen=True)
@@ -250,7 +254,7 @@ class Origin:
         if self.path is None or not self.path.is_file():
             return None
         if self.source == TOML_SOURCE:
-            return key_line(self.path.read_bytes().decode(errors="replace"), self.key)
+            return key_line(key_lines(self.path.read_bytes().decode(errors="replace")), self.key)
         return _line_of(self.path, self.key[-1]) if self.key else None
 
     def describe(self) -> str:

@@ -11,7 +11,7 @@ on one line). Key segments are parsed by ``tomllib`` itself, so quoting and esca
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 KeyPath = tuple[str, ...]
 
@@ -43,10 +43,9 @@ def key_lines(text: str) -> dict[KeyPath, int]:
     return found
 
 
-def key_line(text: str, path: Sequence[str]) -> int | None:
-    """The line of ``path`` in ``text``, else of its longest recorded prefix (the array or table holding it);
-    ``None`` when nothing of it is there."""
-    lines = key_lines(text)
+def key_line(lines: Mapping[KeyPath, int], path: Sequence[str]) -> int | None:
+    """The line of ``path`` among ``lines`` (:func:`key_lines`), else of its longest recorded prefix (the array
+    or table holding it); ``None`` when nothing of it is there."""
     for length in range(len(path), 0, -1):
         if tuple(path[:length]) in lines:
             return lines[tuple(path[:length])]
