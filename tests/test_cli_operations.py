@@ -211,13 +211,18 @@ def test_backup_while_serve_writes_is_consistent_and_serve_prunes_by_history_kee
         wait_for(lambda: "history pruned: 3 task(s), 0 execution(s)" in server.output(), 60, server.output)
         with Store.open(home.database) as store:
             wait_for(lambda: all(store.tasks.get(t).status is TaskStatus.IN_PROGRESS for t in busy), 60, server.output)
-        copies = []
-        for n in range(3):
-            copy = tmp_path / f"copy-{n}.db"
+        copies: list[Path] = []
+        run_counts: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(run_counts) < 2 and time.monotonic() < deadline:  # until the server wrote between two copies
+            copy = tmp_path / f"copy-{len(copies)}.db"
             result = xlr("backup", str(copy), "--home", str(home.root), "--json")
             assert result.exit_code == 0, result.output
-            assert json.loads(result.stdout)["integrity"] == "ok"
+            report = json.loads(result.stdout)
+            assert report["integrity"] == "ok"
+            run_counts.add(report["rows"]["script_runs"])
             copies.append(copy)
+        assert len(run_counts) >= 2, f"the server wrote nothing during {len(copies)} backups"
         assert server.alive()
         folder = tmp_path / "backups"
         folder.mkdir()
