@@ -164,7 +164,12 @@ def _cells_holding(database: Path, needle: str) -> set[tuple[str, str]]:
             ["demo.Counter", "-i", "colour=red"],
             "Error: demo.Counter has no property 'colour'\nHint: Its inputs: polls, interval, trace.\n",
         ),
-        (["demo.Nope"], "Error: unknown type 'demo.Nope'\nHint: Run 'xlr types' to list the loaded types.\n"),
+        (
+            ["demo.Nope"],
+            "Error: unknown type 'demo.Nope'\nHint: Load its plugin: name it in plugins.path of xlr.toml's "
+            "[settings], or give --plugins; "
+            "'xlr types' lists the loaded types.\n",
+        ),
     ],
 )
 def test_xlr_run_with_bad_inputs_says_why_in_one_line_and_stores_nothing(

@@ -34,6 +34,7 @@ from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
 from xlr_runtime.compat.modules import ModulePath, module_path
 from xlr_runtime.errors import (
+    UNKNOWN_TYPE_HINT,
     ConfigError,
     StoreError,
     StoreUnavailableError,
@@ -226,7 +227,7 @@ class Engine:
         try:
             task_type = self.registry.get(task.type)
         except UnknownTypeError as exc:
-            return self._cannot_start(run, f"{exc} (was its plugin removed?)")
+            return self._cannot_start(run, f"{exc} (was its plugin removed? {UNKNOWN_TYPE_HINT})")
         source = self._script(task_type, run.script_path)
         if source is None:
             return self._cannot_start(run, f"script {run.script_path!r} is not in the plugin of {task_type.name}")

@@ -63,12 +63,19 @@ class PluginError(XlrError):
     """Raised when a plugin (folder, archive or entry point) cannot be found, opened or loaded."""
 
 
+#: How to load a missing type: the hint of every ``unknown type`` error.
+UNKNOWN_TYPE_HINT = (
+    "Load its plugin: name it in plugins.path of xlr.toml's [settings], or give --plugins; "
+    "'xlr types' lists the loaded types."
+)
+
+
 class UnknownTypeError(XlrError):
     """Raised by the type registry when a type name is not loaded."""
 
     def __init__(self, type_name: str, *, hint: str | None = None) -> None:
         self.type_name = type_name
-        super().__init__(f"unknown type {type_name!r}", hint=hint or "Run 'xlr types' to list the loaded types.")
+        super().__init__(f"unknown type {type_name!r}", hint=hint or UNKNOWN_TYPE_HINT)
 
 
 class ValueCoercionError(XlrError):

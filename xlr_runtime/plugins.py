@@ -20,7 +20,7 @@ from xlr_runtime.errors import PluginError
 GROUP = "xlr_runtime"
 
 #: Modules of built-in runtime features, registered as plugins through the same hooks as third-party ones.
-DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin", "xlr_runtime.rundeck.plugin")
+DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin", "xlr_runtime.rundeck.plugin", "xlr_runtime.pruner")
 
 #: Built-in modules that add the ``xlr`` commands; left out where no CLI runs (worker processes), since
 #: importing them all costs about half a second.
@@ -38,6 +38,7 @@ CLI_PLUGINS: tuple[str, ...] = (
     "xlr_runtime.cli.new",
     "xlr_runtime.cli.package",
     "xlr_runtime.cli.keys",
+    "xlr_runtime.cli.operations",
 )
 
 _manager: pluggy.PluginManager | None = None

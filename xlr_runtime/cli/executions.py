@@ -136,7 +136,7 @@ def jobs_run_command(
 @click.option("-p", "--project", default=None, help="Only executions of this project.")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many, newest first.")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def executions_command(ctx: CliContext, project: str | None, limit: int, as_json: bool) -> None:
     """List executions, newest first, with job, status and times.
 
@@ -168,7 +168,7 @@ def execution_group() -> None:
 @execution_group.command(name="show")
 @click.argument("execution_id", type=ROW_ID)
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
     """Show an execution: job, status, options (secure ones masked), nodes, times.
 
@@ -192,7 +192,7 @@ def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
 @click.argument("execution_id", type=ROW_ID)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the execution ends.")
 @click.option("-t", "--timestamps", is_flag=True, help="Start each line with the time it was written (UTC).")
-@runtime_options
+@runtime_options(read_only=True)
 def log_command(ctx: CliContext, execution_id: int, follow: bool, timestamps: bool) -> None:
     """Print an execution's log (secure option values are masked).
 

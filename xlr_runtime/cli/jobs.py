@@ -135,7 +135,7 @@ def load_command(
 @click.option("-g", "--group", help="Only jobs of this group (and its subgroups).")
 @click.option("-j", "--job", "name", help="Only jobs with this exact name.")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def list_command(
     ctx: CliContext,
     project: str,
@@ -189,7 +189,7 @@ def delete_command(ctx: CliContext, project: str, job_id: str | None, full_name:
 
 @click.command(name="projects")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def projects_command(ctx: CliContext, as_json: bool) -> None:
     """List projects and how many jobs each holds.
 

@@ -31,7 +31,7 @@ def node_summary(node: Node) -> dict[str, object]:
 @project_option
 @click.option("-F", "--filter", "node_filter", help="Only the nodes matching this node filter (as jobs use).")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def nodes_command(ctx: CliContext, project: str, node_filter: str | None, as_json: bool) -> None:
     """List a project's nodes: the server node and those of the project's resource-model files.
 

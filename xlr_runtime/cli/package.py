@@ -102,7 +102,7 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     default=None,
     help="The archive to write [default: ./<plugin folder name>.jar].",
 )
-@runtime_options
+@runtime_options(read_only=True, home_optional=True)
 def package_command(ctx: CliContext, directory: Path, out: Path | None) -> None:
     """Build the .jar XL Release installs from a plugin folder: synthetic.xml, the scripts and other resource
     files at the archive root (not tests/, hidden files, __pycache__, README or pyproject.toml), entries sorted

@@ -19,7 +19,7 @@ from xlr_runtime.rundeck.schedules import ScheduleEntry, list_schedules, server_
 @click.option("-n", "--count", default=1, show_default=True, type=click.IntRange(1, 100),
               help="How many next fire times to show per job.")  # fmt: skip
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def schedules_command(ctx: CliContext, project: str, count: int, as_json: bool) -> None:
     """List the scheduled jobs of a project with their next fire times.
 

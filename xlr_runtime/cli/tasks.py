@@ -20,6 +20,7 @@ from xlr_runtime.runtime import Runtime
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import is_sealed
 from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus
+from xlr_runtime.typesystem.registry import load_registry
 
 _STATUSES = click.Choice([str(s) for s in TaskStatus])
 
@@ -43,7 +44,7 @@ def _runtime(ctx: CliContext) -> Runtime:
 @click.option("--status", "statuses", multiple=True, type=_STATUSES, help="Only tasks in this status (repeatable).")
 @click.option("--limit", type=int, default=None, help="At most this many tasks (newest first).")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, as_json: bool) -> None:
     """List stored tasks, newest first, with title, status and status line.
 
@@ -102,16 +103,17 @@ def task_group() -> None:
 @task_group.command(name="show")
 @click.argument("task_id", metavar="ID")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
     """Show a task: status, times, property values (passwords masked) and its script runs.
 
     Example: xlr task show 12 --json
     """
-    with _runtime(ctx) as runtime:
-        task = runtime.store.tasks.get(task_id)
-        runs = runtime.store.tasks.runs(task_id)
-        task_type = runtime.registry.get(task.type) if task.type in runtime.registry else None
+    with _store(ctx) as store:
+        task = store.tasks.get(task_id)
+        runs = store.tasks.runs(task_id)
+    registry = load_registry(plugin_paths=ctx.plugin_paths, home=ctx.home)
+    task_type = registry.get(task.type) if task.type in registry else None
     if task_type is None:  # its plugin is not loaded: the stored values, with every possible secret masked
         properties = _masked_without_type(task.properties)
     else:
@@ -123,7 +125,8 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
     click.echo(f"Task {task.id}: {task.title} ({task.type})")
     if task_type is None:
         click.echo(
-            f"  note:        type {task.type} is not loaded (give its plugin with --plugins): "
+            f"  note:        type {task.type} is not loaded (name its plugin in plugins.path of xlr.toml, or "
+            "give --plugins): "
             "values as stored, possible secrets masked"
         )
     click.echo(f"  status:      {task.status}" + (f" - {task.failure}" if task.failure else ""))
@@ -167,7 +170,7 @@ def _masked_without_type(properties: Mapping[str, Any]) -> dict[str, Any]:
 @click.argument("task_id", metavar="ID")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the task ends.")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def log_command(ctx: CliContext, task_id: str, follow: bool, as_json: bool) -> None:
     """Print a task's log: what its scripts printed, and the runtime's notes, each with its time (UTC).
 
