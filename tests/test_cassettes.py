@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import wait
@@ -263,6 +264,16 @@ def test_a_missing_or_broken_cassette_fails_the_test_in_one_line(tmp_path: Path)
         Cassette(broken, "sometimes")
     modes = "none, once, new_episodes, all"
     assert str(error.value) == f"unknown record mode 'sometimes' for {broken} (use one of {modes})"
+
+
+def test_without_vcrpy_a_cassette_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vcr", None)  # what an environment without vcrpy imports
+    with pytest.raises(CassetteError) as error:
+        Cassette(tmp_path / "x.yaml", "once").start()
+    assert (str(error.value), error.value.hint) == (
+        f"recording and replaying {tmp_path / 'x.yaml'} needs vcrpy, which is not installed",
+        "pip install 'xlr-runtime[record]'",
+    )
 
 
 def test_the_default_cassette_is_beside_the_test_file() -> None:
