@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -257,7 +258,7 @@ def test_a_missing_or_broken_cassette_fails_the_test_in_one_line(tmp_path: Path)
     )
     broken = tmp_path / "broken.yaml"
     broken.write_text("interactions: [\n", encoding="utf-8")
-    with pytest.raises(CassetteError, match=rf"^{broken}: not a vcrpy cassette: \w+Error: ") as error:
+    with pytest.raises(CassetteError, match=rf"^{re.escape(str(broken))}: not a vcrpy cassette: \w+Error: ") as error:
         Cassette(broken, "once").start()
     assert "\n" not in str(error.value)
     with pytest.raises(CassetteError) as error:
@@ -323,4 +324,4 @@ def test_pytest_xlr_record_records_once_and_later_runs_replay_offline(
 
     wrong = pytester.runpytest("-p", "no:cacheprovider", "--xlr-record=sometimes")
     assert wrong.ret == pytest.ExitCode.USAGE_ERROR
-    wrong.stderr.fnmatch_lines(["*--xlr-record: invalid choice: 'sometimes'*"])
+    wrong.stderr.fnmatch_lines(["*--xlr-record*'sometimes'*"])

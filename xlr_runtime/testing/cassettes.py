@@ -102,11 +102,6 @@ class Cassette:
             self._use = HttpCassette(str(self.path), workspace, replay=replay, record=record)
         return self._use
 
-    @property
-    def recording(self) -> bool:
-        """True when this test records (after :meth:`start`)."""
-        return self._use is not None and self._use.record
-
     def executor(self, executor: ScriptExecutor) -> ScriptExecutor:
         """``executor`` with every script run it is given recording or replaying through this cassette."""
         return _CassetteExecutor(executor, self.start())
