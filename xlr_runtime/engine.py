@@ -255,6 +255,7 @@ class Engine:
             timeout=float(self.settings["scripts.timeout"]),
             translate=self.translate_modes.get(task_type.plugin, str(self.settings["scripts.translate"])),
             module_path=self.module_path,
+            http_cassette=None,  # the test harness's executor sets it (xlr_runtime.testing.cassettes)
         )
 
     @functools.cached_property

@@ -145,6 +145,25 @@ class HttpAuthenticationError(ScriptError):
         self.detail = detail
 
 
+class CassetteError(XlrError):
+    """Raised by the test harness's record and replay (:mod:`xlr_runtime.testing.cassettes`) when a cassette
+    cannot be used: it is missing in replay mode, cannot be read, or vcrpy is not installed."""
+
+
+class CassetteMissError(ScriptError):
+    """Raised to a script, in place of an HTTP answer, when the test replays a cassette
+    (:mod:`xlr_runtime.scripting.recording`) that holds no answer for its request: ``GET <url> is not in the
+    cassette <path>``. ``url`` is already masked."""
+
+    def __init__(self, method: str, url: str, cassette: str) -> None:
+        super().__init__(
+            f"{method} {url} is not in the cassette {cassette} (record it again: pytest --xlr-record=new_episodes)"
+        )
+        self.method = method
+        self.url = url
+        self.cassette = cassette
+
+
 class UnsupportedImportError(ScriptError, ImportError):
     """Raised by the import shims (:mod:`xlr_runtime.compat.imports`) when a plugin script imports a Java/Jython
     module the runtime cannot serve. It is also an :class:`ImportError`, so a script's own

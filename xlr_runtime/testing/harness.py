@@ -28,6 +28,7 @@ from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.scripting.pool import WorkerPool
 from xlr_runtime.store.tasks import Task
+from xlr_runtime.testing.cassettes import Cassette
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 
 
@@ -64,7 +65,8 @@ class TaskHarness:
     """Runs tasks of the plugins under test in a private home (see the module docstring).
 
     ``environ`` receives the environment variables that hold CI passwords (``os.environ`` by default; the pytest
-    fixture passes a monkeypatched one so nothing leaks between tests).
+    fixture passes a monkeypatched one so nothing leaks between tests). With a ``cassette``, the scripts' HTTP
+    exchanges are recorded or replayed (:mod:`xlr_runtime.testing.cassettes`); it is written on :meth:`close`.
     """
 
     def __init__(
@@ -74,12 +76,14 @@ class TaskHarness:
         plugin_paths: Sequence[Path] = (),
         overrides: Mapping[str, Any] | None = None,
         environ: MutableMapping[str, str] | None = None,
+        cassette: Cassette | None = None,
     ) -> None:
         self.home = Home(home).ensure()
         self.plugin_paths = tuple(plugin_paths)
         self.overrides = dict(overrides or {})
         self.clock = VirtualClock()
         self._environ = os.environ if environ is None else environ
+        self.cassette = cassette
         self._cis: dict[str, dict[str, Any]] = {}
         self._pool: WorkerPool | None = None
         self._runtime: Runtime | None = None
@@ -114,19 +118,21 @@ class TaskHarness:
                 plugin_paths=self.plugin_paths,
                 overrides=self.overrides or None,
                 clock=self.clock,
-                executor=self._pool,
+                executor=self._pool if self.cassette is None else self.cassette.executor(self._pool),
                 registry=self.registry,
             )
         return self._runtime
 
     def close(self) -> None:
-        """Close the runtime and stop the worker pool."""
+        """Close the runtime, stop the worker pool and write the cassette (when recording)."""
         if self._runtime is not None:
             self._runtime.close()
             self._runtime = None
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
+        if self.cassette is not None:
+            self.cassette.save()
 
     def __enter__(self) -> TaskHarness:
         return self

@@ -6,6 +6,9 @@ Installed with the package (entry point ``pytest11``). Configure where your plug
 
 - ``xlr_harness``: a :class:`~xlr_runtime.testing.harness.TaskHarness` in a temporary home, on a virtual clock.
 - ``jenkins_server``: a running :class:`~xlr_runtime.testing.jenkins.JenkinsServer` on 127.0.0.1.
+- ``xlr_cassette``: the :class:`~xlr_runtime.testing.cassettes.Cassette` of a test marked
+  ``@pytest.mark.xlr_cassette`` (``None`` otherwise), which ``xlr_harness`` records or replays the scripts' HTTP
+  exchanges through: ``pytest --xlr-record[=MODE]`` records (see ``docs/testing.md``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from xlr_runtime.testing.cassettes import Cassette, RecordMode, default_path
 from xlr_runtime.testing.harness import TaskHarness
 from xlr_runtime.testing.jenkins import JenkinsServer
 
@@ -25,6 +29,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Plugin folders or archives under test (relative to the rootdir)",
         type="linelist",
         default=[],
+    )
+    parser.getgroup("xlr_runtime").addoption(
+        "--xlr-record",
+        nargs="?",
+        const=RecordMode.ONCE.value,
+        default=RecordMode.NONE.value,
+        choices=[mode.value for mode in RecordMode],
+        metavar="MODE",
+        help="Record the HTTP exchanges of tests marked xlr_cassette: once (alone), new_episodes, all or none "
+        "(the default: replay only). Give the mode with '=': --xlr-record=all",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "xlr_cassette(path=None): record and replay the HTTP exchanges of the test's scripts in a vcrpy cassette "
+        "(default cassettes/<test module>/<test name>.yaml beside the test file; a relative path is from there)",
     )
 
 
@@ -37,12 +59,40 @@ def _plugin_paths(config: pytest.Config) -> list[Path]:
 
 
 @pytest.fixture
+def xlr_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
+    """The cassette of a test marked ``xlr_cassette``, in the mode ``--xlr-record`` gives (checked before the
+    test runs, written after it); ``None`` when the test is not marked."""
+    marker = request.node.get_closest_marker("xlr_cassette")
+    if marker is None:
+        yield None
+        return
+    test_file = Path(request.node.path)
+    given = marker.args[0] if marker.args else marker.kwargs.get("path")
+    cassette = Cassette(
+        test_file.parent / given if given else default_path(test_file, request.node.name),
+        request.config.getoption("xlr_record"),
+    )
+    cassette.start()
+    try:
+        yield cassette
+    finally:
+        cassette.save()
+
+
+@pytest.fixture
 def xlr_harness(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    xlr_cassette: Cassette | None,
 ) -> Iterator[TaskHarness]:
-    """A task harness over the plugins under test, in a temporary home."""
+    """A task harness over the plugins under test, in a temporary home (recording or replaying through
+    ``xlr_cassette`` when the test is marked)."""
     harness = TaskHarness(
-        tmp_path / "xlr-home", plugin_paths=_plugin_paths(request.config), environ=_MonkeyEnviron(monkeypatch)
+        tmp_path / "xlr-home",
+        plugin_paths=_plugin_paths(request.config),
+        environ=_MonkeyEnviron(monkeypatch),
+        cassette=xlr_cassette,
     )
     try:
         yield harness
