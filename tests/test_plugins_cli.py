@@ -70,7 +70,7 @@ def test_xlr_load_plugins_limits_installed_plugins(site: Path, allowed: str, loa
     listed = xlr(site, "plugins", "--json", XLR_LOAD_PLUGINS=allowed)
     assert listed.returncode == 0, listed.stderr
     assert ('"fake_plugin"' in listed.stdout) is loaded, listed.stdout
-    assert '"xlr_runtime.cli.types"' in listed.stdout  # built-in plugins always load
+    assert '"xlr_runtime.rundeck.plugin"' in listed.stdout  # built-in plugins always load
 
 
 def test_xlr_trace_plugins_prints_hook_calls_to_stderr(site: Path) -> None:

@@ -6,17 +6,15 @@ import datetime as dt
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.engine import masked_properties
-from xlr_runtime.runtime import Runtime
-from xlr_runtime.scripting.masking import MASK
-from xlr_runtime.secrets import is_sealed
 from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus
+
+if TYPE_CHECKING:  # the runtime (types, workers, secrets) is imported only by the commands that need it
+    from xlr_runtime.runtime import Runtime
 
 _STATUSES = click.Choice([str(s) for s in TaskStatus])
 
@@ -33,6 +31,8 @@ def _store(ctx: CliContext) -> Store:
 
 
 def _runtime(ctx: CliContext) -> Runtime:
+    from xlr_runtime.runtime import Runtime
+
     return Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings)
 
 
@@ -114,6 +114,8 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
     if task_type is None:  # its plugin is not loaded: the stored values, with every possible secret masked
         properties = _masked_without_type(task.properties)
     else:
+        from xlr_runtime.engine import masked_properties
+
         properties = masked_properties(task_type, task.properties)
     if as_json:
         shown = {**task.to_json(), "properties": properties, "runs": [r.to_json() for r in runs]}
@@ -155,6 +157,9 @@ def _masked_without_type(properties: Mapping[str, Any]) -> dict[str, Any]:
     """``properties`` of a task whose type is not loaded, so nothing says which are passwords: a sealed value is a
     password's (only those are sealed), and an unsealed value of a property named like a secret (an older
     database stored passwords in clear) is masked too."""
+    from xlr_runtime.scripting.masking import MASK
+    from xlr_runtime.secrets import is_sealed
+
     return {
         name: MASK
         if is_sealed(value) or (value not in (None, "") and any(part in name.lower() for part in _SECRET_NAME_PARTS))
@@ -228,12 +233,6 @@ for _name, _summary, _example in (
     ("skip", "Skip a task that has not completed.", "xlr task skip 12"),
 ):
     task_group.add_command(_operation(_name, _summary, _example))
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(tasks_command)
-    cli.add_command(task_group)
 
 
 def _failure_line(kind: str, message: str) -> str:
