@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus
+from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus, TaskSummary
 
 if TYPE_CHECKING:  # the runtime (types, workers, secrets) is imported only by the commands that need it
     from xlr_runtime.runtime import Runtime
@@ -36,26 +36,48 @@ def _runtime(ctx: CliContext) -> Runtime:
     return Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings)
 
 
+#: How many tasks ``xlr tasks`` lists without ``--limit`` or ``--all``.
+DEFAULT_LIMIT = 50
+
+
 @click.command(name="tasks")
 @click.option("--status", "statuses", multiple=True, type=_STATUSES, help="Only tasks in this status (repeatable).")
-@click.option("--limit", type=int, default=None, help="At most this many tasks (newest first).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"At most this many tasks, the newest [default: {DEFAULT_LIMIT}].",
+)
+@click.option("--all", "show_all", is_flag=True, help="Every task (no limit).")
 @json_option
 @runtime_options
-def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, show_all: bool, as_json: bool) -> None:
     """List stored tasks, newest first, with title, status and status line.
 
-    An aborted or skipped task shows why instead of the status line its last script run left.
+    Shows the newest 50 unless --limit or --all says otherwise, and ends with a line saying how many older tasks
+    are left out (on stderr with --json). An aborted or skipped task shows why instead of the status line its
+    last script run left.
 
     Example: xlr tasks --status failed --json
     """
+    if show_all and limit is not None:
+        raise click.UsageError("give --limit N or --all, not both")
+    wanted = [TaskStatus(s) for s in statuses]
+    shown = None if show_all else (limit or DEFAULT_LIMIT)
     with _store(ctx) as store:
-        tasks = store.tasks.list(statuses=[TaskStatus(s) for s in statuses], limit=limit)
+        tasks = store.tasks.summaries(statuses=wanted, limit=shown)
+        left_out = store.tasks.count(statuses=wanted) - len(tasks) if shown is not None and len(tasks) == shown else 0
     if as_json:
-        echo_json([{k: v for k, v in t.to_json().items() if k != "properties"} for t in tasks])
-        return
-    if not tasks:
+        echo_json([t.to_json() for t in tasks])
+    elif not tasks:
         click.echo("No tasks.")
-        return
+    else:
+        _print_table(tasks)
+    if left_out:
+        click.echo(_left_out_line(left_out, len(tasks)), err=as_json)
+
+
+def _print_table(tasks: list[TaskSummary]) -> None:
     widths = (
         max(2, *(len(t.id) for t in tasks)),
         max(4, *(len(t.type) for t in tasks)),
@@ -74,6 +96,12 @@ def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None,
         )
 
 
+def _left_out_line(left_out: int, shown: int) -> str:
+    """The footer of a page of ``xlr tasks``: how many older tasks are not shown and how to see them."""
+    older = "older task is" if left_out == 1 else "older tasks are"
+    return f"{left_out:,} {older} not shown (the newest {shown:,} are); see them with --limit N or --all."
+
+
 #: The widest title ``xlr tasks`` shows (longer ones end with ``…``).
 TITLE_WIDTH = 30
 
@@ -82,7 +110,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _listed_line(task: Task) -> str:
+def _listed_line(task: TaskSummary) -> str:
     """What ``xlr tasks`` shows of a task's state: the status line, or why it failed, was aborted or skipped (the
     status line of its last run would read as if it were still running)."""
     if task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED):

@@ -102,6 +102,42 @@ class Task:
 
 
 @dataclass(frozen=True)
+class TaskSummary:
+    """What a listing shows of a task: a :class:`Task` without its property values, inputs and variables (the
+    JSON blobs are not read, so listing a large home stays cheap)."""
+
+    id: str
+    type: str
+    title: str
+    status: TaskStatus
+    status_line: str | None
+    attempt: int
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    failure: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: the keys of :meth:`Task.to_json` but ``properties``."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "title": self.title,
+            "status": str(self.status),
+            "status_line": self.status_line,
+            "attempt": self.attempt,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "failure": self.failure,
+        }
+
+
+#: The columns of a :class:`TaskSummary`, in its field order.
+_SUMMARY_COLUMNS = "id, type, title, status, status_line, attempt, created_at, started_at, ended_at, failure"
+
+
+@dataclass(frozen=True)
 class ScriptRun:
     """One execution of one script of a task (``seq`` counts runs within an attempt, from 1)."""
 
@@ -277,6 +313,16 @@ def _json_path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _status_filter(statuses: Iterable[TaskStatus]) -> tuple[str, list[str]]:
+    """The ``WHERE`` clause (empty for every status) and its parameters."""
+    wanted = [str(s) for s in statuses]
+    return (f"WHERE status IN ({','.join('?' * len(wanted))})" if wanted else "", wanted)
+
+
+def _limit(limit: int | None) -> list[int]:
+    return [] if limit is None else [limit]
+
+
 def _only_task(task_id: str | int | None) -> tuple[str, list[Any]]:
     return ("", []) if task_id is None else (" AND task_id = ?", [_task_id(task_id)])
 
@@ -320,6 +366,22 @@ def _task(row: dict[str, Any]) -> Task:
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         failure=row["failure"],
+    )
+
+
+def _summary(row: Sequence[Any]) -> TaskSummary:
+    """A :class:`TaskSummary` from a row of :data:`_SUMMARY_COLUMNS`."""
+    return TaskSummary(
+        id=str(row[0]),
+        type=row[1],
+        title=row[2],
+        status=_STATUSES[row[3]],
+        status_line=row[4],
+        attempt=row[5],
+        created_at=row[6],
+        started_at=row[7],
+        ended_at=row[8],
+        failure=row[9],
     )
 
 
@@ -390,11 +452,25 @@ class TaskRepository:
 
     def list(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[Task]:
         """Tasks, newest first, optionally only those in ``statuses``."""
-        wanted = [str(s) for s in statuses]
-        where = f"WHERE status IN ({','.join('?' * len(wanted))})" if wanted else ""
+        where, params = _status_filter(statuses)
         tail = " LIMIT ?" if limit is not None else ""
-        params: list[Any] = [*wanted, *([limit] if limit is not None else [])]
-        return [_task(r) for r in self._store.query(f"SELECT * FROM tasks {where} ORDER BY id DESC{tail}", params)]
+        rows = self._store.query(f"SELECT * FROM tasks {where} ORDER BY id DESC{tail}", [*params, *_limit(limit)])
+        return [_task(r) for r in rows]
+
+    def summaries(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[TaskSummary]:
+        """What ``xlr tasks`` lists: :class:`TaskSummary` records, newest first, optionally only those in
+        ``statuses``; at most ``limit`` (the newest), read without the JSON columns."""
+        where, params = _status_filter(statuses)
+        tail = " LIMIT ?" if limit is not None else ""
+        cursor = self._store.execute(
+            f"SELECT {_SUMMARY_COLUMNS} FROM tasks {where} ORDER BY id DESC{tail}", [*params, *_limit(limit)]
+        )
+        return [_summary(row) for row in cursor.fetchall()]
+
+    def count(self, *, statuses: Iterable[TaskStatus] = ()) -> int:
+        """How many tasks there are (in ``statuses``, when given)."""
+        where, params = _status_filter(statuses)
+        return int(self._store.execute(f"SELECT COUNT(*) FROM tasks {where}", params).fetchone()[0])
 
     def count_by_status(self) -> dict[TaskStatus, int]:
         """How many tasks are in each status (statuses without tasks are left out)."""
