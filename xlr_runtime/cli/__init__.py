@@ -88,6 +88,19 @@ class XlrCommandError(click.ClickException):
 class XlrGroup(LazyGroup):
     """The root group: turns domain errors into one-line CLI errors unless ``--debug`` is given."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        # --help lists the commands while the arguments are parsed, before invoke: a broken installed plugin fails
+        # there (its one-line error too, unless --debug asks for the traceback)
+        debug = "--debug" in args  # read first: parsing consumes ``args``
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except XlrError as error:
+            if debug:
+                raise
+            raise XlrCommandError(error) from error
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
