@@ -8,6 +8,7 @@ import inspect
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -18,6 +19,7 @@ from xlr_runtime.cli import COMMANDS, XlrGroup, add_plugin_commands, main
 from xlr_runtime.cli.jobs import jobs_group
 from xlr_runtime.cli.lazy import LazyCommand
 from xlr_runtime.plugins import build_plugin_manager
+from xlr_runtime.store import Store
 
 #: Every lazy table and the group it belongs to.
 TABLES = [("", main, COMMANDS), ("jobs ", jobs_group, jobs_group.lazy_commands)]
@@ -72,8 +74,10 @@ def test_importing_the_cli_imports_no_heavy_library() -> None:
     assert loaded == []
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["tasks", "--help"]])
-def test_start_up_commands_import_no_heavy_library(args: list[str]) -> None:
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["tasks", "--help"], ["tasks", "--home", "HOME"]])
+def test_start_up_commands_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
+    Store.open(tmp_path / "home" / "xlr.db").close()  # migrated already: sqlite_utils runs only migration steps
+    args = [str(tmp_path / "home") if arg == "HOME" else arg for arg in args]
     loaded = in_fresh_interpreter(
         "import json, sys; from click.testing import CliRunner; from xlr_runtime.cli import main\n"
         f"result = CliRunner().invoke(main, {args!r}); assert result.exit_code == 0, result.output\n"
