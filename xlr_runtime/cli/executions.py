@@ -13,8 +13,7 @@ import time
 
 import click
 
-from xlr_runtime import hookimpl
-from xlr_runtime.cli.jobs import jobs_group, open_store
+from xlr_runtime.cli.jobs import open_store
 from xlr_runtime.cli.options import ROW_ID, CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.cli.progress import ExecutionWatcher, Progress, progress_option, resolve_mode
 from xlr_runtime.errors import NotFoundError
@@ -234,10 +233,3 @@ def resume_command(ctx: CliContext, execution_id: int, follow: bool, progress: s
     with _runtime(ctx) as runtime:
         runtime.store.executions.get(execution_id)
         _drive(ExecutionRunner(runtime), execution_id, follow, as_json, progress)
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    jobs_group.add_command(jobs_run_command)
-    cli.add_command(executions_command)
-    cli.add_command(execution_group)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
@@ -52,8 +51,3 @@ def nodes_command(ctx: CliContext, project: str, node_filter: str | None, as_jso
     if not nodes:
         folder = project_resources_dir(ctx.home.root, project)
         click.echo(f"No node matches the filter (resource-model files: {folder})", err=True)
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(nodes_command)

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime import settings as settings_module
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import HomeError
@@ -29,8 +28,10 @@ from xlr_runtime.store.history import PruneCounts
 @json_option
 @runtime_options(read_only=True)
 def config_command(ctx: CliContext, as_json: bool) -> None:
-    """Print the effective settings of the home and where each came from: default, xlr.toml:LINE,
-    conf/xl-release.conf:LINE, an environment variable or a command-line option. Secrets are never shown: a
+    """Print the effective settings of the home and where each came from.
+
+    Each value's origin is one of: default, xlr.toml:LINE, conf/xl-release.conf:LINE, an environment variable or
+    a command-line option. Secrets are never shown: a
     *_env setting shows the variable's name and whether it is set, a URL its user without the password.
 
     Invalid settings are reported on stderr and the defaults, which the read-only commands then use, are
@@ -109,8 +110,10 @@ def _age(_ctx: click.Context, param: click.Parameter, value: str | None) -> floa
 def prune_command(
     ctx: CliContext, dry_run: bool, older_than: float | None, keep: int | None, vacuum: bool, as_json: bool
 ) -> None:
-    """Remove ended tasks (with their script runs and logs) and ended Rundeck executions (with their output and
-    notifications) beyond a retention: --older-than and --keep, else the history.keep setting. Nothing planned,
+    """Remove ended tasks and executions beyond a retention, never anything in flight.
+
+    Ended tasks go with their script runs and logs, ended Rundeck executions with their output and
+    notifications. The retention is --older-than and --keep, else the history.keep setting. Nothing planned,
     queued or running is ever removed. Batches are short transactions, so a running 'xlr serve' is not held up.
 
     The freed pages are reused by new rows; the file shrinks only with --vacuum (which needs as much free disk
@@ -178,9 +181,10 @@ def _size(size: int) -> str:
 @json_option
 @runtime_options(read_only=True)
 def backup_command(ctx: CliContext, destination: Path, as_json: bool) -> None:
-    """Copy the home's store to DEST with SQLite's online backup API: a consistent snapshot, taken while
-    'xlr serve' keeps running. DEST is a new file, or a folder that gets xlr-YYYYmmddTHHMMSSZ.db. The copy is
-    checked (PRAGMA integrity_check) and its tasks and executions counted.
+    """Copy the home's store to DEST, consistently, while 'xlr serve' keeps running.
+
+    The copy is taken with SQLite's online backup API: one snapshot. DEST is a new file, or a folder that gets
+    xlr-YYYYmmddTHHMMSSZ.db. The copy is checked (PRAGMA integrity_check) and its tasks and executions counted.
 
     Restore by stopping the server and copying the file to xlr.db in the home (remove xlr.db-wal and
     xlr.db-shm first). xlr.toml, conf/ and the plugins are plain files: copy them as they are.
@@ -212,9 +216,3 @@ def backup_command(ctx: CliContext, destination: Path, as_json: bool) -> None:
 
 def _stamped_name() -> str:
     return f"xlr-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.db"
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    for command in (config_command, prune_command, backup_command):
-        cli.add_command(command)

@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, runtime_options
 from xlr_runtime.cli.progress import Progress, TaskWatcher, progress_option, resolve_mode
 from xlr_runtime.engine import masked_properties
@@ -177,8 +176,3 @@ def _report(runtime: Runtime, task: Task, view: Progress, as_json: bool) -> None
         click.echo(f"{name} = {properties.get(name)!r}")
     message = f"Task {task.id} {task.status}"
     view.echo(message + (f": {task.failure}" if task.failure else ""))
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(run_command)

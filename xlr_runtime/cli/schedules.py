@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import open_store, project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.quartz import local_time_text, parse
@@ -55,8 +54,3 @@ def _fire_times(entry: ScheduleEntry, count: int) -> list[float]:
         return []
     later = parse(entry.crontab).fire_times(max(entry.next_fire_at, time.time()), _zone(entry), count - 1)
     return [entry.next_fire_at, *later]
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(schedules_command)

@@ -137,8 +137,3 @@ def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str) ->
         root = logging.getLogger("xlr_runtime")
         root.removeHandler(handler)
         root.setLevel(handler.previous_level)  # type: ignore[attr-defined]
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(serve_command)

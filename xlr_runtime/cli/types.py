@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.home import default_home
 from xlr_runtime.scripting.masking import MASK
@@ -223,9 +222,3 @@ def _compact(value: Any) -> str:
     if isinstance(value, dict):
         return ",".join(f"{k}={v}" for k, v in value.items())
     return str(value)
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(types_command)
-    cli.add_command(check_command)

@@ -6,12 +6,14 @@ returns a :class:`ScriptRunResult`. Nothing in a request lets a script reach the
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from xlr_runtime.typesystem.model import TaskType
+if TYPE_CHECKING:  # the store imports this module for Failure and LogLine: keep it light
+    from concurrent.futures import Future
+
+    from xlr_runtime.typesystem.model import TaskType
 
 
 class RunOutcome(StrEnum):

@@ -150,7 +150,7 @@ def extra_globals() -> dict[str, Any]:
     """Globals that runtime plugins add through ``xlr_script_globals`` (the compat shims' ``logger``,
     ``CredentialsFallback``…), gathered once per worker process; the task's own names win over them."""
     merged: dict[str, Any] = {}
-    for contribution in reversed(build_plugin_manager(with_cli=False).hook.xlr_script_globals()):
+    for contribution in reversed(build_plugin_manager().hook.xlr_script_globals()):
         merged.update(contribution or {})
     return merged
 

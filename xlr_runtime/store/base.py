@@ -32,12 +32,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlite_utils import Database
-
 from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from xlr_runtime.store.executions import ExecutionRepository
     from xlr_runtime.store.history import HistoryRepository
     from xlr_runtime.store.jobs import JobRepository
@@ -160,8 +160,15 @@ class Store:
             conn.close()
             raise StoreError(f"{self.path}: the database cannot use WAL journaling (got {mode!r})")
         self.conn = conn
-        self.db = Database(conn)
         self.synchronous = synchronous
+
+    @cached_property
+    def db(self) -> Database:
+        """The connection as a :class:`sqlite_utils.Database`, for migration steps (imported on first use: most
+        opens apply no step, and ``xlr tasks`` should not pay for the import)."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
 
     @classmethod
     def open(cls, path: str | Path, *, synchronous: str = "NORMAL", owner: str | None = None) -> Store:
