@@ -1,14 +1,16 @@
 """Which plugins a test file tests: found from where the file is, whatever folder pytest was started in.
 
-Rules, first match wins (the ``xlr_harness`` fixture applies them; ``docs/testing.md`` states them for authors):
+From the test file's folder up to the repository root (a folder holding ``.git``) or the filesystem root, the
+nearest folder that says which plugin wins (the ``xlr_harness`` fixture applies these rules; ``docs/testing.md``
+states them for authors). In each folder, in this order:
 
-1. pytest's own setting ``xlr_plugin_paths`` (``pytest.ini``, or ``[tool.pytest.ini_options]`` of the
-   ``pyproject.toml`` pytest read), paths relative to pytest's rootdir;
-2. otherwise, from the test file's folder up to the repository root (a folder holding ``.git``) or the
-   filesystem root, the nearest folder that
-   - has a ``pyproject.toml`` with a ``[tool.xlr]`` table: its ``plugin_paths``, relative to that folder; or
-   - is a plugin: ``synthetic.xml`` in it, or a Maven/Gradle plugin repository (``src/main/resources/
-     synthetic.xml``), as :func:`xlr_runtime.typesystem.sources.open_plugin` reads them.
+1. pytest's rootdir: pytest's own setting ``xlr_plugin_paths`` (``pytest.ini``, or ``[tool.pytest.ini_options]``
+   of the ``pyproject.toml`` pytest read), paths relative to the rootdir;
+2. a ``pyproject.toml`` with a ``[tool.xlr]`` table: its ``plugin_paths``, relative to that folder;
+3. a plugin: ``synthetic.xml`` in the folder, or a Maven/Gradle plugin repository (``src/main/resources/
+   synthetic.xml``), as :func:`xlr_runtime.typesystem.sources.open_plugin` reads them.
+
+A test file outside the rootdir falls back to pytest's setting when nothing above it says.
 
 Nothing found is not an error by itself (the bundled plugins, such as ``jenkins``, need no plugin under test): the
 harness reports :func:`missing_plugin_message` when a test runs a type that is not loaded.
@@ -46,17 +48,21 @@ def plugin_paths_for(
     ``pyproject.toml`` that cannot be read, whose ``[tool.xlr] plugin_paths`` is not a list of paths, or for a
     configured path that does not exist.
     """
-    if ini_paths:
-        root = rootdir or Path.cwd()
-        return _existing(tuple(root / entry for entry in ini_paths), "xlr_plugin_paths in pytest's settings", None)
+    root = (rootdir or Path.cwd()).absolute()
     for folder in _folders_up(test_file.parent):
+        if ini_paths and folder == root:
+            return _ini_paths(ini_paths, root)
         pyproject = folder / PYPROJECT
         configured = _tool_xlr_paths(pyproject)
         if configured is not None:
             return _existing(configured, f"[{TOOL_TABLE}] plugin_paths", pyproject)
         if (folder / SYNTHETIC_XML).is_file() or is_plugin_repository(folder):
             return Discovered((folder,), f"the plugin folder {folder}")
-    return None
+    return _ini_paths(ini_paths, root) if ini_paths else None
+
+
+def _ini_paths(ini_paths: Sequence[str], root: Path) -> Discovered:
+    return _existing(tuple(root / entry for entry in ini_paths), "xlr_plugin_paths in pytest's settings", None)
 
 
 def _existing(paths: tuple[Path, ...], setting: str, config: Path | None) -> Discovered:
