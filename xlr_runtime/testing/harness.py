@@ -28,6 +28,7 @@ from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import PluginError, UnknownTypeError
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
+from xlr_runtime.store import Store
 from xlr_runtime.store.tasks import ScriptRun, Task
 from xlr_runtime.testing.pools import SharedPools
 from xlr_runtime.typesystem.model import TaskType
@@ -164,12 +165,21 @@ class TaskHarness:
                 clock=self.clock,
                 executor=pool,
                 registry=self.registry,
+                store=self.store,
             )
         return self._runtime
+
+    @functools.cached_property
+    def store(self) -> Store:
+        """The harness home's database, kept open until :meth:`close`. The home is thrown away after the test, so
+        it is written without fsync (``synchronous = OFF``): a test pays no disk flush."""
+        return Store.open(self.home.database, synchronous="OFF")
 
     def close(self) -> None:
         """Close the runtime, and stop the worker pools when the harness started them itself."""
         self._close_runtime()
+        if "store" in self.__dict__:
+            self.__dict__.pop("store").close()
         if self._owns_pools:
             self._pools.close()
 
