@@ -156,3 +156,9 @@ def test_failed_outcome_carries_the_traceback_as_the_author_reads_it(tmp_path: P
         "    raise Exception(message)\nException: nope\n"
     )
     assert outcome.log_text == f"about to fail\nTask failed: {script}:2: Exception: nope"
+
+
+@pytest.mark.parametrize("name", ["synthetic.xml", "tickets/WaitForApproval.py", "tests/test_tickets.py"])
+def test_the_example_of_docs_testing_md_is_the_tested_tickets_plugin(name: str) -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "testing.md").read_text(encoding="utf-8")
+    assert f"`{name}`" in docs and f"\n{(TICKETS / name).read_text(encoding='utf-8')}```\n" in docs
