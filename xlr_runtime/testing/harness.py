@@ -128,6 +128,7 @@ class TaskHarness:
         self._cis: dict[str, dict[str, Any]] = {}
         self._ci_variables: set[str] = set()
         self._runtime: Runtime | None = None
+        self._store: Store | None = None
 
     def ci(self, name: str, type_name: str, **values: Any) -> None:
         """Define (or redefine) the configuration item ``name`` of ``type_name`` with property ``values``.
@@ -169,17 +170,20 @@ class TaskHarness:
             )
         return self._runtime
 
-    @functools.cached_property
+    @property
     def store(self) -> Store:
         """The harness home's database, kept open until :meth:`close`. The home is thrown away after the test, so
         it is written without fsync (``synchronous = OFF``): a test pays no disk flush."""
-        return Store.open(self.home.database, synchronous="OFF")
+        if self._store is None:
+            self._store = Store.open(self.home.database, synchronous="OFF")
+        return self._store
 
     def close(self) -> None:
         """Close the runtime, and stop the worker pools when the harness started them itself."""
         self._close_runtime()
-        if "store" in self.__dict__:
-            self.__dict__.pop("store").close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         if self._owns_pools:
             self._pools.close()
 
