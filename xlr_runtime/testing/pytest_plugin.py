@@ -1,12 +1,13 @@
 """The ``xlr_runtime`` pytest plugin: fixtures for testing XL Release task plugins with xlr-runtime.
 
 Installed with the package (entry point ``pytest11``). The plugin under test is found from each test file's
-location, whatever folder pytest starts in (:mod:`xlr_runtime.testing.discovery`: the nearest folder with
-``synthetic.xml``, a Maven/Gradle plugin repository, or a ``pyproject.toml`` with ``[tool.xlr] plugin_paths``;
-pytest's ``xlr_plugin_paths`` setting wins over them). The fixtures:
+location, whatever folder pytest starts in (:mod:`xlr_runtime.testing.discovery`: the nearest folder that is a
+plugin, holds a ``pyproject.toml`` with ``[tool.xlr] plugin_paths``, or is pytest's rootdir with the
+``xlr_plugin_paths`` setting). The fixtures:
 
 - ``xlr_harness``: a :class:`~xlr_runtime.testing.harness.TaskHarness` in a temporary home, on a virtual clock,
   running scripts in worker pools shared by the whole session (:mod:`xlr_runtime.testing.pools`).
+- ``xlr_worker_pools``: the session's :class:`~xlr_runtime.testing.pools.SharedPools`.
 - ``jenkins_server``: a running :class:`~xlr_runtime.testing.jenkins.JenkinsServer` on 127.0.0.1.
 """
 
