@@ -57,7 +57,10 @@ AREA_MODULES: tuple[str, ...] = (
     "xlr_runtime.store.keys",
 )
 
-SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+#: SQLite ``synchronous`` modes a store opens with. The ``store.synchronous`` setting offers NORMAL and FULL; OFF
+#: (nothing survives an OS crash or power loss, and no fsync is paid) is for throw-away databases, such as the
+#: test harness's temporary homes.
+SYNCHRONOUS_MODES = ("NORMAL", "FULL", "OFF")
 
 #: SQLite primary result codes of a database that cannot be written for now (a later attempt may succeed):
 #: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL.
@@ -148,8 +151,8 @@ class Store:
         try:
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            conn.execute(f"PRAGMA synchronous = {synchronous}")  # first: with OFF, switching to WAL pays no fsync
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            conn.execute(f"PRAGMA synchronous = {synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             hint = None

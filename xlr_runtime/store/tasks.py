@@ -163,6 +163,14 @@ class ScriptRun:
     outcome: str | None = None
     failure: Failure | None = None
     restarts: int = 0
+    status_line: str | None = None  # the status line the run set (``None``: it set none), after masking and cuts
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end on the runtime's clock, once the run has ended."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -179,6 +187,7 @@ class ScriptRun:
             "ended_at": self.ended_at,
             "outcome": self.outcome,
             "restarts": self.restarts,
+            "status_line": self.status_line,
             "failure": None if self.failure is None else {"kind": self.failure.kind, "message": self.failure.message},
         }
 
@@ -269,6 +278,12 @@ def _create_owners(db: Database) -> None:
     )
 
 
+@MIGRATIONS.step("keep the status line each script run set")
+def _add_run_status_line(db: Database) -> None:
+    # the task keeps only the last status line; each run's own is its history (the harness's status_lines)
+    db.execute("ALTER TABLE script_runs ADD COLUMN status_line TEXT")
+
+
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
@@ -353,6 +368,7 @@ def _done_row(c: RunCompletion) -> tuple[Any, ...]:
         failure and storable_text(failure.kind),
         failure and storable_text(failure.message),
         failure and storable_text(failure.traceback),
+        _text(c.status_line),
         c.run_id,
     )
 
@@ -412,6 +428,7 @@ def _run(row: dict[str, Any]) -> ScriptRun:
         outcome=row["outcome"],
         failure=failure,
         restarts=row["restarts"],
+        status_line=row["status_line"],
     )
 
 
@@ -598,6 +615,7 @@ class TaskRepository:
                 outcome=None,
                 failure=None,
                 restarts=restarts,
+                status_line=None,
             )
             for run_id, task, attempt, seq, path, due_at, restarts in rows
         ]
@@ -618,7 +636,8 @@ class TaskRepository:
                 return []
             s.executemany(
                 "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
-                "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL WHERE id = ?",
+                "failure_kind = ?, failure_message = ?, failure_traceback = ?, status_line = ?, lease_until = NULL "
+                "WHERE id = ?",
                 [_done_row(c) for c in recorded],
             )
             s.executemany(
