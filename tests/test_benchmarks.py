@@ -42,6 +42,16 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
         "poll: 50 tasks every 1 s",
     ]
     assert all(row["steps"] > 0 and row["steps_per_s"] > 0 for row in report["rows"]), report["rows"]
-    assert list(report["suites"]) == ["benchmarks.bench_pool"]
+    assert list(report["suites"]) == ["benchmarks.bench_pool", "benchmarks.bench_startup"]
+    startup = {row["name"]: row for row in report["suites"]["benchmarks.bench_startup"]["rows"]}
+    assert list(startup) == [
+        "python -c pass",
+        "xlr --version",
+        "xlr --help",
+        "xlr tasks (20 tasks)",
+        "xlr tasks (10,000 tasks)",
+        "worker start (first run of a pool)",
+    ]
+    assert all(row["runs"] == 3 and row["median_ms"] > 0 for row in startup.values()), startup
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{report['when']}.json", "latest.json"])
     assert f"written to {tmp_path / (report['when'] + '.json')}" in done.stdout

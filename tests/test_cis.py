@@ -73,6 +73,19 @@ def test_no_file_means_no_cis(tmp_path: Path, registry: TypeRegistry) -> None:
             '[ci.a]\ntype = "demo.Server"\npassword = { env = "not a name" }\n',
             ":3: ci 'a': a password property must be { env = \"VARIABLE\" }",
         ),
+        (  # one table mentions the key in a string and a comment before the table that has it
+            '[ci.a]\ntype = "demo.Server"\nurl = """\ncolour = 1\n"""  # colour = 2\n\n'
+            '[ci.b]\ntype = "demo.Server"\n\ncolour = "red"\n',
+            ":10: ci 'b': unknown property 'colour' of demo.Server",
+        ),
+        (  # CIs as inline tables and as dotted keys
+            '[ci]\na = { type = "demo.Server", url = "x" }\nb.type = "demo.Server"\nb.proxyPort = "many"\n',
+            ":4: ci 'b': property 'proxyPort' (integer): 'many' is not an integer",
+        ),
+        (
+            'ci.a = { type = "demo.Server",  proxyPort = "many" }\n',
+            ":1: ci 'a': property 'proxyPort' (integer): 'many' is not an integer",
+        ),
     ],
 )
 def test_mistakes_are_located_errors(tmp_path: Path, registry: TypeRegistry, text: str, message: str) -> None:

@@ -8,16 +8,13 @@ from click.testing import CliRunner
 
 from xlr_runtime import __version__
 from xlr_runtime.cli import XlrGroup, main
+from xlr_runtime.cli.reference import walk
 from xlr_runtime.errors import ConfigError
 
 
-def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
-    found = []
-    for name, command in sorted(group.commands.items()):
-        found.append((f"{prefix}{name}", command))
-        if isinstance(command, click.Group):
-            found.extend(all_commands(command, f"{prefix}{name} "))
-    return found
+def all_commands(group: click.Group) -> list[tuple[str, click.Command]]:
+    """Every command below ``group`` by its words after ``xlr`` (lazy ones imported)."""
+    return [(" ".join(path), command) for path, command in walk(group, [])[1:]]
 
 
 def test_version() -> None:

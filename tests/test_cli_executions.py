@@ -48,6 +48,20 @@ def home(tmp_path: Path) -> Path:
     return root
 
 
+def test_ids_are_json_numbers_for_tasks_and_executions_alike(home: Path) -> None:
+    """As Rundeck's API gives execution ids; task ids (stored as numbers too) follow them."""
+    assert xlr(home, "jobs", "run", "-p", "P", "-j", "demo/greet").exit_code == 0
+    demo = str(Path(__file__).parent / "data" / "plugins" / "demo")
+    assert xlr(home, "run", "demo.Counter", "-i", "polls=0", "--plugins", demo).exit_code == 0
+    execution = json.loads(xlr(home, "executions", "--json").output)[0]
+    shown_execution = json.loads(xlr(home, "execution", "show", "1", "--json").output)
+    task = json.loads(xlr(home, "tasks", "--json").output)[0]
+    shown_task = json.loads(CliRunner().invoke(main, ["task", "show", "1", "--json", "--home", str(home)]).output)
+    ids = [execution["id"], shown_execution["id"], task["id"], shown_task["id"], shown_task["runs"][0]["task_id"]]
+    assert ids == [1, 1, 1, 1, 1]
+    assert all(type(i) is int for i in ids), ids
+
+
 def test_run_follow_show_log_and_list(home: Path) -> None:
     result = xlr(home, "jobs", "run", "-p", "P", "-j", "demo/greet", "--follow", "--", "-who", "you", "-pw", "s3cret")
     assert result.exit_code == 0, result.output

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.transcripts import STAMP, index_of
 from xlr_runtime.cli import main
 from xlr_runtime.cli.progress import TaskWatcher, status_text
 from xlr_runtime.home import Home
@@ -21,7 +22,6 @@ from xlr_runtime.runtime import Runtime
 
 PLUGIN = Path(__file__).parent / "data" / "plugins" / "demo"
 XLR = [sys.executable, "-c", "from xlr_runtime.cli import main; main()"]
-STAMP = r"\d\d:\d\d:\d\d"
 DEMO = ["demo", "--queue-seconds", "0.5", "--build-seconds", "0.5"]
 
 
@@ -29,14 +29,6 @@ def run_counter(home: Home, *extra: str, env: dict[str, str] | None = None) -> t
     args = ["run", "demo.Counter", "-i", "polls=1", "-i", "interval=1", *extra, "--home", str(home.root)]
     result = CliRunner().invoke(main, [*args, "--plugins", str(PLUGIN)], env=env)
     return result.exit_code, result.stdout, result.stderr
-
-
-def index_of(lines: list[str], pattern: str) -> int:
-    """The index of the first line matching ``pattern`` (fails the test when none does)."""
-    for index, line in enumerate(lines):
-        if re.fullmatch(pattern, line):
-            return index
-    raise AssertionError(f"no line matches {pattern!r} in:\n" + "\n".join(lines))
 
 
 def test_xlr_run_without_a_terminal_prints_each_change_as_a_timestamped_line(home: Home) -> None:

@@ -1,5 +1,6 @@
 """``xlr serve`` logs one line per event: text by default, one JSON object per line with ``--log-format json``;
-``-q`` keeps only warnings (a failed task), and the start and stop lines stay."""
+``-q`` keeps only warnings (a failed task), and the start and stop lines stay. Tasks, schedules, executions and
+notifications each have their events."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from click.testing import CliRunner
 from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
+from tests.notification_helpers import running_webhooks
+from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
 
@@ -54,10 +58,10 @@ def test_json_lines_carry_time_level_event_and_ids(home: Home, tmp_path: Path) -
     assert lines[-1]["event"] == "serve.stopped"
     events = {(line["event"], line.get("task_id"), line.get("status"), line["level"]) for line in lines}
     assert {
-        ("task.started", "1", None, "info"),
-        ("task.ended", "1", "completed", "info"),
-        ("task.started", "2", None, "info"),
-        ("task.ended", "2", "failed", "warning"),
+        ("task.started", 1, None, "info"),
+        ("task.ended", 1, "completed", "info"),
+        ("task.started", 2, None, "info"),
+        ("task.ended", 2, "failed", "warning"),
     } <= events, lines
     assert ready["time"].endswith("+00:00")
 
@@ -73,3 +77,64 @@ def test_text_lines_and_quiet(home: Home, tmp_path: Path) -> None:
     assert "INFO" not in quiet
     assert " WARNING task 2 (demo.Fail) ended: failed: " in quiet
     assert quiet.startswith("Serving ") and quiet.rstrip().endswith("Stopped.")
+
+
+def test_json_lines_for_schedules_executions_and_notifications(home: Home, tmp_path: Path) -> None:
+    """The Rundeck side of the event log: a schedule fires, its execution starts and ends, one notification is
+    sent and one fails, each a line with the execution's id (a number) and what it is about."""
+    with running_webhooks() as (hooks, base):
+        notifications = (
+            f"<onstart><webhook urls='{base}/fail'/></onstart><onsuccess><webhook urls='{base}/ok'/></onsuccess>"
+        )
+        jobs = tmp_path / "jobs.xml"
+        jobs.write_text(
+            "<joblist><job><name>tick</name><group>ops</group><description/><uuid>uuid-tick</uuid>"
+            "<schedule crontab='* * * ? * * *'/>"  # every second
+            f"<notification>{notifications}</notification>"
+            "<sequence><command><exec>echo tick</exec></command></sequence></job></joblist>"
+        )
+        loaded = CliRunner().invoke(main, ["jobs", "load", "-p", "P", "-f", str(jobs), "--home", str(home.root)])
+        assert loaded.exit_code == 0, loaded.output
+        log = tmp_path / "serve.log"
+        command = [*XLR_COMMAND, "serve", "--log-format", "json", "--home", str(home.root)]
+        with log.open("w") as handle:
+            server = subprocess.Popen(command, stdout=handle, stderr=handle)
+        try:
+            wait_for(lambda: first_execution_notified(log), "the first execution's end was not notified")
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=60) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    fired = next(line for line in lines if line["event"] == "schedule.fired")
+    execution_id = fired["execution_id"]
+    assert (type(execution_id), fired["job"], fired["level"]) == (int, "ops/tick", "info"), lines
+    about = [line for line in lines if line.get("execution_id") == execution_id]
+    started = next(line for line in about if line["event"] == "execution.started")
+    assert started["job"] == "ops/tick" and started["message"] == f"execution {execution_id} of ops/tick started"
+    ended = next(line for line in about if line["event"] == "execution.ended")
+    assert (ended["status"], ended["level"]) == ("succeeded", "info"), about
+    failed = next(line for line in about if line["event"] == "notification.failed")
+    assert (failed["level"], failed["trigger"], failed["kind"], failed["target"]) == (
+        "warning", "onstart", "webhook", f"{base}/fail"
+    ), about  # fmt: skip
+    assert "500" in failed["message"], failed
+    sent = next(line for line in about if line["event"] == "notification.sent")
+    assert (sent["level"], sent["trigger"], sent["kind"], sent["target"]) == (
+        "info",
+        "onsuccess",
+        "webhook",
+        f"{base}/ok",
+    )
+    assert any(r["path"].startswith("/ok") for r in hooks.requests)
+
+
+def first_execution_notified(log: Path) -> bool:
+    """True once the log has a ``notification.sent`` line of the execution the first ``schedule.fired`` started."""
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+    fired = [line["execution_id"] for line in lines if line["event"] == "schedule.fired"]
+    return bool(fired) and any(
+        line["event"] == "notification.sent" and line["execution_id"] == fired[0] for line in lines
+    )

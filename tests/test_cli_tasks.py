@@ -46,7 +46,7 @@ def test_run_json_prints_the_ended_task(home: Home) -> None:
     assert result.stdout.startswith("{"), ("STDOUT", result.stdout, "STDERR", result.stderr)
     data = json.loads(result.stdout)
     assert (data["id"], data["title"], data["status"], data["properties"]["done"]) == (
-        "1",
+        1,
         "nothing to count",
         "completed",
         "yes",
@@ -88,7 +88,7 @@ def test_tasks_list_filter_and_json(home: Home) -> None:
         ["1", "demo.Counter", "Counter", "completed"],
     ]
     failed = json.loads(xlr(home, "tasks", "--status", "failed", "--json").stdout)
-    assert [(t["id"], t["failure"]) for t in failed] == [("2", f"{DEMO_PLUGIN}/demo/Fail.py:2: Exception: boom")]
+    assert [(t["id"], t["failure"]) for t in failed] == [(2, f"{DEMO_PLUGIN}/demo/Fail.py:2: Exception: boom")]
 
 
 def test_show_masks_passwords_and_lists_runs(home: Home) -> None:
@@ -158,7 +158,7 @@ def test_ctrl_c_leaves_the_task_stored_and_resumable(home: Home) -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130, output
-    assert "Interrupted: task 1 stays in_progress; 'xlr serve' resumes it." in output
+    assert "Interrupted: task 1 stays in_progress; 'xlr task resume 1' runs it on." in output
     with Store.open(home.database) as store:
         [run] = store.tasks.runs("1")
         assert (run.state, run.restarts) == (RunState.DUE, 1)
@@ -188,6 +188,13 @@ def test_tasks_shows_titles_and_why_a_task_was_aborted_not_its_last_status_line(
     assert rows[2].endswith("  Aborted by user") and "0/3" not in rows[2]
     shown = xlr(home, "task", "show", "1").stdout
     assert "  status line: 0/3 (before it was aborted)\n" in shown
+    listed = {t["id"]: t for t in json.loads(xlr(home, "tasks", "--json").stdout)}
+    assert [(t["status"], t["status_line"], t["last_status_line"], t["failure"]) for t in listed.values()] == [
+        ("skipped", None, None, None),
+        ("aborted", None, "0/3", "Aborted by user"),  # no status line as if running; the last one kept apart
+    ]
+    data = json.loads(xlr(home, "task", "show", "1", "--json").stdout)
+    assert (data["status_line"], data["last_status_line"]) == (None, "0/3")
 
 
 def test_log_follow_prints_lines_as_they_are_written_until_the_task_ends(home: Home, tmp_path: Path) -> None:

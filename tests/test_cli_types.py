@@ -195,7 +195,10 @@ def test_types_show_accepts_options_before_show(home: Home, tmp_path: Path) -> N
 def test_types_show_unknown_type(home: Home) -> None:
     result = CliRunner().invoke(main, ["types", "show", "nope.Type", "--home", str(home.root)])
     assert result.exit_code == 1, result.output
-    assert result.output == "Error: unknown type 'nope.Type'\nHint: Run 'xlr types' to list the loaded types.\n"
+    assert result.output == (
+        "Error: unknown type 'nope.Type'\nHint: Load its plugin: name it in plugins.path of xlr.toml's [settings], "
+        "or give --plugins; 'xlr types' lists the loaded types.\n"
+    )
 
 
 def test_types_loads_every_plugins_option_and_xlr_plugin_path(home: Home, tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def test_overrides_keep_the_document(home: Home) -> None:
 
 def test_a_missing_file_is_an_empty_document(tmp_path: Path) -> None:
     document = ConfigDocument.read(tmp_path / "xlr.toml")
-    assert (document.text, document.tables, document.lines) == ("", {}, [])
+    assert (document.text, document.tables, document.key_lines) == ("", {}, {})
 
 
 def test_errors_found_through_the_common_document_keep_their_lines(home: Home) -> None:

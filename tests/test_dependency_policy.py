@@ -14,10 +14,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def declared() -> dict[str, Requirement]:
-    """Every runtime and test dependency of pyproject.toml, by canonical name."""
+    """Every runtime dependency and every extra's (``test``, ``record``) of pyproject.toml, by canonical name; a
+    package named twice must have the same requirement each time."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    lines = [*project["dependencies"], *project["optional-dependencies"]["test"]]
-    return {canonicalize_name(req.name): req for req in map(Requirement, lines)}
+    lines = [*project["dependencies"], *(line for extra in project["optional-dependencies"].values() for line in extra)]
+    requirements: dict[str, Requirement] = {}
+    for req in map(Requirement, lines):
+        name = canonicalize_name(req.name)
+        assert requirements.setdefault(name, req) == req, f"{name} is required as {requirements[name]} and {req}"
+    return requirements
 
 
 def pinned() -> dict[str, Version]:

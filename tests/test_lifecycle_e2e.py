@@ -164,7 +164,12 @@ def _cells_holding(database: Path, needle: str) -> set[tuple[str, str]]:
             ["demo.Counter", "-i", "colour=red"],
             "Error: demo.Counter has no property 'colour'\nHint: Its inputs: polls, interval, trace.\n",
         ),
-        (["demo.Nope"], "Error: unknown type 'demo.Nope'\nHint: Run 'xlr types' to list the loaded types.\n"),
+        (
+            ["demo.Nope"],
+            "Error: unknown type 'demo.Nope'\nHint: Load its plugin: name it in plugins.path of xlr.toml's "
+            "[settings], or give --plugins; "
+            "'xlr types' lists the loaded types.\n",
+        ),
     ],
 )
 def test_xlr_run_with_bad_inputs_says_why_in_one_line_and_stores_nothing(
@@ -286,7 +291,7 @@ def test_ctrl_c_of_xlr_run_leaves_the_task_for_xlr_serve_to_finish(home: Home, t
             run.wait()
     assert run.returncode == 130, output
     assert "Traceback" not in output
-    assert output.rstrip().endswith("Interrupted: task 1 stays in_progress; 'xlr serve' resumes it.")
+    assert output.rstrip().endswith("Interrupted: task 1 stays in_progress; 'xlr task resume 1' runs it on.")
     with Store.open(home.database) as store:
         assert store.tasks.log("1")[-1].text == (
             "Script demo/Sleep.py was interrupted (xlr run stopped); it is re-run when the runtime starts again."

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from xlr_runtime import __version__
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -29,6 +31,14 @@ def test_wheel_carries_the_data_folders(wheel: Path) -> None:
     assert "xlr_runtime/_data/plugins/jenkins/synthetic.xml" in names
     assert "xlr_runtime/_data/plugins/jenkins/jenkins/Build.wait-for-build.py" in names
     assert "xlr_runtime/py.typed" in names
+
+
+def test_wheel_version_is_the_package_version(wheel: Path) -> None:
+    """The build reads ``xlr_runtime.__version__`` (the CLI shows it without asking importlib.metadata)."""
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        headers = archive.read(metadata).decode("utf-8").split("\n\n", 1)[0].splitlines()
+    assert f"Version: {__version__}" in headers, headers
 
 
 def test_installed_wheel_loads_types_away_from_the_source_tree(wheel: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from xlr_runtime import hookimpl, hookspecs
 from xlr_runtime.cli import main
 from xlr_runtime.errors import PluginError
-from xlr_runtime.plugins import CLI_PLUGINS, DEFAULT_PLUGINS, build_plugin_manager, loaded_plugins
+from xlr_runtime.plugins import DEFAULT_PLUGINS, build_plugin_manager, loaded_plugins
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
 
@@ -43,14 +43,8 @@ def test_every_hook_is_documented() -> None:
 
 def test_default_plugins_load_and_nothing_is_pending() -> None:
     pm = build_plugin_manager(load_installed=False)
-    names = {row["name"] for row in loaded_plugins(pm)}
-    assert names == set(DEFAULT_PLUGINS) | set(CLI_PLUGINS)
-
-
-def test_workers_plugin_manager_leaves_the_cli_out() -> None:
-    pm = build_plugin_manager(load_installed=False, with_cli=False)
     assert {row["name"] for row in loaded_plugins(pm)} == set(DEFAULT_PLUGINS)
-    assert pm.hook.xlr_script_globals()  # the compat globals (logger, CredentialsFallback) are still there
+    assert pm.hook.xlr_script_globals()  # the compat globals (logger, CredentialsFallback)
 
 
 def test_installed_plugin_is_loaded_when_allowed(fake_distribution: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,7 +107,7 @@ def test_plugin_can_add_a_command(fake_distribution: Path) -> None:
 def test_xlr_plugins_command_lists_builtins() -> None:
     result = CliRunner().invoke(main, ["plugins", "--json"])
     assert result.exit_code == 0, result.output
-    assert "xlr_runtime.cli.plugins" in result.output
+    assert '"xlr_runtime.rundeck.plugin"' in result.output
 
 
 def test_trace_writes_hook_calls_to_stderr(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,7 +70,7 @@ def test_xlr_load_plugins_limits_installed_plugins(site: Path, allowed: str, loa
     listed = xlr(site, "plugins", "--json", XLR_LOAD_PLUGINS=allowed)
     assert listed.returncode == 0, listed.stderr
     assert ('"fake_plugin"' in listed.stdout) is loaded, listed.stdout
-    assert '"xlr_runtime.cli.types"' in listed.stdout  # built-in plugins always load
+    assert '"xlr_runtime.rundeck.plugin"' in listed.stdout  # built-in plugins always load
 
 
 def test_xlr_trace_plugins_prints_hook_calls_to_stderr(site: Path) -> None:
@@ -80,3 +80,46 @@ def test_xlr_trace_plugins_prints_hook_calls_to_stderr(site: Path) -> None:
     assert "fake.Server" in traced.stdout
     quiet = xlr(site, "types")
     assert quiet.stderr == "", quiet.stderr
+
+
+COMMAND_MODULE = '''import click
+
+from xlr_runtime import hookimpl
+
+
+@click.command(name="hello")
+def hello():
+    """Say hello from an installed plugin.
+
+    Example: xlr hello
+    """
+    click.echo("hello from fake_plugin")
+
+
+@hookimpl
+def xlr_register_commands(cli):
+    cli.add_command(hello)
+'''
+
+
+def test_an_installed_plugin_adds_a_command_listed_by_help(site: Path) -> None:
+    (site / "fake_plugin.py").write_text(COMMAND_MODULE, encoding="utf-8")
+    listed = xlr(site, "--help")
+    assert listed.returncode == 0, listed.stderr
+    assert "  hello       Say hello from an installed plugin." in listed.stdout.splitlines(), listed.stdout
+    ran = xlr(site, "hello")
+    assert (ran.returncode, ran.stdout) == (0, "hello from fake_plugin\n"), ran.stderr
+
+
+def test_a_broken_installed_plugin_is_one_error_line_for_help_and_spares_built_in_commands(site: Path) -> None:
+    (site / "fake_plugin.py").write_text("raise RuntimeError('boom')\n", encoding="utf-8")
+    for args in (["--help"], ["plugins"]):
+        failed = xlr(site, *args)
+        assert failed.returncode == 1, failed.stdout
+        assert failed.stderr == "Error: plugin 'fake_plugin' (fake_plugin) failed to load: boom\n", failed.stderr
+    traced = xlr(site, "--debug", "--help")
+    assert traced.returncode == 1
+    assert traced.stderr.startswith("Traceback") and "PluginError" in traced.stderr, traced.stderr
+    (site.parent / "home").mkdir()
+    listed = xlr(site, "tasks", "--home", str(site.parent / "home"))
+    assert (listed.returncode, listed.stdout) == (0, "No tasks.\n"), listed.stderr

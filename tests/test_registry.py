@@ -143,7 +143,10 @@ def test_unknown_type() -> None:
     with pytest.raises(UnknownTypeError) as info:
         load().get("nope.Type")
     assert str(info.value) == "unknown type 'nope.Type'"
-    assert info.value.hint == "Run 'xlr types' to list the loaded types."
+    assert info.value.hint == (
+        "Load its plugin: name it in plugins.path of xlr.toml's [settings], or give --plugins; "
+        "'xlr types' lists the loaded types."
+    )
 
 
 def test_same_type_in_two_plugins_names_both_files(tmp_path: Path) -> None:

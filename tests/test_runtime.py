@@ -122,6 +122,16 @@ def test_home_path_may_be_given_as_a_path(tmp_path: Path) -> None:
         assert runtime.store.integrity_check() == "ok"
 
 
+def test_a_store_given_to_the_runtime_is_used_and_left_open(tmp_path: Path) -> None:
+    home = Home(tmp_path / "h").ensure()
+    with Store.open(home.database, synchronous="OFF") as store:
+        with Runtime(home, plugin_paths=[DEMO_PLUGIN], store=store) as runtime:
+            assert runtime.store is store
+            task = runtime.create_task("demo.Counter", {"polls": "0"})
+        assert store.tasks.get(task.id).status is TaskStatus.PLANNED  # still open after the runtime closed
+        assert store.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF: a throw-away database
+
+
 def _legacy_plugin(root: Path) -> Path:
     plugin = root / "legacy"
     (plugin / "legacy").mkdir(parents=True)

@@ -79,7 +79,8 @@ def test_new_plugin_defaults_to_a_folder_named_after_the_plugin(
     assert result.output.splitlines()[0] == "Created plugin acme in acme (7 files):"
 
 
-def test_the_scaffold_tests_pass_as_generated(plugin: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", [".", ".."])  # in the plugin, and in its parent with no settings
+def test_the_scaffold_tests_pass_as_generated_wherever_pytest_starts(plugin: Path, start: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "XLR_"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env["XLR_LOAD_PLUGINS"] = ""
@@ -87,7 +88,7 @@ def test_the_scaffold_tests_pass_as_generated(plugin: Path, tmp_path: Path) -> N
     load = [] if installed else ["-p", "xlr_runtime.testing.pytest_plugin"]  # a source checkout, not installed
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *load],
-        cwd=plugin,
+        cwd=plugin / start,
         env=env,
         capture_output=True,
         text=True,

@@ -135,3 +135,90 @@ def test_toml_syntax_error_names_line(home: Home) -> None:
 @pytest.mark.parametrize(("text", "seconds"), [("10s", 10.0), ("1.5 hours", 5400.0), ("250 millis", 0.25)])
 def test_parse_duration(text: str, seconds: float) -> None:
     assert settings.parse_duration(text) == seconds
+
+
+MULTI_TABLE = """\
+# a home's settings, written three ways
+[ci.jenkins]
+type = "jenkins.Server"
+url = "http://h"   # workers.size = 99 in a comment is no key
+notes = \"\"\"
+"workers.size" = 77
+\"\"\"
+
+[settings]
+"workers.size" = 2
+plugins.path = [
+    "plugins-a",    # one per line
+    "plugins-b",
+]
+scripts = { timeout = 60, translate = "on" }
+
+[settings.schedule]
+default_interval = "10 seconds"
+"""
+
+
+def test_settings_in_sub_tables_dotted_keys_and_inline_tables_are_read(home: Home) -> None:
+    write(home.config_file, MULTI_TABLE)
+    loaded = settings.load(home.root)
+    assert loaded["workers.size"] == 2
+    assert loaded["plugins.path"] == ("plugins-a", "plugins-b")
+    assert (loaded["scripts.timeout"], loaded["scripts.translate"]) == (60.0, "on")
+    assert loaded["schedule.default_interval"] == 10.0
+    assert loaded.plugin_paths(home.root) == [home.root / "plugins-a", home.root / "plugins-b"]
+    described = {name: loaded.origin(name).describe() for name in loaded.values}
+    assert described["workers.size"] == "xlr.toml:10"
+    assert described["plugins.path"] == "xlr.toml:11"
+    assert described["scripts.timeout"] == described["scripts.translate"] == "xlr.toml:15"
+    assert described["schedule.default_interval"] == "xlr.toml:18"
+    assert described["smtp.port"] == "default"
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "message"),
+    [
+        ('"workers.size" = 2', '"workers.size" = "two"', 10, "setting 'workers.size' must be int, got 'two'"),
+        ('    "plugins-b",', "    2,", 11, "setting 'plugins.path' must be a list of strings, got ['plugins-a', 2]"),
+        ('timeout = 60, translate = "on"', 'timeout = 60, translate = "yes"', 15,
+         "setting 'scripts.translate' must be one of auto, on, off, got 'yes'"),
+        ('default_interval = "10 seconds"', 'default_interval = "0.5 s"', 18,
+         "default polling interval 0.5s is below the minimum of 1s"),
+        ('default_interval = "10 seconds"', "default_intervall = 3", 18,
+         "unknown setting 'schedule.default_intervall'"),
+    ],
+)  # fmt: skip
+def test_an_error_names_the_line_of_the_value_not_a_line_that_merely_looks_alike(
+    home: Home, replace: str, by: str, line: int, message: str
+) -> None:
+    path = write(home.config_file, MULTI_TABLE.replace(replace, by))
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == f"{path}:{line}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("value", "age", "count"),
+    [("30d", 30 * 86400.0, None), ("1000", None, 1000), ("30d,1000", 30 * 86400.0, 1000), (" 12h , 5 ", 43200.0, 5),
+     ("2w", 14 * 86400.0, None), ("", None, None)],
+)  # fmt: skip
+def test_history_keep_is_an_age_a_count_or_both(home: Home, value: str, age: float | None, count: int | None) -> None:
+    write(home.config_file, f'[settings]\n"history.keep" = "{value}"\n')
+    retention = settings.load(home.root).retention
+    assert (retention.max_age, retention.max_count) == (age, count)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("30 days", "'30 days' is not an age (30d, 12h) or a count (1000); write an age, a count, or both: '30d,1000'"),
+        ("30d,40d", "'30d,40d' gives two ages"),
+        ("5,6", "'5,6' gives two counts"),
+        ("-3", "'-3' is not an age (30d, 12h) or a count (1000); write an age, a count, or both: '30d,1000'"),
+    ],
+)
+def test_a_bad_history_keep_is_one_line_at_its_line(home: Home, value: str, reason: str) -> None:
+    path = write(home.config_file, f'[settings]\n"workers.size" = 2\n"history.keep" = "{value}"\n')
+    with pytest.raises(ConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == f"{path}:3: setting 'history.keep': {reason}"

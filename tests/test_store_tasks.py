@@ -105,6 +105,29 @@ def test_completion_with_next_script_commits_everything_at_once(store: Store) ->
     ]
 
 
+def test_each_run_keeps_the_status_line_it_set_and_the_task_keeps_the_last(store: Store) -> None:
+    task_id = new_task(store)
+    lines = ["Build queued", None, "Build #1: SUCCESS"]
+    for seq, line in enumerate(lines, start=1):
+        [run] = store.tasks.claim_due(T0 + seq, 1, owner=store.owner, lease=60)
+        last = seq == len(lines)
+        done = RunCompletion(
+            run_id=run.id,
+            outcome="succeeded",
+            started_at=T0 + seq,
+            ended_at=T0 + seq + 0.5,
+            status_line=line,
+            next_script=None if last else "demo/Check.py",
+            next_due_at=None if last else T0 + seq + 1,
+            task_status=TaskStatus.COMPLETED if last else None,
+        )
+        store.tasks.complete([done], owner=store.owner)
+        expected_task_line = line or lines[seq - 2]  # a run that set none leaves the task's line as it was
+        assert store.tasks.get(task_id).status_line == expected_task_line
+    runs = store.tasks.runs(task_id)
+    assert [(run.status_line, run.duration) for run in runs] == [(line, 0.5) for line in lines]
+
+
 def test_completion_that_ends_the_task_and_failures_are_data(store: Store) -> None:
     task_id = new_task(store)
     [run] = store.tasks.claim_due(T0, 1, owner=store.owner, lease=60)

@@ -169,7 +169,7 @@ def test_an_entity_reference_is_reported_as_one() -> None:
             "/p/synthetic.xml:3: property 'x' has <enum-values> but kind string",
         ),
         (
-            '  <type type="a.B" extends="x.Y"><property name="x" kind="enum"><values/></property></type>\n',
+            '  <type type="a.B" extends="x.Y"><property name="x"><values/></property></type>\n',
             "/p/synthetic.xml:3: unknown element <values> in property 'x'",
         ),
         (
@@ -190,3 +190,54 @@ def test_problems_have_exact_messages(body: str, expected: str) -> None:
 def test_known_but_meaningless_attributes_are_accepted() -> None:
     body = '  <type type="a.B" extends="x.Y"><property name="x" transient="true" as-containment="false"/></type>\n'
     assert messages(body) == []
+
+
+def test_everything_xl_releases_schema_allows_loads() -> None:
+    """Regression: attributes and elements of XL Deploy/Release's synthetic.xsd that carry no meaning here
+    (``inspectionProperty``, ``aliases``, ``rootName``, ``versioned``, ``inspectable``, ``<rule>``, ``<method>``,
+    ``<input-hint>``…) were refused as unknown, so a plugin valid for XL Release failed to load."""
+    parsed = parse(
+        """  <type type="a.B" extends="x.Y" root="Configuration" rootName="C" versioned="false" inspectable="true">
+    <generate-deployable type="a.Spec" extends="x.Spec"/>
+    <icon>icons/b.svg</icon>
+    <property name="x" inspectionProperty="true" aliases="oldX" readonly="true">
+      <rule type="regex" pattern="^[a-z]+$" message="lower case"/>
+      <input-hint><prompt>x?</prompt><values><value label="A">a</value></values></input-hint>
+    </property>
+    <property name="mode" kind="enum">
+      <rule type="regex" pattern="a|b"/>
+      <enum-values><value>a</value><value>b</value></enum-values>
+    </property>
+    <method name="start" label="Start" delegate="jythonScript"><parameters><parameter name="p"/></parameters></method>
+    <rule type="x.Rule"/>
+    <verification type="x.Check"/>
+  </type>
+  <type-modification type="a.B" versioned="true">
+    <property name="y" kind="integer" default="1"/>
+    <method name="stop"/>
+    <rule type="x.Rule"/>
+    <verification type="x.Check"/>
+  </type-modification>
+"""
+    )
+    assert parsed.problems == ()
+    (task,) = parsed.types
+    x, mode = task.properties
+    assert (x.name, x.kind, x.enum_values) == ("x", PropertyKind.STRING, None)
+    assert (mode.name, mode.enum_values) == ("mode", ("a", "b"))
+    assert [p.name for p in parsed.modifications[0].properties] == ["y"]
+
+
+def test_an_ignored_element_is_still_refused_where_the_schema_does_not_allow_it() -> None:
+    body = """  <type-modification type="a.B"><icon>i.svg</icon></type-modification>
+  <type type="a.C" extends="x.Y">
+    <property name="p"><method name="m"/></property>
+    <property name="e" kind="enum"><values><value>a</value></values></property>
+  </type>
+"""
+    assert messages(body) == [
+        "/p/synthetic.xml:3: unknown element <icon> in type 'a.B'",
+        "/p/synthetic.xml:5: unknown element <method> in property 'p'",
+        "/p/synthetic.xml:6: unknown element <values> in property 'e'",
+        "/p/synthetic.xml:6: enum property 'e' has no <enum-values> and no enum-class",
+    ]

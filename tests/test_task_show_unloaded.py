@@ -41,8 +41,8 @@ def test_show_without_the_plugin_prints_stored_values_with_passwords_masked(ran:
     lines = result.stdout.splitlines()
     assert lines[:2] == [
         "Task 1: stored.Login (stored.Login)",
-        "  note:        type stored.Login is not loaded (give its plugin with --plugins): values as stored, possible "
-        "secrets masked",
+        "  note:        type stored.Login is not loaded (name its plugin in plugins.path of xlr.toml, or give "
+        "--plugins): values as stored, possible secrets masked",
     ]
     assert "    user = 'ann'" in lines
     assert f"    password = '{MASK}'" in lines

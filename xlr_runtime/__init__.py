@@ -1,13 +1,10 @@
 """xlr-runtime: a local, durable runtime for XL Release custom task plugins that also runs Rundeck jobs."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 import pluggy
 
-try:
-    __version__ = version("xlr-runtime")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+#: The version, kept here (the build reads it: ``[tool.hatch.version]``) so that start-up need not ask
+#: ``importlib.metadata``, whose import alone costs about 50 ms.
+__version__ = "0.1.0.dev0"
 
 #: Decorator for hook implementations, re-exported for plugin authors: ``from xlr_runtime import hookimpl``.
 hookimpl = pluggy.HookimplMarker("xlr_runtime")

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from xlr_runtime.errors import ConfigError, TaskInputError, UnknownTypeError, ValueCoercionError
+from xlr_runtime.errors import (
+    UNKNOWN_TYPE_HINT,
+    ConfigError,
+    TaskInputError,
+    UnknownTypeError,
+    ValueCoercionError,
+)
 from xlr_runtime.scripting.contract import CiValue
 from xlr_runtime.settings import ConfigDocument
 from xlr_runtime.typesystem.kinds import coerce
@@ -112,20 +118,14 @@ def load_cis(config: ConfigDocument | Path, registry: TypeLookup) -> CiCatalog:
     document = config if isinstance(config, ConfigDocument) else ConfigDocument.read(config)
     tables = document.tables.get("ci", {})
     if not isinstance(tables, dict):
-        raise ConfigError(
-            "'ci' must be a table of [ci.NAME] tables", path=document.path, line=_line_of(document.lines, "ci")
-        )
-    return CiCatalog(
-        {name: _configured(name, body, document.path, document.lines, registry) for name, body in tables.items()}
-    )
+        raise ConfigError("'ci' must be a table of [ci.NAME] tables", path=document.path, line=document.line_of("ci"))
+    return CiCatalog({name: _configured(name, body, document, registry) for name, body in tables.items()})
 
 
-def _configured(name: str, body: Any, path: Path, lines: list[str], registry: TypeLookup) -> ConfiguredCi:
-    header = _header_line(lines, name)
-
+def _configured(name: str, body: Any, document: ConfigDocument, registry: TypeLookup) -> ConfiguredCi:
     def error(message: str, key: str | None = None, hint: str | None = None) -> ConfigError:
-        line = _key_line(lines, header, key) if key else header
-        return ConfigError(f"ci {name!r}: {message}", path=path, line=line, hint=hint)
+        line = document.line_of("ci", name, *([key] if key else []))
+        return ConfigError(f"ci {name!r}: {message}", path=document.path, line=line, hint=hint)
 
     if not isinstance(body, dict):
         raise error("must be a table")
@@ -135,7 +135,7 @@ def _configured(name: str, body: Any, path: Path, lines: list[str], registry: Ty
     try:
         ci_type = registry.get(type_name)
     except UnknownTypeError:
-        raise error(f"unknown type {type_name!r}", "type", "Run 'xlr types' to list the loaded types.") from None
+        raise error(f"unknown type {type_name!r}", "type", UNKNOWN_TYPE_HINT) from None
     values: dict[str, Any] = {}
     password_env: dict[str, str] = {}
     for key, raw in body.items():
@@ -169,31 +169,3 @@ def _env_reference(raw: Any, error: Any) -> str:
     if isinstance(raw, str):
         raise error("password properties cannot be written in xlr.toml; refer to an environment variable")
     raise error('a password property must be { env = "VARIABLE" }')
-
-
-def _header_line(lines: list[str], name: str) -> int | None:
-    pattern = re.compile(rf"^\s*\[\s*ci\s*\.\s*(\"{re.escape(name)}\"|{re.escape(name)})\s*\]")
-    for number, line in enumerate(lines, 1):
-        if pattern.match(line):
-            return number
-    return None
-
-
-def _key_line(lines: list[str], header: int | None, key: str) -> int | None:
-    if header is None:
-        return None
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    for number in range(header + 1, len(lines) + 1):
-        text = lines[number - 1]
-        if text.lstrip().startswith("["):
-            break
-        if pattern.match(text):
-            return number
-    return header
-
-
-def _line_of(lines: list[str], key: str) -> int | None:
-    for number, line in enumerate(lines, 1):
-        if line.strip().startswith(key):
-            return number
-    return None

@@ -34,6 +34,7 @@ from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
 from xlr_runtime.compat.modules import ModulePath, module_path
 from xlr_runtime.errors import (
+    UNKNOWN_TYPE_HINT,
     ConfigError,
     StoreError,
     StoreUnavailableError,
@@ -176,7 +177,7 @@ class Engine:
             first_script=task_type.script_location,
             now=self.clock.now(),
         )
-        log.info("task %s (%s) created", task.id, type_name, extra={"event": "task.created", "task_id": task.id})
+        log.info("task %s (%s) created", task.id, type_name, extra={"event": "task.created", "task_id": int(task.id)})
         return task
 
     def _coerced_inputs(self, task_type: TaskType, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -226,7 +227,7 @@ class Engine:
         try:
             task_type = self.registry.get(task.type)
         except UnknownTypeError as exc:
-            return self._cannot_start(run, f"{exc} (was its plugin removed?)")
+            return self._cannot_start(run, f"{exc} (was its plugin removed? {UNKNOWN_TYPE_HINT})")
         source = self._script(task_type, run.script_path)
         if source is None:
             return self._cannot_start(run, f"script {run.script_path!r} is not in the plugin of {task_type.name}")
@@ -254,6 +255,7 @@ class Engine:
             timeout=float(self.settings["scripts.timeout"]),
             translate=self.translate_modes.get(task_type.plugin, str(self.settings["scripts.translate"])),
             module_path=self.module_path,
+            http_cassette=None,  # the test harness's executor sets it (xlr_runtime.testing.cassettes)
         )
 
     @functools.cached_property

@@ -63,12 +63,19 @@ class PluginError(XlrError):
     """Raised when a plugin (folder, archive or entry point) cannot be found, opened or loaded."""
 
 
+#: How to load a missing type: the hint of every ``unknown type`` error.
+UNKNOWN_TYPE_HINT = (
+    "Load its plugin: name it in plugins.path of xlr.toml's [settings], or give --plugins; "
+    "'xlr types' lists the loaded types."
+)
+
+
 class UnknownTypeError(XlrError):
     """Raised by the type registry when a type name is not loaded."""
 
     def __init__(self, type_name: str, *, hint: str | None = None) -> None:
         self.type_name = type_name
-        super().__init__(f"unknown type {type_name!r}", hint=hint or "Run 'xlr types' to list the loaded types.")
+        super().__init__(f"unknown type {type_name!r}", hint=hint or UNKNOWN_TYPE_HINT)
 
 
 class ValueCoercionError(XlrError):
@@ -136,6 +143,25 @@ class HttpAuthenticationError(ScriptError):
         super().__init__(f"HttpRequest: authentication method {method!r} {detail}")
         self.method = method
         self.detail = detail
+
+
+class CassetteError(XlrError):
+    """Raised by the test harness's record and replay (:mod:`xlr_runtime.testing.cassettes`) when a cassette
+    cannot be used: it is missing in replay mode, cannot be read, or vcrpy is not installed."""
+
+
+class CassetteMissError(ScriptError):
+    """Raised to a script, in place of an HTTP answer, when the test replays a cassette
+    (:mod:`xlr_runtime.scripting.recording`) that holds no answer for its request: ``GET <url> is not in the
+    cassette <path>``. ``url`` is already masked."""
+
+    def __init__(self, method: str, url: str, cassette: str) -> None:
+        super().__init__(
+            f"{method} {url} is not in the cassette {cassette} (record it again: pytest --xlr-record=new_episodes)"
+        )
+        self.method = method
+        self.url = url
+        self.cassette = cassette
 
 
 class UnsupportedImportError(ScriptError, ImportError):

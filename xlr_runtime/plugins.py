@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from importlib.metadata import entry_points
 
 import pluggy
 
@@ -20,25 +19,7 @@ from xlr_runtime.errors import PluginError
 GROUP = "xlr_runtime"
 
 #: Modules of built-in runtime features, registered as plugins through the same hooks as third-party ones.
-DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin", "xlr_runtime.rundeck.plugin")
-
-#: Built-in modules that add the ``xlr`` commands; left out where no CLI runs (worker processes), since
-#: importing them all costs about half a second.
-CLI_PLUGINS: tuple[str, ...] = (
-    "xlr_runtime.cli.plugins",
-    "xlr_runtime.cli.types",
-    "xlr_runtime.cli.run",
-    "xlr_runtime.cli.serve",
-    "xlr_runtime.cli.tasks",
-    "xlr_runtime.cli.jobs",
-    "xlr_runtime.cli.executions",
-    "xlr_runtime.cli.nodes",
-    "xlr_runtime.cli.schedules",
-    "xlr_runtime.cli.demo",
-    "xlr_runtime.cli.new",
-    "xlr_runtime.cli.package",
-    "xlr_runtime.cli.keys",
-)
+DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin", "xlr_runtime.rundeck.plugin", "xlr_runtime.pruner")
 
 _manager: pluggy.PluginManager | None = None
 
@@ -51,12 +32,12 @@ def plugin_manager() -> pluggy.PluginManager:
     return _manager
 
 
-def build_plugin_manager(*, load_installed: bool = True, with_cli: bool = True) -> pluggy.PluginManager:
-    """A new manager with the hookspecs, the default plugins, the CLI's built-in plugins (unless ``with_cli`` is
-    false) and the installed plugins (unless ``load_installed`` is false)."""
+def build_plugin_manager(*, load_installed: bool = True) -> pluggy.PluginManager:
+    """A new manager with the hookspecs, the default plugins and the installed plugins (unless ``load_installed``
+    is false). The built-in commands are not plugins: ``xlr_runtime.cli.COMMANDS`` loads them lazily."""
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    for name in DEFAULT_PLUGINS + (CLI_PLUGINS if with_cli else ()):
+    for name in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(name), name=name)
     if load_installed:
         _load_installed(pm)
@@ -70,6 +51,8 @@ def build_plugin_manager(*, load_installed: bool = True, with_cli: bool = True) 
 def _load_installed(pm: pluggy.PluginManager) -> None:
     allowed = os.environ.get("XLR_LOAD_PLUGINS")
     names = None if allowed is None else {n.strip() for n in allowed.split(",") if n.strip()}
+    from importlib.metadata import entry_points  # about 50 ms: only where installed plugins are loaded
+
     for ep in entry_points(group=GROUP):
         dist = ep.dist.name if ep.dist else None
         if names is not None and ep.name not in names and dist not in names:
@@ -83,6 +66,8 @@ def _load_installed(pm: pluggy.PluginManager) -> None:
 
 def loaded_plugins(pm: pluggy.PluginManager) -> list[dict[str, object]]:
     """Name, hooks and version of every registered plugin, for ``xlr plugins``."""
+    from importlib.metadata import entry_points
+
     versions = {ep.name: ep.dist.version for ep in entry_points(group=GROUP) if ep.dist}
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
@@ -91,7 +76,7 @@ def loaded_plugins(pm: pluggy.PluginManager) -> list[dict[str, object]]:
                 "name": name,
                 "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or []),
                 "version": versions.get(name),
-                "builtin": name in DEFAULT_PLUGINS or name in CLI_PLUGINS,
+                "builtin": name in DEFAULT_PLUGINS,
             }
         )
     return rows

@@ -172,7 +172,8 @@ class Runtime:
 
     ``settings`` defaults to the home's (``xlr.toml``, ``conf/xl-release.conf``) with ``overrides`` applied;
     ``executor`` defaults to a :class:`~xlr_runtime.scripting.pool.WorkerPool` sized by ``workers.size``;
-    ``clock`` to the system clock (pass a :class:`~xlr_runtime.clock.VirtualClock` in tests).
+    ``clock`` to the system clock (pass a :class:`~xlr_runtime.clock.VirtualClock` in tests); ``store`` to the
+    home's database opened with ``store.synchronous`` (one given is the caller's to close).
     """
 
     def __init__(
@@ -187,6 +188,7 @@ class Runtime:
         registry: TypeRegistry | None = None,
         pm: pluggy.PluginManager | None = None,
         include_bundled: bool = True,
+        store: Store | None = None,
     ) -> None:
         self.home = (home if isinstance(home, Home) else Home(Path(home))).ensure()
         self.settings = settings or settings_module.load(self.home.root, overrides)
@@ -198,7 +200,8 @@ class Runtime:
         self.cis: CiCatalog = load_cis(config, self.registry)
         translate_modes = plugin_translate_modes(config)  # checked before the store opens: nothing to close
         self.clock = clock or SystemClock()
-        self.store = Store.open(self.home.database, synchronous=self.settings["store.synchronous"])
+        self._owns_store = store is None
+        self.store = store or Store.open(self.home.database, synchronous=self.settings["store.synchronous"])
         self.engine = Engine(
             self.store,
             self.registry,
@@ -260,14 +263,15 @@ class Runtime:
         """Skip a task (see :meth:`Engine.skip`)."""
         return self.engine.skip(task_id)
 
-    def drive(self, task_id: str, *, grace_period: float = 0.0) -> Task:
+    def drive(self, task_id: str, *, grace_period: float = 0.0, command: str = "xlr run") -> Task:
         """Run ``task_id``'s script runs in this process until the task ends or :meth:`request_stop`; return it.
 
         Takes the home lock (:class:`HomeLockedError` when another process schedules this home; ``xlr run``
-        then follows the task instead). On a stop, a running script gets ``grace_period`` seconds and is then
-        re-queued: the task stays stored and resumable.
+        then follows the task instead); ``command`` names this process in the lock file and the owner row. On a
+        stop, a running script gets ``grace_period`` seconds and is then re-queued: the task stays stored and
+        resumable.
         """
-        purpose = f"xlr run, task {task_id}"
+        purpose = f"{command}, task {task_id}"
         self.lock.acquire(purpose)
         try:
             scheduler = self._start_scheduler(only_task=task_id)
@@ -300,7 +304,7 @@ class Runtime:
             for run in requeued:
                 log.info(
                     "task %s: script run %s (%s) re-queued after a restart", run.task_id, run.id, run.script_path,
-                    extra={"event": "run.requeued", "task_id": run.task_id, "run_id": run.id},
+                    extra={"event": "run.requeued", "task_id": int(run.task_id), "run_id": run.id},
                 )  # fmt: skip
             log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
             started = self.pm.hook.xlr_serve_services(runtime=self, scheduler=scheduler)
@@ -346,11 +350,12 @@ class Runtime:
         return self._scheduler
 
     def close(self) -> None:
-        """Stop the worker pool (running scripts are killed) and close the store."""
+        """Stop the worker pool (running scripts are killed) and close the store (when the runtime opened them)."""
         if self._executor is not None and self._owns_executor:
             self._executor.shutdown(wait=False)
         self._executor = None
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Runtime:
         return self

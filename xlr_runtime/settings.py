@@ -19,6 +19,8 @@ from typing import Any
 
 from xlr_runtime.errors import ConfigError
 from xlr_runtime.home import Home
+from xlr_runtime.retention import Retention, parse_retention
+from xlr_runtime.tomlkeys import key_line, key_lines
 
 #: The smallest cap of a status line or a property value (room for the truncation marker and some text).
 MIN_VALUE_BYTES = 256
@@ -106,6 +108,20 @@ SETTINGS: tuple[Setting, ...] = (
         30.0,
         float,
         "Seconds a stopping runtime waits for running scripts before re-queueing them for the next start.",
+    ),
+    Setting(
+        "plugins.path",
+        [],
+        list,
+        "Plugin folders, .jar or .zip files loaded besides the home's plugins/ and ext/ (relative to the home); "
+        "--plugins and XLR_PLUGIN_PATH add to them.",
+    ),
+    Setting(
+        "history.keep",
+        "",
+        str,
+        "Ended tasks and Rundeck executions kept: an age (30d), a count (1000) or both (30d,1000); xlr serve "
+        "prunes the rest hourly, xlr prune on demand. Empty: keep everything.",
     ),
     Setting(
         "smtp.host",
@@ -214,9 +230,47 @@ class ConfigDocument:
         return cls(path, text, tables)
 
     @cached_property
-    def lines(self) -> list[str]:
-        """The file's lines (to find the line of a key for an error)."""
-        return self.text.splitlines()
+    def key_lines(self) -> dict[tuple[str, ...], int]:
+        """The line of every table header and key (see :mod:`xlr_runtime.tomlkeys`), read when first asked."""
+        return key_lines(self.text)
+
+    def line_of(self, *path: str) -> int | None:
+        """The line of the key ``path`` (``"ci", "jenkins", "url"``), else of the table or array holding it."""
+        return key_line(self.key_lines, path)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a setting's value came from: ``source`` is ``default``, ``xlr.toml``, ``conf/xl-release.conf`` or
+    ``override``; ``path`` and ``key`` find its line only when asked (the TOML key path, or the HOCON key)."""
+
+    source: str
+    path: Path | None = None
+    key: tuple[str, ...] = ()
+
+    @property
+    def line(self) -> int | None:
+        """The line of the value in its file, if it came from one."""
+        if self.path is None or not self.path.is_file():
+            return None
+        if self.source == TOML_SOURCE:
+            return key_line(key_lines(self.path.read_bytes().decode(errors="replace")), self.key)
+        return _line_of(self.path, self.key[-1]) if self.key else None
+
+    def describe(self) -> str:
+        """``xlr.toml:12``, ``conf/xl-release.conf:3``, ``default`` or ``override``."""
+        line = self.line
+        return f"{self.source}:{line}" if line else self.source
+
+    def location(self) -> dict[str, Any]:
+        """``path`` and ``line`` for a :class:`ConfigError` about this value (``settings`` when not from a file)."""
+        return {"path": self.path or "settings", "line": self.line}
+
+
+TOML_SOURCE = "xlr.toml"
+HOCON_SOURCE = "conf/xl-release.conf"
+DEFAULT = Origin("default")
+OVERRIDE = Origin("override")
 
 
 @dataclass(frozen=True)
@@ -225,20 +279,38 @@ class Settings:
 
     ``source`` is the ``xlr.toml`` they were read from (``None`` for defaults), handed on so the CIs and the
     per-plugin translate modes of the same start-up do not read the file again (see :meth:`document_of`).
+    ``origins`` says where each value that is not a default came from (see :meth:`origin`).
     """
 
     values: Mapping[str, Any]
     source: ConfigDocument | None = field(default=None, compare=False, repr=False)
+    origins: Mapping[str, Origin] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
+    def origin(self, name: str) -> Origin:
+        """Where the value of ``name`` came from."""
+        return self.origins.get(name, DEFAULT)
+
+    @property
+    def retention(self) -> Retention:
+        """``history.keep`` parsed (validated at load)."""
+        return parse_retention(self["history.keep"])
+
+    def plugin_paths(self, home: Path) -> list[Path]:
+        """``plugins.path`` with each relative path resolved against ``home``."""
+        return [home / Path(path).expanduser() for path in self["plugins.path"]]
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced; keys use ``_`` for ``.`` (``schedule_min_interval=0``)."""
         merged = dict(self.values)
+        origins = dict(self.origins)
         for key, value in overrides.items():
-            merged[_setting(key.replace("_", ".", 1), None).name] = value
-        return _validated(merged, {}, allow_low_minimum=True, source=self.source)
+            name = _setting(key.replace("_", ".", 1), OVERRIDE).name
+            merged[name] = value
+            origins[name] = OVERRIDE
+        return _validated(merged, origins, allow_low_minimum=True, source=self.source)
 
     def document_of(self, config_file: Path) -> ConfigDocument:
         """The parsed ``config_file``: the document these settings were read from when it is that file, else
@@ -250,35 +322,58 @@ class Settings:
 
 def defaults() -> Settings:
     """The settings with every default value."""
-    return Settings({s.name: s.default for s in SETTINGS})
+    return _validated({s.name: s.default for s in SETTINGS}, {}, allow_low_minimum=False)
 
 
 def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Read ``conf/xl-release.conf`` and ``xlr.toml`` from ``home``, apply ``overrides``, and validate.
 
-    A value read from a file that fails validation is reported at that file's line. Only an override of
+    In the ``[settings]`` table of ``xlr.toml`` a setting is a quoted dotted key (``"workers.size" = 4``), a
+    dotted key (``workers.size = 4``), a key of a sub-table (``[settings.workers]`` ``size = 4``) or of an inline
+    table. A value read from a file that fails validation is reported at that file's line. Only an override of
     ``schedule.min_interval`` itself may lower the minimum below 1 second.
     """
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
-    origins: dict[str, tuple[Path, str]] = {}  # the file a value came from, and the text that finds its line
+    origins: dict[str, Origin] = {}
     hocon_path = Home(home).hocon_file
     if hocon_path.is_file():
         interval = _read_hocon_interval(hocon_path)
         if interval is not None:
             values["schedule.default_interval"] = interval
-            origins["schedule.default_interval"] = (hocon_path, HOCON_INTERVAL_KEY.rpartition(".")[2])
+            origins["schedule.default_interval"] = Origin(
+                HOCON_SOURCE, hocon_path, (HOCON_INTERVAL_KEY.rpartition(".")[2],)
+            )
     document = ConfigDocument.read(Home(home).config_file)
-    toml_path = document.path
-    for name, value in document.tables.get("settings", {}).items():
-        setting = _setting(name, toml_path)
-        values[setting.name] = _typed(setting, value, toml_path)
-        origins[setting.name] = (toml_path, setting.name.rpartition(".")[2])
+    table = document.tables.get("settings", {})
+    if not isinstance(table, dict):
+        raise ConfigError(
+            "'settings' must be a table ([settings])", **Origin(TOML_SOURCE, document.path, ("settings",)).location()
+        )
+    for name, value, key in _flattened(table, ()):
+        origin = Origin(TOML_SOURCE, document.path, ("settings", *key))
+        setting = _setting(name, origin)
+        values[setting.name] = _typed(setting, value, origin)
+        origins[setting.name] = origin
     for name, value in (overrides or {}).items():
-        canonical = _setting(name, None).name
+        canonical = _setting(name, OVERRIDE).name
         values[canonical] = value
-        origins.pop(canonical, None)
+        origins[canonical] = OVERRIDE
     lowered = "schedule.min_interval" in (overrides or {})
     return _validated(values, origins, allow_low_minimum=lowered, source=document)
+
+
+def _flattened(table: Mapping[str, Any], prefix: tuple[str, ...]) -> list[tuple[str, Any, tuple[str, ...]]]:
+    """``(dotted name, value, TOML key path)`` of each value of the ``[settings]`` table: a nested table whose
+    dotted name is not a setting holds settings (``workers.size = 4`` reads as ``{"workers": {"size": 4}}``)."""
+    found: list[tuple[str, Any, tuple[str, ...]]] = []
+    for key, value in table.items():
+        path = (*prefix, key)
+        name = ".".join(path)
+        if isinstance(value, dict) and name not in _BY_NAME:
+            found += _flattened(value, path)
+        else:
+            found.append((name, value, path))
+    return found
 
 
 def parse_duration(value: Any, *, where: str = "duration") -> float:
@@ -331,20 +426,19 @@ def _read_hocon_interval(path: Path) -> float | None:
         raise ConfigError(f"{HOCON_INTERVAL_KEY}: {exc}", path=path, line=_line_of(path, HOCON_INTERVAL_KEY)) from None
 
 
-def _setting(name: str, path: Path | None) -> Setting:
+def _setting(name: str, origin: Origin) -> Setting:
     try:
         return _BY_NAME[name]
     except KeyError:
         known = ", ".join(sorted(_BY_NAME))
-        raise ConfigError(
-            f"unknown setting {name!r}",
-            path=path or "settings",
-            line=_line_of(path, name.rpartition(".")[2]) if path else None,
-            hint=f"Known settings: {known}",
-        ) from None
+        raise ConfigError(f"unknown setting {name!r}", hint=f"Known settings: {known}", **origin.location()) from None
 
 
-def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
+#: How a kind is named in a wrong-type error.
+_KIND_NAMES = {list: "a list of strings"}
+
+
+def _typed(setting: Setting, value: Any, origin: Origin) -> Any:
     try:
         if setting.kind is float and isinstance(value, str):
             return parse_duration(value) if not value.strip().replace(".", "", 1).isdigit() else float(value)
@@ -354,38 +448,30 @@ def _typed(setting: Setting, value: Any, path: Path | None) -> Any:
             return value
         if setting.kind is str and isinstance(value, str):
             return value
+        if setting.kind is list and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return tuple(value)
     except ValueError as exc:
-        raise ConfigError(
-            f"setting {setting.name!r}: {exc}",
-            path=path or "settings",
-            line=_line_of(path, setting.name.rpartition(".")[2]) if path else None,
-        ) from None
-    raise ConfigError(
-        f"setting {setting.name!r} must be {setting.kind.__name__}, got {value!r}",
-        path=path or "settings",
-        line=_line_of(path, setting.name.rpartition(".")[2]) if path else None,
-    )
+        raise ConfigError(f"setting {setting.name!r}: {exc}", **origin.location()) from None
+    expected = _KIND_NAMES.get(setting.kind, setting.kind.__name__)
+    raise ConfigError(f"setting {setting.name!r} must be {expected}, got {value!r}", **origin.location())
 
 
 def _validated(
     values: dict[str, Any],
-    origins: Mapping[str, tuple[Path, str]],
+    origins: Mapping[str, Origin],
     *,
     allow_low_minimum: bool,
     source: ConfigDocument | None = None,
 ) -> Settings:
-    """Type-check ``values``; an error names the file and line a value came from (``origins``: the file and the
-    text on its line, looked up only for an error), else ``settings``. ``source`` is kept in the result."""
+    """Type-check ``values``; an error names the file and line a value came from (``origins``, whose lines are
+    looked up only for an error), else ``settings``. ``source`` and ``origins`` are kept in the result."""
 
     def where(name: str) -> dict[str, Any]:
-        if name not in origins:
-            return {"path": "settings", "line": None}
-        path, needle = origins[name]
-        return {"path": path, "line": _line_of(path, needle)}
+        return origins.get(name, DEFAULT).location()
 
     for name, value in values.items():
         setting = _BY_NAME[name]
-        values[name] = _typed(setting, value, origins.get(name, (None, None))[0])
+        values[name] = _typed(setting, value, origins.get(name, DEFAULT))
         if setting.choices and values[name] not in setting.choices:
             raise ConfigError(
                 f"setting {name!r} must be one of {', '.join(setting.choices)}, got {value!r}", **where(name)
@@ -412,7 +498,11 @@ def _validated(
     for name in ("scripts.max_status_line_bytes", "scripts.max_property_bytes"):
         if values[name] < MIN_VALUE_BYTES:
             raise ConfigError(f"setting {name!r} must be at least {MIN_VALUE_BYTES}", **where(name))
-    return Settings(values, source)
+    try:
+        parse_retention(values["history.keep"])
+    except ValueError as exc:
+        raise ConfigError(f"setting 'history.keep': {exc}", **where("history.keep")) from None
+    return Settings(values, source, dict(origins))
 
 
 def _line_of(path: Path | None, needle: str) -> int | None:

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.progress import progress_option, resolve_mode
 from xlr_runtime.cli.run import run_command
 from xlr_runtime.home import Home
@@ -159,8 +158,3 @@ def demo_command(
                 home_dir=home,
                 plugin_paths=(),
             )
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(demo_command)

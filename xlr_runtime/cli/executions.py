@@ -1,33 +1,35 @@
 """``xlr jobs run``, ``xlr adhoc``, ``xlr executions`` and ``xlr execution show|log|abort|resume``: run stored
 Rundeck jobs and ad hoc commands.
 
-Exit codes of ``jobs run``, ``adhoc`` and ``execution resume`` follow the execution's status: 0 succeeded, 1 failed (or
-another failure status), 2 timed out, 3 aborted, 130 interrupted (the execution stays stored; ``xlr execution
+Exit codes of ``jobs run``, ``adhoc`` and ``execution resume`` follow the execution's status: 0 succeeded, 1
+failed (or another failure status), 2 timed out, 3 aborted, 130 interrupted (the execution stays stored; ``xlr execution
 resume ID`` carries on from the step that was running).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 
 import click
 
-from xlr_runtime import hookimpl
-from xlr_runtime.cli.jobs import jobs_group, open_store
+from xlr_runtime.cli.jobs import open_store
 from xlr_runtime.cli.options import ROW_ID, CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.cli.progress import ExecutionWatcher, Progress, progress_option, resolve_mode
 from xlr_runtime.errors import NotFoundError
 from xlr_runtime.rundeck.adhoc import adhoc_job
 from xlr_runtime.rundeck.options import parse_arg_string
 from xlr_runtime.rundeck.runner import ExecutionRunner
 from xlr_runtime.runtime import Runtime, StopFlag
 from xlr_runtime.store import Store
-from xlr_runtime.store.executions import Execution, ExecutionLogLine, ExecutionStatus
+from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 #: Exit code per final status (anything else that is final: 1).
 EXIT_CODES = {ExecutionStatus.SUCCEEDED: 0, ExecutionStatus.TIMEDOUT: 2, ExecutionStatus.ABORTED: 3}
 INTERRUPTED = 130
 FOLLOW_INTERVAL = 0.2
+FOLLOW_HELP = "Print the log as it is written, and the progress (--progress)."
 
 
 def exit_code(execution: Execution) -> int:
@@ -46,29 +48,16 @@ def _runtime(ctx: CliContext) -> Runtime:
 class _Follower:
     """Prints the new log lines of an execution (and of the retries that follow it)."""
 
-    def __init__(self, store: Store, execution_id: int, *, enabled: bool, timestamps: bool = False) -> None:
-        self.store = store
-        self.execution_id = execution_id
-        self.after = 0
-        self.enabled = enabled
+    def __init__(self, store: Store, execution_id: int, *, timestamps: bool = False) -> None:
+        self.watcher = ExecutionWatcher(store, execution_id)
         self.timestamps = timestamps
 
     def __call__(self) -> None:
-        if not self.enabled:
-            return
-        for line in self.store.executions.log(self.execution_id, after=self.after):
-            click.echo(f"{_when(line.time)} {_format(line)}" if self.timestamps else _format(line))
-            self.after = line.id
-        execution = self.store.executions.get(self.execution_id)
-        failed_with_retry = execution.status == ExecutionStatus.FAILED_WITH_RETRY
-        retry = self.store.executions.retry_of(execution.id) if failed_with_retry else None
-        if retry is not None:
-            click.echo(f"Retry: execution {retry.id} (attempt {retry.attempt})", err=True)
-            self.execution_id, self.after = retry.id, 0
-
-
-def _format(line: ExecutionLogLine) -> str:
-    return line.text if line.level == "NORMAL" else f"[{line.level}] {line.text}"
+        for event in self.watcher.poll():
+            if event.kind == "log":
+                click.echo(f"{_when(event.time)} {event.text}" if self.timestamps else event.text)
+            elif event.kind == "retry":
+                click.echo(f"Retry: {event.text}", err=True)
 
 
 def _report(execution: Execution, as_json: bool) -> None:
@@ -79,14 +68,19 @@ def _report(execution: Execution, as_json: bool) -> None:
     click.echo(f"Execution {execution.id} {execution.shown_status}{failure}", err=True)
 
 
-def _drive(runner: ExecutionRunner, execution_id: int, follow: bool, as_json: bool) -> None:
-    follower = _Follower(runner.runtime.store, execution_id, enabled=follow)
+def _drive(runner: ExecutionRunner, execution_id: int, follow: bool, as_json: bool, progress: str) -> None:
+    """Drive the execution here (or follow it while ``xlr serve`` does), showing its log and progress with
+    ``follow`` (on stdout, or on stderr when stdout carries the JSON), report it and exit with its exit code."""
+    stream = "stderr" if as_json else "stdout"
+    view = Progress(ExecutionWatcher(runner.runtime.store, execution_id), resolve_mode(progress, stream), stream=stream)
     flag = StopFlag()
     restore = flag.install()
     try:
-        final = runner.drive(
-            execution_id, on_tick=lambda: (follower(), flag.requested and runner.runtime.request_stop())
-        )
+        with view if follow else contextlib.nullcontext():
+            final = runner.drive(
+                execution_id,
+                on_tick=lambda: (follow and view.refresh(), flag.requested and runner.runtime.request_stop()),
+            )
     finally:
         restore()
     if flag.requested and not final.status.is_final:
@@ -102,7 +96,8 @@ def _drive(runner: ExecutionRunner, execution_id: int, follow: bool, as_json: bo
 @click.option("-p", "--project", required=True, help="The project of the job.")
 @click.option("-j", "--job", "job_name", help="The job as GROUP/NAME (or NAME without a group).")
 @click.option("-i", "--id", "job_uuid", help="The job's uuid.")
-@click.option("-f", "--follow", is_flag=True, help="Print the log as it is written.")
+@click.option("-f", "--follow", is_flag=True, help=FOLLOW_HELP)
+@progress_option
 @json_option
 @click.argument("option_args", nargs=-1, type=click.UNPROCESSED)
 @runtime_options
@@ -112,12 +107,16 @@ def jobs_run_command(
     job_name: str | None,
     job_uuid: str | None,
     follow: bool,
+    progress: str,
     as_json: bool,
     option_args: tuple[str, ...],
 ) -> None:
     """Run a stored job to its end here; option values go after --.
 
-    Exit code 0 succeeded, 1 failed, 2 timed out, 3 aborted, 130 interrupted (resumable).
+    Exit code 0 succeeded, 1 failed, 2 timed out, 3 aborted, 130 interrupted (resumable). With --follow the log
+    is printed as it is written (on stderr with --json), and its progress: without a terminal (or with
+    --progress plain) one timestamped line per step start and end on each node, per status change and per
+    node's result; on a terminal a live status line.
 
     Example: xlr jobs run -p ops -j deploy/web --follow -- -env prod -version 1.2
     """
@@ -131,7 +130,7 @@ def jobs_run_command(
         runner = ExecutionRunner(runtime)
         execution = runner.start(project, job, supplied)
         click.echo(f"Execution {execution.id} of {execution.job_full_name} started", err=True)
-        _drive(runner, execution.id, follow, as_json)
+        _drive(runner, execution.id, follow, as_json, progress)
 
 
 @click.command(name="adhoc")
@@ -140,7 +139,8 @@ def jobs_run_command(
 @click.option("-C", "--threadcount", type=click.IntRange(min=1), default=1, show_default=True,
               help="Nodes run at the same time.")  # fmt: skip
 @click.option("-K", "--keepgoing", is_flag=True, help="Go on with the other nodes after one fails.")
-@click.option("-f", "--follow", is_flag=True, help="Print the log as it is written.")
+@click.option("-f", "--follow", is_flag=True, help=FOLLOW_HELP)
+@progress_option
 @json_option
 @click.argument("command", nargs=-1, required=True)
 @runtime_options
@@ -151,6 +151,7 @@ def adhoc_command(
     threadcount: int,
     keepgoing: bool,
     follow: bool,
+    progress: str,
     as_json: bool,
     command: tuple[str, ...],
 ) -> None:
@@ -165,14 +166,14 @@ def adhoc_command(
         runner = ExecutionRunner(runtime)
         execution = runner.start(project, job, {})
         click.echo(f"Execution {execution.id} (adhoc) started", err=True)
-        _drive(runner, execution.id, follow, as_json)
+        _drive(runner, execution.id, follow, as_json, progress)
 
 
 @click.command(name="executions")
 @click.option("-p", "--project", default=None, help="Only executions of this project.")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many, newest first.")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def executions_command(ctx: CliContext, project: str | None, limit: int, as_json: bool) -> None:
     """List executions, newest first, with job, status and times.
 
@@ -204,7 +205,7 @@ def execution_group() -> None:
 @execution_group.command(name="show")
 @click.argument("execution_id", type=ROW_ID)
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
     """Show an execution: job, status, options (secure ones masked), nodes, times.
 
@@ -228,19 +229,18 @@ def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
 @click.argument("execution_id", type=ROW_ID)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the execution ends.")
 @click.option("-t", "--timestamps", is_flag=True, help="Start each line with the time it was written (UTC).")
-@runtime_options
+@runtime_options(read_only=True)
 def log_command(ctx: CliContext, execution_id: int, follow: bool, timestamps: bool) -> None:
     """Print an execution's log (secure option values are masked).
 
     Example: xlr execution log 12 --follow --timestamps
     """
     with open_store(ctx) as store:
-        follower = _Follower(store, execution_id, enabled=True, timestamps=timestamps)
+        follower = _Follower(store, execution_id, timestamps=timestamps)
         follower()
-        while follow and not store.executions.get(follower.execution_id).status.is_final:
+        while follow and not follower.watcher.ended:
             time.sleep(FOLLOW_INTERVAL)
             follower()
-        follower()
 
 
 @execution_group.command(name="abort")
@@ -259,22 +259,15 @@ def abort_command(ctx: CliContext, execution_id: int) -> None:
 
 @execution_group.command(name="resume")
 @click.argument("execution_id", type=ROW_ID)
-@click.option("-f", "--follow", is_flag=True, help="Print the log as it is written.")
+@click.option("-f", "--follow", is_flag=True, help=FOLLOW_HELP)
+@progress_option
 @json_option
 @runtime_options
-def resume_command(ctx: CliContext, execution_id: int, follow: bool, as_json: bool) -> None:
+def resume_command(ctx: CliContext, execution_id: int, follow: bool, progress: str, as_json: bool) -> None:
     """Carry on with an execution left unfinished by a stopped or killed runtime, here, to its end.
 
     Example: xlr execution resume 12 --follow
     """
     with _runtime(ctx) as runtime:
         runtime.store.executions.get(execution_id)
-        _drive(ExecutionRunner(runtime), execution_id, follow, as_json)
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    jobs_group.add_command(jobs_run_command)
-    cli.add_command(adhoc_command)
-    cli.add_command(executions_command)
-    cli.add_command(execution_group)
+        _drive(ExecutionRunner(runtime), execution_id, follow, as_json, progress)

@@ -1,6 +1,6 @@
 """``xlr jobs load|list|delete`` and ``xlr projects``: Rundeck job definitions per project, as ``rd`` has them.
 
-Other modules add commands to the same group: ``from xlr_runtime.cli.jobs import jobs_group``.
+``xlr jobs run`` lives in :mod:`xlr_runtime.cli.executions`; the group imports it when it runs (``lazy_commands``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from xlr_runtime import hookimpl
+from xlr_runtime.cli.lazy import LazyCommand, LazyGroup
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import NotFoundError
 from xlr_runtime.rundeck.model import Job
@@ -54,7 +54,16 @@ def _summary(job: Job) -> dict[str, str | None]:
     }
 
 
-@click.group(name="jobs")
+@click.group(
+    name="jobs",
+    cls=LazyGroup,
+    lazy_commands={
+        "run": LazyCommand(
+            "xlr_runtime.cli.executions:jobs_run_command",
+            "Run a stored job to its end here; option values go after --.",
+        )
+    },
+)
 def jobs_group() -> None:
     """Rundeck job definitions, stored per project (as ``rd jobs``).
 
@@ -135,7 +144,7 @@ def load_command(
 @click.option("-g", "--group", help="Only jobs of this group (and its subgroups).")
 @click.option("-j", "--job", "name", help="Only jobs with this exact name.")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def list_command(
     ctx: CliContext,
     project: str,
@@ -189,7 +198,7 @@ def delete_command(ctx: CliContext, project: str, job_id: str | None, full_name:
 
 @click.command(name="projects")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def projects_command(ctx: CliContext, as_json: bool) -> None:
     """List projects and how many jobs each holds.
 
@@ -202,9 +211,3 @@ def projects_command(ctx: CliContext, as_json: bool) -> None:
         return
     for project in projects:
         click.echo(f"{project.name}  {project.job_count} job{'s' if project.job_count != 1 else ''}")
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(jobs_group)
-    cli.add_command(projects_command)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import open_store
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.keystore import ROOT, KeyInfo, KeyKind, KeyStore
@@ -132,8 +131,3 @@ def delete_command(ctx: CliContext, path: str) -> None:
     with open_store(ctx) as store:
         info = KeyStore(store).delete(path)
     click.echo(f"Deleted {info.path} ({info.kind.label})")
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(keys_group)

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import click
 
-from xlr_runtime import hookimpl
-
 #: The scaffold's files, relative to the package.
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "plugin"
 TEMPLATE_SUFFIX = ".tmpl"
@@ -99,8 +97,3 @@ def new_plugin_command(name: str, target: Path | None) -> None:
     for path in written:
         click.echo(f"  {path.relative_to(target).as_posix()}")
     click.echo(f"Next: cd {target} && xlr check . && pytest")
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(new_command)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
@@ -34,7 +33,7 @@ def node_summary(node: Node, properties: ProjectProperties) -> dict[str, object]
 @project_option
 @click.option("-F", "--filter", "node_filter", help="Only the nodes matching this node filter (as jobs use).")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def nodes_command(ctx: CliContext, project: str, node_filter: str | None, as_json: bool) -> None:
     """List a project's nodes: the server node and those of the project's resource-model files.
 
@@ -57,8 +56,3 @@ def nodes_command(ctx: CliContext, project: str, node_filter: str | None, as_jso
     if not nodes:
         folder = project_resources_dir(ctx.home.root, project)
         click.echo(f"No node matches the filter (resource-model files: {folder})", err=True)
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(nodes_command)

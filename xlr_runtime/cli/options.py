@@ -15,26 +15,61 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from xlr_runtime import settings as settings_module
+from xlr_runtime.errors import ConfigError, HomeError
 from xlr_runtime.home import HOME_ENV, Home, default_home
 from xlr_runtime.store.base import MAX_ROW_ID, fits_row_id
 
 
 @dataclass
 class CliContext:
-    """What the shared options say: the home, extra plugin paths, and lazily loaded settings."""
+    """What the shared options say: the home, the ``--plugins`` paths, and lazily loaded settings.
+
+    ``read_only`` commands (listing and showing) read the home as it is: settings that fail validation are
+    reported once on stderr as a warning and the defaults are used instead (a command that runs scripts stops).
+    ``home_source`` and ``plugins_source`` say where ``--home`` and ``--plugins`` came from, for ``xlr config``.
+    """
 
     home: Home
-    plugin_paths: tuple[Path, ...] = ()
+    option_plugin_paths: tuple[Path, ...] = ()
+    read_only: bool = False
+    home_source: str = "default"
+    plugins_source: str = "default"
+    #: The error that made a read-only command fall back to the default settings, if any.
+    settings_error: ConfigError | None = None
     _settings: settings_module.Settings | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> settings_module.Settings:
         """The home's validated settings (read once)."""
         if self._settings is None:
-            self._settings = settings_module.load(self.home.root)
+            try:
+                self._settings = settings_module.load(self.home.root)
+            except ConfigError as error:
+                if not self.read_only:
+                    raise
+                click.echo(f"Warning: {error}; using the default settings", err=True)
+                self.settings_error = error
+                self._settings = settings_module.defaults()
         return self._settings
+
+    @property
+    def plugin_paths(self) -> tuple[Path, ...]:
+        """The plugins to load besides the home's folders: ``plugins.path`` of the settings, then ``--plugins``
+        (``XLR_PLUGIN_PATH``)."""
+        return (*self.settings.plugin_paths(self.home.root), *self.option_plugin_paths)
+
+    def require_home(self) -> Home:
+        """The home, which must exist: a :class:`HomeError` instead of creating a mistyped ``--home``."""
+        if not self.home.root.is_dir():
+            raise HomeError(
+                self.home.root,
+                "no such home folder",
+                hint="Check --home (XLR_HOME); 'xlr run' and 'xlr serve' create a new home.",
+            )
+        return self.home
 
 
 class RowId(click.ParamType):
@@ -60,8 +95,17 @@ def _split_paths(_ctx: click.Context, _param: click.Parameter, value: tuple[str,
     return tuple(paths)
 
 
-def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--home`` (``XLR_HOME``) and ``--plugins`` (``XLR_PLUGIN_PATH``, repeatable) and pass ``ctx``."""
+def runtime_options(
+    command: Callable[..., Any] | None = None, *, read_only: bool = False, home_optional: bool = False
+) -> Callable[..., Any]:
+    """Add ``--home`` (``XLR_HOME``) and ``--plugins`` (``XLR_PLUGIN_PATH``, repeatable) and pass ``ctx``.
+
+    ``@runtime_options(read_only=True)`` marks a command that only reads the home: a home that does not exist is
+    a one-line error (nothing is created) and invalid settings are a warning (see :class:`CliContext`);
+    ``home_optional`` lets it run without a home (``xlr types``: the defaults, no home plugins).
+    """
+    if command is None:
+        return functools.partial(runtime_options, read_only=read_only, home_optional=home_optional)
 
     @click.option(
         "--home",
@@ -77,14 +121,34 @@ def runtime_options(command: Callable[..., Any]) -> Callable[..., Any]:
         multiple=True,
         envvar="XLR_PLUGIN_PATH",
         callback=_split_paths,
-        help="Extra plugin folder, .jar or .zip (repeatable; env XLR_PLUGIN_PATH, os.pathsep-separated).",
+        help="Extra plugin folder, .jar or .zip, added to plugins.path of xlr.toml (repeatable; env "
+        "XLR_PLUGIN_PATH, os.pathsep-separated).",
     )
     @functools.wraps(command)
     def wrapper(*args: Any, home_dir: Path | None, plugin_paths: tuple[Path, ...], **kwargs: Any) -> Any:
-        home = Home((home_dir or default_home()).expanduser())
-        return command(*args, ctx=CliContext(home=home, plugin_paths=plugin_paths), **kwargs)
+        click_ctx = click.get_current_context()
+        ctx = CliContext(
+            home=Home((home_dir or default_home()).expanduser()),
+            option_plugin_paths=plugin_paths,
+            read_only=read_only,
+            home_source=_source(click_ctx, "home_dir", "--home", HOME_ENV),
+            plugins_source=_source(click_ctx, "plugin_paths", "--plugins", "XLR_PLUGIN_PATH"),
+        )
+        if read_only and not home_optional:
+            ctx.require_home()
+        return command(*args, ctx=ctx, **kwargs)
 
     return wrapper
+
+
+def _source(click_ctx: click.Context, param: str, option: str, envvar: str) -> str:
+    """Where an option's value came from, in the words of ``xlr config``."""
+    source = click_ctx.get_parameter_source(param)
+    if source is ParameterSource.ENVIRONMENT:
+        return f"environment variable {envvar}"
+    if source is ParameterSource.COMMANDLINE:
+        return f"command-line option {option}"
+    return "default"
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")

@@ -19,7 +19,6 @@ from pathlib import Path, PurePosixPath
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, runtime_options
 from xlr_runtime.typesystem.check import check_plugins
 from xlr_runtime.typesystem.sources import ARCHIVE_SUFFIXES, FolderPlugin, Origin, open_plugin
@@ -102,12 +101,14 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     default=None,
     help="The archive to write [default: ./<plugin folder name>.jar].",
 )
-@runtime_options
+@runtime_options(read_only=True, home_optional=True)
 def package_command(ctx: CliContext, directory: Path, out: Path | None) -> None:
-    """Build the .jar XL Release installs from a plugin folder: synthetic.xml, the scripts and other resource
-    files at the archive root (not tests/, hidden files, __pycache__, README or pyproject.toml), entries sorted
-    and timestamps fixed so the same folder gives the same bytes. Refuses (exit 1) a plugin `xlr check` fails;
-    --home and --plugins give the plugins it depends on, as for `xlr check`.
+    """Build the .jar XL Release installs from a plugin folder.
+
+    The archive holds synthetic.xml, the scripts and other resource files at its root (not tests/, hidden files,
+    __pycache__, README or pyproject.toml), entries sorted and timestamps fixed so the same folder gives the same
+    bytes. Refuses (exit 1) a plugin `xlr check` fails; --home and --plugins give the plugins it depends on, as for
+    `xlr check`.
 
     Example: xlr package ./xlr-acme-plugin -o xlr-acme-plugin.jar
     """
@@ -127,8 +128,3 @@ def package_command(ctx: CliContext, directory: Path, out: Path | None) -> None:
     files = plugin_files(plugin, skip=out)
     write_archive(files, out)
     click.echo(f"Wrote {out}: {len(files)} files from {directory} (plugin {plugin.name})")
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(package_command)

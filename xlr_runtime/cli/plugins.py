@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import echo_json, json_option
 from xlr_runtime.plugins import loaded_plugins, plugin_manager
 
@@ -23,8 +22,3 @@ def plugins_command(as_json: bool) -> None:
     for row in rows:
         origin = "built-in" if row["builtin"] else f"version {row['version'] or '?'}"
         click.echo(f"{row['name']} ({origin}): {', '.join(row['hooks']) or '-'}")
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(plugins_command)

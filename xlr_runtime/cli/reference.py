@@ -21,17 +21,26 @@ Every command also answers `--help`.
 def render_reference(root: click.Group) -> str:
     """The Markdown reference of ``root`` and every command below it, in name order."""
     sections = [HEADER]
-    for path, command in _walk(root, ["xlr"]):
+    for path, command in walk(root, ["xlr"]):
         sections.append(_section(" ".join(path), command))
     return "\n".join(sections)
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+    """``(path, command)`` for ``command`` (named ``path``) and every command below it, lazy ones imported."""
     found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found.extend(_walk(command.commands[name], [*path, name]))
+    for name, sub in _subcommands(command).items():
+        found.extend(walk(sub, [*path, name]))
     return found
+
+
+def _subcommands(command: click.Command) -> dict[str, click.Command]:
+    """The commands of a group by name (lazy ones imported), in name order; ``{}`` for a plain command."""
+    if not isinstance(command, click.Group):
+        return {}
+    ctx = click.Context(command)
+    found = {name: command.get_command(ctx, name) for name in command.list_commands(ctx)}
+    return {name: sub for name, sub in sorted(found.items()) if sub is not None}
 
 
 def _section(name: str, command: click.Command) -> str:
@@ -40,8 +49,8 @@ def _section(name: str, command: click.Command) -> str:
     if isinstance(command, click.Group):
         usage += " COMMAND [ARGS]..."
     lines = [f"## `{name}`", "", f"`{usage}`", "", inspect.cleandoc(command.help or ""), ""]
-    if isinstance(command, click.Group) and command.commands:
-        lines += ["Commands: " + ", ".join(f"`{sub}`" for sub in sorted(command.commands)), ""]
+    if _subcommands(command):
+        lines += ["Commands: " + ", ".join(f"`{sub}`" for sub in _subcommands(command)), ""]
     options = [p for p in command.params if isinstance(p, click.Option) and not p.hidden]
     if options:
         lines += ["| option | meaning |", "| --- | --- |"]

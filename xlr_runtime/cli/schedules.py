@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.jobs import open_store, project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.quartz import local_time_text, parse
@@ -19,7 +18,7 @@ from xlr_runtime.rundeck.schedules import ScheduleEntry, list_schedules, server_
 @click.option("-n", "--count", default=1, show_default=True, type=click.IntRange(1, 100),
               help="How many next fire times to show per job.")  # fmt: skip
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def schedules_command(ctx: CliContext, project: str, count: int, as_json: bool) -> None:
     """List the scheduled jobs of a project with their next fire times.
 
@@ -55,8 +54,3 @@ def _fire_times(entry: ScheduleEntry, count: int) -> list[float]:
         return []
     later = parse(entry.crontab).fire_times(max(entry.next_fire_at, time.time()), _zone(entry), count - 1)
     return [entry.next_fire_at, *later]
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(schedules_command)

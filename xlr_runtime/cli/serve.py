@@ -65,19 +65,21 @@ class TaskEvents:
     @hookimpl
     def xlr_task_started(self, task: Task) -> None:
         if log.isEnabledFor(logging.INFO):
-            log.info("task %s (%s) started", task.id, task.type, extra={"event": "task.started", "task_id": task.id})
+            log.info(
+                "task %s (%s) started", task.id, task.type, extra={"event": "task.started", "task_id": int(task.id)}
+            )
 
     @hookimpl
     def xlr_task_ended(self, task: Task) -> None:
         if task.status == "failed":
             log.warning(
                 "task %s (%s) ended: %s: %s", task.id, task.type, task.status, task.failure,
-                extra={"event": "task.ended", "task_id": task.id, "status": str(task.status)},
+                extra={"event": "task.ended", "task_id": int(task.id), "status": str(task.status)},
             )  # fmt: skip
         elif log.isEnabledFor(logging.INFO):
             log.info(
                 "task %s (%s) ended: %s", task.id, task.type, task.status,
-                extra={"event": "task.ended", "task_id": task.id, "status": str(task.status)},
+                extra={"event": "task.ended", "task_id": int(task.id), "status": str(task.status)},
             )  # fmt: skip
 
 
@@ -135,8 +137,3 @@ def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str) ->
         root = logging.getLogger("xlr_runtime")
         root.removeHandler(handler)
         root.setLevel(handler.previous_level)  # type: ignore[attr-defined]
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(serve_command)

@@ -6,17 +6,17 @@ import datetime as dt
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.engine import masked_properties
-from xlr_runtime.runtime import Runtime
-from xlr_runtime.scripting.masking import MASK
-from xlr_runtime.secrets import is_sealed
-from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus
+from xlr_runtime.cli.progress import progress_option
+from xlr_runtime.errors import HomeLockedError, StateError, UnknownTypeError
+from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus, TaskSummary
+
+if TYPE_CHECKING:  # the runtime (types, workers, secrets) is imported only by the commands that need it
+    from xlr_runtime.runtime import Runtime
 
 _STATUSES = click.Choice([str(s) for s in TaskStatus])
 
@@ -33,29 +33,53 @@ def _store(ctx: CliContext) -> Store:
 
 
 def _runtime(ctx: CliContext) -> Runtime:
+    from xlr_runtime.runtime import Runtime
+
     return Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings)
+
+
+#: How many tasks ``xlr tasks`` lists without ``--limit`` or ``--all``.
+DEFAULT_LIMIT = 50
 
 
 @click.command(name="tasks")
 @click.option("--status", "statuses", multiple=True, type=_STATUSES, help="Only tasks in this status (repeatable).")
-@click.option("--limit", type=int, default=None, help="At most this many tasks (newest first).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"At most this many tasks, the newest [default: {DEFAULT_LIMIT}].",
+)
+@click.option("--all", "show_all", is_flag=True, help="Every task (no limit).")
 @json_option
-@runtime_options
-def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+@runtime_options(read_only=True)
+def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, show_all: bool, as_json: bool) -> None:
     """List stored tasks, newest first, with title, status and status line.
 
-    An aborted or skipped task shows why instead of the status line its last script run left.
+    Shows the newest 50 unless --limit or --all says otherwise, and ends with a line saying how many older tasks
+    are left out (on stderr with --json). An aborted or skipped task shows why instead of the status line its
+    last script run left.
 
     Example: xlr tasks --status failed --json
     """
+    if show_all and limit is not None:
+        raise click.UsageError("give --limit N or --all, not both")
+    wanted = [TaskStatus(s) for s in statuses]
+    shown = None if show_all else (limit or DEFAULT_LIMIT)
     with _store(ctx) as store:
-        tasks = store.tasks.list(statuses=[TaskStatus(s) for s in statuses], limit=limit)
+        tasks = store.tasks.summaries(statuses=wanted, limit=shown)
+        left_out = store.tasks.count(statuses=wanted) - len(tasks) if shown is not None and len(tasks) == shown else 0
     if as_json:
-        echo_json([{k: v for k, v in t.to_json().items() if k != "properties"} for t in tasks])
-        return
-    if not tasks:
+        echo_json([t.to_json() for t in tasks])
+    elif not tasks:
         click.echo("No tasks.")
-        return
+    else:
+        _print_table(tasks)
+    if left_out:
+        click.echo(_left_out_line(left_out, len(tasks)), err=as_json)
+
+
+def _print_table(tasks: list[TaskSummary]) -> None:
     widths = (
         max(2, *(len(t.id) for t in tasks)),
         max(4, *(len(t.type) for t in tasks)),
@@ -74,6 +98,12 @@ def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None,
         )
 
 
+def _left_out_line(left_out: int, shown: int) -> str:
+    """The footer of a page of ``xlr tasks``: how many older tasks are not shown and how to see them."""
+    older = "older task is" if left_out == 1 else "older tasks are"
+    return f"{left_out:,} {older} not shown (the newest {shown:,} are); see them with --limit N or --all."
+
+
 #: The widest title ``xlr tasks`` shows (longer ones end with ``…``).
 TITLE_WIDTH = 30
 
@@ -82,12 +112,10 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _listed_line(task: Task) -> str:
+def _listed_line(task: TaskSummary) -> str:
     """What ``xlr tasks`` shows of a task's state: the status line, or why it failed, was aborted or skipped (the
     status line of its last run would read as if it were still running)."""
-    if task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED):
-        return task.failure or ""
-    return task.status_line or task.failure or ""
+    return task.current_status_line or task.failure or ""
 
 
 @click.group(name="task")
@@ -101,19 +129,24 @@ def task_group() -> None:
 @task_group.command(name="show")
 @click.argument("task_id", metavar="ID")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
     """Show a task: status, times, property values (passwords masked) and its script runs.
 
     Example: xlr task show 12 --json
     """
-    with _runtime(ctx) as runtime:
-        task = runtime.store.tasks.get(task_id)
-        runs = runtime.store.tasks.runs(task_id)
-        task_type = runtime.registry.get(task.type) if task.type in runtime.registry else None
+    with _store(ctx) as store:
+        task = store.tasks.get(task_id)
+        runs = store.tasks.runs(task_id)
+    from xlr_runtime.typesystem.registry import load_registry
+
+    registry = load_registry(plugin_paths=ctx.plugin_paths, home=ctx.home)
+    task_type = registry.get(task.type) if task.type in registry else None
     if task_type is None:  # its plugin is not loaded: the stored values, with every possible secret masked
         properties = _masked_without_type(task.properties)
     else:
+        from xlr_runtime.engine import masked_properties
+
         properties = masked_properties(task_type, task.properties)
     if as_json:
         shown = {**task.to_json(), "properties": properties, "runs": [r.to_json() for r in runs]}
@@ -122,12 +155,12 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
     click.echo(f"Task {task.id}: {task.title} ({task.type})")
     if task_type is None:
         click.echo(
-            f"  note:        type {task.type} is not loaded (give its plugin with --plugins): "
+            f"  note:        type {task.type} is not loaded (name its plugin in plugins.path of xlr.toml, or "
+            "give --plugins): "
             "values as stored, possible secrets masked"
         )
     click.echo(f"  status:      {task.status}" + (f" - {task.failure}" if task.failure else ""))
-    ended_by_hand = task.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) and task.status_line
-    stale = f" (before it was {task.status})" if ended_by_hand else ""
+    stale = f" (before it was {task.status})" if task.status_line != task.current_status_line else ""
     click.echo(f"  status line: {task.status_line or '-'}{stale}")
     click.echo(f"  attempt:     {task.attempt}")
     click.echo(
@@ -155,6 +188,9 @@ def _masked_without_type(properties: Mapping[str, Any]) -> dict[str, Any]:
     """``properties`` of a task whose type is not loaded, so nothing says which are passwords: a sealed value is a
     password's (only those are sealed), and an unsealed value of a property named like a secret (an older
     database stored passwords in clear) is masked too."""
+    from xlr_runtime.scripting.masking import MASK
+    from xlr_runtime.secrets import is_sealed
+
     return {
         name: MASK
         if is_sealed(value) or (value not in (None, "") and any(part in name.lower() for part in _SECRET_NAME_PARTS))
@@ -167,7 +203,7 @@ def _masked_without_type(properties: Mapping[str, Any]) -> dict[str, Any]:
 @click.argument("task_id", metavar="ID")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the task ends.")
 @json_option
-@runtime_options
+@runtime_options(read_only=True)
 def log_command(ctx: CliContext, task_id: str, follow: bool, as_json: bool) -> None:
     """Print a task's log: what its scripts printed, and the runtime's notes, each with its time (UTC).
 
@@ -206,6 +242,49 @@ def _log_text(line: TaskLogLine) -> str:
     return f"{_when(line.time)} {marker} {line.text}"
 
 
+@task_group.command(name="resume")
+@click.argument("task_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the ended task as JSON instead of a summary.")
+@progress_option
+@runtime_options
+def resume_command(ctx: CliContext, task_id: str, as_json: bool, progress: str) -> None:
+    """Run a task that is not running (left by Ctrl-C of 'xlr run', or created with 'xlr run --detach') to its
+    end here, showing its progress as 'xlr run' does, without starting 'xlr serve'.
+
+    A script that was interrupted is run again. Refused when the task has ended, its type is not loaded, or
+    another process holds the home (an 'xlr serve' of the home runs its tasks itself). Exit codes as 'xlr run'.
+
+    Example: xlr task resume 12
+    """
+    from xlr_runtime.cli.progress import Progress, TaskWatcher, resolve_mode
+    from xlr_runtime.cli.run import TaskDriver, run_to_end
+
+    with _runtime(ctx) as runtime:
+        task = runtime.store.tasks.get(task_id)
+        if task.status.is_final:
+            retry = (
+                f"'xlr task retry {task.id}' runs it again from its first script"
+                if task.status in (TaskStatus.FAILED, TaskStatus.ABORTED)
+                else None
+            )
+            raise StateError(f"task {task.id} has ended ({task.status}): there is nothing to resume", hint=retry)
+        if task.type not in runtime.registry:  # its script runs would fail the task
+            raise UnknownTypeError(
+                task.type, hint=f"Task {task.id} is unchanged: give its plugin with --plugins (env XLR_PLUGIN_PATH)."
+            )
+        command = "xlr task resume"
+        if not runtime.lock.try_acquire(f"{command}, task {task.id}"):
+            raise HomeLockedError(
+                f"task {task.id} is not resumed here: home {ctx.home.root} is in use by "
+                f"{runtime.lock.holder() or 'another process'}",
+                hint=f"An 'xlr serve' of the home runs the task itself ('xlr task log {task.id} --follow' follows "
+                "it); else wait until that process ends.",
+            )
+        view = Progress(TaskWatcher(runtime.store, task.id), resolve_mode(progress))
+        view.echo(f"Task {task.id} ({task.type}) resumed in {ctx.home.root}")
+        run_to_end(runtime, view, as_json, TaskDriver(runtime, task.id, on_wait=view.note, command=command))
+
+
 def _operation(name: str, summary: str, example: str) -> click.Command:
     @click.command(name=name, help=f"{summary}\n\nExample: {example}")
     @click.argument("task_id", metavar="ID")
@@ -228,12 +307,6 @@ for _name, _summary, _example in (
     ("skip", "Skip a task that has not completed.", "xlr task skip 12"),
 ):
     task_group.add_command(_operation(_name, _summary, _example))
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(tasks_command)
-    cli.add_command(task_group)
 
 
 def _failure_line(kind: str, message: str) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.home import default_home
 from xlr_runtime.scripting.masking import MASK
@@ -24,7 +23,7 @@ def _registry(ctx: CliContext) -> TypeRegistry:
 
 
 @click.group(name="types", invoke_without_command=True)
-@runtime_options
+@runtime_options(read_only=True, home_optional=True)
 @json_option
 @click.pass_context
 def types_command(click_ctx: click.Context, ctx: CliContext, as_json: bool) -> None:
@@ -49,7 +48,7 @@ def types_command(click_ctx: click.Context, ctx: CliContext, as_json: bool) -> N
 
 @types_command.command(name="show")
 @click.argument("type_name", metavar="TYPE")
-@runtime_options
+@runtime_options(read_only=True, home_optional=True)
 @json_option
 @click.pass_obj
 def show_command(group_ctx: CliContext | None, ctx: CliContext, type_name: str, as_json: bool) -> None:
@@ -71,7 +70,7 @@ def show_command(group_ctx: CliContext | None, ctx: CliContext, type_name: str, 
 @click.command(name="check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--no-bundled", is_flag=True, help="Do not load the bundled plugins (to check a copy of one).")
-@runtime_options
+@runtime_options(read_only=True, home_optional=True)
 @json_option
 def check_command(ctx: CliContext, paths: tuple[Path, ...], no_bundled: bool, as_json: bool) -> None:
     """Lint plugins (folders, .jar/.zip or synthetic.xml files): list each script, and each problem.
@@ -102,7 +101,8 @@ def _merged(group_ctx: CliContext | None, ctx: CliContext) -> CliContext:
     if group_ctx is None:
         return ctx
     home = ctx.home if ctx.home.root != default_home() else group_ctx.home
-    return CliContext(home=home, plugin_paths=ctx.plugin_paths or group_ctx.plugin_paths)
+    paths = ctx.option_plugin_paths or group_ctx.option_plugin_paths
+    return CliContext(home=home, option_plugin_paths=paths, read_only=True)
 
 
 def _type_row(task_type: TaskType) -> dict[str, Any]:
@@ -222,9 +222,3 @@ def _compact(value: Any) -> str:
     if isinstance(value, dict):
         return ",".join(f"{k}={v}" for k, v in value.items())
     return str(value)
-
-
-@hookimpl
-def xlr_register_commands(cli: click.Group) -> None:
-    cli.add_command(types_command)
-    cli.add_command(check_command)

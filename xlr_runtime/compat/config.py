@@ -57,7 +57,7 @@ def translate_mode(plugin: str | None, settings: Settings | None = None, *, conf
 def _read_modes(document: ConfigDocument, table: Any) -> dict[str, str]:
     if not isinstance(table, dict):
         raise ConfigError(
-            "[plugins] must be a table of plugin tables", path=document.path, line=_line(document.lines, "[")
+            "[plugins] must be a table of plugin tables", path=document.path, line=document.line_of("plugins")
         )
     modes: dict[str, str] = {}
     for plugin, options in table.items():
@@ -68,17 +68,7 @@ def _read_modes(document: ConfigDocument, table: Any) -> dict[str, str]:
             raise ConfigError(
                 f"plugins.{plugin}.translate must be one of {', '.join(MODES)}, got {mode!r}",
                 path=document.path,
-                line=_line(document.lines, "translate", after=f"[plugins.{plugin}]"),
+                line=document.line_of("plugins", plugin, "translate"),
             )
         modes[plugin] = mode
     return modes
-
-
-def _line(lines: list[str], text: str, *, after: str | None = None) -> int | None:
-    """The first line containing ``text`` (after the line containing ``after``), for error locations."""
-    seen_anchor = after is None
-    for number, line in enumerate(lines, 1):
-        seen_anchor = seen_anchor or (after is not None and after in line.replace('"', ""))
-        if seen_anchor and line.strip().startswith(text):
-            return number
-    return None

@@ -3,7 +3,8 @@
 :class:`WorkflowRun` resolves the nodes, plans the step groups (:mod:`~xlr_runtime.rundeck.flow`), runs each
 step (exec, script, scriptfile, scripturl, job reference, plugin step) with its error handler, applies the
 keepgoing table, and ends with a status. The ``cursor`` it saves (group, per-node position, failures, running
-plugin tasks) lets a restarted runtime carry on where it was: the step that was running is run again.
+plugin tasks) lets a restarted runtime carry on where it was: the step that was running is run again. Its
+``steps`` say how each step went on each node (state, times), for ``xlr jobs run --follow``'s progress.
 
 With the ``parallel`` strategy every step runs in its own thread from the start (Rundeck's
 ``ParallelWorkflowStrategy``: each step's start condition is only "the workflow started"). A node step still
@@ -359,6 +360,26 @@ class WorkflowRun:
         )
 
     def _run_step(self, step: Step, index: int, node: Node | None, *, handler: bool) -> StepResult:
+        """Run one step (or its error handler) on ``node``, its state kept in the cursor's ``steps`` (as Rundeck's
+        execution state: running, then succeeded or failed, with times), saved as it starts (and with the
+        cursor after it), so a follower of the execution sees each step start and end on each node."""
+        key = f"{index + 1}{'/handler' if handler else ''}@{_name(node) or ''}"
+        state = {"step": index + 1, "handler": handler, "node": _name(node), "description": step.description or None}
+        with self.lock:
+            self.cursor.setdefault("steps", {})[key] = {
+                **state,
+                "state": "running",
+                "started": self.service.clock.now(),
+            }
+            self._save()
+        result = self._step_result(step, index, node, handler=handler)
+        with self.lock:
+            self.cursor["steps"][key].update(
+                state="succeeded" if result.ok else "failed", ended=self.service.clock.now(), reason=result.reason
+            )
+        return result
+
+    def _step_result(self, step: Step, index: int, node: Node | None, *, handler: bool) -> StepResult:
         label = f"Error handler of step {index + 1}" if handler else f"Step {index + 1}"
         where = f" on {node.name}" if node is not None else ""
         self.log.system(

@@ -6,12 +6,14 @@ returns a :class:`ScriptRunResult`. Nothing in a request lets a script reach the
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from xlr_runtime.typesystem.model import TaskType
+if TYPE_CHECKING:  # the store imports this module for Failure and LogLine: keep it light
+    from concurrent.futures import Future
+
+    from xlr_runtime.typesystem.model import TaskType
 
 
 class RunOutcome(StrEnum):
@@ -34,6 +36,23 @@ class CiValue:
 
 
 @dataclass(frozen=True)
+class HttpCassette:
+    """Record or replay the HTTP exchanges of a script run, for the test harness (see
+    :mod:`xlr_runtime.scripting.recording`).
+
+    ``path`` is the test's cassette file, whose answers the run plays when ``replay`` is set. ``workspace`` is a
+    folder private to the test: a run that records (``record``) writes its exchanges there as a part of its own,
+    and the runs that replay note there which answers were played, so that a poll is answered with the next
+    recorded answer whichever worker process runs it.
+    """
+
+    path: str
+    workspace: str
+    replay: bool
+    record: bool
+
+
+@dataclass(frozen=True)
 class ScriptRunRequest:
     """One script of one task to run now.
 
@@ -43,7 +62,8 @@ class ScriptRunRequest:
     is compiled under, so tracebacks name it (``/p/plugin.jar!/jenkins/Build.py`` inside an archive).
     ``module_path`` holds the roots the script imports plugin modules from (``ext/`` first, then every plugin in
     discovery order), each a plugin folder or ``.jar``/``.zip`` with its translation mode; see
-    :mod:`xlr_runtime.compat.modules`.
+    :mod:`xlr_runtime.compat.modules`. ``http_cassette`` is set by the test harness only, to record or replay
+    the run's HTTP exchanges.
     """
 
     run_id: int
@@ -59,6 +79,7 @@ class ScriptRunRequest:
     timeout: float = 3600.0
     translate: str = "auto"  # Python 2 translation: "auto" (detect), "on", "off"
     module_path: tuple[tuple[str, str], ...] = ()  # (plugin root, translate mode), in import order
+    http_cassette: HttpCassette | None = None
 
 
 @dataclass(frozen=True)

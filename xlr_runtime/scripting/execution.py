@@ -46,6 +46,7 @@ from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptR
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
 from xlr_runtime.scripting.jsonpath import JsonPathResult
 from xlr_runtime.scripting.masking import Listener, Masker, masker_for, masking
+from xlr_runtime.scripting.recording import recording
 from xlr_runtime.scripting.tasklog import TaskLog, capture, release
 from xlr_runtime.scripting.xlr_api import LocalXlr, bound
 from xlr_runtime.settings import defaults
@@ -85,8 +86,8 @@ def run_script(
     namespace, xlr = _build_namespace(request)
     task: ScriptTask = namespace["task"]
     # secrets the script obtains while it runs (an OAuth2 token) are masked too; XLReleaseServiceHolder hands
-    # out this run's releaseApi and taskApi
-    with masking(masker), bound(xlr):
+    # out this run's releaseApi and taskApi; a test harness may record or replay its HTTP exchanges
+    with masking(masker), bound(xlr), recording(request.http_cassette, request.run_id, masker):
         outcome, failure = _execute(request, namespace, log)
     properties: dict[str, Any] = {}
     variables: dict[str, dict[str, Any]] | None = None
@@ -149,7 +150,7 @@ def extra_globals() -> dict[str, Any]:
     """Globals that runtime plugins add through ``xlr_script_globals`` (the compat shims' ``logger``,
     ``CredentialsFallback``…), gathered once per worker process; the task's own names win over them."""
     merged: dict[str, Any] = {}
-    for contribution in reversed(build_plugin_manager(with_cli=False).hook.xlr_script_globals()):
+    for contribution in reversed(build_plugin_manager().hook.xlr_script_globals()):
         merged.update(contribution or {})
     return merged
 

@@ -39,7 +39,6 @@ from urllib.parse import quote_plus
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
-from requests_ntlm import HttpNtlmAuth
 
 from xlr_runtime.errors import HttpAuthenticationError
 from xlr_runtime.scripting.masking import hide
@@ -210,6 +209,8 @@ def _ntlm(method: object, param: Param, call: CallCredentials) -> AuthBase:
         raise HttpAuthenticationError(method, "needs a username (the connection's or the call's)")
     user = f"{domain}\\{username}" if domain else str(username)
     hide(_text(password))
+    from requests_ntlm import HttpNtlmAuth  # the NTLM/SPNEGO stack costs ~150 ms: only for a connection using it
+
     return HttpNtlmAuth(user, _text(password))
 
 

@@ -41,7 +41,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -211,7 +211,8 @@ class WorkerPool:
 
     ``max_log_bytes`` bounds each run's task log (setting ``scripts.max_log_bytes``); a worker whose memory is
     above ``max_memory_mb`` after a run (garbage collected) is replaced (setting ``workers.max_memory_mb``, 0: no
-    limit). Use it as a context manager or call :meth:`shutdown`.
+    limit). ``environ`` is the environment every worker starts with (default: this process's environment when the
+    worker starts). Use it as a context manager or call :meth:`shutdown`.
     """
 
     def __init__(
@@ -221,6 +222,7 @@ class WorkerPool:
         max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
         start_timeout: float = START_TIMEOUT,
         max_memory_mb: int = DEFAULT_MAX_MEMORY_MB,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         if size < 1:
             raise ScriptError(f"a worker pool needs at least 1 worker, got {size}")
@@ -228,6 +230,7 @@ class WorkerPool:
         self.max_log_bytes = max_log_bytes
         self.start_timeout = start_timeout
         self.max_memory_mb = max_memory_mb
+        self.environ = None if environ is None else dict(environ)
         self._jobs: collections.deque[_Job | None] = collections.deque()
         self._ready = threading.Condition()
         self._warm_idle = 0  # slots with a started worker waiting for a job
@@ -498,7 +501,7 @@ class WorkerPool:
             if slot.process is None:
                 if self._abandoned:
                     raise ScriptError(_NOT_STARTED.message)
-                slot.process = _start_worker(self.max_log_bytes, self.start_timeout, self.max_memory_mb)
+                slot.process = _start_worker(self.max_log_bytes, self.start_timeout, self.max_memory_mb, self.environ)
             return slot.process
 
     def _discard(self, slot: _Slot) -> None:
@@ -527,13 +530,16 @@ class WorkerPool:
                 job.future.set_result(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
 
-def _start_worker(max_log_bytes: int, start_timeout: float, max_memory_mb: int) -> _Process:
-    """Start one worker process and wait until it has imported the script API."""
+def _start_worker(
+    max_log_bytes: int, start_timeout: float, max_memory_mb: int, environ: Mapping[str, str] | None = None
+) -> _Process:
+    """Start one worker process with ``environ`` (default ``os.environ``) and wait until it has imported the
+    script API."""
     request_read, request_write = os.pipe()
     result_read, result_write = os.pipe()
     output_read, output_write = os.pipe()  # the worker's stdout and stderr: never a file (see OUTPUT_KEPT)
     os.set_blocking(output_read, False)
-    env = dict(os.environ)
+    env = dict(os.environ if environ is None else environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     try:
         popen = subprocess.Popen(

@@ -101,6 +101,7 @@ def encode(request: ScriptRunRequest, keys: Keys, known: set[str], definitions: 
             request.timeout,
             request.translate,
             path_key,
+            request.http_cassette,
         ),
         PROTOCOL,
     )
@@ -137,7 +138,7 @@ class Decoder:
     def decode(self, payload: bytes) -> ScriptRunRequest:
         """The request ``payload`` encodes (its type and source must have been defined)."""
         (run_id, task_id, type_key, title, script_path, script_file, source_key, properties, cis, variables,
-         timeout, translate, path_key) = pickle.loads(payload)  # fmt: skip
+         timeout, translate, path_key, http_cassette) = pickle.loads(payload)  # fmt: skip
         return frozen_record(
             ScriptRunRequest,
             run_id=run_id,
@@ -153,6 +154,7 @@ class Decoder:
             timeout=timeout,
             translate=translate,
             module_path=self._paths[path_key] if path_key is not None else (),
+            http_cassette=http_cassette,
         )
 
 

@@ -13,6 +13,7 @@ from xlr_runtime.store.tasks import (
     TaskLogLine,
     TaskRepository,
     TaskStatus,
+    TaskSummary,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "TaskLogLine",
     "TaskRepository",
     "TaskStatus",
+    "TaskSummary",
     "applied_migrations",
     "apply_migrations",
     "new_owner_id",

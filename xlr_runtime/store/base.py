@@ -27,17 +27,19 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
-
-from sqlite_utils import Database
 
 from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from xlr_runtime.store.executions import ExecutionRepository
+    from xlr_runtime.store.history import HistoryRepository
     from xlr_runtime.store.jobs import JobRepository
     from xlr_runtime.store.keys import KeyRepository
     from xlr_runtime.store.notifications import NotificationRepository
@@ -55,7 +57,10 @@ AREA_MODULES: tuple[str, ...] = (
     "xlr_runtime.store.keys",
 )
 
-SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+#: SQLite ``synchronous`` modes a store opens with. The ``store.synchronous`` setting offers NORMAL and FULL; OFF
+#: (nothing survives an OS crash or power loss, and no fsync is paid) is for throw-away databases, such as the
+#: test harness's temporary homes.
+SYNCHRONOUS_MODES = ("NORMAL", "FULL", "OFF")
 
 #: SQLite primary result codes of a database that cannot be written for now (a later attempt may succeed):
 #: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL.
@@ -114,6 +119,16 @@ def new_owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+@dataclass(frozen=True)
+class StoreSpace:
+    """The size of a database in bytes: the file with its WAL, the pages holding data, the free pages (which
+    ``VACUUM`` gives back to the file system)."""
+
+    file_bytes: int
+    used_bytes: int
+    free_bytes: int
+
+
 class Store:
     """An open database: ``store.tasks`` (and, as areas are added, ``store.jobs``, ``store.executions``).
 
@@ -136,8 +151,8 @@ class Store:
         try:
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            conn.execute(f"PRAGMA synchronous = {synchronous}")  # first: with OFF, switching to WAL pays no fsync
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            conn.execute(f"PRAGMA synchronous = {synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             hint = None
@@ -148,8 +163,15 @@ class Store:
             conn.close()
             raise StoreError(f"{self.path}: the database cannot use WAL journaling (got {mode!r})")
         self.conn = conn
-        self.db = Database(conn)
         self.synchronous = synchronous
+
+    @cached_property
+    def db(self) -> Database:
+        """The connection as a :class:`sqlite_utils.Database`, for migration steps (imported on first use: most
+        opens apply no step, and ``xlr tasks`` should not pay for the import)."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
 
     @classmethod
     def open(cls, path: str | Path, *, synchronous: str = "NORMAL", owner: str | None = None) -> Store:
@@ -266,6 +288,49 @@ class Store:
         """``PRAGMA integrity_check``: ``"ok"`` for a sound database, else the first problem found."""
         return str(self.execute("PRAGMA integrity_check").fetchone()[0])
 
+    def space(self) -> StoreSpace:
+        """How big the database is: its file (with the WAL) and the pages in use."""
+        page_size, pages, free = (
+            int(self.execute(f"PRAGMA {name}").fetchone()[0]) for name in ("page_size", "page_count", "freelist_count")
+        )
+        wal = self.path.with_name(self.path.name + "-wal")
+        file_bytes = self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        return StoreSpace(file_bytes=file_bytes, used_bytes=(pages - free) * page_size, free_bytes=free * page_size)
+
+    def vacuum(self) -> None:
+        """Rebuild the file without its free pages (``VACUUM``: it needs as much free disk again as the file, and
+        holds the write lock while it runs)."""
+        with self.lock:
+            self.execute("VACUUM")
+            self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def backup(self, target: Path) -> None:
+        """Copy the database to the new file ``target`` with SQLite's online backup API: one consistent
+        snapshot, read while other connections (a running ``xlr serve``) keep writing (in WAL mode a reader
+        never blocks a writer). The copy is written beside ``target`` and renamed into place once complete, so
+        ``target`` is never a partial copy."""
+        partial = target.with_name(f".{target.name}.partial")
+        partial.unlink(missing_ok=True)
+        source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        copy = sqlite3.connect(str(partial))
+        try:
+            source.backup(copy)  # all pages in one step: one read transaction, so one snapshot
+        except BaseException:
+            copy.close()
+            partial.unlink(missing_ok=True)
+            raise
+        finally:
+            copy.close()
+            source.close()
+        os.replace(partial, target)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows of every table of the store, by table name."""
+        tables = [row[0] for row in self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()]  # fmt: skip
+        return {name: int(self.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]) for name in tables}
+
     def close(self) -> None:
         """Close the connection (checkpointing the WAL when this is the last connection)."""
         with self.lock:
@@ -315,6 +380,13 @@ class Store:
         from xlr_runtime.store.schedules import ScheduleRepository
 
         return ScheduleRepository(self)
+
+    @cached_property
+    def history(self) -> HistoryRepository:
+        """Ended tasks and executions beyond a retention, and their removal."""
+        from xlr_runtime.store.history import HistoryRepository
+
+        return HistoryRepository(self)
 
     @cached_property
     def notifications(self) -> NotificationRepository:

@@ -21,13 +21,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from xlr_runtime.errors import JobDefinitionError, NotFoundError, StateError
-from xlr_runtime.rundeck.model import Job, Workflow
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from xlr_runtime.rundeck.model import Job
     from xlr_runtime.store.base import Store
 
 
@@ -244,6 +243,8 @@ class JobRepository:
         try:
             return _job(row)
         except JobDefinitionError:
+            from xlr_runtime.rundeck.model import Job, Workflow
+
             return Job(
                 name=row["name"],
                 group=row["group_path"] or None,
@@ -264,12 +265,16 @@ class JobRepository:
 
 def _definition(job: Job) -> str:
     """The stored form: the job's canonical XML export (without its project)."""
+    from xlr_runtime.rundeck.xml_codec import dump_jobs_xml  # the codec: only where jobs are read or written
+
     return dump_jobs_xml([dataclasses.replace(job, project=None)])
 
 
 def _readable_definition(job: Job) -> str:
     """The stored form of ``job``, checked to read back: nothing goes into the store that the store, the schedule
     loop or an export could not read again (the codecs refuse such input first, naming the file and field)."""
+    from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+
     definition = _definition(job)
     try:
         load_jobs_xml(definition, path="the stored form", require_future=False)
@@ -283,6 +288,8 @@ def _readable_definition(job: Job) -> str:
 def _job(row: dict[str, Any]) -> Job:
     """The job of a stored row; a definition that does not read back (stored by an older version) is a
     :class:`JobDefinitionError` naming the job and how to get rid of it."""
+    from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+
     try:
         (job,) = load_jobs_xml(row["definition"], path=f"store:jobs/{row['uuid']}", require_future=False)
     except JobDefinitionError as exc:

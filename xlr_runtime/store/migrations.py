@@ -66,14 +66,13 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
     Raises :class:`StoreError` when the database records steps this version does not know (written by a newer
     xlr-runtime): running on it could corrupt data.
     """
-    db = store.db
     with store.atomic():
-        db.execute(
+        store.execute(
             f"CREATE TABLE IF NOT EXISTS {_RECORD_TABLE} (migration_set TEXT NOT NULL, name TEXT NOT NULL, "
             "applied_at REAL NOT NULL, PRIMARY KEY (migration_set, name))"
         )
     recorded: dict[str, set[str]] = {}  # set name -> its applied steps, read in one query at every open
-    for row in db.query(f"SELECT migration_set, name FROM {_RECORD_TABLE}"):
+    for row in store.query(f"SELECT migration_set, name FROM {_RECORD_TABLE}"):
         recorded.setdefault(row["migration_set"], set()).add(row["name"])
     applied_now: list[str] = []
     for migration_set in sets:
@@ -90,16 +89,13 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
                 continue
             with store.atomic():
                 # Another process may have applied it while we waited for the write lock.
-                if next(
-                    db.query(
-                        f"SELECT 1 AS x FROM {_RECORD_TABLE} WHERE migration_set = ? AND name = ?",
-                        [migration_set.name, step.name],
-                    ),
-                    None,
+                if store.query_one(
+                    f"SELECT 1 AS x FROM {_RECORD_TABLE} WHERE migration_set = ? AND name = ?",
+                    [migration_set.name, step.name],
                 ):
                     continue
-                step.apply(db)
-                db.execute(
+                step.apply(store.db)
+                store.execute(
                     f"INSERT INTO {_RECORD_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
                     [migration_set.name, step.name, time.time()],
                 )
@@ -111,5 +107,5 @@ def applied_migrations(store: Store) -> list[tuple[str, str, float]]:
     """Every recorded step as ``(set, name, applied_at)``, in the order applied."""
     return [
         (row["migration_set"], row["name"], row["applied_at"])
-        for row in store.db.query(f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY rowid")
+        for row in store.query(f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY rowid")
     ]

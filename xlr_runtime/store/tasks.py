@@ -66,6 +66,12 @@ class RunState(StrEnum):
     CANCELLED = "cancelled"  # its task was aborted, skipped or retried before it ran
 
 
+def current_status_line(status: TaskStatus, status_line: str | None) -> str | None:
+    """The status line while it still says what the task is doing: none once the task was aborted or skipped (the
+    line its last script run left would read as if it were still running; ``status_line`` keeps it)."""
+    return None if status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) else status_line
+
+
 @dataclass(frozen=True)
 class Task:
     """A stored task: its type, inputs and current values, status and times (epoch seconds)."""
@@ -84,21 +90,58 @@ class Task:
     ended_at: float | None = None
     failure: str | None = None
 
+    @property
+    def current_status_line(self) -> str | None:
+        """The status line while it still says what the task is doing (see :func:`current_status_line`)."""
+        return current_status_line(self.status, self.status_line)
+
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (secrets must be masked by the caller, which knows the type)."""
+        """A JSON-ready dict (secrets must be masked by the caller, which knows the type): the keys of
+        :meth:`TaskSummary.to_json` and ``properties``."""
+        return {**TaskSummary.to_json(self), "properties": self.properties}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """What a listing shows of a task: a :class:`Task` without its property values, inputs and variables (the
+    JSON blobs are not read, so listing a large home stays cheap)."""
+
+    id: str
+    type: str
+    title: str
+    status: TaskStatus
+    status_line: str | None
+    attempt: int
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    failure: str | None = None
+
+    @property
+    def current_status_line(self) -> str | None:
+        """The status line while it still says what the task is doing (see :func:`current_status_line`)."""
+        return current_status_line(self.status, self.status_line)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict. Ids are numbers, as execution ids are (and Rundeck's); ``status_line`` is the current
+        one (``null`` once aborted or skipped) and ``last_status_line`` the one the last script run left."""
         return {
-            "id": self.id,
+            "id": int(self.id),
             "type": self.type,
             "title": self.title,
             "status": str(self.status),
-            "status_line": self.status_line,
-            "properties": self.properties,
+            "status_line": self.current_status_line,
+            "last_status_line": self.status_line,
             "attempt": self.attempt,
             "created_at": self.created_at,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "failure": self.failure,
         }
+
+
+#: The columns of a :class:`TaskSummary`, in its field order.
+_SUMMARY_COLUMNS = "id, type, title, status, status_line, attempt, created_at, started_at, ended_at, failure"
 
 
 @dataclass(frozen=True)
@@ -120,12 +163,20 @@ class ScriptRun:
     outcome: str | None = None
     failure: Failure | None = None
     restarts: int = 0
+    status_line: str | None = None  # the status line the run set (``None``: it set none), after masking and cuts
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end on the runtime's clock, once the run has ended."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
             "id": self.id,
-            "task_id": self.task_id,
+            "task_id": int(self.task_id),
             "attempt": self.attempt,
             "seq": self.seq,
             "script_path": self.script_path,
@@ -136,6 +187,7 @@ class ScriptRun:
             "ended_at": self.ended_at,
             "outcome": self.outcome,
             "restarts": self.restarts,
+            "status_line": self.status_line,
             "failure": None if self.failure is None else {"kind": self.failure.kind, "message": self.failure.message},
         }
 
@@ -226,6 +278,12 @@ def _create_owners(db: Database) -> None:
     )
 
 
+@MIGRATIONS.step("keep the status line each script run set")
+def _add_run_status_line(db: Database) -> None:
+    # the task keeps only the last status line; each run's own is its history (the harness's status_lines)
+    db.execute("ALTER TABLE script_runs ADD COLUMN status_line TEXT")
+
+
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
@@ -277,6 +335,16 @@ def _json_path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _status_filter(statuses: Iterable[TaskStatus]) -> tuple[str, list[str]]:
+    """The ``WHERE`` clause (empty for every status) and its parameters."""
+    wanted = [str(s) for s in statuses]
+    return (f"WHERE status IN ({','.join('?' * len(wanted))})" if wanted else "", wanted)
+
+
+def _limit(limit: int | None) -> list[int]:
+    return [] if limit is None else [limit]
+
+
 def _only_task(task_id: str | int | None) -> tuple[str, list[Any]]:
     return ("", []) if task_id is None else (" AND task_id = ?", [_task_id(task_id)])
 
@@ -300,6 +368,7 @@ def _done_row(c: RunCompletion) -> tuple[Any, ...]:
         failure and storable_text(failure.kind),
         failure and storable_text(failure.message),
         failure and storable_text(failure.traceback),
+        _text(c.status_line),
         c.run_id,
     )
 
@@ -323,6 +392,22 @@ def _task(row: dict[str, Any]) -> Task:
     )
 
 
+def _summary(row: Sequence[Any]) -> TaskSummary:
+    """A :class:`TaskSummary` from a row of :data:`_SUMMARY_COLUMNS`."""
+    return TaskSummary(
+        id=str(row[0]),
+        type=row[1],
+        title=row[2],
+        status=_STATUSES[row[3]],
+        status_line=row[4],
+        attempt=row[5],
+        created_at=row[6],
+        started_at=row[7],
+        ended_at=row[8],
+        failure=row[9],
+    )
+
+
 def _run(row: dict[str, Any]) -> ScriptRun:
     failure = None
     if row["failure_kind"] is not None:
@@ -343,6 +428,7 @@ def _run(row: dict[str, Any]) -> ScriptRun:
         outcome=row["outcome"],
         failure=failure,
         restarts=row["restarts"],
+        status_line=row["status_line"],
     )
 
 
@@ -390,11 +476,25 @@ class TaskRepository:
 
     def list(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[Task]:
         """Tasks, newest first, optionally only those in ``statuses``."""
-        wanted = [str(s) for s in statuses]
-        where = f"WHERE status IN ({','.join('?' * len(wanted))})" if wanted else ""
+        where, params = _status_filter(statuses)
         tail = " LIMIT ?" if limit is not None else ""
-        params: list[Any] = [*wanted, *([limit] if limit is not None else [])]
-        return [_task(r) for r in self._store.query(f"SELECT * FROM tasks {where} ORDER BY id DESC{tail}", params)]
+        rows = self._store.query(f"SELECT * FROM tasks {where} ORDER BY id DESC{tail}", [*params, *_limit(limit)])
+        return [_task(r) for r in rows]
+
+    def summaries(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[TaskSummary]:
+        """What ``xlr tasks`` lists: :class:`TaskSummary` records, newest first, optionally only those in
+        ``statuses``; at most ``limit`` (the newest), read without the JSON columns."""
+        where, params = _status_filter(statuses)
+        tail = " LIMIT ?" if limit is not None else ""
+        cursor = self._store.execute(
+            f"SELECT {_SUMMARY_COLUMNS} FROM tasks {where} ORDER BY id DESC{tail}", [*params, *_limit(limit)]
+        )
+        return [_summary(row) for row in cursor.fetchall()]
+
+    def count(self, *, statuses: Iterable[TaskStatus] = ()) -> int:
+        """How many tasks there are (in ``statuses``, when given)."""
+        where, params = _status_filter(statuses)
+        return int(self._store.execute(f"SELECT COUNT(*) FROM tasks {where}", params).fetchone()[0])
 
     def count_by_status(self) -> dict[TaskStatus, int]:
         """How many tasks are in each status (statuses without tasks are left out)."""
@@ -515,6 +615,7 @@ class TaskRepository:
                 outcome=None,
                 failure=None,
                 restarts=restarts,
+                status_line=None,
             )
             for run_id, task, attempt, seq, path, due_at, restarts in rows
         ]
@@ -535,7 +636,8 @@ class TaskRepository:
                 return []
             s.executemany(
                 "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
-                "failure_kind = ?, failure_message = ?, failure_traceback = ?, lease_until = NULL WHERE id = ?",
+                "failure_kind = ?, failure_message = ?, failure_traceback = ?, status_line = ?, lease_until = NULL "
+                "WHERE id = ?",
                 [_done_row(c) for c in recorded],
             )
             s.executemany(

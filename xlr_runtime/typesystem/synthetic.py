@@ -21,9 +21,12 @@ from xlr_runtime.typesystem.problems import Problem
 #: The XML namespace of every synthetic.xml.
 NAMESPACE = "http://www.xebialabs.com/deployit/synthetic"
 
-#: Attributes of ``<type>`` we read, and ones XL Deploy/Release accept that carry no meaning here.
+#: Attributes of ``<type>`` we read, and ones XL Deploy/Release accept (their synthetic.xsd) that carry no
+#: meaning here.
 TYPE_ATTRIBUTES = frozenset({"type", "extends", "virtual", "label", "description"})
-_IGNORED_TYPE_ATTRIBUTES = frozenset({"deployable-type", "container-type", "root", "icon"})
+_IGNORED_TYPE_ATTRIBUTES = frozenset(
+    {"deployable-type", "container-type", "root", "rootName", "versioned", "inspectable", "icon"}
+)
 #: Attributes of ``<property>`` we read, and ones of the XSD that carry no meaning here.
 PROPERTY_ATTRIBUTES = frozenset(
     {
@@ -42,8 +45,24 @@ PROPERTY_ATTRIBUTES = frozenset(
     }
 )
 _IGNORED_PROPERTY_ATTRIBUTES = frozenset(
-    {"as-containment", "nested", "inspection", "transient", "candidate-values-filter", "input-hint", "readonly"}
+    {
+        "as-containment",
+        "nested",
+        "inspection",
+        "inspectionProperty",
+        "transient",
+        "candidate-values-filter",
+        "input-hint",
+        "readonly",
+        "aliases",
+    }
 )
+#: Child elements the XSD allows beside ``<property>`` (in a ``<type>``, a ``<type-modification>``) and beside
+#: ``<enum-values>`` (in a ``<property>``): XL Deploy's validation rules, control-task methods, icons and
+#: generated deployables. They are skipped, with everything inside them.
+_IGNORED_TYPE_ELEMENTS = frozenset({"icon", "generate-deployable", "method", "rule", "verification"})
+_IGNORED_MODIFICATION_ELEMENTS = frozenset({"method", "rule", "verification"})
+_IGNORED_PROPERTY_ELEMENTS = frozenset({"rule", "input-hint"})
 #: Values of ``size``.
 SIZES = ("default", "small", "medium", "large")
 
@@ -165,14 +184,18 @@ class _FileReader:
                 virtual=self.flag(element, "virtual", f"type {name!r}"),
                 label=element.get("label"),
                 description=element.get("description"),
-                properties=self.read_properties(element, name),
+                properties=self.read_properties(
+                    element, name, _IGNORED_MODIFICATION_ELEMENTS if modification else _IGNORED_TYPE_ELEMENTS
+                ),
             )
         ]
 
-    def read_properties(self, element: Any, type_name: str) -> tuple[RawProperty, ...]:
+    def read_properties(self, element: Any, type_name: str, ignored: frozenset[str]) -> tuple[RawProperty, ...]:
         properties: dict[str, RawProperty] = {}
         for child in _elements(element):
             tag = _local(child)
+            if tag in ignored:
+                continue
             if tag != "property":
                 self.problem(child, f"unknown element <{tag}> in type {type_name!r}")
                 continue
@@ -240,14 +263,16 @@ class _FileReader:
             return PropertyKind.STRING
 
     def enum_values(self, element: Any, what: str) -> tuple[str, ...] | None:
-        groups = list(_elements(element))
+        groups: list[Any] = []
+        for child in _elements(element):
+            if _local(child) == "enum-values":
+                groups.append(child)
+            elif _local(child) not in _IGNORED_PROPERTY_ELEMENTS:
+                self.problem(child, f"unknown element <{_local(child)}> in {what}")
         if not groups:
             return None
         values: list[str] = []
         for group in groups:
-            if _local(group) != "enum-values":
-                self.problem(group, f"unknown element <{_local(group)}> in {what}")
-                continue
             for value in _elements(group):
                 if _local(value) != "value":
                     self.problem(value, f"unknown element <{_local(value)}> in <enum-values> of {what}")

@@ -1,0 +1,3 @@
+import os
+
+value = os.environ.get(name, "(unset)")

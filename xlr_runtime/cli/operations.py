@@ -1,0 +1,218 @@
+"""Operator commands: ``xlr config`` (the effective settings and where each came from), ``xlr prune`` (remove
+ended history beyond a retention) and ``xlr backup`` (a consistent copy of the store while a server runs).
+
+See ``docs/operations.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+
+from xlr_runtime import settings as settings_module
+from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.errors import HomeError
+from xlr_runtime.retention import Retention, parse_age, parse_retention
+from xlr_runtime.scripting.masking import MASK
+from xlr_runtime.store import Store
+from xlr_runtime.store.history import PruneCounts
+
+
+@click.command(name="config")
+@json_option
+@runtime_options(read_only=True)
+def config_command(ctx: CliContext, as_json: bool) -> None:
+    """Print the effective settings of the home and where each came from.
+
+    Each value's origin is one of: default, xlr.toml:LINE, conf/xl-release.conf:LINE, an environment variable or
+    a command-line option. Secrets are never shown: a
+    *_env setting shows the variable's name and whether it is set, a URL its user without the password.
+
+    Invalid settings are reported on stderr and the defaults, which the read-only commands then use, are
+    printed; the exit code is then 1, so 'xlr config' checks a home's configuration before a restart.
+
+    Example: xlr config --home /srv/xlr --json
+    """
+    settings = ctx.settings
+    rows = [{"name": "home", "value": str(ctx.home.root), "source": ctx.home_source}]
+    for setting in settings_module.SETTINGS:
+        rows.append(_setting_row(ctx, settings, setting.name))
+    if as_json:
+        echo_json(rows)
+    else:
+        width = max(len(row["name"]) for row in rows)
+        value_width = min(40, max(len(_text(row["value"])) for row in rows))
+        click.echo(f"{'SETTING':<{width}}  {'VALUE':<{value_width}}  SOURCE")
+        for row in rows:
+            click.echo(f"{row['name']:<{width}}  {_text(row['value']):<{value_width}}  {row['source']}")
+    if ctx.settings_error is not None:
+        raise SystemExit(1)
+
+
+def _setting_row(ctx: CliContext, settings: settings_module.Settings, name: str) -> dict[str, Any]:
+    source = settings.origin(name).describe()
+    if name == "plugins.path":
+        value: Any = [str(path) for path in ctx.plugin_paths]
+        if ctx.option_plugin_paths:
+            source = ctx.plugins_source if not settings["plugins.path"] else f"{source} + {ctx.plugins_source}"
+    else:
+        value = _shown(name, settings[name])
+    return {"name": name, "value": value, "source": source}
+
+
+def _shown(name: str, value: Any) -> Any:
+    """``value`` as ``xlr config`` shows it: the name of a secret's variable with whether it is set, a URL's
+    password masked."""
+    if isinstance(value, tuple):
+        return list(value)
+    if name.endswith("_env") and value:
+        return f"{value} ({'set' if os.environ.get(value) else 'not set'})"
+    if isinstance(value, str) and "@" in value and "://" in value:
+        parts = urlsplit(value)
+        if parts.password is not None:
+            netloc = f"{parts.username}:{MASK}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            return urlunsplit(parts._replace(netloc=netloc))
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) or "[]"
+    return '""' if value == "" else str(value)
+
+
+def _age(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_age(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+@click.command(name="prune")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; remove nothing.")
+@click.option(
+    "--older-than", "older_than", metavar="AGE", callback=_age, help="Remove what ended before AGE (30d, 12h)."
+)
+@click.option(
+    "--keep", type=click.IntRange(min=0), metavar="N", help="Keep only the N tasks and N executions that ended last."
+)
+@click.option("--vacuum", is_flag=True, help="Then VACUUM the database to give the freed space back to the disk.")
+@json_option
+@runtime_options
+def prune_command(
+    ctx: CliContext, dry_run: bool, older_than: float | None, keep: int | None, vacuum: bool, as_json: bool
+) -> None:
+    """Remove ended tasks and executions beyond a retention, never anything in flight.
+
+    Ended tasks go with their script runs and logs, ended Rundeck executions with their output and
+    notifications. The retention is --older-than and --keep, else the history.keep setting. Nothing planned,
+    queued or running is ever removed. Batches are short transactions, so a running 'xlr serve' is not held up.
+
+    The freed pages are reused by new rows; the file shrinks only with --vacuum (which needs as much free disk
+    as the file, and holds the write lock while it runs).
+
+    Example: xlr prune --older-than 30d --dry-run
+    """
+    ctx.require_home()
+    retention = _retention(ctx, older_than, keep)
+    with Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"]) as store:
+        before = store.space()
+        started = time.monotonic()
+        counts = store.history.prune(retention, time.time(), dry_run=dry_run)
+        if vacuum and not dry_run:
+            store.vacuum()
+        after = store.space()
+    seconds = time.monotonic() - started
+    if as_json:
+        echo_json(
+            {
+                "dry_run": dry_run,
+                "retention": {"max_age": retention.max_age, "max_count": retention.max_count},
+                "removed": counts.to_json(),
+                "seconds": round(seconds, 3),
+                "before": vars(before),
+                "after": vars(after),
+            }
+        )
+        return
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {_summary(counts)}: {retention.describe()}.")
+    click.echo(
+        f"{ctx.home.database.name}: {_size(before.used_bytes)} in use of {_size(before.file_bytes)} before, "
+        f"{_size(after.used_bytes)} in use of {_size(after.file_bytes)} after"
+        + ("" if vacuum or dry_run else " (free pages are reused; --vacuum shrinks the file)")
+    )
+
+
+def _retention(ctx: CliContext, older_than: float | None, keep: int | None) -> Retention:
+    if older_than is not None or keep is not None:
+        return Retention(older_than, keep)
+    retention = parse_retention(ctx.settings["history.keep"])
+    if retention.keeps_everything:
+        raise click.UsageError("nothing to prune by: give --older-than or --keep, or set history.keep in xlr.toml")
+    return retention
+
+
+def _summary(counts: PruneCounts) -> str:
+    return (
+        f"{counts.tasks} task(s) ({counts.script_runs} script runs, {counts.task_log} log lines) and "
+        f"{counts.executions} execution(s) ({counts.execution_log} log lines, {counts.notification_events} "
+        "notification events)"
+    )
+
+
+def _size(size: int) -> str:
+    """``size`` bytes in bytes, KiB or MiB."""
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.1f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MiB"
+
+
+@click.command(name="backup")
+@click.argument("destination", metavar="DEST", type=click.Path(path_type=Path))
+@json_option
+@runtime_options(read_only=True)
+def backup_command(ctx: CliContext, destination: Path, as_json: bool) -> None:
+    """Copy the home's store to DEST, consistently, while 'xlr serve' keeps running.
+
+    The copy is taken with SQLite's online backup API: one snapshot. DEST is a new file, or a folder that gets
+    xlr-YYYYmmddTHHMMSSZ.db. The copy is checked (PRAGMA integrity_check) and its tasks and executions counted.
+
+    Restore by stopping the server and copying the file to xlr.db in the home (remove xlr.db-wal and
+    xlr.db-shm first). xlr.toml, conf/ and the plugins are plain files: copy them as they are.
+
+    Example: xlr backup /backups/xlr/
+    """
+    if not ctx.home.database.is_file():
+        raise HomeError(ctx.home.database, "no store in this home (nothing ran here yet)")
+    target = destination / _stamped_name() if destination.is_dir() else destination
+    if target.exists():
+        raise HomeError(target, "exists already", hint="Name a new file, or a folder for a time-stamped one.")
+    if not target.parent.is_dir():
+        raise HomeError(target.parent, "no such folder")
+    with Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"]) as store:
+        store.backup(target)
+    with Store.open(target) as copy:
+        integrity, counts = copy.integrity_check(), copy.row_counts()
+    size = target.stat().st_size
+    if as_json:
+        echo_json({"path": str(target), "bytes": size, "integrity": integrity, "rows": counts})
+    else:
+        click.echo(
+            f"Backed up {ctx.home.database} to {target} ({_size(size)}; integrity {integrity}; "
+            f"{counts.get('tasks', 0)} tasks, {counts.get('executions', 0)} executions)"
+        )
+    if integrity != "ok":
+        raise SystemExit(1)
+
+
+def _stamped_name() -> str:
+    return f"xlr-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.db"
