@@ -26,7 +26,9 @@ from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 
 KEY_NODES = ("n1", "n2", "n3")
-KEEPGOING = "<keepgoing>true</keepgoing>"
+#: Every node at once, going on past failed ones (the output is compared per node, so order does not matter).
+KEEPGOING = "<keepgoing>true</keepgoing><threadcount>4</threadcount>"
+ALL_AT_ONCE = "<threadcount>4</threadcount>"
 
 
 @pytest.fixture
@@ -102,7 +104,7 @@ def test_every_step_kind_runs_on_every_node_and_leaves_no_script(
             "<scriptinterpreter>/bin/sh</scriptinterpreter></command>" + exec_("echo data ${data.seen}")
         )
         options = "<option name='word' value='hello'/>"
-        execution = harness.run(filtered(steps, ".*", options=options))
+        execution = harness.run(filtered(steps, ".*", dispatch=ALL_AT_ONCE, options=options))
     assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
     user = ssh_lab.user
     assert by_node(harness, execution.id) == {
@@ -136,7 +138,7 @@ def test_exit_codes_and_stderr_are_per_node(ssh_lab: SshLab, harness: Harness) -
 def test_one_connection_per_node_is_reused_by_every_step(ssh_lab: SshLab, harness: Harness) -> None:
     write_project(harness.root, lab_nodes(ssh_lab))
     steps = "".join(exec_("echo $SSH_CONNECTION") for _ in range(3))
-    execution = harness.run(filtered(steps, "tags: ssh", sequence="", extra=""))
+    execution = harness.run(filtered(steps, "tags: ssh", dispatch=ALL_AT_ONCE))
     assert execution.status == ExecutionStatus.SUCCEEDED
     lines = by_node(harness, execution.id)
     assert {node: len(set(lines[node])) for node in KEY_NODES} == dict.fromkeys(KEY_NODES, 1), lines
@@ -157,7 +159,7 @@ def test_rd_variables_reach_servers_that_accept_env_and_those_that_do_not(ssh_la
     write_project(harness.root, lab_nodes(ssh_lab))
     command = 'echo "$RD_JOB_NAME $RD_OPTION_QUOTE"'
     options = "<option name='quote' value=\"it's a \\$HOME\"/>"
-    execution = harness.run(filtered(exec_(command), "name: n1,n2", options=options))
+    execution = harness.run(filtered(exec_(command), "name: n1,n2", dispatch=ALL_AT_ONCE, options=options))
     assert by_node(harness, execution.id) == {n: ["job it's a \\$HOME"] for n in ("n1", "n2")}
 
 
@@ -288,7 +290,7 @@ def test_no_password_or_passphrase_in_logs_executions_or_exports(
         )
         script = "<command><script>echo script as $(id -un)</script></command>"
         steps = exec_("id -un; echo ${option.sshPassword}") + script
-        execution = harness.run(filtered(steps, "tags: ssh", options=options), secret_values)
+        execution = harness.run(filtered(steps, "tags: ssh", dispatch=ALL_AT_ONCE, options=options), secret_values)
     finally:
         authorized.write_text(original)
     assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
@@ -341,7 +343,7 @@ def test_keys_and_passwords_come_from_key_storage(ssh_lab: SshLab, harness: Harn
             "tags": "ssh",
         }
     write_project(harness.root, nodes)
-    execution = harness.run(filtered(exec_("echo as $(id -un)"), "tags: ssh"))
+    execution = harness.run(filtered(exec_("echo as $(id -un)"), "tags: ssh", dispatch=ALL_AT_ONCE))
     assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
     expected = {"n1": [f"as {ssh_lab.user}"]}
     if ssh_lab.password:
