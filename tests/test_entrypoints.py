@@ -54,7 +54,7 @@ def test_a_declared_group_gives_what_importlib_metadata_gives(
 
 
 def test_what_it_cannot_read_is_left_to_importlib_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    distribution(tmp_path / "broken", "broken-1.0.dist-info", "this is not an ini file\n[unclosed\n")
+    distribution(tmp_path / "broken", "broken-1.0.dist-info", f"{GROUP} = not an ini file\n[unclosed\n")
     with zipfile.ZipFile(tmp_path / "plugins.zip", "w") as archive:
         archive.writestr("zipped-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 1.0\n")
         archive.writestr("zipped-1.0.dist-info/entry_points.txt", f"[{GROUP}]\nzipped = zipped\n")

@@ -3,16 +3,15 @@
 ``xlr --help`` and every worker process ask for the ``xlr_runtime`` group, which is empty unless a plugin is
 installed, and importing ``importlib.metadata`` alone costs 15 to 45 ms (``email``, ``zipfile``, ``csv``…).
 :func:`declares_group` first reads the ``entry_points.txt`` of every distribution folder (``*.dist-info``,
-``*.egg-info``) in the ``sys.path`` folders, where ``importlib.metadata`` finds them, with ``configparser`` (the
-format is defined as what it reads: ``=`` as the only delimiter, case kept). When one of them declares the group
-— or when it cannot tell: a ``sys.path`` entry that is a file (a zip), a file it cannot parse, another finder
-serving distributions — :func:`entry_points` asks ``importlib.metadata``, which answers as always. Nothing is
-cached, so an installed or removed plugin is seen by the next process.
+``*.egg-info``) in the ``sys.path`` folders, where ``importlib.metadata`` finds them; a file that names the group
+is parsed with ``configparser`` (the format is defined as what it reads: ``=`` as the only delimiter, case kept).
+When one of them declares the group — or when it cannot tell: a ``sys.path`` entry that is a file (a zip), a file
+it cannot parse, another finder serving distributions — :func:`entry_points` asks ``importlib.metadata``, which
+answers as always. Nothing is cached, so an installed or removed plugin is seen by the next process.
 """
 
 from __future__ import annotations
 
-import configparser
 import importlib.machinery
 import os
 import sys
@@ -64,6 +63,10 @@ def _declares(path: str, group: str) -> bool:
         return False
     except (OSError, UnicodeDecodeError):
         return True
+    if group not in text:  # most files: no need to parse them
+        return False
+    import configparser
+
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
     try:
