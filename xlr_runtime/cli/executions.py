@@ -15,7 +15,16 @@ import time
 import click
 
 from xlr_runtime.cli.jobs import open_store
-from xlr_runtime.cli.options import ROW_ID, CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.cli.options import (
+    ROW_ID,
+    CliContext,
+    echo_json,
+    echo_left_out,
+    json_option,
+    page_options,
+    page_size,
+    runtime_options,
+)
 from xlr_runtime.cli.progress import ExecutionWatcher, Progress, progress_option, resolve_mode
 from xlr_runtime.errors import NotFoundError
 from xlr_runtime.rundeck.adhoc import adhoc_job
@@ -171,27 +180,35 @@ def adhoc_command(
 
 @click.command(name="executions")
 @click.option("-p", "--project", default=None, help="Only executions of this project.")
-@click.option("--limit", type=int, default=50, show_default=True, help="At most this many, newest first.")
+@page_options("executions")
 @json_option
 @runtime_options(read_only=True)
-def executions_command(ctx: CliContext, project: str | None, limit: int, as_json: bool) -> None:
+def executions_command(ctx: CliContext, project: str | None, limit: int | None, show_all: bool, as_json: bool) -> None:
     """List executions, newest first, with job, status and times.
+
+    Shows the newest 50 unless --limit or --all says otherwise, and ends with a line saying how many older
+    executions are left out (on stderr with --json). Executions that a job reference step starts are not listed
+    (their parent is).
 
     Example: xlr executions -p ops --json
     """
+    shown = page_size(limit, show_all)
     with open_store(ctx) as store:
-        executions = [e for e in store.executions.list(project=project, limit=limit) if e.parent_id is None]
+        executions = store.executions.summaries(project=project, limit=shown)
+        full = shown is not None and len(executions) == shown
+        left_out = store.executions.count(project=project) - len(executions) if full else 0
     if as_json:
         echo_json([e.to_json() for e in executions])
-        return
-    if not executions:
+    elif not executions:
         click.echo("No executions.")
-        return
-    click.echo(f"{'ID':>5}  {'STATUS':<17}  {'STARTED':<19}  {'ENDED':<19}  JOB")
-    for e in executions:
-        click.echo(
-            f"{e.id:>5}  {e.shown_status:<17}  {_when(e.started_at):<19}  {_when(e.ended_at):<19}  {e.job_full_name}"
-        )
+    else:
+        click.echo(f"{'ID':>5}  {'STATUS':<17}  {'STARTED':<19}  {'ENDED':<19}  JOB")
+        for e in executions:
+            click.echo(
+                f"{e.id:>5}  {e.shown_status:<17}  {_when(e.started_at):<19}  {_when(e.ended_at):<19}  "
+                f"{e.job_full_name}"
+            )
+    echo_left_out(left_out, len(executions), "execution", err=as_json)
 
 
 @click.group(name="execution")
