@@ -15,8 +15,6 @@ import contextlib
 import getpass
 import json
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +32,7 @@ from xlr_runtime.errors import (
 )
 from xlr_runtime.rundeck.context import DATA_LINE, DataContext, expand
 from xlr_runtime.rundeck.durations import LogLimit, parse_duration, parse_log_limit
+from xlr_runtime.rundeck.execution_job import job_of
 from xlr_runtime.rundeck.jobref import disabled_result, lookup_uuid, nodes_project, with_node_overrides
 from xlr_runtime.rundeck.keystore import KeyStore
 from xlr_runtime.rundeck.model import Job, JobRefStep, PluginStep
@@ -41,11 +40,11 @@ from xlr_runtime.rundeck.nodes import Node, local_node
 from xlr_runtime.rundeck.options import ResolvedOptions, parse_arg_string, resolve_options
 from xlr_runtime.rundeck.validation import whole_number
 from xlr_runtime.rundeck.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.xml_export import dump_jobs_xml
 from xlr_runtime.scripting.masking import MASK, Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
+from xlr_runtime.store.owners import owner_is_dead
 from xlr_runtime.store.tasks import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -190,12 +189,6 @@ class ExecutionLogWriter:
             return
         line = (time.time(), level, None if node is None else node.name, None if step is None else str(step + 1))
         self.service.store.executions.add_log(self.execution_id, [(*line, self.masker.mask(text))])
-
-
-def job_of(execution: Execution) -> Job:
-    """The job definition an execution was started with. Its schedule may have stopped firing since (a year that
-    is over): that only matters when a job is imported, never when a stored execution runs or notifies."""
-    return load_jobs_xml(execution.job_xml, path=f"execution {execution.id}", require_future=False)[0]
 
 
 class ExecutionService:
@@ -753,18 +746,3 @@ def _unknown_step_type(type_name: str) -> StepResult:
         reason="PluginNotFound",
         message=f"step type {type_name!r} is not a loaded task type or a step plugin",
     )
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True when a store owner id (``host:pid:random``) names a process of this host that no longer runs."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

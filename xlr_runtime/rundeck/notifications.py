@@ -46,7 +46,7 @@ from xlr_runtime import settings as settings_module
 from xlr_runtime.clock import Clock, SystemClock, wait_for_due
 from xlr_runtime.rundeck.context import DataContext, expand
 from xlr_runtime.rundeck.durations import parse_duration
-from xlr_runtime.rundeck.execution import job_of
+from xlr_runtime.rundeck.execution_job import job_of
 from xlr_runtime.rundeck.model import EmailNotification, Job, Notification, PluginNotification, Trigger
 from xlr_runtime.rundeck.notify_content import (
     TRIGGER_NAMES,
@@ -62,6 +62,7 @@ from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState, NotificationEvent
+from xlr_runtime.store.owners import owner_is_dead
 
 if TYPE_CHECKING:
     import pluggy
@@ -247,8 +248,6 @@ class Notifier:
 
     def recover(self) -> int:
         """Re-queue the events of dispatchers that died; their in-flight deliveries become ``unknown``."""
-        from xlr_runtime.rundeck.execution import owner_is_dead
-
         dead = [owner for owner in self.store.notifications.sending_owners() if owner_is_dead(owner)]
         return self.store.notifications.requeue(dead, now=self.clock.now())
 

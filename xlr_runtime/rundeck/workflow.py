@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 
@@ -55,8 +55,50 @@ from xlr_runtime.rundeck.validation import whole_number
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 if TYPE_CHECKING:
-    from xlr_runtime.rundeck.execution import ExecutionLogWriter, ExecutionService
+    from xlr_runtime.clock import Clock
+    from xlr_runtime.rundeck.keystore import KeyStore
     from xlr_runtime.rundeck.options import ResolvedOptions
+    from xlr_runtime.scripting.masking import Masker
+    from xlr_runtime.secrets import SecretBox
+    from xlr_runtime.store import Store
+
+
+class WorkflowHost(Protocol):
+    """What a workflow needs of the service that runs it (:class:`xlr_runtime.rundeck.execution.ExecutionService`
+    is the one that exists; a protocol keeps the workflow from importing the service that imports it)."""
+
+    store: Store
+    secrets: SecretBox
+    keys: KeyStore
+    clock: Clock
+    home_root: Path
+    server_node: Node
+    capture_pattern: re.Pattern[str]
+
+    def run_job_reference(self, run: WorkflowRun, step: JobRefStep, index: int, node: Node | None) -> StepResult:
+        """Run a job-reference step as a child execution."""
+        ...
+
+    def run_plugin_step(
+        self, run: WorkflowRun, step: PluginStep, index: int, node: Node | None, key: str
+    ) -> StepResult:
+        """Run a step-plugin or node-step-plugin step."""
+        ...
+
+
+class WorkflowLog(Protocol):
+    """Where a workflow writes its execution's log (:class:`xlr_runtime.rundeck.execution.ExecutionLogWriter`)."""
+
+    masker: Masker
+    halted: bool
+
+    def system(self, level: str, text: str, *, node: Node | None = None, step: int | None = None) -> None:
+        """A line of the runtime's own."""
+        ...
+
+    def output(self, level: str, text: str, *, node: Node | None = None, step: int | None = None) -> bool:
+        """A line a step printed; False once the log limit halts the execution."""
+        ...
 
 
 class WorkflowStopped(Exception):
@@ -114,11 +156,11 @@ class WorkflowRun:
 
     def __init__(
         self,
-        service: ExecutionService,
+        service: WorkflowHost,
         execution: Execution,
         job: Job,
         options: ResolvedOptions,
-        log: ExecutionLogWriter,
+        log: WorkflowLog,
         *,
         deadline: float | None,
         context: DataContext,
