@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from tests.corpus import corpus
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
-from xlr_runtime.rundeck.nodes import project_resources_dir
+from xlr_runtime.rundeck.nodes.resources import project_resources_dir
 
 NODES = Path(__file__).parent / "data" / "rundeck" / "nodes"
 SERVER = socket.gethostname()

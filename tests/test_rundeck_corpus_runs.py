@@ -16,7 +16,7 @@ import pytest
 from tests.corpus import corpus
 from tests.rundeck_helpers import Harness
 from xlr_runtime.errors import OptionValueError, StateError
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.store.executions import ExecutionStatus
 
 pytestmark = pytest.mark.corpus

@@ -15,7 +15,7 @@ import pytest
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
 from tests.waiting import joined, returns_within, wait_until
 from xlr_runtime.errors import OptionValueError, StateError
-from xlr_runtime.rundeck.execution import StepCall
+from xlr_runtime.rundeck.run.execution import StepCall
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
@@ -442,7 +442,7 @@ def test_step_key_value_data_filter_regex(harness: Harness) -> None:
 
 
 def test_a_job_whose_schedule_no_longer_fires_still_runs_by_hand(harness: Harness) -> None:
-    from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+    from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 
     xml = job_xml(exec_("echo still here"), extra="<schedule crontab='0 0 12 * * ? 2020'/>")
     (job,) = load_jobs_xml(xml, path="old.xml", require_future=False)  # stored before 2020 ended

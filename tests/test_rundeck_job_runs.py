@@ -18,9 +18,9 @@ import pytest
 from tests.notification_helpers import World, running_webhooks
 from tests.rundeck_helpers import SERVER, Harness
 from xlr_runtime.errors import JobDefinitionError, OptionValueError, StateError
-from xlr_runtime.rundeck.model import Job
-from xlr_runtime.rundeck.nodes import project_resources_dir
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.model import Job
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.nodes.resources import project_resources_dir
 from xlr_runtime.store.executions import ExecutionStatus
 
 DATA = Path(__file__).parent / "data" / "rundeck"

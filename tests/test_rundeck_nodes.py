@@ -13,7 +13,8 @@ import pytest
 from tests.corpus import corpus, corpus_files
 from tests.messages import PARSER_REASON, matches
 from xlr_runtime.errors import ResourceModelError
-from xlr_runtime.rundeck.nodes import (
+from xlr_runtime.rundeck.nodes.properties import ProjectProperties
+from xlr_runtime.rundeck.nodes.resources import (
     Node,
     load_resource_file,
     local_node,
@@ -21,8 +22,7 @@ from xlr_runtime.rundeck.nodes import (
     project_resources_dir,
     split_tags,
 )
-from xlr_runtime.rundeck.properties import ProjectProperties
-from xlr_runtime.rundeck.ssh.providers import executor_name
+from xlr_runtime.rundeck.nodes.ssh.providers import executor_name
 
 NODES = Path(__file__).parent / "data" / "rundeck" / "nodes"
 #: A project without project.properties or framework.properties: providers come from the nodes and defaults.

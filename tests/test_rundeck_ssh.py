@@ -16,12 +16,12 @@ from task_helpers import XLR_COMMAND
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http, stored_bytes
 from tests.ssh_helpers import PASSWORD_USER, SshLab, free_port, key_node, keygen, silent_port, write_project
 from tests.waiting import wait_until
-from xlr_runtime.rundeck.nodes import Node
-from xlr_runtime.rundeck.properties import ProjectProperties
-from xlr_runtime.rundeck.ssh.credentials import load_credentials
-from xlr_runtime.rundeck.ssh.sessions import connect
-from xlr_runtime.rundeck.ssh.target import resolve_target
-from xlr_runtime.rundeck.xml_export import dump_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_export import dump_jobs_xml
+from xlr_runtime.rundeck.nodes.properties import ProjectProperties
+from xlr_runtime.rundeck.nodes.resources import Node
+from xlr_runtime.rundeck.nodes.ssh.credentials import load_credentials
+from xlr_runtime.rundeck.nodes.ssh.sessions import connect
+from xlr_runtime.rundeck.nodes.ssh.target import resolve_target
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 

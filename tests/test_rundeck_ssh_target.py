@@ -9,11 +9,11 @@ import pytest
 
 from xlr_runtime.errors import ConfigError, NodeConnectionError, NodeExecutorError
 from xlr_runtime.rundeck.keystore import KeyStore
-from xlr_runtime.rundeck.nodes import Node, local_node
-from xlr_runtime.rundeck.properties import ProjectProperties
-from xlr_runtime.rundeck.ssh.credentials import load_credentials
-from xlr_runtime.rundeck.ssh.providers import file_copier, is_remote, node_executor
-from xlr_runtime.rundeck.ssh.target import resolve_target
+from xlr_runtime.rundeck.nodes.properties import ProjectProperties
+from xlr_runtime.rundeck.nodes.resources import Node, local_node
+from xlr_runtime.rundeck.nodes.ssh.credentials import load_credentials
+from xlr_runtime.rundeck.nodes.ssh.providers import file_copier, is_remote, node_executor
+from xlr_runtime.rundeck.nodes.ssh.target import resolve_target
 from xlr_runtime.store import Store
 
 

@@ -27,9 +27,9 @@ from xlr_runtime.cli.options import (
 )
 from xlr_runtime.cli.progress import ExecutionWatcher, Progress, progress_option, resolve_mode
 from xlr_runtime.errors import NotFoundError
-from xlr_runtime.rundeck.adhoc import adhoc_job
-from xlr_runtime.rundeck.options import parse_arg_string
-from xlr_runtime.rundeck.runner import ExecutionRunner
+from xlr_runtime.rundeck.run.adhoc import adhoc_job
+from xlr_runtime.rundeck.run.options import parse_arg_string
+from xlr_runtime.rundeck.run.runner import ExecutionRunner
 from xlr_runtime.runtime import Runtime, StopFlag
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution, ExecutionStatus

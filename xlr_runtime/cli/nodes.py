@@ -1,8 +1,8 @@
 """``xlr nodes``: a project's nodes, optionally narrowed by a node filter (as ``rd nodes list -p P -F F``).
 
 A project's nodes are the server node plus the resource-model files in ``<home>/projects/<project>/resources/``
-(``*.xml``, ``*.yaml``, ``*.yml``; :mod:`xlr_runtime.rundeck.nodes`). The filter is the one jobs use
-(:mod:`xlr_runtime.rundeck.nodefilter`), and the nodes are listed in dispatch order (by name).
+(``*.xml``, ``*.yaml``, ``*.yml``; :mod:`xlr_runtime.rundeck.nodes.resources`). The filter is the one jobs use
+(:mod:`xlr_runtime.rundeck.nodes.nodefilter`), and the nodes are listed in dispatch order (by name).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import click
 
 from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
-from xlr_runtime.rundeck.nodes import Node, project_nodes, project_resources_dir
-from xlr_runtime.rundeck.properties import ProjectProperties
-from xlr_runtime.rundeck.ssh.providers import executor_name
+from xlr_runtime.rundeck.nodes.nodefilter import combine_filters, order_nodes, select_nodes
+from xlr_runtime.rundeck.nodes.properties import ProjectProperties
+from xlr_runtime.rundeck.nodes.resources import Node, project_nodes, project_resources_dir
+from xlr_runtime.rundeck.nodes.ssh.providers import executor_name
 
 
 def node_summary(node: Node, properties: ProjectProperties) -> dict[str, object]:
