@@ -6,8 +6,9 @@ own generated host key, standing for several Rundeck nodes.
   runtime's fallback (variables exported in the command) is tested too.
 - The password server only when the tests run as root (as CI does): sshd checks passwords against the system's
   accounts, which a non-root sshd cannot read, and setting a password on the developer's own account is not
-  something a test may do. It logs in a dedicated account, :data:`PASSWORD_USER`, created for the tests with a
-  random password for this session only; the key servers refuse passwords.
+  something a test may do. It logs in a dedicated account, :data:`PASSWORD_USER`, named, created and given a
+  random password for this test session only (two sessions on one machine never share it) and removed when the
+  session's servers stop; the key servers refuse passwords.
 
 Without ``sshd`` (Debian's ``openssh-server``) the tests that need it skip with one reason; under ``CI=true``
 they fail instead (``.ci/run`` installs it).
@@ -32,8 +33,8 @@ import yaml
 
 from tests.waiting import wait_until
 
-#: The account the password server logs in (created only when the tests run as root).
-PASSWORD_USER = "xlr-ssh-test"
+#: The account the password server logs in: this session's own (created only when the tests run as root).
+PASSWORD_USER = f"xlr-ssh-{secrets.token_hex(4)}"
 SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd")
 
 
@@ -121,6 +122,8 @@ def start_ssh_lab(folder: Path, names: dict[str, bool], *, password_server: str 
     finally:
         for server in lab.servers:
             _stop(server.process)
+        if lab.password:
+            subprocess.run(["userdel", "--remove", PASSWORD_USER], check=False, capture_output=True)
 
 
 def _start(binary: str, folder: Path, name: str, lab: SshLab, *, accept_env: bool, password: bool = False) -> SshServer:
@@ -178,11 +181,8 @@ def _answers(port: int) -> bool:
 
 
 def _password_account() -> str:
-    """Create (or reuse) :data:`PASSWORD_USER` and give it a new random password; return the password."""
-    try:
-        pwd.getpwnam(PASSWORD_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", PASSWORD_USER], check=True)
+    """Create :data:`PASSWORD_USER` with a new random password; return the password."""
+    subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", PASSWORD_USER], check=True)
     password = secrets.token_urlsafe(18)
     subprocess.run(["chpasswd"], input=f"{PASSWORD_USER}:{password}\n".encode(), check=True)
     return password
