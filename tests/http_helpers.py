@@ -101,3 +101,16 @@ def follow(api: Api, task_id: int) -> list[tuple[str, dict[str, Any]]]:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/event-stream")
         return list(events(response))
+
+
+def served_api(folder: Path) -> Iterator[Api]:
+    """A served home in ``folder`` (CIs ``jenkins`` on a Jenkins test server and ``demo``, a token ``tests``),
+    stopped with SIGTERM (which must end it cleanly) after the tests that use it; for module fixtures."""
+    home = folder / "home"
+    with JenkinsServer(users={"admin": CANARIES["XLR_TEST_JENKINS_PASSWORD"]}, anonymous_read=False) as jenkins:
+        write_config(home, jenkins.url)
+        token = token_command(home, "create", "tests").strip()
+        with start_serve(home, folder / "serve.log") as serve:  # killed if it does not stop
+            yield Api(serve.api_url(), token, home, jenkins, serve)
+            assert serve.stop() == 0, serve.output()
+            assert "Stopped." in serve.output()

@@ -11,21 +11,12 @@ from typing import Any
 import pytest
 import requests
 
-from tests.http_helpers import CANARIES, TIMEOUT, Api, events, follow, start_serve, token_command, write_config
-from xlr_runtime.testing.jenkins import JenkinsServer
+from tests.http_helpers import CANARIES, TIMEOUT, Api, events, follow, served_api, token_command
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    folder = tmp_path_factory.mktemp("http-api")
-    home = folder / "home"
-    with JenkinsServer(users={"admin": CANARIES["XLR_TEST_JENKINS_PASSWORD"]}, anonymous_read=False) as jenkins:
-        write_config(home, jenkins.url)
-        token = token_command(home, "create", "tests").strip()
-        with start_serve(home, folder / "serve.log") as serve:  # killed if it does not stop
-            yield Api(serve.api_url(), token, home, jenkins, serve)
-            assert serve.stop() == 0, serve.output()
-            assert "Stopped." in serve.output()
+    yield from served_api(tmp_path_factory.mktemp("http-api"))
 
 
 def test_a_jenkins_build_created_through_the_api_runs_and_is_followed_live(api: Api) -> None:
