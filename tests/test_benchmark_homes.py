@@ -24,7 +24,7 @@ def test_a_generated_home_is_read_by_xlr_tasks_and_reused(tmp_path: Path) -> Non
     listed = CliRunner().invoke(main, ["tasks", "--all", "--json", "--home", str(home)])
     assert listed.exit_code == 0, listed.output
     tasks = json.loads(listed.stdout)
-    assert [t["id"] for t in tasks] == [str(n) for n in range(40, 0, -1)]
+    assert [t["id"] for t in tasks] == list(range(40, 0, -1))
     assert Counter(t["status"] for t in tasks) == Counter(STATUSES[n % len(STATUSES)] for n in range(1, 41))
     with Store.open(home / "xlr.db") as store:
         assert store.tasks.get(7).properties["jobName"] == "team/folder/application-build"

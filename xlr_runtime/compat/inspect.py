@@ -27,7 +27,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from xlr_runtime.compat import modules
 from xlr_runtime.compat.detect import needs_translation
@@ -38,8 +38,25 @@ from xlr_runtime.errors import ScriptSyntaxError
 from xlr_runtime.typesystem.problems import Problem
 
 if TYPE_CHECKING:
-    from xlr_runtime.typesystem.check import CheckContext
+    from xlr_runtime.typesystem.registry import TypeRegistry
     from xlr_runtime.typesystem.sources import PluginSource
+
+class CheckContext(Protocol):
+    """What the script checks read of ``xlr check``'s context (:class:`xlr_runtime.typesystem.check.CheckContext`
+    is the one that exists; a protocol keeps this layer from importing the checker that calls it)."""
+
+    @property
+    def targets(self) -> tuple[PluginSource, ...]: ...
+
+    @property
+    def registry(self) -> TypeRegistry: ...
+
+    @property
+    def translate_modes(self) -> Mapping[str, str]: ...
+
+    @property
+    def script_reports(self) -> list[ScriptReport]: ...
+
 
 #: A folder holding a plugin's own tests, not plugin code.
 TESTS_FOLDER = "tests"
