@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from xlr_runtime.typesystem.registry import TypeRegistry
     from xlr_runtime.typesystem.sources import PluginSource
 
+
 class CheckContext(Protocol):
     """What the script checks read of ``xlr check``'s context (:class:`xlr_runtime.typesystem.check.CheckContext`
     is the one that exists; a protocol keeps this layer from importing the checker that calls it)."""

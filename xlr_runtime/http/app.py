@@ -8,9 +8,9 @@ HTTP reads and writes go through the same repositories and engine operations as 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -41,7 +41,7 @@ class ApiContext:
     store: Store
     engine: Engine
     clock: Clock
-    wake: Any  # Callable[[], None]: wakes the scheduler of the serving runtime
+    wake: Callable[[], None]  # wakes the scheduler of the serving runtime
     plugin_paths: tuple[Path, ...] = ()
     stopping: threading.Event = field(default_factory=threading.Event)
 

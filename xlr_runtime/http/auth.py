@@ -48,6 +48,7 @@ class Verdict:
 
     @property
     def allowed(self) -> bool:
+        """True when the request may go on."""
         return self.status == 0
 
 
