@@ -36,7 +36,7 @@ DEFAULT_PAGE, MAX_PAGE = 50, 500
 #: Log lines in one answer without ``limit``, and the most one may hold.
 DEFAULT_LOG_LINES, MAX_LOG_LINES = 1000, 10000
 #: Seconds between two reads of the store while following a log.
-FOLLOW_INTERVAL = 0.2
+FOLLOW_INTERVAL = 1.0
 #: Seconds of silence after which a followed log sends a comment, so proxies and clients keep the stream open.
 KEEPALIVE = 15.0
 #: The longest ``text`` filter.
