@@ -186,12 +186,14 @@ def test_a_revoked_token_is_refused_with_403(api: Api) -> None:
     assert token not in token_command(api.home, "list", "--all")
 
 
-def test_types_and_settings_are_those_of_the_cli(api: Api) -> None:
+def test_types_cis_and_settings_are_those_of_the_cli(api: Api) -> None:
     names = [row["name"] for row in api.get("/types").json()["types"]]
     assert {"jenkins.Build", "demo.Counter"} <= set(names)
     call = api.get("/types/demo.Call").json()
     inputs = next(c for c in call["categories"] if c["category"] == "input")["properties"]
     assert next(p for p in inputs if p["name"] == "token")["password"] is True
+    cis = api.get("/cis").json()["cis"]
+    assert cis == [{"name": "demo", "type": "demo.Server"}, {"name": "jenkins", "type": "jenkins.Server"}]
     settings = {row["name"]: row for row in api.get("/settings").json()["settings"]}
     assert settings["workers.size"] == {"name": "workers.size", "value": 2, "source": "xlr.toml:2"}
     assert settings["http.listen"]["value"] == "127.0.0.1:0"
@@ -206,7 +208,7 @@ def test_no_response_ever_holds_a_secret(api: Api) -> None:
     build = api.create({"type": "jenkins.Build", "cis": {"jenkinsServer": "jenkins"}, "inputs": {"jobName": "canary"}})
     follow(api, build["id"])
     bodies = [json.dumps(call), json.dumps(build)]
-    paths = ["/tasks?limit=500", "/types", "/settings", "/openapi.json"]
+    paths = ["/tasks?limit=500", "/types", "/cis", "/settings", "/openapi.json"]
     for task_id in (call["id"], build["id"]):
         paths += [f"/tasks/{task_id}", f"/tasks/{task_id}/log", f"/tasks/{task_id}/log?format=json"]
     paths += [f"/types/{row['name']}" for row in api.get("/types").json()["types"]]

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock
 from xlr_runtime.engine import Engine
 from xlr_runtime.home import Home
@@ -33,7 +34,7 @@ PREFIX = "/api/v1"
 @dataclass
 class ApiContext:
     """What the handlers share: the home, its settings and types, the API's store and engine, a way to wake the
-    scheduler after a write, and the event that ends live streams when the server stops."""
+    scheduler after a write, the CIs of ``xlr.toml``, and the event that ends live streams when the server stops."""
 
     home: Home
     settings: Settings
@@ -42,6 +43,7 @@ class ApiContext:
     engine: Engine
     clock: Clock
     wake: Callable[[], None]  # wakes the scheduler of the serving runtime
+    cis: CiCatalog = field(default_factory=CiCatalog)
     plugin_paths: tuple[Path, ...] = ()
     stopping: threading.Event = field(default_factory=threading.Event)
 

@@ -1,5 +1,6 @@
-"""``/api/v1/settings``: the effective settings of the served home, as ``xlr config --json`` prints them (secrets
-never shown: a ``*_env`` setting shows its variable's name, a URL its user without the password)."""
+"""``/api/v1/settings`` and ``/api/v1/cis``: the effective settings of the served home, as ``xlr config --json``
+prints them (secrets never shown: a ``*_env`` setting shows its variable's name, a URL its user without the
+password), and the CIs of its ``xlr.toml`` by name and type (never a value)."""
 
 from __future__ import annotations
 
@@ -19,4 +20,18 @@ def list_settings(request: Request) -> Response:
     return JSONResponse({"settings": settings_rows(cli_context)})
 
 
-ROUTES = [Route(f"{PREFIX}/settings", list_settings, methods=["GET"])]
+def list_cis(request: Request) -> Response:
+    """``{"cis": [{"name", "type"}, ...]}``: the ``[ci.NAME]`` tables of ``xlr.toml``, by name."""
+    cis = context_of(request).cis
+    rows = []
+    for name in cis.names():
+        ci = cis.get(name)
+        assert ci is not None  # a listed name
+        rows.append({"name": name, "type": ci.type.name})
+    return JSONResponse({"cis": rows})
+
+
+ROUTES = [
+    Route(f"{PREFIX}/settings", list_settings, methods=["GET"]),
+    Route(f"{PREFIX}/cis", list_cis, methods=["GET"]),
+]

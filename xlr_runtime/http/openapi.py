@@ -241,6 +241,12 @@ _PATHS: dict[str, Any] = {
             "responses": {"200": _json({"type": "object"}, "{'settings': [...]}"), **_ERRORS},
         }
     },
+    f"{PREFIX}/cis": {
+        "get": {
+            "summary": "The CIs of xlr.toml by name and type (never a value)",
+            "responses": {"200": _json({"type": "object"}, "{'cis': [{'name', 'type'}, ...]}"), **_ERRORS},
+        }
+    },
     f"{PREFIX}/openapi.json": {
         "get": {"summary": "This document", "responses": {"200": _json({"type": "object"}, "OpenAPI 3"), **_ERRORS}}
     },
@@ -252,7 +258,7 @@ DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "xlr-runtime HTTP API",
         "version": __version__,
-        "description": "Tasks, types and settings of the home 'xlr serve' serves. Writes need an API token "
+        "description": "Tasks, types, CIs and settings of the home 'xlr serve' serves. Writes need an API token "
         "('xlr token create NAME'); reads too unless they are open (http.open_reads).",
     },
     "paths": _PATHS,

@@ -45,7 +45,9 @@ def xlr_serve_services(runtime: Runtime, scheduler: Scheduler) -> HttpService | 
         pm=runtime.pm,
         translate_modes=runtime.engine.translate_modes,
     )
-    context = ApiContext(runtime.home, runtime.settings, runtime.registry, store, engine, runtime.clock, scheduler.wake)
+    context = ApiContext(
+        runtime.home, runtime.settings, runtime.registry, store, engine, runtime.clock, scheduler.wake, cis=runtime.cis
+    )
     open_reads = reads_are_open(runtime.settings["http.open_reads"], host)
     service = HttpService(context, build_app(context, open_reads=open_reads), sock).start()
     url = f"http://{display_address(host, service.port)}/api/v1"
