@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.corpus import require_corpus
+from tests.ssh_helpers import SshLab, start_ssh_lab
 from xlr_runtime.home import Home
 from xlr_runtime.store import Store
 
@@ -34,6 +35,18 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     monkeypatch.setenv("XLR_LOAD_PLUGINS", "")
     monkeypatch.setenv("XLR_HTTP", "off")  # servers of the suite run side by side: no shared port 5516
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("user-home")))
+
+
+#: The SSH servers of the session, by name: whether each accepts ``SendEnv RD_*`` (``AcceptEnv``).
+SSH_NODES = {"n1": True, "n2": False, "n3": False}
+
+
+@pytest.fixture(scope="session")
+def ssh_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshLab]:
+    """Real OpenSSH servers on 127.0.0.1, started once per session (:data:`SSH_NODES`, plus the password server
+    ``pw`` when root); skips without ``sshd`` (fails under ``CI=true``). See tests/ssh_helpers.py."""
+    with start_ssh_lab(tmp_path_factory.mktemp("ssh-lab"), SSH_NODES, password_server="pw") as lab:
+        yield lab
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from tests.rundeck_helpers import serve_http
 from tests.waiting import DEADLINE
 from xlr_runtime import settings
 from xlr_runtime.clock import VirtualClock
-from xlr_runtime.rundeck.execution import ExecutionService, JobList
-from xlr_runtime.rundeck.nodes import local_node
-from xlr_runtime.rundeck.notifications import Notifier
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.nodes.resources import local_node
+from xlr_runtime.rundeck.notify.notifications import Notifier
+from xlr_runtime.rundeck.run.execution import ExecutionService, JobList
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 

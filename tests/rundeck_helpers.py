@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from xlr_runtime.rundeck.execution import ExecutionService, JobList, StepFunction
-from xlr_runtime.rundeck.model import Job
-from xlr_runtime.rundeck.nodes import local_node
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.model import Job
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.nodes.resources import local_node
+from xlr_runtime.rundeck.run.execution import ExecutionService, JobList, StepFunction
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution
 

@@ -30,6 +30,7 @@ HEAVY = (
     "requests",
     "rich",
     "cryptography",
+    "paramiko",
     "yaml",
     "sqlite_utils",
     "lxml",

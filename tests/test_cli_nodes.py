@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from tests.corpus import corpus
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
-from xlr_runtime.rundeck.nodes import project_resources_dir
+from xlr_runtime.rundeck.nodes.resources import project_resources_dir
 
 NODES = Path(__file__).parent / "data" / "rundeck" / "nodes"
 SERVER = socket.gethostname()
@@ -112,3 +112,16 @@ def test_a_bad_resource_file_is_one_located_line(home: Home) -> None:
     result = xlr(home, "nodes", "-p", "ops")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0].startswith(f"Error: {folder / 'bad.xml'}:2: ")
+
+
+def test_the_executor_shown_follows_the_project_default(home: Home) -> None:
+    resources = home.root / "projects" / "ops" / "resources"
+    resources.mkdir(parents=True)
+    (resources / "n.yaml").write_text("plain: {hostname: plain.internal}\nown: {hostname: own, node-executor: local}\n")
+    etc = home.root / "projects" / "ops" / "etc"
+    etc.mkdir()
+    (etc / "project.properties").write_text("service.NodeExecutor.default.provider=sshj-ssh\n")
+    result = xlr(home, "nodes", "-p", "ops", "--json")
+    assert result.exit_code == 0, result.output
+    executors = {node["name"]: node["executor"] for node in json.loads(result.output)}
+    assert (executors["plain"], executors["own"]) == ("sshj-ssh", "local")

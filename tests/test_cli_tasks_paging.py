@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from xlr_runtime.cli import main
-from xlr_runtime.cli.tasks import DEFAULT_LIMIT
+from xlr_runtime.cli.options import DEFAULT_PAGE
 from xlr_runtime.home import Home
 from xlr_runtime.store import Store, TaskStatus, TaskSummary
 
@@ -45,10 +45,10 @@ def listed_ids(result: Result) -> list[int]:
 
 
 def test_the_newest_fifty_are_listed_with_a_footer_naming_the_rest(home: Home) -> None:
-    store_tasks(home, DEFAULT_LIMIT + 7)
+    store_tasks(home, DEFAULT_PAGE + 7)
     result = xlr(home)
     assert result.exit_code == 0, result.output
-    assert listed_ids(result) == list(range(DEFAULT_LIMIT + 7, 7, -1)), result.output
+    assert listed_ids(result) == list(range(DEFAULT_PAGE + 7, 7, -1)), result.output
     assert result.stdout.splitlines()[-1] == (
         "7 older tasks are not shown (the newest 50 are); see them with --limit N or --all."
     )

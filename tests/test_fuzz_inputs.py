@@ -23,8 +23,8 @@ from synthetic_helpers import fresh_pm
 
 from xlr_runtime.cli import main
 from xlr_runtime.errors import XlrError
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 from xlr_runtime.typesystem.registry import load_registry
 
 EXAMPLES = int(os.environ.get("XLR_FUZZ_EXAMPLES", "150"))

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from xlr_runtime.rundeck.context import (
+from xlr_runtime.rundeck.run.context import (
     DataContext,
     capture_data,
     env_name,

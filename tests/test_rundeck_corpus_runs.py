@@ -16,7 +16,7 @@ import pytest
 from tests.corpus import corpus
 from tests.rundeck_helpers import Harness
 from xlr_runtime.errors import OptionValueError, StateError
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.store.executions import ExecutionStatus
 
 pytestmark = pytest.mark.corpus
@@ -161,7 +161,8 @@ NOT_RUN = {
     "projects-import__core-jsch-executor-test__rundeck-executor-test__jobs__"
     "job-a5fbe8c2-1a8b-4a6f-ae34-92e5b3d4f8a9.xml": "node-step-plugin copyfile on SSH nodes",
     "projects-import__core-jsch-executor-test__rundeck-executor-test__jobs__"
-    "job-c14c992d-4738-44b8-945e-9349ae487b77.xml": "scriptfile/scripturl on an SSH node (see the sshj test below)",
+    "job-c14c992d-4738-44b8-945e-9349ae487b77.xml": "scripturl on http://mock-server, a host of Rundeck's own test "
+    "setup (SSH nodes run: tests/test_rundeck_ssh.py)",
     "test__docker__dockers__rundeckansible__config__ansible-jobs.xml": "Ansible step plugins on Ansible nodes",
 }
 
@@ -187,7 +188,7 @@ def test_corpus_job_ref_by_name_runs_the_child_on_the_overriding_filter(jobs_dir
     assert (execution.status, harness.output(execution.id)) == (S, ["child on srv"])
 
 
-def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(jobs_dir: Path, harness: Harness) -> None:
+def test_corpus_job_on_an_ssh_node_without_its_password_fails_on_that_node(jobs_dir: Path, harness: Harness) -> None:
     path = jobs_dir / SSH_JOB
     resources = harness.root / "projects" / "P" / "resources"
     resources.mkdir(parents=True)
@@ -196,7 +197,8 @@ def test_corpus_job_on_an_ssh_node_fails_with_the_unsupported_executor(jobs_dir:
     execution = harness.run(job)
     assert (execution.status, execution.failure) == (
         F,
-        "Step 1 failed: node 'password-node': node executor 'sshj-ssh' is not supported (only 'local' runs here)",
+        "Step 1 failed: node 'password-node' (ssh-node:22): key storage "
+        "keys/project/core-sshj-executor-test/ssh-node.pass: no key is stored there",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlr_runtime.rundeck.durations import LogLimit, parse_duration, parse_log_limit
+from xlr_runtime.rundeck.jobs.durations import LogLimit, parse_duration, parse_log_limit
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
 from tests.waiting import joined, returns_within, wait_until
 from xlr_runtime.errors import OptionValueError, StateError
-from xlr_runtime.rundeck.execution import StepCall
+from xlr_runtime.rundeck.run.execution import StepCall
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
@@ -330,7 +330,7 @@ NODES = """
 web1: {hostname: h1, node-executor: local, tags: 'web', rank: '2'}
 web2: {hostname: h2, node-executor: local, tags: 'web', rank: '1'}
 db1: {hostname: h3, node-executor: local, tags: 'db'}
-remote: {hostname: far, tags: 'web,remote'}
+remote: {hostname: far, node-executor: ssh-exec, tags: 'web,remote'}
 """
 
 
@@ -359,8 +359,8 @@ def test_unsupported_node_executor_and_dispatch_keepgoing(harness: Harness) -> N
     assert sorted(execution.succeeded_nodes) == ["web1", "web2"]
     errors = harness.output(execution.id, levels=("ERROR",))
     assert (
-        "Step 1 failed: UnsupportedNodeExecutor: node 'remote': node executor 'jsch-ssh' is not supported "
-        "(only 'local' runs here)"
+        "Step 1 failed: UnsupportedNodeExecutor: node 'remote': node executor 'ssh-exec' is not supported "
+        "(use local, jsch-ssh, sshj-ssh)"
     ) in errors
 
 
@@ -442,7 +442,7 @@ def test_step_key_value_data_filter_regex(harness: Harness) -> None:
 
 
 def test_a_job_whose_schedule_no_longer_fires_still_runs_by_hand(harness: Harness) -> None:
-    from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+    from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 
     xml = job_xml(exec_("echo still here"), extra="<schedule crontab='0 0 12 * * ? 2020'/>")
     (job,) = load_jobs_xml(xml, path="old.xml", require_future=False)  # stored before 2020 ended

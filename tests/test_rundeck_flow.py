@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xlr_runtime.errors import StateError
-from xlr_runtime.rundeck.flow import StepGroup, StepVerdict, dispatch_order, plan, step_verdict
+from xlr_runtime.rundeck.run.flow import StepGroup, StepVerdict, dispatch_order, plan, step_verdict
 
 OK_CONTINUE = StepVerdict(succeeded=True, proceed=True, fails_workflow=False)
 FAIL_STOP = StepVerdict(succeeded=False, proceed=False, fails_workflow=True)

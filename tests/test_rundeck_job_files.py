@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from xlr_runtime.errors import JobDefinitionError
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 
 JOBS = Path(__file__).parent / "data" / "rundeck" / "jobs"
 JOB_FILES = sorted(JOBS.glob("*.xml"))

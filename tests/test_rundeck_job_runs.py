@@ -18,9 +18,9 @@ import pytest
 from tests.notification_helpers import World, running_webhooks
 from tests.rundeck_helpers import SERVER, Harness
 from xlr_runtime.errors import JobDefinitionError, OptionValueError, StateError
-from xlr_runtime.rundeck.model import Job
-from xlr_runtime.rundeck.nodes import project_resources_dir
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.model import Job
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.nodes.resources import project_resources_dir
 from xlr_runtime.store.executions import ExecutionStatus
 
 DATA = Path(__file__).parent / "data" / "rundeck"
@@ -153,14 +153,14 @@ def test_the_timeout_stops_the_sleeping_step(harness: Harness) -> None:
     assert harness.output(execution.id) == ["started"]
 
 
-def test_a_job_on_an_ssh_node_fails_with_the_unsupported_executor(harness: Harness) -> None:
+def test_a_job_on_an_ssh_node_without_its_key_fails_on_that_node_in_one_line(harness: Harness) -> None:
     resources = project_resources_dir(harness.root, "P")
     resources.mkdir(parents=True)
     shutil.copy(DATA / "nodes" / "ssh.yaml", resources / "ssh.yaml")
     execution = harness.run(_add(harness, "ssh-node.xml")["remote check"])
     assert (execution.status, execution.failure) == (
         F,
-        "Step 1 failed: node 'db-ssh': node executor 'sshj-ssh' is not supported (only 'local' runs here)",
+        "Step 1 failed: node 'db-ssh' (db.internal:22): key storage keys/ops/db.key: no key is stored there",
     )
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from tests.corpus import corpus
 from xlr_runtime.errors import NodeFilterError
-from xlr_runtime.rundeck.nodefilter import (
+from xlr_runtime.rundeck.jobs.quoting import shell_quote, tokenize
+from xlr_runtime.rundeck.nodes.nodefilter import (
     NodeFilter,
     combine_filters,
     matches_tags,
@@ -21,8 +22,7 @@ from xlr_runtime.rundeck.nodefilter import (
     parse_filter,
     select_nodes,
 )
-from xlr_runtime.rundeck.nodes import Node, load_resource_file
-from xlr_runtime.rundeck.quoting import shell_quote, tokenize
+from xlr_runtime.rundeck.nodes.resources import Node, load_resource_file
 
 FLEET = Path(__file__).parent / "data" / "rundeck" / "nodes" / "fleet.xml"
 WEB = [

@@ -13,7 +13,8 @@ import pytest
 from tests.corpus import corpus, corpus_files
 from tests.messages import PARSER_REASON, matches
 from xlr_runtime.errors import ResourceModelError
-from xlr_runtime.rundeck.nodes import (
+from xlr_runtime.rundeck.nodes.properties import ProjectProperties
+from xlr_runtime.rundeck.nodes.resources import (
     Node,
     load_resource_file,
     local_node,
@@ -21,8 +22,11 @@ from xlr_runtime.rundeck.nodes import (
     project_resources_dir,
     split_tags,
 )
+from xlr_runtime.rundeck.nodes.ssh.providers import executor_name
 
 NODES = Path(__file__).parent / "data" / "rundeck" / "nodes"
+#: A project without project.properties or framework.properties: providers come from the nodes and defaults.
+NO_PROPERTIES = ProjectProperties()
 
 
 @pytest.mark.parametrize("path", sorted(NODES.iterdir()), ids=lambda p: p.name)
@@ -73,7 +77,7 @@ def test_yaml_map_form_keeps_values_as_written() -> None:
     assert nodes["cache-ssh"].source == f"{path}:13"
     assert db.tags == ("ssh", "database", "key-auth")
     assert db.get("node-executor") == "sshj-ssh"
-    assert db.executor == "sshj-ssh"
+    assert executor_name(db, NO_PROPERTIES) == "sshj-ssh"
     assert db.get("ssh-key-storage-path") == "keys/ops/db.key"
     assert db.get("description") == "Database host reached with a key"
     assert nodes["cache-ssh"].get("sudo-command-enabled") == "true"
@@ -118,7 +122,7 @@ def test_corpus_yaml_map_form_keeps_values_as_written() -> None:
     ssh = nodes["ssh-node"]
     assert ssh.tags == ("executor-test", "ssh-node", "auth-method-key")
     assert ssh.get("node-executor") == "sshj-ssh"
-    assert ssh.executor == "sshj-ssh"
+    assert executor_name(ssh, NO_PROPERTIES) == "sshj-ssh"
     assert nodes["password-node"].get("sudo-command-enabled") == "true"
 
 
@@ -137,7 +141,7 @@ def test_yaml_list_form_tag_lists_and_scalars(tmp_path: Path) -> None:
     )
     assert (second.name, second.tags) == ("Homestar.local", ("redis_server", "production"))
     assert "Homestar.local" not in second.attributes
-    assert first.executor == "jsch-ssh"
+    assert executor_name(first, NO_PROPERTIES) == "jsch-ssh"
 
 
 def test_node_context_uses_rundeck_names() -> None:
@@ -156,7 +160,7 @@ def test_node_context_uses_rundeck_names() -> None:
 def test_local_node() -> None:
     node = local_node(name="server1")
     assert node.name == "server1"
-    assert node.executor == "local"
+    assert executor_name(node, NO_PROPERTIES) == "local"
     assert node.get("description") == "Rundeck server node"
     assert node.get("osFamily") == "unix"
     assert node.source is None

@@ -32,13 +32,13 @@ from tests.notification_helpers import (
 from tests.waiting import DEADLINE, wait_until
 from xlr_runtime import hookimpl, hookspecs
 from xlr_runtime.clock import VirtualClock
-from xlr_runtime.rundeck.model import Trigger
-from xlr_runtime.rundeck.notifications import (
+from xlr_runtime.rundeck.jobs.model import Trigger
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.notify.notifications import (
     average_duration,
     avg_duration_threshold,
     notification_types_from,
 )
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
 from xlr_runtime.store.executions import ExecutionStatus
 
 

@@ -16,8 +16,8 @@ import pytest
 from tests.notification_helpers import Hooks, World, job_xml, running_webhooks, succeeded
 from tests.waiting import DEADLINE, joined, returns_within
 from xlr_runtime.clock import SystemClock, VirtualClock, wait_for_due
-from xlr_runtime.rundeck.schedules import ScheduleService
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.schedules.schedules import ScheduleService
 from xlr_runtime.store.executions import ExecutionStatus
 
 START = 5000.0

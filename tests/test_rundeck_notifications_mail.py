@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.notification_helpers import CANARY, Mailbox, World, job_xml, running_smtp
-from xlr_runtime.rundeck.model import Trigger
-from xlr_runtime.rundeck.notify_content import event_status
+from xlr_runtime.rundeck.jobs.model import Trigger
+from xlr_runtime.rundeck.notify.content import event_status
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner, Result
 from tests.rundeck_helpers import Harness, job_xml, stored_bytes
 from xlr_runtime.cli import main
 from xlr_runtime.errors import OptionValueError
+from xlr_runtime.rundeck.jobs.xml_export import dump_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml
 from xlr_runtime.rundeck.keystore import KeyStore
-from xlr_runtime.rundeck.xml_export import dump_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml
 from xlr_runtime.store.executions import ExecutionStatus
 
 CANARY = "k3y-st0re-canary"

@@ -12,8 +12,8 @@ import pytest
 
 from tests.rundeck_helpers import serve_http
 from xlr_runtime.errors import OptionValueError
-from xlr_runtime.rundeck.model import Option
-from xlr_runtime.rundeck.options import (
+from xlr_runtime.rundeck.jobs.model import Option
+from xlr_runtime.rundeck.run.options import (
     parse_arg_string,
     resolve_options,
     strptime_format,

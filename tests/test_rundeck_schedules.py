@@ -17,12 +17,12 @@ from click.testing import CliRunner, Result
 from xlr_runtime.cli import main
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.home import Home
-from xlr_runtime.rundeck.execution import ExecutionService
-from xlr_runtime.rundeck.model import Job, Schedule, Workflow
-from xlr_runtime.rundeck.nodes import local_node
-from xlr_runtime.rundeck.quartz import QuartzError, parse
-from xlr_runtime.rundeck.schedules import ScheduleService, list_schedules, next_fire_times, plan
-from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.jobs.model import Job, Schedule, Workflow
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.nodes.resources import local_node
+from xlr_runtime.rundeck.run.execution import ExecutionService
+from xlr_runtime.rundeck.schedules.quartz import QuartzError, parse
+from xlr_runtime.rundeck.schedules.schedules import ScheduleService, list_schedules, next_fire_times, plan
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.jobs import definition_sha256
@@ -297,7 +297,7 @@ def test_one_unreadable_job_does_not_stop_the_other_schedules(
     world.load(job_xml("good", extra="<multipleExecutions>true</multipleExecutions>"))
     world.schedules.tick()  # both planned from readable definitions
     _spoil(world.store, "uuid-bad", digest=digest)
-    caplog.set_level(logging.DEBUG, logger="xlr_runtime.rundeck.schedules")
+    caplog.set_level(logging.DEBUG, logger="xlr_runtime.rundeck.schedules.schedules")
 
     def good_fires() -> int:
         return sum(e.job_name == "good" for e in world.store.executions.list())

@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml, stored_bytes
 from xlr_runtime.cli import main
-from xlr_runtime.rundeck.xml_export import dump_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml
+from xlr_runtime.rundeck.jobs.xml_export import dump_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml
 from xlr_runtime.secrets import is_sealed
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus

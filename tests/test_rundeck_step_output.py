@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from xlr_runtime.rundeck.steps import CUT_SEARCH, LINE_PIECE, run_shell
+from xlr_runtime.rundeck.nodes.local import CUT_SEARCH, LINE_PIECE, run_shell
 
 #: Bytes the runtime may hold while it reads a step's output (the pieces queued, their text, the readers' buffers).
 BOUND = 16 * 1024 * 1024

@@ -8,10 +8,10 @@ import pytest
 
 from tests.messages import PARSER_REASON, matches
 from xlr_runtime.errors import JobDefinitionError
-from xlr_runtime.rundeck.model import Option, Schedule
-from xlr_runtime.rundeck.validation import deprecated_filter, validate_option, validate_schedule
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import load_jobs_yaml
+from xlr_runtime.rundeck.jobs.model import Option, Schedule
+from xlr_runtime.rundeck.jobs.validation import deprecated_filter, validate_option, validate_schedule
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import load_jobs_yaml
 
 SEQ = "<sequence><command><exec>x</exec></command></sequence>"
 HEAD = "<joblist>\n<job><name>a</name><description/>"

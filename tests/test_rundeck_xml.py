@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from xlr_runtime.rundeck.model import (
+from xlr_runtime.rundeck.jobs.model import (
     DataSet,
     EmailNotification,
     ExecStep,
@@ -20,7 +20,7 @@ from xlr_runtime.rundeck.model import (
     WebhookNotification,
     Workflow,
 )
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 
 
 def load_one(body: str) -> Job:
@@ -352,7 +352,7 @@ def test_notifications_legacy_form_and_element_form() -> None:
 
 
 def test_options_export_attributes_and_children() -> None:
-    from xlr_runtime.rundeck.model import Option
+    from xlr_runtime.rundeck.jobs.model import Option
 
     options = (
         Option(name="b", value="x", values=("x", "y"), enforced=True, required=True, description="one\ntwo"),

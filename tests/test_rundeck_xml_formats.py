@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from xlr_runtime.errors import JobDefinitionError
-from xlr_runtime.rundeck.model import (
+from xlr_runtime.rundeck.jobs.model import (
     DataSet,
     EmailNotification,
     ExecStep,
@@ -29,7 +29,7 @@ from xlr_runtime.rundeck.model import (
     Trigger,
     WebhookNotification,
 )
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 
 FORMATS = Path(__file__).parent / "data" / "rundeck" / "formats" / "xml"
 FILES = sorted(FORMATS.glob("*.xml"))

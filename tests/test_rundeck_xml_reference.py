@@ -14,7 +14,7 @@ import pytest
 
 from tests.corpus import corpus
 from xlr_runtime.errors import JobDefinitionError
-from xlr_runtime.rundeck.model import (
+from xlr_runtime.rundeck.jobs.model import (
     DataSet,
     EmailNotification,
     Job,
@@ -24,7 +24,7 @@ from xlr_runtime.rundeck.model import (
     ScriptStep,
     Trigger,
 )
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 
 pytestmark = pytest.mark.corpus
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from xlr_runtime.errors import JobDefinitionError
-from xlr_runtime.rundeck.model import (
+from xlr_runtime.rundeck.jobs.model import (
     EmailNotification,
     ExecStep,
     Job,
@@ -24,8 +24,8 @@ from xlr_runtime.rundeck.model import (
     WebhookNotification,
     Workflow,
 )
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 
 FULL = textwrap.dedent(
     """\

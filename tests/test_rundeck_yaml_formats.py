@@ -15,7 +15,7 @@ import pytest
 
 from tests.messages import PARSER_REASON, matches
 from xlr_runtime.errors import JobDefinitionError
-from xlr_runtime.rundeck.model import (
+from xlr_runtime.rundeck.jobs.model import (
     EmailNotification,
     ExecStep,
     Job,
@@ -29,9 +29,9 @@ from xlr_runtime.rundeck.model import (
     Trigger,
     WebhookNotification,
 )
-from xlr_runtime.rundeck.nodefilter import parse_filter
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.nodes.nodefilter import parse_filter
 
 FORMATS = Path(__file__).parent / "data" / "rundeck" / "formats" / "yaml"
 FILES = sorted(FORMATS.glob("*.yaml"))

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.corpus import corpus
-from xlr_runtime.rundeck.model import (
+from xlr_runtime.rundeck.jobs.model import (
     EmailNotification,
     Job,
     JobRefStep,
@@ -31,8 +31,8 @@ from xlr_runtime.rundeck.model import (
     Trigger,
     WebhookNotification,
 )
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 
 pytestmark = pytest.mark.corpus
 

@@ -44,6 +44,27 @@ def test_create_get_list(store: Store) -> None:
         store.executions.get(99)
 
 
+def test_summaries_list_top_level_executions_newest_first_and_count_them(store: Store) -> None:
+    first = new(store)
+    child = new(store, parent_id=first)
+    second = new(store, project="Q", job_id="uuid-2")
+    third = new(store)
+    new(store, parent_id=third)
+    assert [e.id for e in store.executions.summaries()] == [third, second, first]
+    assert [e.id for e in store.executions.summaries(limit=2)] == [third, second]
+    assert [e.id for e in store.executions.summaries(project="P", limit=5)] == [third, first]
+    assert (store.executions.count(), store.executions.count(project="P"), store.executions.count(project="R")) == (
+        3,
+        2,
+        0,
+    )
+    (summary,) = store.executions.summaries(project="Q")
+    full = store.executions.get(second)
+    assert summary.to_json() == full.to_json()
+    assert (summary.job_full_name, summary.shown_status) == (full.job_full_name, full.shown_status)
+    assert child not in [e.id for e in store.executions.summaries()]
+
+
 def test_exclusive_create_refuses_a_second_active_execution(store: Store) -> None:
     first = new(store, exclusive=True)
     with pytest.raises(StateError) as info:

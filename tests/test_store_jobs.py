@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from xlr_runtime.errors import JobDefinitionError, NotFoundError, StateError
-from xlr_runtime.rundeck.model import ExecStep, Job, RawElement, Schedule, Workflow
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml
+from xlr_runtime.rundeck.jobs.model import ExecStep, Job, RawElement, Schedule, Workflow
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml
 from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import ImportAction
 

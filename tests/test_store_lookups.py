@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlr_runtime.rundeck.model import ExecStep, Job, Schedule, Workflow
+from xlr_runtime.rundeck.jobs.model import ExecStep, Job, Schedule, Workflow
 from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import definition_sha256
 

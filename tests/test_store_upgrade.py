@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from xlr_runtime.rundeck.model import ExecStep, Job, Workflow
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml
+from xlr_runtime.rundeck.jobs.model import ExecStep, Job, Workflow
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml
 from xlr_runtime.store import AREA_MODULES, MigrationSet, Store, applied_migrations, apply_migrations
 from xlr_runtime.store.jobs import definition_sha256
 

@@ -251,8 +251,29 @@ class NodeFilterError(XlrError):
 
 
 class ResourceModelError(LocatedError):
-    """Raised by :mod:`xlr_runtime.rundeck.nodes` for a resource-model file (XML or YAML) that cannot be read:
+    """Raised by :mod:`xlr_runtime.rundeck.nodes.resources` for a resource-model file (XML or YAML) that cannot be read:
     ``path:line: message``."""
+
+
+class NodeExecutorError(XlrError):
+    """Raised by :mod:`xlr_runtime.rundeck.nodes.ssh.providers` when a node (or its project) names a node executor or
+    file copier this runtime does not run (``ssh-exec``, ``script-exec``, ``winrm`` …)."""
+
+
+class NodeConnectionError(XlrError):
+    """Raised by :mod:`xlr_runtime.rundeck.nodes.ssh` when a remote node cannot be reached, refuses the connection or
+    the credentials, presents an unknown host key, or a remote command times out.
+
+    The message is one line naming the node, the host and the cause; it never holds a password or key."""
+
+    def __init__(self, node: str, host: str, cause: str, *, reason: str = "ConnectionFailure") -> None:
+        self.node = node
+        self.host = host
+        self.cause = cause
+        #: Rundeck's failure reason for the node step: ``ConnectionFailure``, ``ConnectionTimeout``,
+        #: ``AuthenticationFailure``, ``HostKeyFailure``, ``CommandTimeout``, ``ConfigurationFailure``.
+        self.reason = reason
+        super().__init__(f"node {node!r} ({host}): {cause}")
 
 
 class KeyStoreError(XlrError):

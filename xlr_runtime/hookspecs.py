@@ -98,7 +98,7 @@ def xlr_rundeck_step_types() -> dict[str, Callable[..., Mapping[str, str] | None
     """Step types for Rundeck job workflows (``<step-plugin type=…>`` / ``<node-step-plugin type=…>``).
 
     Returns a dict of type name -> function. A step calls ``function(configuration=..., call=...)`` with the
-    step's configuration (``${…}`` already expanded) and a :class:`xlr_runtime.rundeck.workflow.StepCall`
+    step's configuration (``${…}`` already expanded) and a :class:`xlr_runtime.rundeck.run.workflow.StepCall`
     (``node``, ``context``, ``log(text)``); the function returns data values (``${data.KEY}`` in later steps)
     or ``None``; an exception fails the step with its message. A loaded task type of the same name loses.
     """

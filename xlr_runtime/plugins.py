@@ -13,6 +13,7 @@ import sys
 import pluggy
 
 from xlr_runtime import hookspecs
+from xlr_runtime.entrypoints import entry_points
 from xlr_runtime.errors import PluginError
 
 #: The entry-point group (and pluggy project name).
@@ -56,8 +57,6 @@ def build_plugin_manager(*, load_installed: bool = True) -> pluggy.PluginManager
 def _load_installed(pm: pluggy.PluginManager) -> None:
     allowed = os.environ.get("XLR_LOAD_PLUGINS")
     names = None if allowed is None else {n.strip() for n in allowed.split(",") if n.strip()}
-    from importlib.metadata import entry_points  # about 50 ms: only where installed plugins are loaded
-
     for ep in entry_points(group=GROUP):
         dist = ep.dist.name if ep.dist else None
         if names is not None and ep.name not in names and dist not in names:
@@ -71,8 +70,6 @@ def _load_installed(pm: pluggy.PluginManager) -> None:
 
 def loaded_plugins(pm: pluggy.PluginManager) -> list[dict[str, object]]:
     """Name, hooks and version of every registered plugin, for ``xlr plugins``."""
-    from importlib.metadata import entry_points
-
     versions = {ep.name: ep.dist.version for ep in entry_points(group=GROUP) if ep.dist}
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):

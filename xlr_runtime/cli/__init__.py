@@ -20,6 +20,10 @@ from xlr_runtime.errors import XlrError
 
 #: The built-in commands: name -> where the command lives and its one-line help (its docstring's first line).
 COMMANDS: dict[str, LazyCommand] = {
+    "adhoc": LazyCommand(
+        "xlr_runtime.cli.executions:adhoc_command",
+        "Run a command line on the nodes a filter selects, as rd adhoc; the command goes after --.",
+    ),
     "backup": LazyCommand(
         "xlr_runtime.cli.operations:backup_command",
         "Copy the home's store to DEST, consistently, while 'xlr serve' keeps running.",

@@ -1,7 +1,8 @@
-"""``xlr jobs run``, ``xlr executions`` and ``xlr execution show|log|abort|resume``: run stored Rundeck jobs.
+"""``xlr jobs run``, ``xlr adhoc``, ``xlr executions`` and ``xlr execution show|log|abort|resume``: run stored
+Rundeck jobs and ad hoc commands.
 
-Exit codes of ``jobs run`` and ``execution resume`` follow the execution's status: 0 succeeded, 1 failed (or
-another failure status), 2 timed out, 3 aborted, 130 interrupted (the execution stays stored; ``xlr execution
+Exit codes of ``jobs run``, ``adhoc`` and ``execution resume`` follow the execution's status: 0 succeeded, 1
+failed (or another failure status), 2 timed out, 3 aborted, 130 interrupted (the execution stays stored; ``xlr execution
 resume ID`` carries on from the step that was running).
 """
 
@@ -14,11 +15,21 @@ import time
 import click
 
 from xlr_runtime.cli.jobs import open_store
-from xlr_runtime.cli.options import ROW_ID, CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.cli.options import (
+    ROW_ID,
+    CliContext,
+    echo_json,
+    echo_left_out,
+    json_option,
+    page_options,
+    page_size,
+    runtime_options,
+)
 from xlr_runtime.cli.progress import ExecutionWatcher, Progress, progress_option, resolve_mode
 from xlr_runtime.errors import NotFoundError
-from xlr_runtime.rundeck.options import parse_arg_string
-from xlr_runtime.rundeck.runner import ExecutionRunner
+from xlr_runtime.rundeck.run.adhoc import adhoc_job
+from xlr_runtime.rundeck.run.options import parse_arg_string
+from xlr_runtime.rundeck.run.runner import ExecutionRunner
 from xlr_runtime.runtime import Runtime, StopFlag
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution, ExecutionStatus
@@ -131,29 +142,73 @@ def jobs_run_command(
         _drive(runner, execution.id, follow, as_json, progress)
 
 
+@click.command(name="adhoc")
+@click.option("-p", "--project", required=True, help="The project whose nodes run the command.")
+@click.option("-F", "--filter", "node_filter", help="Node filter (as a job's); without one, the server node.")
+@click.option("-C", "--threadcount", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Nodes run at the same time.")  # fmt: skip
+@click.option("-K", "--keepgoing", is_flag=True, help="Go on with the other nodes after one fails.")
+@click.option("-f", "--follow", is_flag=True, help=FOLLOW_HELP)
+@progress_option
+@json_option
+@click.argument("command", nargs=-1, required=True)
+@runtime_options
+def adhoc_command(
+    ctx: CliContext,
+    project: str,
+    node_filter: str | None,
+    threadcount: int,
+    keepgoing: bool,
+    follow: bool,
+    progress: str,
+    as_json: bool,
+    command: tuple[str, ...],
+) -> None:
+    """Run a command line on the nodes a filter selects, as rd adhoc; the command goes after --.
+
+    It is stored as an execution (job "adhoc"), listed by xlr executions. Exit codes as xlr jobs run.
+
+    Example: xlr adhoc -p ops -F 'tags: web' -C 3 --follow -- uptime
+    """
+    job = adhoc_job(" ".join(command), node_filter=node_filter, threadcount=threadcount, keepgoing=keepgoing)
+    with _runtime(ctx) as runtime:
+        runner = ExecutionRunner(runtime)
+        execution = runner.start(project, job, {})
+        click.echo(f"Execution {execution.id} (adhoc) started", err=True)
+        _drive(runner, execution.id, follow, as_json, progress)
+
+
 @click.command(name="executions")
 @click.option("-p", "--project", default=None, help="Only executions of this project.")
-@click.option("--limit", type=int, default=50, show_default=True, help="At most this many, newest first.")
+@page_options("executions")
 @json_option
 @runtime_options(read_only=True)
-def executions_command(ctx: CliContext, project: str | None, limit: int, as_json: bool) -> None:
+def executions_command(ctx: CliContext, project: str | None, limit: int | None, show_all: bool, as_json: bool) -> None:
     """List executions, newest first, with job, status and times.
+
+    Shows the newest 50 unless --limit or --all says otherwise, and ends with a line saying how many older
+    executions are left out (on stderr with --json). Executions that a job reference step starts are not listed
+    (their parent is).
 
     Example: xlr executions -p ops --json
     """
+    shown = page_size(limit, show_all)
     with open_store(ctx) as store:
-        executions = [e for e in store.executions.list(project=project, limit=limit) if e.parent_id is None]
+        executions = store.executions.summaries(project=project, limit=shown)
+        full = shown is not None and len(executions) == shown
+        left_out = store.executions.count(project=project) - len(executions) if full else 0
     if as_json:
         echo_json([e.to_json() for e in executions])
-        return
-    if not executions:
+    elif not executions:
         click.echo("No executions.")
-        return
-    click.echo(f"{'ID':>5}  {'STATUS':<17}  {'STARTED':<19}  {'ENDED':<19}  JOB")
-    for e in executions:
-        click.echo(
-            f"{e.id:>5}  {e.shown_status:<17}  {_when(e.started_at):<19}  {_when(e.ended_at):<19}  {e.job_full_name}"
-        )
+    else:
+        click.echo(f"{'ID':>5}  {'STATUS':<17}  {'STARTED':<19}  {'ENDED':<19}  JOB")
+        for e in executions:
+            click.echo(
+                f"{e.id:>5}  {e.shown_status:<17}  {_when(e.started_at):<19}  {_when(e.ended_at):<19}  "
+                f"{e.job_full_name}"
+            )
+    echo_left_out(left_out, len(executions), "execution", err=as_json)
 
 
 @click.group(name="execution")

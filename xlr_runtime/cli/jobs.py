@@ -13,9 +13,9 @@ import click
 from xlr_runtime.cli.lazy import LazyCommand, LazyGroup
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import NotFoundError
-from xlr_runtime.rundeck.model import Job
-from xlr_runtime.rundeck.xml_codec import dump_jobs_xml, load_jobs_xml
-from xlr_runtime.rundeck.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.jobs.model import Job
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import DupeOption, ImportAction, UuidOption
 

@@ -1,8 +1,8 @@
 """``xlr nodes``: a project's nodes, optionally narrowed by a node filter (as ``rd nodes list -p P -F F``).
 
 A project's nodes are the server node plus the resource-model files in ``<home>/projects/<project>/resources/``
-(``*.xml``, ``*.yaml``, ``*.yml``; :mod:`xlr_runtime.rundeck.nodes`). The filter is the one jobs use
-(:mod:`xlr_runtime.rundeck.nodefilter`), and the nodes are listed in dispatch order (by name).
+(``*.xml``, ``*.yaml``, ``*.yml``; :mod:`xlr_runtime.rundeck.nodes.resources`). The filter is the one jobs use
+(:mod:`xlr_runtime.rundeck.nodes.nodefilter`), and the nodes are listed in dispatch order (by name).
 """
 
 from __future__ import annotations
@@ -11,15 +11,18 @@ import click
 
 from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.rundeck.nodefilter import combine_filters, order_nodes, select_nodes
-from xlr_runtime.rundeck.nodes import Node, project_nodes, project_resources_dir
+from xlr_runtime.rundeck.nodes.nodefilter import combine_filters, order_nodes, select_nodes
+from xlr_runtime.rundeck.nodes.properties import ProjectProperties
+from xlr_runtime.rundeck.nodes.resources import Node, project_nodes, project_resources_dir
+from xlr_runtime.rundeck.nodes.ssh.providers import executor_name
 
 
-def node_summary(node: Node) -> dict[str, object]:
-    """One node as ``--json`` shows it: name, executor, tags, attributes and where it was defined."""
+def node_summary(node: Node, properties: ProjectProperties) -> dict[str, object]:
+    """One node as ``--json`` shows it: name, executor (as the project's ``properties`` resolve it), tags,
+    attributes and where it was defined."""
     return {
         "name": node.name,
-        "executor": node.executor,
+        "executor": executor_name(node, properties),
         "tags": list(node.tags),
         "attributes": dict(node.attributes),
         "source": node.source or "server node",
@@ -39,15 +42,17 @@ def nodes_command(ctx: CliContext, project: str, node_filter: str | None, as_jso
     Example: xlr nodes -p ops -F 'tags: web !os-family: windows'
     """
     nodes = list(project_nodes(ctx.home.root, project).values())
+    properties = ProjectProperties.load(ctx.home.root, project)
     if node_filter is not None:
         nodes = select_nodes(nodes, combine_filters(node_filter, None))
     nodes = order_nodes(nodes)
     if as_json:
-        echo_json([node_summary(node) for node in nodes])
+        echo_json([node_summary(node, properties) for node in nodes])
         return
     for node in nodes:
         tags = f"  [{', '.join(node.tags)}]" if node.tags else ""
-        click.echo(f"{node.name}  {node.hostname or '-'}  {node.executor}{tags}  ({node.source or 'server node'})")
+        executor = executor_name(node, properties)
+        click.echo(f"{node.name}  {node.hostname or '-'}  {executor}{tags}  ({node.source or 'server node'})")
     if not nodes:
         folder = project_resources_dir(ctx.home.root, project)
         click.echo(f"No node matches the filter (resource-model files: {folder})", err=True)

@@ -157,3 +157,36 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON (the ``--json`` output of every command)."""
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+#: How many rows a listing (``xlr tasks``, ``xlr executions``) shows without ``--limit`` or ``--all``.
+DEFAULT_PAGE = 50
+
+
+def page_options(noun: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--limit N`` (at least 1; default :data:`DEFAULT_PAGE`) and ``--all`` of a listing of ``noun`` (plural);
+    the command receives ``limit`` and ``show_all`` and reads its page size from :func:`page_size`."""
+    limit = click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        default=None,
+        help=f"At most this many {noun}, the newest [default: {DEFAULT_PAGE}].",
+    )
+    show_all = click.option("--all", "show_all", is_flag=True, help=f"Every {noun.removesuffix('s')} (no limit).")
+    return lambda command: limit(show_all(command))
+
+
+def page_size(limit: int | None, show_all: bool) -> int | None:
+    """The rows to show (``None``: all) for ``--limit`` and ``--all``; giving both is a usage error."""
+    if show_all and limit is not None:
+        raise click.UsageError("give --limit N or --all, not both")
+    return None if show_all else (limit or DEFAULT_PAGE)
+
+
+def echo_left_out(left_out: int, shown: int, noun: str, *, err: bool) -> None:
+    """The footer of a page: how many older ``noun`` (singular) rows are not shown and how to see them (nothing
+    when none is left out)."""
+    if left_out:
+        older = f"older {noun} is" if left_out == 1 else f"older {noun}s are"
+        message = f"{left_out:,} {older} not shown (the newest {shown:,} are); see them with --limit N or --all."
+        click.echo(message, err=err)

@@ -9,8 +9,8 @@ import click
 
 from xlr_runtime.cli.jobs import open_store, project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.rundeck.quartz import local_time_text, parse
-from xlr_runtime.rundeck.schedules import ScheduleEntry, list_schedules, server_zone
+from xlr_runtime.rundeck.schedules.quartz import local_time_text, parse
+from xlr_runtime.rundeck.schedules.schedules import ScheduleEntry, list_schedules, server_zone
 
 
 @click.command(name="schedules")

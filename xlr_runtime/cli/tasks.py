@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.cli.options import (
+    CliContext,
+    echo_json,
+    echo_left_out,
+    json_option,
+    page_options,
+    page_size,
+    runtime_options,
+)
 from xlr_runtime.cli.progress import progress_option
 from xlr_runtime.errors import HomeLockedError, StateError, UnknownTypeError
 from xlr_runtime.store import Store, Task, TaskStatus, TaskSummary
@@ -37,19 +45,9 @@ def _runtime(ctx: CliContext) -> Runtime:
     return Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings)
 
 
-#: How many tasks ``xlr tasks`` lists without ``--limit`` or ``--all``.
-DEFAULT_LIMIT = 50
-
-
 @click.command(name="tasks")
 @click.option("--status", "statuses", multiple=True, type=_STATUSES, help="Only tasks in this status (repeatable).")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=None,
-    help=f"At most this many tasks, the newest [default: {DEFAULT_LIMIT}].",
-)
-@click.option("--all", "show_all", is_flag=True, help="Every task (no limit).")
+@page_options("tasks")
 @json_option
 @runtime_options(read_only=True)
 def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None, show_all: bool, as_json: bool) -> None:
@@ -61,10 +59,8 @@ def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None,
 
     Example: xlr tasks --status failed --json
     """
-    if show_all and limit is not None:
-        raise click.UsageError("give --limit N or --all, not both")
+    shown = page_size(limit, show_all)
     wanted = [TaskStatus(s) for s in statuses]
-    shown = None if show_all else (limit or DEFAULT_LIMIT)
     with _store(ctx) as store:
         tasks = store.tasks.summaries(statuses=wanted, limit=shown)
         left_out = store.tasks.count(statuses=wanted) - len(tasks) if shown is not None and len(tasks) == shown else 0
@@ -74,8 +70,7 @@ def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None,
         click.echo("No tasks.")
     else:
         _print_table(tasks)
-    if left_out:
-        click.echo(_left_out_line(left_out, len(tasks)), err=as_json)
+    echo_left_out(left_out, len(tasks), "task", err=as_json)
 
 
 def _print_table(tasks: list[TaskSummary]) -> None:
@@ -95,12 +90,6 @@ def _print_table(tasks: list[TaskSummary]) -> None:
             f"{t.id:>{widths[0]}}  {t.type:<{widths[1]}}  {_clip(t.title, widths[2]):<{widths[2]}}  "
             f"{t.status!s:<{widths[3]}}  {updated}  {_listed_line(t)}"
         )
-
-
-def _left_out_line(left_out: int, shown: int) -> str:
-    """The footer of a page of ``xlr tasks``: how many older tasks are not shown and how to see them."""
-    older = "older task is" if left_out == 1 else "older tasks are"
-    return f"{left_out:,} {older} not shown (the newest {shown:,} are); see them with --limit N or --all."
 
 
 #: The widest title ``xlr tasks`` shows (longer ones end with ``…``).

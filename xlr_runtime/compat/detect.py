@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from fissix.fixes.fix_imports import MAPPING as RENAMED_MODULES
-from fissix.fixes.fix_urllib import MAPPING as URLLIB_MAPPING
+from xlr_runtime.compat.py2_names import RENAMED_MODULES, URLLIB_MOVED_NAMES
 
 #: Methods that only Python 2 dicts have, and Java's ``printStackTrace`` that Jython offered on exceptions.
 PY2_METHODS = frozenset(
@@ -18,11 +17,11 @@ PY2_METHODS = frozenset(
 #: Builtins that only Python 2 has (and that fissix renames).
 PY2_BUILTINS = frozenset({"unicode", "basestring", "long", "xrange", "raw_input", "unichr", "execfile", "apply"})
 #: Modules renamed or split in Python 3.
-PY2_MODULES = frozenset(RENAMED_MODULES) | {"urllib2"}
+PY2_MODULES = RENAMED_MODULES | {"urllib2"}
 #: Modules of Python 2 that Python 3 removed, by full name (``xml.etree.cElementTree``, gone in 3.9).
 REMOVED_MODULES = frozenset({"xml.etree.cElementTree"})
 #: ``urllib`` functions that moved to ``urllib.parse``/``urllib.request`` in Python 3.
-PY2_URLLIB_NAMES = frozenset(name for _, names in URLLIB_MAPPING["urllib"] for name in names)
+PY2_URLLIB_NAMES = URLLIB_MOVED_NAMES
 #: Module functions Python 3 removed (``string.strip``, ``base64.encodestring`` …).
 REMOVED_FUNCTIONS = {
     "string": frozenset(

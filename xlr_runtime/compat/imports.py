@@ -26,7 +26,7 @@ import sys
 import types
 from typing import Any
 
-from xlr_runtime.compat.shims.apache_http import JAVA_PACKAGES as APACHE_HTTP_PACKAGES
+from xlr_runtime.compat.shims.apache_http_packages import JAVA_PACKAGES as APACHE_HTTP_PACKAGES
 from xlr_runtime.errors import UnsupportedImportError
 
 _SHIM_PACKAGE = "xlr_runtime.compat.shims"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from xlr_runtime import hookimpl
 
 if TYPE_CHECKING:
-    from xlr_runtime.rundeck.execution import ExecutionService
+    from xlr_runtime.rundeck.run.execution import ExecutionService
     from xlr_runtime.runtime import Runtime
     from xlr_runtime.scheduler import Scheduler
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 @hookimpl
 def xlr_serve_services(runtime: Runtime, scheduler: Scheduler) -> ExecutionService:
     """The execution loop (re-queueing the executions of dead processes first), with the schedule and
-    notification loops, each in its own thread (see :func:`xlr_runtime.rundeck.runner.serve_executions`)."""
-    from xlr_runtime.rundeck.runner import serve_executions  # imported only where a server runs
+    notification loops, each in its own thread (see :func:`xlr_runtime.rundeck.run.runner.serve_executions`)."""
+    from xlr_runtime.rundeck.run.runner import serve_executions  # imported only where a server runs
 
     return serve_executions(runtime, scheduler)

@@ -49,11 +49,7 @@ from xlr_runtime.scripting.masking import Listener, Masker, masker_for, masking
 from xlr_runtime.scripting.recording import recording
 from xlr_runtime.scripting.tasklog import TaskLog, capture, release
 from xlr_runtime.scripting.xlr_api import LocalXlr, bound
-from xlr_runtime.settings import defaults
 from xlr_runtime.typesystem.kinds import coerce
-
-#: Default of ``scripts.max_log_bytes``.
-DEFAULT_MAX_LOG_BYTES: int = defaults()["scripts.max_log_bytes"]
 
 #: The script globals holding variables, and the keys of :attr:`ScriptRunRequest.variables` they read.
 VARIABLE_GLOBALS = ("releaseVariables", "globalVariables", "folderVariables")
@@ -66,7 +62,7 @@ _code_cache: OrderedDict[tuple[str, str, str], tuple[CodeType, list[str], list[s
 def run_script(
     request: ScriptRunRequest,
     *,
-    max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
+    max_log_bytes: int | None = None,
     on_log: Callable[[TaskLog], None] | None = None,
     on_secrets: Listener | None = None,
 ) -> ScriptRunResult:
@@ -75,7 +71,12 @@ def run_script(
     ``on_log`` is called with the run's :class:`TaskLog` before the script starts (the worker streams lines
     from it while the script runs). ``on_secrets`` is called with the secrets (and usernames) the run's masker
     learns while the script runs, before the script gets them (the worker reports them to its pool).
+    ``max_log_bytes`` defaults to the ``scripts.max_log_bytes`` setting's default.
     """
+    if max_log_bytes is None:
+        from xlr_runtime.settings import defaults  # a worker is always given its pool's setting
+
+        max_log_bytes = defaults()["scripts.max_log_bytes"]
     masker = masker_for(request)
     if on_secrets is not None:
         masker.listen(on_secrets)

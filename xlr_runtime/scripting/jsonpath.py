@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
-
-from jsonpath_ng import JSONPath
-from jsonpath_ng.ext import parse
+from typing import TYPE_CHECKING, Any
 
 from xlr_runtime.errors import ScriptError
+
+if TYPE_CHECKING:
+    from jsonpath_ng import JSONPath
 
 _INDEFINITE = re.compile(r"\*|\.\.|\?|\[[^\]]*[:,][^\]]*\]")
 
@@ -58,6 +58,8 @@ def _compiled(path: str) -> JSONPath:
     text = path.strip()
     if not text.startswith("$"):
         text = "$." + text if not text.startswith("[") else "$" + text
+    from jsonpath_ng.ext import parse  # imported by the first JsonPathResult, not by every worker at start
+
     try:
         return parse(text)
     except Exception as exc:  # the lexer and parser raise several unrelated types

@@ -49,13 +49,14 @@ from pathlib import Path
 
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
-from xlr_runtime.scripting.execution import DEFAULT_MAX_LOG_BYTES
 from xlr_runtime.scripting.masking import Masker, masker_for, secrets_of
 from xlr_runtime.scripting.wire import PROTOCOL, Keys, decode_result, encode
 from xlr_runtime.settings import Settings, defaults
 
 #: Default of ``workers.max_memory_mb``: a worker above it after a run is replaced (0: no limit).
 DEFAULT_MAX_MEMORY_MB: int = defaults()["workers.max_memory_mb"]
+#: Default of ``scripts.max_log_bytes``.
+DEFAULT_MAX_LOG_BYTES: int = defaults()["scripts.max_log_bytes"]
 #: Seconds a new worker may take to start and import the script API.
 START_TIMEOUT = 60.0
 #: Characters of a dead worker's output (file descriptors 1 and 2, masked) shown in the failure.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -43,15 +43,16 @@ class ExecutionStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Execution:
-    """One run of a job (times are epoch seconds)."""
+class ExecutionSummary:
+    """What a listing shows of an execution (times are epoch seconds): an :class:`Execution` without its job
+    definition, sealed secure options, cursor, context and ownership, whose columns ``xlr executions`` does not
+    read."""
 
     id: int
     project: str
     job_id: str | None
     job_name: str
     job_group: str | None
-    job_xml: str
     status: ExecutionStatus
     options: dict[str, str]
     arg_string: str
@@ -60,18 +61,12 @@ class Execution:
     attempt: int
     created_at: float
     due_at: float
-    secure_blob: str | None = None
     custom_status: str | None = None
     retry_initial_id: int | None = None
     retry_prev_id: int | None = None
     parent_id: int | None = None
     started_at: float | None = None
     ended_at: float | None = None
-    deadline_at: float | None = None
-    owner: str | None = None
-    abort_requested: bool = False
-    cursor: dict[str, Any] = field(default_factory=dict)
-    context: list[dict[str, Any]] = field(default_factory=list)
     failure: str | None = None
     succeeded_nodes: list[str] = field(default_factory=list)
     failed_nodes: list[str] = field(default_factory=list)
@@ -111,6 +106,24 @@ class Execution:
             "failedNodes": self.failed_nodes,
             "restarts": self.restarts,
         }
+
+
+#: The columns of an :class:`ExecutionSummary`, in its field order.
+_SUMMARY_COLUMNS = ", ".join(f.name for f in fields(ExecutionSummary))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Execution(ExecutionSummary):
+    """One run of a job: what :class:`ExecutionSummary` lists, with the job definition (as XML), the sealed
+    secure options, the cursor and context a resume carries on from, and who runs it."""
+
+    job_xml: str
+    secure_blob: str | None = None
+    deadline_at: float | None = None
+    owner: str | None = None
+    abort_requested: bool = False
+    cursor: dict[str, Any] = field(default_factory=dict)
+    context: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,21 @@ def _dumps(value: Any) -> str:
 
 _JSON_COLUMNS = ("options", "cursor", "context", "succeeded_nodes", "failed_nodes")
 _ACTIVE = (str(ExecutionStatus.QUEUED), str(ExecutionStatus.RUNNING))
+
+
+def _summary(row: dict[str, Any]) -> ExecutionSummary:
+    values = dict(row)
+    for name in ("options", "succeeded_nodes", "failed_nodes"):
+        values[name] = json.loads(values[name])
+    values["status"] = ExecutionStatus(values["status"])
+    return ExecutionSummary(**values)
+
+
+def _top_level(project: str | None) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause of the top-level executions (of ``project``), and its parameters."""
+    if project is None:
+        return "WHERE parent_id IS NULL", []
+    return "WHERE parent_id IS NULL AND project = ?", [project]
 
 
 def _execution(row: dict[str, Any]) -> Execution:
@@ -245,6 +273,23 @@ class ExecutionRepository:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._store.query(f"SELECT * FROM executions {where} ORDER BY id DESC LIMIT ?", (*params, limit))
         return [_execution(row) for row in rows]
+
+    def summaries(self, *, project: str | None = None, limit: int | None = None) -> list[ExecutionSummary]:
+        """What ``xlr executions`` lists: the top-level executions (not the children job references start), newest
+        first, optionally of one project; at most ``limit`` (the newest), read without the job definition, the
+        secure options, the cursor and the context."""
+        where, params = _top_level(project)
+        tail = " LIMIT ?" if limit is not None else ""
+        rows = self._store.query(
+            f"SELECT {_SUMMARY_COLUMNS} FROM executions {where} ORDER BY id DESC{tail}",
+            (*params, *([] if limit is None else [limit])),
+        )
+        return [_summary(row) for row in rows]
+
+    def count(self, *, project: str | None = None) -> int:
+        """How many top-level executions there are (of ``project``, when given)."""
+        where, params = _top_level(project)
+        return int(self._store.execute(f"SELECT COUNT(*) FROM executions {where}", params).fetchone()[0])
 
     def retry_of(self, execution_id: int) -> Execution | None:
         """The execution queued to retry ``execution_id`` (its ``retry_prev_id``), or ``None``: one indexed

@@ -1,7 +1,7 @@
 """Projects and their Rundeck job definitions: the schema, the import rules and the repository.
 
 A job is stored as its canonical XML export (one ``<joblist>`` with one ``<job>``, see
-:mod:`xlr_runtime.rundeck.xml_export`), keyed by uuid, in one project. An import follows ``rd jobs load``
+:mod:`xlr_runtime.rundeck.jobs.xml_export`), keyed by uuid, in one project. An import follows ``rd jobs load``
 (Rundeck's ``ScheduledExecutionService.loadImportedJobs``): a job with a uuid matches only the job with that
 uuid in the project; a job without one matches by group + name, and only when exactly one job has them.
 ``dupe_option`` says what happens to a match (``update`` — the default —, ``skip``) or ``create`` a new job
@@ -26,7 +26,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.rundeck.model import Job
+    from xlr_runtime.rundeck.jobs.model import Job
     from xlr_runtime.store.base import Store
 
 
@@ -243,7 +243,7 @@ class JobRepository:
         try:
             return _job(row)
         except JobDefinitionError:
-            from xlr_runtime.rundeck.model import Job, Workflow
+            from xlr_runtime.rundeck.jobs.model import Job, Workflow
 
             return Job(
                 name=row["name"],
@@ -265,7 +265,7 @@ class JobRepository:
 
 def _definition(job: Job) -> str:
     """The stored form: the job's canonical XML export (without its project)."""
-    from xlr_runtime.rundeck.xml_codec import dump_jobs_xml  # the codec: only where jobs are read or written
+    from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml  # the codec: only where jobs are read or written
 
     return dump_jobs_xml([dataclasses.replace(job, project=None)])
 
@@ -273,7 +273,7 @@ def _definition(job: Job) -> str:
 def _readable_definition(job: Job) -> str:
     """The stored form of ``job``, checked to read back: nothing goes into the store that the store, the schedule
     loop or an export could not read again (the codecs refuse such input first, naming the file and field)."""
-    from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+    from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 
     definition = _definition(job)
     try:
@@ -288,7 +288,7 @@ def _readable_definition(job: Job) -> str:
 def _job(row: dict[str, Any]) -> Job:
     """The job of a stored row; a definition that does not read back (stored by an older version) is a
     :class:`JobDefinitionError` naming the job and how to get rid of it."""
-    from xlr_runtime.rundeck.xml_codec import load_jobs_xml
+    from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 
     try:
         (job,) = load_jobs_xml(row["definition"], path=f"store:jobs/{row['uuid']}", require_future=False)

@@ -305,3 +305,18 @@ def describe(records: Sequence[OwnerRecord]) -> str:
     """``pid 1 (xlr serve) on host`` of the first record (and how many more)."""
     more = f" and {len(records) - 1} more" if len(records) > 1 else ""
     return records[0].describe() + more
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when a store owner id (``host:pid:random``) names a process of this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -37,38 +37,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from xlr_runtime.compat.shims.apache_http_packages import JAVA_PACKAGES as JAVA_PACKAGES  # read by the shim finder
 from xlr_runtime.scripting.masking import hide
-
-#: Java package -> the classes of it this module serves.
-JAVA_PACKAGES: dict[str, frozenset[str]] = {
-    "org.apache.http": frozenset({"HttpHost", "HttpStatus", "Header", "HttpEntity", "NameValuePair"}),
-    "org.apache.http.client": frozenset({"ClientProtocolException"}),
-    "org.apache.http.client.methods": frozenset(
-        {
-            "HttpGet",
-            "HttpHead",
-            "HttpPost",
-            "HttpPut",
-            "HttpDelete",
-            "HttpPatch",
-            "HttpOptions",
-            "HttpRequestBase",
-            "HttpEntityEnclosingRequestBase",
-            "CloseableHttpResponse",
-        }
-    ),
-    "org.apache.http.impl.client": frozenset(
-        {"HttpClients", "HttpClientBuilder", "CloseableHttpClient", "DefaultHttpClient", "BasicCredentialsProvider"}
-    ),
-    "org.apache.http.entity": frozenset({"StringEntity", "ByteArrayEntity", "ContentType"}),
-    "org.apache.http.client.entity": frozenset({"UrlEncodedFormEntity"}),
-    "org.apache.http.util": frozenset({"EntityUtils"}),
-    "org.apache.http.client.config": frozenset({"RequestConfig", "AuthSchemes"}),
-    "org.apache.http.auth": frozenset({"AuthScope", "UsernamePasswordCredentials", "NTCredentials"}),
-    "org.apache.http.client.protocol": frozenset({"HttpClientContext"}),
-    "org.apache.http.protocol": frozenset({"BasicHttpContext", "HttpContext", "HTTP"}),
-    "org.apache.http.message": frozenset({"BasicHeader", "BasicNameValuePair"}),
-}
 
 _NO_BODY_STATUSES = frozenset({204, 205, 304})
 _USER_AGENT = "Apache-HttpClient/4.5 (xlr-runtime)"

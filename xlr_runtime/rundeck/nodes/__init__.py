@@ -1,0 +1,1 @@
+"""Nodes: resource models, node filters, project properties, and the local and SSH node executors."""

@@ -1,0 +1,1 @@
+"""Running executions: the service and its loop, the workflow, flow control, job references, options, context."""

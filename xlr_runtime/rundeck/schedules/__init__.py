@@ -1,0 +1,1 @@
+"""Cron schedules: Quartz expressions and the loop that fires them."""
