@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from openapi_spec_validator import validate
 
 from xlr_runtime.http import config, openapi, tasks, types
@@ -30,3 +32,10 @@ def test_path_parameters_are_declared_where_they_are_used() -> None:
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             used = {part[1:-1] for part in path.split("/") if part.startswith("{")}
             assert declared == used, (path, method)
+
+
+def test_docs_http_md_lists_every_endpoint() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "http.md").read_text(encoding="utf-8")
+    for path, item in DOCUMENT["paths"].items():
+        for method in item:
+            assert f"`{method.upper()} {path.removeprefix('/api/v1')}" in docs, (method, path)
