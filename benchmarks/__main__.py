@@ -25,6 +25,7 @@ RESULTS = Path(__file__).parent / "results"
 #: (label, case, tasks, steps per task) at full size; --quick runs a tenth of the tasks and at most 5 steps.
 PLAN = (
     ("chain: {tasks} tasks x {steps} runs", "xlr-chain", 1000, 10),
+    ("chain: with 10 HTTP dashboard clients", "xlr-chain-http", 1000, 10),
     ("chain: huey SqliteHuey", "huey-chain", 1000, 10),
     ("chain: raw sqlite3 claim/complete", "raw-chain", 1000, 10),
     ("poll: {tasks} tasks every 1 s", "xlr-poll", 1000, 10),
@@ -141,6 +142,7 @@ def _ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {
         "chain steps/s, xlr / huey": ratio("xlr-chain", "huey-chain"),
         "chain steps/s, xlr / raw sqlite3": ratio("xlr-chain", "raw-chain"),
+        "chain steps/s, with 10 HTTP clients / without": ratio("xlr-chain-http", "xlr-chain"),
         "chain CPU per step (all processes), huey / xlr": round(
             by_case["huey-chain"]["cpu_us_per_step"] / max(_total_cpu(by_case["xlr-chain"]), 0.01), 2
         ),

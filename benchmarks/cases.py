@@ -6,7 +6,10 @@ due time to the moment its script started) and peak resident memory of the proce
 * ``xlr-chain`` / ``xlr-poll``: xlr-runtime's scheduler, store (SQLite file, WAL, synchronous=NORMAL) and
   worker pool, on the task types of ``benchmarks/plugins/bench``;
 * ``huey-chain`` / ``huey-poll``: huey's ``SqliteHuey`` with an in-process thread consumer doing the same;
-* ``raw-chain``: a bare sqlite3 claim/complete loop (no scripts), the ceiling of the storage pattern.
+* ``raw-chain``: a bare sqlite3 claim/complete loop (no scripts), the ceiling of the storage pattern;
+* ``xlr-chain-http``: ``xlr-chain`` with the HTTP API served beside the scheduler (as ``xlr serve`` does) and
+  :data:`HTTP_CLIENTS` dashboard clients, each following a task's live log (server-sent events) and listing the
+  tasks in progress, over and over, while the chain runs (issue 15: serving HTTP must not slow the scheduler).
 """
 
 from __future__ import annotations
@@ -103,7 +106,12 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
     from xlr_runtime.runtime import Runtime
     from xlr_runtime.scripting.pool import WorkerPool
 
-    overrides = {"schedule.min_interval": 0.0, "schedule.default_interval": 0.0, "workers.size": workers}
+    overrides: dict[str, Any] = {
+        "schedule.min_interval": 0.0,
+        "schedule.default_interval": 0.0,
+        "workers.size": workers,
+    }
+    overrides["http.listen"] = "127.0.0.1:0" if case == "xlr-chain-http" else "off"
     pool = WorkerPool(workers)
     timed = _TimedExecutor(pool)
     with Runtime(
@@ -114,13 +122,15 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         pm=build_plugin_manager(load_installed=False),
     ) as runtime:
         _xlr_warm_up(runtime, workers)
-        type_name = "bench.Chain" if case == "xlr-chain" else "bench.Poll"
+        chain = case.startswith("xlr-chain")
+        type_name = "bench.Chain" if chain else "bench.Poll"
         ids = []
         for i in range(tasks):
-            inputs = {"steps": steps} if case == "xlr-chain" else {"polls": steps, "offset": f"{i / tasks:.6f}"}
+            inputs = {"steps": steps} if chain else {"polls": steps, "offset": f"{i / tasks:.6f}"}
             ids.append(runtime.engine.create_task(type_name, inputs).id)
         scheduler = runtime.scheduler()
         scheduler.recover()
+        dashboard = _Dashboard(runtime, scheduler, ids) if case == "xlr-chain-http" else None
 
         def all_done() -> bool:
             return scheduler.ended >= tasks
@@ -130,12 +140,13 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         scheduler.run(until=all_done)
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         worker_cpu = process_cpu_seconds(pool.worker_pids) - worker_cpu
+        http = dashboard.stop() if dashboard is not None else {}
         lateness, total, failed = [], 0, 0
         for task_id in ids:
             for run in runtime.store.tasks.runs(task_id):
                 total += 1
                 failed += run.outcome != "succeeded"
-                if case == "xlr-chain" or run.seq >= 3:  # poll: skip the start-up burst and its staggering run
+                if chain or run.seq >= 3:  # poll: skip the start-up burst and its staggering run
                     lateness.append(max(0.0, timed.started[run.id] - run.due_at))
         pool.shutdown(wait=True)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -147,7 +158,52 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         failed=failed,
         worker_cpu_us_per_step=round(worker_cpu / total * 1e6, 1),
         worker_peak_rss_mb=round(children, 1),
+        **http,
     )
+
+
+#: Dashboard clients of ``xlr-chain-http``.
+HTTP_CLIENTS = 10
+
+
+class _Dashboard:
+    """The HTTP API served beside the scheduler (through its ``xlr_serve_services`` hook, as ``xlr serve`` starts
+    it) and :data:`HTTP_CLIENTS` threads, each following task logs live and listing the tasks in progress."""
+
+    def __init__(self, runtime: Any, scheduler: Any, task_ids: list[str]) -> None:
+        from xlr_runtime.http.plugin import xlr_serve_services
+
+        self.service = xlr_serve_services(runtime=runtime, scheduler=scheduler)
+        self.url = f"http://127.0.0.1:{self.service.port}/api/v1"
+        self.task_ids = task_ids
+        self.stopping = threading.Event()
+        self.requests = 0
+        self.events = 0
+        self.threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(HTTP_CLIENTS)]
+        for thread in self.threads:
+            thread.start()
+
+    def _client(self, number: int) -> None:
+        import requests
+
+        with requests.Session() as session:
+            index = number
+            while not self.stopping.is_set():
+                task_id = self.task_ids[index % len(self.task_ids)]
+                index += HTTP_CLIENTS
+                with session.get(f"{self.url}/tasks/{task_id}/log?follow=true", stream=True, timeout=60) as stream:
+                    for line in stream.iter_lines():  # until the task ends (its "end" event)
+                        self.events += line.startswith(b"event:")
+                session.get(f"{self.url}/tasks?status=in_progress&limit=50", timeout=60).raise_for_status()
+                self.requests += 2
+
+    def stop(self) -> dict[str, Any]:
+        """Stop the clients (every task has ended, so their streams end), then the server; what they did."""
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(60)
+        self.service.request_stop()
+        return {"http_clients": HTTP_CLIENTS, "http_requests": self.requests, "http_events": self.events}
 
 
 def _xlr_warm_up(runtime: Any, workers: int) -> None:
@@ -277,7 +333,9 @@ def run_case(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cases")
-    parser.add_argument("case", choices=["xlr-chain", "xlr-poll", "huey-chain", "huey-poll", "raw-chain"])
+    parser.add_argument(
+        "case", choices=["xlr-chain", "xlr-chain-http", "xlr-poll", "huey-chain", "huey-poll", "raw-chain"]
+    )
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)

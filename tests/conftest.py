@@ -28,10 +28,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No installed runtime plugins, no XLR_* variables from the caller, and a throw-away default home."""
+    """No installed runtime plugins, no XLR_* variables from the caller, no HTTP API unless a test asks for one
+    (``--http``), and a throw-away default home."""
     for name in ("XLR_PLUGIN_PATH", "XLR_TRACE_PLUGINS", "XLR_HOME", "XLR_PROGRESS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XLR_LOAD_PLUGINS", "")
+    monkeypatch.setenv("XLR_HTTP", "off")  # servers of the suite run side by side: no shared port 5516
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("user-home")))
 
 

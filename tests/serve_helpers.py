@@ -4,10 +4,11 @@ sleep), stop it with SIGTERM or kill it (and its workers) with SIGKILL."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from task_helpers import XLR_COMMAND
@@ -20,12 +21,12 @@ RELIABILITY_PLUGIN = Path(__file__).parent / "data" / "plugins" / "reliability"
 class Serve:
     """One ``xlr serve --home HOME --plugins …`` process writing its output to ``log``."""
 
-    def __init__(self, home: Path, log: Path, *plugins: Path) -> None:
+    def __init__(self, home: Path, log: Path, *plugins: Path, args: Sequence[str] = ()) -> None:
         self.home = home
         self.log = log
         self.starts_before = self.output().count("Serving ")
         with log.open("ab") as out:
-            command = [*XLR_COMMAND, "serve", "--home", str(home)]
+            command = [*XLR_COMMAND, "serve", "--home", str(home), *args]
             for plugin in plugins or (RELIABILITY_PLUGIN,):
                 command += ["--plugins", str(plugin)]
             self.process = subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True)
@@ -37,6 +38,12 @@ class Serve:
         """Until this process says it serves (recovery is done by then)."""
         wait_for(lambda: self.output().count("Serving ") > self.starts_before, timeout, self.output)
         return self
+
+    def api_url(self) -> str:
+        """The HTTP API's base URL, as this process logged it (start it with ``args=("--http", "127.0.0.1:0")``)."""
+        found = re.findall(r"HTTP API at (http://\S+)", self.output())
+        assert found, self.output()
+        return found[-1]
 
     def alive(self) -> bool:
         return self.process.poll() is None

@@ -35,6 +35,7 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
     assert report["quick"] is True
     assert [row["name"] for row in report["rows"]] == [
         "chain: 100 tasks x 5 runs",
+        "chain: with 10 HTTP dashboard clients",
         "chain: huey SqliteHuey",
         "chain: raw sqlite3 claim/complete",
         "poll: 100 tasks every 1 s",

@@ -26,7 +26,20 @@ TABLES = [("", main, COMMANDS), ("jobs ", jobs_group, jobs_group.lazy_commands)]
 ENTRIES = [(f"{prefix}{name}", entry) for prefix, _group, table in TABLES for name, entry in table.items()]
 
 #: Libraries that cost tens of milliseconds each and only some commands need.
-HEAVY = ("requests", "rich", "cryptography", "paramiko", "yaml", "sqlite_utils", "lxml", "regex", "fissix", "pyhocon")
+HEAVY = (
+    "requests",
+    "rich",
+    "cryptography",
+    "paramiko",
+    "yaml",
+    "sqlite_utils",
+    "lxml",
+    "regex",
+    "fissix",
+    "pyhocon",
+    "starlette",
+    "uvicorn",
+)
 
 
 def in_fresh_interpreter(code: str) -> list[str]:

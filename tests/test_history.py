@@ -32,7 +32,7 @@ HISTORY_REFERENCES = {
     "notification_deliveries": "SELECT COUNT(*) FROM notification_deliveries "
     "WHERE event_id NOT IN (SELECT id FROM notification_events)",
 }
-NOT_HISTORY = {"tasks", "runtime_owners", "projects", "jobs", "job_schedules", "keys", "_migrations"}
+NOT_HISTORY = {"tasks", "runtime_owners", "projects", "jobs", "job_schedules", "keys", "api_tokens", "_migrations"}
 
 
 def orphans(store: Store) -> dict[str, int]:

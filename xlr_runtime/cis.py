@@ -103,10 +103,11 @@ class CiCatalog:
             known = ", ".join(self.names()) or "none defined"
             raise TaskInputError(
                 f"input {prop!r}: unknown CI {name!r}",
+                prop=prop,
                 hint=f"Define it as [ci.{name}] in xlr.toml (known CIs: {known}).",
             )
         if not ci.is_a(referenced_type):
-            raise TaskInputError(f"input {prop!r}: CI {name!r} is a {ci.type.name}, not a {referenced_type}")
+            raise TaskInputError(f"input {prop!r}: CI {name!r} is a {ci.type.name}, not a {referenced_type}", prop=prop)
         return ci
 
 

@@ -165,6 +165,7 @@ class Engine:
             raise TaskInputError(
                 f"{type_name}: missing required input {missing[0]!r}"
                 + (f" (and {', '.join(map(repr, missing[1:]))})" if missing[1:] else ""),
+                prop=missing[0],
                 hint=_missing_hint(task_type.properties[missing[0]]),
             )
         secret = frozenset(secret_inputs).intersection(given)
@@ -187,11 +188,13 @@ class Engine:
             if prop is None or not prop.is_input:
                 what = "no property" if prop is None else "no input called"
                 inputs_hint = ", ".join(p.name for p in task_type.by_category("input")) or "none"
-                raise TaskInputError(f"{task_type.name} has {what} {name!r}", hint=f"Its inputs: {inputs_hint}.")
+                raise TaskInputError(
+                    f"{task_type.name} has {what} {name!r}", prop=name, hint=f"Its inputs: {inputs_hint}."
+                )
             try:
                 value = coerce(name, prop.kind, raw, prop.enum_values)
             except ValueCoercionError as exc:
-                raise TaskInputError(str(exc)) from None
+                raise TaskInputError(str(exc), prop=name) from None
             if prop.kind.is_ci and value is not None:
                 for ci_name in value if isinstance(value, list) else [value]:
                     self.cis.require(ci_name, prop=name, referenced_type=prop.referenced_type)
@@ -716,10 +719,24 @@ def _failure_text(result: ScriptRunResult) -> str:
     return message if f"{kind}:" in message else f"{kind}: {message}"
 
 
+#: Parts of property names that mark a secret, for values stored before password values were sealed.
+_SECRET_NAME_PARTS = ("password", "secret", "token", "passphrase", "apikey", "api_key", "credential")
+
+
+def _named_like_secret(name: str) -> bool:
+    return any(part in name.lower() for part in _SECRET_NAME_PARTS)
+
+
 def masked_properties(task_type: TaskType | None, properties: Mapping[str, Any]) -> dict[str, Any]:
     """``properties`` with every password property's value, and every sealed value, replaced by ``********`` (for
-    display and JSON)."""
-    secret: set[str] = set(task_type.password_properties) if task_type is not None else set()
+    display and JSON). Without its type (its plugin is not loaded, so nothing says which are passwords), an
+    unsealed value of a property named like a secret is masked too (an older database stored passwords in clear)."""
+    if task_type is None:
+        return {
+            name: MASK if is_sealed(value) or (value not in (None, "") and _named_like_secret(name)) else value
+            for name, value in properties.items()
+        }
+    secret = set(task_type.password_properties)
     return {
         name: (MASK if (name in secret and value not in (None, "")) or is_sealed(value) else value)
         for name, value in properties.items()

@@ -90,7 +90,11 @@ class ValueCoercionError(XlrError):
 
 class TaskInputError(XlrError):
     """Raised when a task is created with inputs that do not match its type (missing required input, unknown
-    property, wrong kind, unknown CI). Nothing is stored."""
+    property, wrong kind, unknown CI). Nothing is stored. ``prop`` names the input at fault, when one is."""
+
+    def __init__(self, message: str, *, prop: str | None = None, hint: str | None = None) -> None:
+        self.prop = prop
+        super().__init__(message, hint=hint)
 
 
 class NotFoundError(XlrError):
@@ -100,6 +104,29 @@ class NotFoundError(XlrError):
 class StateError(XlrError):
     """Raised when an operation does not fit an object's current state (retrying a running task, aborting a
     finished one, a second execution of a job that forbids multiple executions)."""
+
+
+class HttpListenError(XlrError):
+    """Raised by ``xlr serve`` when its HTTP API cannot listen on the address of ``--http`` / ``http.listen``
+    (the port is in use, the host is not an address of this machine, no permission)."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        self.address = address
+        self.reason = reason
+        super().__init__(
+            f"the HTTP API cannot listen on {address}: {reason}",
+            hint="Give another address with --http HOST:PORT (port 0 picks a free one), or --http off.",
+        )
+
+
+class ApiRequestError(XlrError):
+    """Raised by the HTTP API (:mod:`xlr_runtime.http`) for a request it refuses: ``status`` is the HTTP status
+    (400 for bad input, 404, 409, …) and ``field`` names the query parameter, body field or header at fault."""
+
+    def __init__(self, status: int, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        self.status = status
+        self.field = field
+        super().__init__(message, hint=hint)
 
 
 class HomeLockedError(XlrError):

@@ -20,7 +20,12 @@ from xlr_runtime.errors import PluginError
 GROUP = "xlr_runtime"
 
 #: Modules of built-in runtime features, registered as plugins through the same hooks as third-party ones.
-DEFAULT_PLUGINS: tuple[str, ...] = ("xlr_runtime.compat.plugin", "xlr_runtime.rundeck.plugin", "xlr_runtime.pruner")
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "xlr_runtime.compat.plugin",
+    "xlr_runtime.rundeck.plugin",
+    "xlr_runtime.pruner",
+    "xlr_runtime.http.plugin",
+)
 
 _manager: pluggy.PluginManager | None = None
 

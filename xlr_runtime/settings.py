@@ -110,6 +110,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a stopping runtime waits for running scripts before re-queueing them for the next start.",
     ),
     Setting(
+        "http.listen",
+        "127.0.0.1:5516",
+        str,
+        "Where xlr serve serves its HTTP API (docs/http.md): HOST:PORT ([::1]:PORT for IPv6; port 0 picks a free "
+        "one), or off; --http (env XLR_HTTP) overrides it.",
+    ),
+    Setting(
+        "http.open_reads",
+        "auto",
+        str,
+        "Whether the HTTP API answers reads (GET) without a token: on, off, or auto (on only while it listens on "
+        "a loopback address: 127.0.0.1, ::1, localhost). Writes always need a token (xlr token create).",
+        ("auto", "on", "off"),
+    ),
+    Setting(
         "plugins.path",
         [],
         list,
@@ -376,6 +391,27 @@ def _flattened(table: Mapping[str, Any], prefix: tuple[str, ...]) -> list[tuple[
     return found
 
 
+#: Host names that only this machine can reach (reads of the HTTP API are open there by default).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """``(host, port)`` of an ``http.listen`` value (``127.0.0.1:5516``, ``[::1]:8080``, ``0.0.0.0:0``), or
+    ``None`` for ``off``; :class:`ValueError` naming what is wrong otherwise."""
+    value = text.strip()
+    if value.lower() == "off":
+        return None
+    host, colon, port_text = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not colon or not host or not port_text.isdigit():
+        raise ValueError(f"{text!r} is not HOST:PORT or off (e.g. 127.0.0.1:5516, [::1]:5516)")
+    port = int(port_text)
+    if port > 65535:
+        raise ValueError(f"port {port} of {text!r} is above 65535")
+    return host, port
+
+
 def parse_duration(value: Any, *, where: str = "duration") -> float:
     """Seconds in a HOCON duration: ``10 seconds``, ``500ms``, ``2m``, a timedelta, or a bare number of ms."""
     if isinstance(value, dt.timedelta):
@@ -498,6 +534,10 @@ def _validated(
     for name in ("scripts.max_status_line_bytes", "scripts.max_property_bytes"):
         if values[name] < MIN_VALUE_BYTES:
             raise ConfigError(f"setting {name!r} must be at least {MIN_VALUE_BYTES}", **where(name))
+    try:
+        parse_listen(values["http.listen"])
+    except ValueError as exc:
+        raise ConfigError(f"setting 'http.listen': {exc}", **where("http.listen")) from None
     try:
         parse_retention(values["history.keep"])
     except ValueError as exc:

@@ -86,6 +86,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "tasks": LazyCommand(
         "xlr_runtime.cli.tasks:tasks_command", "List stored tasks, newest first, with title, status and status line."
     ),
+    "token": LazyCommand(
+        "xlr_runtime.cli.tokens:token_group", "Create, list or revoke the API tokens of the HTTP API of 'xlr serve'."
+    ),
     "types": LazyCommand(
         "xlr_runtime.cli.types:types_command",
         "List every loaded type with its plugin and parent (virtual types are marked).",

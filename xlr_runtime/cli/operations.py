@@ -39,10 +39,7 @@ def config_command(ctx: CliContext, as_json: bool) -> None:
 
     Example: xlr config --home /srv/xlr --json
     """
-    settings = ctx.settings
-    rows = [{"name": "home", "value": str(ctx.home.root), "source": ctx.home_source}]
-    for setting in settings_module.SETTINGS:
-        rows.append(_setting_row(ctx, settings, setting.name))
+    rows = settings_rows(ctx)
     if as_json:
         echo_json(rows)
     else:
@@ -53,6 +50,15 @@ def config_command(ctx: CliContext, as_json: bool) -> None:
             click.echo(f"{row['name']:<{width}}  {_text(row['value']):<{value_width}}  {row['source']}")
     if ctx.settings_error is not None:
         raise SystemExit(1)
+
+
+def settings_rows(ctx: CliContext) -> list[dict[str, Any]]:
+    """The rows of ``xlr config --json`` (also the HTTP API's settings): the home, then every setting's
+    ``name``, ``value`` (secrets never shown, see :func:`_shown`) and ``source``."""
+    settings = ctx.settings
+    rows = [{"name": "home", "value": str(ctx.home.root), "source": ctx.home_source}]
+    rows += [_setting_row(ctx, settings, setting.name) for setting in settings_module.SETTINGS]
+    return rows
 
 
 def _setting_row(ctx: CliContext, settings: settings_module.Settings, name: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import click
 from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, runtime_options
 from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped
+from xlr_runtime.settings import parse_listen
 from xlr_runtime.store import Task
 
 log = logging.getLogger("xlr_runtime.serve")
@@ -83,6 +84,17 @@ class TaskEvents:
             )  # fmt: skip
 
 
+def _listen_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--http`` checked as ``http.listen`` is."""
+    if value is None:
+        return None
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 @click.command(name="serve")
 @click.option("-v", "--verbose", count=True, help="Also log debug lines.")
 @click.option("-q", "--quiet", count=True, help="Log only warnings and errors.")
@@ -94,8 +106,16 @@ class TaskEvents:
     envvar="XLR_LOG_FORMAT",
     help="text lines, or one JSON object per line (time, level, event, ids, message) [env XLR_LOG_FORMAT].",
 )
+@click.option(
+    "--http",
+    "http_listen",
+    metavar="HOST:PORT|off",
+    envvar="XLR_HTTP",
+    callback=_listen_address,
+    help="Serve the HTTP API here (port 0: a free one), or off [env XLR_HTTP; default: http.listen, 127.0.0.1:5516].",
+)
 @runtime_options
-def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str) -> None:
+def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str, http_listen: str | None) -> None:
     """Run every task of the home until stopped (SIGTERM or Ctrl-C stops gracefully).
 
     Script runs left running by a crashed process are re-run first; running scripts get serve.grace_period
@@ -103,8 +123,12 @@ def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str) ->
     (task created, started, ended; run re-queued; schedule fired; execution started, ended; notification sent,
     failed) is one line on stderr.
 
-    Example: xlr serve --home ~/.xlr --log-format json
+    The HTTP API (docs/http.md) is served on 127.0.0.1:5516 unless --http or the http.listen setting says
+    otherwise; an address in use stops the start with one line.
+
+    Example: xlr serve --home ~/.xlr --log-format json --http 127.0.0.1:8080
     """
+    settings = ctx.settings if http_listen is None else ctx.settings.with_overrides(http_listen=http_listen)
     handler = configure_logging(verbose - quiet, log_format)
     events = TaskEvents()
 
@@ -115,7 +139,7 @@ def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str) ->
             click.echo(text, err=True)
 
     try:
-        with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
+        with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=settings) as runtime:
             runtime.pm.register(events)
             flag = StopFlag()
             restore = flag.install()

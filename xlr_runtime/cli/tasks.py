@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,7 +20,7 @@ from xlr_runtime.cli.options import (
 )
 from xlr_runtime.cli.progress import progress_option
 from xlr_runtime.errors import HomeLockedError, StateError, UnknownTypeError
-from xlr_runtime.store import Store, Task, TaskLogLine, TaskStatus, TaskSummary
+from xlr_runtime.store import Store, Task, TaskStatus, TaskSummary
 
 if TYPE_CHECKING:  # the runtime (types, workers, secrets) is imported only by the commands that need it
     from xlr_runtime.runtime import Runtime
@@ -127,16 +126,12 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
     with _store(ctx) as store:
         task = store.tasks.get(task_id)
         runs = store.tasks.runs(task_id)
+    from xlr_runtime.engine import masked_properties  # without its type: possible secrets masked by their names
     from xlr_runtime.typesystem.registry import load_registry
 
     registry = load_registry(plugin_paths=ctx.plugin_paths, home=ctx.home)
     task_type = registry.get(task.type) if task.type in registry else None
-    if task_type is None:  # its plugin is not loaded: the stored values, with every possible secret masked
-        properties = _masked_without_type(task.properties)
-    else:
-        from xlr_runtime.engine import masked_properties
-
-        properties = masked_properties(task_type, task.properties)
+    properties = masked_properties(task_type, task.properties)
     if as_json:
         shown = {**task.to_json(), "properties": properties, "runs": [r.to_json() for r in runs]}
         echo_json(shown if task_type is not None else {**shown, "type_loaded": False})
@@ -169,25 +164,6 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
         )
 
 
-#: Parts of property names that mark a secret, for values stored before password values were sealed.
-_SECRET_NAME_PARTS = ("password", "secret", "token", "passphrase", "apikey", "api_key", "credential")
-
-
-def _masked_without_type(properties: Mapping[str, Any]) -> dict[str, Any]:
-    """``properties`` of a task whose type is not loaded, so nothing says which are passwords: a sealed value is a
-    password's (only those are sealed), and an unsealed value of a property named like a secret (an older
-    database stored passwords in clear) is masked too."""
-    from xlr_runtime.scripting.masking import MASK
-    from xlr_runtime.secrets import is_sealed
-
-    return {
-        name: MASK
-        if is_sealed(value) or (value not in (None, "") and any(part in name.lower() for part in _SECRET_NAME_PARTS))
-        else value
-        for name, value in properties.items()
-    }
-
-
 @task_group.command(name="log")
 @click.argument("task_id", metavar="ID")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the task ends.")
@@ -205,14 +181,14 @@ def log_command(ctx: CliContext, task_id: str, follow: bool, as_json: bool) -> N
         store.tasks.get(task_id)
         if as_json and not follow:
             lines = store.tasks.log(task_id)
-            echo_json([_log_json(ln) for ln in lines])
+            echo_json([ln.to_json() for ln in lines])
             return
         after = 0
         while True:
             final = store.tasks.get(task_id).status.is_final  # read before the lines: none is missed at the end
             for line in store.tasks.log(task_id, after=after):
                 after = line.id
-                click.echo(json.dumps(_log_json(line)) if as_json else _log_text(line))
+                click.echo(json.dumps(line.to_json()) if as_json else line.to_text())
             if not follow or final:
                 return
             time.sleep(FOLLOW_INTERVAL)
@@ -220,15 +196,6 @@ def log_command(ctx: CliContext, task_id: str, follow: bool, as_json: bool) -> N
 
 #: Seconds between reads of ``xlr task log --follow``.
 FOLLOW_INTERVAL = 0.2
-
-
-def _log_json(line: TaskLogLine) -> dict[str, Any]:
-    return {"time": line.time, "run_id": line.run_id, "stream": line.stream, "text": line.text}
-
-
-def _log_text(line: TaskLogLine) -> str:
-    marker = {"stderr": "!", "system": "*"}.get(line.stream, " ")
-    return f"{_when(line.time)} {marker} {line.text}"
 
 
 @task_group.command(name="resume")

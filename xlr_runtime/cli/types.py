@@ -34,7 +34,7 @@ def types_command(click_ctx: click.Context, ctx: CliContext, as_json: bool) -> N
     if click_ctx.invoked_subcommand is not None:
         click_ctx.obj = ctx  # `xlr types --plugins P show T` uses the group's options
         return
-    rows = [_type_row(t) for t in _registry(ctx).types()]
+    rows = [type_row(t) for t in _registry(ctx).types()]
     if as_json:
         echo_json(rows)
         return
@@ -59,9 +59,9 @@ def show_command(group_ctx: CliContext | None, ctx: CliContext, type_name: str, 
     """
     registry = _registry(_merged(group_ctx, ctx))
     task_type = registry.get(type_name)
-    scripts = _script_files(registry, task_type)
+    scripts = script_files(registry, task_type)
     if as_json:
-        echo_json(_type_detail(task_type, scripts))
+        echo_json(type_detail(task_type, scripts))
         return
     for line in _describe(task_type, scripts):
         click.echo(line)
@@ -105,7 +105,7 @@ def _merged(group_ctx: CliContext | None, ctx: CliContext) -> CliContext:
     return CliContext(home=home, option_plugin_paths=paths, read_only=True)
 
 
-def _type_row(task_type: TaskType) -> dict[str, Any]:
+def type_row(task_type: TaskType) -> dict[str, Any]:
     return {
         "name": task_type.name,
         "plugin": task_type.plugin,
@@ -150,15 +150,15 @@ def _property_json(prop: PropertyDef) -> dict[str, Any]:
     }
 
 
-def _script_files(registry: TypeRegistry, task_type: TaskType) -> list[ScriptSource] | None:
+def script_files(registry: TypeRegistry, task_type: TaskType) -> list[ScriptSource] | None:
     """The files a runnable type's first script could be, the one that runs first; ``None`` for other types."""
     if not task_type.is_python_script or task_type.virtual:
         return None
     return registry.script_candidates(task_type, task_type.script_location)
 
 
-def _type_detail(task_type: TaskType, scripts: list[ScriptSource] | None) -> dict[str, Any]:
-    detail = _type_row(task_type)
+def type_detail(task_type: TaskType, scripts: list[ScriptSource] | None) -> dict[str, Any]:
+    detail = type_row(task_type)
     detail.update(
         ancestors=list(task_type.ancestors),
         description=task_type.description,

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from xlr_runtime.store.owners import OwnerRepository
     from xlr_runtime.store.schedules import ScheduleRepository
     from xlr_runtime.store.tasks import TaskRepository
+    from xlr_runtime.store.tokens import TokenRepository
 
 #: Modules of store areas, each exposing ``MIGRATIONS: MigrationSet``; applied in this order on open.
 AREA_MODULES: tuple[str, ...] = (
@@ -55,6 +56,7 @@ AREA_MODULES: tuple[str, ...] = (
     "xlr_runtime.store.schedules",
     "xlr_runtime.store.notifications",
     "xlr_runtime.store.keys",
+    "xlr_runtime.store.tokens",
 )
 
 #: SQLite ``synchronous`` modes a store opens with. The ``store.synchronous`` setting offers NORMAL and FULL; OFF
@@ -81,6 +83,11 @@ MAX_ROW_ID = 2**63 - 1
 def fits_row_id(number: int) -> bool:
     """Whether ``number`` can be an SQLite row id (a larger one raises OverflowError when bound)."""
     return -MAX_ROW_ID <= number <= MAX_ROW_ID
+
+
+def like_escaped(text: str) -> str:
+    """``text`` for a ``LIKE … ESCAPE '\\'`` pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def storable_text(text: str) -> str:
@@ -401,3 +408,10 @@ class Store:
         from xlr_runtime.store.keys import KeyRepository
 
         return KeyRepository(self)
+
+    @cached_property
+    def tokens(self) -> TokenRepository:
+        """API tokens of the HTTP API, kept as hashes."""
+        from xlr_runtime.store.tokens import TokenRepository
+
+        return TokenRepository(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from xlr_runtime.store.base import like_escaped
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -48,11 +49,6 @@ def _row(data: dict[str, Any]) -> KeyRow:
     return KeyRow(**data)
 
 
-def _like_escaped(text: str) -> str:
-    """``text`` for a ``LIKE … ESCAPE '\\'`` pattern, its wildcards taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 class KeyRepository:
     """Key storage rows of one store; every method is one statement or one transaction."""
 
@@ -76,7 +72,7 @@ class KeyRepository:
 
     def under(self, prefix: str) -> list[KeyRow]:
         """The key at ``prefix`` and every key below it (``prefix/…``), by path."""
-        pattern = _like_escaped(prefix.rstrip("/")) + "/%"
+        pattern = like_escaped(prefix.rstrip("/")) + "/%"
         rows = self.store.query(
             f"SELECT {_COLUMNS} FROM keys WHERE path = ? OR path LIKE ? ESCAPE '\\' ORDER BY path",
             [prefix, pattern],

@@ -8,6 +8,7 @@ database could later claim side by side.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import math
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from xlr_runtime.errors import NotFoundError, StateError, StoreError
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
-from xlr_runtime.store.base import fits_row_id, storable_text, storable_value
+from xlr_runtime.store.base import fits_row_id, like_escaped, storable_text, storable_value
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -203,6 +204,20 @@ class TaskLogLine:
     stream: str
     text: str
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (``xlr task log --json``, the HTTP API)."""
+        return {"id": self.id, "time": self.time, "run_id": self.run_id, "stream": self.stream, "text": self.text}
+
+    def to_text(self) -> str:
+        """The line as ``xlr task log`` prints it: its time (UTC), a marker (``!`` stderr, ``*`` the runtime's
+        notes) and the text."""
+        when = dt.datetime.fromtimestamp(self.time, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{when} {_STREAM_MARKERS.get(self.stream, ' ')} {self.text}"
+
+
+#: The marker of a log line's stream in text output.
+_STREAM_MARKERS = {"stderr": "!", "system": "*"}
+
 
 @dataclass(frozen=True)
 class RunCompletion:
@@ -335,9 +350,9 @@ def _json_path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _status_filter(statuses: Iterable[TaskStatus]) -> tuple[str, list[str]]:
+def _status_filter(statuses: Iterable[TaskStatus]) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (empty for every status) and its parameters."""
-    wanted = [str(s) for s in statuses]
+    wanted: list[Any] = [str(s) for s in statuses]
     return (f"WHERE status IN ({','.join('?' * len(wanted))})" if wanted else "", wanted)
 
 
@@ -481,10 +496,30 @@ class TaskRepository:
         rows = self._store.query(f"SELECT * FROM tasks {where} ORDER BY id DESC{tail}", [*params, *_limit(limit)])
         return [_task(r) for r in rows]
 
-    def summaries(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[TaskSummary]:
+    def summaries(
+        self,
+        *,
+        statuses: Iterable[TaskStatus] = (),
+        limit: int | None = None,
+        type_name: str | None = None,
+        text: str | None = None,
+        before: int | None = None,
+    ) -> list[TaskSummary]:
         """What ``xlr tasks`` lists: :class:`TaskSummary` records, newest first, optionally only those in
-        ``statuses``; at most ``limit`` (the newest), read without the JSON columns."""
+        ``statuses``, of type ``type_name``, whose title or status line holds ``text`` (ASCII letters in any case)
+        and whose id is below ``before`` (the next page); at most ``limit``, read without the JSON columns."""
         where, params = _status_filter(statuses)
+        conditions = [where.removeprefix("WHERE ")] if where else []
+        if type_name is not None:
+            conditions.append("type = ?")
+            params.append(type_name)
+        if text:
+            conditions.append("(title LIKE ? ESCAPE '\\' OR status_line LIKE ? ESCAPE '\\')")
+            params += [f"%{like_escaped(text)}%"] * 2
+        if before is not None:
+            conditions.append("id < ?")
+            params.append(before)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         tail = " LIMIT ?" if limit is not None else ""
         cursor = self._store.execute(
             f"SELECT {_SUMMARY_COLUMNS} FROM tasks {where} ORDER BY id DESC{tail}", [*params, *_limit(limit)]

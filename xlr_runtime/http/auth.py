@@ -1,0 +1,92 @@
+"""Who may do what: writes (any method but GET, HEAD) need a valid API token, in ``Authorization: Bearer TOKEN``
+or Rundeck's ``X-Rundeck-Auth-Token: TOKEN``; reads need one too unless reads are open (``http.open_reads``:
+``auto`` opens them only while the server listens on a loopback address).
+
+Missing or unknown token: 401; a revoked token: 403. A plain ASGI middleware, so it also guards streamed
+responses and routes that do not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from xlr_runtime.clock import Clock
+from xlr_runtime.http.errors import error_response
+from xlr_runtime.http.tokens import match
+from xlr_runtime.settings import LOOPBACK_HOSTS
+from xlr_runtime.store import Store
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def reads_are_open(setting: str, host: str) -> bool:
+    """What ``http.open_reads`` means for a server listening on ``host``."""
+    if setting == "auto":
+        return host in LOOPBACK_HOSTS
+    return setting == "on"
+
+
+def presented_token(headers: dict[bytes, bytes]) -> str | None:
+    """The token of a request: ``Authorization: Bearer …`` first, else ``X-Rundeck-Auth-Token``."""
+    authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    rundeck = headers.get(b"x-rundeck-auth-token", b"").decode("latin-1").strip()
+    return rundeck or None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a request may go on; if not, its status and message."""
+
+    status: int = 0
+    message: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        """True when the request may go on."""
+        return self.status == 0
+
+
+class TokenGate:
+    """The ASGI middleware in front of every route."""
+
+    def __init__(self, app: ASGIApp, *, store: Store, clock: Clock, open_reads: bool) -> None:
+        self.app = app
+        self.store = store
+        self.clock = clock
+        self.open_reads = open_reads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.open_reads and scope["method"] in READ_METHODS):
+            await self.app(scope, receive, send)
+            return
+        token = presented_token(dict(scope["headers"]))
+        verdict = await anyio.to_thread.run_sync(self.check, token)
+        if verdict.allowed:
+            await self.app(scope, receive, send)
+            return
+        response = error_response(verdict.status, verdict.message, field="Authorization", hint=_HINTS[verdict.status])
+        await response(scope, receive, send)
+
+    def check(self, token: str | None) -> Verdict:
+        """The verdict on ``token`` (records its use when it is valid)."""
+        if token is None:
+            return Verdict(401, "an API token is required (Authorization: Bearer TOKEN, or X-Rundeck-Auth-Token)")
+        row = match(self.store.tokens.listed(include_revoked=True), token)
+        if row is None:
+            return Verdict(401, "the API token is not valid")
+        if row.revoked_at is not None:
+            return Verdict(403, f"the API token {row.name!r} was revoked")
+        self.store.tokens.mark_used(row.id, now=self.clock.now())
+        return Verdict()
+
+
+_HINTS = {
+    401: "Create one with 'xlr token create NAME' on the server's machine.",
+    403: "Create a new one with 'xlr token create NAME'.",
+}

@@ -1,0 +1,37 @@
+"""``/api/v1/settings`` and ``/api/v1/cis``: the effective settings of the served home, as ``xlr config --json``
+prints them (secrets never shown: a ``*_env`` setting shows its variable's name, a URL its user without the
+password), and the CIs of its ``xlr.toml`` by name and type (never a value)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from xlr_runtime.cli.operations import settings_rows
+from xlr_runtime.cli.options import CliContext
+from xlr_runtime.http.app import PREFIX, context_of
+
+
+def list_settings(request: Request) -> Response:
+    """``{"settings": [{"name", "value", "source"}, ...]}``: the home first, then every setting."""
+    context = context_of(request)
+    cli_context = CliContext(home=context.home, option_plugin_paths=context.plugin_paths, _settings=context.settings)
+    return JSONResponse({"settings": settings_rows(cli_context)})
+
+
+def list_cis(request: Request) -> Response:
+    """``{"cis": [{"name", "type"}, ...]}``: the ``[ci.NAME]`` tables of ``xlr.toml``, by name."""
+    cis = context_of(request).cis
+    rows = []
+    for name in cis.names():
+        ci = cis.get(name)
+        assert ci is not None  # a listed name
+        rows.append({"name": name, "type": ci.type.name})
+    return JSONResponse({"cis": rows})
+
+
+ROUTES = [
+    Route(f"{PREFIX}/settings", list_settings, methods=["GET"]),
+    Route(f"{PREFIX}/cis", list_cis, methods=["GET"]),
+]

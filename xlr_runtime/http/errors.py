@@ -1,0 +1,74 @@
+"""Every error of the HTTP API is JSON: ``{"error": message, "field": name or null, "hint": text or null}``.
+
+Domain errors map to statuses here, in one place: bad input 400, unknown objects 404, a state that does not allow
+the operation 409, a store that cannot be written for now 503. Anything else is a bug: a 500 whose body says only
+that (no traceback, no internals), with the traceback in the serve log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from xlr_runtime.errors import (
+    ApiRequestError,
+    NotFoundError,
+    StateError,
+    StoreUnavailableError,
+    TaskInputError,
+    UnknownTypeError,
+    XlrError,
+)
+
+log = logging.getLogger("xlr_runtime.http")
+
+
+def error_response(status: int, message: str, *, field: str | None = None, hint: str | None = None) -> JSONResponse:
+    """The JSON body every error of the API has."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message, "field": field, "hint": hint}, status_code=status, headers=headers)
+
+
+def _status_and_field(error: XlrError) -> tuple[int, str | None]:
+    if isinstance(error, ApiRequestError):
+        return error.status, error.field
+    if isinstance(error, TaskInputError):
+        return 400, f"inputs.{error.prop}" if error.prop else "inputs"
+    if isinstance(error, UnknownTypeError):
+        return 400, "type"
+    if isinstance(error, NotFoundError):
+        return 404, None
+    if isinstance(error, StateError):
+        return 409, None
+    if isinstance(error, StoreUnavailableError):
+        return 503, None
+    return 400, None
+
+
+async def domain_error(_request: Request, exc: Exception) -> Response:
+    """An :class:`XlrError` (its message is written for users and never holds a secret) as its status."""
+    assert isinstance(exc, XlrError)
+    status, field = _status_and_field(exc)
+    return error_response(status, exc.message, field=field, hint=exc.hint)
+
+
+async def http_error(_request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (no such route: 404; a method the route does not take: 405) as JSON."""
+    assert isinstance(exc, HTTPException)
+    headers: dict[str, Any] = dict(exc.headers or {})
+    response = error_response(exc.status_code, str(exc.detail))
+    response.headers.update(headers)
+    return response
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback, answered with a 500 that shows nothing of it."""
+    log.error("HTTP API: %s %s failed", request.method, request.url.path, exc_info=exc, extra={"event": "http.error"})
+    return error_response(500, "internal error: the server log has the details")
+
+
+EXCEPTION_HANDLERS = {XlrError: domain_error, HTTPException: http_error, Exception: internal_error}

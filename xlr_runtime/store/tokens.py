@@ -1,0 +1,94 @@
+"""The tokens area: API tokens of the HTTP API, by name. Only a token's SHA-256 (hex) is kept, never the token.
+
+A revoked token keeps its row (``revoked_at`` set), so the API can tell a revoked token (403) from one it never
+issued (401); a name is unique among the tokens not revoked, so a revoked name can be given to a new token.
+Tokens arrive already generated and hashed by :mod:`xlr_runtime.http.tokens`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from xlr_runtime.errors import StateError
+from xlr_runtime.store.migrations import MigrationSet
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from xlr_runtime.store.base import Store
+
+MIGRATIONS = MigrationSet("tokens")
+
+
+@MIGRATIONS.step("create api_tokens")
+def _create_tokens(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE api_tokens (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+        "hash TEXT NOT NULL UNIQUE, created_at REAL NOT NULL, last_used_at REAL, revoked_at REAL)"
+    )
+    db.execute("CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL")
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """One issued token: its name, times (epoch seconds; ``revoked_at`` is ``None`` while it is valid) and the
+    SHA-256 hex of the token (never shown)."""
+
+    id: int
+    name: str
+    created_at: float
+    last_used_at: float | None
+    revoked_at: float | None
+    hash: str = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, without the hash."""
+        return {
+            "name": self.name,
+            "created_at": self.created_at,
+            "last_used_at": self.last_used_at,
+            "revoked_at": self.revoked_at,
+        }
+
+
+_COLUMNS = "id, name, created_at, last_used_at, revoked_at, hash"
+
+
+class TokenRepository:
+    """API token rows of one store; every method is one statement or one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, name: str, token_hash: str, *, now: float) -> TokenRow:
+        """Keep a new token under ``name``; :class:`StateError` when a valid token has that name."""
+        with self.store.atomic():
+            if self.store.query_one("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL", [name]):
+                raise StateError(
+                    f"a token named {name!r} exists",
+                    hint=f"Revoke it first ('xlr token revoke {name}') or pick another name.",
+                )
+            rows = self.store.query(
+                f"INSERT INTO api_tokens (name, hash, created_at) VALUES (?, ?, ?) RETURNING {_COLUMNS}",
+                [name, token_hash, now],
+            )
+        return TokenRow(**rows[0])
+
+    def listed(self, *, include_revoked: bool = False) -> list[TokenRow]:
+        """The valid tokens (and the revoked ones, when asked), oldest first."""
+        where = "" if include_revoked else " WHERE revoked_at IS NULL"
+        return [TokenRow(**r) for r in self.store.query(f"SELECT {_COLUMNS} FROM api_tokens{where} ORDER BY id")]
+
+    def revoke(self, name: str, *, now: float) -> bool:
+        """Revoke the valid token named ``name``; ``False`` when there is none."""
+        with self.store.atomic():
+            cursor = self.store.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [now, name]
+            )
+            return cursor.rowcount > 0
+
+    def mark_used(self, token_id: int, *, now: float) -> None:
+        """Record that the token was just used."""
+        with self.store.atomic():
+            self.store.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [now, token_id])
