@@ -9,12 +9,14 @@ responses and routes that do not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xlr_runtime.clock import Clock
 from xlr_runtime.http.errors import error_response
+from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error
 from xlr_runtime.http.tokens import match
 from xlr_runtime.settings import LOOPBACK_HOSTS
 from xlr_runtime.store import Store
@@ -29,14 +31,16 @@ def reads_are_open(setting: str, host: str) -> bool:
     return setting == "on"
 
 
-def presented_token(headers: dict[bytes, bytes]) -> str | None:
-    """The token of a request: ``Authorization: Bearer …`` first, else ``X-Rundeck-Auth-Token``."""
+def presented_token(headers: dict[bytes, bytes], query: str = "") -> str | None:
+    """The token of a request: ``Authorization: Bearer …`` first, else ``X-Rundeck-Auth-Token``, else (as
+    Rundeck accepts) the ``authtoken`` query parameter."""
     authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
     scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     rundeck = headers.get(b"x-rundeck-auth-token", b"").decode("latin-1").strip()
-    return rundeck or None
+    in_query = parse_qs(query).get("authtoken", [""])[0].strip()
+    return rundeck or in_query or None
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,17 @@ class TokenGate:
         if scope["type"] != "http" or (self.open_reads and scope["method"] in READ_METHODS):
             await self.app(scope, receive, send)
             return
-        token = presented_token(dict(scope["headers"]))
+        token = presented_token(dict(scope["headers"]), scope.get("query_string", b"").decode("latin-1"))
         verdict = await anyio.to_thread.run_sync(self.check, token)
         if verdict.allowed:
             await self.app(scope, receive, send)
             return
-        response = error_response(verdict.status, verdict.message, field="Authorization", hint=_HINTS[verdict.status])
+        if is_rundeck_path(scope["path"]):
+            response = rundeck_error(verdict.status, verdict.message)
+        else:
+            response = error_response(
+                verdict.status, verdict.message, field="Authorization", hint=_HINTS[verdict.status]
+            )
         await response(scope, receive, send)
 
     def check(self, token: str | None) -> Verdict:

@@ -274,15 +274,17 @@ class ExecutionRepository:
         rows = self._store.query(f"SELECT * FROM executions {where} ORDER BY id DESC LIMIT ?", (*params, limit))
         return [_execution(row) for row in rows]
 
-    def summaries(self, *, project: str | None = None, limit: int | None = None) -> list[ExecutionSummary]:
+    def summaries(
+        self, *, project: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[ExecutionSummary]:
         """What ``xlr executions`` lists: the top-level executions (not the children job references start), newest
-        first, optionally of one project; at most ``limit`` (the newest), read without the job definition, the
-        secure options, the cursor and the context."""
+        first, optionally of one project; at most ``limit`` (the newest after the first ``offset``), read without
+        the job definition, the secure options, the cursor and the context."""
         where, params = _top_level(project)
-        tail = " LIMIT ?" if limit is not None else ""
+        tail = " LIMIT ? OFFSET ?" if limit is not None else ""
         rows = self._store.query(
             f"SELECT {_SUMMARY_COLUMNS} FROM executions {where} ORDER BY id DESC{tail}",
-            (*params, *([] if limit is None else [limit])),
+            (*params, *([] if limit is None else [limit, offset])),
         )
         return [_summary(row) for row in rows]
 
@@ -432,10 +434,11 @@ class ExecutionRepository:
             [(execution_id, *line) for line in lines],
         )
 
-    def log(self, execution_id: int, *, after: int = 0) -> list[ExecutionLogLine]:
-        """Log lines with an id greater than ``after``, in order."""
+    def log(self, execution_id: int, *, after: int = 0, limit: int = -1) -> list[ExecutionLogLine]:
+        """Log lines with an id greater than ``after``, in order; the first ``limit`` of them (all when negative)."""
         rows = self._store.query(
-            "SELECT * FROM execution_log WHERE execution_id = ? AND id > ? ORDER BY id", (execution_id, after)
+            "SELECT * FROM execution_log WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (execution_id, after, limit),
         )
         return [ExecutionLogLine(**row) for row in rows]
 

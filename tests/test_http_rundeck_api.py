@@ -1,0 +1,253 @@
+"""Rundeck's own API against a real ``xlr serve`` process, driven by a small Rundeck API client written as a
+Rundeck user would write one with ``requests``: import jobs, list and export them, run one with options (one of
+them secure), poll its execution, read its output by offsets, abort a long one, delete a job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from tests.http_helpers import TIMEOUT, Api, served_api
+from tests.waiting import wait_until
+
+SECRET = "canary-secure-option-5d1e77"
+DEPLOY = f"""\
+- name: deploy
+  group: web/app
+  uuid: 5b0c6e0a-0001-4000-8000-000000000001
+  description: Deploy the app
+  loglevel: INFO
+  options:
+  - name: env
+    required: true
+    enforced: true
+    values: [dev, prod]
+  - name: version
+    regex: '[0-9]+[.][0-9]+'
+    value: '1.0'
+  - name: password
+    secure: true
+    value: {SECRET}-default
+  sequence:
+    commands:
+    - exec: echo deploying ${{option.version}} to ${{option.env}}
+    - exec: echo "the password is $RD_OPTION_PASSWORD"
+    - exec: echo done
+- name: long
+  uuid: 5b0c6e0a-0002-4000-8000-000000000002
+  description: Sleeps
+  sequence:
+    commands:
+    - exec: echo sleeping && sleep 3600
+- name: other
+  group: ops
+  uuid: 5b0c6e0a-0003-4000-8000-000000000003
+  description: ''
+  sequence:
+    commands:
+    - exec: echo other
+"""
+
+
+class Rundeck:
+    """A Rundeck API client, as its users write them: a base URL with the API version and a token header."""
+
+    def __init__(self, server: str, token: str | None, version: int = 47) -> None:
+        self.base = f"{server}/api/{version}"
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        if token is not None:
+            self.session.headers["X-Rundeck-Auth-Token"] = token
+        self.seen: list[str] = []  # every response body, for the secrets canary
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self.session.request(method, self.base + path, timeout=TIMEOUT, **kwargs)
+        self.seen.append(response.text)
+        return response
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.call("GET", path, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def import_jobs(self, project: str, text: str, fmt: str = "yaml", **params: str) -> requests.Response:
+        return self.call(
+            "POST",
+            f"/project/{project}/jobs/import",
+            params={"fileformat": fmt, **params},
+            data=text.encode(),
+            headers={"Content-Type": f"application/{fmt}"},
+        )
+
+    def run(self, job_id: str, **body: Any) -> requests.Response:
+        return self.call("POST", f"/job/{job_id}/run", json=body)
+
+    def wait_done(self, execution_id: int) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+
+        def ended() -> bool:
+            state.update(self.get(f"/execution/{execution_id}"))
+            return state["status"] not in ("running", "scheduled")
+
+        wait_until(ended, lambda: f"execution {execution_id} still {state.get('status')}", timeout=TIMEOUT)
+        return state
+
+    def output(self, execution_id: int, **params: Any) -> Any:
+        return self.get(f"/execution/{execution_id}/output", **params)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    yield from served_api(tmp_path_factory.mktemp("rundeck-api"))
+
+
+@pytest.fixture(scope="module")
+def rundeck(api: Api) -> Rundeck:
+    client = Rundeck(api.url.removesuffix("/api/v1"), api.token)
+    response = client.import_jobs("web", DEPLOY)
+    assert response.status_code == 200, response.text
+    return client
+
+
+def test_system_info_projects_and_the_supported_api_versions(rundeck: Rundeck) -> None:
+    info = rundeck.get("/system/info")["system"]
+    assert info["rundeck"]["apiversion"] == 47
+    assert info["executions"]["executionMode"] == "active"
+    projects = rundeck.get("/projects")
+    assert [p["name"] for p in projects] == ["web"]
+    assert projects[0]["url"] == f"{rundeck.base}/project/web"
+    assert rundeck.get("/project/web")["name"] == "web"
+    missing = rundeck.call("GET", "/project/nope")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": True,
+        "apiversion": 47,
+        "errorCode": "api.error.item.doesnotexist",
+        "message": "project does not exist: nope",
+    }
+    for version in (14, 41, 47):
+        listed = Rundeck(rundeck.base.rsplit("/api/", 1)[0], None, version).get("/projects")
+        assert [p["url"].rsplit("/api/", 1)[1] for p in listed] == [f"{version}/project/web"]
+    for version, reason in ((13, "Minimum supported version: 14"), (48, "Current version: 47")):
+        old = Rundeck(rundeck.base.rsplit("/api/", 1)[0], None, version).call("GET", "/projects")
+        assert old.status_code == 400
+        body = old.json()
+        assert body["errorCode"] == "api.error.api-version.unsupported"
+        assert (
+            body["message"] == f'Unsupported API Version "{version}". API Request: /api/{version}/projects. '
+            f"Reason: {reason}"
+        )
+
+
+def test_jobs_are_listed_with_rundecks_filters(rundeck: Rundeck) -> None:
+    names = lambda **params: [(j["group"], j["name"]) for j in rundeck.get("/project/web/jobs", **params)]  # noqa: E731
+    assert names() == [(None, "long"), ("ops", "other"), ("web/app", "deploy")]
+    assert names(groupPath="web") == [("web/app", "deploy")]
+    assert names(groupPath="-") == [(None, "long")]
+    assert names(jobFilter="LO") == [(None, "long"), ("web/app", "deploy")]
+    assert names(jobExactFilter="other") == [("ops", "other")]
+    assert names(idlist="5b0c6e0a-0002-4000-8000-000000000002") == [(None, "long")]
+    deploy = rundeck.get("/project/web/jobs", groupPathExact="web/app")[0]
+    assert deploy["id"] == "5b0c6e0a-0001-4000-8000-000000000001"
+    assert deploy["href"] == f"{rundeck.base}/job/{deploy['id']}"
+    assert (deploy["project"], deploy["description"], deploy["enabled"]) == ("web", "Deploy the app", True)
+
+
+def test_export_round_trips_and_never_holds_a_secure_value(rundeck: Rundeck) -> None:
+    xml = rundeck.call("GET", "/project/web/jobs/export", params={"format": "xml"})
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    exported = rundeck.call("GET", "/project/web/jobs/export", params={"format": "yaml", "groupPath": "web"}).text
+    [job] = yaml.safe_load(exported)
+    assert job["name"] == "deploy" and SECRET not in exported and SECRET not in xml.text
+    assert {o["name"]: o.get("value") for o in job["options"]} == {"env": None, "version": "1.0", "password": None}
+    one = rundeck.call("GET", f"/job/{job['uuid']}", params={"format": "yaml"}).text
+    assert one == exported
+    assert rundeck.get(f"/job/{job['uuid']}")[0]["name"] == "deploy"  # JSON, from the Accept header
+    again = rundeck.import_jobs("copy", xml.text, "xml", dupeOption="create", uuidOption="remove").json()
+    assert [j["name"] for j in again["succeeded"]] == ["long", "other", "deploy"] and not again["skipped"]
+    assert all(j["id"] != job["uuid"] for j in again["succeeded"])
+    skipped = rundeck.import_jobs("web", exported, dupeOption="skip").json()
+    assert (skipped["succeeded"], skipped["failed"], [j["name"] for j in skipped["skipped"]]) == ([], [], ["deploy"])
+
+
+def test_bad_definitions_are_a_400_naming_the_line_and_change_nothing(rundeck: Rundeck) -> None:
+    before = rundeck.call("GET", "/project/web/jobs/export", params={"format": "xml"}).text
+    bad = DEPLOY.replace("- exec: echo other", "- exec: echo other\n      bogus: [")
+    response = rundeck.import_jobs("web", bad, dupeOption="update")
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] is True and body["errorCode"] == "api.error.jobs.import.invalid"
+    assert body["message"].startswith("request body:"), body
+    assert rundeck.import_jobs("web", DEPLOY, "xml").status_code == 400
+    wrong = rundeck.import_jobs("web", DEPLOY, dupeOption="sometimes")
+    assert wrong.status_code == 400 and "dupeOption" in wrong.json()["message"]
+    assert rundeck.call("GET", "/project/web/jobs/export", params={"format": "xml"}).text == before
+
+
+def test_a_job_runs_with_options_and_its_output_is_read_by_offsets(rundeck: Rundeck) -> None:
+    job_id = "5b0c6e0a-0001-4000-8000-000000000001"
+    refused = rundeck.run(job_id, options={"env": "staging"})
+    assert refused.status_code == 400 and refused.json()["errorCode"] == "api.error.job.options-invalid"
+    started = rundeck.run(job_id, argString="-version 2.5", options={"env": "prod", "password": SECRET})
+    assert started.status_code == 200, started.text
+    execution = started.json()
+    assert execution["job"]["id"] == job_id and execution["project"] == "web"
+    assert execution["href"] == f"{rundeck.base}/execution/{execution['id']}"
+    done = rundeck.wait_done(execution["id"])
+    assert done["status"] == "succeeded", done
+    assert done["date-ended"]["unixtime"] >= done["date-started"]["unixtime"]
+    whole = rundeck.output(execution["id"])
+    assert (whole["completed"], whole["execCompleted"]) == (True, True)
+    logs = [entry["log"] for entry in whole["entries"]]
+    assert "deploying 2.5 to prod" in logs and "done" in logs, logs
+    entries, offset = [], "0"
+    while True:
+        page = rundeck.output(execution["id"], offset=offset, maxlines=1)
+        entries += page["entries"]
+        offset = page["offset"]
+        if page["completed"]:
+            break
+        assert len(page["entries"]) == 1, page
+    assert entries == whole["entries"]
+    assert rundeck.output(execution["id"], offset=offset)["entries"] == []
+    unchanged = rundeck.output(execution["id"], offset=offset, lastmod=whole["lastModified"])
+    assert unchanged["unmodified"] is True and unchanged["entries"] == []
+    listed = rundeck.get("/project/web/executions", max=1)
+    assert listed["paging"]["count"] == 1 and listed["executions"][0]["id"] == execution["id"]
+    everything = "".join(rundeck.seen)
+    assert SECRET not in everything
+
+
+def test_a_long_execution_is_aborted_and_executions_are_paged(rundeck: Rundeck) -> None:
+    execution = rundeck.run("5b0c6e0a-0002-4000-8000-000000000002").json()
+    wait_until(
+        lambda: any("sleeping" in e["log"] for e in rundeck.output(execution["id"])["entries"]), "the job to start"
+    )
+    aborted = rundeck.call("POST", f"/execution/{execution['id']}/abort")
+    assert aborted.status_code == 200, aborted.text
+    assert aborted.json()["abort"]["status"] in ("pending", "aborted")
+    assert rundeck.wait_done(execution["id"])["status"] == "aborted"
+    again = rundeck.call("POST", f"/execution/{execution['id']}/abort").json()
+    assert again["abort"]["status"] == "failed" and "already ended" in again["abort"]["reason"]
+    pages = [rundeck.get("/project/web/executions", max=1, offset=n) for n in range(3)]
+    total = pages[0]["paging"]["total"]
+    ids = [e["id"] for page in pages for e in page["executions"]]
+    assert total >= 2 and ids[0] == execution["id"] and len(set(ids)) == len(ids)
+    assert rundeck.call("GET", "/execution/999999").json()["message"] == "Execution ID does not exist: 999999"
+
+
+def test_writes_need_a_token_in_the_header_or_the_authtoken_parameter(api: Api, rundeck: Rundeck) -> None:
+    server = rundeck.base.rsplit("/api/", 1)[0]
+    anonymous = Rundeck(server, None)
+    refused = anonymous.call("DELETE", "/job/5b0c6e0a-0003-4000-8000-000000000003")
+    assert refused.status_code == 401
+    assert refused.json()["error"] is True and refused.json()["errorCode"] == "unauthorized"
+    deleted = anonymous.call("DELETE", "/job/5b0c6e0a-0003-4000-8000-000000000003", params={"authtoken": api.token})
+    assert deleted.status_code == 204, deleted.text
+    gone = rundeck.call("GET", "/job/5b0c6e0a-0003-4000-8000-000000000003")
+    assert gone.status_code == 404 and gone.json()["errorCode"] == "api.error.item.doesnotexist"
+    assert rundeck.call("DELETE", "/job/5b0c6e0a-0003-4000-8000-000000000003").status_code == 404

@@ -1,0 +1,249 @@
+"""Rundeck's execution routes: run a job with options, show and list executions, read their output by offset,
+abort them.
+
+A run is queued here through the same :class:`~xlr_runtime.rundeck.run.execution.ExecutionService` checks as
+``xlr jobs run`` (option values, regexes, enforced values, multipleExecutions) and driven by ``xlr serve``'s
+execution loop. Option values are stored masked (secure ones sealed apart) and log lines are stored masked, so
+nothing shown here can hold a secure value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
+from xlr_runtime.http.app import ApiContext, context_of
+from xlr_runtime.http.params import int_param, json_object
+from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, iso_time, page_url
+from xlr_runtime.http.rundeck.system import find_project
+from xlr_runtime.rundeck.run.execution import LOG_LEVELS, ExecutionService
+from xlr_runtime.rundeck.run.options import parse_arg_string
+from xlr_runtime.runtime import notify_server
+from xlr_runtime.store.base import MAX_ROW_ID
+from xlr_runtime.store.executions import Execution, ExecutionLogLine, ExecutionStatus, ExecutionSummary
+
+#: Executions on a page without ``max``, and the most a page may hold.
+DEFAULT_PAGE, MAX_PAGE = 20, 1000
+#: Output entries in one answer without ``maxlines``, and the most one may hold.
+MAX_OUTPUT_LINES = 10000
+_RUN_FIELDS = frozenset({"argString", "options", "loglevel", "asUser", "filter", "runAtTime"})
+
+
+def _status(execution: ExecutionSummary, now: float) -> str:
+    """Rundeck's status: a queued execution is ``running`` (``scheduled`` while it waits for a retry delay); a
+    custom status from a log-limit halt is ``other``."""
+    if execution.status == ExecutionStatus.QUEUED:
+        return "scheduled" if execution.due_at > now else "running"
+    return "other" if execution.custom_status else str(execution.status)
+
+
+def execution_json(request: Request, execution: ExecutionSummary) -> dict[str, Any]:
+    """An execution as Rundeck shows it (option values masked as stored)."""
+    now = context_of(request).clock.now()
+    href = api_url(request, f"execution/{execution.id}")
+    shown: dict[str, Any] = {
+        "id": execution.id,
+        "href": href,
+        "permalink": page_url(request, f"project/{execution.project}/execution/show/{execution.id}"),
+        "status": _status(execution, now),
+        "customStatus": execution.custom_status,
+        "project": execution.project,
+        "executionType": execution.execution_type,
+        "user": execution.user,
+        "date-started": date_of(execution.started_at or execution.created_at),
+        "description": execution.job_full_name,
+        "argstring": execution.arg_string,
+        "successfulNodes": execution.succeeded_nodes,
+        "failedNodes": execution.failed_nodes,
+        "retryAttempt": execution.attempt,
+    }
+    if execution.ended_at is not None:
+        shown["date-ended"] = date_of(execution.ended_at)
+    if execution.job_id is not None:
+        shown["job"] = {
+            "id": execution.job_id,
+            "name": execution.job_name,
+            "group": execution.job_group or "",
+            "project": execution.project,
+            "href": api_url(request, f"job/{execution.job_id}"),
+            "permalink": page_url(request, f"project/{execution.project}/job/show/{execution.job_id}"),
+            "options": execution.options,
+        }
+    return shown
+
+
+def _execution(request: Request) -> Execution:
+    text = request.path_params["id"]
+    number = int(text) if text.isdigit() else 0
+    try:
+        if not 0 < number <= MAX_ROW_ID:
+            raise NotFoundError(text)
+        return context_of(request).store.executions.get(number)
+    except NotFoundError:
+        raise NotFoundError(f"Execution ID does not exist: {text}") from None
+
+
+def _service(context: ApiContext) -> ExecutionService:
+    return ExecutionService(context.store, home_root=context.home.root, clock=context.clock)
+
+
+def _supplied(data: dict[str, Any]) -> dict[str, str | list[str]]:
+    """The option values of a run request: ``options`` (``{name: value}``; a list for a multivalued option)
+    merged over ``argString`` (``-name value …``)."""
+    arg_string = data.get("argString") or ""
+    if not isinstance(arg_string, str):
+        raise ApiRequestError(400, "argString must be a string such as '-name value'", field="argString")
+    supplied: dict[str, str | list[str]] = {
+        name: values[0] if len(values) == 1 else values for name, values in parse_arg_string(arg_string).items()
+    }
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise ApiRequestError(400, "options must be an object of option names to values", field="options")
+    for name, value in options.items():
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            supplied[name] = list(value)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            supplied[name] = str(value)
+        else:
+            raise ApiRequestError(
+                400, f"options.{name} must be a string (or a list of strings)", field=f"options.{name}"
+            )
+    return supplied
+
+
+async def run_job(request: Request) -> Response:
+    """Run a job now: the body ``{"options": {...}, "argString": "...", "loglevel": "..."}`` (or the same as query
+    parameters); answers the execution. ``asUser`` and ``runAtTime`` are refused (403, 400): every run is the
+    server user's, and now."""
+    context = context_of(request)
+    has_json = "json" in request.headers.get("content-type", "")
+    data = await json_object(request) if has_json else dict(request.query_params)
+    unknown = sorted(set(data) - _RUN_FIELDS)
+    if has_json and unknown:
+        raise ApiRequestError(400, f"unknown field {unknown[0]!r}; a run takes {', '.join(sorted(_RUN_FIELDS))}")
+    if data.get("asUser"):
+        raise ApiRequestError(403, 'Not authorized for action "Run as User": every run is the server user\'s')
+    if data.get("runAtTime"):
+        raise ApiRequestError(400, "runAtTime is not supported: a run starts now (use a schedule for later)")
+    if data.get("filter"):
+        raise ApiRequestError(400, "filter is not supported: a run uses the job's own node filter")
+    level = data.get("loglevel")
+    if level is not None and level not in LOG_LEVELS:
+        raise ApiRequestError(400, f"loglevel must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    supplied = _supplied(data)
+
+    def start() -> Execution:
+        job = context.store.jobs.get(request.path_params["id"])
+        execution = _service(context).start(str(job.project), job, supplied)
+        notify_server(context.home)
+        return execution
+
+    try:
+        execution = await anyio.to_thread.run_sync(start)
+    except NotFoundError:
+        raise NotFoundError(f"Job ID does not exist: {request.path_params['id']}") from None
+    return JSONResponse(execution_json(request, execution))
+
+
+def show_execution(request: Request) -> Response:
+    """One execution."""
+    return JSONResponse(execution_json(request, _execution(request)))
+
+
+def list_executions(request: Request) -> Response:
+    """The project's executions, newest first, a page at a time (``max``, default 20; ``offset``):
+    ``{"paging": {"count", "total", "offset", "max"}, "executions": [...]}``."""
+    project = find_project(request, request.path_params["project"]).name
+    store = context_of(request).store
+    size = int_param(request, "max", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
+    offset = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
+    with store.snapshot():
+        rows = store.executions.summaries(project=project, limit=size, offset=offset)
+        total = store.executions.count(project=project)
+    paging = {"count": len(rows), "total": total, "offset": offset, "max": size}
+    return JSONResponse({"paging": paging, "executions": [execution_json(request, row) for row in rows]})
+
+
+def _entry(line: ExecutionLogLine, user: str) -> dict[str, Any]:
+    return {
+        "time": dt.datetime.fromtimestamp(line.time, dt.UTC).strftime("%H:%M:%S"),
+        "absolute_time": iso_time(line.time),
+        "level": "NORMAL" if line.level == "INFO" else line.level,
+        "log": line.text,
+        "user": user,
+        "node": line.node or "",
+        "stepctx": line.step or "",
+    }
+
+
+def execution_output(request: Request) -> Response:
+    """The output after ``offset`` (the ``offset`` a previous answer gave; 0 from the start), at most ``maxlines``
+    entries. ``execCompleted``: the execution has ended; ``completed``: and this answer holds its last line.
+    With ``lastmod`` (epoch ms, a previous ``lastModified``) and nothing newer: ``unmodified`` and no entries."""
+    execution = _execution(request)
+    store = context_of(request).store
+    after = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
+    most = int_param(request, "maxlines", MAX_OUTPUT_LINES, minimum=1, maximum=MAX_OUTPUT_LINES)
+    lastmod = int_param(request, "lastmod", 0, minimum=0, maximum=MAX_ROW_ID)
+    lines = store.executions.log(execution.id, after=after, limit=most + 1)
+    shown, more = lines[:most], len(lines) > most
+    ended = execution.status.is_final
+    times = [line.time for line in shown] + [t for t in (execution.started_at, execution.ended_at) if t is not None]
+    last_modified = int(max(times, default=execution.created_at) * 1000)
+    unmodified = bool(lastmod) and last_modified <= lastmod
+    now = context_of(request).clock.now()
+    started = execution.started_at
+    duration = None if started is None else int(((execution.ended_at or now) - started) * 1000)
+    answer: dict[str, Any] = {
+        "id": str(execution.id),
+        "offset": str(shown[-1].id if shown and not unmodified else after),
+        "completed": ended and not more,
+        "execCompleted": ended,
+        "hasFailedNodes": bool(execution.failed_nodes),
+        "execState": _status(execution, now),
+        "lastModified": str(last_modified),
+        "execDuration": duration,
+        "percentLoaded": 100.0 if not more else None,
+        "retryBackoff": 0,
+        "clusterExec": False,
+        "compacted": False,
+        "entries": [] if unmodified else [_entry(line, execution.user) for line in shown],
+    }
+    if unmodified:
+        answer["unmodified"] = True
+    return JSONResponse(answer)
+
+
+def abort_execution(request: Request) -> Response:
+    """Abort a running execution: ``{"abort": {"status": "pending"|"aborted"|"failed", "reason"}, "execution":
+    {...}}``; one that has ended answers ``failed`` with the reason."""
+    execution = _execution(request)
+    abort: dict[str, Any]
+    try:
+        execution = _service(context_of(request)).abort(execution.id)
+        abort = {"status": "aborted" if execution.status.is_final else "pending"}
+    except StateError as exc:
+        abort = {"status": "failed", "reason": exc.message}
+    notify_server(context_of(request).home)
+    now = context_of(request).clock.now()
+    shown = {
+        "id": str(execution.id),
+        "status": _status(execution, now),
+        "href": api_url(request, f"execution/{execution.id}"),
+    }
+    return JSONResponse({"abort": abort, "execution": shown})
+
+
+ROUTES = [
+    Route("/api/{version}/job/{id}/run", endpoint(run_job), methods=["POST"]),
+    Route("/api/{version}/project/{project}/executions", endpoint(list_executions), methods=["GET"]),
+    Route("/api/{version}/execution/{id}", endpoint(show_execution), methods=["GET"]),
+    Route("/api/{version}/execution/{id}/output", endpoint(execution_output), methods=["GET"]),
+    Route("/api/{version}/execution/{id}/abort", endpoint(abort_execution), methods=["POST"]),
+]

@@ -1,0 +1,182 @@
+"""Rundeck's job routes: list a project's jobs, a job's definition, export, import and delete.
+
+Definitions go through the canonical exporters of :mod:`xlr_runtime.rundeck.jobs` and the store's all-or-nothing
+import, as ``xlr jobs load|list|delete``. What the API gives out never holds a secure option's value: a secure
+option's plain default (``value``) is left out of every definition it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from xlr_runtime.errors import ApiRequestError, NotFoundError
+from xlr_runtime.http.app import context_of
+from xlr_runtime.http.params import MAX_BODY_BYTES, choice_param
+from xlr_runtime.http.rundeck.common import api_url, endpoint, page_url
+from xlr_runtime.http.rundeck.system import find_project
+from xlr_runtime.rundeck.jobs.model import Job
+from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
+from xlr_runtime.rundeck.jobs.yaml_write import job_to_map
+from xlr_runtime.store.jobs import DupeOption, ImportAction, ImportResult, UuidOption
+
+FORMATS = ("xml", "yaml", "json")
+_MEDIA = {"xml": "application/xml", "yaml": "application/yaml", "json": "application/json"}
+#: Where import errors say the definitions came from.
+BODY = "request body"
+
+
+def without_secure_values(job: Job) -> Job:
+    """``job`` with the plain default value of each secure option left out (what the API gives out)."""
+    options = tuple(dataclasses.replace(o, value=None) if o.secure else o for o in job.options)
+    return dataclasses.replace(job, options=options)
+
+
+def job_summary(request: Request, job: Job) -> dict[str, Any]:
+    """A job as Rundeck lists it."""
+    return {
+        "id": job.uuid,
+        "name": job.name,
+        "group": job.group,
+        "project": job.project,
+        "description": job.description,
+        "href": api_url(request, f"job/{job.uuid}"),
+        "permalink": page_url(request, f"project/{job.project}/job/show/{job.uuid}"),
+        "scheduled": job.schedule is not None,
+        "scheduleEnabled": job.schedule_enabled,
+        "enabled": job.execution_enabled,
+    }
+
+
+def _filtered(request: Request, project: str) -> list[Job]:
+    """The jobs of ``project`` that Rundeck's filters keep: ``idlist``, ``groupPath`` (a group and its subgroups;
+    ``-`` for jobs without a group), ``groupPathExact``, ``jobFilter`` (name contains), ``jobExactFilter``."""
+    query = request.query_params
+    group_path = query.get("groupPath") or None
+    jobs = context_of(request).store.jobs.list(project, group=None if group_path in (None, "-") else group_path)
+    ids = {i.strip() for item in query.getlist("idlist") for i in item.split(",") if i.strip()}
+    name_part = (query.get("jobFilter") or "").lower()
+    checks = [
+        (ids, lambda job: job.uuid in ids),
+        (group_path == "-", lambda job: job.group is None),
+        (query.get("groupPathExact"), lambda job: (job.group or "") == query["groupPathExact"].strip("/")),
+        (name_part, lambda job: name_part in job.name.lower()),
+        (query.get("jobExactFilter"), lambda job: job.name == query["jobExactFilter"]),
+    ]
+    return [job for job in jobs if all(keep(job) for active, keep in checks if active)]
+
+
+def list_jobs(request: Request) -> Response:
+    """The project's jobs (filtered as Rundeck's ``jobs`` endpoint), by group then name."""
+    project = find_project(request, request.path_params["project"]).name
+    return JSONResponse([job_summary(request, job) for job in _filtered(request, project)])
+
+
+def _definitions(request: Request, jobs: list[Job]) -> Response:
+    """``jobs`` in the format of ``format`` (or of the ``Accept`` header; XML by default)."""
+    accept = request.headers.get("accept", "")
+    implied = next((name for name, media in _MEDIA.items() if media in accept), "xml")
+    fmt = choice_param(request, "format", FORMATS, implied)
+    shown = [without_secure_values(job) for job in jobs]
+    if fmt == "json":
+        return JSONResponse([job_to_map(job) for job in shown])
+    text = dump_jobs_yaml(shown) if fmt == "yaml" else dump_jobs_xml(shown)
+    return Response(text, media_type=_MEDIA[str(fmt)])
+
+
+def job_definition(request: Request) -> Response:
+    """One job's definition (``format=xml|yaml|json``)."""
+    return _definitions(request, [_job(request)])
+
+
+def _job(request: Request) -> Job:
+    job_id = request.path_params["id"]
+    try:
+        return context_of(request).store.jobs.get(job_id)
+    except NotFoundError:
+        raise NotFoundError(f"Job ID does not exist: {job_id}") from None
+
+
+def export_jobs(request: Request) -> Response:
+    """The project's jobs (with the filters of the job list) in Rundeck's canonical XML, YAML or JSON."""
+    project = find_project(request, request.path_params["project"]).name
+    return _definitions(request, _filtered(request, project))
+
+
+def job_info(request: Request) -> Response:
+    """A job's summary, as Rundeck's ``job/{id}/info``."""
+    return JSONResponse(job_summary(request, _job(request)))
+
+
+def delete_job(request: Request) -> Response:
+    """Delete a job: 204 with no body."""
+    job = _job(request)
+    context_of(request).store.jobs.delete(str(job.project), str(job.uuid))
+    return Response(status_code=204)
+
+
+async def _import_text(request: Request) -> tuple[bytes, str]:
+    """The definitions of an import request, and their format: the body itself, or its ``xmlBatch`` field when
+    it is a form; ``fileformat`` (or the body's media type) says XML or YAML."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiRequestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes", field="body")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/x-www-form-urlencoded":
+        batch = parse_qs(body.decode("utf-8", "replace")).get("xmlBatch")
+        if not batch:
+            raise ApiRequestError(400, 'parameter "xmlBatch" is required', field="xmlBatch")
+        body = batch[0].encode("utf-8")
+    implied = "yaml" if "yaml" in media else "xml"
+    fmt = choice_param(request, "fileformat", ("xml", "yaml"), implied) or implied
+    if not body.strip():
+        raise ApiRequestError(400, "no job definitions were given (the body is empty)", field="body")
+    return body, fmt
+
+
+def _imported(request: Request, result: ImportResult, index: int) -> dict[str, Any]:
+    job = result.job
+    return {"index": index, "id": job.uuid, "name": job.name, "group": job.group, "project": job.project,
+            "href": api_url(request, f"job/{job.uuid}"),
+            "permalink": page_url(request, f"project/{job.project}/job/show/{job.uuid}")}  # fmt: skip
+
+
+async def import_jobs(request: Request) -> Response:
+    """Import XML or YAML definitions (``dupeOption=skip|create|update``, default create; ``uuidOption=preserve|
+    remove``): ``{"succeeded": [...], "failed": [], "skipped": [...]}``. All or nothing: a definition that does not
+    read (its line and field in the message) or cannot be stored is a 400 and nothing is stored."""
+    context = context_of(request)
+    project = request.path_params["project"]
+    dupe = choice_param(request, "dupeOption", tuple(o.value for o in DupeOption), DupeOption.CREATE.value)
+    uuids = choice_param(request, "uuidOption", tuple(o.value for o in UuidOption), UuidOption.PRESERVE.value)
+    data, fmt = await _import_text(request)
+
+    def load() -> list[ImportResult]:
+        jobs = load_jobs_yaml(data, path=BODY) if fmt == "yaml" else load_jobs_xml(data, path=BODY)
+        return context.store.jobs.load(project, jobs, now=time.time(), dupe_option=str(dupe), uuid_option=str(uuids))
+
+    results = await anyio.to_thread.run_sync(load)
+    answer: dict[str, list[dict[str, Any]]] = {"succeeded": [], "failed": [], "skipped": []}
+    for index, result in enumerate(results):
+        kind = "skipped" if result.action is ImportAction.SKIPPED else "succeeded"
+        answer[kind].append(_imported(request, result, index))
+    return Response(json.dumps(answer), media_type="application/json")
+
+
+ROUTES = [
+    Route("/api/{version}/project/{project}/jobs", endpoint(list_jobs), methods=["GET"]),
+    Route("/api/{version}/project/{project}/jobs/export", endpoint(export_jobs), methods=["GET"]),
+    Route("/api/{version}/project/{project}/jobs/import", endpoint(import_jobs), methods=["POST"]),
+    Route("/api/{version}/job/{id}", endpoint(job_definition), methods=["GET"]),
+    Route("/api/{version}/job/{id}", endpoint(delete_job), methods=["DELETE"]),
+    Route("/api/{version}/job/{id}/info", endpoint(job_info), methods=["GET"]),
+]
