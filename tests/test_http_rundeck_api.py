@@ -251,3 +251,14 @@ def test_writes_need_a_token_in_the_header_or_the_authtoken_parameter(api: Api, 
     gone = rundeck.call("GET", "/job/5b0c6e0a-0003-4000-8000-000000000003")
     assert gone.status_code == 404 and gone.json()["errorCode"] == "api.error.item.doesnotexist"
     assert rundeck.call("DELETE", "/job/5b0c6e0a-0003-4000-8000-000000000003").status_code == 404
+
+
+def test_a_form_with_an_xml_batch_imports_as_rundecks_upload_does(rundeck: Rundeck) -> None:
+    xml = rundeck.call("GET", "/project/web/jobs/export", params={"format": "xml", "jobExactFilter": "long"}).text
+    response = rundeck.call(
+        "POST", "/project/forms/jobs/import", params={"uuidOption": "remove"}, data={"xmlBatch": xml}
+    )
+    assert response.status_code == 200, response.text
+    assert [(j["name"], j["project"]) for j in response.json()["succeeded"]] == [("long", "forms")]
+    empty = rundeck.call("POST", "/project/forms/jobs/import", data={"other": "x"})
+    assert empty.status_code == 400 and empty.json()["message"] == 'parameter "xmlBatch" is required'

@@ -23,6 +23,7 @@ from xlr_runtime.errors import (
     UnknownTypeError,
     XlrError,
 )
+from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error
 
 log = logging.getLogger("xlr_runtime.http")
 
@@ -56,11 +57,15 @@ async def domain_error(_request: Request, exc: Exception) -> Response:
     return error_response(status, exc.message, field=field, hint=exc.hint)
 
 
-async def http_error(_request: Request, exc: Exception) -> Response:
-    """Starlette's own errors (no such route: 404; a method the route does not take: 405) as JSON."""
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (no such route: 404; a method the route does not take: 405) as JSON (in Rundeck's
+    form under Rundeck's API)."""
     assert isinstance(exc, HTTPException)
     headers: dict[str, Any] = dict(exc.headers or {})
-    response = error_response(exc.status_code, str(exc.detail))
+    if is_rundeck_path(request.url.path):
+        response = rundeck_error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
+    else:
+        response = error_response(exc.status_code, str(exc.detail))
     response.headers.update(headers)
     return response
 

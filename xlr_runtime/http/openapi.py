@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from xlr_runtime import __version__
 from xlr_runtime.http.app import PREFIX
+from xlr_runtime.http.rundeck import openapi as rundeck_openapi
 from xlr_runtime.http.tasks import DEFAULT_LOG_LINES, DEFAULT_PAGE, MAX_LOG_LINES, MAX_PAGE, MAX_TEXT
 from xlr_runtime.store import TaskStatus
 
@@ -258,12 +259,13 @@ DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "xlr-runtime HTTP API",
         "version": __version__,
-        "description": "Tasks, types, CIs and settings of the home 'xlr serve' serves. Writes need an API token "
+        "description": "Tasks, types, CIs and settings of the home 'xlr serve' serves, and Rundeck's own API for "
+        "its jobs and executions (under /api/{version}). Writes need an API token "
         "('xlr token create NAME'); reads too unless they are open (http.open_reads).",
     },
-    "paths": _PATHS,
+    "paths": _PATHS | rundeck_openapi.PATHS,
     "components": {
-        "schemas": _SCHEMAS,
+        "schemas": _SCHEMAS | rundeck_openapi.SCHEMAS,
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
             "rundeck": {"type": "apiKey", "in": "header", "name": "X-Rundeck-Auth-Token"},

@@ -25,8 +25,8 @@ from xlr_runtime.errors import (
 
 #: The API version this server speaks, and the oldest one it still answers (as Rundeck 5).
 CURRENT_VERSION, MINIMUM_VERSION = 47, 14
-#: A path of Rundeck's API: ``/api/`` then a version number (``/api/v1`` is the runtime's own API).
-RUNDECK_PATH = re.compile(r"^/api/(\d+)(/|$)")
+#: A path of Rundeck's API: ``/api/`` then its version (anything but ``v1``: ``/api/v1`` is the runtime's own API).
+RUNDECK_PATH = re.compile(r"^/api/(?!v1(/|$))")
 
 _CODES = {
     400: "api.error.parameter.invalid",

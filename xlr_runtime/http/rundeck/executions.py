@@ -134,7 +134,7 @@ async def run_job(request: Request) -> Response:
     if data.get("filter"):
         raise ApiRequestError(400, "filter is not supported: a run uses the job's own node filter")
     level = data.get("loglevel")
-    if level is not None and level not in LOG_LEVELS:
+    if level is not None and (not isinstance(level, str) or level not in LOG_LEVELS):
         raise ApiRequestError(400, f"loglevel must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     supplied = _supplied(data)
 

@@ -1,0 +1,126 @@
+"""The Rundeck API's part of the OpenAPI document (:mod:`xlr_runtime.http.openapi` merges it): Rundeck's paths,
+parameters and answers, as written next to the routes of this package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlr_runtime.http.rundeck.common import CURRENT_VERSION, MINIMUM_VERSION
+from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_OUTPUT_LINES, MAX_PAGE
+from xlr_runtime.store.jobs import DupeOption, UuidOption
+
+_VERSION = {
+    "name": "version",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": MINIMUM_VERSION, "maximum": CURRENT_VERSION},
+    "description": f"Rundeck's API version: {MINIMUM_VERSION} to {CURRENT_VERSION} (others: 400)",
+}
+_TEXT = {"type": "string"}
+_OBJECT = {"type": "object"}
+_ERROR = {
+    "description": "Rundeck's error form",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RundeckError"}}},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "RundeckError": {
+        "type": "object",
+        "required": ["error", "apiversion", "errorCode", "message"],
+        "properties": {
+            "error": {"type": "boolean"},
+            "apiversion": {"type": "integer"},
+            "errorCode": _TEXT,
+            "message": _TEXT,
+        },
+    }
+}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": _TEXT}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _op(summary: str, *parameters: dict[str, Any], ok: str = "200", answer: str = "application/json",
+        body: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    errors = {status: _ERROR for status in ("400", "401", "403", "404", "409")}
+    content = {} if ok == "204" else {"content": {answer: {"schema": _OBJECT if answer.endswith("json") else _TEXT}}}
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "tags": ["rundeck"],
+        "parameters": [_VERSION, *parameters],
+        "responses": {ok: {"description": summary, **content}, **errors},
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": False, "content": body}
+    return operation
+
+
+_FILTERS = (
+    _query("idlist", _TEXT, "Job ids, comma-separated"),
+    _query("groupPath", _TEXT, "A group and its subgroups; '-' for jobs without a group"),
+    _query("groupPathExact", _TEXT, "Exactly this group"),
+    _query("jobFilter", _TEXT, "Names containing this (any case)"),
+    _query("jobExactFilter", _TEXT, "Exactly this name"),
+)
+_FORMAT = _query("format", {"type": "string", "enum": ["xml", "yaml", "json"]}, "Default: from Accept, else xml")
+_PROJECT, _ID = _path("project"), _path("id")
+_DEFINITIONS = {"application/xml": {"schema": _TEXT}, "application/yaml": {"schema": _TEXT}}
+_RUN = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "options": {"type": "object", "additionalProperties": True},
+                "argString": _TEXT,
+                "loglevel": {"type": "string", "enum": ["DEBUG", "VERBOSE", "INFO", "WARN", "ERROR"]},
+            },
+        }
+    }
+}
+_PAGE = (
+    _query("max", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE}, "Page size"),
+    _query("offset", {"type": "integer", "minimum": 0}, "Executions to skip"),
+)
+
+PATHS: dict[str, Any] = {
+    "/api/{version}/system/info": {"get": _op("Rundeck's system info (version, API version, time)")},
+    "/api/{version}/projects": {"get": _op("Every project")},
+    "/api/{version}/project/{project}": {"get": _op("One project", _PROJECT)},
+    "/api/{version}/project/{project}/jobs": {"get": _op("The project's jobs", _PROJECT, *_FILTERS)},
+    "/api/{version}/project/{project}/jobs/export": {
+        "get": _op("The project's job definitions", _PROJECT, _FORMAT, *_FILTERS, answer="application/xml")
+    },
+    "/api/{version}/project/{project}/jobs/import": {
+        "post": _op(
+            "Import job definitions (all or nothing)",
+            _PROJECT,
+            _query("fileformat", {"type": "string", "enum": ["xml", "yaml"]}, "Default: from Content-Type"),
+            _query("dupeOption", {"type": "string", "enum": [o.value for o in DupeOption]}, "Default: create"),
+            _query("uuidOption", {"type": "string", "enum": [o.value for o in UuidOption]}, "Default: preserve"),
+            body=_DEFINITIONS,
+        )
+    },
+    "/api/{version}/job/{id}": {
+        "get": _op("A job's definition", _ID, _FORMAT, answer="application/xml"),
+        "delete": _op("Delete a job", _ID, ok="204"),
+    },
+    "/api/{version}/job/{id}/info": {"get": _op("A job's summary", _ID)},
+    "/api/{version}/job/{id}/run": {"post": _op("Run a job now with options", _ID, body=_RUN)},
+    "/api/{version}/project/{project}/executions": {"get": _op("The project's executions", _PROJECT, *_PAGE)},
+    "/api/{version}/execution/{id}": {"get": _op("One execution", _ID)},
+    "/api/{version}/execution/{id}/output": {
+        "get": _op(
+            "An execution's output after an offset",
+            _ID,
+            _query("offset", {"type": "integer", "minimum": 0}, "The offset a previous answer gave"),
+            _query("maxlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "Most entries"),
+            _query("lastmod", {"type": "integer", "minimum": 0}, "A previous lastModified (epoch ms)"),
+        )
+    },
+    "/api/{version}/execution/{id}/abort": {"post": _op("Abort an execution", _ID)},
+}
