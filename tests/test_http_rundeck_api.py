@@ -238,6 +238,8 @@ def test_a_long_execution_is_aborted_and_executions_are_paged(rundeck: Rundeck) 
     ids = [e["id"] for page in pages for e in page["executions"]]
     assert total >= 2 and ids[0] == execution["id"] and len(set(ids)) == len(ids)
     assert rundeck.call("GET", "/execution/999999").json()["message"] == "Execution ID does not exist: 999999"
+    of_job = rundeck.get("/job/5b0c6e0a-0002-4000-8000-000000000002/executions")
+    assert [e["id"] for e in of_job["executions"]] == [execution["id"]] and of_job["paging"]["total"] == 1
 
 
 def test_writes_need_a_token_in_the_header_or_the_authtoken_parameter(api: Api, rundeck: Rundeck) -> None:

@@ -186,11 +186,14 @@ def _summary(row: dict[str, Any]) -> ExecutionSummary:
     return ExecutionSummary(**values)
 
 
-def _top_level(project: str | None) -> tuple[str, list[Any]]:
-    """The ``WHERE`` clause of the top-level executions (of ``project``), and its parameters."""
-    if project is None:
-        return "WHERE parent_id IS NULL", []
-    return "WHERE parent_id IS NULL AND project = ?", [project]
+def _top_level(project: str | None, job_id: str | None = None) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause of the top-level executions (of ``project``, of ``job_id``), and its parameters."""
+    clauses, params = ["parent_id IS NULL"], []
+    for column, value in (("project", project), ("job_id", job_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return "WHERE " + " AND ".join(clauses), params
 
 
 def _execution(row: dict[str, Any]) -> Execution:
@@ -275,12 +278,12 @@ class ExecutionRepository:
         return [_execution(row) for row in rows]
 
     def summaries(
-        self, *, project: str | None = None, limit: int | None = None, offset: int = 0
+        self, *, project: str | None = None, job_id: str | None = None, limit: int | None = None, offset: int = 0
     ) -> list[ExecutionSummary]:
         """What ``xlr executions`` lists: the top-level executions (not the children job references start), newest
-        first, optionally of one project; at most ``limit`` (the newest after the first ``offset``), read without
-        the job definition, the secure options, the cursor and the context."""
-        where, params = _top_level(project)
+        first, optionally of one project and/or one job; at most ``limit`` (the newest after the first
+        ``offset``), read without the job definition, the secure options, the cursor and the context."""
+        where, params = _top_level(project, job_id)
         tail = " LIMIT ? OFFSET ?" if limit is not None else ""
         rows = self._store.query(
             f"SELECT {_SUMMARY_COLUMNS} FROM executions {where} ORDER BY id DESC{tail}",
@@ -288,9 +291,9 @@ class ExecutionRepository:
         )
         return [_summary(row) for row in rows]
 
-    def count(self, *, project: str | None = None) -> int:
-        """How many top-level executions there are (of ``project``, when given)."""
-        where, params = _top_level(project)
+    def count(self, *, project: str | None = None, job_id: str | None = None) -> int:
+        """How many top-level executions there are (of ``project``, of ``job_id``, when given)."""
+        where, params = _top_level(project, job_id)
         return int(self._store.execute(f"SELECT COUNT(*) FROM executions {where}", params).fetchone()[0])
 
     def retry_of(self, execution_id: int) -> Execution | None:

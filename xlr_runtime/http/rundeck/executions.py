@@ -21,6 +21,7 @@ from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
 from xlr_runtime.http.app import ApiContext, context_of
 from xlr_runtime.http.params import int_param, json_object
 from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, iso_time, page_url
+from xlr_runtime.http.rundeck.jobs import job_of
 from xlr_runtime.http.rundeck.system import find_project
 from xlr_runtime.rundeck.run.execution import LOG_LEVELS, ExecutionService
 from xlr_runtime.rundeck.run.options import parse_arg_string
@@ -139,16 +140,12 @@ async def run_job(request: Request) -> Response:
     supplied = _supplied(data)
 
     def start() -> Execution:
-        job = context.store.jobs.get(request.path_params["id"])
+        job = job_of(request)
         execution = _service(context).start(str(job.project), job, supplied)
         notify_server(context.home)
         return execution
 
-    try:
-        execution = await anyio.to_thread.run_sync(start)
-    except NotFoundError:
-        raise NotFoundError(f"Job ID does not exist: {request.path_params['id']}") from None
-    return JSONResponse(execution_json(request, execution))
+    return JSONResponse(execution_json(request, await anyio.to_thread.run_sync(start)))
 
 
 def show_execution(request: Request) -> Response:
@@ -156,18 +153,28 @@ def show_execution(request: Request) -> Response:
     return JSONResponse(execution_json(request, _execution(request)))
 
 
-def list_executions(request: Request) -> Response:
-    """The project's executions, newest first, a page at a time (``max``, default 20; ``offset``):
+def _page(request: Request, *, project: str | None = None, job_id: str | None = None) -> Response:
+    """Top-level executions, newest first, a page at a time (``max``, default 20; ``offset``):
     ``{"paging": {"count", "total", "offset", "max"}, "executions": [...]}``."""
-    project = find_project(request, request.path_params["project"]).name
     store = context_of(request).store
     size = int_param(request, "max", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
     offset = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
     with store.snapshot():
-        rows = store.executions.summaries(project=project, limit=size, offset=offset)
-        total = store.executions.count(project=project)
+        rows = store.executions.summaries(project=project, job_id=job_id, limit=size, offset=offset)
+        total = store.executions.count(project=project, job_id=job_id)
     paging = {"count": len(rows), "total": total, "offset": offset, "max": size}
     return JSONResponse({"paging": paging, "executions": [execution_json(request, row) for row in rows]})
+
+
+def list_executions(request: Request) -> Response:
+    """The project's executions (paged)."""
+    return _page(request, project=find_project(request, request.path_params["project"]).name)
+
+
+def job_executions(request: Request) -> Response:
+    """The job's executions (paged)."""
+    job = job_of(request)
+    return _page(request, project=job.project, job_id=job.uuid)
 
 
 def _entry(line: ExecutionLogLine, user: str) -> dict[str, Any]:
@@ -243,6 +250,7 @@ def abort_execution(request: Request) -> Response:
 ROUTES = [
     Route("/api/{version}/job/{id}/run", endpoint(run_job), methods=["POST"]),
     Route("/api/{version}/project/{project}/executions", endpoint(list_executions), methods=["GET"]),
+    Route("/api/{version}/job/{id}/executions", endpoint(job_executions), methods=["GET"]),
     Route("/api/{version}/execution/{id}", endpoint(show_execution), methods=["GET"]),
     Route("/api/{version}/execution/{id}/output", endpoint(execution_output), methods=["GET"]),
     Route("/api/{version}/execution/{id}/abort", endpoint(abort_execution), methods=["POST"]),

@@ -95,10 +95,11 @@ def _definitions(request: Request, jobs: list[Job]) -> Response:
 
 def job_definition(request: Request) -> Response:
     """One job's definition (``format=xml|yaml|json``)."""
-    return _definitions(request, [_job(request)])
+    return _definitions(request, [job_of(request)])
 
 
-def _job(request: Request) -> Job:
+def job_of(request: Request) -> Job:
+    """The job of the path's ``id``; Rundeck's 404 when there is none."""
     job_id = request.path_params["id"]
     try:
         return context_of(request).store.jobs.get(job_id)
@@ -114,12 +115,12 @@ def export_jobs(request: Request) -> Response:
 
 def job_info(request: Request) -> Response:
     """A job's summary, as Rundeck's ``job/{id}/info``."""
-    return JSONResponse(job_summary(request, _job(request)))
+    return JSONResponse(job_summary(request, job_of(request)))
 
 
 def delete_job(request: Request) -> Response:
     """Delete a job: 204 with no body."""
-    job = _job(request)
+    job = job_of(request)
     context_of(request).store.jobs.delete(str(job.project), str(job.uuid))
     return Response(status_code=204)
 

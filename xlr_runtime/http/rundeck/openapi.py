@@ -112,6 +112,7 @@ PATHS: dict[str, Any] = {
     "/api/{version}/job/{id}/info": {"get": _op("A job's summary", _ID)},
     "/api/{version}/job/{id}/run": {"post": _op("Run a job now with options", _ID, body=_RUN)},
     "/api/{version}/project/{project}/executions": {"get": _op("The project's executions", _PROJECT, *_PAGE)},
+    "/api/{version}/job/{id}/executions": {"get": _op("The job's executions", _ID, *_PAGE)},
     "/api/{version}/execution/{id}": {"get": _op("One execution", _ID)},
     "/api/{version}/execution/{id}/output": {
         "get": _op(
