@@ -13,6 +13,8 @@ import yaml
 
 from tests.http_helpers import TIMEOUT, Api, served_api
 from tests.waiting import wait_until
+from xlr_runtime.http.rundeck.openapi import PATHS
+from xlr_runtime.scripting.masking import MASK
 
 SECRET = "canary-secure-option-5d1e77"
 DEPLOY = f"""\
@@ -31,6 +33,7 @@ DEPLOY = f"""\
     value: '1.0'
   - name: password
     secure: true
+    valueExposed: true
     value: {SECRET}-default
   sequence:
     commands:
@@ -218,8 +221,26 @@ def test_a_job_runs_with_options_and_its_output_is_read_by_offsets(rundeck: Rund
     assert unchanged["unmodified"] is True and unchanged["entries"] == []
     listed = rundeck.get("/project/web/executions", max=1)
     assert listed["paging"]["count"] == 1 and listed["executions"][0]["id"] == execution["id"]
-    everything = "".join(rundeck.seen)
-    assert SECRET not in everything
+
+
+def test_no_rundeck_endpoint_ever_shows_a_secure_value(rundeck: Rundeck) -> None:
+    job_id = "5b0c6e0a-0001-4000-8000-000000000001"
+    execution = rundeck.run(job_id, options={"env": "dev", "password": SECRET}).json()
+    assert rundeck.wait_done(execution["id"])["status"] == "succeeded"
+    logs = [e["log"] for e in rundeck.output(execution["id"])["entries"]]
+    assert f"the password is {MASK}" in logs, logs
+    server, bodies = rundeck.base.rsplit("/api/", 1)[0], []
+    for path, item in PATHS.items():
+        if "get" not in item:
+            continue
+        concrete = path.replace("{version}", "47").replace("{project}", "web")
+        concrete = concrete.replace("{id}", str(execution["id"]) if "/execution/" in path else job_id)
+        for fmt in ("xml", "yaml", "json"):
+            response = rundeck.session.get(server + concrete, params={"format": fmt}, timeout=TIMEOUT)
+            assert response.status_code == 200, (concrete, response.text)
+            bodies.append(response.text)
+    bodies.append(rundeck.call("POST", f"/execution/{execution['id']}/abort").text)
+    assert all(SECRET not in body for body in bodies + rundeck.seen)
 
 
 def test_a_long_execution_is_aborted_and_executions_are_paged(rundeck: Rundeck) -> None:
