@@ -199,6 +199,7 @@ def test_a_job_runs_with_options_and_its_output_is_read_by_offsets(rundeck: Rund
     assert started.status_code == 200, started.text
     execution = started.json()
     assert execution["job"]["id"] == job_id and execution["project"] == "web"
+    assert execution["user"] == "tests"  # the token's name, as Rundeck shows the token's user
     assert execution["href"] == f"{rundeck.base}/execution/{execution['id']}"
     done = rundeck.wait_done(execution["id"])
     assert done["status"] == "succeeded", done

@@ -2,7 +2,8 @@
 or Rundeck's ``X-Rundeck-Auth-Token: TOKEN``; reads need one too unless reads are open (``http.open_reads``:
 ``auto`` opens them only while the server listens on a loopback address).
 
-Missing or unknown token: 401; a revoked token: 403. A plain ASGI middleware, so it also guards streamed
+Missing or unknown token: 401; a revoked token: 403. A valid token's name is ``request.state.token_name`` (a
+Rundeck run is that user's). A plain ASGI middleware, so it also guards streamed
 responses and routes that do not exist.
 """
 
@@ -22,6 +23,8 @@ from xlr_runtime.settings import LOOPBACK_HOSTS
 from xlr_runtime.store import Store
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+#: The key of ``request.state`` that names the request's valid token (absent on an open read).
+TOKEN_NAME = "token_name"
 
 
 def reads_are_open(setting: str, host: str) -> bool:
@@ -45,10 +48,11 @@ def presented_token(headers: dict[bytes, bytes], query: str = "") -> str | None:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether a request may go on; if not, its status and message."""
+    """Whether a request may go on; if not, its status and message. ``token_name`` names the valid token."""
 
     status: int = 0
     message: str = ""
+    token_name: str | None = None
 
     @property
     def allowed(self) -> bool:
@@ -72,6 +76,7 @@ class TokenGate:
         token = presented_token(dict(scope["headers"]), scope.get("query_string", b"").decode("latin-1"))
         verdict = await anyio.to_thread.run_sync(self.check, token)
         if verdict.allowed:
+            scope.setdefault("state", {})[TOKEN_NAME] = verdict.token_name
             await self.app(scope, receive, send)
             return
         if is_rundeck_path(scope["path"]):
@@ -92,7 +97,7 @@ class TokenGate:
         if row.revoked_at is not None:
             return Verdict(403, f"the API token {row.name!r} was revoked")
         self.store.tokens.mark_used(row.id, now=self.clock.now())
-        return Verdict()
+        return Verdict(token_name=row.name)
 
 
 _HINTS = {

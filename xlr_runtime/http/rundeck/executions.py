@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
 from xlr_runtime.http.app import ApiContext, context_of
+from xlr_runtime.http.auth import TOKEN_NAME
 from xlr_runtime.http.params import int_param, json_object
 from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, iso_time, page_url
 from xlr_runtime.http.rundeck.jobs import job_of
@@ -80,14 +81,15 @@ def execution_json(request: Request, execution: ExecutionSummary) -> dict[str, A
 
 
 def _execution(request: Request) -> Execution:
+    """The execution of the path's ``id``; Rundeck's 404 when there is none."""
     text = request.path_params["id"]
-    number = int(text) if text.isdigit() else 0
+    missing = NotFoundError(f"Execution ID does not exist: {text}")
+    if not text.isdigit():
+        raise missing
     try:
-        if not 0 < number <= MAX_ROW_ID:
-            raise NotFoundError(text)
-        return context_of(request).store.executions.get(number)
+        return context_of(request).store.executions.get(int(text))
     except NotFoundError:
-        raise NotFoundError(f"Execution ID does not exist: {text}") from None
+        raise missing from None
 
 
 def _service(context: ApiContext) -> ExecutionService:
@@ -120,8 +122,8 @@ def _supplied(data: dict[str, Any]) -> dict[str, str | list[str]]:
 
 async def run_job(request: Request) -> Response:
     """Run a job now: the body ``{"options": {...}, "argString": "...", "loglevel": "..."}`` (or the same as query
-    parameters); answers the execution. ``asUser`` and ``runAtTime`` are refused (403, 400): every run is the
-    server user's, and now."""
+    parameters); answers the execution, whose user is the token's name. ``asUser`` and ``runAtTime`` are refused
+    (403, 400): every run is the token's, and now."""
     context = context_of(request)
     has_json = "json" in request.headers.get("content-type", "")
     data = await json_object(request) if has_json else dict(request.query_params)
@@ -129,7 +131,7 @@ async def run_job(request: Request) -> Response:
     if has_json and unknown:
         raise ApiRequestError(400, f"unknown field {unknown[0]!r}; a run takes {', '.join(sorted(_RUN_FIELDS))}")
     if data.get("asUser"):
-        raise ApiRequestError(403, 'Not authorized for action "Run as User": every run is the server user\'s')
+        raise ApiRequestError(403, 'Not authorized for action "Run as User": every run is the token\'s')
     if data.get("runAtTime"):
         raise ApiRequestError(400, "runAtTime is not supported: a run starts now (use a schedule for later)")
     if data.get("filter"):
@@ -138,10 +140,11 @@ async def run_job(request: Request) -> Response:
     if level is not None and (not isinstance(level, str) or level not in LOG_LEVELS):
         raise ApiRequestError(400, f"loglevel must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     supplied = _supplied(data)
+    user = getattr(request.state, TOKEN_NAME, None)  # the token's name; the server's user on an open write
 
     def start() -> Execution:
         job = job_of(request)
-        execution = _service(context).start(str(job.project), job, supplied)
+        execution = _service(context).start(str(job.project), job, supplied, user=user)
         notify_server(context.home)
         return execution
 
