@@ -33,7 +33,7 @@ _CODES = {
     401: "unauthorized",
     403: "unauthorized",
     404: "api.error.item.doesnotexist",
-    409: "api.error.item.conflict",
+    409: "api.error.item.alreadyexists",
     413: "api.error.parameter.invalid",
     503: "api.error.unavailable",
 }

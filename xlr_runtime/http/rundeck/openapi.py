@@ -82,6 +82,7 @@ _RUN = {
         }
     }
 }
+_PROJECT_BODY = {"type": "object", "required": ["name"], "properties": {"name": _TEXT, "config": _OBJECT}}
 _PAGE = (
     _query("max", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE}, "Page size"),
     _query("offset", {"type": "integer", "minimum": 0}, "Executions to skip"),
@@ -89,7 +90,10 @@ _PAGE = (
 
 PATHS: dict[str, Any] = {
     "/api/{version}/system/info": {"get": _op("Rundeck's system info (version, API version, time)")},
-    "/api/{version}/projects": {"get": _op("Every project")},
+    "/api/{version}/projects": {
+        "get": _op("Every project"),
+        "post": _op("Create a project", ok="201", body={"application/json": {"schema": _PROJECT_BODY}}),
+    },
     "/api/{version}/project/{project}": {"get": _op("One project", _PROJECT)},
     "/api/{version}/project/{project}/jobs": {"get": _op("The project's jobs", _PROJECT, *_FILTERS)},
     "/api/{version}/project/{project}/jobs/export": {

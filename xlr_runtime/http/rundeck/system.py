@@ -1,18 +1,22 @@
-"""``/api/{version}/system/info``, ``/projects`` and ``/project/{project}``: what a Rundeck client asks first."""
+"""``/api/{version}/system/info``, ``/projects`` (list, create) and ``/project/{project}``: what a Rundeck client
+asks first."""
 
 from __future__ import annotations
 
 import platform
+import re
 import socket
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from xlr_runtime import __version__
-from xlr_runtime.errors import NotFoundError
+from xlr_runtime.errors import ApiRequestError, NotFoundError
 from xlr_runtime.http.app import context_of
+from xlr_runtime.http.params import json_object
 from xlr_runtime.http.rundeck.common import CURRENT_VERSION, api_url, date_of, endpoint
 from xlr_runtime.store.jobs import Project
 
@@ -69,8 +73,33 @@ def show_project(request: Request) -> Response:
     return JSONResponse(_project(request, project) | {"config": {}})
 
 
+#: Rundeck's rule for project names.
+PROJECT_NAME = re.compile(r"^[-_a-zA-Z0-9+][-._a-zA-Z0-9+]*$")
+
+
+async def create_project(request: Request) -> Response:
+    """Create a project from ``{"name": ..., "config": {...}}`` (``description`` and ``config`` are accepted, not
+    kept): 201 with the project; 409 when it exists."""
+    context = context_of(request)
+    data = await json_object(request)
+    name = data.get("name")
+    if not isinstance(name, str) or not PROJECT_NAME.match(name):
+        raise ApiRequestError(400, f"name must be a project name (letters, digits, '-', '_', '.', '+'), got {name!r}")
+
+    def create() -> Project:
+        with context.store.atomic():
+            if any(p.name == name for p in context.store.jobs.projects()):
+                raise ApiRequestError(409, f"project already exists: {name}")
+            context.store.jobs.ensure_project(name, now=context.clock.now())
+        return find_project(request, name)
+
+    project = await anyio.to_thread.run_sync(create)
+    return JSONResponse(_project(request, project) | {"config": {}}, status_code=201)
+
+
 ROUTES = [
     Route("/api/{version}/system/info", endpoint(system_info), methods=["GET"]),
     Route("/api/{version}/projects", endpoint(list_projects), methods=["GET"]),
+    Route("/api/{version}/projects", endpoint(create_project), methods=["POST"]),
     Route("/api/{version}/project/{project}", endpoint(show_project), methods=["GET"]),
 ]
