@@ -231,8 +231,23 @@ def test_a_job_runs_with_options_and_its_output_is_read_by_offsets(rundeck: Rund
     assert rundeck.output(execution["id"], offset=offset)["entries"] == []
     unchanged = rundeck.output(execution["id"], offset=offset, lastmod=whole["lastModified"])
     assert unchanged["unmodified"] is True and unchanged["entries"] == []
+    assert "unmodified" not in rundeck.output(execution["id"], offset=0, lastmod=whole["lastModified"])
     listed = rundeck.get("/project/web/executions", max=1)
     assert listed["paging"]["count"] == 1 and listed["executions"][0]["id"] == execution["id"]
+
+
+def test_a_run_takes_its_options_as_query_parameters_too(rundeck: Rundeck) -> None:
+    response = rundeck.call(
+        "POST",
+        "/job/5b0c6e0a-0001-4000-8000-000000000001/run",
+        params={"option.env": "dev", "argString": "-version 3.1"},
+    )
+    assert response.status_code == 200, response.text
+    execution = rundeck.wait_done(response.json()["id"])
+    assert execution["status"] == "succeeded", execution
+    assert execution["argstring"].startswith("-env dev -version 3.1"), execution
+    as_other = rundeck.run("5b0c6e0a-0001-4000-8000-000000000001", options={"env": "dev"}, asUser="root")
+    assert as_other.status_code == 403 and as_other.json()["error"] is True
 
 
 def test_no_rundeck_endpoint_ever_shows_a_secure_value(rundeck: Rundeck) -> None:

@@ -120,13 +120,27 @@ def _supplied(data: dict[str, Any]) -> dict[str, str | list[str]]:
     return supplied
 
 
+def _query_run(request: Request) -> dict[str, Any]:
+    """A run given as query parameters: ``argString``, ``loglevel``, … and ``option.NAME=value`` (repeated for a
+    multivalued option)."""
+    query = request.query_params
+    data: dict[str, Any] = {key: value for key, value in query.items() if not key.startswith("option.")}
+    options: dict[str, str | list[str]] = {}
+    for key in set(query.keys()):
+        if key.startswith("option.") and key != "option.":
+            values = query.getlist(key)
+            options[key.removeprefix("option.")] = values[0] if len(values) == 1 else values
+    data["options"] = options
+    return data
+
+
 async def run_job(request: Request) -> Response:
     """Run a job now: the body ``{"options": {...}, "argString": "...", "loglevel": "..."}`` (or the same as query
     parameters); answers the execution, whose user is the token's name. ``asUser`` and ``runAtTime`` are refused
     (403, 400): every run is the token's, and now."""
     context = context_of(request)
     has_json = "json" in request.headers.get("content-type", "")
-    data = await json_object(request) if has_json else dict(request.query_params)
+    data = await json_object(request) if has_json else _query_run(request)
     unknown = sorted(set(data) - _RUN_FIELDS)
     if has_json and unknown:
         raise ApiRequestError(400, f"unknown field {unknown[0]!r}; a run takes {', '.join(sorted(_RUN_FIELDS))}")
@@ -195,7 +209,8 @@ def _entry(line: ExecutionLogLine, user: str) -> dict[str, Any]:
 def execution_output(request: Request) -> Response:
     """The output after ``offset`` (the ``offset`` a previous answer gave; 0 from the start), at most ``maxlines``
     entries. ``execCompleted``: the execution has ended; ``completed``: and this answer holds its last line.
-    With ``lastmod`` (epoch ms, a previous ``lastModified``) and nothing newer: ``unmodified`` and no entries."""
+    With ``lastmod`` (epoch ms, a previous ``lastModified``), no entry after ``offset`` and nothing newer:
+    ``unmodified``."""
     execution = _execution(request)
     store = context_of(request).store
     after = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
@@ -206,13 +221,13 @@ def execution_output(request: Request) -> Response:
     ended = execution.status.is_final
     times = [line.time for line in shown] + [t for t in (execution.started_at, execution.ended_at) if t is not None]
     last_modified = int(max(times, default=execution.created_at) * 1000)
-    unmodified = bool(lastmod) and last_modified <= lastmod
+    unmodified = bool(lastmod) and not shown and last_modified <= lastmod
     now = context_of(request).clock.now()
     started = execution.started_at
     duration = None if started is None else int(((execution.ended_at or now) - started) * 1000)
     answer: dict[str, Any] = {
         "id": str(execution.id),
-        "offset": str(shown[-1].id if shown and not unmodified else after),
+        "offset": str(shown[-1].id if shown else after),
         "completed": ended and not more,
         "execCompleted": ended,
         "hasFailedNodes": bool(execution.failed_nodes),
@@ -223,7 +238,7 @@ def execution_output(request: Request) -> Response:
         "retryBackoff": 0,
         "clusterExec": False,
         "compacted": False,
-        "entries": [] if unmodified else [_entry(line, execution.user) for line in shown],
+        "entries": [_entry(line, execution.user) for line in shown],
     }
     if unmodified:
         answer["unmodified"] = True
