@@ -102,6 +102,13 @@ class _TimedExecutor:
             )
         return futures
 
+    def submit_each(self, requests: list[Any], on_result: Any) -> None:
+        def started(result: Any) -> None:
+            self.started[result.run_id] = result.started_at
+            on_result(result)
+
+        self.inner.submit_each(requests, started)
+
     def shutdown(self, *, wait: bool = True) -> None:
         self.inner.shutdown(wait=wait)
 
