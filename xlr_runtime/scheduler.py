@@ -17,6 +17,7 @@ memory and are committed when it can again: one log line when it starts, retries
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 import threading
@@ -420,8 +421,11 @@ def _submit_all(
 
 
 def _result_of(run_id: int, future: Future[ScriptRunResult]) -> ScriptRunResult:
+    """The result of ``future``, submitted for run ``run_id``: that run's, even when it names another (results
+    are paired with their runs by id)."""
     try:
-        return future.result()
+        result = future.result()
+        return result if result.run_id == run_id else dataclasses.replace(result, run_id=run_id)
     except Exception as exc:  # the executor broke its promise; the run fails as data, the runtime goes on
         log.exception("executor failed for script run %s", run_id)
         return ScriptRunResult(
