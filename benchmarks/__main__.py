@@ -28,9 +28,12 @@ PLAN = (
     ("chain: with 10 HTTP dashboard clients", "xlr-chain-http", 1000, 10),
     ("chain: huey SqliteHuey", "huey-chain", 1000, 10),
     ("chain: raw sqlite3 claim/complete", "raw-chain", 1000, 10),
+    ("chain: bare loop, 2 transactions a step", "raw-step", 1000, 10),
     ("poll: {tasks} tasks every 1 s", "xlr-poll", 1000, 10),
     ("poll: huey SqliteHuey", "huey-poll", 1000, 10),
     ("poll: {tasks} tasks every 1 s", "xlr-poll", 500, 10),
+    ("burst: {tasks} tasks at once, {steps} polls", "xlr-burst", 1000, 6),
+    ("burst: huey SqliteHuey", "huey-burst", 1000, 6),
 )
 
 #: Other benchmark modules, one line each. Each is run as ``python -m MODULE --json [--quick] --workers N`` in its
@@ -139,16 +142,19 @@ def _ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
     def ratio(a: str, b: str) -> float:
         return round(by_case[a]["steps_per_s"] / by_case[b]["steps_per_s"], 2) if by_case[b]["steps_per_s"] else 0.0
 
+    def lateness(a: str, b: str) -> float:
+        return round(by_case[a]["lateness_p99_ms"] / max(by_case[b]["lateness_p99_ms"], 0.01), 2)
+
     return {
         "chain steps/s, xlr / huey": ratio("xlr-chain", "huey-chain"),
-        "chain steps/s, xlr / raw sqlite3": ratio("xlr-chain", "raw-chain"),
+        "chain steps/s, xlr / raw sqlite3 (64 a transaction)": ratio("xlr-chain", "raw-chain"),
+        "chain steps/s, xlr / bare 2-transaction loop": ratio("xlr-chain", "raw-step"),
         "chain steps/s, with 10 HTTP clients / without": ratio("xlr-chain-http", "xlr-chain"),
         "chain CPU per step (all processes), huey / xlr": round(
             by_case["huey-chain"]["cpu_us_per_step"] / max(_total_cpu(by_case["xlr-chain"]), 0.01), 2
         ),
-        "poll p99 lateness, huey / xlr": round(
-            by_case["huey-poll"]["lateness_p99_ms"] / max(by_case["xlr-poll"]["lateness_p99_ms"], 0.01), 2
-        ),
+        "poll p99 lateness, huey / xlr": lateness("huey-poll", "xlr-poll"),
+        "burst p99 lateness, huey / xlr": lateness("huey-burst", "xlr-burst"),
     }
 
 

@@ -3,13 +3,20 @@
 Prints one JSON object: steps, seconds, steps_per_s, lateness (ms, p50/p99, measured from each script run's
 due time to the moment its script started) and peak resident memory of the process (MB). Cases:
 
-* ``xlr-chain`` / ``xlr-poll``: xlr-runtime's scheduler, store (SQLite file, WAL, synchronous=NORMAL) and
-  worker pool, on the task types of ``benchmarks/plugins/bench``;
-* ``huey-chain`` / ``huey-poll``: huey's ``SqliteHuey`` with an in-process thread consumer doing the same;
-* ``raw-chain``: a bare sqlite3 claim/complete loop (no scripts), the ceiling of the storage pattern;
+* ``xlr-chain`` / ``xlr-poll`` / ``xlr-burst``: xlr-runtime's scheduler, store (SQLite file, WAL,
+  synchronous=NORMAL) and worker pool, on the task types of ``benchmarks/plugins/bench``;
+* ``huey-chain`` / ``huey-poll`` / ``huey-burst``: huey's ``SqliteHuey`` with an in-process thread consumer doing
+  the same;
+* ``raw-chain``: a bare sqlite3 claim/complete loop (no scripts) batching 64 rows a transaction, the ceiling of
+  the storage pattern;
+* ``raw-step``: the same loop claiming one row a transaction, so each step costs one claim transaction and one
+  complete transaction: the baseline ``xlr-chain`` is judged against (it commits a batch of results at once).
 * ``xlr-chain-http``: ``xlr-chain`` with the HTTP API served beside the scheduler (as ``xlr serve`` does) and
   :data:`HTTP_CLIENTS` dashboard clients, each following a task's live log (server-sent events) and listing the
   tasks in progress, over and over, while the chain runs (issue 15: serving HTTP must not slow the scheduler).
+
+Polls (``*-poll``) are staggered over the second; a burst (``*-burst``) creates every task at once, each polling
+every second: its runs fall due together.
 """
 
 from __future__ import annotations
@@ -29,6 +36,17 @@ from pathlib import Path
 from typing import Any
 
 BENCH_PLUGIN = Path(__file__).parent / "plugins" / "bench"
+CASES = (
+    "xlr-chain",
+    "xlr-chain-http",
+    "xlr-poll",
+    "xlr-burst",
+    "huey-chain",
+    "huey-poll",
+    "huey-burst",
+    "raw-chain",
+    "raw-step",
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -97,6 +115,13 @@ class _TimedExecutor:
             )
         return futures
 
+    def submit_each(self, requests: list[Any], on_result: Any) -> None:
+        def started(result: Any) -> None:
+            self.started[result.run_id] = result.started_at
+            on_result(result)
+
+        self.inner.submit_each(requests, started)
+
     def shutdown(self, *, wait: bool = True) -> None:
         self.inner.shutdown(wait=wait)
 
@@ -122,12 +147,8 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         pm=build_plugin_manager(load_installed=False),
     ) as runtime:
         _xlr_warm_up(runtime, workers)
-        chain = case.startswith("xlr-chain")
-        type_name = "bench.Chain" if chain else "bench.Poll"
-        ids = []
-        for i in range(tasks):
-            inputs = {"steps": steps} if chain else {"polls": steps, "offset": f"{i / tasks:.6f}"}
-            ids.append(runtime.engine.create_task(type_name, inputs).id)
+        type_name = "bench.Chain" if case.startswith("xlr-chain") else "bench.Poll"
+        ids = [runtime.engine.create_task(type_name, _xlr_inputs(case, i, tasks, steps)).id for i in range(tasks)]
         scheduler = runtime.scheduler()
         scheduler.recover()
         dashboard = _Dashboard(runtime, scheduler, ids) if case == "xlr-chain-http" else None
@@ -146,7 +167,7 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
             for run in runtime.store.tasks.runs(task_id):
                 total += 1
                 failed += run.outcome != "succeeded"
-                if chain or run.seq >= 3:  # poll: skip the start-up burst and its staggering run
+                if run.seq >= _FIRST_TIMED_RUN[case]:
                     lateness.append(max(0.0, timed.started[run.id] - run.due_at))
         pool.shutdown(wait=True)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -206,6 +227,19 @@ class _Dashboard:
         return {"http_clients": HTTP_CLIENTS, "http_requests": self.requests, "http_events": self.events}
 
 
+#: The first run (``seq``) whose lateness counts: a poll skips its start-up run and the run that staggers it over
+#: the second; a burst only its start-up run (every task's polls then fall due within the same moments).
+_FIRST_TIMED_RUN = {"xlr-chain": 1, "xlr-chain-http": 1, "xlr-poll": 3, "xlr-burst": 2}
+
+
+def _xlr_inputs(case: str, number: int, tasks: int, steps: int) -> dict[str, Any]:
+    """The inputs of task ``number`` (of ``tasks``) of ``case``."""
+    if case.startswith("xlr-chain"):
+        return {"steps": steps}
+    offset = 1.0 if case == "xlr-burst" else number / tasks
+    return {"polls": steps, "offset": f"{offset:.6f}"}
+
+
 def _xlr_warm_up(runtime: Any, workers: int) -> None:
     """Start every worker before timing (workers start lazily, on first use)."""
     scheduler = runtime.scheduler()
@@ -227,6 +261,8 @@ def _huey(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[s
     done = threading.Event()
     state = {"remaining": tasks, "steps": 0}
     lateness: list[float] = []
+    # as _FIRST_TIMED_RUN (huey has no start-up run): a burst times every poll, a poll skips the first two
+    first_timed = 0 if case == "huey-burst" else 2
 
     def finished_step(due: float, last: bool) -> None:
         with lock:
@@ -252,7 +288,7 @@ def _huey(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[s
 
             next_due = time.time() + 1.0
             poll.schedule(args=(n + 1, next_due), eta=dt.datetime.fromtimestamp(next_due, dt.UTC))
-        if n >= 2 or last:
+        if n >= first_timed or last:
             finished_step(due, last)
         else:
             with lock:
@@ -265,7 +301,7 @@ def _huey(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[s
         if case == "huey-chain":
             chain(0, now)
         else:
-            due = now + 1.0 + i / tasks
+            due = now + 1.0 + (0.0 if case == "huey-burst" else i / tasks)
             poll.schedule(args=(0, due), eta=dt.datetime.fromtimestamp(due, dt.UTC))
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
     started, cpu = time.perf_counter(), cpu_seconds()
@@ -328,14 +364,14 @@ def run_case(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:
             return _huey(case, tasks, steps, workers, home)
         if case == "raw-chain":
             return _raw(tasks, steps, home)
+        if case == "raw-step":
+            return _raw(tasks, steps, home, batch=1)
     raise SystemExit(f"unknown case {case!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cases")
-    parser.add_argument(
-        "case", choices=["xlr-chain", "xlr-chain-http", "xlr-poll", "huey-chain", "huey-poll", "raw-chain"]
-    )
+    parser.add_argument("case", choices=CASES)
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)

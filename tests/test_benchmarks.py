@@ -38,9 +38,12 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
         "chain: with 10 HTTP dashboard clients",
         "chain: huey SqliteHuey",
         "chain: raw sqlite3 claim/complete",
+        "chain: bare loop, 2 transactions a step",
         "poll: 100 tasks every 1 s",
         "poll: huey SqliteHuey",
         "poll: 50 tasks every 1 s",
+        "burst: 100 tasks at once, 5 polls",
+        "burst: huey SqliteHuey",
     ]
     assert all(row["steps"] > 0 and row["steps_per_s"] > 0 for row in report["rows"]), report["rows"]
     assert list(report["suites"]) == ["benchmarks.bench_pool", "benchmarks.bench_startup"]

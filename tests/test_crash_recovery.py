@@ -126,4 +126,6 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_9_soak(tmp_path: Path) -> None:
-    crash_and_recover(tmp_path, tasks=600, polls=6, kills=10, seed=11, budget=600)
+    # 30 polls a second apart: work left for all ten kills (with 6, a server that starts in a fraction of a second
+    # ended every task before the tenth start, which then waited for a claim until the budget ran out)
+    crash_and_recover(tmp_path, tasks=600, polls=30, kills=10, seed=11, budget=600)

@@ -3,14 +3,17 @@ and the wire form that sends a task type and a source once per worker."""
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.waiting import DEADLINE
+from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.build import prop, script_request
-from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest
+from xlr_runtime.scripting.contract import RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.pool import WorkerPool
 from xlr_runtime.scripting.wire import Decoder, Keys, encode
 
@@ -124,3 +127,34 @@ def test_slow_runs_are_not_batched_behind_each_other(tmp_path: Path) -> None:
     assert all(r.outcome is RunOutcome.SUCCEEDED for r in results)
     assert [line.text for line in results[0].log] == ["saw 6"]  # the other worker took every fast run meanwhile
     assert {r.worker_pid for r in results[1:]} == {results[1].worker_pid} != {results[0].worker_pid}
+
+
+def test_submit_each_calls_back_once_per_run_with_its_result_crashes_included(pool: WorkerPool) -> None:
+    sources = ["count = 1", "import os\nos._exit(3)", "count = 3", "import time\ntime.sleep(30)", "count = 5"]
+    batch = [request(s, i, timeout=1.0 if "sleep" in s else 30.0) for i, s in enumerate(sources, 1)]
+    results: queue.SimpleQueue[ScriptRunResult] = queue.SimpleQueue()
+
+    pool.submit_each(batch, results.put)
+    by_run = {}
+    for _ in batch:
+        result = results.get(timeout=DEADLINE)
+        by_run[result.run_id] = result
+
+    assert {run_id: r.outcome for run_id, r in by_run.items()} == {
+        1: RunOutcome.SUCCEEDED,
+        2: RunOutcome.CRASHED,
+        3: RunOutcome.SUCCEEDED,
+        4: RunOutcome.TIMED_OUT,
+        5: RunOutcome.SUCCEEDED,
+    }
+    assert by_run[5].properties == {"count": 5}
+    assert pool.run_sync(request("count = 6", 6)).properties == {"count": 6}  # the pool still serves
+    assert results.empty()  # no run was called back twice
+
+
+def test_submit_each_refuses_requests_once_the_pool_is_shut_down() -> None:
+    workers = WorkerPool(1)
+    workers.shutdown(wait=True)
+
+    with pytest.raises(ScriptError, match="shut down"):
+        workers.submit_each([request("count = 1", 1)], lambda result: None)

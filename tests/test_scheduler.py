@@ -4,6 +4,7 @@ integration is in tests/test_runtime.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import subprocess
 import sys
@@ -235,3 +236,26 @@ def test_a_script_failure_fails_only_its_task(
     scheduler.run(until=lambda: all(store.tasks.get(t.id).status.is_final for t in (bad, good)))
     assert store.tasks.get(bad.id).failure == "Exception: no build"
     assert store.tasks.get(good.id).status is TaskStatus.COMPLETED
+
+
+class MislabellingExecutor(ThreadScriptExecutor):
+    """An executor whose results name another run (a broken promise the scheduler survives)."""
+
+    def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
+        wrong: Future[ScriptRunResult] = Future()
+        super().submit(request).add_done_callback(
+            lambda f: wrong.set_result(dataclasses.replace(f.result(), run_id=request.run_id + 1000))
+        )
+        return wrong
+
+
+def test_a_result_counts_for_the_run_it_was_submitted_for_whatever_run_it_names(
+    store: Store, registry: TypeRegistry
+) -> None:
+    mislabelling = MislabellingExecutor(2)
+    scheduler = make(store, registry, mislabelling)
+    task = scheduler.engine.create_task("demo.Counter", {"polls": "2"})
+    scheduler.run(until=lambda: store.tasks.get(task.id).status.is_final)
+    mislabelling.shutdown()
+    assert store.tasks.get(task.id).properties["count"] == 2
+    assert [r.state for r in store.tasks.runs(task.id)] == [RunState.DONE] * 3

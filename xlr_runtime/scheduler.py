@@ -17,6 +17,7 @@ memory and are committed when it can again: one log line when it starts, retries
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 import threading
@@ -83,7 +84,8 @@ class Scheduler:
         self.identity = ProcessIdentity.current()
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
-        self._finished: collections.deque[tuple[ScriptRun, Future[ScriptRunResult]]] = collections.deque()
+        #: Results of finished runs, appended by the executor's threads (plain results: no future per run).
+        self._finished: collections.deque[ScriptRunResult] = collections.deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._recovered = False
@@ -144,9 +146,8 @@ class Scheduler:
                 self._uncommitted.append((prepared, run.task_id))
             else:
                 ready.append((run, prepared))
-        for (run, _), future in zip(ready, _submit_all(self.executor, [r for _, r in ready]), strict=True):
-            self._inflight[run.id] = run
-            future.add_done_callback(lambda f, r=run: self._on_done(r, f))
+        _submit_all(self.executor, [request for _, request in ready], self._on_done)
+        self._inflight.update((run.id, run) for run, _ in ready)  # (results are read in this thread, after)
         return len(ready)
 
     def _give_back(self) -> None:
@@ -165,9 +166,11 @@ class Scheduler:
 
         When the database cannot be written, the results stay for the next call (see the module)."""
         while self._finished:
-            run, future = self._finished.popleft()
-            self._inflight.pop(run.id, None)
-            self._uncommitted.append((self._completion(run, future), run.task_id))
+            result = self._finished.popleft()
+            run = self._inflight.pop(result.run_id, None)
+            if run is None:  # re-queued by shutdown() meanwhile: the store would ignore its result
+                continue
+            self._uncommitted.append((self._completion(run, result), run.task_id))
         if not self._store_ready():
             return 0
         if self._stranded:
@@ -185,8 +188,7 @@ class Scheduler:
         self.ended += len(ended)
         return len(batch)
 
-    def _completion(self, run: ScriptRun, future: Future[ScriptRunResult]) -> RunCompletion:
-        result = _result_of(run, future)
+    def _completion(self, run: ScriptRun, result: ScriptRunResult) -> RunCompletion:
         try:
             return self.engine.completion(run, result)
         except Exception as exc:  # a result the engine cannot read fails its run, never the loop
@@ -218,8 +220,8 @@ class Scheduler:
             log.info("the store can be written again after %.1f s", time.monotonic() - self._outage[0])
             self._outage = None
 
-    def _on_done(self, run: ScriptRun, future: Future[ScriptRunResult]) -> None:
-        self._finished.append((run, future))
+    def _on_done(self, result: ScriptRunResult) -> None:
+        self._finished.append(result)
         if not self._wake.is_set():  # the loop clears it before each tick, which then sees this run
             self._wake.set()
 
@@ -402,20 +404,30 @@ class Scheduler:
         return requeued
 
 
-def _submit_all(executor: ScriptExecutor, requests: list[ScriptRunRequest]) -> list[Future[ScriptRunResult]]:
-    """Hand ``requests`` over at once when the executor can take a batch (the worker pool's ``submit_many``
-    queues them under one lock, so its workers get batches), else one by one."""
+def _submit_all(
+    executor: ScriptExecutor, requests: list[ScriptRunRequest], on_result: Callable[[ScriptRunResult], None]
+) -> None:
+    """Hand ``requests`` over at once; ``on_result`` gets each run's result as it ends. The worker pool's
+    ``submit_each`` queues them under one lock (so its workers get batches) and calls back without a future per
+    run; other executors' futures (``submit_many``, else ``submit``) call it when they end."""
+    submit_each = getattr(executor, "submit_each", None)
+    if submit_each is not None:
+        submit_each(requests, on_result)
+        return
     submit_many = getattr(executor, "submit_many", None)
-    if submit_many is not None:
-        return list(submit_many(requests))
-    return [executor.submit(request) for request in requests]
+    futures = list(submit_many(requests)) if submit_many is not None else [executor.submit(r) for r in requests]
+    for request, future in zip(requests, futures, strict=True):
+        future.add_done_callback(lambda f, run_id=request.run_id: on_result(_result_of(run_id, f)))
 
 
-def _result_of(run: ScriptRun, future: Future[ScriptRunResult]) -> ScriptRunResult:
+def _result_of(run_id: int, future: Future[ScriptRunResult]) -> ScriptRunResult:
+    """The result of ``future``, submitted for run ``run_id``: that run's, even when it names another (results
+    are paired with their runs by id)."""
     try:
-        return future.result()
+        result = future.result()
+        return result if result.run_id == run_id else dataclasses.replace(result, run_id=run_id)
     except Exception as exc:  # the executor broke its promise; the run fails as data, the runtime goes on
-        log.exception("executor failed for script run %s", run.id)
+        log.exception("executor failed for script run %s", run_id)
         return ScriptRunResult(
-            run_id=run.id, outcome=RunOutcome.CRASHED, failure=Failure("WorkerCrash", f"the worker pool failed: {exc}")
+            run_id=run_id, outcome=RunOutcome.CRASHED, failure=Failure("WorkerCrash", f"the worker pool failed: {exc}")
         )

@@ -41,7 +41,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -79,17 +79,26 @@ _NOT_STARTED = Failure("Shutdown", "the worker pool shut down before the script 
 Learned = tuple[list[str], list[str]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Job:
     request: ScriptRunRequest
-    future: Future[ScriptRunResult]
+    #: Receives the run's result, once: a future's ``set_result`` or the callback of :meth:`WorkerPool.submit_each`.
+    deliver: Callable[[ScriptRunResult], object]
+    future: Future[ScriptRunResult] | None = None  # None for submit_each: nothing to cancel
     claimed: bool = False  # its future is running (a run put back after its batch's worker died)
+    done: bool = False
 
     def claim(self) -> bool:
         """Mark the future running; False when it was cancelled before it started."""
         if not self.claimed:
-            self.claimed = self.future.set_running_or_notify_cancel()
+            self.claimed = self.future is None or self.future.set_running_or_notify_cancel()
         return self.claimed
+
+    def resolve(self, result: ScriptRunResult) -> None:
+        """Hand over the run's result (a second result of the same run is dropped)."""
+        if not self.done:
+            self.done = True
+            self.deliver(result)
 
 
 @dataclass
@@ -265,12 +274,23 @@ class WorkerPool:
     def submit_many(self, requests: Sequence[ScriptRunRequest]) -> list[Future[ScriptRunResult]]:
         """:meth:`submit` for several requests, queued together (so workers take them in batches)."""
         futures: list[Future[ScriptRunResult]] = [Future() for _ in requests]
+        self._queue(
+            [_Job(request, future.set_result, future) for request, future in zip(requests, futures, strict=True)]
+        )
+        return futures
+
+    def submit_each(self, requests: Sequence[ScriptRunRequest], on_result: Callable[[ScriptRunResult], object]) -> None:
+        """:meth:`submit_many` without a future per run (the scheduler's way): ``on_result`` is called once per
+        request with its result, from a thread of the pool, as each run ends. It must be quick and must not
+        raise. Raises :class:`ScriptError` only when the pool is shut down."""
+        self._queue([_Job(request, on_result) for request in requests])
+
+    def _queue(self, jobs: list[_Job]) -> None:
         with self._ready:
             if self._closed:
                 raise ScriptError("the worker pool is shut down; no more scripts can run")
-            self._jobs.extend(_Job(request, future) for request, future in zip(requests, futures, strict=True))
+            self._jobs.extend(jobs)
             self._ready.notify_all()
-        return futures
 
     def run_sync(self, request: ScriptRunRequest) -> ScriptRunResult:
         """Run ``request`` in a worker and wait for its result."""
@@ -326,8 +346,7 @@ class WorkerPool:
                 self._discard(slot)
                 failure = Failure("InternalError", f"xlr-runtime lost the script run: {type(exc).__name__}: {exc}")
                 for job in jobs:
-                    if not job.future.done():
-                        job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
+                    job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
 
     def _next_jobs(self, slot: _Slot) -> list[_Job] | None:
         """The next jobs for ``slot`` (``None`` to stop): its share of the queue, at most :data:`MAX_BATCH`.
@@ -360,7 +379,7 @@ class WorkerPool:
                 process = self._process(slot)
             except ScriptError as exc:
                 for job in jobs:
-                    job.future.set_result(
+                    job.resolve(
                         _lost(job.request, RunOutcome.CRASHED, Failure("WorkerStart", str(exc)), [], started, None)
                     )
                 return
@@ -375,7 +394,7 @@ class WorkerPool:
                 if retries == 0:
                     failure = Failure("WorkerCrash", f"worker unreachable: {exc}")
                     for job in jobs:
-                        job.future.set_result(_lost(job.request, RunOutcome.CRASHED, failure, [], started, process.pid))
+                        job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], started, process.pid))
                     return
                 retries -= 1
                 continue
@@ -394,7 +413,7 @@ class WorkerPool:
                 payloads.append(encode(job.request, self._keys, process.known, definitions))
             except Exception as exc:  # the request cannot be pickled: nothing of it is sent
                 failure = Failure("ScriptError", f"the script run cannot be sent to a worker: {exc}")
-                job.future.set_result(_lost(job.request, RunOutcome.FAILED, failure, [], started, process.pid))
+                job.resolve(_lost(job.request, RunOutcome.FAILED, failure, [], started, process.pid))
                 continue
             sendable.append(job)
         return sendable, pickle.dumps(("runs", definitions, payloads), PROTOCOL)
@@ -411,7 +430,7 @@ class WorkerPool:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 pending.popleft()
-                job.future.set_result(self._timed_out(slot, process, job.request, log, started))
+                job.resolve(self._timed_out(slot, process, job.request, log, started))
                 self._put_back(pending)
                 return
             try:
@@ -420,7 +439,7 @@ class WorkerPool:
                 message = process.results.recv()
             except (EOFError, OSError):
                 pending.popleft()
-                job.future.set_result(self._crashed(slot, process, job.request, log, started, learned))
+                job.resolve(self._crashed(slot, process, job.request, log, started, learned))
                 self._put_back(pending)
                 return
             if message[0] == "log" and message[1] == job.request.run_id:
@@ -433,7 +452,7 @@ class WorkerPool:
                 if result.run_id != job.request.run_id or result.worker_pid != process.pid:
                     continue  # not this run's answer (results are matched by run and process, not by order)
                 pending.popleft()
-                job.future.set_result(result)
+                job.resolve(result)
                 self._note_duration(result)
                 if message[2] is not None:  # the worker stops: the rest of the batch never started
                     self._discard(slot)
@@ -458,7 +477,7 @@ class WorkerPool:
                 self._ready.notify_all()
                 return
         for job in jobs:
-            job.future.set_result(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
+            job.resolve(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
     def _timed_out(
         self, slot: _Slot, process: _Process, request: ScriptRunRequest, log: list[LogLine], started: float
@@ -528,7 +547,7 @@ class WorkerPool:
         while self._jobs:
             job = self._jobs.popleft()
             if job is not None and job.claim():
-                job.future.set_result(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
+                job.resolve(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
 
 def _start_worker(
