@@ -67,41 +67,6 @@ class RunState(StrEnum):
     CANCELLED = "cancelled"  # its task was aborted, skipped or retried before it ran
 
 
-def current_status_line(status: TaskStatus, status_line: str | None) -> str | None:
-    """The status line while it still says what the task is doing: none once the task was aborted or skipped (the
-    line its last script run left would read as if it were still running; ``status_line`` keeps it)."""
-    return None if status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) else status_line
-
-
-@dataclass(frozen=True)
-class Task:
-    """A stored task: its type, inputs and current values, status and times (epoch seconds)."""
-
-    id: str
-    type: str
-    title: str
-    status: TaskStatus
-    status_line: str | None
-    properties: dict[str, Any]
-    inputs: dict[str, Any]
-    variables: dict[str, Any]
-    attempt: int
-    created_at: float
-    started_at: float | None = None
-    ended_at: float | None = None
-    failure: str | None = None
-
-    @property
-    def current_status_line(self) -> str | None:
-        """The status line while it still says what the task is doing (see :func:`current_status_line`)."""
-        return current_status_line(self.status, self.status_line)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (secrets must be masked by the caller, which knows the type): the keys of
-        :meth:`TaskSummary.to_json` and ``properties``."""
-        return {**TaskSummary.to_json(self), "properties": self.properties}  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True)
 class TaskSummary:
     """What a listing shows of a task: a :class:`Task` without its property values, inputs and variables (the
@@ -120,8 +85,9 @@ class TaskSummary:
 
     @property
     def current_status_line(self) -> str | None:
-        """The status line while it still says what the task is doing (see :func:`current_status_line`)."""
-        return current_status_line(self.status, self.status_line)
+        """The status line while it still says what the task is doing: none once the task was aborted or skipped
+        (the line its last script run left would read as if it were still running; ``status_line`` keeps it)."""
+        return None if self.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) else self.status_line
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict. Ids are numbers, as execution ids are (and Rundeck's); ``status_line`` is the current
@@ -139,6 +105,20 @@ class TaskSummary:
             "ended_at": self.ended_at,
             "failure": self.failure,
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task(TaskSummary):
+    """A stored task: its type, inputs and current values, status and times (epoch seconds)."""
+
+    properties: dict[str, Any]
+    inputs: dict[str, Any]
+    variables: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (secrets must be masked by the caller, which knows the type): the keys of
+        :meth:`TaskSummary.to_json` and ``properties``."""
+        return {**super().to_json(), "properties": self.properties}
 
 
 #: The columns of a :class:`TaskSummary`, in its field order.
