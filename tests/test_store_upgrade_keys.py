@@ -3,29 +3,16 @@ stored before is kept, and keys can be stored at once."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
+from tests.upgrade_helpers import database_without_area
 from xlr_runtime.rundeck.keystore import KeyStore
-from xlr_runtime.store import AREA_MODULES, MigrationSet, Store, applied_migrations, apply_migrations
-
-NOW = 1_700_000_000.0
-
-
-def previous_version(path: Path) -> None:
-    """The schema as the previous version left it (every area but keys), with one project stored."""
-    sets: list[MigrationSet] = [importlib.import_module(module).MIGRATIONS for module in AREA_MODULES]
-    store = Store(path)
-    try:
-        apply_migrations(store, [s for s in sets if s.name != "keys"])
-        store.execute("INSERT INTO projects (name, created_at) VALUES ('p', ?)", [NOW])
-    finally:
-        store.close()
+from xlr_runtime.store import Store, applied_migrations
 
 
 def test_a_database_of_the_version_before_key_storage_migrates(tmp_path: Path) -> None:
     database = tmp_path / "xlr.db"
-    previous_version(database)
+    database_without_area(database, "keys")
     with Store(database) as old:
         assert old.query("SELECT name FROM sqlite_master WHERE name = 'keys'") == []
 

@@ -3,29 +3,16 @@ was stored before is kept, and tokens can be issued, matched and revoked at once
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
+from tests.upgrade_helpers import NOW, database_without_area
 from xlr_runtime.http.tokens import issue, match
-from xlr_runtime.store import AREA_MODULES, MigrationSet, Store, applied_migrations, apply_migrations
-
-NOW = 1_700_000_000.0
-
-
-def previous_version(path: Path) -> None:
-    """The schema as the previous version left it (every area but tokens), with one project stored."""
-    sets: list[MigrationSet] = [importlib.import_module(module).MIGRATIONS for module in AREA_MODULES]
-    store = Store(path)
-    try:
-        apply_migrations(store, [s for s in sets if s.name != "tokens"])
-        store.execute("INSERT INTO projects (name, created_at) VALUES ('p', ?)", [NOW])
-    finally:
-        store.close()
+from xlr_runtime.store import Store, applied_migrations
 
 
 def test_a_database_of_the_version_before_api_tokens_migrates(tmp_path: Path) -> None:
     database = tmp_path / "xlr.db"
-    previous_version(database)
+    database_without_area(database, "tokens")
     with Store(database) as old:
         assert old.query("SELECT name FROM sqlite_master WHERE name = 'api_tokens'") == []
 
