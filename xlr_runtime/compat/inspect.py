@@ -568,12 +568,6 @@ class _Checker:
         return reports
 
 
-def _location(plugin: PluginSource) -> str:
-    import os
-
-    return os.path.abspath(os.fspath(plugin.location))
-
-
 def _importable(top: str) -> bool:
     """True when the Python environment has a top-level module ``top`` (nothing is imported to find out)."""
     try:
