@@ -3,7 +3,8 @@ database, so the store holds only ciphertext and a task or an execution can stil
 
 Used for task password properties (:meth:`SecretBox.seal_value` / :meth:`SecretBox.open_value`) and for
 Rundeck secure option values and data contexts (:meth:`SecretBox.seal` / :meth:`SecretBox.seal_rows`), and for
-key storage entries (:meth:`SecretBox.seal_bytes`).
+key storage entries (:meth:`SecretBox.seal_bytes`), and the dashboard's session cookies
+(:meth:`SecretBox.seal_json`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ class SecretBox:
         if len(rows) != 1 or SEALED not in rows[0]:
             return rows
         return list(json.loads(self._decrypt(str(rows[0][SEALED]), "the execution's data context")))
+
+    def seal_json(self, value: Any) -> str:
+        """``value`` (JSON-ready) sealed and signed: a token only this home's key opens (the dashboard's session
+        cookie)."""
+        return self._encrypt_json(value)
+
+    def open_fresh_json(self, token: str, *, max_age: int) -> Any | None:
+        """What :meth:`seal_json` sealed in ``token``, or ``None`` when ``token`` was not sealed with this key, was
+        altered, or is older than ``max_age`` seconds."""
+        try:
+            return json.loads(self._key().decrypt(token.encode("ascii", "replace"), ttl=max_age))
+        except (InvalidToken, ValueError):
+            return None
 
     def _encrypt_json(self, value: Any) -> str:
         return self._key().encrypt(json.dumps(value).encode()).decode()

@@ -1,0 +1,218 @@
+"""The dashboard against a real ``xlr serve`` process, read and driven as a browser without JavaScript does:
+every page renders, the login opens a session (cookie flags, CSRF tokens), forms create tasks, operate on them
+and run a Rundeck job with options, and bad input re-renders the form with the message by its field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.http_helpers import Api, served_api, start_serve, token_command, write_config
+from tests.test_http_rundeck_api import Rundeck
+from tests.waiting import wait_until
+from tests.web_helpers import OPTIONS_JOB, OPTIONS_JOB_ID, SECURE_CANARY, Browser, field
+from xlr_runtime.http.web.session import COOKIE
+
+JOB_PAGE = f"/project/ops/job/show/{OPTIONS_JOB_ID}"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    yield from served_api(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def server(api: Api) -> str:
+    base = api.url.removesuffix("/api/v1")
+    response = Rundeck(base, api.token).import_jobs("ops", OPTIONS_JOB)
+    assert response.status_code == 200, response.text
+    return base
+
+
+@pytest.fixture
+def browser(server: str, api: Api) -> Browser:
+    browser = Browser(server)
+    assert browser.login(api.token).status_code == 303
+    return browser
+
+
+def test_every_page_renders_without_javascript_for_an_open_reader(server: str, api: Api) -> None:
+    task = api.create({"type": "jenkins.Build", "cis": {"jenkinsServer": "jenkins"}, "inputs": {"jobName": "x"}})
+    anonymous = Browser(server)
+    expected = {
+        "/tasks": f'href="/tasks/{task["id"]}"',
+        f"/tasks/{task['id']}": "Script runs",
+        "/types": 'href="/types/jenkins.Build"',
+        "/types/jenkins.Build": 'name="jobName"',
+        "/jobs": f'href="{JOB_PAGE}"',
+        JOB_PAGE: 'name="env"',
+        "/schedules": "Schedules",
+        "/nodes": "Project ops",
+    }
+    for path, text in expected.items():
+        response = anonymous.get(path)
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["content-type"].startswith("text/html")
+        assert text in response.text, (path, response.text)
+        assert '<a href="/login' in response.text  # not logged in
+    assert anonymous.get("/").url.endswith("/tasks")
+    assert anonymous.get("/static/app.css").status_code == 200
+    assert anonymous.get("/static/app.js").status_code == 200
+
+
+def test_a_missing_page_or_object_is_an_html_error_page_never_a_500(server: str) -> None:
+    anonymous = Browser(server)
+    for path, status in [("/tasks/999999", 404), ("/tasks/abc", 404), ("/types/no.Such", 404),
+                         ("/nowhere", 404), ("/project/ops/execution/show/x", 404),
+                         (f"/project/other/job/show/{OPTIONS_JOB_ID}", 404), ("/tasks?status=sleeping", 400),
+                         ("/tasks?cursor=-1", 400)]:  # fmt: skip
+        response = anonymous.get(path)
+        assert response.status_code == status, (path, response.text)
+        assert response.headers["content-type"].startswith("text/html") and "Error" in response.text, path
+    assert "status must be one of" in anonymous.get("/tasks?status=sleeping").text
+
+
+def test_the_login_opens_a_session_cookie_that_scripts_cannot_read(server: str, api: Api) -> None:
+    browser = Browser(server)
+    wrong = browser.login("xlr_not-a-token")
+    assert wrong.status_code == 401 and "token: not a valid API token" in wrong.text
+    response = browser.login(api.token)
+    assert response.status_code == 303 and response.headers["location"] == "/tasks"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie, cookie
+    assert "Secure" not in cookie  # served over plain http on loopback
+    assert api.token not in cookie
+    assert "tests" in browser.get("/tasks").text  # the token's name, by the log-out button
+    assert browser.submit("/tasks", "/logout", {}).status_code == 303
+    assert '<a href="/login' in browser.get("/tasks").text
+
+
+def test_the_login_form_refuses_a_post_from_another_page_and_goes_on_only_to_a_local_page(
+    server: str, api: Api
+) -> None:
+    browser = Browser(server)
+    response = browser.post("/login", {"nonce": "forged", "token": api.token})
+    assert response.status_code == 403 and COOKIE not in response.headers.get("set-cookie", "")
+    form = browser.get("/login?next=https://elsewhere.example/").text
+    assert 'name="next" value="/tasks"' in form
+    form = browser.get("/login?next=//elsewhere.example/").text
+    assert 'name="next" value="/tasks"' in form
+
+
+def test_forms_need_a_session_and_its_csrf_token(server: str, browser: Browser) -> None:
+    anonymous = Browser(server)
+    refused = anonymous.post("/types/jenkins.Build", {"jobName": "x", "csrf": "x"})
+    assert refused.status_code == 401 and "log in" in refused.text
+    forged = browser.post("/types/jenkins.Build", {"jobName": "x", "jenkinsServer": "jenkins", "csrf": "forged"})
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    missing = browser.post("/types/jenkins.Build", {"jobName": "x", "jenkinsServer": "jenkins"})
+    assert missing.status_code == 403
+
+
+def test_a_task_created_from_its_types_form_is_followed_and_operated_on_its_page(api: Api, browser: Browser) -> None:
+    api.jenkins.add_job("web-form", duration=30)
+    created = browser.submit("/types/jenkins.Build", "/types/jenkins.Build",
+                             {"jenkinsServer": "jenkins", "jobName": "web-form", "title": "From the form"})  # fmt: skip
+    assert created.status_code == 303, created.text
+    task_page = created.headers["location"]
+    task_id = int(task_page.rsplit("/", 1)[1])
+    shown = browser.get(task_page).text
+    assert "From the form" in shown and f'action="/tasks/{task_id}/abort"' in shown
+    wait_until(lambda: "jenkins/Build.py" in browser.get(task_page).text, "the first script run", timeout=60)
+    aborted = browser.submit(task_page, f"{task_page}/abort", {})
+    assert aborted.status_code == 303 and aborted.headers["location"] == task_page
+    page = browser.get(task_page).text
+    assert re.search(r'data-field="status">aborted<', page), page
+    assert f'action="/tasks/{task_id}/retry"' in page and "/abort" not in page
+    again = browser.submit(task_page, f"{task_page}/abort", {})
+    assert again.status_code == 409 and "aborted" in again.text
+
+
+def test_bad_task_input_re_renders_the_form_with_the_message_by_its_field(browser: Browser) -> None:
+    response = browser.submit("/types/jenkins.Build", "/types/jenkins.Build",
+                              {"jenkinsServer": "nowhere", "jobName": "keep-me"})  # fmt: skip
+    assert response.status_code == 400, response.text
+    assert 'id="error-jenkinsServer"' in response.text and "nowhere" in response.text
+    assert 'value="keep-me"' in response.text  # what was typed stays
+    missing = browser.submit("/types/jenkins.Build", "/types/jenkins.Build", {"jenkinsServer": "jenkins"})
+    assert missing.status_code == 400 and 'id="error-jobName"' in missing.text, missing.text
+
+
+def test_the_run_form_is_built_from_the_jobs_options(browser: Browser) -> None:
+    page = browser.get(JOB_PAGE).text
+    assert re.search(r'<select id="o-env" name="env">\s*<option value=""></option>\s*<option >dev</option>', page)
+    assert 'name="version" value="1.0"' in page and "Must match <code>[0-9]+[.][0-9]+</code>" in page
+    assert re.search(r'<input id="o-password" name="password" type="password" autocomplete="off">', page)
+    boxes = re.findall(r'<input type="checkbox" name="regions" value="(\w+)"', page)
+    assert boxes == ["eu", "us", "ap"]
+    assert SECURE_CANARY not in page
+
+
+def test_a_job_runs_from_the_form_and_its_output_is_shown_by_node(browser: Browser) -> None:
+    form = {"env": "prod", "version": "2.5", "password": SECURE_CANARY, "regions": ["eu", "ap"]}
+    response = browser.submit(JOB_PAGE, JOB_PAGE, form)
+    assert response.status_code == 303, response.text
+    execution_page = response.headers["location"]
+    assert re.fullmatch(r"/project/ops/execution/show/\d+", execution_page)
+    wait_until(lambda: "succeeded" in browser.get(execution_page).text, "the execution to succeed", timeout=60)
+    page = browser.get(execution_page).text
+    assert "releasing 2.5 to prod in eu+ap" in page and "the password is *****" in page
+    assert re.search(r'<section class="node" data-node="[^"]+">', page)
+    assert "by tests" in page  # the session's user
+    assert SECURE_CANARY not in page
+
+
+@pytest.mark.parametrize(
+    ("form", "option", "message"),
+    [
+        ({"version": "1.0"}, "env", "option 'env' is required"),
+        ({"env": "staging"}, "env", "option 'env': value 'staging' is not one of the allowed values: dev, prod"),
+        ({"env": "dev", "version": "latest"}, "version", "does not match the regular expression"),
+        ({"env": "dev", "regions": ["eu", "mars"]}, "regions", "value 'mars' is not one of the allowed values"),
+    ],
+)
+def test_a_bad_option_value_re_renders_the_run_form_with_the_message_by_the_option(
+    browser: Browser, form: dict[str, object], option: str, message: str
+) -> None:
+    response = browser.submit(JOB_PAGE, JOB_PAGE, {**form, "password": SECURE_CANARY})
+    assert response.status_code == 400, response.text
+    shown = re.search(rf'<p class="error" role="alert" id="error-{option}">([^<]*)</p>', response.text)
+    assert shown and message in shown.group(1).replace("&#39;", "'"), response.text
+    assert SECURE_CANARY not in response.text
+
+
+def test_a_revoked_token_ends_its_sessions(server: str, api: Api) -> None:
+    token = token_command(api.home, "create", "short-lived").strip()
+    browser = Browser(server)
+    assert browser.login(token).status_code == 303
+    assert "short-lived" in browser.get("/tasks").text
+    token_command(api.home, "revoke", "short-lived")
+    assert "short-lived" not in browser.get("/tasks").text
+    refused = browser.post("/types/jenkins.Build", {"jobName": "x", "csrf": "x"})
+    assert refused.status_code == 401
+
+
+def test_with_reads_closed_pages_need_a_session_and_the_api_takes_its_cookie_for_reads_only(
+    tmp_path: Path, api: Api
+) -> None:
+    home = tmp_path / "home"
+    write_config(home, api.jenkins.url, '"http.open_reads" = "off"')
+    token = token_command(home, "create", "closed").strip()
+    with start_serve(home, tmp_path / "serve.log") as serve:
+        browser = Browser(serve.api_url().removesuffix("/api/v1"))
+        shut = browser.get("/types/jenkins.Build", allow_redirects=False)
+        assert shut.status_code == 303 and shut.headers["location"] == "/login?next=%2Ftypes%2Fjenkins.Build"
+        assert browser.get("/api/v1/tasks").status_code == 401
+        assert browser.get("/static/app.css").status_code == 200
+        form = browser.get("/login?next=%2Ftypes%2Fjenkins.Build").text
+        logged_in = browser.post("/login", {"nonce": field(form, "nonce"), "next": "/types/jenkins.Build",
+                                            "token": token})  # fmt: skip
+        assert logged_in.headers["location"] == "/types/jenkins.Build"
+        assert browser.get("/types/jenkins.Build").status_code == 200
+        assert browser.get("/api/v1/tasks").status_code == 200  # the live updates' reads
+        write = browser.session.post(browser.server + "/api/v1/tasks", json={"type": "jenkins.Build"}, timeout=60)
+        assert write.status_code == 401  # a cookie never authorises an API write
+        assert serve.stop() == 0, serve.output()
