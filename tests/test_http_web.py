@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.http_helpers import Api, served_api, start_serve, token_command, write_config
+from tests.http_helpers import CANARIES, Api, follow, served_api, start_serve, token_command, write_config
 from tests.test_http_rundeck_api import Rundeck
 from tests.waiting import wait_until
-from tests.web_helpers import OPTIONS_JOB, OPTIONS_JOB_ID, SECURE_CANARY, Browser, field
+from tests.web_helpers import OPTIONS_JOB, OPTIONS_JOB_ID, SECURE_CANARY, Browser, field, page_paths
 from xlr_runtime.http.web.session import COOKIE
 
 JOB_PAGE = f"/project/ops/job/show/{OPTIONS_JOB_ID}"
@@ -216,3 +216,26 @@ def test_with_reads_closed_pages_need_a_session_and_the_api_takes_its_cookie_for
         write = browser.session.post(browser.server + "/api/v1/tasks", json={"type": "jenkins.Build"}, timeout=60)
         assert write.status_code == 401  # a cookie never authorises an API write
         assert serve.stop() == 0, serve.output()
+
+
+def test_no_page_ever_holds_a_secret(api: Api, browser: Browser) -> None:
+    call = api.create(
+        {"type": "demo.Call", "cis": {"server": "demo"}, "inputs": {"name": "n", "token": CANARIES["input"]}}
+    )
+    follow(api, call["id"])
+    run = browser.submit(JOB_PAGE, JOB_PAGE, {"env": "dev", "password": SECURE_CANARY})
+    execution_id = run.headers["location"].rsplit("/", 1)[1]
+    wait_until(lambda: "succeeded" in browser.get(run.headers["location"]).text, "the execution", timeout=60)
+    tasks = [str(t["id"]) for t in api.get("/tasks?limit=500").json()["tasks"]]
+    types = [t["name"] for t in api.get("/types").json()["types"]]
+    values = {"task_id": tasks, "type_name": types, "project": ["ops"], "id": [OPTIONS_JOB_ID, execution_id]}
+    for path in page_paths(values):
+        response = browser.get(path)
+        assert response.status_code in (200, 404), (path, response.text)  # a job id as an execution's: 404
+    refused = browser.submit(JOB_PAGE, JOB_PAGE, {"env": "staging", "password": SECURE_CANARY})
+    assert refused.status_code == 400
+    failed = browser.submit("/types/demo.Call", "/types/demo.Call", {"server": "nowhere", "token": CANARIES["input"]})
+    assert failed.status_code == 400
+    for body in browser.pages:
+        for canary in [*CANARIES.values(), SECURE_CANARY]:
+            assert canary not in body

@@ -79,3 +79,22 @@ class Browser:
     def submit(self, page: str, action: str, data: dict[str, Any]) -> requests.Response:
         """Post ``data`` to ``action`` with the CSRF token of ``page``, as its form does."""
         return self.post(action, {"csrf": self.csrf(page), **data})
+
+
+def page_paths(values: dict[str, list[str]]) -> list[str]:
+    """Every GET page of the dashboard, each path parameter replaced by each of its ``values`` (a page whose
+    parameter has no values fails the test, so a new page cannot escape the canary)."""
+    from starlette.routing import Route
+
+    from xlr_runtime.http.web import routes
+
+    paths = []
+    for route in routes():
+        if not isinstance(route, Route) or "GET" not in (route.methods or ()):
+            continue
+        expanded = [route.path]
+        for name in re.findall(r"{(\w+)}", route.path):
+            assert values.get(name), f"no value for {{{name}}} of {route.path}"
+            expanded = [path.replace(f"{{{name}}}", value) for path in expanded for value in values[name]]
+        paths += expanded
+    return paths
