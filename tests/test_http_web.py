@@ -46,7 +46,7 @@ def test_every_page_renders_without_javascript_for_an_open_reader(server: str, a
         "/tasks": f'href="/tasks/{task["id"]}"',
         f"/tasks/{task['id']}": "Script runs",
         "/types": 'href="/types/jenkins.Build"',
-        "/types/jenkins.Build": 'name="jobName"',
+        "/types/jenkins.Build": '<textarea id="f-jobParameters" name="jobParameters" rows="3">',
         "/jobs": f'href="{JOB_PAGE}"',
         JOB_PAGE: 'name="env"',
         "/schedules": "Schedules",
@@ -98,8 +98,11 @@ def test_the_login_form_refuses_a_post_from_another_page_and_goes_on_only_to_a_l
     assert response.status_code == 403 and COOKIE not in response.headers.get("set-cookie", "")
     form = browser.get("/login?next=https://elsewhere.example/").text
     assert 'name="next" value="/tasks"' in form
-    form = browser.get("/login?next=//elsewhere.example/").text
-    assert 'name="next" value="/tasks"' in form
+    for elsewhere in ("//elsewhere.example/", "/%09/elsewhere.example/", "/%5Celsewhere.example"):
+        form = browser.get(f"/login?next={elsewhere}").text
+        assert 'name="next" value="/tasks"' in form, elsewhere
+    sent_on = browser.post("/login", {"nonce": field(form, "nonce"), "next": "/\t/elsewhere", "token": api.token})
+    assert sent_on.status_code == 303 and sent_on.headers["location"] == "/tasks"
 
 
 def test_forms_need_a_session_and_its_csrf_token(server: str, browser: Browser) -> None:

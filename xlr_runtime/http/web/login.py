@@ -7,6 +7,7 @@ random cookie that the form repeats (a double-submit token), since there is no s
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 import anyio.to_thread
@@ -22,9 +23,14 @@ from xlr_runtime.http.web.session import Session, Sessions, clear_cookie, set_co
 LOGIN_COOKIE, LOGIN_MAX_AGE = "xlr_login", 3600
 
 
+#: A path of this server: ``/`` not followed by ``/`` or ``\\``, and no backslash, space or control character anywhere
+#: (browsers drop tabs and new lines from URLs, so ``/\t/host`` would lead to another site).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\x00-\x1f\x7f\\]*")
+
+
 def _next(target: str) -> str:
     """Where to go after logging in: a path of this server only (never another site)."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/tasks"
+    return target if _LOCAL_PATH.fullmatch(target) else "/tasks"
 
 
 def _https(request: Request) -> bool:

@@ -95,7 +95,7 @@ def _control(prop: PropertyDef, ci_names: list[str]) -> Field:
         return Field(prop, "select", prop.enum_values)
     if prop.kind == PropertyKind.CI:
         return Field(prop, "select", tuple(ci_names))
-    if prop.kind == PropertyKind.MAP_STRING_STRING:
+    if prop.kind == PropertyKind.MAP_STRING_STRING or (prop.kind == PropertyKind.STRING and prop.size == "large"):
         return Field(prop, "textarea")
     return Field(prop, "text")
 
@@ -144,6 +144,7 @@ def create_form(request: Request, _session: Session, form: Form) -> Response:
         task = create(context_of(request), task_type.name, inputs, form.get("title") or None)
     except TaskInputError as exc:
         kept = {name: value for name, value in inputs.items() if not task_type.properties[name].password}
+        kept["title"] = form.get("title")
         errors = {exc.prop or "": exc.message + (f" {exc.hint}" if exc.hint else "")}
         return _type_page(request, task_type, values=kept, errors=errors, status=400)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)

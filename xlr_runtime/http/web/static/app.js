@@ -12,11 +12,11 @@ function setStatus(root, status, line) {
   if (text && line !== undefined) text.textContent = line || "";
 }
 
-// The task list: every 2 s, the status and status line of each task shown.
+// The task list: every 2 s, the status and status line of each task shown (the page's own query is the API's).
 function liveTasks(table) {
   const refresh = async () => {
     try {
-      const response = await fetch("/api/v1/tasks?limit=500", { headers: { Accept: "application/json" } });
+      const response = await fetch("/api/v1/tasks" + location.search, { headers: { Accept: "application/json" } });
       if (!response.ok) return;
       const page = await response.json();
       for (const task of page.tasks) {
