@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.http_helpers import CANARIES, Api, follow, served_api, start_serve, token_command, write_config
 from tests.test_http_rundeck_api import Rundeck
@@ -242,3 +244,50 @@ def test_no_page_ever_holds_a_secret(api: Api, browser: Browser) -> None:
     for body in browser.pages:
         for canary in [*CANARIES.values(), SECURE_CANARY]:
             assert canary not in body
+
+
+def _form_routes() -> list[str]:
+    from starlette.routing import Route
+
+    from xlr_runtime.http.web import routes
+
+    found = [r.path for r in routes() if isinstance(r, Route) and "POST" in (r.methods or ())]
+    return sorted(set(found) - {"/logout"})  # logging out would end the session the other posts need
+
+
+#: Field names the forms read, and one they do not.
+FORM_FIELDS = ["env", "version", "password", "regions", "jobName", "jenkinsServer", "title", "token", "name", "zzz"]
+form_texts = st.one_of(st.sampled_from(["", "dev", "prod", "1.0", "jenkins", "true", "eu", "x" * 300]),
+                       st.text(max_size=20))  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    route=st.sampled_from(_form_routes()),
+    task_id=st.sampled_from(["1", "999999", "x", "-1", "99999999999999999999999"]),
+    type_name=st.sampled_from(["jenkins.Build", "demo.Call", "demo.Abstract", "xlrelease.Task", "no.Such"]),
+    job=st.sampled_from([OPTIONS_JOB_ID, "nope"]),
+    fields=st.dictionaries(st.sampled_from(FORM_FIELDS), st.lists(form_texts, max_size=3), max_size=5),
+    raw=st.one_of(st.none(), st.binary(max_size=40)),
+)
+def test_any_form_post_is_answered_below_500_with_a_page(
+    browser: Browser,
+    route: str,
+    task_id: str,
+    type_name: str,
+    job: str,
+    fields: dict[str, list[str]],
+    raw: bytes | None,
+) -> None:
+    path = route.replace("{task_id}", task_id).replace("{type_name}", type_name).replace("{project}", "ops")
+    path = path.replace("{id}", job if "/job/" in route else task_id)
+    if raw is None:
+        response = browser.post(path, {**fields, "csrf": browser.csrf()})
+    else:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        response = browser.post(path, raw + b"&csrf=" + browser.csrf().encode(), headers=headers)
+    assert response.status_code < 500, (path, fields, raw, response.text)
+    if response.status_code == 303:  # it was done: on to a page of this server
+        assert response.headers["location"].startswith("/"), response.headers
+    else:
+        assert response.headers["content-type"].startswith("text/html"), (path, response.text)

@@ -63,7 +63,7 @@ class Browser:
         self.pages.append(response.text)
         return response
 
-    def post(self, path: str, data: dict[str, Any], **kwargs: Any) -> requests.Response:
+    def post(self, path: str, data: dict[str, Any] | bytes, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("allow_redirects", False)
         response = self.session.post(self.server + path, data=data, timeout=TIMEOUT, **kwargs)
         self.pages.append(response.text)
