@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,24 @@ class SecretBox:
     def _key(self) -> Fernet:
         if self._fernet is None:
             if not self.path.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(descriptor, "wb") as file:
-                    file.write(Fernet.generate_key())
+                self._create_key()
             self._fernet = Fernet(self.path.read_bytes().strip())
         return self._fernet
+
+    def _create_key(self) -> None:
+        """Write a new key whole under a temporary name, then link it in place: when two threads or processes
+        create it at once (the dashboard's first log-ins), one key wins and neither reads a half-written file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        draft = self.path.with_name(f".{KEY_FILE}.{os.getpid()}.{threading.get_ident()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(Fernet.generate_key())
+        try:
+            os.link(draft, self.path)
+        except FileExistsError:
+            pass  # another thread or process linked its key first: that one is the key
+        finally:
+            draft.unlink()
 
     def seal_value(self, value: Any) -> Any:
         """``value`` sealed as ``xlr-sealed:<token>`` when it is a non-empty string (sealed already: unchanged);
