@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from tests.http_helpers import CANARIES, Api, follow, served_api, start_serve, token_command, write_config
 from tests.test_http_rundeck_api import Rundeck
 from tests.waiting import wait_until
-from tests.web_helpers import OPTIONS_JOB, OPTIONS_JOB_ID, SECURE_CANARY, Browser, field, page_paths
+from tests.web_helpers import NODES, OPTIONS_JOB, OPTIONS_JOB_ID, SECURE_CANARY, Browser, field, page_paths
 from xlr_runtime.http.web.session import COOKIE
+from xlr_runtime.rundeck.nodes.resources import project_resources_dir
 
 JOB_PAGE = f"/project/ops/job/show/{OPTIONS_JOB_ID}"
 
@@ -31,6 +32,9 @@ def server(api: Api) -> str:
     base = api.url.removesuffix("/api/v1")
     response = Rundeck(base, api.token).import_jobs("ops", OPTIONS_JOB)
     assert response.status_code == 200, response.text
+    resources = project_resources_dir(api.home, "ops")
+    resources.mkdir(parents=True)
+    (resources / "nodes.yaml").write_text(NODES, encoding="utf-8")
     return base
 
 
@@ -51,8 +55,8 @@ def test_every_page_renders_without_javascript_for_an_open_reader(server: str, a
         "/types/jenkins.Build": '<textarea id="f-jobParameters" name="jobParameters" rows="3">',
         "/jobs": f'href="{JOB_PAGE}"',
         JOB_PAGE: 'name="env"',
-        "/schedules": "Schedules",
-        "/nodes": "Project ops",
+        "/schedules": "2099-01-01 03:00:00 UTC",
+        "/nodes": "web1.example.internal",
     }
     for path, text in expected.items():
         response = anonymous.get(path)

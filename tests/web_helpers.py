@@ -40,6 +40,23 @@ OPTIONS_JOB = f"""\
     commands:
     - exec: echo releasing ${{option.version}} to ${{option.env}} in ${{option.regions}}
     - exec: echo "the password is $RD_OPTION_PASSWORD"
+- name: nightly
+  uuid: 7e1d0c2a-0002-4000-8000-00000000a002
+  description: Scheduled far ahead, so it never fires in a test
+  schedule:
+    crontab: '0 0 3 1 1 ? 2099'
+  timeZone: UTC
+  sequence:
+    commands:
+    - exec: echo nightly
+"""
+#: A resource model of the project ``ops``: one remote node beside the server node.
+NODES = """\
+web1:
+  nodename: web1
+  hostname: web1.example.internal
+  tags: web, prod
+  node-executor: ssh-exec
 """
 
 
