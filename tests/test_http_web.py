@@ -152,7 +152,7 @@ def test_bad_task_input_re_renders_the_form_with_the_message_by_its_field(browse
 
 def test_the_run_form_is_built_from_the_jobs_options(browser: Browser) -> None:
     page = browser.get(JOB_PAGE).text
-    assert re.search(r'<select id="o-env" name="env">\s*<option value=""></option>\s*<option >dev</option>', page)
+    assert re.search(r'<select id="o-env" name="env">\s*<option value=""></option>\s*<option>dev</option>', page)
     assert 'name="version" value="1.0"' in page and "Must match <code>[0-9]+[.][0-9]+</code>" in page
     assert re.search(r'<input id="o-password" name="password" type="password" autocomplete="off">', page)
     boxes = re.findall(r'<input type="checkbox" name="regions" value="(\w+)"', page)

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from xlr_runtime.cis import CiCatalog
 from xlr_runtime.cli.types import script_files, type_detail, type_row
 from xlr_runtime.errors import NotFoundError, TaskInputError
 from xlr_runtime.http.app import context_of
@@ -100,15 +101,19 @@ def _control(prop: PropertyDef, ci_names: list[str]) -> Field:
     return Field(prop, "text")
 
 
+def _ci_names(cis: CiCatalog, referenced_type: str | None) -> list[str]:
+    """The CIs a ``kind="ci"`` property may name: those of its referenced type (any CI when it names none)."""
+    names = []
+    for name in cis.names():
+        ci = cis.get(name)
+        if ci is not None and (referenced_type is None or ci.type.is_a(referenced_type)):
+            names.append(name)
+    return names
+
+
 def _fields(request: Request, task_type: TaskType) -> list[Field]:
     cis = context_of(request).cis
-    fields = []
-    for prop in task_type.by_category("input"):
-        if prop.hidden:
-            continue
-        names = [n for n in cis.names() if prop.referenced_type is None or cis.get(n).type.is_a(prop.referenced_type)]  # type: ignore[union-attr]
-        fields.append(_control(prop, names))
-    return fields
+    return [_control(p, _ci_names(cis, p.referenced_type)) for p in task_type.by_category("input") if not p.hidden]
 
 
 def _type_of(request: Request) -> TaskType:
