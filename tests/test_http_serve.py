@@ -117,11 +117,18 @@ def test_open_reads_auto_means_loopback_only(setting: str, host: str, open_reads
     assert reads_are_open(setting, host) is open_reads
 
 
-def test_a_bug_is_a_500_without_internals(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/api/v1/x", b'"error":"internal error: the server log has the details"'),
+        ("/x", b'<p class="error" role="alert">internal error: the server log has the details</p>'),  # a page
+    ],
+)
+def test_a_bug_is_a_500_without_internals(caplog: pytest.LogCaptureFixture, path: str, shown: bytes) -> None:
     def broken(_request: Request) -> Response:
         raise RuntimeError("internal detail /secret/path")
 
-    app = Starlette(routes=[Route("/x", broken)], exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    app = Starlette(routes=[Route(path, broken)], exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -133,7 +140,7 @@ def test_a_bug_is_a_500_without_internals(caplog: pytest.LogCaptureFixture) -> N
     scope = {
         "type": "http",
         "method": "GET",
-        "path": "/x",
+        "path": path,
         "headers": [],
         "query_string": b"",
         "asgi": {"version": "3.0"},
@@ -144,5 +151,5 @@ def test_a_bug_is_a_500_without_internals(caplog: pytest.LogCaptureFixture) -> N
     assert sent[0]["status"] == 500
     body = b"".join(m.get("body", b"") for m in sent[1:])
     assert b"internal detail" not in body and b"Traceback" not in body
-    assert b'"error":"internal error: the server log has the details"' in body
+    assert shown in body
     assert "internal detail /secret/path" in caplog.text

@@ -8,6 +8,7 @@ scheduler and workers on one virtual clock with the Jenkins test server, so 5-se
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,8 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner, Result
 
+from tests.task_helpers import XLR_COMMAND
 from tests.waiting import DEADLINE, wait_until
 from xlr_runtime import resources
 from xlr_runtime.cli import main
@@ -343,3 +346,34 @@ def test_serve_killed_with_builds_queued_and_running_finishes_them_after_a_resta
         assert sum(f"Started [{job} #{number}]" in line for line in logs[job]) == 1
     last = {"queued": "[queued #11]", "running": "[running #21]", "failing": "Task failed"}
     assert {job: lines[-1][: len(last[job])] for job, lines in logs.items()} == last
+
+
+def test_xlr_demo_http_serves_the_sample_on_the_dashboard_until_stopped(tmp_path: Path) -> None:
+    log = tmp_path / "demo.log"
+    command = [*XLR_COMMAND, "demo", "--http", "--queue-seconds", "0", "--build-seconds", "0.5",
+               "--home", str(tmp_path / "home")]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True)
+    try:
+        found: list[str] = []
+        wait_until(lambda: found.extend(re.findall(r"Dashboard at (http://\S+)", log.read_text())) or found,
+                   lambda: log.read_text(), timeout=DEADLINE)  # fmt: skip
+        dashboard = found[0]
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", dashboard)
+
+        def completed() -> bool:
+            return "Build #1: SUCCESS" in requests.get(dashboard + "tasks/1", timeout=30).text
+
+        wait_until(completed, lambda: log.read_text(), timeout=DEADLINE)
+        assert "Jenkins demo build" in requests.get(dashboard + "tasks", timeout=30).text
+        assert "greet" in requests.get(dashboard + "jobs", timeout=30).text
+        token = re.search(r"API token (xlr_\S+)", log.read_text())
+        assert token, log.read_text()
+        info = requests.get(dashboard + "api/47/system/info", headers={"X-Rundeck-Auth-Token": token[1]}, timeout=30)
+        assert info.status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -31,6 +31,10 @@ def test_wheel_carries_the_data_folders(wheel: Path) -> None:
     assert "xlr_runtime/_data/plugins/jenkins/synthetic.xml" in names
     assert "xlr_runtime/_data/plugins/jenkins/jenkins/Build.wait-for-build.py" in names
     assert "xlr_runtime/py.typed" in names
+    web = ROOT / "xlr_runtime" / "http" / "web"
+    shipped = [p.relative_to(ROOT).as_posix() for p in [*web.glob("templates/*.html"), *web.glob("static/*")]]
+    assert "xlr_runtime/http/web/templates/base.html" in shipped and "xlr_runtime/http/web/static/app.js" in shipped
+    assert set(shipped) <= names  # the dashboard's templates, stylesheet and script
 
 
 def test_wheel_version_is_the_package_version(wheel: Path) -> None:

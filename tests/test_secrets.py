@@ -167,3 +167,15 @@ def test_a_lost_key_fails_the_task_with_a_clear_message(store: Store, registry: 
     failed = store.tasks.get(task.id)
     assert (failed.status, failed.failure) == (TaskStatus.FAILED, reason)
     assert store.tasks.log(task.id)[-1].text == f"Task failed: {reason}"
+
+
+def test_a_key_another_thread_or_process_created_meanwhile_is_the_one_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = SecretBox(tmp_path).seal_json({"n": 1})  # the other one created the key and sealed with it
+    late = SecretBox(tmp_path)
+    monkeypatch.setattr(Path, "exists", lambda _self: False)  # this one looked before the key was there
+    assert late.open_fresh_json(token, max_age=60) == {"n": 1}
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.key"]  # no draft left behind
+    assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600

@@ -243,7 +243,12 @@ class JobDefinitionError(LocatedError):
 
 
 class OptionValueError(XlrError):
-    """Raised before an execution starts when a job option value is missing, not allowed, or fails its regex."""
+    """Raised before an execution starts when a job option value is missing, not allowed, or fails its regex.
+    ``option`` names the option at fault when there is one (the dashboard's run form shows the message by it)."""
+
+    def __init__(self, message: str, *, option: str | None = None, hint: str | None = None) -> None:
+        self.option = option
+        super().__init__(message, hint=hint)
 
 
 class NodeFilterError(XlrError):

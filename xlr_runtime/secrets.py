@@ -3,13 +3,15 @@ database, so the store holds only ciphertext and a task or an execution can stil
 
 Used for task password properties (:meth:`SecretBox.seal_value` / :meth:`SecretBox.open_value`) and for
 Rundeck secure option values and data contexts (:meth:`SecretBox.seal` / :meth:`SecretBox.seal_rows`), and for
-key storage entries (:meth:`SecretBox.seal_bytes`).
+key storage entries (:meth:`SecretBox.seal_bytes`), and the dashboard's session cookies
+(:meth:`SecretBox.seal_json`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +37,24 @@ class SecretBox:
     def _key(self) -> Fernet:
         if self._fernet is None:
             if not self.path.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(descriptor, "wb") as file:
-                    file.write(Fernet.generate_key())
+                self._create_key()
             self._fernet = Fernet(self.path.read_bytes().strip())
         return self._fernet
+
+    def _create_key(self) -> None:
+        """Write a new key whole under a temporary name, then link it in place: when two threads or processes
+        create it at once (the dashboard's first log-ins), one key wins and neither reads a half-written file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        draft = self.path.with_name(f".{KEY_FILE}.{os.getpid()}.{threading.get_ident()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(Fernet.generate_key())
+        try:
+            os.link(draft, self.path)
+        except FileExistsError:
+            pass  # another thread or process linked its key first: that one is the key
+        finally:
+            draft.unlink()
 
     def seal_value(self, value: Any) -> Any:
         """``value`` sealed as ``xlr-sealed:<token>`` when it is a non-empty string (sealed already: unchanged);
@@ -82,6 +96,19 @@ class SecretBox:
         if len(rows) != 1 or SEALED not in rows[0]:
             return rows
         return list(json.loads(self._decrypt(str(rows[0][SEALED]), "the execution's data context")))
+
+    def seal_json(self, value: Any) -> str:
+        """``value`` (JSON-ready) sealed and signed: a token only this home's key opens (the dashboard's session
+        cookie)."""
+        return self._encrypt_json(value)
+
+    def open_fresh_json(self, token: str, *, max_age: int) -> Any | None:
+        """What :meth:`seal_json` sealed in ``token``, or ``None`` when ``token`` was not sealed with this key, was
+        altered, or is older than ``max_age`` seconds."""
+        try:
+            return json.loads(self._key().decrypt(token.encode("ascii", "replace"), ttl=max_age))
+        except (InvalidToken, ValueError):
+            return None
 
     def _encrypt_json(self, value: Any) -> str:
         return self._key().encrypt(json.dumps(value).encode()).decode()

@@ -10,6 +10,9 @@ stdout is not a terminal), then the outputs.
 The demo runs in a fresh temporary home, deleted afterwards, so it never touches ``~/.xlr`` (or ``XLR_HOME``) and
 never competes with an ``xlr serve`` there. ``--home DIR`` (a new or empty folder) keeps the home, to look at
 the task afterwards with ``xlr tasks --home DIR``.
+
+``--http`` serves the demo home with ``xlr serve`` instead, dashboard included, until Ctrl-C: the task is created,
+with an API token to log in with and a sample Rundeck job with options, and the newcomer watches it in a browser.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +38,35 @@ DEMO_JOB_PATH = "xlr-demo/hello-world"
 DEMO_USER = "demo"
 #: The environment variable the demo's ``xlr.toml`` reads the Jenkins password from.
 PASSWORD_ENV = "XLR_DEMO_JENKINS_PASSWORD"
+#: The task the demo runs: its inputs as ``xlr run`` takes them.
+DEMO_INPUTS = (f"jobName={DEMO_JOB_NAME}", "jobParameters=GREETING=hello from xlr-runtime")
+DEMO_CIS = ("jenkinsServer=jenkins",)
+DEMO_TITLE = "Jenkins demo build"
+#: Where ``--http`` serves when given no address: a free port on loopback (the serve log names it).
+DEMO_LISTEN = "127.0.0.1:0"
+#: The Rundeck job ``--http`` loads into the project ``demo``, for the dashboard's run form.
+DEMO_RUNDECK_JOB = """\
+- name: greet
+  uuid: 0d3e5f7a-0000-4000-8000-00000000de70
+  description: Say hello on the server node
+  options:
+  - name: greeting
+    required: true
+    enforced: true
+    values: [hello, bonjour, hallo]
+    value: hello
+  - name: name
+    regex: '[A-Za-z ]+'
+    value: newcomer
+  - name: secret
+    secure: true
+    valueExposed: true
+    description: Masked wherever it is shown
+  sequence:
+    commands:
+    - exec: echo "${option.greeting}, ${option.name}"
+    - exec: echo "the secret is $RD_OPTION_SECRET"
+"""
 
 
 def demo_config(url: str) -> str:
@@ -101,6 +134,16 @@ def _environment(name: str, value: str) -> Iterator[None]:
     default=None,
     help="Keep the demo's home in this new or empty folder [default: a temporary folder, deleted].",
 )
+@click.option(
+    "--http",
+    "http_listen",
+    is_flag=False,
+    flag_value=DEMO_LISTEN,
+    default=None,
+    metavar="[HOST:PORT]",
+    help="Serve the demo with its web dashboard until Ctrl-C instead of running it here "
+    f"[alone: {DEMO_LISTEN}, a free port].",
+)
 @progress_option
 @click.pass_context
 def demo_command(
@@ -109,6 +152,7 @@ def demo_command(
     queue_seconds: float,
     build_seconds: float,
     home_dir: Path | None,
+    http_listen: str | None,
     progress: str,
 ) -> None:
     """Run the Jenkins Build sample against a local Jenkins test server, end to end.
@@ -118,6 +162,10 @@ def demo_command(
     (without a terminal: one timestamped line per status line change and script run). All of it goes to
     stdout.
     Exit code 0 when the build succeeds, 1 otherwise.
+
+    With --http the demo home is served as 'xlr serve' does, web dashboard included, until Ctrl-C: open the
+    dashboard address the serve log prints to watch the build live, and log in with the printed token to start
+    tasks and run the sample Rundeck job.
 
     Example: xlr demo --result FAILURE
     """
@@ -146,15 +194,40 @@ def demo_command(
             f"Demo home {home}{'' if home_dir else ' (temporary)'}; the CI is [ci.jenkins] in its xlr.toml", err=False
         )
         with _environment(PASSWORD_ENV, password):
+            if http_listen is not None:
+                _serve_dashboard(click_ctx, home, http_listen)
+                return
             click_ctx.invoke(
                 run_command,
                 type_name="jenkins.Build",
-                inputs=(f"jobName={DEMO_JOB_NAME}", "jobParameters=GREETING=hello from xlr-runtime"),
-                ci_refs=("jenkinsServer=jenkins",),
-                title="Jenkins demo build",
+                inputs=DEMO_INPUTS,
+                ci_refs=DEMO_CIS,
+                title=DEMO_TITLE,
                 as_json=False,
                 progress=mode,
                 transcript="stdout",
                 home_dir=home,
                 plugin_paths=(),
             )
+
+
+def _serve_dashboard(click_ctx: click.Context, home: Path, listen: str) -> None:
+    """Create the demo task, a token named ``demo`` and the sample Rundeck job in ``home``, then serve it (HTTP on
+    ``listen``) until Ctrl-C."""
+    from xlr_runtime.cli.run import parse_assignments
+    from xlr_runtime.cli.serve import serve_command
+    from xlr_runtime.http.tokens import issue
+    from xlr_runtime.rundeck.jobs.yaml_codec import load_jobs_yaml
+    from xlr_runtime.runtime import Runtime
+
+    inputs = {**parse_assignments(DEMO_INPUTS, "-i"), **parse_assignments(DEMO_CIS, "--ci")}
+    with Runtime(Home(home)) as runtime:
+        task = runtime.create_task("jenkins.Build", inputs, title=DEMO_TITLE)
+        token, _row = issue(runtime.store, "demo", now=time.time())
+        runtime.store.jobs.load("demo", load_jobs_yaml(DEMO_RUNDECK_JOB, path="xlr demo"), now=time.time())
+    click.echo(f"Task {task.id} (jenkins.Build) created; the Rundeck job demo/greet is loaded")
+    click.echo(f"Log in to the dashboard with the API token {token} to start tasks and run jobs")
+    click.echo("The dashboard is at the address of the 'Dashboard at' line below; Ctrl-C stops the demo")
+    click_ctx.invoke(
+        serve_command, verbose=0, quiet=0, log_format="text", http_listen=listen, home_dir=home, plugin_paths=()
+    )

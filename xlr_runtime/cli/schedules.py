@@ -30,7 +30,7 @@ def schedules_command(ctx: CliContext, project: str, count: int, as_json: bool) 
     with open_store(ctx) as store:
         entries = list_schedules(store, project, now=time.time(), default_zone=server_zone())
     if as_json:
-        echo_json([{**entry.to_json(), "nextFireTimes": _fire_times(entry, count)} for entry in entries])
+        echo_json([{**entry.to_json(), "nextFireTimes": fire_times(entry, count)} for entry in entries])
         return
     if not entries:
         click.echo(f"No scheduled jobs in project {project}")
@@ -38,19 +38,21 @@ def schedules_command(ctx: CliContext, project: str, count: int, as_json: bool) 
         click.echo(f"{entry.job_uuid}  {entry.full_name}  {entry.crontab}  {entry.time_zone}")
         if entry.next_fire_at is None:
             click.echo(f"    does not fire: {entry.note}")
-        for fire_at in _fire_times(entry, count):
-            click.echo(f"    next: {local_time_text(fire_at, _zone(entry))}")
+        for fire_at in fire_times(entry, count):
+            click.echo(f"    next: {local_time_text(fire_at, schedule_zone(entry))}")
         if entry.last_error:
             click.echo(f"    last fire queued nothing: {entry.last_error}")
 
 
-def _zone(entry: ScheduleEntry) -> ZoneInfo:
+def schedule_zone(entry: ScheduleEntry) -> ZoneInfo:
     """The entry's zone (a fire time exists, so a named zone is valid); the server's for ``localtime``."""
     return ZoneInfo(str(entry.time_zone)) if entry.time_zone not in (None, "localtime") else server_zone()
 
 
-def _fire_times(entry: ScheduleEntry, count: int) -> list[float]:
+def fire_times(entry: ScheduleEntry, count: int) -> list[float]:
+    """The next ``count`` fire times of a schedule (none for one that does not fire); the dashboard shows them
+    too."""
     if entry.next_fire_at is None or entry.crontab is None:
         return []
-    later = parse(entry.crontab).fire_times(max(entry.next_fire_at, time.time()), _zone(entry), count - 1)
+    later = parse(entry.crontab).fire_times(max(entry.next_fire_at, time.time()), schedule_zone(entry), count - 1)
     return [entry.next_fire_at, *later]

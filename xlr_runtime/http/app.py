@@ -1,4 +1,5 @@
-"""The ASGI application: the routes of every area under ``/api/v1``, the token gate and the JSON errors.
+"""The ASGI application: the routes of every area under ``/api/v1``, Rundeck's API, the dashboard's pages, the
+token gate and the errors.
 
 Handlers that touch the store are plain functions (Starlette runs them in its thread pool); they share
 :class:`ApiContext`, which holds the API's own store connection (never the scheduler's) and an engine over it, so
@@ -56,15 +57,17 @@ def context_of(request: Request) -> ApiContext:
 
 def build_app(context: ApiContext, *, open_reads: bool) -> Starlette:
     """The application over ``context``; reads need no token when ``open_reads``."""
-    from xlr_runtime.http import config, openapi, tasks, types
+    from xlr_runtime.http import config, openapi, tasks, types, web
     from xlr_runtime.http.rundeck import executions, jobs, system
+    from xlr_runtime.http.web.session import Sessions
+    from xlr_runtime.secrets import SecretBox
 
     routes: list[BaseRoute] = [*tasks.ROUTES, *types.ROUTES, *config.ROUTES, *openapi.ROUTES]
-    routes += [*system.ROUTES, *jobs.ROUTES, *executions.ROUTES]
-    app = Starlette(
-        routes=routes,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[Middleware(TokenGate, store=context.store, clock=context.clock, open_reads=open_reads)],
-    )
+    routes += [*system.ROUTES, *jobs.ROUTES, *executions.ROUTES, *web.routes()]
+    sessions = Sessions(context.store, SecretBox(context.home.root), context.clock)
+    gate = Middleware(TokenGate, store=context.store, clock=context.clock, open_reads=open_reads, sessions=sessions)
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, middleware=[gate])  # type: ignore[arg-type]
     app.state.context = context
+    app.state.sessions = sessions
+    app.state.open_reads = open_reads
     return app

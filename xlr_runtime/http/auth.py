@@ -3,8 +3,10 @@ or Rundeck's ``X-Rundeck-Auth-Token: TOKEN``; reads need one too unless reads ar
 ``auto`` opens them only while the server listens on a loopback address).
 
 Missing or unknown token: 401; a revoked token: 403. A valid token's name is ``request.state.token_name`` (a
-Rundeck run is that user's). A plain ASGI middleware, so it also guards streamed
-responses and routes that do not exist.
+Rundeck run is that user's). A read may also carry the dashboard's session cookie instead of a token (its live
+updates read the API); a write never may, so no other site can make a browser write through the API. The
+dashboard's pages (every path outside ``/api/``) check their sessions themselves (:mod:`xlr_runtime.http.web`).
+A plain ASGI middleware, so it also guards streamed responses and routes that do not exist.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import anyio.to_thread
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xlr_runtime.clock import Clock
 from xlr_runtime.http.errors import error_response
 from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error
 from xlr_runtime.http.tokens import match
+from xlr_runtime.http.web.session import COOKIE, Sessions
 from xlr_runtime.settings import LOOPBACK_HOSTS
 from xlr_runtime.store import Store
 
@@ -63,17 +67,26 @@ class Verdict:
 class TokenGate:
     """The ASGI middleware in front of every route."""
 
-    def __init__(self, app: ASGIApp, *, store: Store, clock: Clock, open_reads: bool) -> None:
+    def __init__(self, app: ASGIApp, *, store: Store, clock: Clock, open_reads: bool, sessions: Sessions) -> None:
         self.app = app
         self.store = store
         self.clock = clock
         self.open_reads = open_reads
+        self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.open_reads and scope["method"] in READ_METHODS):
+        is_read = scope.get("method") in READ_METHODS
+        if scope["type"] != "http" or not scope["path"].startswith("/api/") or (self.open_reads and is_read):
             await self.app(scope, receive, send)
             return
-        token = presented_token(dict(scope["headers"]), scope.get("query_string", b"").decode("latin-1"))
+        headers = dict(scope["headers"])
+        token = presented_token(headers, scope.get("query_string", b"").decode("latin-1"))
+        if token is None and is_read:
+            session = await anyio.to_thread.run_sync(self.sessions.read, _cookie(headers))
+            if session is not None:
+                scope.setdefault("state", {})[TOKEN_NAME] = session.name
+                await self.app(scope, receive, send)
+                return
         verdict = await anyio.to_thread.run_sync(self.check, token)
         if verdict.allowed:
             scope.setdefault("state", {})[TOKEN_NAME] = verdict.token_name
@@ -98,6 +111,11 @@ class TokenGate:
             return Verdict(403, f"the API token {row.name!r} was revoked")
         self.store.tokens.mark_used(row.id, now=self.clock.now())
         return Verdict(token_name=row.name)
+
+
+def _cookie(headers: dict[bytes, bytes]) -> str | None:
+    """The session cookie's value in a request's ``Cookie`` header."""
+    return cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(COOKIE)
 
 
 _HINTS = {

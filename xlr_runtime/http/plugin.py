@@ -50,9 +50,9 @@ def xlr_serve_services(runtime: Runtime, scheduler: Scheduler) -> HttpService | 
     )
     open_reads = reads_are_open(runtime.settings["http.open_reads"], host)
     service = HttpService(context, build_app(context, open_reads=open_reads), sock).start()
-    url = f"http://{display_address(host, service.port)}/api/v1"
+    base = f"http://{display_address(host, service.port)}"
     log.info(
-        "HTTP API at %s (reads %s; writes need a token)", url, "open" if open_reads else "need a token",
-        extra={"event": "http.ready", "target": url},
+        "HTTP API at %s/api/v1 (reads %s; writes need a token); Dashboard at %s/", base,
+        "open" if open_reads else "need a token", base, extra={"event": "http.ready", "target": f"{base}/api/v1"},
     )  # fmt: skip
     return service

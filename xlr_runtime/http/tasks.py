@@ -28,7 +28,7 @@ from xlr_runtime.http.params import (
     object_field,
     string_field,
 )
-from xlr_runtime.store import ScriptRun, Task, TaskLogLine, TaskStatus
+from xlr_runtime.store import ScriptRun, Task, TaskLogLine, TaskStatus, TaskSummary
 from xlr_runtime.store.base import MAX_ROW_ID
 
 #: Tasks on a page without ``limit``, and the most a page may hold.
@@ -56,8 +56,9 @@ def _cursor(request: Request, name: str) -> int | None:
     return int(text)
 
 
-def list_tasks(request: Request) -> Response:
-    """Tasks, newest first: ``{"tasks": [...], "next": cursor or null}``."""
+def task_page(request: Request) -> tuple[list[TaskSummary], int | None]:
+    """The page of tasks the query asks for (``status``, ``type``, ``text``, ``limit``, ``cursor``), newest first,
+    and the cursor of the next page (``None`` on the last); the task list page shows the same."""
     context = context_of(request)
     statuses = [TaskStatus(s) for s in choice_list_param(request, "status", _STATUSES)]
     text = request.query_params.get("text") or None
@@ -72,7 +73,12 @@ def list_tasks(request: Request) -> Response:
         limit=limit + 1,
     )
     page = rows[:limit]
-    following = page[-1].id if len(rows) > limit else None
+    return page, page[-1].id if len(rows) > limit else None
+
+
+def list_tasks(request: Request) -> Response:
+    """Tasks, newest first: ``{"tasks": [...], "next": cursor or null}``."""
+    page, following = task_page(request)
     return JSONResponse({"tasks": [t.to_json() for t in page], "next": following})
 
 
@@ -95,13 +101,22 @@ async def create_task(request: Request) -> Response:
             raise ApiRequestError(400, f"{name} is given in both inputs and cis", field=f"cis.{name}")
         inputs[name] = value
 
-    def create() -> Task:
-        task = context.engine.create_task(str(type_name), inputs, title=title)
-        context.wake()
-        return task
+    task = await anyio.to_thread.run_sync(lambda: create(context, str(type_name), inputs, title))
+    return JSONResponse(shown_task(context, task), status_code=201, headers={"Location": f"{PREFIX}/tasks/{task.id}"})
 
-    task = await anyio.to_thread.run_sync(create)
-    return JSONResponse(_shown(context, task), status_code=201, headers={"Location": f"{PREFIX}/tasks/{task.id}"})
+
+def create(context: ApiContext, type_name: str, inputs: dict[str, Any], title: str | None) -> Task:
+    """Create a task (as ``xlr run --detach``) and wake the scheduler; the dashboard's form creates them too."""
+    task = context.engine.create_task(type_name, inputs, title=title)
+    context.wake()
+    return task
+
+
+def operate(context: ApiContext, name: str, task_id: str) -> Task:
+    """``abort``, ``retry`` or ``skip`` the task (as ``xlr task NAME``) and wake the scheduler."""
+    task: Task = getattr(context.engine, name)(task_id)
+    context.wake()
+    return task
 
 
 def show_task(request: Request) -> Response:
@@ -111,13 +126,14 @@ def show_task(request: Request) -> Response:
     with context.store.snapshot():
         task = context.store.tasks.get(task_id)
         runs = context.store.tasks.runs(task_id)
-    shown = _shown(context, task)
+    shown = shown_task(context, task)
     shown["runs"] = [run.to_json() for run in runs]
     shown["status_lines"] = _status_lines(runs)
     return JSONResponse(shown)
 
 
-def _shown(context: ApiContext, task: Task) -> dict[str, Any]:
+def shown_task(context: ApiContext, task: Task) -> dict[str, Any]:
+    """A task as the API shows it: its fields, its properties (passwords masked) and whether its type is loaded."""
     task_type = context.registry.get(task.type) if task.type in context.registry else None
     return {
         **task.to_json(),
@@ -136,15 +152,14 @@ def _status_lines(runs: list[ScriptRun]) -> list[dict[str, Any]]:
 
 
 def _operation(name: str) -> Any:
-    def operate(request: Request) -> Response:
+    def handler(request: Request) -> Response:
         context = context_of(request)
-        task: Task = getattr(context.engine, name)(request.path_params["task_id"])
-        context.wake()
-        return JSONResponse({k: v for k, v in _shown(context, task).items() if k != "properties"})
+        task = operate(context, name, request.path_params["task_id"])
+        return JSONResponse({k: v for k, v in shown_task(context, task).items() if k != "properties"})
 
-    operate.__name__ = f"{name}_task"
-    operate.__doc__ = f"{name.capitalize()} a task (as 'xlr task {name}')."
-    return operate
+    handler.__name__ = f"{name}_task"
+    handler.__doc__ = f"{name.capitalize()} a task (as 'xlr task {name}')."
+    return handler
 
 
 def delete_task(request: Request) -> Response:

@@ -24,6 +24,7 @@ from xlr_runtime.http.params import int_param, json_object
 from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, iso_time, page_url
 from xlr_runtime.http.rundeck.jobs import job_of
 from xlr_runtime.http.rundeck.system import find_project
+from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.run.execution import LOG_LEVELS, ExecutionService
 from xlr_runtime.rundeck.run.options import parse_arg_string
 from xlr_runtime.runtime import notify_server
@@ -92,8 +93,25 @@ def _execution(request: Request) -> Execution:
         raise missing from None
 
 
-def _service(context: ApiContext) -> ExecutionService:
+def execution_service(context: ApiContext) -> ExecutionService:
+    """The execution service over the API's store (it queues runs and aborts; ``xlr serve`` drives them)."""
     return ExecutionService(context.store, home_root=context.home.root, clock=context.clock)
+
+
+def start_run(context: ApiContext, job: Job, supplied: dict[str, str | list[str]], user: str | None) -> Execution:
+    """Queue a run of ``job`` with the ``supplied`` option values (checked as ``xlr jobs run`` checks them) as
+    ``user``, and wake the server's execution loop; the dashboard's run form runs jobs through it too."""
+    execution = execution_service(context).start(str(job.project), job, supplied, user=user)
+    notify_server(context.home)
+    return execution
+
+
+def abort(context: ApiContext, execution_id: int) -> Execution:
+    """Ask for the execution to be aborted (:class:`StateError` once it has ended) and wake the server."""
+    try:
+        return execution_service(context).abort(execution_id)
+    finally:
+        notify_server(context.home)
 
 
 def _supplied(data: dict[str, Any]) -> dict[str, str | list[str]]:
@@ -157,10 +175,7 @@ async def run_job(request: Request) -> Response:
     user = getattr(request.state, TOKEN_NAME, None)  # the token's name; the server's user on an open write
 
     def start() -> Execution:
-        job = job_of(request)
-        execution = _service(context).start(str(job.project), job, supplied, user=user)
-        notify_server(context.home)
-        return execution
+        return start_run(context, job_of(request), supplied, user)
 
     return JSONResponse(execution_json(request, await anyio.to_thread.run_sync(start)))
 
@@ -249,20 +264,19 @@ def abort_execution(request: Request) -> Response:
     """Abort a running execution: ``{"abort": {"status": "pending"|"aborted"|"failed", "reason"}, "execution":
     {...}}``; one that has ended answers ``failed`` with the reason."""
     execution = _execution(request)
-    abort: dict[str, Any]
+    answer: dict[str, Any]
     try:
-        execution = _service(context_of(request)).abort(execution.id)
-        abort = {"status": "aborted" if execution.status.is_final else "pending"}
+        execution = abort(context_of(request), execution.id)
+        answer = {"status": "aborted" if execution.status.is_final else "pending"}
     except StateError as exc:
-        abort = {"status": "failed", "reason": exc.message}
-    notify_server(context_of(request).home)
+        answer = {"status": "failed", "reason": exc.message}
     now = context_of(request).clock.now()
     shown = {
         "id": str(execution.id),
         "status": _status(execution, now),
         "href": api_url(request, f"execution/{execution.id}"),
     }
-    return JSONResponse({"abort": abort, "execution": shown})
+    return JSONResponse({"abort": answer, "execution": shown})
 
 
 ROUTES = [

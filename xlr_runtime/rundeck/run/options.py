@@ -164,7 +164,7 @@ def resolve_options(
     unknown = sorted(set(supplied) - set(known))
     if unknown:
         listed = ", ".join(known) or "none"
-        raise OptionValueError(f"unknown option '{unknown[0]}' (the job's options: {listed})")
+        raise OptionValueError(f"unknown option '{unknown[0]}' (the job's options: {listed})", option=unknown[0])
     stored, warnings = _stored_defaults(options, supplied, read_password, job or {})
     supplied = {**supplied, **stored}
     values: dict[str, str] = {}
@@ -217,7 +217,9 @@ def _stored_defaults(
                     if isinstance(exc, KeyNotFoundError)
                     else exc.hint
                 )
-                raise OptionValueError(f"option '{option.name}' is required and {reason}", hint=hint) from None
+                raise OptionValueError(
+                    f"option '{option.name}' is required and {reason}", option=option.name, hint=hint
+                ) from None
             warnings.append(f"Option '{option.name}': {reason}")
     return values, warnings
 
@@ -245,20 +247,26 @@ def _check(option: OptionLike, items: list[str] | None, fetch_values: ValuesFetc
     label = f"option '{option.name}'"
     if items is None:
         if option.required:
-            raise OptionValueError(f"{label} is required")
+            raise OptionValueError(f"{label} is required", option=option.name)
         return
     for item in items:
         shown = MASK if option.secure else repr(item)
         if option.regex is not None and not _full_match(option, item):
-            raise OptionValueError(f"{label}: value {shown} does not match the regular expression {option.regex!r}")
+            raise OptionValueError(
+                f"{label}: value {shown} does not match the regular expression {option.regex!r}", option=option.name
+            )
         if option.is_date and option.date_format and not _is_date(item, option.date_format):
-            raise OptionValueError(f"{label}: value {shown} is not a date in the format {option.date_format!r}")
+            raise OptionValueError(
+                f"{label}: value {shown} is not a date in the format {option.date_format!r}", option=option.name
+            )
     if option.enforced:
         allowed = list(option.values or ()) + (fetch_values(option.values_url) if option.values_url else [])
         for item in items:
             if item not in allowed:
                 shown = MASK if option.secure else repr(item)
-                raise OptionValueError(f"{label}: value {shown} is not one of the allowed values: {', '.join(allowed)}")
+                raise OptionValueError(
+                    f"{label}: value {shown} is not one of the allowed values: {', '.join(allowed)}", option=option.name
+                )
 
 
 def _full_match(option: OptionLike, item: str) -> bool:
@@ -266,10 +274,13 @@ def _full_match(option: OptionLike, item: str) -> bool:
     try:
         return full_match(option.regex or "", item)
     except regex.error as exc:
-        raise OptionValueError(f"option '{option.name}': invalid regular expression {option.regex!r}: {exc}") from None
+        raise OptionValueError(
+            f"option '{option.name}': invalid regular expression {option.regex!r}: {exc}", option=option.name
+        ) from None
     except RegexTimeout as exc:
         raise OptionValueError(
             f"option '{option.name}': value {shown} {exc} the regular expression {option.regex!r}",
+            option=option.name,
             hint="Simplify the regex: nested repetition such as (a|a)+ backtracks without end on some values.",
         ) from None
 
