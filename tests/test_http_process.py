@@ -10,6 +10,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +138,28 @@ def test_log_records_of_the_server_process_reach_serves_loggers_with_their_field
     assert record.exc_text.startswith("Traceback") and "ValueError: boom" in record.exc_text
     shown = json.loads(JsonFormatter().format(record))  # as serve --log-format json writes it
     assert (shown["event"], shown["message"], shown["traceback"]) == ("http.error", "GET /x failed", record.exc_text)
+
+
+SERVE_WITH_HTTP = """
+import sys, urllib.request
+from xlr_runtime.http.plugin import xlr_serve_services
+from xlr_runtime.runtime import Runtime
+
+with Runtime(sys.argv[1], overrides={"http.listen": "127.0.0.1:0"}) as runtime:
+    service = xlr_serve_services(runtime=runtime, scheduler=None)
+    try:
+        url = f"http://127.0.0.1:{service.port}/api/v1/tasks"
+        with urllib.request.urlopen(url, timeout=60) as response:
+            print(response.status, sorted({"starlette", "uvicorn", "anyio"} & set(sys.modules)))
+    finally:
+        service.request_stop()
+"""
+
+
+def test_serve_imports_no_web_stack_and_its_server_answers(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_WITH_HTTP, str(tmp_path / "home")],
+        capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "200 []\n", done.stderr

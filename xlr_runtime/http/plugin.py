@@ -25,8 +25,7 @@ def xlr_serve_services(runtime: Runtime, scheduler: Scheduler) -> HttpService | 
     address = parse_listen(runtime.settings["http.listen"])
     if address is None:
         return None
-    from xlr_runtime.http.auth import reads_are_open
-    from xlr_runtime.http.server import HttpService, ServerSpec, bind, display_address
+    from xlr_runtime.http.server import HttpService, ServerSpec, bind, display_address, reads_are_open
 
     host, port = address
     sock = bind(host, port)

@@ -34,6 +34,7 @@ from typing import Any
 from xlr_runtime.errors import HttpListenError
 from xlr_runtime.http.logpipe import forward_records
 from xlr_runtime.scripting.pool import child_environment
+from xlr_runtime.settings import LOOPBACK_HOSTS
 
 log = logging.getLogger("xlr_runtime.http")
 
@@ -50,6 +51,13 @@ RESTART_RESET = 60.0
 def display_address(host: str, port: int) -> str:
     """``host:port``, with an IPv6 host in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def reads_are_open(setting: str, host: str) -> bool:
+    """What ``http.open_reads`` means for a server listening on ``host``."""
+    if setting == "auto":
+        return host in LOOPBACK_HOSTS
+    return setting == "on"
 
 
 def bind(host: str, port: int) -> socket.socket:
