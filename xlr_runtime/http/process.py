@@ -1,11 +1,12 @@
-"""The HTTP server's own process: ``python -m xlr_runtime.http.process SPEC LISTEN_FD LOG_FD LIFELINE_FD``.
+"""The HTTP server's own process: ``python -m xlr_runtime.http.process LISTEN_FD LOG_FD LIFELINE_FD``.
 
 ``xlr serve`` starts it (:class:`xlr_runtime.http.server.HttpService`) with the listening socket it bound, a pipe
-for log records and the read end of a pipe only serve writes to. It opens the home as serve did (settings, types,
-CIs, its own store connection: SQLite in WAL lets it read while the scheduler writes) and runs uvicorn in a thread
-on the socket. Writes go through the same engine operations as the CLI and wake the scheduler through the home's
-``xlr.wake`` socket, as ``xlr run`` does. It stops on SIGTERM or SIGINT, and when the lifeline pipe closes (serve
-is gone, even by ``kill -9``): live streams end, open requests get
+for log records, the read end of a pipe only serve writes to, and what to serve (a
+:class:`~xlr_runtime.http.server.ServerSpec`) as JSON on its standard input. It opens the home as serve did
+(settings, types, CIs, its own store connection: SQLite in WAL lets it read while the scheduler writes) and runs
+uvicorn in a thread on the socket. Writes go through the same engine operations as the CLI and wake the scheduler
+through the home's ``xlr.wake`` socket, as ``xlr run`` does. It stops on SIGTERM or SIGINT, and when the lifeline
+pipe closes (serve is gone, even by ``kill -9``): live streams end, open requests get
 :data:`~xlr_runtime.http.server.SHUTDOWN_GRACE` seconds, and it exits 0.
 """
 
@@ -122,9 +123,9 @@ def serve(spec: ServerSpec, sock: socket.socket, lifeline_fd: int) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: ``SPEC LISTEN_FD LOG_FD LIFELINE_FD`` (see the module's docstring)."""
-    spec_json, listen_fd, log_fd, lifeline_fd = argv
-    spec = ServerSpec.from_json(spec_json)
+    """Entry point: ``LISTEN_FD LOG_FD LIFELINE_FD``, the spec on standard input (see the module's docstring)."""
+    listen_fd, log_fd, lifeline_fd = argv
+    spec = ServerSpec.from_json(sys.stdin.read())
     root = logging.getLogger("xlr_runtime")
     root.addHandler(PipeHandler(int(log_fd)))
     root.setLevel(spec.log_level)

@@ -93,7 +93,7 @@ class ServerSpec:
     log_level: int
 
     def to_json(self) -> str:
-        """The spec as the JSON argument of the server process."""
+        """The spec as the server process reads it on its standard input."""
         return json.dumps(dataclasses.asdict(self))
 
     @classmethod
@@ -146,8 +146,8 @@ class HttpService:
         fds = (self.sock.fileno(), log_write, self._lifeline_read)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "xlr_runtime.http.process", self.spec.to_json(), *map(str, fds)],
-                stdin=subprocess.DEVNULL,
+                [sys.executable, "-m", "xlr_runtime.http.process", *map(str, fds)],
+                stdin=subprocess.PIPE,  # the spec: on the command line, any process could read its settings
                 pass_fds=fds,
                 start_new_session=True,  # Ctrl-C reaches serve only, which stops the server in its turn
                 env=child_environment(),
@@ -157,6 +157,11 @@ class HttpService:
             raise
         finally:
             os.close(log_write)
+        assert process.stdin is not None
+        # a few hundred bytes: the pipe holds them whether or not the child reads yet; a child that died at once
+        # (a broken pipe) is reported by the supervisor
+        with contextlib.suppress(BrokenPipeError), process.stdin:
+            process.stdin.write(self.spec.to_json().encode())
         threading.Thread(target=forward_records, args=(log_read,), name="xlr-http-log", daemon=True).start()
         return process
 
