@@ -259,6 +259,7 @@ def _with_and_without_followers(
         **http,
         rounds=rounds,
         steps_per_s_without=round(steps_without / sum(s.seconds for s in without), 1),
+        cpu_us_per_step_without=round(sum(s.cpu for s in without) / steps_without * 1e6, 1),
         lateness_p99_ms_without=round(percentile(alone, 0.99) * 1000, 2),
         http_ratio_rounds=ratios,
         http_ratio_min=min(ratios),
