@@ -15,7 +15,9 @@ due time to the moment its script started) and peak resident memory of the proce
   process), ``--rounds`` times without and with the dashboard clients of :mod:`benchmarks.followers` (each
   following a task's live log over server-sent events, then listing the tasks in progress, over and over, in a
   process of their own), so the ratio of each round compares runs of the same process under the same load
-  (issue 15: serving HTTP must not slow the scheduler by more than 5%).
+  (issue 15: serving HTTP must not slow the scheduler by more than 5%);
+* ``xlr-poll-http``: the same for ``xlr-poll``, whose measure is the lateness with and without the clients (polls
+  fall due once a second, so their rate does not move).
 
 Polls (``*-poll``) are staggered over the second; a burst (``*-burst``) creates every task at once, each polling
 every second: its runs fall due together.
@@ -43,6 +45,7 @@ BENCH_PLUGIN = Path(__file__).parent / "plugins" / "bench"
 CASES = (
     "xlr-chain",
     "xlr-chain-http",
+    "xlr-poll-http",
     "xlr-poll",
     "xlr-burst",
     "huey-chain",
@@ -157,7 +160,7 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path, rounds: in
         "schedule.default_interval": 0.0,
         "workers.size": workers,
     }
-    overrides["http.listen"] = "127.0.0.1:0" if case == "xlr-chain-http" else "off"
+    overrides["http.listen"] = "127.0.0.1:0" if case.endswith("-http") else "off"
     pool = WorkerPool(workers)
     timed = _TimedExecutor(pool)
     with Runtime(
@@ -168,8 +171,8 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path, rounds: in
         pm=build_plugin_manager(load_installed=False),
     ) as runtime:
         _xlr_warm_up(runtime, workers)
-        if case == "xlr-chain-http":
-            result = _with_and_without_followers(runtime, timed, pool, tasks, steps, rounds)
+        if case.endswith("-http"):
+            result = _with_and_without_followers(runtime, timed, pool, case, tasks, steps, rounds)
         else:
             segment = _xlr_segment(runtime, timed, pool, case, tasks, steps)
             result = summary(segment.steps, segment.seconds, segment.lateness, segment.cpu, **_segment_extra([segment]))
@@ -216,15 +219,15 @@ def _xlr_segment(
     return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, http)
 
 
-#: Rounds of ``xlr-chain-http`` without a default ``--rounds``: each runs the chain without and with followers.
+#: Rounds of the ``*-http`` cases without ``--rounds``: each runs the tasks without and with followers.
 HTTP_ROUNDS = 3
 
 
 def _with_and_without_followers(
-    runtime: Any, timed: _TimedExecutor, pool: Any, tasks: int, steps: int, rounds: int
+    runtime: Any, timed: _TimedExecutor, pool: Any, case: str, tasks: int, steps: int, rounds: int
 ) -> dict[str, Any]:
-    """The chain with the HTTP API served (started through its ``xlr_serve_services`` hook, as ``xlr serve`` does:
-    its own process), ``rounds`` times without and with the dashboard clients, alternating which comes first.
+    """``case``'s tasks with the HTTP API served (started through its ``xlr_serve_services`` hook, as ``xlr serve``
+    does: its own process), ``rounds`` times without and with the dashboard clients, alternating which comes first.
     The summary is the runs with clients, plus the ratio to the runs without them in each round (issue 15: at
     least 0.95) and their lateness."""
     from xlr_runtime.http.plugin import xlr_serve_services
@@ -238,14 +241,16 @@ def _with_and_without_followers(
         for number in range(rounds):
             for clients in (False, True) if number % 2 == 0 else (True, False):
                 server_cpu = process_cpu_seconds([service.pid])
-                segment = _xlr_segment(
-                    runtime, timed, pool, "xlr-chain-http", tasks, steps, followers=url if clients else None
-                )
+                segment = _xlr_segment(runtime, timed, pool, case, tasks, steps, followers=url if clients else None)
                 segment.http["server_cpu"] = process_cpu_seconds([service.pid]) - server_cpu
                 (with_clients if clients else without).append(segment)
     finally:
         service.request_stop()
     ratios = [round(a.steps_per_s / b.steps_per_s, 3) for a, b in zip(with_clients, without, strict=True)]
+    late_ratios = [
+        round(percentile(a.lateness, 0.99) / max(percentile(b.lateness, 0.99), 1e-5), 2)
+        for a, b in zip(with_clients, without, strict=True)
+    ]
     alone = [late for segment in without for late in segment.lateness]
     http = {key: sum(s.http[key] for s in with_clients) for key in ("http_requests", "http_events")}
     steps_with, steps_without = sum(s.steps for s in with_clients), sum(s.steps for s in without)
@@ -265,6 +270,7 @@ def _with_and_without_followers(
         http_ratio_min=min(ratios),
         http_ratio_max=max(ratios),
         http_ratio_median=statistics.median(ratios),
+        lateness_p99_ratio_rounds=late_ratios,
         http_server_cpu_us_per_step=round(sum(s.http["server_cpu"] for s in with_clients) / steps_with * 1e6, 1),
         http_server_cpu_us_per_step_without=round(sum(s.http["server_cpu"] for s in without) / steps_without * 1e6, 1),
         http_clients_cpu_us_per_step=round(sum(s.http["clients_cpu"] for s in with_clients) / steps_with * 1e6, 1),
@@ -313,7 +319,7 @@ class _Followers:
 
 #: The first run (``seq``) whose lateness counts: a poll skips its start-up run and the run that staggers it over
 #: the second; a burst only its start-up run (every task's polls then fall due within the same moments).
-_FIRST_TIMED_RUN = {"xlr-chain": 1, "xlr-chain-http": 1, "xlr-poll": 3, "xlr-burst": 2}
+_FIRST_TIMED_RUN = {"xlr-chain": 1, "xlr-chain-http": 1, "xlr-poll": 3, "xlr-poll-http": 3, "xlr-burst": 2}
 
 
 def _xlr_inputs(case: str, number: int, tasks: int, steps: int) -> dict[str, Any]:
@@ -439,7 +445,7 @@ def _raw(tasks: int, steps: int, home: Path, batch: int = 64) -> dict[str, Any]:
 
 
 def run_case(case: str, tasks: int, steps: int, workers: int, rounds: int = HTTP_ROUNDS) -> dict[str, Any]:
-    """Run one case in a fresh temporary folder and return its summary (``rounds``: of ``xlr-chain-http``)."""
+    """Run one case in a fresh temporary folder and return its summary (``rounds``: of the ``*-http`` cases)."""
     with tempfile.TemporaryDirectory(prefix="xlr-bench-") as tmp:
         home = Path(tmp)
         if case.startswith("xlr-"):
@@ -459,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=HTTP_ROUNDS, help="xlr-chain-http: chains without and with")
+    parser.add_argument("--rounds", type=int, default=HTTP_ROUNDS, help="*-http cases: runs without and with followers")
     args = parser.parse_args(argv)
     print(
         json.dumps(
