@@ -68,6 +68,18 @@ def test_a_killed_server_process_is_logged_and_restarted_on_the_same_port(served
     assert not running(server_pids(served)[1])
 
 
+def test_a_server_that_cannot_start_is_logged_and_retried_after_longer_pauses(served: Serve) -> None:
+    [first] = server_pids(served)
+    (served.home / "xlr.toml").write_text('[settings]\n"workers.size" = "many"\n', encoding="utf-8")
+    os.kill(first, signal.SIGKILL)  # its successor reads the home again, and fails
+    wait_for(lambda: "exited with code 1; restarting it in 1.0 s" in served.output(), TIMEOUT, served.output)
+    config = served.home / "xlr.toml"
+    logged = f"ERROR the HTTP server cannot open the home: {config}:2: setting 'workers.size' must be int, got 'many'"
+    assert logged + "\n" in served.output()
+    assert "Traceback" not in served.output()
+    assert served.stop() == 0, served.output()
+
+
 def test_a_killed_serve_leaves_no_server_behind(served: Serve) -> None:
     url = served.api_url()
     [pid] = server_pids(served)
