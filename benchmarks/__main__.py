@@ -30,6 +30,7 @@ PLAN = (
     ("chain: raw sqlite3 claim/complete", "raw-chain", 1000, 10),
     ("chain: bare loop, 2 transactions a step", "raw-step", 1000, 10),
     ("poll: {tasks} tasks every 1 s", "xlr-poll", 1000, 10),
+    ("poll: with 10 HTTP dashboard clients", "xlr-poll-http", 1000, 10),
     ("poll: huey SqliteHuey", "huey-poll", 1000, 10),
     ("poll: {tasks} tasks every 1 s", "xlr-poll", 500, 10),
     ("burst: {tasks} tasks at once, {steps} polls", "xlr-burst", 1000, 6),
@@ -149,12 +150,30 @@ def _ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
         "chain steps/s, xlr / huey": ratio("xlr-chain", "huey-chain"),
         "chain steps/s, xlr / raw sqlite3 (64 a transaction)": ratio("xlr-chain", "raw-chain"),
         "chain steps/s, xlr / bare 2-transaction loop": ratio("xlr-chain", "raw-step"),
-        "chain steps/s, with 10 HTTP clients / without": ratio("xlr-chain-http", "xlr-chain"),
+        **_http_ratios(by_case["xlr-chain-http"]),
+        "poll p99 lateness, with 10 HTTP followers / without": round(
+            by_case["xlr-poll-http"]["lateness_p99_ms"]
+            / max(by_case["xlr-poll-http"]["lateness_p99_ms_without"], 0.01),
+            2,
+        ),
         "chain CPU per step (all processes), huey / xlr": round(
             by_case["huey-chain"]["cpu_us_per_step"] / max(_total_cpu(by_case["xlr-chain"]), 0.01), 2
         ),
         "poll p99 lateness, huey / xlr": lateness("huey-poll", "xlr-poll"),
         "burst p99 lateness, huey / xlr": lateness("huey-burst", "xlr-burst"),
+    }
+
+
+def _http_ratios(row: dict[str, Any]) -> dict[str, float]:
+    """What 10 live-log followers cost the chain, measured in the same process (median, min and max of its rounds)
+    and the lateness p99 with them over without them."""
+    return {
+        "chain steps/s, with 10 HTTP followers / without (median of rounds)": row["http_ratio_median"],
+        "chain steps/s, with 10 HTTP followers / without (min of rounds)": row["http_ratio_min"],
+        "chain steps/s, with 10 HTTP followers / without (max of rounds)": row["http_ratio_max"],
+        "chain p99 lateness, with 10 HTTP followers / without": round(
+            row["lateness_p99_ms"] / max(row["lateness_p99_ms_without"], 0.01), 2
+        ),
     }
 
 

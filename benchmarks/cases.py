@@ -11,9 +11,13 @@ due time to the moment its script started) and peak resident memory of the proce
   the storage pattern;
 * ``raw-step``: the same loop claiming one row a transaction, so each step costs one claim transaction and one
   complete transaction: the baseline ``xlr-chain`` is judged against (it commits a batch of results at once).
-* ``xlr-chain-http``: ``xlr-chain`` with the HTTP API served beside the scheduler (as ``xlr serve`` does) and
-  :data:`HTTP_CLIENTS` dashboard clients, each following a task's live log (server-sent events) and listing the
-  tasks in progress, over and over, while the chain runs (issue 15: serving HTTP must not slow the scheduler).
+* ``xlr-chain-http``: ``xlr-chain`` with the HTTP API served beside the scheduler (as ``xlr serve`` does: its own
+  process), ``--rounds`` times without and with the dashboard clients of :mod:`benchmarks.followers` (each
+  following a task's live log over server-sent events, then listing the tasks in progress, over and over, in a
+  process of their own), so the ratio of each round compares runs of the same process under the same load
+  (issue 15: serving HTTP must not slow the scheduler by more than 5%);
+* ``xlr-poll-http``: the same for ``xlr-poll``, whose measure is the lateness with and without the clients (polls
+  fall due once a second, so their rate does not move).
 
 Polls (``*-poll``) are staggered over the second; a burst (``*-burst``) creates every task at once, each polling
 every second: its runs fall due together.
@@ -27,11 +31,13 @@ import os
 import resource
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,7 @@ BENCH_PLUGIN = Path(__file__).parent / "plugins" / "bench"
 CASES = (
     "xlr-chain",
     "xlr-chain-http",
+    "xlr-poll-http",
     "xlr-poll",
     "xlr-burst",
     "huey-chain",
@@ -126,7 +133,24 @@ class _TimedExecutor:
         self.inner.shutdown(wait=wait)
 
 
-def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[str, Any]:
+@dataclass
+class _Segment:
+    """One timed run of the scheduler over a set of new tasks."""
+
+    steps: int
+    seconds: float
+    lateness: list[float]
+    cpu: float
+    worker_cpu: float
+    failed: int
+    http: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.steps / self.seconds if self.seconds else 0.0
+
+
+def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path, rounds: int) -> dict[str, Any]:
     from xlr_runtime.plugins import build_plugin_manager
     from xlr_runtime.runtime import Runtime
     from xlr_runtime.scripting.pool import WorkerPool
@@ -136,7 +160,7 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         "schedule.default_interval": 0.0,
         "workers.size": workers,
     }
-    overrides["http.listen"] = "127.0.0.1:0" if case == "xlr-chain-http" else "off"
+    overrides["http.listen"] = "127.0.0.1:0" if case.endswith("-http") else "off"
     pool = WorkerPool(workers)
     timed = _TimedExecutor(pool)
     with Runtime(
@@ -147,89 +171,155 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         pm=build_plugin_manager(load_installed=False),
     ) as runtime:
         _xlr_warm_up(runtime, workers)
-        type_name = "bench.Chain" if case.startswith("xlr-chain") else "bench.Poll"
-        ids = [runtime.engine.create_task(type_name, _xlr_inputs(case, i, tasks, steps)).id for i in range(tasks)]
-        scheduler = runtime.scheduler()
-        scheduler.recover()
-        dashboard = _Dashboard(runtime, scheduler, ids) if case == "xlr-chain-http" else None
-
-        def all_done() -> bool:
-            return scheduler.ended >= tasks
-
-        started, cpu = time.perf_counter(), cpu_seconds()
-        worker_cpu = process_cpu_seconds(pool.worker_pids)
-        scheduler.run(until=all_done)
-        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-        worker_cpu = process_cpu_seconds(pool.worker_pids) - worker_cpu
-        http = dashboard.stop() if dashboard is not None else {}
-        lateness, total, failed = [], 0, 0
-        for task_id in ids:
-            for run in runtime.store.tasks.runs(task_id):
-                total += 1
-                failed += run.outcome != "succeeded"
-                if run.seq >= _FIRST_TIMED_RUN[case]:
-                    lateness.append(max(0.0, timed.started[run.id] - run.due_at))
+        if case.endswith("-http"):
+            result = _with_and_without_followers(runtime, timed, pool, case, tasks, steps, rounds)
+        else:
+            segment = _xlr_segment(runtime, timed, pool, case, tasks, steps)
+            result = summary(segment.steps, segment.seconds, segment.lateness, segment.cpu, **_segment_extra([segment]))
         pool.shutdown(wait=True)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result["worker_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    return result
+
+
+def _segment_extra(segments: list[_Segment]) -> dict[str, Any]:
+    steps = sum(s.steps for s in segments)
+    return {
+        "failed": sum(s.failed for s in segments),
+        "worker_cpu_us_per_step": round(sum(s.worker_cpu for s in segments) / steps * 1e6, 1) if steps else 0.0,
+    }
+
+
+def _xlr_segment(
+    runtime: Any, timed: _TimedExecutor, pool: Any, case: str, tasks: int, steps: int, followers: str | None = None
+) -> _Segment:
+    """Create ``tasks`` new tasks of ``case`` and time the scheduler running them to their end (with the dashboard
+    clients of :mod:`benchmarks.followers` on the API at ``followers``, when given)."""
+    type_name = "bench.Chain" if case.startswith("xlr-chain") else "bench.Poll"
+    ids = [runtime.engine.create_task(type_name, _xlr_inputs(case, i, tasks, steps)).id for i in range(tasks)]
+    scheduler = runtime.scheduler()
+    scheduler.recover()
+    clients = _Followers(followers, ids) if followers is not None else None
+
+    def all_done() -> bool:
+        return scheduler.ended >= tasks
+
+    started, cpu = time.perf_counter(), cpu_seconds()
+    worker_cpu = process_cpu_seconds(pool.worker_pids)
+    scheduler.run(until=all_done)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    worker_cpu = process_cpu_seconds(pool.worker_pids) - worker_cpu
+    http = clients.stop() if clients is not None else {}
+    lateness, total, failed = [], 0, 0
+    for task_id in ids:
+        for run in runtime.store.tasks.runs(task_id):
+            total += 1
+            failed += run.outcome != "succeeded"
+            if run.seq >= _FIRST_TIMED_RUN[case]:
+                lateness.append(max(0.0, timed.started[run.id] - run.due_at))
+    return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, http)
+
+
+#: Rounds of the ``*-http`` cases without ``--rounds``: each runs the tasks without and with followers.
+HTTP_ROUNDS = 3
+
+
+def _with_and_without_followers(
+    runtime: Any, timed: _TimedExecutor, pool: Any, case: str, tasks: int, steps: int, rounds: int
+) -> dict[str, Any]:
+    """``case``'s tasks with the HTTP API served (started through its ``xlr_serve_services`` hook, as ``xlr serve``
+    does: its own process), ``rounds`` times without and with the dashboard clients, alternating which comes first.
+    The summary is the runs with clients, plus the ratio to the runs without them in each round (issue 15: at
+    least 0.95) and their lateness."""
+    from xlr_runtime.http.plugin import xlr_serve_services
+
+    service = xlr_serve_services(runtime=runtime, scheduler=runtime.scheduler())
+    url = f"http://127.0.0.1:{service.port}/api/v1"
+    try:
+        _wait_until_served(url)
+        without: list[_Segment] = []
+        with_clients: list[_Segment] = []
+        for number in range(rounds):
+            for clients in (False, True) if number % 2 == 0 else (True, False):
+                server_cpu = process_cpu_seconds([service.pid])
+                segment = _xlr_segment(runtime, timed, pool, case, tasks, steps, followers=url if clients else None)
+                segment.http["server_cpu"] = process_cpu_seconds([service.pid]) - server_cpu
+                (with_clients if clients else without).append(segment)
+    finally:
+        service.request_stop()
+    ratios = [round(a.steps_per_s / b.steps_per_s, 3) for a, b in zip(with_clients, without, strict=True)]
+    late_ratios = [
+        round(percentile(a.lateness, 0.99) / max(percentile(b.lateness, 0.99), 1e-5), 2)
+        for a, b in zip(with_clients, without, strict=True)
+    ]
+    alone = [late for segment in without for late in segment.lateness]
+    http = {key: sum(s.http[key] for s in with_clients) for key in ("http_requests", "http_events")}
+    steps_with, steps_without = sum(s.steps for s in with_clients), sum(s.steps for s in without)
     return summary(
-        total,
-        seconds,
-        lateness,
-        cpu,
-        failed=failed,
-        worker_cpu_us_per_step=round(worker_cpu / total * 1e6, 1),
-        worker_peak_rss_mb=round(children, 1),
+        steps_with,
+        sum(s.seconds for s in with_clients),
+        [late for segment in with_clients for late in segment.lateness],
+        sum(s.cpu for s in with_clients),
+        **_segment_extra(with_clients),
+        http_clients=with_clients[0].http["http_clients"],
         **http,
+        rounds=rounds,
+        steps_per_s_without=round(steps_without / sum(s.seconds for s in without), 1),
+        cpu_us_per_step_without=round(sum(s.cpu for s in without) / steps_without * 1e6, 1),
+        lateness_p99_ms_without=round(percentile(alone, 0.99) * 1000, 2),
+        http_ratio_rounds=ratios,
+        http_ratio_min=min(ratios),
+        http_ratio_max=max(ratios),
+        http_ratio_median=statistics.median(ratios),
+        lateness_p99_ratio_rounds=late_ratios,
+        http_server_cpu_us_per_step=round(sum(s.http["server_cpu"] for s in with_clients) / steps_with * 1e6, 1),
+        http_server_cpu_us_per_step_without=round(sum(s.http["server_cpu"] for s in without) / steps_without * 1e6, 1),
+        http_clients_cpu_us_per_step=round(sum(s.http["clients_cpu"] for s in with_clients) / steps_with * 1e6, 1),
     )
 
 
-#: Dashboard clients of ``xlr-chain-http``.
-HTTP_CLIENTS = 10
+def _wait_until_served(url: str, timeout: float = 60) -> None:
+    """Until the HTTP server process answers (it starts beside the benchmark, which must not time that)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/tasks?limit=1", timeout=timeout):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
-class _Dashboard:
-    """The HTTP API served beside the scheduler (through its ``xlr_serve_services`` hook, as ``xlr serve`` starts
-    it) and :data:`HTTP_CLIENTS` threads, each following task logs live and listing the tasks in progress."""
+class _Followers:
+    """The dashboard clients of :mod:`benchmarks.followers`, in their own process, following ``task_ids``."""
 
-    def __init__(self, runtime: Any, scheduler: Any, task_ids: list[str]) -> None:
-        from xlr_runtime.http.plugin import xlr_serve_services
-
-        self.service = xlr_serve_services(runtime=runtime, scheduler=scheduler)
-        self.url = f"http://127.0.0.1:{self.service.port}/api/v1"
-        self.task_ids = task_ids
-        self.stopping = threading.Event()
-        self.requests = 0
-        self.events = 0
-        self.threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(HTTP_CLIENTS)]
-        for thread in self.threads:
-            thread.start()
-
-    def _client(self, number: int) -> None:
-        import requests
-
-        with requests.Session() as session:
-            index = number
-            while not self.stopping.is_set():
-                task_id = self.task_ids[index % len(self.task_ids)]
-                index += HTTP_CLIENTS
-                with session.get(f"{self.url}/tasks/{task_id}/log?follow=true", stream=True, timeout=60) as stream:
-                    for line in stream.iter_lines():  # until the task ends (its "end" event)
-                        self.events += line.startswith(b"event:")
-                session.get(f"{self.url}/tasks?status=in_progress&limit=50", timeout=60).raise_for_status()
-                self.requests += 2
+    def __init__(self, url: str, task_ids: list[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.followers", url, *task_ids],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parent.parent,
+        )
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != "ready":  # every client has reached the server
+            raise SystemExit("the dashboard clients did not start")
+        self.started_cpu = process_cpu_seconds([self.process.pid])  # not the start-up (imports, connections)
 
     def stop(self) -> dict[str, Any]:
-        """Stop the clients (every task has ended, so their streams end), then the server; what they did."""
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(60)
-        self.service.request_stop()
-        return {"http_clients": HTTP_CLIENTS, "http_requests": self.requests, "http_events": self.events}
+        """Stop the clients (every task has ended, so their streams end); what they did and the CPU seconds
+        their process used since they started."""
+        cpu = process_cpu_seconds([self.process.pid]) - self.started_cpu
+        out, _ = self.process.communicate(timeout=120)
+        return {**json.loads(out.strip().splitlines()[-1]), "clients_cpu": cpu}
 
 
 #: The first run (``seq``) whose lateness counts: a poll skips its start-up run and the run that staggers it over
 #: the second; a burst only its start-up run (every task's polls then fall due within the same moments).
-_FIRST_TIMED_RUN = {"xlr-chain": 1, "xlr-chain-http": 1, "xlr-poll": 3, "xlr-burst": 2}
+_FIRST_TIMED_RUN = {"xlr-chain": 1, "xlr-chain-http": 1, "xlr-poll": 3, "xlr-poll-http": 3, "xlr-burst": 2}
 
 
 def _xlr_inputs(case: str, number: int, tasks: int, steps: int) -> dict[str, Any]:
@@ -354,12 +444,12 @@ def _raw(tasks: int, steps: int, home: Path, batch: int = 64) -> dict[str, Any]:
     return summary(total, seconds, lateness, cpu, failed=0)
 
 
-def run_case(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:
-    """Run one case in a fresh temporary folder and return its summary."""
+def run_case(case: str, tasks: int, steps: int, workers: int, rounds: int = HTTP_ROUNDS) -> dict[str, Any]:
+    """Run one case in a fresh temporary folder and return its summary (``rounds``: of the ``*-http`` cases)."""
     with tempfile.TemporaryDirectory(prefix="xlr-bench-") as tmp:
         home = Path(tmp)
         if case.startswith("xlr-"):
-            return _xlr(case, tasks, steps, workers, home)
+            return _xlr(case, tasks, steps, workers, home, rounds)
         if case.startswith("huey-"):
             return _huey(case, tasks, steps, workers, home)
         if case == "raw-chain":
@@ -375,6 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=HTTP_ROUNDS, help="*-http cases: runs without and with followers")
     args = parser.parse_args(argv)
     print(
         json.dumps(
@@ -383,7 +474,7 @@ def main(argv: list[str] | None = None) -> None:
                 "tasks": args.tasks,
                 "steps_per_task": args.steps,
                 "workers": args.workers,
-                **run_case(args.case, args.tasks, args.steps, args.workers),
+                **run_case(args.case, args.tasks, args.steps, args.workers, args.rounds),
             }
         )
     )

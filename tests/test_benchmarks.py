@@ -40,6 +40,7 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
         "chain: raw sqlite3 claim/complete",
         "chain: bare loop, 2 transactions a step",
         "poll: 100 tasks every 1 s",
+        "poll: with 10 HTTP dashboard clients",
         "poll: huey SqliteHuey",
         "poll: 50 tasks every 1 s",
         "burst: 100 tasks at once, 5 polls",

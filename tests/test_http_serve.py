@@ -20,8 +20,8 @@ from starlette.routing import Route
 from tests.http_helpers import DEMO_PLUGIN, TIMEOUT, events, start_serve, token_command
 from tests.serve_helpers import Serve
 from tests.task_helpers import XLR_COMMAND
-from xlr_runtime.http.auth import reads_are_open
 from xlr_runtime.http.errors import EXCEPTION_HANDLERS
+from xlr_runtime.http.server import reads_are_open
 
 
 @pytest.fixture

@@ -191,6 +191,10 @@ class Runtime:
         store: Store | None = None,
     ) -> None:
         self.home = (home if isinstance(home, Home) else Home(Path(home))).ensure()
+        #: The plugin locations given besides the home's folders, and whether the bundled ones were loaded: what a
+        #: process serving the same home (the HTTP server's) needs to load the same types.
+        self.plugin_paths = tuple(Path(path) for path in plugin_paths)
+        self.include_bundled = include_bundled
         self.settings = settings or settings_module.load(self.home.root, overrides)
         self.pm = pm or plugin_manager()
         self.registry = registry or load_registry(

@@ -40,8 +40,8 @@ class JsonFormatter(logging.Formatter):
         }
         data.update({name: getattr(record, name) for name in FIELDS if getattr(record, name, None) is not None})
         data["message"] = record.getMessage()
-        if record.exc_info:
-            data["traceback"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:  # exc_text alone: a record of the HTTP server's process
+            data["traceback"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
         return json.dumps(data, default=str)
 
 

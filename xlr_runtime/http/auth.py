@@ -23,19 +23,11 @@ from xlr_runtime.http.errors import error_response
 from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error
 from xlr_runtime.http.tokens import match
 from xlr_runtime.http.web.session import COOKIE, Sessions
-from xlr_runtime.settings import LOOPBACK_HOSTS
 from xlr_runtime.store import Store
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 #: The key of ``request.state`` that names the request's valid token (absent on an open read).
 TOKEN_NAME = "token_name"
-
-
-def reads_are_open(setting: str, host: str) -> bool:
-    """What ``http.open_reads`` means for a server listening on ``host``."""
-    if setting == "auto":
-        return host in LOOPBACK_HOSTS
-    return setting == "on"
 
 
 def presented_token(headers: dict[bytes, bytes], query: str = "") -> str | None:

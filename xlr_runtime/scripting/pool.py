@@ -550,6 +550,14 @@ class WorkerPool:
                 job.resolve(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
 
+def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``environ`` (default ``os.environ``) with this package first on ``PYTHONPATH``, for an exec'd interpreter
+    that must import the same xlr_runtime as this process (``python -m xlr_runtime.…``)."""
+    env = dict(os.environ if environ is None else environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return env
+
+
 def _start_worker(
     max_log_bytes: int, start_timeout: float, max_memory_mb: int, environ: Mapping[str, str] | None = None
 ) -> _Process:
@@ -559,8 +567,7 @@ def _start_worker(
     result_read, result_write = os.pipe()
     output_read, output_write = os.pipe()  # the worker's stdout and stderr: never a file (see OUTPUT_KEPT)
     os.set_blocking(output_read, False)
-    env = dict(os.environ if environ is None else environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    env = child_environment(environ)
     try:
         popen = subprocess.Popen(
             [
