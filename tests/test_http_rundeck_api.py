@@ -5,13 +5,12 @@ them secure), poll its execution, read its output by offsets, abort a long one, 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import requests
 import yaml
 
 from tests.http_helpers import TIMEOUT, Api, served_api
+from tests.rundeck_client import Rundeck
 from tests.waiting import wait_until
 from xlr_runtime.http.rundeck.openapi import PATHS
 from xlr_runtime.scripting.masking import MASK
@@ -54,53 +53,6 @@ DEPLOY = f"""\
     commands:
     - exec: echo other
 """
-
-
-class Rundeck:
-    """A Rundeck API client, as its users write them: a base URL with the API version and a token header."""
-
-    def __init__(self, server: str, token: str | None, version: int = 47) -> None:
-        self.base = f"{server}/api/{version}"
-        self.session = requests.Session()
-        self.session.headers["Accept"] = "application/json"
-        if token is not None:
-            self.session.headers["X-Rundeck-Auth-Token"] = token
-        self.seen: list[str] = []  # every response body, for the secrets canary
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self.session.request(method, self.base + path, timeout=TIMEOUT, **kwargs)
-        self.seen.append(response.text)
-        return response
-
-    def get(self, path: str, **params: Any) -> Any:
-        response = self.call("GET", path, params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def import_jobs(self, project: str, text: str, fmt: str = "yaml", **params: str) -> requests.Response:
-        return self.call(
-            "POST",
-            f"/project/{project}/jobs/import",
-            params={"fileformat": fmt, **params},
-            data=text.encode(),
-            headers={"Content-Type": f"application/{fmt}"},
-        )
-
-    def run(self, job_id: str, **body: Any) -> requests.Response:
-        return self.call("POST", f"/job/{job_id}/run", json=body)
-
-    def wait_done(self, execution_id: int) -> dict[str, Any]:
-        state: dict[str, Any] = {}
-
-        def ended() -> bool:
-            state.update(self.get(f"/execution/{execution_id}"))
-            return state["status"] not in ("running", "scheduled")
-
-        wait_until(ended, lambda: f"execution {execution_id} still {state.get('status')}", timeout=TIMEOUT)
-        return state
-
-    def output(self, execution_id: int, **params: Any) -> Any:
-        return self.get(f"/execution/{execution_id}/output", **params)
 
 
 @pytest.fixture(scope="module")
@@ -257,14 +209,20 @@ def test_no_rundeck_endpoint_ever_shows_a_secure_value(rundeck: Rundeck) -> None
     logs = [e["log"] for e in rundeck.output(execution["id"])["entries"]]
     assert f"the password is {MASK}" in logs, logs
     server, bodies = rundeck.base.rsplit("/api/", 1)[0], []
+    node = rundeck.get(f"/execution/{execution['id']}/state")["serverNode"]
     for path, item in PATHS.items():
         if "get" not in item:
             continue
-        concrete = path.replace("{version}", "47").replace("{project}", "web")
+        concrete = path.replace("{version}", "47").replace("{project}", "web").replace("{stepctx}", "2")
+        concrete = concrete.replace("{node}", node).replace("{name}", node)
         concrete = concrete.replace("{id}", str(execution["id"]) if "/execution/" in path else job_id)
-        for fmt in ("xml", "yaml", "json"):
-            response = rundeck.session.get(server + concrete, params={"format": fmt}, timeout=TIMEOUT)
-            assert response.status_code == 200, (concrete, response.text)
+        declared = [p for p in item["get"]["parameters"] if p["name"] == "format"]
+        forms = [{"format": fmt} for fmt in (declared[0]["schema"]["enum"] if declared else [])]
+        for params, accept in [(form, "*/*") for form in forms] + [({}, "application/xml"), ({}, "application/json")]:
+            response = rundeck.session.get(
+                server + concrete, params=params, headers={"Accept": accept}, timeout=TIMEOUT
+            )
+            assert response.status_code == 200, (concrete, params, accept, response.text)
             bodies.append(response.text)
     bodies.append(rundeck.call("POST", f"/execution/{execution['id']}/abort").text)
     assert all(SECRET not in body for body in bodies + rundeck.seen)

@@ -57,10 +57,10 @@ def context_of(request: Request) -> ApiContext:
 def build_app(context: ApiContext, *, open_reads: bool) -> Starlette:
     """The application over ``context``; reads need no token when ``open_reads``."""
     from xlr_runtime.http import config, openapi, tasks, types
-    from xlr_runtime.http.rundeck import executions, jobs, system
+    from xlr_runtime.http.rundeck.routes import ROUTES as RUNDECK_ROUTES
 
     routes: list[BaseRoute] = [*tasks.ROUTES, *types.ROUTES, *config.ROUTES, *openapi.ROUTES]
-    routes += [*system.ROUTES, *jobs.ROUTES, *executions.ROUTES]
+    routes += RUNDECK_ROUTES
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ nothing shown here can hold a secure value.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import anyio.to_thread
@@ -21,23 +20,22 @@ from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
 from xlr_runtime.http.app import ApiContext, context_of
 from xlr_runtime.http.auth import TOKEN_NAME
 from xlr_runtime.http.params import int_param, json_object
-from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, iso_time, page_url
+from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, page_url
 from xlr_runtime.http.rundeck.jobs import job_of
+from xlr_runtime.http.rundeck.state import state_answer
 from xlr_runtime.http.rundeck.system import find_project
 from xlr_runtime.rundeck.run.execution import LOG_LEVELS, ExecutionService
 from xlr_runtime.rundeck.run.options import parse_arg_string
 from xlr_runtime.runtime import notify_server
 from xlr_runtime.store.base import MAX_ROW_ID
-from xlr_runtime.store.executions import Execution, ExecutionLogLine, ExecutionStatus, ExecutionSummary
+from xlr_runtime.store.executions import Execution, ExecutionStatus, ExecutionSummary
 
 #: Executions on a page without ``max``, and the most a page may hold.
 DEFAULT_PAGE, MAX_PAGE = 20, 1000
-#: Output entries in one answer without ``maxlines``, and the most one may hold.
-MAX_OUTPUT_LINES = 10000
 _RUN_FIELDS = frozenset({"argString", "options", "loglevel", "asUser", "filter", "runAtTime"})
 
 
-def _status(execution: ExecutionSummary, now: float) -> str:
+def rundeck_status(execution: ExecutionSummary, now: float) -> str:
     """Rundeck's status: a queued execution is ``running`` (``scheduled`` while it waits for a retry delay); a
     custom status from a log-limit halt is ``other``."""
     if execution.status == ExecutionStatus.QUEUED:
@@ -53,7 +51,7 @@ def execution_json(request: Request, execution: ExecutionSummary) -> dict[str, A
         "id": execution.id,
         "href": href,
         "permalink": page_url(request, f"project/{execution.project}/execution/show/{execution.id}"),
-        "status": _status(execution, now),
+        "status": rundeck_status(execution, now),
         "customStatus": execution.custom_status,
         "project": execution.project,
         "executionType": execution.execution_type,
@@ -80,7 +78,7 @@ def execution_json(request: Request, execution: ExecutionSummary) -> dict[str, A
     return shown
 
 
-def _execution(request: Request) -> Execution:
+def execution_of(request: Request) -> Execution:
     """The execution of the path's ``id``; Rundeck's 404 when there is none."""
     text = request.path_params["id"]
     missing = NotFoundError(f"Execution ID does not exist: {text}")
@@ -165,9 +163,14 @@ async def run_job(request: Request) -> Response:
     return JSONResponse(execution_json(request, await anyio.to_thread.run_sync(start)))
 
 
+def show_state(request: Request) -> Response:
+    """The execution's workflow state (Rundeck's ``execution/{id}/state``)."""
+    return state_answer(request, execution_of(request))
+
+
 def show_execution(request: Request) -> Response:
     """One execution."""
-    return JSONResponse(execution_json(request, _execution(request)))
+    return JSONResponse(execution_json(request, execution_of(request)))
 
 
 def _page(request: Request, *, project: str | None = None, job_id: str | None = None) -> Response:
@@ -194,61 +197,10 @@ def job_executions(request: Request) -> Response:
     return _page(request, project=job.project, job_id=job.uuid)
 
 
-def _entry(line: ExecutionLogLine, user: str) -> dict[str, Any]:
-    return {
-        "time": dt.datetime.fromtimestamp(line.time, dt.UTC).strftime("%H:%M:%S"),
-        "absolute_time": iso_time(line.time),
-        "level": "NORMAL" if line.level == "INFO" else line.level,
-        "log": line.text,
-        "user": user,
-        "node": line.node or "",
-        "stepctx": line.step or "",
-    }
-
-
-def execution_output(request: Request) -> Response:
-    """The output after ``offset`` (the ``offset`` a previous answer gave; 0 from the start), at most ``maxlines``
-    entries. ``execCompleted``: the execution has ended; ``completed``: and this answer holds its last line.
-    With ``lastmod`` (epoch ms, a previous ``lastModified``), no entry after ``offset`` and nothing newer:
-    ``unmodified``."""
-    execution = _execution(request)
-    store = context_of(request).store
-    after = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
-    most = int_param(request, "maxlines", MAX_OUTPUT_LINES, minimum=1, maximum=MAX_OUTPUT_LINES)
-    lastmod = int_param(request, "lastmod", 0, minimum=0, maximum=MAX_ROW_ID)
-    lines = store.executions.log(execution.id, after=after, limit=most + 1)
-    shown, more = lines[:most], len(lines) > most
-    ended = execution.status.is_final
-    times = [line.time for line in shown] + [t for t in (execution.started_at, execution.ended_at) if t is not None]
-    last_modified = int(max(times, default=execution.created_at) * 1000)
-    unmodified = bool(lastmod) and not shown and last_modified <= lastmod
-    now = context_of(request).clock.now()
-    started = execution.started_at
-    duration = None if started is None else int(((execution.ended_at or now) - started) * 1000)
-    answer: dict[str, Any] = {
-        "id": str(execution.id),
-        "offset": str(shown[-1].id if shown else after),
-        "completed": ended and not more,
-        "execCompleted": ended,
-        "hasFailedNodes": bool(execution.failed_nodes),
-        "execState": _status(execution, now),
-        "lastModified": str(last_modified),
-        "execDuration": duration,
-        "percentLoaded": 100.0 if not more else None,
-        "retryBackoff": 0,
-        "clusterExec": False,
-        "compacted": False,
-        "entries": [_entry(line, execution.user) for line in shown],
-    }
-    if unmodified:
-        answer["unmodified"] = True
-    return JSONResponse(answer)
-
-
 def abort_execution(request: Request) -> Response:
     """Abort a running execution: ``{"abort": {"status": "pending"|"aborted"|"failed", "reason"}, "execution":
     {...}}``; one that has ended answers ``failed`` with the reason."""
-    execution = _execution(request)
+    execution = execution_of(request)
     abort: dict[str, Any]
     try:
         execution = _service(context_of(request)).abort(execution.id)
@@ -259,7 +211,7 @@ def abort_execution(request: Request) -> Response:
     now = context_of(request).clock.now()
     shown = {
         "id": str(execution.id),
-        "status": _status(execution, now),
+        "status": rundeck_status(execution, now),
         "href": api_url(request, f"execution/{execution.id}"),
     }
     return JSONResponse({"abort": abort, "execution": shown})
@@ -270,6 +222,6 @@ ROUTES = [
     Route("/api/{version}/project/{project}/executions", endpoint(list_executions), methods=["GET"]),
     Route("/api/{version}/job/{id}/executions", endpoint(job_executions), methods=["GET"]),
     Route("/api/{version}/execution/{id}", endpoint(show_execution), methods=["GET"]),
-    Route("/api/{version}/execution/{id}/output", endpoint(execution_output), methods=["GET"]),
     Route("/api/{version}/execution/{id}/abort", endpoint(abort_execution), methods=["POST"]),
+    Route("/api/{version}/execution/{id}/state", endpoint(show_state), methods=["GET"]),
 ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from xlr_runtime.http.rundeck.common import CURRENT_VERSION, MINIMUM_VERSION
-from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_OUTPUT_LINES, MAX_PAGE
+from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_PAGE
+from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
 from xlr_runtime.store.jobs import DupeOption, UuidOption
 
 _VERSION = {
@@ -68,6 +69,15 @@ _FILTERS = (
     _query("jobExactFilter", _TEXT, "Exactly this name"),
 )
 _FORMAT = _query("format", {"type": "string", "enum": ["xml", "yaml", "json"]}, "Default: from Accept, else xml")
+#: The answer's form, on the endpoints that answer JSON (the default) or XML.
+_ANSWER = _query("format", {"type": "string", "enum": ["json", "xml"]}, "Default: from Accept, else json")
+_OUTPUT = (
+    _query("format", {"type": "string", "enum": ["json", "xml", "text"]}, "Default: from Accept, else json"),
+    _query("offset", {"type": "integer", "minimum": 0}, "The offset a previous answer gave"),
+    _query("maxlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "Most entries"),
+    _query("lastmod", {"type": "integer", "minimum": 0}, "A previous lastModified (epoch ms)"),
+    _query("compacted", {"type": "boolean"}, "Entries in Rundeck's compacted form"),
+)
 _PROJECT, _ID = _path("project"), _path("id")
 _DEFINITIONS = {"application/xml": {"schema": _TEXT}, "application/yaml": {"schema": _TEXT}}
 _RUN = {
@@ -118,14 +128,16 @@ PATHS: dict[str, Any] = {
     "/api/{version}/project/{project}/executions": {"get": _op("The project's executions", _PROJECT, *_PAGE)},
     "/api/{version}/job/{id}/executions": {"get": _op("The job's executions", _ID, *_PAGE)},
     "/api/{version}/execution/{id}": {"get": _op("One execution", _ID)},
-    "/api/{version}/execution/{id}/output": {
-        "get": _op(
-            "An execution's output after an offset",
-            _ID,
-            _query("offset", {"type": "integer", "minimum": 0}, "The offset a previous answer gave"),
-            _query("maxlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "Most entries"),
-            _query("lastmod", {"type": "integer", "minimum": 0}, "A previous lastModified (epoch ms)"),
-        )
+    "/api/{version}/execution/{id}/output": {"get": _op("An execution's output after an offset", _ID, *_OUTPUT)},
+    "/api/{version}/execution/{id}/output/node/{node}": {
+        "get": _op("One node's output after an offset", _ID, _path("node"), *_OUTPUT)
     },
+    "/api/{version}/execution/{id}/output/step/{stepctx}": {
+        "get": _op("One step's output after an offset", _ID, _path("stepctx"), *_OUTPUT)
+    },
+    "/api/{version}/execution/{id}/output/node/{node}/step/{stepctx}": {
+        "get": _op("One step's output on one node", _ID, _path("node"), _path("stepctx"), *_OUTPUT)
+    },
+    "/api/{version}/execution/{id}/state": {"get": _op("An execution's workflow state", _ID, _ANSWER)},
     "/api/{version}/execution/{id}/abort": {"post": _op("Abort an execution", _ID)},
 }

@@ -1,0 +1,9 @@
+"""Every route of Rundeck's API, in one list for :func:`xlr_runtime.http.app.build_app`."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from xlr_runtime.http.rundeck import executions, jobs, output, system
+
+ROUTES: list[BaseRoute] = [*system.ROUTES, *jobs.ROUTES, *executions.ROUTES, *output.ROUTES]
