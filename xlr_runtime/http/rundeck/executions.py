@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio.to_thread
+from lxml import etree
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,13 +23,15 @@ from xlr_runtime.http.auth import TOKEN_NAME
 from xlr_runtime.http.params import int_param, json_object
 from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, page_url
 from xlr_runtime.http.rundeck.jobs import job_of
+from xlr_runtime.http.rundeck.queries import STATUS_FILTERS, execution_query, statuses
 from xlr_runtime.http.rundeck.state import state_answer
 from xlr_runtime.http.rundeck.system import find_project
+from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves
 from xlr_runtime.rundeck.run.execution import LOG_LEVELS, ExecutionService
 from xlr_runtime.rundeck.run.options import parse_arg_string
 from xlr_runtime.runtime import notify_server
 from xlr_runtime.store.base import MAX_ROW_ID
-from xlr_runtime.store.executions import Execution, ExecutionStatus, ExecutionSummary
+from xlr_runtime.store.executions import Execution, ExecutionQuery, ExecutionStatus, ExecutionSummary
 
 #: Executions on a page without ``max``, and the most a page may hold.
 DEFAULT_PAGE, MAX_PAGE = 20, 1000
@@ -169,32 +172,73 @@ def show_state(request: Request) -> Response:
 
 
 def show_execution(request: Request) -> Response:
-    """One execution."""
-    return JSONResponse(execution_json(request, execution_of(request)))
+    """One execution (JSON, or Rundeck's ``<execution>`` element)."""
+    shown = execution_json(request, execution_of(request))
+    return answer(request, shown, lambda: execution_xml(shown), by_format=False)
 
 
-def _page(request: Request, *, project: str | None = None, job_id: str | None = None) -> Response:
-    """Top-level executions, newest first, a page at a time (``max``, default 20; ``offset``):
-    ``{"paging": {"count", "total", "offset", "max"}, "executions": [...]}``."""
+def execution_xml(shown: dict[str, Any]) -> etree._Element:
+    """Rundeck's ``<execution>`` element of an execution shown by :func:`execution_json`."""
+    attributes = {key: shown[key] for key in ("id", "href", "permalink", "status", "project")}
+    root = element("execution", attributes, element("user", text=shown["user"]))
+    for key in ("date-started", "date-ended"):
+        if shown.get(key):
+            root.append(element(key, {"unixtime": shown[key]["unixtime"]}, text=shown[key]["date"]))
+    leaves(root, {"customStatus": shown["customStatus"]})
+    job = shown.get("job")
+    if job is not None:
+        options = element(
+            "options", None, *(element("option", {"name": k, "value": v}) for k, v in job["options"].items())
+        )
+        shown_job = element("job", {key: job[key] for key in ("id", "href", "permalink")})
+        root.append(leaves(shown_job, {key: job[key] for key in ("name", "group", "project")}))
+        shown_job.append(options)
+    leaves(root, {"description": shown["description"], "argstring": shown["argstring"]})
+    for key in ("successfulNodes", "failedNodes"):
+        root.append(element(key, None, *(element("node", {"name": name}) for name in shown[key])))
+    return root
+
+
+def _page(request: Request, query: ExecutionQuery) -> Response:
+    """The executions ``query`` keeps, newest first, a page at a time (``max``, default 20; ``offset``):
+    ``{"paging": {"count", "total", "offset", "max"}, "executions": [...]}`` (or Rundeck's ``<executions>``)."""
     store = context_of(request).store
     size = int_param(request, "max", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
     offset = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
     with store.snapshot():
-        rows = store.executions.summaries(project=project, job_id=job_id, limit=size, offset=offset)
-        total = store.executions.count(project=project, job_id=job_id)
+        rows = store.executions.summaries(query=query, limit=size, offset=offset)
+        total = store.executions.count(query=query)
     paging = {"count": len(rows), "total": total, "offset": offset, "max": size}
-    return JSONResponse({"paging": paging, "executions": [execution_json(request, row) for row in rows]})
+    shown = [execution_json(request, row) for row in rows]
+
+    def as_xml() -> etree._Element:
+        return element("executions", paging, *(execution_xml(execution) for execution in shown))
+
+    return answer(request, {"paging": paging, "executions": shown}, as_xml, by_format=False)
 
 
 def list_executions(request: Request) -> Response:
-    """The project's executions (paged)."""
-    return _page(request, project=find_project(request, request.path_params["project"]).name)
+    """The project's executions that Rundeck's execution query keeps (paged)."""
+    project = find_project(request, request.path_params["project"]).name
+    return _page(request, execution_query(request, project=project, now=context_of(request).clock.now()))
+
+
+def running_executions(request: Request) -> Response:
+    """The running (and queued) executions of a project, or of every project with ``*``; ``jobIdFilter`` keeps one
+    job's."""
+    name = request.path_params["project"]
+    project = None if name == "*" else find_project(request, name).name
+    job_id = request.query_params.get("jobIdFilter")
+    running = tuple(str(status) for status in STATUS_FILTERS["running"])
+    return _page(request, ExecutionQuery(project=project, job_ids=(job_id,) if job_id else (), statuses=running))
 
 
 def job_executions(request: Request) -> Response:
-    """The job's executions (paged)."""
+    """The job's executions (paged), ``status`` keeping one status."""
     job = job_of(request)
-    return _page(request, project=job.project, job_id=job.uuid)
+    return _page(
+        request, ExecutionQuery(project=job.project, job_ids=(str(job.uuid),), statuses=statuses(request, "status"))
+    )
 
 
 def abort_execution(request: Request) -> Response:
@@ -220,6 +264,7 @@ def abort_execution(request: Request) -> Response:
 ROUTES = [
     Route("/api/{version}/job/{id}/run", endpoint(run_job), methods=["POST"]),
     Route("/api/{version}/project/{project}/executions", endpoint(list_executions), methods=["GET"]),
+    Route("/api/{version}/project/{project}/executions/running", endpoint(running_executions), methods=["GET"]),
     Route("/api/{version}/job/{id}/executions", endpoint(job_executions), methods=["GET"]),
     Route("/api/{version}/execution/{id}", endpoint(show_execution), methods=["GET"]),
     Route("/api/{version}/execution/{id}/abort", endpoint(abort_execution), methods=["POST"]),

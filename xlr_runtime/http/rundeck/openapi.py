@@ -8,6 +8,7 @@ from typing import Any
 from xlr_runtime.http.rundeck.common import CURRENT_VERSION, MINIMUM_VERSION
 from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_PAGE
 from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
+from xlr_runtime.http.rundeck.queries import EXECUTION_TYPES, STATUS_FILTERS
 from xlr_runtime.store.jobs import DupeOption, UuidOption
 
 _VERSION = {
@@ -92,6 +93,25 @@ _RUN = {
         }
     }
 }
+_QUERY = (
+    _query("statusFilter", {"type": "string", "enum": list(STATUS_FILTERS)}, "Executions with this status"),
+    _query("jobIdListFilter", _TEXT, "Executions of these jobs (repeatable)"),
+    _query("excludeJobIdListFilter", _TEXT, "Not of these jobs (repeatable)"),
+    _query("jobListFilter", _TEXT, "Of the job group/name (repeatable)"),
+    _query("excludeJobListFilter", _TEXT, "Not of the job group/name (repeatable)"),
+    _query("groupPath", _TEXT, "Of jobs in this group or its subgroups; '-': jobs without a group"),
+    _query("groupPathExact", _TEXT, "Of jobs in exactly this group"),
+    _query("jobFilter", _TEXT, "Of jobs whose name contains this"),
+    _query("jobExactFilter", _TEXT, "Of jobs with exactly this name"),
+    _query("userFilter", _TEXT, "Started by this user"),
+    _query("executionTypeFilter", {"type": "string", "enum": list(EXECUTION_TYPES)}, "Started this way"),
+    _query("adhoc", {"type": "boolean"}, "true: only those without a job; false: only job executions"),
+    _query("recentFilter", _TEXT, "Ended within this period (2w: s, n, h, d, w, m, y)"),
+    _query("olderFilter", _TEXT, "Ended before this period ago"),
+    _query("begin", _TEXT, "Ended at or after (Unix ms or yyyy-MM-ddTHH:mm:ssZ)"),
+    _query("end", _TEXT, "Ended at or before (Unix ms or yyyy-MM-ddTHH:mm:ssZ)"),
+)
+_IDS = _query("ids", _TEXT, 'Execution ids, comma-separated (or the body: {"ids": [...]})')
 _PROJECT_BODY = {"type": "object", "required": ["name"], "properties": {"name": _TEXT, "config": _OBJECT}}
 _PAGE = (
     _query("max", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE}, "Page size"),
@@ -125,9 +145,33 @@ PATHS: dict[str, Any] = {
     },
     "/api/{version}/job/{id}/info": {"get": _op("A job's summary", _ID)},
     "/api/{version}/job/{id}/run": {"post": _op("Run a job now with options", _ID, body=_RUN)},
-    "/api/{version}/project/{project}/executions": {"get": _op("The project's executions", _PROJECT, *_PAGE)},
-    "/api/{version}/job/{id}/executions": {"get": _op("The job's executions", _ID, *_PAGE)},
-    "/api/{version}/execution/{id}": {"get": _op("One execution", _ID)},
+    "/api/{version}/project/{project}/executions": {
+        "get": _op("The project's executions that the query keeps", _PROJECT, *_QUERY, *_PAGE)
+    },
+    "/api/{version}/project/{project}/executions/running": {
+        "get": _op(
+            "Running executions of a project ('*': of every project)",
+            _PROJECT,
+            _query("jobIdFilter", _TEXT, "Of this job only"),
+            *_PAGE,
+        )
+    },
+    "/api/{version}/job/{id}/executions": {
+        "get": _op(
+            "The job's executions",
+            _ID,
+            _query("status", {"type": "string", "enum": list(STATUS_FILTERS)}, "With this status"),
+            *_PAGE,
+        ),
+        "delete": _op("Delete the job's executions", _ID),
+    },
+    "/api/{version}/execution/{id}": {
+        "get": _op("One execution", _ID),
+        "delete": _op("Delete an execution that has ended", _ID, ok="204"),
+    },
+    "/api/{version}/executions/delete": {
+        "post": _op("Delete executions", _IDS, body={"application/json": {"schema": _OBJECT}})
+    },
     "/api/{version}/execution/{id}/output": {"get": _op("An execution's output after an offset", _ID, *_OUTPUT)},
     "/api/{version}/execution/{id}/output/node/{node}": {
         "get": _op("One node's output after an offset", _ID, _path("node"), *_OUTPUT)
