@@ -12,8 +12,10 @@ import json
 import time
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
+from lxml import etree
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,12 +23,14 @@ from starlette.routing import Route
 from xlr_runtime.errors import ApiRequestError, NotFoundError
 from xlr_runtime.http.app import context_of
 from xlr_runtime.http.params import MAX_BODY_BYTES, choice_param
-from xlr_runtime.http.rundeck.common import api_url, endpoint, page_url
+from xlr_runtime.http.rundeck.common import api_url, endpoint, iso_time, page_url
 from xlr_runtime.http.rundeck.system import find_project
+from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 from xlr_runtime.rundeck.jobs.yaml_write import job_to_map
+from xlr_runtime.rundeck.schedules.schedules import plan, server_zone
 from xlr_runtime.store.jobs import DupeOption, ImportAction, ImportResult, UuidOption
 
 FORMATS = ("xml", "yaml", "json")
@@ -41,8 +45,11 @@ def without_secure_values(job: Job) -> Job:
     return dataclasses.replace(job, options=options)
 
 
-def job_summary(request: Request, job: Job) -> dict[str, Any]:
-    """A job as Rundeck lists it."""
+def job_summary(request: Request, job: Job, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """A job as Rundeck lists it; ``nextScheduledExecution`` when its schedule fires (in ``zone`` when the job has
+    no ``timeZone``: the server's by default)."""
+    now = context_of(request).clock.now()
+    next_fire = plan(job, now=now, default_zone=zone or server_zone()).next_fire_at if job.schedule else None
     return {
         "id": job.uuid,
         "name": job.name,
@@ -54,7 +61,23 @@ def job_summary(request: Request, job: Job) -> dict[str, Any]:
         "scheduled": job.schedule is not None,
         "scheduleEnabled": job.schedule_enabled,
         "enabled": job.execution_enabled,
+        "nextScheduledExecution": None if next_fire is None else iso_time(next_fire),
     }
+
+
+def job_xml(shown: dict[str, Any]) -> etree._Element:
+    """Rundeck's ``<job>`` element of a job shown by :func:`job_summary`."""
+    keys = ("id", "href", "permalink", "scheduled", "scheduleEnabled", "enabled")
+    root = element("job", {key: shown[key] for key in keys})
+    return leaves(root, {key: shown[key] for key in ("name", "group", "project", "description")} | {
+        "nextScheduledExecution": shown["nextScheduledExecution"]})  # fmt: skip
+
+
+def jobs_answer(request: Request, jobs: list[Job]) -> Response:
+    """``jobs`` as Rundeck lists them: a JSON array, or ``<jobs count="N">`` of ``<job>`` elements."""
+    zone = server_zone()
+    shown = [job_summary(request, job, zone) for job in jobs]
+    return answer(request, shown, lambda: element("jobs", {"count": len(shown)}, *map(job_xml, shown)), by_format=False)
 
 
 def _filtered(request: Request, project: str) -> list[Job]:
@@ -78,7 +101,7 @@ def _filtered(request: Request, project: str) -> list[Job]:
 def list_jobs(request: Request) -> Response:
     """The project's jobs (filtered as Rundeck's ``jobs`` endpoint), by group then name."""
     project = find_project(request, request.path_params["project"]).name
-    return JSONResponse([job_summary(request, job) for job in _filtered(request, project)])
+    return jobs_answer(request, _filtered(request, project))
 
 
 def _definitions(request: Request, jobs: list[Job]) -> Response:
@@ -115,7 +138,8 @@ def export_jobs(request: Request) -> Response:
 
 def job_info(request: Request) -> Response:
     """A job's summary, as Rundeck's ``job/{id}/info``."""
-    return JSONResponse(job_summary(request, job_of(request)))
+    shown = job_summary(request, job_of(request))
+    return answer(request, shown, lambda: job_xml(shown), by_format=False)
 
 
 def delete_job(request: Request) -> Response:

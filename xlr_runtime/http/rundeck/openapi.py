@@ -182,6 +182,26 @@ PATHS: dict[str, Any] = {
     "/api/{version}/execution/{id}/output/node/{node}/step/{stepctx}": {
         "get": _op("One step's output on one node", _ID, _path("node"), _path("stepctx"), *_OUTPUT)
     },
+    **{
+        f"/api/{{version}}/job/{{id}}/{switch}/{action}": {
+            "post": _op(f"{action.capitalize()} the job's {switch}{'s' if switch == 'execution' else ''}", _ID)
+        }
+        for switch in ("schedule", "execution")
+        for action in ("enable", "disable")
+    },
+    **{
+        f"/api/{{version}}/jobs/{switch}/{action}": {
+            "post": _op(
+                f"{action.capitalize()} the {switch}{'s' if switch == 'execution' else ''} of several jobs",
+                _query("ids", _TEXT, "A job id (repeatable)"),
+                _query("idlist", _TEXT, "Job ids, comma-separated"),
+                body={"application/json": {"schema": _OBJECT}},
+            )
+        }
+        for switch in ("schedule", "execution")
+        for action in ("enable", "disable")
+    },
+    "/api/{version}/scheduler/jobs": {"get": _op("The jobs with a schedule, of every project")},
     "/api/{version}/execution/{id}/state": {"get": _op("An execution's workflow state", _ID, _ANSWER)},
     "/api/{version}/execution/{id}/abort": {"post": _op("Abort an execution", _ID)},
 }

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from xlr_runtime.http.rundeck import deletions, executions, jobs, output, system
+from xlr_runtime.http.rundeck import deletions, executions, jobs, output, schedules, system
 
-ROUTES: list[BaseRoute] = [*system.ROUTES, *jobs.ROUTES, *executions.ROUTES, *output.ROUTES, *deletions.ROUTES]
+ROUTES: list[BaseRoute] = [
+    *system.ROUTES,
+    *jobs.ROUTES,
+    *executions.ROUTES,
+    *output.ROUTES,
+    *deletions.ROUTES,
+    *schedules.ROUTES,
+]
