@@ -9,6 +9,7 @@ from xlr_runtime.http.rundeck.common import CURRENT_VERSION, MINIMUM_VERSION
 from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_PAGE
 from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
 from xlr_runtime.http.rundeck.queries import EXECUTION_TYPES, STATUS_FILTERS
+from xlr_runtime.http.rundeck.resources import FILTER_KEYS, FORMATS
 from xlr_runtime.store.jobs import DupeOption, UuidOption
 
 _VERSION = {
@@ -111,6 +112,7 @@ _QUERY = (
     _query("begin", _TEXT, "Ended at or after (Unix ms or yyyy-MM-ddTHH:mm:ssZ)"),
     _query("end", _TEXT, "Ended at or before (Unix ms or yyyy-MM-ddTHH:mm:ssZ)"),
 )
+_RESOURCE_FORMAT = _query("format", {"type": "string", "enum": list(FORMATS)}, "Default: from Accept, else json")
 _IDS = _query("ids", _TEXT, 'Execution ids, comma-separated (or the body: {"ids": [...]})')
 _PROJECT_BODY = {"type": "object", "required": ["name"], "properties": {"name": _TEXT, "config": _OBJECT}}
 _PAGE = (
@@ -200,6 +202,19 @@ PATHS: dict[str, Any] = {
         }
         for switch in ("schedule", "execution")
         for action in ("enable", "disable")
+    },
+    "/api/{version}/project/{project}/resources": {
+        "get": _op(
+            "The project's nodes that the node filter keeps",
+            _PROJECT,
+            _RESOURCE_FORMAT,
+            _query("filter", _TEXT, "A node filter, as jobs use (tags: web !name: web2)"),
+            *(_query(key, _TEXT, f"Nodes whose {key} matches") for key in FILTER_KEYS),
+            *(_query(f"exclude-{key}", _TEXT, f"Not the nodes whose {key} matches") for key in FILTER_KEYS),
+        )
+    },
+    "/api/{version}/project/{project}/resource/{name}": {
+        "get": _op("One node of the project", _PROJECT, _path("name"), _RESOURCE_FORMAT)
     },
     "/api/{version}/scheduler/jobs": {"get": _op("The jobs with a schedule, of every project")},
     "/api/{version}/execution/{id}/state": {"get": _op("An execution's workflow state", _ID, _ANSWER)},

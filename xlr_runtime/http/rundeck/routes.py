@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from xlr_runtime.http.rundeck import deletions, executions, jobs, output, schedules, system
+from xlr_runtime.http.rundeck import deletions, executions, jobs, output, resources, schedules, system
 
 ROUTES: list[BaseRoute] = [
     *system.ROUTES,
@@ -13,4 +13,5 @@ ROUTES: list[BaseRoute] = [
     *output.ROUTES,
     *deletions.ROUTES,
     *schedules.ROUTES,
+    *resources.ROUTES,
 ]
