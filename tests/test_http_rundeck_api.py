@@ -5,9 +5,11 @@ them secure), poll its execution, read its output by offsets, abort a long one, 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
+from lxml import etree
 
 from tests.http_helpers import TIMEOUT, Api, served_api
 from tests.rundeck_client import Rundeck
@@ -270,3 +272,49 @@ def test_a_form_with_an_xml_batch_imports_as_rundecks_upload_does(rundeck: Runde
     assert [(j["name"], j["project"]) for j in response.json()["succeeded"]] == [("long", "forms")]
     empty = rundeck.call("POST", "/project/forms/jobs/import", data={"other": "x"})
     assert empty.status_code == 400 and empty.json()["message"] == 'parameter "xmlBatch" is required'
+
+
+def test_a_client_that_reads_xml_gets_rundecks_xml_forms(rundeck: Rundeck) -> None:
+    xml = {"Accept": "application/xml"}
+
+    def read(method: str, path: str, **kwargs: Any) -> etree._Element:
+        response = rundeck.call(method, path, headers=xml, **kwargs)
+        assert response.headers["content-type"].startswith("application/xml"), response.text
+        return etree.fromstring(response.content)
+
+    system = read("GET", "/system/info")
+    assert (system.tag, system.findtext("rundeck/apiversion")) == ("system", "47")
+    assert system.find("timestamp").get("unit") == "ms"
+    projects = read("GET", "/projects")
+    assert "web" in [p.findtext("name") for p in projects.findall("project")]
+    assert int(projects.get("count")) == len(projects.findall("project"))
+    assert read("GET", "/project/web").findtext("name") == "web"
+    jobs = read("GET", "/project/web/jobs", params={"jobExactFilter": "deploy"})
+    assert jobs.get("count") == "1" and jobs.find("job").get("id") == "5b0c6e0a-0001-4000-8000-000000000001"
+    assert jobs.find("job").findtext("group") == "web/app"
+    info = read("GET", "/job/5b0c6e0a-0001-4000-8000-000000000001/info")
+    assert (info.tag, info.get("scheduled"), info.findtext("name")) == ("job", "false", "deploy")
+    started = read("POST", "/job/5b0c6e0a-0001-4000-8000-000000000001/run", json={"options": {"env": "dev"}})
+    assert started.tag == "execution" and started.findtext("job/name") == "deploy"
+    execution_id = int(started.get("id"))
+    assert rundeck.wait_done(execution_id)["status"] == "succeeded"
+    shown = read("GET", f"/execution/{execution_id}")
+    assert (shown.get("status"), shown.findtext("user")) == ("succeeded", "tests")
+    assert shown.find("date-ended").get("unixtime").isdigit()
+    output = read("GET", f"/execution/{execution_id}/output")
+    assert output.findtext("completed") == "true" and "done" in [e.get("log") for e in output.iter("entry")]
+    aborted = read("POST", f"/execution/{execution_id}/abort")
+    assert (aborted.tag, aborted.get("status"), aborted.find("execution").get("id")) == (
+        "abort",
+        "failed",
+        str(execution_id),
+    )
+    missing = rundeck.call("GET", "/execution/999999", headers=xml)
+    assert missing.status_code == 404
+    error = etree.fromstring(missing.content)
+    assert (error.tag, error.get("error"), error.find("error").get("code")) == (
+        "result",
+        "true",
+        "api.error.item.doesnotexist",
+    )
+    assert error.findtext("error/message") == "Execution ID does not exist: 999999"

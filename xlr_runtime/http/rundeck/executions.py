@@ -14,7 +14,7 @@ from typing import Any
 import anyio.to_thread
 from lxml import etree
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
@@ -163,7 +163,8 @@ async def run_job(request: Request) -> Response:
         notify_server(context.home)
         return execution
 
-    return JSONResponse(execution_json(request, await anyio.to_thread.run_sync(start)))
+    shown = execution_json(request, await anyio.to_thread.run_sync(start))
+    return answer(request, shown, lambda: execution_xml(shown), by_format=False)
 
 
 def show_state(request: Request) -> Response:
@@ -258,7 +259,11 @@ def abort_execution(request: Request) -> Response:
         "status": rundeck_status(execution, now),
         "href": api_url(request, f"execution/{execution.id}"),
     }
-    return JSONResponse({"abort": abort, "execution": shown})
+
+    def as_xml() -> etree._Element:
+        return element("abort", abort, element("execution", {"id": shown["id"], "status": shown["status"]}))
+
+    return answer(request, {"abort": abort, "execution": shown}, as_xml, by_format=False)
 
 
 ROUTES = [
