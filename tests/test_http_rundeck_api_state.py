@@ -144,6 +144,13 @@ def test_output_is_filtered_by_node_and_by_step(rundeck: Rundeck, finished: dict
         if page["completed"]:
             break
     assert paged == step["entries"]
+    tail = rundeck.get(f"/execution/{execution_id}/output", lastlines=2)
+    assert (tail["entries"], tail["offset"], tail["completed"]) == (
+        whole[-2:],
+        rundeck.output(execution_id)["offset"],
+        True,
+    )
+    assert rundeck.get(f"/execution/{execution_id}/output/step/2", lastlines=1)["entries"] == step["entries"][-1:]
 
 
 def test_output_as_text_compacted_and_xml(rundeck: Rundeck, finished: dict[str, Any]) -> None:

@@ -507,10 +507,18 @@ class ExecutionRepository:
         )
 
     def log(
-        self, execution_id: int, *, after: int = 0, limit: int = -1, node: str | None = None, step: str | None = None
+        self,
+        execution_id: int,
+        *,
+        after: int = 0,
+        limit: int = -1,
+        node: str | None = None,
+        step: str | None = None,
+        last: int = 0,
     ) -> list[ExecutionLogLine]:
-        """Log lines with an id greater than ``after``, in order; the first ``limit`` of them (all when negative);
-        only those of ``node`` and of step ``step`` (a step context such as ``2``, with its sub-steps) when given."""
+        """Log lines with an id greater than ``after``, in order; the first ``limit`` of them (all when negative),
+        or with ``last`` the last ``last`` of them; only those of ``node`` and of step ``step`` (a step context such
+        as ``2``, with its sub-steps) when given."""
         sql, params = "SELECT * FROM execution_log WHERE execution_id = ? AND id > ?", [execution_id, after]
         if node is not None:
             sql += " AND node = ?"
@@ -518,7 +526,10 @@ class ExecutionRepository:
         if step is not None:
             sql += " AND (step = ? OR step LIKE ? ESCAPE '\\')"
             params += [step, like_escaped(step) + "/%"]
-        rows = self._store.query(sql + " ORDER BY id LIMIT ?", (*params, limit))
+        if last > 0:
+            rows = self._store.query(sql + " ORDER BY id DESC LIMIT ?", (*params, last))[::-1]
+        else:
+            rows = self._store.query(sql + " ORDER BY id LIMIT ?", (*params, limit))
         return [ExecutionLogLine(**row) for row in rows]
 
 

@@ -77,6 +77,7 @@ _OUTPUT = (
     _query("format", {"type": "string", "enum": ["json", "xml", "text"]}, "Default: from Accept, else json"),
     _query("offset", {"type": "integer", "minimum": 0}, "The offset a previous answer gave"),
     _query("maxlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "Most entries"),
+    _query("lastlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "The last entries (no offset)"),
     _query("lastmod", {"type": "integer", "minimum": 0}, "A previous lastModified (epoch ms)"),
     _query("compacted", {"type": "boolean"}, "Entries in Rundeck's compacted form"),
 )

@@ -63,8 +63,9 @@ def _output(request: Request, execution: Execution, *, compact: bool) -> dict[st
     after = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
     most = int_param(request, "maxlines", MAX_OUTPUT_LINES, minimum=1, maximum=MAX_OUTPUT_LINES)
     lastmod = int_param(request, "lastmod", 0, minimum=0, maximum=MAX_ROW_ID)
-    lines = store.executions.log(execution.id, after=after, limit=most + 1, node=node, step=step)
-    shown, more = lines[:most], len(lines) > most
+    last = int_param(request, "lastlines", 0, minimum=0, maximum=MAX_OUTPUT_LINES)
+    lines = store.executions.log(execution.id, after=after, limit=most + 1, node=node, step=step, last=last)
+    shown, more = (lines, False) if last else (lines[:most], len(lines) > most)
     ended = execution.status.is_final
     times = [line.time for line in shown] + [t for t in (execution.started_at, execution.ended_at) if t is not None]
     last_modified = int(max(times, default=execution.created_at) * 1000)
@@ -142,11 +143,11 @@ def _wants_text(request: Request) -> bool:
 
 
 def execution_output(request: Request) -> Response:
-    """The output after ``offset`` (the ``offset`` a previous answer gave; 0 from the start), at most ``maxlines``
-    entries, of one node and/or step when the path names them; ``format=json|xml|text`` (or ``Accept``).
-    ``execCompleted``: the execution has ended; ``completed``: and this answer holds its last line. With
-    ``lastmod`` (epoch ms, a previous ``lastModified``), no entry after ``offset`` and nothing newer:
-    ``unmodified``."""
+    """The output after ``offset`` (the ``offset`` a previous answer gave; 0 from the start), at most
+    ``maxlines`` entries (or the last ``lastlines`` entries), of one node and/or step when the path names them;
+    ``format=json|xml|text`` (or ``Accept``). ``execCompleted``: the execution has ended; ``completed``: and this
+    answer holds its last line. With ``lastmod`` (epoch ms, a previous ``lastModified``), no entry after
+    ``offset`` and nothing newer: ``unmodified``."""
     execution = execution_of(request)
     if _wants_text(request):
         return _output_text(_output(request, execution, compact=False))
