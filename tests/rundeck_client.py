@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.http_helpers import TIMEOUT
+from tests.http_helpers import TIMEOUT, Api, served_api
 from tests.waiting import wait_until
 
 
@@ -56,3 +58,16 @@ class Rundeck:
 
     def output(self, execution_id: int, **params: Any) -> Any:
         return self.get(f"/execution/{execution_id}/output", **params)
+
+
+def served_rundeck(home: Path, project: str, jobs_yaml: str | None = None) -> Iterator[tuple[Api, Rundeck]]:
+    """A real ``xlr serve`` in ``home`` and a client of its Rundeck API, with ``jobs_yaml`` imported into
+    ``project`` (or, without jobs, the project created empty)."""
+    for api in served_api(home):
+        client = Rundeck(api.url.removesuffix("/api/v1"), api.token)
+        if jobs_yaml is None:
+            response = client.call("POST", "/projects", json={"name": project})
+        else:
+            response = client.import_jobs(project, jobs_yaml)
+        assert response.status_code in (200, 201), response.text
+        yield api, client

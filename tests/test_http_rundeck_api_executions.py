@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import pytest
 from lxml import etree
 
-from tests.http_helpers import served_api
-from tests.rundeck_client import Rundeck
+from tests.rundeck_client import Rundeck, served_rundeck
 from tests.waiting import wait_until
 
 QUICK, FAILS, REPORT, LONG = (f"5b0c6e0a-02{n:02d}-4000-8000-0000000000{n:02d}" for n in range(1, 5))
@@ -45,10 +44,7 @@ JOBS = f"""\
 
 @pytest.fixture(scope="module")
 def rundeck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rundeck]:
-    for api in served_api(tmp_path_factory.mktemp("rundeck-executions")):
-        client = Rundeck(api.url.removesuffix("/api/v1"), api.token)
-        response = client.import_jobs("ops", JOBS)
-        assert response.status_code == 200, response.text
+    for _, client in served_rundeck(tmp_path_factory.mktemp("rundeck-executions"), "ops", JOBS):
         yield client
 
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from lxml import etree
 
-from tests.http_helpers import Api, served_api
-from tests.rundeck_client import Rundeck
+from tests.http_helpers import Api
+from tests.rundeck_client import Rundeck, served_rundeck
 from xlr_runtime.rundeck.nodes.resources import load_resource_file, project_resources_dir
 
 NODES = """\
@@ -32,12 +32,10 @@ db1:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Rundeck]]:
-    for api in served_api(tmp_path_factory.mktemp("rundeck-resources")):
+    for api, client in served_rundeck(tmp_path_factory.mktemp("rundeck-resources"), "ops"):
         folder = project_resources_dir(api.home, "ops")
         folder.mkdir(parents=True)
         (folder / "nodes.yaml").write_text(NODES, encoding="utf-8")
-        client = Rundeck(api.url.removesuffix("/api/v1"), api.token)
-        assert client.call("POST", "/projects", json={"name": "ops"}).status_code == 201
         yield api, client
 
 

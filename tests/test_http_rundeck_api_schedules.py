@@ -10,8 +10,8 @@ import pytest
 import yaml
 from lxml import etree
 
-from tests.http_helpers import Api, served_api
-from tests.rundeck_client import Rundeck
+from tests.http_helpers import Api
+from tests.rundeck_client import Rundeck, served_rundeck
 from tests.waiting import wait_until
 from xlr_runtime.store import Store
 from xlr_runtime.store.schedules import ScheduleRow
@@ -46,11 +46,7 @@ JOBS = f"""\
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Rundeck]]:
-    for api in served_api(tmp_path_factory.mktemp("rundeck-schedules")):
-        client = Rundeck(api.url.removesuffix("/api/v1"), api.token)
-        response = client.import_jobs("ops", JOBS)
-        assert response.status_code == 200, response.text
-        yield api, client
+    yield from served_rundeck(tmp_path_factory.mktemp("rundeck-schedules"), "ops", JOBS)
 
 
 def _row(home: Path, job_id: str) -> ScheduleRow | None:

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.http_helpers import served_api
-from tests.rundeck_client import Rundeck
+from tests.rundeck_client import Rundeck, served_rundeck
 from tests.waiting import wait_until
 
 JOBS = """\
@@ -36,10 +35,7 @@ JOBS = """\
 
 @pytest.fixture(scope="module")
 def rundeck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rundeck]:
-    for api in served_api(tmp_path_factory.mktemp("rundeck-state")):
-        client = Rundeck(api.url.removesuffix("/api/v1"), api.token)
-        response = client.import_jobs("ops", JOBS)
-        assert response.status_code == 200, response.text
+    for _, client in served_rundeck(tmp_path_factory.mktemp("rundeck-state"), "ops", JOBS):
         yield client
 
 
