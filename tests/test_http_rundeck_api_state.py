@@ -23,6 +23,15 @@ JOBS = """\
     - exec: echo first
     - exec: echo second && echo again && exit 3
     - exec: echo third
+- name: caller
+  uuid: 5b0c6e0a-0103-4000-8000-000000000003
+  description: ''
+  sequence:
+    keepgoing: true
+    commands:
+    - jobref:
+        uuid: 5b0c6e0a-0101-4000-8000-000000000001
+    - exec: echo after
 - name: sleeper
   uuid: 5b0c6e0a-0102-4000-8000-000000000002
   description: ''
@@ -176,3 +185,19 @@ def test_output_as_text_compacted_and_xml(rundeck: Rundeck, finished: dict[str, 
     assert bad.status_code == 400 and "format" in bad.json()["message"]
     not_a_flag = rundeck.call("GET", f"/execution/{execution_id}/output", params={"compacted": "maybe"})
     assert not_a_flag.status_code == 400 and "compacted" in not_a_flag.json()["message"]
+
+
+def test_a_job_references_lines_carry_rundecks_nested_step_context(rundeck: Rundeck) -> None:
+    execution = rundeck.run("5b0c6e0a-0103-4000-8000-000000000003").json()
+    assert rundeck.wait_done(execution["id"])["status"] == "failed"
+    first = rundeck.get(f"/execution/{execution['id']}/output/step/1")["entries"]
+    assert {e["stepctx"] for e in first} >= {"1/1", "1/2", "1/3"}, first
+    assert [e["log"] for e in first if e["stepctx"] == "1/2"][:2] == ["second", "again"]
+    nested = rundeck.get(f"/execution/{execution['id']}/output/step/1/3")
+    assert "third" in [e["log"] for e in nested["entries"]] and nested["filter"] == {"stepctx": "1/3"}
+    assert "after" in [e["log"] for e in rundeck.get(f"/execution/{execution['id']}/output/step/2")["entries"]]
+    state = rundeck.get(f"/execution/{execution['id']}/state")
+    assert [(s["stepctx"], s["nodeStep"], s["executionState"]) for s in state["steps"]] == [
+        ("1", False, "FAILED"),
+        ("2", True, "SUCCEEDED"),
+    ]

@@ -157,5 +157,5 @@ def execution_output(request: Request) -> Response:
 
 ROUTES = [
     Route(f"/api/{{version}}/execution/{{id}}/output{tail}", endpoint(execution_output), methods=["GET"])
-    for tail in ("", "/node/{node}", "/step/{stepctx}", "/node/{node}/step/{stepctx}")
+    for tail in ("", "/node/{node}", "/step/{stepctx:path}", "/node/{node}/step/{stepctx:path}")
 ]
