@@ -226,7 +226,22 @@ def test_no_rundeck_endpoint_ever_shows_a_secure_value(rundeck: Rundeck) -> None
             )
             assert response.status_code == 200, (concrete, params, accept, response.text)
             bodies.append(response.text)
-    bodies.append(rundeck.call("POST", f"/execution/{execution['id']}/abort").text)
+    writes = [
+        ("POST", f"/execution/{execution['id']}/abort", {}),
+        ("POST", f"/job/{job_id}/schedule/disable", {}),
+        ("POST", f"/job/{job_id}/schedule/enable", {}),
+        ("POST", f"/job/{job_id}/execution/disable", {}),
+        ("POST", f"/job/{job_id}/execution/enable", {}),
+        ("POST", "/jobs/schedule/enable", {"ids": job_id}),
+        ("POST", "/jobs/execution/enable", {"idlist": job_id}),
+        ("POST", "/executions/delete", {"ids": execution["id"]}),
+    ]
+    for method, path, params in writes:  # in both forms, the execution last: deleted by the last write
+        for accept in ("application/xml", "application/json"):
+            response = rundeck.call(method, path, params=params, headers={"Accept": accept})
+            assert response.status_code == 200, (path, response.text)
+            bodies.append(response.text)
+    assert rundeck.call("GET", f"/execution/{execution['id']}").status_code == 404
     assert all(SECRET not in body for body in bodies + rundeck.seen)
 
 
