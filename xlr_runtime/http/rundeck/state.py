@@ -9,7 +9,6 @@ or a workflow step plugin), is shown on the server node, as Rundeck shows it.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from xlr_runtime.http.rundeck.common import iso_time
 from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves, node_names
 from xlr_runtime.rundeck.jobs.model import JobRefStep, PluginStep, Step
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.nodes.resources import local_node
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 #: The overall state of an execution by its status.
@@ -101,7 +101,7 @@ def _overall(states: list[NodeState]) -> str:
 def execution_state(execution: Execution) -> dict[str, Any]:
     """The execution's state in Rundeck's JSON form."""
     (job,) = load_jobs_xml(execution.job_xml, path=f"store:executions/{execution.id}", require_future=False)
-    server = socket.gethostname() or "localhost"
+    server = local_node().name  # the node the execution service runs workflow steps on
     targets = list(execution.cursor.get("nodes", []))
     recorded: dict[str, dict[str, Any]] = execution.cursor.get("steps", {})
     ended = execution.status if execution.status.is_final else None
