@@ -172,3 +172,36 @@ def test_a_jobs_executions_are_deleted_together_and_lists_answer_xml(rundeck: Ru
     deleted = rundeck.call("DELETE", f"/job/{REPORT}/executions").json()
     assert deleted["allsuccessful"] is True and deleted["successCount"] == int(root.get("total"))
     assert rundeck.get(f"/job/{REPORT}/executions")["paging"]["total"] == 0
+
+
+def test_jobs_run_through_job_executions_and_are_deleted_in_bulk(rundeck: Rundeck) -> None:
+    throwaway = "".join(
+        f"- name: t{n}\n  uuid: 5b0c6e0a-02{n:02d}-4000-8000-0000000000{n:02d}\n  description: ''\n"
+        "  sequence:\n    commands:\n    - exec: echo t\n"
+        for n in (11, 12, 13)
+    )
+    assert rundeck.import_jobs("tmp", throwaway).status_code == 200
+    first, second, third = (f"5b0c6e0a-02{n:02d}-4000-8000-0000000000{n:02d}" for n in (11, 12, 13))
+    started = rundeck.call("POST", f"/job/{first}/executions", json={"argString": ""})
+    assert started.status_code == 200 and started.json()["job"]["id"] == first, started.text
+    assert rundeck.wait_done(started.json()["id"])["status"] == "succeeded"
+    deleted = rundeck.call("POST", "/jobs/delete", params={"idlist": f"{first},{second},nope"}).json()
+    assert deleted == {
+        "requestCount": 3,
+        "allsuccessful": False,
+        "succeeded": [
+            {"id": first, "message": "Job was successfully deleted"},
+            {"id": second, "message": "Job was successfully deleted"},
+        ],
+        "failed": [{"id": "nope", "errorCode": "notfound", "message": "Job ID does not exist: nope"}],
+    }
+    xml = rundeck.call("DELETE", "/jobs/delete", params={"ids": third}, headers={"Accept": "application/xml"})
+    root = etree.fromstring(xml.content)
+    assert (root.tag, root.get("allsuccessful"), root.find("succeeded/deleteJobRequest").get("id")) == (
+        "deleteJobs",
+        "true",
+        third,
+    )
+    assert rundeck.get("/project/tmp/jobs") == []
+    refused = rundeck.call("POST", "/jobs/delete")
+    assert refused.status_code == 400 and refused.json()["message"] == 'parameter "ids" or "idlist" is required'

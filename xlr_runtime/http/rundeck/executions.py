@@ -268,6 +268,7 @@ def abort_execution(request: Request) -> Response:
 
 ROUTES = [
     Route("/api/{version}/job/{id}/run", endpoint(run_job), methods=["POST"]),
+    Route("/api/{version}/job/{id}/executions", endpoint(run_job), methods=["POST"]),  # Rundeck's other run path
     Route("/api/{version}/project/{project}/executions", endpoint(list_executions), methods=["GET"]),
     Route("/api/{version}/project/{project}/executions/running", endpoint(running_executions), methods=["GET"]),
     Route("/api/{version}/job/{id}/executions", endpoint(job_executions), methods=["GET"]),

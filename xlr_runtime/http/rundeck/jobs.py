@@ -197,6 +197,63 @@ async def import_jobs(request: Request) -> Response:
     return Response(json.dumps(answer), media_type="application/json")
 
 
+async def requested_job_ids(request: Request) -> list[str]:
+    """The job ids of a bulk request (Rundeck's bulk delete and switches): ``ids`` (repeatable) and ``idlist``
+    (comma-separated), as parameters or in a JSON body."""
+    query = request.query_params
+    ids, idlist = list(query.getlist("ids")), query.get("idlist") or ""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiRequestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes", field="body")
+    if body.strip() and "json" in request.headers.get("content-type", ""):
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiRequestError(400, f"the body is not JSON: {exc}", field="body") from None
+        if not isinstance(data, dict):
+            raise ApiRequestError(400, 'the body must be an object such as {"ids": [...]}', field="body")
+        listed, joined = data.get("ids", []), data.get("idlist", "")
+        if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+            raise ApiRequestError(400, "ids must be a list of job ids", field="ids")
+        if not isinstance(joined, str):
+            raise ApiRequestError(400, "idlist must be job ids separated by commas", field="idlist")
+        ids, idlist = ids + listed, ",".join(part for part in (idlist, joined) if part)
+    wanted = list(dict.fromkeys(i.strip() for i in [*ids, *idlist.split(",")] if i.strip()))
+    if not wanted:
+        raise ApiRequestError(400, 'parameter "ids" or "idlist" is required', field="ids")
+    return wanted
+
+
+async def delete_jobs(request: Request) -> Response:
+    """Delete several jobs (``ids``, ``idlist``): ``{"requestCount", "allsuccessful", "succeeded": [{"id",
+    "message"}], "failed": [{"id", "errorCode", "message"}]}`` (``<deleteJobs>``)."""
+    ids = await requested_job_ids(request)
+    store = context_of(request).store
+
+    def delete() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        succeeded, failed = [], []
+        for job_id in ids:
+            try:
+                job = store.jobs.get(job_id)
+                store.jobs.delete(str(job.project), job_id)
+                succeeded.append({"id": job_id, "message": "Job was successfully deleted"})
+            except NotFoundError:
+                failed.append({"id": job_id, "errorCode": "notfound", "message": f"Job ID does not exist: {job_id}"})
+        return succeeded, failed
+
+    succeeded, failed = await anyio.to_thread.run_sync(delete)
+    result = {"requestCount": len(ids), "allsuccessful": not failed, "succeeded": succeeded, "failed": failed}
+
+    def as_xml() -> etree._Element:
+        ok = [element("deleteJobRequest", {"id": s["id"]}, element("message", text=s["message"])) for s in succeeded]
+        bad = [element("deleteJobRequest", {"id": f["id"], "errorCode": f["errorCode"]},
+                       element("error", text=f["message"])) for f in failed]  # fmt: skip
+        sections = [element("succeeded", {"count": len(ok)}, *ok), element("failed", {"count": len(bad)}, *bad)]
+        return element("deleteJobs", {"requestCount": len(ids), "allsuccessful": not failed}, *sections)
+
+    return answer(request, result, as_xml, by_format=False)
+
+
 ROUTES = [
     Route("/api/{version}/project/{project}/jobs", endpoint(list_jobs), methods=["GET"]),
     Route("/api/{version}/project/{project}/jobs/export", endpoint(export_jobs), methods=["GET"]),
@@ -204,4 +261,5 @@ ROUTES = [
     Route("/api/{version}/job/{id}", endpoint(job_definition), methods=["GET"]),
     Route("/api/{version}/job/{id}", endpoint(delete_job), methods=["DELETE"]),
     Route("/api/{version}/job/{id}/info", endpoint(job_info), methods=["GET"]),
+    Route("/api/{version}/jobs/delete", endpoint(delete_jobs), methods=["POST", "DELETE"]),
 ]

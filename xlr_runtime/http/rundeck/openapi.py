@@ -167,6 +167,20 @@ PATHS: dict[str, Any] = {
             *_PAGE,
         ),
         "delete": _op("Delete the job's executions", _ID),
+        "post": _op("Run a job now with options (as job/{id}/run)", _ID, body=_RUN),
+    },
+    "/api/{version}/jobs/delete": {
+        "post": _op(
+            "Delete several jobs",
+            _query("ids", _TEXT, "A job id (repeatable)"),
+            _query("idlist", _TEXT, "Job ids, comma-separated"),
+            body={"application/json": {"schema": _OBJECT}},
+        ),
+        "delete": _op(
+            "Delete several jobs",
+            _query("ids", _TEXT, "A job id (repeatable)"),
+            _query("idlist", _TEXT, "Job ids, comma-separated"),
+        ),
     },
     "/api/{version}/execution/{id}": {
         "get": _op("One execution", _ID),

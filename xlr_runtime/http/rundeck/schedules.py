@@ -9,7 +9,6 @@ refused, and an export shows the flags.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import anyio.to_thread
@@ -18,11 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from xlr_runtime.errors import ApiRequestError, NotFoundError
+from xlr_runtime.errors import NotFoundError
 from xlr_runtime.http.app import context_of
-from xlr_runtime.http.params import MAX_BODY_BYTES
 from xlr_runtime.http.rundeck.common import Handler, endpoint
-from xlr_runtime.http.rundeck.jobs import job_of, jobs_answer
+from xlr_runtime.http.rundeck.jobs import job_of, jobs_answer, requested_job_ids
 from xlr_runtime.http.rundeck.xmlforms import answer, element
 
 #: The two switches of a job (``schedule``, ``execution``) and Rundeck's bulk answer element of each.
@@ -47,37 +45,10 @@ def _toggle_one(switch: str, enabled: bool) -> Handler:
     return toggle_job
 
 
-async def _bulk_ids(request: Request) -> list[str]:
-    """The job ids of a bulk request: ``ids`` (repeatable) and ``idlist`` (comma-separated), as parameters or in
-    a JSON body."""
-    query = request.query_params
-    ids, idlist = list(query.getlist("ids")), query.get("idlist") or ""
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiRequestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes", field="body")
-    if body.strip() and "json" in request.headers.get("content-type", ""):
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiRequestError(400, f"the body is not JSON: {exc}", field="body") from None
-        if not isinstance(data, dict):
-            raise ApiRequestError(400, 'the body must be an object such as {"ids": [...]}', field="body")
-        listed, joined = data.get("ids", []), data.get("idlist", "")
-        if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
-            raise ApiRequestError(400, "ids must be a list of job ids", field="ids")
-        if not isinstance(joined, str):
-            raise ApiRequestError(400, "idlist must be job ids separated by commas", field="idlist")
-        ids, idlist = ids + listed, ",".join(part for part in (idlist, joined) if part)
-    wanted = list(dict.fromkeys(i.strip() for i in [*ids, *idlist.split(",")] if i.strip()))
-    if not wanted:
-        raise ApiRequestError(400, 'parameter "ids" or "idlist" is required', field="ids")
-    return wanted
-
-
 async def _toggle_many(request: Request, switch: str, enabled: bool) -> Response:
     """Enable or disable several jobs' schedules or executions: ``{"requestCount", "enabled", "allsuccessful",
     "succeeded": [{"id", "message"}], "failed": [{"id", "errorCode", "message"}]}``."""
-    ids = await _bulk_ids(request)
+    ids = await requested_job_ids(request)
     element_name = SWITCHES[switch]
     done = f"Job {switch} {'enabled' if enabled else 'disabled'}"
 
