@@ -140,6 +140,16 @@ def test_export_round_trips_and_never_holds_a_secure_value(rundeck: Rundeck) -> 
     assert all(j["id"] != job["uuid"] for j in again["succeeded"])
     skipped = rundeck.import_jobs("web", exported, dupeOption="skip").json()
     assert (skipped["succeeded"], skipped["failed"], [j["name"] for j in skipped["skipped"]]) == ([], [], ["deploy"])
+    as_xml = rundeck.call(
+        "POST",
+        "/project/web/jobs/import",
+        params={"fileformat": "yaml", "dupeOption": "skip"},
+        data=exported.encode(),
+        headers={"Content-Type": "application/yaml", "Accept": "application/xml"},
+    )
+    root = etree.fromstring(as_xml.content)
+    assert (root.tag, root.find("succeeded").get("count"), root.find("skipped").get("count")) == ("result", "0", "1")
+    assert root.find("skipped/job").findtext("id") == job["uuid"] and root.find("skipped/job").get("index") == "0"
 
 
 def test_bad_definitions_are_a_400_naming_the_line_and_change_nothing(rundeck: Rundeck) -> None:

@@ -190,11 +190,23 @@ async def import_jobs(request: Request) -> Response:
         return context.store.jobs.load(project, jobs, now=time.time(), dupe_option=str(dupe), uuid_option=str(uuids))
 
     results = await anyio.to_thread.run_sync(load)
-    answer: dict[str, list[dict[str, Any]]] = {"succeeded": [], "failed": [], "skipped": []}
+    imported: dict[str, list[dict[str, Any]]] = {"succeeded": [], "failed": [], "skipped": []}
     for index, result in enumerate(results):
         kind = "skipped" if result.action is ImportAction.SKIPPED else "succeeded"
-        answer[kind].append(_imported(request, result, index))
-    return Response(json.dumps(answer), media_type="application/json")
+        imported[kind].append(_imported(request, result, index))
+
+    def as_xml() -> etree._Element:
+        sections = []
+        fields = ("id", "permalink", "name", "group", "project")
+        for kind, jobs in imported.items():
+            shown = [
+                leaves(element("job", {"index": j["index"], "href": j["href"]}), {k: j[k] for k in fields})
+                for j in jobs
+            ]
+            sections.append(element(kind, {"count": len(shown)}, *shown))
+        return element("result", {"success": True}, *sections)
+
+    return answer(request, imported, as_xml, by_format=False)
 
 
 async def requested_job_ids(request: Request) -> list[str]:
