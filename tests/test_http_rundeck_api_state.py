@@ -197,7 +197,24 @@ def test_a_job_references_lines_carry_rundecks_nested_step_context(rundeck: Rund
     assert "third" in [e["log"] for e in nested["entries"]] and nested["filter"] == {"stepctx": "1/3"}
     assert "after" in [e["log"] for e in rundeck.get(f"/execution/{execution['id']}/output/step/2")["entries"]]
     state = rundeck.get(f"/execution/{execution['id']}/state")
+    server = state["serverNode"]
     assert [(s["stepctx"], s["nodeStep"], s["executionState"]) for s in state["steps"]] == [
         ("1", False, "FAILED"),
         ("2", True, "SUCCEEDED"),
     ]
+    reference = state["steps"][0]
+    assert reference["hasSubworkflow"] is True and "nodeStates" not in reference
+    workflow = reference["workflow"]
+    assert (workflow["stepCount"], workflow["executionState"], workflow["completed"]) == (3, "FAILED", True)
+    assert [(s["stepctx"], s["id"], s["executionState"]) for s in workflow["steps"]] == [
+        ("1/1", "1", "SUCCEEDED"),
+        ("1/2", "2", "FAILED"),
+        ("1/3", "3", "SUCCEEDED"),
+    ]
+    assert [entry["stepctx"] for entry in state["nodes"][server]] == ["1/1", "1/2", "1/3", "2"]
+    xml = etree.fromstring(
+        rundeck.call("GET", f"/execution/{execution['id']}/state", headers={"Accept": "application/xml"}).content
+    )
+    nested = xml.find("steps/step/workflow")
+    assert [s.get("stepctx") for s in nested.findall("steps/step")] == ["1/1", "1/2", "1/3"]
+    assert xml.find("steps/step").findtext("hasSubworkflow") == "true"

@@ -2,13 +2,15 @@
 step's state on each node, and each node's state per step, in Rundeck's JSON and XML.
 
 It is read from what the workflow saves after every step on every node (the execution's ``cursor``: the dispatch
-nodes and, per step and node, ``running``/``succeeded``/``failed`` with times) and from the job definition the
-execution ran (its step count, which steps are node steps). A step that runs once, not per node (a job reference
-or a workflow step plugin), is shown on the server node, as Rundeck shows it.
+nodes, per step and node ``running``/``succeeded``/``failed`` with times, and the executions its job references
+started) and from the job definition the execution ran (its step count, which steps are node steps). A step that
+runs once rather than per node (a job reference or a workflow step plugin) has no ``nodeStates``; a job reference
+run once nests its child's workflow (``hasSubworkflow``, ``workflow``, steps ``2/1``…), as Rundeck shows it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
 
+from xlr_runtime.http.app import context_of
 from xlr_runtime.http.rundeck.common import iso_time
 from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves, node_names
 from xlr_runtime.rundeck.jobs.model import JobRefStep, PluginStep, Step
@@ -98,44 +101,67 @@ def _overall(states: list[NodeState]) -> str:
     return "NODE_MIXED"
 
 
-def execution_state(execution: Execution) -> dict[str, Any]:
-    """The execution's state in Rundeck's JSON form."""
-    (job,) = load_jobs_xml(execution.job_xml, path=f"store:executions/{execution.id}", require_future=False)
-    server = local_node().name  # the node the execution service runs workflow steps on
-    targets = list(execution.cursor.get("nodes", []))
+#: Reads an execution by id (a job reference's child, for its sub-workflow).
+ChildReader = Callable[[int], Execution]
+
+
+def _step_state(
+    execution: Execution, index: int, step: Step, prefix: str, read_child: ChildReader
+) -> tuple[dict[str, Any], dict[str, list[dict[str, str]]]]:
+    """One step's state (``prefix`` is the step context of the workflow it belongs to, ``2/`` in a job reference
+    of step 2), and each node's entries for it and its sub-steps."""
     recorded: dict[str, dict[str, Any]] = execution.cursor.get("steps", {})
     ended = execution.status if execution.status.is_final else None
+    stepctx = f"{prefix}{index}"
+    per_node: dict[str, list[dict[str, str]]] = {}
+    shown: dict[str, Any] = {"id": str(index), "stepctx": stepctx, "nodeStep": is_node_step(step)}
+    if is_node_step(step):
+        states = {
+            node: _node_state(recorded.get(f"{index}@{node}"), recorded.get(f"{index}/handler@{node}"), ended)
+            for node in execution.cursor.get("nodes", [])
+        }
+        for node, state in states.items():
+            per_node.setdefault(node, []).append({"executionState": state.state, "stepctx": stepctx})
+        shown["nodeStates"] = {node: state.to_json() for node, state in states.items()}
+        overall = _overall(list(states.values()))
+    else:
+        own = _node_state(recorded.get(f"{index}@"), recorded.get(f"{index}/handler@"), ended)
+        states, overall = {"": own}, own.state
+    starts = [s.started for s in states.values() if s.started is not None]
+    ends = [s.ended for s in states.values() if s.ended is not None]
+    done = overall not in ("WAITING", "RUNNING", "RUNNING_HANDLER")
+    shown |= {
+        "executionState": overall,
+        "startTime": _time(min(starts, default=None)),
+        "updateTime": _time(max(ends + starts, default=None)),
+        "endTime": _time(max(ends, default=None)) if done else None,
+    }
+    child_id = execution.cursor.get("children", {}).get(f"{index}@")
+    if isinstance(step, JobRefStep) and child_id is not None:
+        workflow, child_nodes = _workflow(read_child(child_id), f"{stepctx}/", read_child)
+        shown |= {"hasSubworkflow": True, "workflow": workflow}
+        for node, entries in child_nodes.items():
+            per_node.setdefault(node, []).extend(entries)
+    return shown, per_node
+
+
+def _workflow(
+    execution: Execution, prefix: str, read_child: ChildReader
+) -> tuple[dict[str, Any], dict[str, list[dict[str, str]]]]:
+    """A workflow section of the state (``stepCount``, ``targetNodes``, ``steps``, …), and each node's entries."""
+    (job,) = load_jobs_xml(execution.job_xml, path=f"store:executions/{execution.id}", require_future=False)
+    targets = list(execution.cursor.get("nodes", []))
+    recorded: dict[str, dict[str, Any]] = execution.cursor.get("steps", {})
     steps: list[dict[str, Any]] = []
     per_node: dict[str, list[dict[str, str]]] = {name: [] for name in targets}
     for index, step in enumerate(job.sequence.steps, start=1):
-        nodes = targets if is_node_step(step) else [server]
-        states = {}
-        for node in nodes:
-            where = node if is_node_step(step) else ""
-            handler = recorded.get(f"{index}/handler@{where}")
-            states[node] = _node_state(recorded.get(f"{index}@{where}"), handler, ended)
-            per_node.setdefault(node, []).append({"executionState": states[node].state, "stepctx": str(index)})
-        starts = [s.started for s in states.values() if s.started is not None]
-        ends = [s.ended for s in states.values() if s.ended is not None]
-        overall = _overall(list(states.values()))
-        done = overall not in ("WAITING", "RUNNING", "RUNNING_HANDLER")
-        steps.append(
-            {
-                "id": str(index),
-                "stepctx": str(index),
-                "executionState": overall,
-                "startTime": _time(min(starts, default=None)),
-                "updateTime": _time(max(ends + starts, default=None)),
-                "endTime": _time(max(ends, default=None)) if done else None,
-                "nodeStep": is_node_step(step),
-                "nodeStates": {node: state.to_json() for node, state in states.items()},
-            }
-        )
+        shown, entries = _step_state(execution, index, step, prefix, read_child)
+        steps.append(shown)
+        for node, listed in entries.items():
+            per_node.setdefault(node, []).extend(listed)
     started = execution.started_at
     updated = execution.ended_at or max([started or 0.0, *_times(recorded)])
-    return {
-        "executionId": execution.id,
-        "serverNode": server,
+    section = {
         "executionState": _EXECUTION_STATES[execution.status],
         "completed": execution.status.is_final,
         "startTime": _time(started),
@@ -144,39 +170,60 @@ def execution_state(execution: Execution) -> dict[str, Any]:
         "stepCount": len(job.sequence.steps),
         "allNodes": sorted(set(targets) | set(per_node)),
         "targetNodes": targets,
-        "nodes": per_node,
         "steps": steps,
     }
+    return section, per_node
+
+
+def execution_state(execution: Execution, read_child: ChildReader) -> dict[str, Any]:
+    """The execution's state in Rundeck's JSON form; ``read_child`` reads the executions its job references
+    started, whose workflows are nested in the steps that ran them."""
+    section, per_node = _workflow(execution, "", read_child)
+    server = local_node().name  # the node the execution service runs workflow steps on
+    return {"executionId": execution.id, "serverNode": server, **section, "nodes": per_node}
 
 
 def _times(recorded: dict[str, dict[str, Any]]) -> list[float]:
     return [t for entry in recorded.values() for t in (entry.get("started"), entry.get("ended")) if t is not None]
 
 
+_TIMES = ("startTime", "updateTime", "endTime", "executionState")
+
+
+def _workflow_xml(root: etree._Element, section: dict[str, Any]) -> etree._Element:
+    """Add a workflow section's elements to ``root``."""
+    leaves(root, {key: section[key] for key in ("startTime", "updateTime", "stepCount")})
+    root.extend([node_names("allNodes", section["allNodes"]), node_names("targetNodes", section["targetNodes"])])
+    leaves(root, {key: section.get(key) for key in ("executionId", "serverNode")})
+    leaves(root, {key: section[key] for key in ("endTime", "executionState", "completed")})
+    steps = element("steps")
+    for step in section["steps"]:
+        shown = leaves(element("step", {"stepctx": step["stepctx"], "id": step["id"]}), {"nodeStep": step["nodeStep"]})
+        leaves(shown, {key: step[key] for key in _TIMES} | {"hasSubworkflow": step.get("hasSubworkflow")})
+        if "nodeStates" in step:
+            node_states = element("nodeStates")
+            for name, node in step["nodeStates"].items():
+                node_states.append(leaves(element("nodeState", {"name": name}), {key: node[key] for key in _TIMES}))
+            shown.append(node_states)
+        if "workflow" in step:
+            shown.append(_workflow_xml(element("workflow"), step["workflow"]))
+        steps.append(shown)
+    root.append(steps)
+    return root
+
+
 def state_xml(state: dict[str, Any]) -> etree._Element:
     """Rundeck's XML form of :func:`execution_state`."""
-    root = element("executionState", {"id": state["executionId"]})
-    times = ("startTime", "updateTime", "endTime", "executionState")
-    leaves(root, {key: state[key] for key in ("startTime", "updateTime", "stepCount")})
-    root.extend([node_names("allNodes", state["allNodes"]), node_names("targetNodes", state["targetNodes"])])
-    leaves(root, {key: state[key] for key in ("executionId", "serverNode", "endTime", "executionState", "completed")})
-    steps = element("steps")
-    for step in state["steps"]:
-        node_states = element("nodeStates")
-        for name, node in step["nodeStates"].items():
-            node_states.append(leaves(element("nodeState", {"name": name}), {key: node[key] for key in times}))
-        shown = leaves(element("step", {"stepctx": step["stepctx"], "id": step["id"]}), {"nodeStep": step["nodeStep"]})
-        steps.append(leaves(shown, {key: step[key] for key in times}))
-        shown.append(node_states)
+    root = _workflow_xml(element("executionState", {"id": state["executionId"]}), state)
     nodes = element("nodes")
     for name, entries in state["nodes"].items():
         listed = element("steps", None, *(leaves(element("step"), entry) for entry in entries))
         nodes.append(element("node", {"name": name}, listed))
-    root.extend([steps, nodes])
+    root.append(nodes)
     return root
 
 
 def state_answer(request: Request, execution: Execution) -> Response:
     """The state of ``execution`` in the form the request asks for."""
-    state = execution_state(execution)
+    state = execution_state(execution, context_of(request).store.executions.get)
     return answer(request, state, lambda: state_xml(state))

@@ -655,6 +655,9 @@ class ExecutionService:
         if notifier is not None:
             notifier.wake()
         run.log.system("VERBOSE", f"Job reference {child_job.full_name}: execution {child.id}", node=node, step=index)
+        with run.lock:  # the execution state nests the child's workflow in this step (Rundeck's sub-workflow)
+            run.cursor.setdefault("children", {})[f"{index + 1}@{scope or ''}"] = child.id
+        run._save()
         writer = self._writer(child, child_job, resolved, parent=run.log, parent_step=index)
         deadline = self._deadline(child, child_job, resolved)
         if run.deadline is not None:
