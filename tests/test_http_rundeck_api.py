@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 import yaml
 from lxml import etree
 
@@ -343,3 +344,9 @@ def test_a_client_that_reads_xml_gets_rundecks_xml_forms(rundeck: Rundeck) -> No
         "api.error.item.doesnotexist",
     )
     assert error.findtext("error/message") == "Execution ID does not exist: 999999"
+    anonymous = requests.post(f"{rundeck.base}/execution/1/abort", headers=xml, timeout=TIMEOUT)
+    assert (
+        anonymous.status_code == 401 and etree.fromstring(anonymous.content).find("error").get("code") == "unauthorized"
+    )
+    no_route = rundeck.call("GET", "/no/such/path", headers=xml)
+    assert no_route.status_code == 404 and etree.fromstring(no_route.content).get("error") == "true"

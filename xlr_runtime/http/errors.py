@@ -23,7 +23,7 @@ from xlr_runtime.errors import (
     UnknownTypeError,
     XlrError,
 )
-from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error
+from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error_for
 
 log = logging.getLogger("xlr_runtime.http")
 
@@ -63,7 +63,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     headers: dict[str, Any] = dict(exc.headers or {})
     if is_rundeck_path(request.url.path):
-        response = rundeck_error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
+        response = rundeck_error_for(request, exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
     else:
         response = error_response(exc.status_code, str(exc.detail))
     response.headers.update(headers)

@@ -55,6 +55,11 @@ def rundeck_error(status: int, message: str, *, code: str | None = None, xml: bo
     return JSONResponse(body, status_code=status)
 
 
+def rundeck_error_for(request: Request, status: int, message: str, *, code: str | None = None) -> Response:
+    """Rundeck's error body in the form ``request`` asked for (XML when it asked for XML)."""
+    return rundeck_error(status, message, code=code, xml=_error_in_xml(request))
+
+
 def _error_in_xml(request: Request) -> bool:
     """True when the request asked for XML (its ``Accept`` header, or ``format=xml``)."""
     return request.query_params.get("format") == "xml" or wants_xml(request, by_format=False)
@@ -101,12 +106,11 @@ def endpoint(handler: Handler) -> Handler:
     Rundeck's form (their messages are written for users and never hold a secret)."""
 
     def failure(request: Request, exc: Exception) -> Response:
-        xml = _error_in_xml(request)
         if isinstance(exc, _Unsupported):
-            return rundeck_error(400, str(exc), code="api.error.api-version.unsupported", xml=xml)
+            return rundeck_error_for(request, 400, str(exc), code="api.error.api-version.unsupported")
         assert isinstance(exc, XlrError)
         status, code = _status_and_code(exc)
-        return rundeck_error(status, exc.message, code=code, xml=xml)
+        return rundeck_error_for(request, status, exc.message, code=code)
 
     if inspect.iscoroutinefunction(handler):
 
