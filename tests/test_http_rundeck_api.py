@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from lxml import etree
 
 from tests.http_helpers import TIMEOUT, Api, served_api
+from tests.rundeck_client import Rundeck
 from tests.waiting import wait_until
 from xlr_runtime.http.rundeck.openapi import PATHS
 from xlr_runtime.scripting.masking import MASK
@@ -54,53 +56,6 @@ DEPLOY = f"""\
     commands:
     - exec: echo other
 """
-
-
-class Rundeck:
-    """A Rundeck API client, as its users write them: a base URL with the API version and a token header."""
-
-    def __init__(self, server: str, token: str | None, version: int = 47) -> None:
-        self.base = f"{server}/api/{version}"
-        self.session = requests.Session()
-        self.session.headers["Accept"] = "application/json"
-        if token is not None:
-            self.session.headers["X-Rundeck-Auth-Token"] = token
-        self.seen: list[str] = []  # every response body, for the secrets canary
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self.session.request(method, self.base + path, timeout=TIMEOUT, **kwargs)
-        self.seen.append(response.text)
-        return response
-
-    def get(self, path: str, **params: Any) -> Any:
-        response = self.call("GET", path, params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def import_jobs(self, project: str, text: str, fmt: str = "yaml", **params: str) -> requests.Response:
-        return self.call(
-            "POST",
-            f"/project/{project}/jobs/import",
-            params={"fileformat": fmt, **params},
-            data=text.encode(),
-            headers={"Content-Type": f"application/{fmt}"},
-        )
-
-    def run(self, job_id: str, **body: Any) -> requests.Response:
-        return self.call("POST", f"/job/{job_id}/run", json=body)
-
-    def wait_done(self, execution_id: int) -> dict[str, Any]:
-        state: dict[str, Any] = {}
-
-        def ended() -> bool:
-            state.update(self.get(f"/execution/{execution_id}"))
-            return state["status"] not in ("running", "scheduled")
-
-        wait_until(ended, lambda: f"execution {execution_id} still {state.get('status')}", timeout=TIMEOUT)
-        return state
-
-    def output(self, execution_id: int, **params: Any) -> Any:
-        return self.get(f"/execution/{execution_id}/output", **params)
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +141,16 @@ def test_export_round_trips_and_never_holds_a_secure_value(rundeck: Rundeck) -> 
     assert all(j["id"] != job["uuid"] for j in again["succeeded"])
     skipped = rundeck.import_jobs("web", exported, dupeOption="skip").json()
     assert (skipped["succeeded"], skipped["failed"], [j["name"] for j in skipped["skipped"]]) == ([], [], ["deploy"])
+    as_xml = rundeck.call(
+        "POST",
+        "/project/web/jobs/import",
+        params={"fileformat": "yaml", "dupeOption": "skip"},
+        data=exported.encode(),
+        headers={"Content-Type": "application/yaml", "Accept": "application/xml"},
+    )
+    root = etree.fromstring(as_xml.content)
+    assert (root.tag, root.find("succeeded").get("count"), root.find("skipped").get("count")) == ("result", "0", "1")
+    assert root.find("skipped/job").findtext("id") == job["uuid"] and root.find("skipped/job").get("index") == "0"
 
 
 def test_bad_definitions_are_a_400_naming_the_line_and_change_nothing(rundeck: Rundeck) -> None:
@@ -257,16 +222,37 @@ def test_no_rundeck_endpoint_ever_shows_a_secure_value(rundeck: Rundeck) -> None
     logs = [e["log"] for e in rundeck.output(execution["id"])["entries"]]
     assert f"the password is {MASK}" in logs, logs
     server, bodies = rundeck.base.rsplit("/api/", 1)[0], []
+    node = rundeck.get(f"/execution/{execution['id']}/state")["serverNode"]
     for path, item in PATHS.items():
         if "get" not in item:
             continue
-        concrete = path.replace("{version}", "47").replace("{project}", "web")
+        concrete = path.replace("{version}", "47").replace("{project}", "web").replace("{stepctx}", "2")
+        concrete = concrete.replace("{node}", node).replace("{name}", node)
         concrete = concrete.replace("{id}", str(execution["id"]) if "/execution/" in path else job_id)
-        for fmt in ("xml", "yaml", "json"):
-            response = rundeck.session.get(server + concrete, params={"format": fmt}, timeout=TIMEOUT)
-            assert response.status_code == 200, (concrete, response.text)
+        declared = [p for p in item["get"]["parameters"] if p["name"] == "format"]
+        forms = [{"format": fmt} for fmt in (declared[0]["schema"]["enum"] if declared else [])]
+        for params, accept in [(form, "*/*") for form in forms] + [({}, "application/xml"), ({}, "application/json")]:
+            response = rundeck.session.get(
+                server + concrete, params=params, headers={"Accept": accept}, timeout=TIMEOUT
+            )
+            assert response.status_code == 200, (concrete, params, accept, response.text)
             bodies.append(response.text)
-    bodies.append(rundeck.call("POST", f"/execution/{execution['id']}/abort").text)
+    writes = [
+        ("POST", f"/execution/{execution['id']}/abort", {}),
+        ("POST", f"/job/{job_id}/schedule/disable", {}),
+        ("POST", f"/job/{job_id}/schedule/enable", {}),
+        ("POST", f"/job/{job_id}/execution/disable", {}),
+        ("POST", f"/job/{job_id}/execution/enable", {}),
+        ("POST", "/jobs/schedule/enable", {"ids": job_id}),
+        ("POST", "/jobs/execution/enable", {"idlist": job_id}),
+        ("POST", "/executions/delete", {"ids": execution["id"]}),
+    ]
+    for method, path, params in writes:  # in both forms, the execution last: deleted by the last write
+        for accept in ("application/xml", "application/json"):
+            response = rundeck.call(method, path, params=params, headers={"Accept": accept})
+            assert response.status_code == 200, (path, response.text)
+            bodies.append(response.text)
+    assert rundeck.call("GET", f"/execution/{execution['id']}").status_code == 404
     assert all(SECRET not in body for body in bodies + rundeck.seen)
 
 
@@ -312,3 +298,55 @@ def test_a_form_with_an_xml_batch_imports_as_rundecks_upload_does(rundeck: Runde
     assert [(j["name"], j["project"]) for j in response.json()["succeeded"]] == [("long", "forms")]
     empty = rundeck.call("POST", "/project/forms/jobs/import", data={"other": "x"})
     assert empty.status_code == 400 and empty.json()["message"] == 'parameter "xmlBatch" is required'
+
+
+def test_a_client_that_reads_xml_gets_rundecks_xml_forms(rundeck: Rundeck) -> None:
+    xml = {"Accept": "application/xml"}
+
+    def read(method: str, path: str, **kwargs: Any) -> etree._Element:
+        response = rundeck.call(method, path, headers=xml, **kwargs)
+        assert response.headers["content-type"].startswith("application/xml"), response.text
+        return etree.fromstring(response.content)
+
+    system = read("GET", "/system/info")
+    assert (system.tag, system.findtext("rundeck/apiversion")) == ("system", "47")
+    assert system.find("timestamp").get("unit") == "ms"
+    projects = read("GET", "/projects")
+    assert "web" in [p.findtext("name") for p in projects.findall("project")]
+    assert int(projects.get("count")) == len(projects.findall("project"))
+    assert read("GET", "/project/web").findtext("name") == "web"
+    jobs = read("GET", "/project/web/jobs", params={"jobExactFilter": "deploy"})
+    assert jobs.get("count") == "1" and jobs.find("job").get("id") == "5b0c6e0a-0001-4000-8000-000000000001"
+    assert jobs.find("job").findtext("group") == "web/app"
+    info = read("GET", "/job/5b0c6e0a-0001-4000-8000-000000000001/info")
+    assert (info.tag, info.get("scheduled"), info.findtext("name")) == ("job", "false", "deploy")
+    started = read("POST", "/job/5b0c6e0a-0001-4000-8000-000000000001/run", json={"options": {"env": "dev"}})
+    assert started.tag == "execution" and started.findtext("job/name") == "deploy"
+    execution_id = int(started.get("id"))
+    assert rundeck.wait_done(execution_id)["status"] == "succeeded"
+    shown = read("GET", f"/execution/{execution_id}")
+    assert (shown.get("status"), shown.findtext("user")) == ("succeeded", "tests")
+    assert shown.find("date-ended").get("unixtime").isdigit()
+    output = read("GET", f"/execution/{execution_id}/output")
+    assert output.findtext("completed") == "true" and "done" in [e.get("log") for e in output.iter("entry")]
+    aborted = read("POST", f"/execution/{execution_id}/abort")
+    assert (aborted.tag, aborted.get("status"), aborted.find("execution").get("id")) == (
+        "abort",
+        "failed",
+        str(execution_id),
+    )
+    missing = rundeck.call("GET", "/execution/999999", headers=xml)
+    assert missing.status_code == 404
+    error = etree.fromstring(missing.content)
+    assert (error.tag, error.get("error"), error.find("error").get("code")) == (
+        "result",
+        "true",
+        "api.error.item.doesnotexist",
+    )
+    assert error.findtext("error/message") == "Execution ID does not exist: 999999"
+    anonymous = requests.post(f"{rundeck.base}/execution/1/abort", headers=xml, timeout=TIMEOUT)
+    assert (
+        anonymous.status_code == 401 and etree.fromstring(anonymous.content).find("error").get("code") == "unauthorized"
+    )
+    no_route = rundeck.call("GET", "/no/such/path", headers=xml)
+    assert no_route.status_code == 404 and etree.fromstring(no_route.content).get("error") == "true"

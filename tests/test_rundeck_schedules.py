@@ -241,6 +241,24 @@ def test_disabled_schedules_and_executions_do_not_fire(world: World, clock: Virt
     assert world.store.schedules.get("uuid-off").next_fire_at == START + 3600 + 300
 
 
+def test_turning_a_schedule_or_executions_off_and_on_replans_the_job(world: World, clock: VirtualClock) -> None:
+    world.load(job_xml())
+    world.schedules.tick()
+    world.store.jobs.set_enabled("uuid-tick", schedule=False, now=clock.now())
+    clock.advance(3600)
+    assert world.schedules.tick() == []
+    assert world.store.schedules.get("uuid-tick").note == "schedule disabled (scheduleEnabled=false)"
+    world.store.jobs.set_enabled("uuid-tick", schedule=True, execution=False, now=clock.now())
+    clock.advance(3600)
+    assert world.schedules.tick() == []
+    assert world.store.schedules.get("uuid-tick").note == "executions disabled (executionEnabled=false)"
+    world.store.jobs.set_enabled("uuid-tick", execution=True, now=clock.now())
+    world.schedules.tick()
+    assert world.store.schedules.get("uuid-tick").next_fire_at == START + 2 * 3600 + 300
+    clock.advance(300)
+    assert len(world.schedules.tick()) == 1
+
+
 def test_loading_a_new_version_reschedules_and_deleting_unschedules(world: World, clock: VirtualClock) -> None:
     world.load(job_xml(crontab="0 0 * ? * * *"))
     world.schedules.tick()

@@ -9,7 +9,7 @@ import pytest
 
 from xlr_runtime.errors import NotFoundError, StateError
 from xlr_runtime.store import Store
-from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store.executions import ExecutionQuery, ExecutionStatus
 
 T0 = 1_700_000_000.0
 
@@ -133,3 +133,39 @@ def test_log(store: Store) -> None:
     lines = store.executions.log(execution)
     assert [(line.node, line.step, line.text) for line in lines] == [("n1", "1", "hello"), (None, None, "bad")]
     assert [line.text for line in store.executions.log(execution, after=lines[0].id)] == ["bad"]
+
+
+def test_an_execution_query_keeps_what_each_field_says(store: Store) -> None:
+    deploy = new(store)
+    store.executions.finish(deploy, status=ExecutionStatus.SUCCEEDED, now=T0 + 10)
+    report = new(store, job_id="uuid-2", job_name="re_port", job_group="batch/nightly", user="cron",
+                 execution_type="scheduled")  # fmt: skip
+    store.executions.finish(report, status=ExecutionStatus.FAILED, now=T0 + 20)
+    halted = new(store, job_id="uuid-3", job_name="top", job_group=None)
+    store.executions.finish(halted, status=ExecutionStatus.FAILED, now=T0 + 30, custom_status="log limit")
+    running = new(store, job_id="uuid-3", job_name="top", job_group=None)
+    adhoc = new(store, job_id=None, job_name="adhoc", job_group=None)
+    new(store, project="Q")
+    new(store, parent_id=deploy)
+
+    def kept(**fields: object) -> list[int]:
+        query = ExecutionQuery(project="P", **fields)  # type: ignore[arg-type]
+        found = [e.id for e in store.executions.summaries(query=query)]
+        assert store.executions.count(query=query) == len(found)
+        return sorted(found)
+
+    assert kept() == sorted([deploy, report, halted, running, adhoc])
+    assert kept(job_ids=("uuid-3",)) == [halted, running]
+    assert kept(exclude_job_ids=("uuid-1", "uuid-3")) == [report, adhoc]
+    assert kept(job_names=("batch/nightly/re_port", "top")) == [report, halted, running]
+    assert kept(exclude_job_names=("ops/deploy",)) == [report, halted, running, adhoc]
+    assert kept(group="batch") == [report] and kept(group="batch/night") == []
+    assert kept(group="") == [halted, running, adhoc] and kept(group_exact="batch") == []
+    assert kept(name_contains="E_P") == [report] and kept(name_contains="%") == []
+    assert kept(name="top") == [halted, running]
+    assert kept(statuses=("failed",)) == [report]
+    assert kept(statuses=("other", "queued")) == [halted, running, adhoc]
+    assert kept(user="cron") == [report] and kept(execution_type="scheduled") == [report]
+    assert kept(adhoc=True) == [adhoc] and adhoc not in kept(adhoc=False)
+    assert kept(ended_after=T0 + 15) == [report, halted] and kept(ended_before=T0 + 15) == [deploy]
+    assert kept(ended_after=T0 + 15, ended_before=T0 + 25) == [report]

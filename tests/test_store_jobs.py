@@ -165,3 +165,17 @@ def test_a_stored_definition_that_no_longer_reads_says_which_and_can_be_deleted(
     deleted = store.jobs.delete("p", "u-2")
     assert (deleted.full_name, deleted.uuid, deleted.project) == ("g/bad", "u-2", "p")
     assert [j.name for j in store.jobs.list("p")] == ["good"]
+
+
+def test_set_enabled_rewrites_the_flags_in_the_definition(store: Store) -> None:
+    store.jobs.load("p", [job("j", uuid="u-1")], now=1.0)
+    before = store.query_one("SELECT definition_sha256 FROM jobs WHERE uuid = 'u-1'")
+    turned = store.jobs.set_enabled("u-1", schedule=False, now=2.0)
+    assert (turned.schedule_enabled, turned.execution_enabled) == (False, True)
+    stored = store.jobs.get("u-1")
+    assert (stored.schedule_enabled, stored.execution_enabled) == (False, True)
+    assert store.query_one("SELECT definition_sha256 FROM jobs WHERE uuid = 'u-1'") != before
+    store.jobs.set_enabled("u-1", schedule=True, execution=False, now=3.0)
+    assert (store.jobs.get("u-1").schedule_enabled, store.jobs.get("u-1").execution_enabled) == (True, False)
+    with pytest.raises(NotFoundError, match="no job with uuid nope"):
+        store.jobs.set_enabled("nope", schedule=True, now=4.0)

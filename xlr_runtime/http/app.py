@@ -58,12 +58,12 @@ def context_of(request: Request) -> ApiContext:
 def build_app(context: ApiContext, *, open_reads: bool) -> Starlette:
     """The application over ``context``; reads need no token when ``open_reads``."""
     from xlr_runtime.http import config, openapi, tasks, types, web
-    from xlr_runtime.http.rundeck import executions, jobs, system
+    from xlr_runtime.http.rundeck.routes import ROUTES as RUNDECK_ROUTES
     from xlr_runtime.http.web.session import Sessions
     from xlr_runtime.secrets import SecretBox
 
     routes: list[BaseRoute] = [*tasks.ROUTES, *types.ROUTES, *config.ROUTES, *openapi.ROUTES]
-    routes += [*system.ROUTES, *jobs.ROUTES, *executions.ROUTES, *web.routes()]
+    routes += [*RUNDECK_ROUTES, *web.routes()]
     sessions = Sessions(context.store, SecretBox(context.home.root), context.clock)
     gate = Middleware(TokenGate, store=context.store, clock=context.clock, open_reads=open_reads, sessions=sessions)
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, middleware=[gate])  # type: ignore[arg-type]

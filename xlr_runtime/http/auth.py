@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import anyio.to_thread
-from starlette.requests import cookie_parser
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xlr_runtime.clock import Clock
 from xlr_runtime.http.errors import error_response
-from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error
+from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error_for
 from xlr_runtime.http.tokens import match
 from xlr_runtime.http.web.session import COOKIE, Sessions
 from xlr_runtime.store import Store
@@ -85,7 +85,7 @@ class TokenGate:
             await self.app(scope, receive, send)
             return
         if is_rundeck_path(scope["path"]):
-            response = rundeck_error(verdict.status, verdict.message)
+            response = rundeck_error_for(Request(scope), verdict.status, verdict.message)
         else:
             response = error_response(
                 verdict.status, verdict.message, field="Authorization", hint=_HINTS[verdict.status]

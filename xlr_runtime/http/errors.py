@@ -24,7 +24,7 @@ from xlr_runtime.errors import (
     UnknownTypeError,
     XlrError,
 )
-from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error
+from xlr_runtime.http.rundeck.common import is_rundeck_path, rundeck_error_for
 
 log = logging.getLogger("xlr_runtime.http")
 
@@ -74,7 +74,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     headers: dict[str, Any] = dict(exc.headers or {})
     if is_rundeck_path(request.url.path):
-        response = rundeck_error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
+        response = rundeck_error_for(request, exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
     elif is_page_path(request.url.path):
         from xlr_runtime.http.web.render import error_page
 

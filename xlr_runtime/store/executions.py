@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from xlr_runtime.errors import NotFoundError, StateError
-from xlr_runtime.store.base import fits_row_id
+from xlr_runtime.store.base import fits_row_id, like_escaped
 from xlr_runtime.store.migrations import MigrationSet
 
 if TYPE_CHECKING:
@@ -186,14 +186,73 @@ def _summary(row: dict[str, Any]) -> ExecutionSummary:
     return ExecutionSummary(**values)
 
 
+@dataclass(frozen=True)
+class ExecutionQuery:
+    """Which top-level executions a listing keeps (Rundeck's execution query); every field left empty keeps all.
+
+    ``statuses`` are stored statuses (``other`` keeps those with a custom status); ``ended_after`` and
+    ``ended_before`` (epoch seconds) keep executions that ended in that span; ``job_names`` are full names
+    (``group/name``); ``group`` keeps a group and its subgroups (``""``: jobs without a group), ``group_exact`` one
+    group; ``name_contains`` (any case) and ``name`` are on the job's name; ``adhoc`` keeps only executions without
+    a job (``True``) or only those with one (``False``)."""
+
+    project: str | None = None
+    job_ids: tuple[str, ...] = ()
+    exclude_job_ids: tuple[str, ...] = ()
+    job_names: tuple[str, ...] = ()
+    exclude_job_names: tuple[str, ...] = ()
+    group: str | None = None
+    group_exact: str | None = None
+    name_contains: str | None = None
+    name: str | None = None
+    statuses: tuple[str, ...] = ()
+    user: str | None = None
+    execution_type: str | None = None
+    adhoc: bool | None = None
+    ended_after: float | None = None
+    ended_before: float | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The ``WHERE`` clause of the executions this query keeps, and its parameters."""
+        full_name = "(CASE WHEN COALESCE(job_group, '') = '' THEN job_name ELSE job_group || '/' || job_name END)"
+        clauses: list[str] = ["parent_id IS NULL"]
+        params: list[Any] = []
+        for column, value in (("project", self.project), ("user", self.user), ("execution_type", self.execution_type),
+                              ("job_name", self.name), ("COALESCE(job_group, '')", self.group_exact)):  # fmt: skip
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        lists = [("job_id", self.job_ids, ""), ("job_id", self.exclude_job_ids, "NOT "),
+                 (full_name, self.job_names, ""), (full_name, self.exclude_job_names, "NOT ")]  # fmt: skip
+        for column, values, negate in lists:
+            if values:
+                clauses.append(f"COALESCE({column}, '') {negate}IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if self.statuses:
+            plain = [s for s in self.statuses if s != str(ExecutionStatus.OTHER)]
+            either = [f"(status IN ({', '.join('?' * len(plain))}) AND custom_status IS NULL)"] if plain else []
+            either += ["custom_status IS NOT NULL"] if len(plain) < len(self.statuses) else []
+            clauses.append(f"({' OR '.join(either)})")
+            params.extend(plain)
+        if self.group is not None:
+            clauses.append("(COALESCE(job_group, '') = ? OR job_group LIKE ? ESCAPE '\\')" if self.group else
+                           "COALESCE(job_group, '') = ?")  # fmt: skip
+            params.extend([self.group, like_escaped(self.group) + "/%"] if self.group else [""])
+        if self.name_contains:
+            clauses.append("LOWER(job_name) LIKE ? ESCAPE '\\'")
+            params.append("%" + like_escaped(self.name_contains.lower()) + "%")
+        if self.adhoc is not None:
+            clauses.append("job_id IS NULL" if self.adhoc else "job_id IS NOT NULL")
+        for operator, bound in ((">=", self.ended_after), ("<=", self.ended_before)):
+            if bound is not None:
+                clauses.append(f"ended_at {operator} ?")
+                params.append(bound)
+        return "WHERE " + " AND ".join(clauses), params
+
+
 def _top_level(project: str | None, job_id: str | None = None) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause of the top-level executions (of ``project``, of ``job_id``), and its parameters."""
-    clauses, params = ["parent_id IS NULL"], []
-    for column, value in (("project", project), ("job_id", job_id)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    return "WHERE " + " AND ".join(clauses), params
+    return ExecutionQuery(project=project, job_ids=() if job_id is None else (job_id,)).where()
 
 
 def _execution(row: dict[str, Any]) -> Execution:
@@ -278,12 +337,19 @@ class ExecutionRepository:
         return [_execution(row) for row in rows]
 
     def summaries(
-        self, *, project: str | None = None, job_id: str | None = None, limit: int | None = None, offset: int = 0
+        self,
+        *,
+        project: str | None = None,
+        job_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        query: ExecutionQuery | None = None,
     ) -> list[ExecutionSummary]:
         """What ``xlr executions`` lists: the top-level executions (not the children job references start), newest
-        first, optionally of one project and/or one job; at most ``limit`` (the newest after the first
-        ``offset``), read without the job definition, the secure options, the cursor and the context."""
-        where, params = _top_level(project, job_id)
+        first, optionally of one project and/or one job (or those ``query`` keeps); at most ``limit`` (the newest
+        after the first ``offset``), read without the job definition, the secure options, the cursor and the
+        context."""
+        where, params = _top_level(project, job_id) if query is None else query.where()
         tail = " LIMIT ? OFFSET ?" if limit is not None else ""
         rows = self._store.query(
             f"SELECT {_SUMMARY_COLUMNS} FROM executions {where} ORDER BY id DESC{tail}",
@@ -291,9 +357,12 @@ class ExecutionRepository:
         )
         return [_summary(row) for row in rows]
 
-    def count(self, *, project: str | None = None, job_id: str | None = None) -> int:
-        """How many top-level executions there are (of ``project``, of ``job_id``, when given)."""
-        where, params = _top_level(project, job_id)
+    def count(
+        self, *, project: str | None = None, job_id: str | None = None, query: ExecutionQuery | None = None
+    ) -> int:
+        """How many top-level executions there are (of ``project``, of ``job_id``, when given; or that ``query``
+        keeps)."""
+        where, params = _top_level(project, job_id) if query is None else query.where()
         return int(self._store.execute(f"SELECT COUNT(*) FROM executions {where}", params).fetchone()[0])
 
     def retry_of(self, execution_id: int) -> Execution | None:
@@ -437,12 +506,30 @@ class ExecutionRepository:
             [(execution_id, *line) for line in lines],
         )
 
-    def log(self, execution_id: int, *, after: int = 0, limit: int = -1) -> list[ExecutionLogLine]:
-        """Log lines with an id greater than ``after``, in order; the first ``limit`` of them (all when negative)."""
-        rows = self._store.query(
-            "SELECT * FROM execution_log WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (execution_id, after, limit),
-        )
+    def log(
+        self,
+        execution_id: int,
+        *,
+        after: int = 0,
+        limit: int = -1,
+        node: str | None = None,
+        step: str | None = None,
+        last: int = 0,
+    ) -> list[ExecutionLogLine]:
+        """Log lines with an id greater than ``after``, in order; the first ``limit`` of them (all when negative),
+        or with ``last`` the last ``last`` of them; only those of ``node`` and of step ``step`` (a step context such
+        as ``2``, with its sub-steps) when given."""
+        sql, params = "SELECT * FROM execution_log WHERE execution_id = ? AND id > ?", [execution_id, after]
+        if node is not None:
+            sql += " AND node = ?"
+            params.append(node)
+        if step is not None:
+            sql += " AND (step = ? OR step LIKE ? ESCAPE '\\')"
+            params += [step, like_escaped(step) + "/%"]
+        if last > 0:
+            rows = self._store.query(sql + " ORDER BY id DESC LIMIT ?", (*params, last))[::-1]
+        else:
+            rows = self._store.query(sql + " ORDER BY id LIMIT ?", (*params, limit))
         return [ExecutionLogLine(**row) for row in rows]
 
 

@@ -232,6 +232,30 @@ class JobRepository:
             )
         return rows[0]
 
+    def set_enabled(
+        self, job_uuid: str, *, schedule: bool | None = None, execution: bool | None = None, now: float
+    ) -> Job:
+        """Turn the job's schedule and/or its executions on or off (``None`` leaves one as it is) and return the
+        job. The flags are Rundeck's ``scheduleEnabled`` and ``executionEnabled``, kept in the definition: an export
+        shows them, a run checks them, and the schedule loop replans the job as for a new version."""
+        with self._store.atomic():
+            row = self._row(job_uuid)
+            if row is None:
+                raise NotFoundError(f"no job with uuid {job_uuid}")
+            job = _job(row)
+            changed = dataclasses.replace(
+                job,
+                schedule_enabled=job.schedule_enabled if schedule is None else schedule,
+                execution_enabled=job.execution_enabled if execution is None else execution,
+            )
+            if changed != job:
+                definition = _readable_definition(changed)
+                self._store.execute(
+                    "UPDATE jobs SET definition = ?, definition_sha256 = ?, updated_at = ? WHERE uuid = ?",
+                    [definition, definition_sha256(definition), now, job_uuid],
+                )
+        return changed
+
     def delete(self, project: str, job_uuid: str) -> Job:
         """Delete the job ``job_uuid`` of ``project`` and return it. A definition that no longer reads back (stored
         by an older version) is deleted all the same: the job returned then has only its identity."""

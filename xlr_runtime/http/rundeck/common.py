@@ -22,6 +22,7 @@ from xlr_runtime.errors import (
     StoreUnavailableError,
     XlrError,
 )
+from xlr_runtime.http.rundeck.xmlforms import error_xml, wants_xml, xml_response
 
 #: The API version this server speaks, and the oldest one it still answers (as Rundeck 5).
 CURRENT_VERSION, MINIMUM_VERSION = 47, 14
@@ -44,11 +45,24 @@ def is_rundeck_path(path: str) -> bool:
     return RUNDECK_PATH.match(path) is not None
 
 
-def rundeck_error(status: int, message: str, *, code: str | None = None) -> JSONResponse:
-    """Rundeck's error body: ``{"error": true, "apiversion": N, "errorCode": "...", "message": "..."}``."""
-    body = {"error": True, "apiversion": CURRENT_VERSION, "errorCode": code or _CODES.get(status, "api.error"),
-            "message": message}  # fmt: skip
+def rundeck_error(status: int, message: str, *, code: str | None = None, xml: bool = False) -> Response:
+    """Rundeck's error body: ``{"error": true, "apiversion": N, "errorCode": "...", "message": "..."}`` (its XML
+    form with ``xml``)."""
+    code = code or _CODES.get(status, "api.error")
+    if xml:
+        return xml_response(error_xml(code, message, CURRENT_VERSION), status)
+    body = {"error": True, "apiversion": CURRENT_VERSION, "errorCode": code, "message": message}
     return JSONResponse(body, status_code=status)
+
+
+def rundeck_error_for(request: Request, status: int, message: str, *, code: str | None = None) -> Response:
+    """Rundeck's error body in the form ``request`` asked for (XML when it asked for XML)."""
+    return rundeck_error(status, message, code=code, xml=_error_in_xml(request))
+
+
+def _error_in_xml(request: Request) -> bool:
+    """True when the request asked for XML (its ``Accept`` header, or ``format=xml``)."""
+    return request.query_params.get("format") == "xml" or wants_xml(request, by_format=False)
 
 
 def _status_and_code(error: XlrError) -> tuple[int, str]:
@@ -93,10 +107,10 @@ def endpoint(handler: Handler) -> Handler:
 
     def failure(request: Request, exc: Exception) -> Response:
         if isinstance(exc, _Unsupported):
-            return rundeck_error(400, str(exc), code="api.error.api-version.unsupported")
+            return rundeck_error_for(request, 400, str(exc), code="api.error.api-version.unsupported")
         assert isinstance(exc, XlrError)
         status, code = _status_and_code(exc)
-        return rundeck_error(status, exc.message, code=code)
+        return rundeck_error_for(request, status, exc.message, code=code)
 
     if inspect.iscoroutinefunction(handler):
 

@@ -9,36 +9,37 @@ nothing shown here can hold a secure value.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import anyio.to_thread
+from lxml import etree
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
 from xlr_runtime.http.app import ApiContext, context_of
 from xlr_runtime.http.auth import TOKEN_NAME
 from xlr_runtime.http.params import int_param, json_object
-from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, iso_time, page_url
+from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, page_url
 from xlr_runtime.http.rundeck.jobs import job_of
+from xlr_runtime.http.rundeck.queries import STATUS_FILTERS, execution_query, statuses
+from xlr_runtime.http.rundeck.state import state_answer
 from xlr_runtime.http.rundeck.system import find_project
+from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.run.execution import LOG_LEVELS, ExecutionService
 from xlr_runtime.rundeck.run.options import parse_arg_string
 from xlr_runtime.runtime import notify_server
 from xlr_runtime.store.base import MAX_ROW_ID
-from xlr_runtime.store.executions import Execution, ExecutionLogLine, ExecutionStatus, ExecutionSummary
+from xlr_runtime.store.executions import Execution, ExecutionQuery, ExecutionStatus, ExecutionSummary
 
 #: Executions on a page without ``max``, and the most a page may hold.
 DEFAULT_PAGE, MAX_PAGE = 20, 1000
-#: Output entries in one answer without ``maxlines``, and the most one may hold.
-MAX_OUTPUT_LINES = 10000
 _RUN_FIELDS = frozenset({"argString", "options", "loglevel", "asUser", "filter", "runAtTime"})
 
 
-def _status(execution: ExecutionSummary, now: float) -> str:
+def rundeck_status(execution: ExecutionSummary, now: float) -> str:
     """Rundeck's status: a queued execution is ``running`` (``scheduled`` while it waits for a retry delay); a
     custom status from a log-limit halt is ``other``."""
     if execution.status == ExecutionStatus.QUEUED:
@@ -54,7 +55,7 @@ def execution_json(request: Request, execution: ExecutionSummary) -> dict[str, A
         "id": execution.id,
         "href": href,
         "permalink": page_url(request, f"project/{execution.project}/execution/show/{execution.id}"),
-        "status": _status(execution, now),
+        "status": rundeck_status(execution, now),
         "customStatus": execution.custom_status,
         "project": execution.project,
         "executionType": execution.execution_type,
@@ -81,7 +82,7 @@ def execution_json(request: Request, execution: ExecutionSummary) -> dict[str, A
     return shown
 
 
-def _execution(request: Request) -> Execution:
+def execution_of(request: Request) -> Execution:
     """The execution of the path's ``id``; Rundeck's 404 when there is none."""
     text = request.path_params["id"]
     missing = NotFoundError(f"Execution ID does not exist: {text}")
@@ -106,7 +107,7 @@ def start_run(context: ApiContext, job: Job, supplied: dict[str, str | list[str]
     return execution
 
 
-def abort(context: ApiContext, execution_id: int) -> Execution:
+def abort_run(context: ApiContext, execution_id: int) -> Execution:
     """Ask for the execution to be aborted (:class:`StateError` once it has ended) and wake the server."""
     try:
         return execution_service(context).abort(execution_id)
@@ -177,113 +178,115 @@ async def run_job(request: Request) -> Response:
     def start() -> Execution:
         return start_run(context, job_of(request), supplied, user)
 
-    return JSONResponse(execution_json(request, await anyio.to_thread.run_sync(start)))
+    shown = execution_json(request, await anyio.to_thread.run_sync(start))
+    return answer(request, shown, lambda: execution_xml(shown), by_format=False)
+
+
+def show_state(request: Request) -> Response:
+    """The execution's workflow state (Rundeck's ``execution/{id}/state``)."""
+    return state_answer(request, execution_of(request))
 
 
 def show_execution(request: Request) -> Response:
-    """One execution."""
-    return JSONResponse(execution_json(request, _execution(request)))
+    """One execution (JSON, or Rundeck's ``<execution>`` element)."""
+    shown = execution_json(request, execution_of(request))
+    return answer(request, shown, lambda: execution_xml(shown), by_format=False)
 
 
-def _page(request: Request, *, project: str | None = None, job_id: str | None = None) -> Response:
-    """Top-level executions, newest first, a page at a time (``max``, default 20; ``offset``):
-    ``{"paging": {"count", "total", "offset", "max"}, "executions": [...]}``."""
+def execution_xml(shown: dict[str, Any]) -> etree._Element:
+    """Rundeck's ``<execution>`` element of an execution shown by :func:`execution_json`."""
+    attributes = {key: shown[key] for key in ("id", "href", "permalink", "status", "project")}
+    root = element("execution", attributes, element("user", text=shown["user"]))
+    for key in ("date-started", "date-ended"):
+        if shown.get(key):
+            root.append(element(key, {"unixtime": shown[key]["unixtime"]}, text=shown[key]["date"]))
+    leaves(root, {"customStatus": shown["customStatus"]})
+    job = shown.get("job")
+    if job is not None:
+        options = element(
+            "options", None, *(element("option", {"name": k, "value": v}) for k, v in job["options"].items())
+        )
+        shown_job = element("job", {key: job[key] for key in ("id", "href", "permalink")})
+        root.append(leaves(shown_job, {key: job[key] for key in ("name", "group", "project")}))
+        shown_job.append(options)
+    leaves(root, {"description": shown["description"], "argstring": shown["argstring"]})
+    for key in ("successfulNodes", "failedNodes"):
+        root.append(element(key, None, *(element("node", {"name": name}) for name in shown[key])))
+    return root
+
+
+def _page(request: Request, query: ExecutionQuery) -> Response:
+    """The executions ``query`` keeps, newest first, a page at a time (``max``, default 20; ``offset``):
+    ``{"paging": {"count", "total", "offset", "max"}, "executions": [...]}`` (or Rundeck's ``<executions>``)."""
     store = context_of(request).store
     size = int_param(request, "max", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
     offset = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
     with store.snapshot():
-        rows = store.executions.summaries(project=project, job_id=job_id, limit=size, offset=offset)
-        total = store.executions.count(project=project, job_id=job_id)
+        rows = store.executions.summaries(query=query, limit=size, offset=offset)
+        total = store.executions.count(query=query)
     paging = {"count": len(rows), "total": total, "offset": offset, "max": size}
-    return JSONResponse({"paging": paging, "executions": [execution_json(request, row) for row in rows]})
+    shown = [execution_json(request, row) for row in rows]
+
+    def as_xml() -> etree._Element:
+        return element("executions", paging, *(execution_xml(execution) for execution in shown))
+
+    return answer(request, {"paging": paging, "executions": shown}, as_xml, by_format=False)
 
 
 def list_executions(request: Request) -> Response:
-    """The project's executions (paged)."""
-    return _page(request, project=find_project(request, request.path_params["project"]).name)
+    """The project's executions that Rundeck's execution query keeps (paged)."""
+    project = find_project(request, request.path_params["project"]).name
+    return _page(request, execution_query(request, project=project, now=context_of(request).clock.now()))
+
+
+def running_executions(request: Request) -> Response:
+    """The running (and queued) executions of a project, or of every project with ``*``; ``jobIdFilter`` keeps one
+    job's."""
+    name = request.path_params["project"]
+    project = None if name == "*" else find_project(request, name).name
+    job_id = request.query_params.get("jobIdFilter")
+    running = tuple(str(status) for status in STATUS_FILTERS["running"])
+    return _page(request, ExecutionQuery(project=project, job_ids=(job_id,) if job_id else (), statuses=running))
 
 
 def job_executions(request: Request) -> Response:
-    """The job's executions (paged)."""
+    """The job's executions (paged), ``status`` keeping one status."""
     job = job_of(request)
-    return _page(request, project=job.project, job_id=job.uuid)
-
-
-def _entry(line: ExecutionLogLine, user: str) -> dict[str, Any]:
-    return {
-        "time": dt.datetime.fromtimestamp(line.time, dt.UTC).strftime("%H:%M:%S"),
-        "absolute_time": iso_time(line.time),
-        "level": "NORMAL" if line.level == "INFO" else line.level,
-        "log": line.text,
-        "user": user,
-        "node": line.node or "",
-        "stepctx": line.step or "",
-    }
-
-
-def execution_output(request: Request) -> Response:
-    """The output after ``offset`` (the ``offset`` a previous answer gave; 0 from the start), at most ``maxlines``
-    entries. ``execCompleted``: the execution has ended; ``completed``: and this answer holds its last line.
-    With ``lastmod`` (epoch ms, a previous ``lastModified``), no entry after ``offset`` and nothing newer:
-    ``unmodified``."""
-    execution = _execution(request)
-    store = context_of(request).store
-    after = int_param(request, "offset", 0, minimum=0, maximum=MAX_ROW_ID)
-    most = int_param(request, "maxlines", MAX_OUTPUT_LINES, minimum=1, maximum=MAX_OUTPUT_LINES)
-    lastmod = int_param(request, "lastmod", 0, minimum=0, maximum=MAX_ROW_ID)
-    lines = store.executions.log(execution.id, after=after, limit=most + 1)
-    shown, more = lines[:most], len(lines) > most
-    ended = execution.status.is_final
-    times = [line.time for line in shown] + [t for t in (execution.started_at, execution.ended_at) if t is not None]
-    last_modified = int(max(times, default=execution.created_at) * 1000)
-    unmodified = bool(lastmod) and not shown and last_modified <= lastmod
-    now = context_of(request).clock.now()
-    started = execution.started_at
-    duration = None if started is None else int(((execution.ended_at or now) - started) * 1000)
-    answer: dict[str, Any] = {
-        "id": str(execution.id),
-        "offset": str(shown[-1].id if shown else after),
-        "completed": ended and not more,
-        "execCompleted": ended,
-        "hasFailedNodes": bool(execution.failed_nodes),
-        "execState": _status(execution, now),
-        "lastModified": str(last_modified),
-        "execDuration": duration,
-        "percentLoaded": 100.0 if not more else None,
-        "retryBackoff": 0,
-        "clusterExec": False,
-        "compacted": False,
-        "entries": [_entry(line, execution.user) for line in shown],
-    }
-    if unmodified:
-        answer["unmodified"] = True
-    return JSONResponse(answer)
+    return _page(
+        request, ExecutionQuery(project=job.project, job_ids=(str(job.uuid),), statuses=statuses(request, "status"))
+    )
 
 
 def abort_execution(request: Request) -> Response:
     """Abort a running execution: ``{"abort": {"status": "pending"|"aborted"|"failed", "reason"}, "execution":
     {...}}``; one that has ended answers ``failed`` with the reason."""
-    execution = _execution(request)
-    answer: dict[str, Any]
+    execution = execution_of(request)
+    outcome: dict[str, Any]
     try:
-        execution = abort(context_of(request), execution.id)
-        answer = {"status": "aborted" if execution.status.is_final else "pending"}
+        execution = abort_run(context_of(request), execution.id)
+        outcome = {"status": "aborted" if execution.status.is_final else "pending"}
     except StateError as exc:
-        answer = {"status": "failed", "reason": exc.message}
+        outcome = {"status": "failed", "reason": exc.message}
     now = context_of(request).clock.now()
     shown = {
         "id": str(execution.id),
-        "status": _status(execution, now),
+        "status": rundeck_status(execution, now),
         "href": api_url(request, f"execution/{execution.id}"),
     }
-    return JSONResponse({"abort": answer, "execution": shown})
+
+    def as_xml() -> etree._Element:
+        return element("abort", outcome, element("execution", {"id": shown["id"], "status": shown["status"]}))
+
+    return answer(request, {"abort": outcome, "execution": shown}, as_xml, by_format=False)
 
 
 ROUTES = [
     Route("/api/{version}/job/{id}/run", endpoint(run_job), methods=["POST"]),
+    Route("/api/{version}/job/{id}/executions", endpoint(run_job), methods=["POST"]),  # Rundeck's other run path
     Route("/api/{version}/project/{project}/executions", endpoint(list_executions), methods=["GET"]),
+    Route("/api/{version}/project/{project}/executions/running", endpoint(running_executions), methods=["GET"]),
     Route("/api/{version}/job/{id}/executions", endpoint(job_executions), methods=["GET"]),
     Route("/api/{version}/execution/{id}", endpoint(show_execution), methods=["GET"]),
-    Route("/api/{version}/execution/{id}/output", endpoint(execution_output), methods=["GET"]),
     Route("/api/{version}/execution/{id}/abort", endpoint(abort_execution), methods=["POST"]),
+    Route("/api/{version}/execution/{id}/state", endpoint(show_state), methods=["GET"]),
 ]

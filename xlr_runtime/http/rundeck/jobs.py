@@ -12,8 +12,10 @@ import json
 import time
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
+from lxml import etree
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,12 +23,14 @@ from starlette.routing import Route
 from xlr_runtime.errors import ApiRequestError, NotFoundError
 from xlr_runtime.http.app import context_of
 from xlr_runtime.http.params import MAX_BODY_BYTES, choice_param
-from xlr_runtime.http.rundeck.common import api_url, endpoint, page_url
+from xlr_runtime.http.rundeck.common import api_url, endpoint, iso_time, page_url
 from xlr_runtime.http.rundeck.system import find_project
+from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 from xlr_runtime.rundeck.jobs.yaml_write import job_to_map
+from xlr_runtime.rundeck.schedules.schedules import plan, server_zone
 from xlr_runtime.store.jobs import DupeOption, ImportAction, ImportResult, UuidOption
 
 FORMATS = ("xml", "yaml", "json")
@@ -41,8 +45,11 @@ def without_secure_values(job: Job) -> Job:
     return dataclasses.replace(job, options=options)
 
 
-def job_summary(request: Request, job: Job) -> dict[str, Any]:
-    """A job as Rundeck lists it."""
+def job_summary(request: Request, job: Job, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """A job as Rundeck lists it; ``nextScheduledExecution`` when its schedule fires (in ``zone`` when the job has
+    no ``timeZone``: the server's by default)."""
+    now = context_of(request).clock.now()
+    next_fire = plan(job, now=now, default_zone=zone or server_zone()).next_fire_at if job.schedule else None
     return {
         "id": job.uuid,
         "name": job.name,
@@ -54,7 +61,23 @@ def job_summary(request: Request, job: Job) -> dict[str, Any]:
         "scheduled": job.schedule is not None,
         "scheduleEnabled": job.schedule_enabled,
         "enabled": job.execution_enabled,
+        "nextScheduledExecution": None if next_fire is None else iso_time(next_fire),
     }
+
+
+def job_xml(shown: dict[str, Any]) -> etree._Element:
+    """Rundeck's ``<job>`` element of a job shown by :func:`job_summary`."""
+    keys = ("id", "href", "permalink", "scheduled", "scheduleEnabled", "enabled")
+    root = element("job", {key: shown[key] for key in keys})
+    return leaves(root, {key: shown[key] for key in ("name", "group", "project", "description")} | {
+        "nextScheduledExecution": shown["nextScheduledExecution"]})  # fmt: skip
+
+
+def jobs_answer(request: Request, jobs: list[Job]) -> Response:
+    """``jobs`` as Rundeck lists them: a JSON array, or ``<jobs count="N">`` of ``<job>`` elements."""
+    zone = server_zone()
+    shown = [job_summary(request, job, zone) for job in jobs]
+    return answer(request, shown, lambda: element("jobs", {"count": len(shown)}, *map(job_xml, shown)), by_format=False)
 
 
 def _filtered(request: Request, project: str) -> list[Job]:
@@ -78,7 +101,7 @@ def _filtered(request: Request, project: str) -> list[Job]:
 def list_jobs(request: Request) -> Response:
     """The project's jobs (filtered as Rundeck's ``jobs`` endpoint), by group then name."""
     project = find_project(request, request.path_params["project"]).name
-    return JSONResponse([job_summary(request, job) for job in _filtered(request, project)])
+    return jobs_answer(request, _filtered(request, project))
 
 
 def _definitions(request: Request, jobs: list[Job]) -> Response:
@@ -115,7 +138,8 @@ def export_jobs(request: Request) -> Response:
 
 def job_info(request: Request) -> Response:
     """A job's summary, as Rundeck's ``job/{id}/info``."""
-    return JSONResponse(job_summary(request, job_of(request)))
+    shown = job_summary(request, job_of(request))
+    return answer(request, shown, lambda: job_xml(shown), by_format=False)
 
 
 def delete_job(request: Request) -> Response:
@@ -166,11 +190,80 @@ async def import_jobs(request: Request) -> Response:
         return context.store.jobs.load(project, jobs, now=time.time(), dupe_option=str(dupe), uuid_option=str(uuids))
 
     results = await anyio.to_thread.run_sync(load)
-    answer: dict[str, list[dict[str, Any]]] = {"succeeded": [], "failed": [], "skipped": []}
+    imported: dict[str, list[dict[str, Any]]] = {"succeeded": [], "failed": [], "skipped": []}
     for index, result in enumerate(results):
         kind = "skipped" if result.action is ImportAction.SKIPPED else "succeeded"
-        answer[kind].append(_imported(request, result, index))
-    return Response(json.dumps(answer), media_type="application/json")
+        imported[kind].append(_imported(request, result, index))
+
+    def as_xml() -> etree._Element:
+        sections = []
+        fields = ("id", "permalink", "name", "group", "project")
+        for kind, jobs in imported.items():
+            shown = [
+                leaves(element("job", {"index": j["index"], "href": j["href"]}), {k: j[k] for k in fields})
+                for j in jobs
+            ]
+            sections.append(element(kind, {"count": len(shown)}, *shown))
+        return element("result", {"success": True}, *sections)
+
+    return answer(request, imported, as_xml, by_format=False)
+
+
+async def requested_job_ids(request: Request) -> list[str]:
+    """The job ids of a bulk request (Rundeck's bulk delete and switches): ``ids`` (repeatable) and ``idlist``
+    (comma-separated), as parameters or in a JSON body."""
+    query = request.query_params
+    ids, idlist = list(query.getlist("ids")), query.get("idlist") or ""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiRequestError(413, f"the body is larger than {MAX_BODY_BYTES} bytes", field="body")
+    if body.strip() and "json" in request.headers.get("content-type", ""):
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiRequestError(400, f"the body is not JSON: {exc}", field="body") from None
+        if not isinstance(data, dict):
+            raise ApiRequestError(400, 'the body must be an object such as {"ids": [...]}', field="body")
+        listed, joined = data.get("ids", []), data.get("idlist", "")
+        if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+            raise ApiRequestError(400, "ids must be a list of job ids", field="ids")
+        if not isinstance(joined, str):
+            raise ApiRequestError(400, "idlist must be job ids separated by commas", field="idlist")
+        ids, idlist = ids + listed, ",".join(part for part in (idlist, joined) if part)
+    wanted = list(dict.fromkeys(i.strip() for i in [*ids, *idlist.split(",")] if i.strip()))
+    if not wanted:
+        raise ApiRequestError(400, 'parameter "ids" or "idlist" is required', field="ids")
+    return wanted
+
+
+async def delete_jobs(request: Request) -> Response:
+    """Delete several jobs (``ids``, ``idlist``): ``{"requestCount", "allsuccessful", "succeeded": [{"id",
+    "message"}], "failed": [{"id", "errorCode", "message"}]}`` (``<deleteJobs>``)."""
+    ids = await requested_job_ids(request)
+    store = context_of(request).store
+
+    def delete() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        succeeded, failed = [], []
+        for job_id in ids:
+            try:
+                job = store.jobs.get(job_id)
+                store.jobs.delete(str(job.project), job_id)
+                succeeded.append({"id": job_id, "message": "Job was successfully deleted"})
+            except NotFoundError:
+                failed.append({"id": job_id, "errorCode": "notfound", "message": f"Job ID does not exist: {job_id}"})
+        return succeeded, failed
+
+    succeeded, failed = await anyio.to_thread.run_sync(delete)
+    result = {"requestCount": len(ids), "allsuccessful": not failed, "succeeded": succeeded, "failed": failed}
+
+    def as_xml() -> etree._Element:
+        ok = [element("deleteJobRequest", {"id": s["id"]}, element("message", text=s["message"])) for s in succeeded]
+        bad = [element("deleteJobRequest", {"id": f["id"], "errorCode": f["errorCode"]},
+                       element("error", text=f["message"])) for f in failed]  # fmt: skip
+        sections = [element("succeeded", {"count": len(ok)}, *ok), element("failed", {"count": len(bad)}, *bad)]
+        return element("deleteJobs", {"requestCount": len(ids), "allsuccessful": not failed}, *sections)
+
+    return answer(request, result, as_xml, by_format=False)
 
 
 ROUTES = [
@@ -180,4 +273,5 @@ ROUTES = [
     Route("/api/{version}/job/{id}", endpoint(job_definition), methods=["GET"]),
     Route("/api/{version}/job/{id}", endpoint(delete_job), methods=["DELETE"]),
     Route("/api/{version}/job/{id}/info", endpoint(job_info), methods=["GET"]),
+    Route("/api/{version}/jobs/delete", endpoint(delete_jobs), methods=["POST", "DELETE"]),
 ]

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from xlr_runtime.http.rundeck.common import CURRENT_VERSION, MINIMUM_VERSION
-from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_OUTPUT_LINES, MAX_PAGE
+from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_PAGE
+from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
+from xlr_runtime.http.rundeck.queries import EXECUTION_TYPES, STATUS_FILTERS
+from xlr_runtime.http.rundeck.resources import FILTER_KEYS, FORMATS
 from xlr_runtime.store.jobs import DupeOption, UuidOption
 
 _VERSION = {
@@ -68,6 +71,16 @@ _FILTERS = (
     _query("jobExactFilter", _TEXT, "Exactly this name"),
 )
 _FORMAT = _query("format", {"type": "string", "enum": ["xml", "yaml", "json"]}, "Default: from Accept, else xml")
+#: The answer's form, on the endpoints that answer JSON (the default) or XML.
+_ANSWER = _query("format", {"type": "string", "enum": ["json", "xml"]}, "Default: from Accept, else json")
+_OUTPUT = (
+    _query("format", {"type": "string", "enum": ["json", "xml", "text"]}, "Default: from Accept, else json"),
+    _query("offset", {"type": "integer", "minimum": 0}, "The offset a previous answer gave"),
+    _query("maxlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "Most entries"),
+    _query("lastlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "The last entries (no offset)"),
+    _query("lastmod", {"type": "integer", "minimum": 0}, "A previous lastModified (epoch ms)"),
+    _query("compacted", {"type": "boolean"}, "Entries in Rundeck's compacted form"),
+)
 _PROJECT, _ID = _path("project"), _path("id")
 _DEFINITIONS = {"application/xml": {"schema": _TEXT}, "application/yaml": {"schema": _TEXT}}
 _RUN = {
@@ -82,6 +95,26 @@ _RUN = {
         }
     }
 }
+_QUERY = (
+    _query("statusFilter", {"type": "string", "enum": list(STATUS_FILTERS)}, "Executions with this status"),
+    _query("jobIdListFilter", _TEXT, "Executions of these jobs (repeatable)"),
+    _query("excludeJobIdListFilter", _TEXT, "Not of these jobs (repeatable)"),
+    _query("jobListFilter", _TEXT, "Of the job group/name (repeatable)"),
+    _query("excludeJobListFilter", _TEXT, "Not of the job group/name (repeatable)"),
+    _query("groupPath", _TEXT, "Of jobs in this group or its subgroups; '-': jobs without a group"),
+    _query("groupPathExact", _TEXT, "Of jobs in exactly this group"),
+    _query("jobFilter", _TEXT, "Of jobs whose name contains this"),
+    _query("jobExactFilter", _TEXT, "Of jobs with exactly this name"),
+    _query("userFilter", _TEXT, "Started by this user"),
+    _query("executionTypeFilter", {"type": "string", "enum": list(EXECUTION_TYPES)}, "Started this way"),
+    _query("adhoc", {"type": "boolean"}, "true: only those without a job; false: only job executions"),
+    _query("recentFilter", _TEXT, "Ended within this period (2w: s, n, h, d, w, m, y)"),
+    _query("olderFilter", _TEXT, "Ended before this period ago"),
+    _query("begin", _TEXT, "Ended at or after (Unix ms or yyyy-MM-ddTHH:mm:ssZ)"),
+    _query("end", _TEXT, "Ended at or before (Unix ms or yyyy-MM-ddTHH:mm:ssZ)"),
+)
+_RESOURCE_FORMAT = _query("format", {"type": "string", "enum": list(FORMATS)}, "Default: from Accept, else json")
+_IDS = _query("ids", _TEXT, 'Execution ids, comma-separated (or the body: {"ids": [...]})')
 _PROJECT_BODY = {"type": "object", "required": ["name"], "properties": {"name": _TEXT, "config": _OBJECT}}
 _PAGE = (
     _query("max", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE}, "Page size"),
@@ -115,17 +148,90 @@ PATHS: dict[str, Any] = {
     },
     "/api/{version}/job/{id}/info": {"get": _op("A job's summary", _ID)},
     "/api/{version}/job/{id}/run": {"post": _op("Run a job now with options", _ID, body=_RUN)},
-    "/api/{version}/project/{project}/executions": {"get": _op("The project's executions", _PROJECT, *_PAGE)},
-    "/api/{version}/job/{id}/executions": {"get": _op("The job's executions", _ID, *_PAGE)},
-    "/api/{version}/execution/{id}": {"get": _op("One execution", _ID)},
-    "/api/{version}/execution/{id}/output": {
+    "/api/{version}/project/{project}/executions": {
+        "get": _op("The project's executions that the query keeps", _PROJECT, *_QUERY, *_PAGE)
+    },
+    "/api/{version}/project/{project}/executions/running": {
         "get": _op(
-            "An execution's output after an offset",
-            _ID,
-            _query("offset", {"type": "integer", "minimum": 0}, "The offset a previous answer gave"),
-            _query("maxlines", {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_LINES}, "Most entries"),
-            _query("lastmod", {"type": "integer", "minimum": 0}, "A previous lastModified (epoch ms)"),
+            "Running executions of a project ('*': of every project)",
+            _PROJECT,
+            _query("jobIdFilter", _TEXT, "Of this job only"),
+            *_PAGE,
         )
     },
+    "/api/{version}/job/{id}/executions": {
+        "get": _op(
+            "The job's executions",
+            _ID,
+            _query("status", {"type": "string", "enum": list(STATUS_FILTERS)}, "With this status"),
+            *_PAGE,
+        ),
+        "delete": _op("Delete the job's executions", _ID),
+        "post": _op("Run a job now with options (as job/{id}/run)", _ID, body=_RUN),
+    },
+    "/api/{version}/jobs/delete": {
+        "post": _op(
+            "Delete several jobs",
+            _query("ids", _TEXT, "A job id (repeatable)"),
+            _query("idlist", _TEXT, "Job ids, comma-separated"),
+            body={"application/json": {"schema": _OBJECT}},
+        ),
+        "delete": _op(
+            "Delete several jobs",
+            _query("ids", _TEXT, "A job id (repeatable)"),
+            _query("idlist", _TEXT, "Job ids, comma-separated"),
+        ),
+    },
+    "/api/{version}/execution/{id}": {
+        "get": _op("One execution", _ID),
+        "delete": _op("Delete an execution that has ended", _ID, ok="204"),
+    },
+    "/api/{version}/executions/delete": {
+        "post": _op("Delete executions", _IDS, body={"application/json": {"schema": _OBJECT}})
+    },
+    "/api/{version}/execution/{id}/output": {"get": _op("An execution's output after an offset", _ID, *_OUTPUT)},
+    "/api/{version}/execution/{id}/output/node/{node}": {
+        "get": _op("One node's output after an offset", _ID, _path("node"), *_OUTPUT)
+    },
+    "/api/{version}/execution/{id}/output/step/{stepctx}": {
+        "get": _op("One step's output after an offset", _ID, _path("stepctx"), *_OUTPUT)
+    },
+    "/api/{version}/execution/{id}/output/node/{node}/step/{stepctx}": {
+        "get": _op("One step's output on one node", _ID, _path("node"), _path("stepctx"), *_OUTPUT)
+    },
+    **{
+        f"/api/{{version}}/job/{{id}}/{switch}/{action}": {
+            "post": _op(f"{action.capitalize()} the job's {switch}{'s' if switch == 'execution' else ''}", _ID)
+        }
+        for switch in ("schedule", "execution")
+        for action in ("enable", "disable")
+    },
+    **{
+        f"/api/{{version}}/jobs/{switch}/{action}": {
+            "post": _op(
+                f"{action.capitalize()} the {switch}{'s' if switch == 'execution' else ''} of several jobs",
+                _query("ids", _TEXT, "A job id (repeatable)"),
+                _query("idlist", _TEXT, "Job ids, comma-separated"),
+                body={"application/json": {"schema": _OBJECT}},
+            )
+        }
+        for switch in ("schedule", "execution")
+        for action in ("enable", "disable")
+    },
+    "/api/{version}/project/{project}/resources": {
+        "get": _op(
+            "The project's nodes that the node filter keeps",
+            _PROJECT,
+            _RESOURCE_FORMAT,
+            _query("filter", _TEXT, "A node filter, as jobs use (tags: web !name: web2)"),
+            *(_query(key, _TEXT, f"Nodes whose {key} matches") for key in FILTER_KEYS),
+            *(_query(f"exclude-{key}", _TEXT, f"Not the nodes whose {key} matches") for key in FILTER_KEYS),
+        )
+    },
+    "/api/{version}/project/{project}/resource/{name}": {
+        "get": _op("One node of the project", _PROJECT, _path("name"), _RESOURCE_FORMAT)
+    },
+    "/api/{version}/scheduler/jobs": {"get": _op("The jobs with a schedule, of every project")},
+    "/api/{version}/execution/{id}/state": {"get": _op("An execution's workflow state", _ID, _ANSWER)},
     "/api/{version}/execution/{id}/abort": {"post": _op("Abort an execution", _ID)},
 }

@@ -9,8 +9,9 @@ import socket
 from typing import Any
 
 import anyio.to_thread
+from lxml import etree
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from xlr_runtime import __version__
@@ -18,6 +19,7 @@ from xlr_runtime.errors import ApiRequestError, NotFoundError
 from xlr_runtime.http.app import context_of
 from xlr_runtime.http.params import json_object
 from xlr_runtime.http.rundeck.common import CURRENT_VERSION, api_url, date_of, endpoint
+from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves
 from xlr_runtime.store.jobs import Project
 
 
@@ -26,22 +28,37 @@ def system_info(request: Request) -> Response:
     context = context_of(request)
     now = context.clock.now()
     stamp = date_of(now) or {}
-    return JSONResponse(
-        {
-            "system": {
-                "timestamp": {"epoch": stamp["unixtime"], "unit": "ms", "datetime": stamp["date"]},
-                "rundeck": {
-                    "version": __version__,
-                    "build": f"xlr-runtime {__version__}",
-                    "node": socket.gethostname(),
-                    "base": str(context.home.root),
-                    "apiversion": CURRENT_VERSION,
-                    "serverUUID": None,
-                },
-                "executions": {"active": True, "executionMode": "active"},
-                "os": {"arch": platform.machine(), "name": platform.system(), "version": platform.release()},
-            }
+    info: dict[str, Any] = {
+        "system": {
+            "timestamp": {"epoch": stamp["unixtime"], "unit": "ms", "datetime": stamp["date"]},
+            "rundeck": {
+                "version": __version__,
+                "build": f"xlr-runtime {__version__}",
+                "node": socket.gethostname(),
+                "base": str(context.home.root),
+                "apiversion": CURRENT_VERSION,
+                "serverUUID": None,
+            },
+            "executions": {"active": True, "executionMode": "active"},
+            "os": {"arch": platform.machine(), "name": platform.system(), "version": platform.release()},
         }
+    }
+    return answer(request, info, lambda: _system_xml(info["system"]), by_format=False)
+
+
+def _system_xml(system: dict[str, Any]) -> etree._Element:
+    """Rundeck's ``<system>`` element."""
+    stamp = system["timestamp"]
+    timestamp = element(
+        "timestamp", {"epoch": stamp["epoch"], "unit": "ms"}, element("datetime", text=stamp["datetime"])
+    )
+    return element(
+        "system",
+        None,
+        timestamp,
+        leaves(element("rundeck"), system["rundeck"]),
+        element("executions", system["executions"]),
+        leaves(element("os"), system["os"]),
     )
 
 
@@ -54,9 +71,27 @@ def _project(request: Request, project: Project) -> dict[str, Any]:
     }
 
 
+def _project_xml(shown: dict[str, Any]) -> etree._Element:
+    """Rundeck's ``<project>`` element (with ``<config>`` when the project shown has one)."""
+    root = leaves(element("project", {"url": shown["url"]}), {k: shown[k] for k in ("name", "description", "label")})
+    if "config" in shown:
+        root.append(element("config"))
+    return root
+
+
+def _one_project(request: Request, project: Project, status_code: int = 200) -> Response:
+    shown = _project(request, project) | {"config": {}}
+    return answer(request, shown, lambda: _project_xml(shown), by_format=False, status_code=status_code)
+
+
 def list_projects(request: Request) -> Response:
-    """Every project: ``[{"url", "name", "description", "label"}]``."""
-    return JSONResponse([_project(request, p) for p in context_of(request).store.jobs.projects()])
+    """Every project: ``[{"url", "name", "description", "label"}]`` (``<projects count="N">``)."""
+    shown = [_project(request, p) for p in context_of(request).store.jobs.projects()]
+
+    def as_xml() -> etree._Element:
+        return element("projects", {"count": len(shown)}, *map(_project_xml, shown))
+
+    return answer(request, shown, as_xml, by_format=False)
 
 
 def find_project(request: Request, name: str) -> Project:
@@ -69,8 +104,7 @@ def find_project(request: Request, name: str) -> Project:
 
 def show_project(request: Request) -> Response:
     """One project, with its (empty) ``config`` and a link to its jobs page."""
-    project = find_project(request, request.path_params["project"])
-    return JSONResponse(_project(request, project) | {"config": {}})
+    return _one_project(request, find_project(request, request.path_params["project"]))
 
 
 #: Rundeck's rule for project names.
@@ -94,7 +128,7 @@ async def create_project(request: Request) -> Response:
         return find_project(request, name)
 
     project = await anyio.to_thread.run_sync(create)
-    return JSONResponse(_project(request, project) | {"config": {}}, status_code=201)
+    return _one_project(request, project, status_code=201)
 
 
 ROUTES = [

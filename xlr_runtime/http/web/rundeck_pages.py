@@ -20,7 +20,8 @@ from xlr_runtime.cli.nodes import node_summary
 from xlr_runtime.cli.schedules import fire_times, schedule_zone
 from xlr_runtime.errors import NotFoundError, OptionValueError
 from xlr_runtime.http.app import context_of
-from xlr_runtime.http.rundeck.executions import MAX_OUTPUT_LINES, abort, start_run
+from xlr_runtime.http.rundeck.executions import abort_run, start_run
+from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
 from xlr_runtime.http.web.guard import Form, reader, writer
 from xlr_runtime.http.web.render import page
 from xlr_runtime.http.web.session import Session
@@ -154,7 +155,7 @@ def execution_view(request: Request) -> Response:
 def abort_form(request: Request, _session: Session, _form: Form) -> Response:
     """``POST /project/{project}/execution/abort/{id}``: ask for the abort and go back to the execution."""
     execution = _execution(request)
-    abort(context_of(request), execution.id)
+    abort_run(context_of(request), execution.id)
     return RedirectResponse(f"/project/{execution.project}/execution/show/{execution.id}", status_code=303)
 
 

@@ -120,7 +120,8 @@ def step_types_from(pm: pluggy.PluginManager) -> dict[str, StepFunction]:
 
 class ExecutionLogWriter:
     """Writes an execution's log lines: level filter, secret masking, the log limit (halt or truncate), and a
-    copy into the parent's log for a job-reference child."""
+    copy into the parent's log for a job-reference child, whose step context there is Rundeck's ``N/M`` (the
+    parent's step ``N``, the child's step ``M``)."""
 
     def __init__(
         self,
@@ -132,6 +133,7 @@ class ExecutionLogWriter:
         action: str,
         masker: Masker,
         parent: ExecutionLogWriter | None = None,
+        parent_step: int | None = None,
     ) -> None:
         self.service = service
         self.execution_id = execution_id
@@ -140,6 +142,8 @@ class ExecutionLogWriter:
         self.action = action or "halt"
         self.masker = masker
         self.parent = parent
+        #: The parent's step (0-based) that runs this job reference.
+        self.parent_step = parent_step
         self.lines = 0
         self.bytes = 0
         self.node_lines: dict[str | None, int] = {}
@@ -151,12 +155,24 @@ class ExecutionLogWriter:
 
     def system(self, level: str, text: str, *, node: Node | None = None, step: int | None = None) -> None:
         """A line of the runtime's own (not counted by the log limit)."""
-        self._store(level, text, node, step)
-        if self.parent is not None:
-            self.parent.system(level, text, node=node, step=step)
+        self._system(level, text, node, _stepctx(step))
 
     def output(self, level: str, text: str, *, node: Node | None = None, step: int | None = None) -> bool:
         """A line of step output; returns ``False`` when the log limit says to halt."""
+        return self._output(level, text, node, _stepctx(step))
+
+    def _in_parent(self, stepctx: str | None) -> str | None:
+        """The step context of one of this log's lines in the parent's log."""
+        if self.parent_step is None:
+            return stepctx
+        return f"{self.parent_step + 1}/{stepctx}" if stepctx else str(self.parent_step + 1)
+
+    def _system(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
+        self._store(level, text, node, stepctx)
+        if self.parent is not None:
+            self.parent._system(level, text, node, self._in_parent(stepctx))
+
+    def _output(self, level: str, text: str, node: Node | None, stepctx: str | None) -> bool:
         name = None if node is None else node.name
         with self.lock:
             if self.halted:
@@ -177,18 +193,23 @@ class ExecutionLogWriter:
                 self.halted = True
         if exceeded:
             what = "halting the execution" if self.halted else "output truncated"
-            self.system("WARN", f"Log output limit exceeded: {what}", node=node, step=step)
+            self._system("WARN", f"Log output limit exceeded: {what}", node, stepctx)
             return not self.halted
-        self._store(level, text, node, step)
+        self._store(level, text, node, stepctx)
         if self.parent is not None:
-            return self.parent.output(level, text, node=node, step=step)
+            return self.parent._output(level, text, node, self._in_parent(stepctx))
         return True
 
-    def _store(self, level: str, text: str, node: Node | None, step: int | None) -> None:
+    def _store(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
         if LOG_LEVELS.get(level, 3) > self.threshold:
             return
-        line = (time.time(), level, None if node is None else node.name, None if step is None else str(step + 1))
+        line = (time.time(), level, None if node is None else node.name, stepctx)
         self.service.store.executions.add_log(self.execution_id, [(*line, self.masker.mask(text))])
+
+
+def _stepctx(step: int | None) -> str | None:
+    """Rundeck's step context of the 0-based step ``step``: ``1`` for the first."""
+    return None if step is None else str(step + 1)
 
 
 class ExecutionService:
@@ -442,7 +463,12 @@ class ExecutionService:
         )
 
     def _writer(
-        self, execution: Execution, job: Job, options: ResolvedOptions, parent: ExecutionLogWriter | None = None
+        self,
+        execution: Execution,
+        job: Job,
+        options: ResolvedOptions,
+        parent: ExecutionLogWriter | None = None,
+        parent_step: int | None = None,
     ) -> ExecutionLogWriter:
         limit_context = DataContext()
         limit_context.merge("option", options.context()["option"])
@@ -454,6 +480,7 @@ class ExecutionService:
             action=job.log_limit_action or "halt",
             masker=Masker(options.secret_values()),
             parent=parent,
+            parent_step=parent_step,
         )
 
     def _deadline(self, execution: Execution, job: Job, options: ResolvedOptions) -> float | None:
@@ -628,7 +655,10 @@ class ExecutionService:
         if notifier is not None:
             notifier.wake()
         run.log.system("VERBOSE", f"Job reference {child_job.full_name}: execution {child.id}", node=node, step=index)
-        writer = self._writer(child, child_job, resolved, parent=run.log)
+        with run.lock:  # the execution state nests the child's workflow in this step (Rundeck's sub-workflow)
+            run.cursor.setdefault("children", {})[f"{index + 1}@{scope or ''}"] = child.id
+        run._save()
+        writer = self._writer(child, child_job, resolved, parent=run.log, parent_step=index)
         deadline = self._deadline(child, child_job, resolved)
         if run.deadline is not None:
             deadline = run.deadline if deadline is None else min(deadline, run.deadline)
