@@ -298,6 +298,15 @@ def _dumps(value: Any) -> str:
     return text if "\\ud" not in text else _ENCODER.encode(storable_value(value))
 
 
+def _read_back(value: Any, text: str) -> Any:
+    """``value`` as reading its JSON ``text`` back gives it: itself for a number, a boolean, ``None`` or text
+    without escaped surrogates (most property values), else decoded (a tuple becomes a list, keys become text)."""
+    kind = type(value)
+    if value is None or kind is int or kind is bool or (kind is str and "\\ud" not in text):
+        return value
+    return _loads(text)
+
+
 def _text(text: str | None) -> str | None:
     return None if text is None else storable_text(text)
 
@@ -758,10 +767,10 @@ class TaskRepository:
             ending = c.next_script is None and c.task_status is not None
             if ending:
                 del active[task_id]  # a later completion of the same attempt no longer changes the task
-            encoded = [(name, _dumps(value)) for name, value in c.properties.items()]
+            encoded = [(name, value, _dumps(value)) for name, value in c.properties.items()]
             variables = _dumps(c.variables) if c.variables is not None else None
             version = _new_version()
-            merged = [p for name, text in encoded for p in (_json_path(name), text)]
+            merged = [p for name, _, text in encoded for p in (_json_path(name), text)]
             merged += [_text(c.status_line), variables, version]
             if ending:
                 merged += [str(c.task_status), c.ended_at, _text(c.task_failure)]
@@ -790,13 +799,13 @@ class TaskRepository:
         task_id: int,
         versions: dict[int, int],
         version: int,
-        change: tuple[list[tuple[str, str]], str | None, str | None] | None,
+        change: tuple[list[tuple[str, Any, str]], str | None, str | None] | None,
     ) -> None:
         """Keep the cached copy of a task that a completion writes (``version`` after it) in step with the write:
-        ``change`` is ``(properties as (name, JSON text), status line, variables as JSON text)``, or ``None`` when
-        the task ends (it is dropped: its runs are over). A copy not of the version the write started from is
-        dropped too. (Were the transaction rolled back, the stored version stays the old one: the copy is never
-        served.)"""
+        ``change`` is ``(properties as (name, value, its JSON text), status line, variables as JSON text)``, or
+        ``None`` when the task ends (it is dropped: its runs are over). A copy not of the version the write started
+        from is dropped too. (Were the transaction rolled back, the stored version stays the old one: the copy is
+        never served.)"""
         before, versions[task_id] = versions[task_id], version
         cached = self._cache.pop(task_id, None)
         if change is None or cached is None or cached[0] != before:
@@ -805,7 +814,7 @@ class TaskRepository:
         task = cached[1]
         properties = task.properties
         if encoded:  # as json_set stores them: each value as its JSON text reads back
-            properties = {**properties, **{name: _loads(text) for name, text in encoded}}
+            properties = {**properties, **{name: _read_back(value, text) for name, value, text in encoded}}
         self._remember(
             task_id,
             version,
