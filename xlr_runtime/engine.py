@@ -494,45 +494,13 @@ class Engine:
         with the same completions (a run already recorded is ignored)."""
         if not completions:
             return []
-        return self._ended(self._record(completions), task_ids)
-
-    def commit_and_claim(
-        self,
-        completions: Sequence[RunCompletion],
-        task_ids: Mapping[int, str],
-        now: float,
-        limit: int,
-        *,
-        lease: float,
-        task_id: str | None = None,
-    ) -> tuple[list[Task], list[ScriptRun]]:
-        """:meth:`commit`, then claim up to ``limit`` runs due at ``now`` (of ``task_id`` only, when given) for this
-        store's owner, in one transaction (``TaskRepository.complete_and_claim``): the tasks that ended and the
-        claimed runs. When a result is refused, the batch falls back to :meth:`commit` (each result alone) and a
-        claim of its own. A database that cannot be written for now raises :class:`StoreUnavailableError` (nothing
-        was committed)."""
-        tasks = self.store.tasks
-        owner = self.store.owner
-        try:
-            recorded, claimed = tasks.complete_and_claim(
-                completions, now, limit, owner=owner, lease=lease, task_id=task_id
-            )
-        except StoreUnavailableError:
-            raise
-        except Exception:  # a result the store refuses: find it as commit() does, then claim alone
-            ended = self.commit(completions, task_ids)
-            return ended, tasks.claim_due(now, limit, owner=owner, lease=lease, task_id=task_id)
-        done = set(recorded)
-        return self._ended([c for c in completions if c.run_id in done], task_ids), claimed
-
-    def _ended(self, recorded: Sequence[RunCompletion], task_ids: Mapping[int, str] | None) -> list[Task]:
-        """The tasks that ``recorded`` (committed) completions ended, their ``xlr_task_ended`` hooks called."""
+        recorded = self._record(completions)
         ending = [c for c in recorded if c.task_status is not None]
         if not ending:
             return []
         if task_ids is None:
             task_ids = self.store.tasks.task_ids_of_runs(c.run_id for c in ending)
-        tasks = self.store.tasks.get_many(task_ids[c.run_id] for c in ending)
+        tasks = self.store.tasks.get_many(task_ids.values())
         ended = [
             task
             for c in ending

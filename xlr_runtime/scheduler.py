@@ -1,8 +1,7 @@
 """The scheduler: claims due script runs, hands them to the worker pool, and commits their results.
 
-``tick(now)`` does one round: in one transaction, commit every finished run (group commit) and claim as many due
-runs as the pool has room for (the next runs those results add among them, when due); then submit the claimed
-runs. ``run(stop)`` recovers from a previous crash, then loops: tick, and sleep until
+``tick(now)`` does one round: commit every finished run (group commit), then claim as many due runs as the pool
+has free workers and submit them. ``run(stop)`` recovers from a previous crash, then loops: tick, and sleep until
 the next due time or until something happens (a run finishes, :meth:`Scheduler.wake` is called for new work) —
 there is no fixed polling period. Stopping lets running scripts finish for ``serve.grace_period`` seconds and
 re-queues the rest, so nothing is lost.
@@ -109,45 +108,26 @@ class Scheduler:
     # -- one round ---------------------------------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> int:
-        """Commit finished runs and claim the runs due at ``now`` in one transaction, then submit them; return how
-        many were submitted. (Stopping, or while the database cannot be written, it only commits.)
+        """Claim and submit the runs due at ``now``, then commit finished runs; return how many were submitted.
 
-        A run is handed to a worker only once that transaction is committed, so the result before it is stored
-        first."""
-        if self._stop.is_set() or not self._store_ready():
-            self.collect()
-            return 0
-        self._gather()
-        if self._stranded:
-            self._give_back()
-        return self._start_due(self.clock.now() if now is None else now)
+        Due runs go first, so a run never waits for its start behind the commit of other runs' results."""
+        ready = not self._stop.is_set() and self._store_ready()
+        submitted = self._start_due(self.clock.now() if now is None else now) if ready else 0
+        self.collect()
+        return submitted
 
     def _start_due(self, now: float) -> int:
-        free = self.capacity - len(self._inflight)
-        batch, self._uncommitted = self._uncommitted, []
+        free = self.capacity - len(self._inflight) + len(self._finished)  # finished runs hold no worker
         try:
-            if batch:
-                ended, runs = self.engine.commit_and_claim(
-                    [c for c, _ in batch],
-                    {c.run_id: task_id for c, task_id in batch},
-                    now,
-                    free,
-                    lease=self.lease,
-                    task_id=self.only_task,
-                )
-                self.ended += len(ended)
-            else:
-                runs = self.store.tasks.claim_due(
-                    now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task
-                )
+            runs = self.store.tasks.claim_due(
+                now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task
+            )
         except StoreUnavailableError as exc:
-            self._uncommitted[:0] = batch
             self._unavailable(exc)
             return 0
-        if batch or runs:  # (a claim of nothing writes nothing: it does not tell the database can be written again)
-            self._available()
-        if not runs:
+        if not runs:  # (a claim of nothing writes nothing: it does not tell the database can be written again)
             return 0
+        self._available()
         try:
             # one read, for the started hooks and the requests; a task unchanged since its last run is not read again
             tasks = self.store.tasks.current(run.task_id for run in runs)
@@ -186,7 +166,12 @@ class Scheduler:
         """Commit the results of every finished run (one transaction); return how many were committed.
 
         When the database cannot be written, the results stay for the next call (see the module)."""
-        self._gather()
+        while self._finished:
+            result = self._finished.popleft()
+            run = self._inflight.pop(result.run_id, None)
+            if run is None:  # re-queued by shutdown() meanwhile: the store would ignore its result
+                continue
+            self._uncommitted.append((self._completion(run, result), run.task_id))
         if not self._store_ready():
             return 0
         if self._stranded:
@@ -203,15 +188,6 @@ class Scheduler:
         self._available()
         self.ended += len(ended)
         return len(batch)
-
-    def _gather(self) -> None:
-        """Turn the results of finished runs into completions to commit."""
-        while self._finished:
-            result = self._finished.popleft()
-            run = self._inflight.pop(result.run_id, None)
-            if run is None:  # re-queued by shutdown() meanwhile: the store would ignore its result
-                continue
-            self._uncommitted.append((self._completion(run, result), run.task_id))
 
     def _completion(self, run: ScriptRun, result: ScriptRunResult) -> RunCompletion:
         try:

@@ -664,54 +664,18 @@ class TaskRepository:
         """
         if limit <= 0:
             return []
-        with self._store.atomic():
-            return self._claim(now, limit, owner=owner, lease=lease, task_id=task_id)
-
-    def complete(self, completions: Sequence[RunCompletion], *, owner: str) -> list[int]:
-        """Commit finished runs in one transaction (group commit); return the run ids that were recorded.
-
-        A run no longer running for ``owner`` (re-queued by a restart, or claimed elsewhere) is ignored. A run
-        whose task left its active statuses meanwhile (aborted, skipped) is recorded, but its task is not changed.
-        A batch costs a fixed handful of statements (``executemany``), not a few per run.
-        """
-        if not completions:
-            return []
-        with self._store.atomic():
-            return self._complete(completions, owner=owner)
-
-    def complete_and_claim(
-        self,
-        completions: Sequence[RunCompletion],
-        now: float,
-        limit: int,
-        *,
-        owner: str,
-        lease: float,
-        task_id: str | int | None = None,
-    ) -> tuple[list[int], list[ScriptRun]]:
-        """:meth:`complete`, then :meth:`claim_due`, in one transaction (the scheduler's round): the recorded run
-        ids and the claimed runs. The next runs the completions add are claimed too when they are due at ``now``;
-        they are handed out only once the transaction, and so the results before them, is committed."""
-        with self._store.atomic():
-            recorded = self._complete(completions, owner=owner) if completions else []
-            claimed = self._claim(now, limit, owner=owner, lease=lease, task_id=task_id) if limit > 0 else []
-        return recorded, claimed
-
-    def _claim(self, now: float, limit: int, *, owner: str, lease: float, task_id: str | int | None) -> list[ScriptRun]:
-        """:meth:`claim_due`'s statements, in the caller's transaction."""
         only, params = _only_task(task_id)
-        rows = self._store.execute(
-            "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
-            f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
-            "ORDER BY due_at, id LIMIT ?) RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
-            [owner, now + lease, now, now, *params, limit],
-        ).fetchall()
-        firsts = [(now, _new_version(), row[1]) for row in rows if row[3] == 1]
-        if firsts:  # only a first run (of a new task or a retry) can find its task planned
-            self._store.executemany(
+        with self._store.atomic() as s:
+            rows = s.execute(
+                "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
+                f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
+                "ORDER BY due_at, id LIMIT ?) RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
+                [owner, now + lease, now, now, *params, limit],
+            ).fetchall()
+            s.executemany(  # only a first run (of a new task or a retry) can find its task planned
                 "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), version = ? "
                 "WHERE id = ? AND status = 'planned'",
-                firsts,
+                [(now, _new_version(), row[1]) for row in rows if row[3] == 1],
             )
         lease_until = now + lease
         rows.sort(key=_DUE_ORDER)  # RETURNING gives no order
@@ -739,28 +703,35 @@ class TaskRepository:
             for run_id, task, attempt, seq, path, due_at, restarts in rows
         ]
 
-    def _complete(self, completions: Sequence[RunCompletion], *, owner: str) -> list[int]:
-        """:meth:`complete`'s statements, in the caller's transaction."""
-        runs = self._running_of(owner, [c.run_id for c in completions])
-        recorded = [c for c in completions if c.run_id in runs]
-        if not recorded:
+    def complete(self, completions: Sequence[RunCompletion], *, owner: str) -> list[int]:
+        """Commit finished runs in one transaction (group commit); return the run ids that were recorded.
+
+        A run no longer running for ``owner`` (re-queued by a restart, or claimed elsewhere) is ignored. A run
+        whose task left its active statuses meanwhile (aborted, skipped) is recorded, but its task is not changed.
+        A batch costs a fixed handful of statements (``executemany``), not a few per run.
+        """
+        if not completions:
             return []
-        self._store.executemany(
-            "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
-            "failure_kind = ?, failure_message = ?, failure_traceback = ?, status_line = ?, lease_until = NULL "
-            "WHERE id = ?",
-            [_done_row(c) for c in recorded],
-        )
-        lines = [
-            (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
-            for c in recorded
-            for line in c.log
-        ]
-        if lines:
-            self._store.executemany(
-                "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)", lines
+        with self._store.atomic() as s:
+            runs = self._running_of(owner, [c.run_id for c in completions])
+            recorded = [c for c in completions if c.run_id in runs]
+            if not recorded:
+                return []
+            s.executemany(
+                "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
+                "failure_kind = ?, failure_message = ?, failure_traceback = ?, status_line = ?, lease_until = NULL "
+                "WHERE id = ?",
+                [_done_row(c) for c in recorded],
             )
-        self._advance_tasks(recorded, runs)
+            s.executemany(
+                "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
+                    for c in recorded
+                    for line in c.log
+                ],
+            )
+            self._advance_tasks(recorded, runs)
         return [c.run_id for c in recorded]
 
     def _running_of(self, owner: str, run_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
@@ -818,12 +789,10 @@ class TaskRepository:
                 "WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
                 rows,
             )
-        if next_runs:
-            self._store.executemany(
-                "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) "
-                "VALUES (?, ?, ?, ?, ?, 'due')",
-                next_runs,
-            )
+        self._store.executemany(
+            "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) VALUES (?, ?, ?, ?, ?, 'due')",
+            next_runs,
+        )
 
     def _follow(
         self,
