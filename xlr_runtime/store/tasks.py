@@ -672,11 +672,13 @@ class TaskRepository:
                 "ORDER BY due_at, id LIMIT ?) RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
                 [owner, now + lease, now, now, *params, limit],
             ).fetchall()
-            s.executemany(  # only a first run (of a new task or a retry) can find its task planned
-                "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), version = ? "
-                "WHERE id = ? AND status = 'planned'",
-                [(now, _new_version(), row[1]) for row in rows if row[3] == 1],
-            )
+            firsts = [(now, _new_version(), row[1]) for row in rows if row[3] == 1]
+            if firsts:  # only a first run (of a new task or a retry) can find its task planned
+                s.executemany(
+                    "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), version = ? "
+                    "WHERE id = ? AND status = 'planned'",
+                    firsts,
+                )
         lease_until = now + lease
         rows.sort(key=_DUE_ORDER)  # RETURNING gives no order
         running = RunState.RUNNING
@@ -723,14 +725,15 @@ class TaskRepository:
                 "WHERE id = ?",
                 [_done_row(c) for c in recorded],
             )
-            s.executemany(
-                "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
-                    for c in recorded
-                    for line in c.log
-                ],
-            )
+            lines = [
+                (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
+                for c in recorded
+                for line in c.log
+            ]
+            if lines:
+                s.executemany(
+                    "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)", lines
+                )
             self._advance_tasks(recorded, runs)
         return [c.run_id for c in recorded]
 
@@ -789,10 +792,12 @@ class TaskRepository:
                 "WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
                 rows,
             )
-        self._store.executemany(
-            "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) VALUES (?, ?, ?, ?, ?, 'due')",
-            next_runs,
-        )
+        if next_runs:
+            self._store.executemany(
+                "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) "
+                "VALUES (?, ?, ?, ?, ?, 'due')",
+                next_runs,
+            )
 
     def _follow(
         self,
