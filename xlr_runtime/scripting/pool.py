@@ -41,6 +41,7 @@ import os
 import pickle
 import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -58,6 +59,11 @@ from xlr_runtime.scripting.wire import PROTOCOL, Keys, decode_result, encode
 from xlr_runtime.settings import Settings, defaults
 
 _logger = logging.getLogger(__name__)
+
+#: The length header of a message on a pipe (``multiprocessing.connection``'s, for messages below 2 GiB).
+_FRAME = struct.Struct("!i")
+#: What a pipe polled by the I/O thread is to it.
+_RESULTS, _OUTPUT, _REQUESTS = "results", "output", "requests"
 
 #: Default of ``workers.max_memory_mb``: a worker above it after a run is replaced (0: no limit).
 DEFAULT_MAX_MEMORY_MB: int = defaults()["workers.max_memory_mb"]
@@ -228,6 +234,7 @@ class _Slot:
     #: The runs sent to (or waiting for) this slot's worker, oldest first: the first one is running.
     batch: collections.deque[_Job] = field(default_factory=collections.deque)
     starting: bool = False  # its worker is starting (in a thread of its own)
+    outbox: memoryview = field(default_factory=lambda: memoryview(b""))  # what is left to write of the message
     #: The running run's log lines so far, the secrets its worker reported, when it started, its deadline.
     log: list[LogLine] = field(default_factory=list)
     learned: list[Learned] = field(default_factory=list)
@@ -285,7 +292,7 @@ class WorkerPool:
         self._woken = False  # a wake-up is written and not yet read (with _ready held)
         self._poller = select.poll()
         self._poller.register(self._wake_read, select.POLLIN)
-        self._by_fd: dict[int, tuple[_Slot, bool]] = {}  # pipe -> (its slot, True for the output pipe)
+        self._by_fd: dict[int, tuple[_Slot, str]] = {}  # pipe -> (its slot, _RESULTS, _OUTPUT or _REQUESTS)
         self._started: list[tuple[_Slot, _Process | ScriptError]] = []  # workers started, for the I/O thread
         self._thread = threading.Thread(target=self._serve, name="xlr-worker-pool", daemon=True)
         self._thread.start()
@@ -468,38 +475,59 @@ class WorkerPool:
             self._send(slot)
 
     def _watch(self, slot: _Slot) -> None:
+        """Poll a started worker's result and output pipes; its request pipe never blocks the I/O thread (what a
+        full pipe does not take is written when it has room, see :meth:`_flush`)."""
         process = slot.process
         assert process is not None
-        self._by_fd[process.results.fileno()] = (slot, False)
-        self._by_fd[process.output] = (slot, True)
-        self._poller.register(process.results.fileno(), select.POLLIN)
-        self._poller.register(process.output, select.POLLIN)
+        os.set_blocking(process.requests.fileno(), False)
+        for fd, kind in ((process.results.fileno(), _RESULTS), (process.output, _OUTPUT)):
+            self._by_fd[fd] = (slot, kind)
+            self._poller.register(fd, select.POLLIN)
 
     def _send(self, slot: _Slot) -> None:
         """Send ``slot``'s batch to its worker in one message (a run that cannot be encoded fails alone)."""
         process = slot.process
         assert process is not None
-        started = time.time()
-        jobs, message = self._encoded(list(slot.batch), process, started)
+        jobs, message = self._encoded(list(slot.batch), process, time.time())
         slot.batch = collections.deque(jobs)
         if not jobs:
             return
+        # framed as multiprocessing.connection frames a message (its length, then its bytes), which the worker reads
+        slot.outbox = memoryview(_FRAME.pack(len(message)) + message)
+        process.runs += len(jobs)
+        process.remember_secrets(job.request for job in jobs)
+        slot.next_run()
+        self._flush(slot)
+
+    def _flush(self, slot: _Slot) -> None:
+        """Write what is left of the message to ``slot``'s worker without blocking; poll its request pipe for
+        room while some is left. A worker that cannot be reached never started the batch: it goes back to the
+        queue for a fresh worker (a run whose second worker cannot be reached either fails)."""
+        process = slot.process
+        assert process is not None
+        fd = process.requests.fileno()
         try:
-            process.requests.send_bytes(message)
-        except (BrokenPipeError, ConnectionResetError) as exc:
+            while slot.outbox:
+                slot.outbox = slot.outbox[os.write(fd, slot.outbox) :]
+        except BlockingIOError:
+            if fd not in self._by_fd:
+                self._by_fd[fd] = (slot, _REQUESTS)
+                self._poller.register(fd, select.POLLOUT)
+            return
+        except OSError as exc:  # the worker is gone (a broken pipe)
+            slot.outbox = memoryview(b"")
             self._discard(slot)
             retry = collections.deque(job for job in slot.batch if not job.resent)
             for job in slot.batch:
                 if job.resent:  # a second worker was unreachable too
                     failure = Failure("WorkerCrash", f"worker unreachable: {exc}")
-                    job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], started, process.pid))
+                    job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), process.pid))
                 job.resent = True
             slot.batch.clear()
             self._put_back(retry)
             return
-        process.runs += len(jobs)
-        process.remember_secrets(job.request for job in jobs)
-        slot.next_run()
+        if self._by_fd.pop(fd, None) is not None:
+            self._poller.unregister(fd)
 
     def _wait(self) -> None:
         """Wait for a message, output, a wake-up or the nearest run's deadline; handle what came."""
@@ -515,8 +543,10 @@ class WorkerPool:
             found = self._by_fd.get(fd)
             if found is None:
                 continue
-            slot, is_output = found
-            if is_output:  # output first: it was written before any message that came with it
+            slot, kind = found
+            if kind == _REQUESTS:
+                self._flush(slot)
+            elif kind == _OUTPUT:  # output first: it was written before any message that came with it
                 process = slot.process
                 if process is not None:
                     process.collect()
@@ -659,7 +689,7 @@ class WorkerPool:
             process.close()
 
     def _unwatch(self, process: _Process) -> None:
-        for fd in (process.results.fileno(), process.output):
+        for fd in (process.results.fileno(), process.output, process.requests.fileno()):
             if self._by_fd.pop(fd, None) is not None:
                 with contextlib.suppress(KeyError, ValueError):
                     self._poller.unregister(fd)
@@ -670,6 +700,7 @@ class WorkerPool:
         if process is None:
             return
         try:
+            os.set_blocking(process.requests.fileno(), True)  # (the I/O thread writes it without blocking)
             process.requests.send(("stop",))
             process.popen.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
