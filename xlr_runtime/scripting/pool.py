@@ -46,11 +46,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
@@ -62,6 +63,9 @@ _logger = logging.getLogger(__name__)
 
 #: The length header of a message on a pipe (``multiprocessing.connection``'s, for messages below 2 GiB).
 _FRAME = struct.Struct("!i")
+_LARGE_FRAME = struct.Struct("!Q")
+#: Bytes the I/O thread reads from a result pipe at once (what a pipe holds).
+_READ_SIZE = 64 * 1024
 #: What a pipe polled by the I/O thread is to it.
 _RESULTS, _OUTPUT, _REQUESTS = "results", "output", "requests"
 
@@ -131,6 +135,8 @@ class _Process:
     tail: bytearray = field(default_factory=bytearray)
     cut: bool = False
     output_open: bool = True  # False once every writer of the output pipe is gone
+    #: Bytes read from the result pipe that do not make a whole message yet (:meth:`messages`).
+    inbox: bytearray = field(default_factory=bytearray)
     #: The secrets (and usernames) of the last runs sent that had any, and of those learned: what masks the output
     #: shown when the worker dies.
     secrets: collections.deque[Learned] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
@@ -168,6 +174,24 @@ class _Process:
             if len(self.tail) > OUTPUT_KEPT:
                 del self.tail[:-OUTPUT_KEPT]
                 self.cut = True
+
+    def messages(self) -> Iterator[tuple[Any, ...]]:
+        """The whole messages in :attr:`inbox` (framed and pickled as ``multiprocessing.connection`` sends them),
+        removed from it as they are yielded."""
+        inbox = self.inbox
+        while len(inbox) >= _FRAME.size:
+            size = _FRAME.unpack_from(inbox)[0]
+            start = _FRAME.size
+            if size == -1:  # a message of 2 GiB or more: its size follows as 8 bytes
+                if len(inbox) < start + _LARGE_FRAME.size:
+                    return
+                size = _LARGE_FRAME.unpack_from(inbox, start)[0]
+                start += _LARGE_FRAME.size
+            if len(inbox) < start + size:
+                return
+            message = pickle.loads(inbox[start : start + size])
+            del inbox[: start + size]
+            yield message
 
     def new_run(self) -> None:
         """A run starts: a crash shows only what is written from now on."""
@@ -480,6 +504,7 @@ class WorkerPool:
         process = slot.process
         assert process is not None
         os.set_blocking(process.requests.fileno(), False)
+        os.set_blocking(process.results.fileno(), False)
         for fd, kind in ((process.results.fileno(), _RESULTS), (process.output, _OUTPUT)):
             self._by_fd[fd] = (slot, kind)
             self._poller.register(fd, select.POLLIN)
@@ -561,21 +586,35 @@ class WorkerPool:
             self._on_started()
 
     def _receive(self, slot: _Slot) -> None:
-        """Read one message of ``slot``'s worker: a log line, a secret learned or a result."""
+        """Read what ``slot``'s worker wrote to its result pipe (every message there, in one read when they fit:
+        one wake-up of the I/O thread handles all the results that arrived meanwhile) and handle each message; an
+        end of the pipe means the worker died."""
         process = slot.process
         if process is None:
             return
         try:
-            message = process.results.recv()
-        except (EOFError, OSError):
-            job = slot.batch.popleft() if slot.batch else None
-            if job is None:  # died while idle: its next batch gets a fresh worker
-                self._discard(slot)
-            else:
-                job.resolve(self._crashed(slot, process, job.request, slot.log, slot.started, slot.learned))
-            self._put_back(slot.batch)
-            slot.batch.clear()
+            data = os.read(process.results.fileno(), _READ_SIZE)
+        except BlockingIOError:
             return
+        except OSError:
+            data = b""
+        if data:
+            process.inbox += data
+            for message in process.messages():
+                if slot.process is not process:  # it stopped after a result: what follows is of no run
+                    return
+                self._handle(slot, process, message)
+            return
+        job = slot.batch.popleft() if slot.batch else None
+        if job is None:  # died while idle: its next batch gets a fresh worker
+            self._discard(slot)
+        else:
+            job.resolve(self._crashed(slot, process, job.request, slot.log, slot.started, slot.learned))
+        self._put_back(slot.batch)
+        slot.batch.clear()
+
+    def _handle(self, slot: _Slot, process: _Process, message: tuple[Any, ...]) -> None:
+        """One message of a worker: a log line, a secret learned or a result of the run in progress."""
         if not slot.batch:
             return
         job = slot.batch[0]
