@@ -1,11 +1,8 @@
 """The pool of long-lived worker processes that runs scripts: :class:`WorkerPool`, a ``ScriptExecutor``.
 
-``size`` slots each own one worker process (:mod:`xlr_runtime.scripting.worker`). One thread of the parent, the
-pool's I/O thread, hands workers their requests and waits on every worker's pipes at once (one ``poll``), so the
-runtime has one thread for the workers, not one per worker competing for the interpreter's lock. A worker starts
-lazily, when its slot takes its first run (in a short-lived thread, so the I/O thread serves the others
-meanwhile), and is reused for every later run; start-up (a fresh interpreter importing the script API) is paid
-once per worker.
+``size`` slots each own one worker process (:mod:`xlr_runtime.scripting.worker`) and one thread of the parent
+that hands it requests and waits for its answers. A worker starts lazily, when its slot takes its first run, and
+is reused for every later run; start-up (a fresh interpreter importing the script API) is paid once per worker.
 
 When many runs are queued, a slot takes a share of them (up to :data:`MAX_BATCH`, and only as many as the recent
 runs' average duration fits in :data:`BATCH_WINDOW`: slow scripts — HTTP polls — still go one at a time to
@@ -35,39 +32,26 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import logging
 import math
 import os
 import pickle
 import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.masking import Masker, masker_for, secrets_of
 from xlr_runtime.scripting.wire import PROTOCOL, Keys, decode_result, encode
 from xlr_runtime.settings import Settings, defaults
-
-_logger = logging.getLogger(__name__)
-
-#: The length header of a message on a pipe (``multiprocessing.connection``'s, for messages below 2 GiB).
-_FRAME = struct.Struct("!i")
-_LARGE_FRAME = struct.Struct("!Q")
-#: Bytes the I/O thread reads from a result pipe at once (what a pipe holds).
-_READ_SIZE = 64 * 1024
-#: What a pipe polled by the I/O thread is to it.
-_RESULTS, _OUTPUT, _REQUESTS = "results", "output", "requests"
 
 #: Default of ``workers.max_memory_mb``: a worker above it after a run is replaced (0: no limit).
 DEFAULT_MAX_MEMORY_MB: int = defaults()["workers.max_memory_mb"]
@@ -103,7 +87,6 @@ class _Job:
     future: Future[ScriptRunResult] | None = None  # None for submit_each: nothing to cancel
     claimed: bool = False  # its future is running (a run put back after its batch's worker died)
     done: bool = False
-    resent: bool = False  # its first worker could not be reached: a second one that cannot fails it
 
     def claim(self) -> bool:
         """Mark the future running; False when it was cancelled before it started."""
@@ -134,9 +117,6 @@ class _Process:
     #: The last :data:`OUTPUT_KEPT` bytes of output since :meth:`new_run`; ``cut`` when older ones were dropped.
     tail: bytearray = field(default_factory=bytearray)
     cut: bool = False
-    output_open: bool = True  # False once every writer of the output pipe is gone
-    #: Bytes read from the result pipe that do not make a whole message yet (:meth:`messages`).
-    inbox: bytearray = field(default_factory=bytearray)
     #: The secrets (and usernames) of the last runs sent that had any, and of those learned: what masks the output
     #: shown when the worker dies.
     secrets: collections.deque[Learned] = field(default_factory=lambda: collections.deque(maxlen=MASK_HISTORY))
@@ -166,7 +146,6 @@ class _Process:
             except OSError:
                 data = b""
             if not data:  # every writer is gone: stop polling it (it would report the hang-up forever)
-                self.output_open = False
                 with contextlib.suppress(KeyError, ValueError, OSError):
                     self.poller.unregister(self.output)
                 return
@@ -174,24 +153,6 @@ class _Process:
             if len(self.tail) > OUTPUT_KEPT:
                 del self.tail[:-OUTPUT_KEPT]
                 self.cut = True
-
-    def messages(self) -> Iterator[tuple[Any, ...]]:
-        """The whole messages in :attr:`inbox` (framed and pickled as ``multiprocessing.connection`` sends them),
-        removed from it as they are yielded."""
-        inbox = self.inbox
-        while len(inbox) >= _FRAME.size:
-            size = _FRAME.unpack_from(inbox)[0]
-            start = _FRAME.size
-            if size == -1:  # a message of 2 GiB or more: its size follows as 8 bytes
-                if len(inbox) < start + _LARGE_FRAME.size:
-                    return
-                size = _LARGE_FRAME.unpack_from(inbox, start)[0]
-                start += _LARGE_FRAME.size
-            if len(inbox) < start + size:
-                return
-            message = pickle.loads(inbox[start : start + size])
-            del inbox[: start + size]
-            yield message
 
     def new_run(self) -> None:
         """A run starts: a crash shows only what is written from now on."""
@@ -247,34 +208,12 @@ class _Process:
 
 @dataclass
 class _Slot:
-    """One worker process (started lazily) and the batch of runs it is running, as the pool's I/O thread sees it.
-
-    Only that thread changes a slot, except ``process``, which :meth:`WorkerPool.shutdown` may kill from another
-    thread (under ``lock``)."""
+    """One worker process (started lazily) and the parent thread that feeds it."""
 
     index: int
     process: _Process | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-    #: The runs sent to (or waiting for) this slot's worker, oldest first: the first one is running.
-    batch: collections.deque[_Job] = field(default_factory=collections.deque)
-    starting: bool = False  # its worker is starting (in a thread of its own)
-    outbox: memoryview = field(default_factory=lambda: memoryview(b""))  # what is left to write of the message
-    #: The running run's log lines so far, the secrets its worker reported, when it started, its deadline.
-    log: list[LogLine] = field(default_factory=list)
-    learned: list[Learned] = field(default_factory=list)
-    started: float = 0.0
-    deadline: float = math.inf
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.batch) or self.starting
-
-    def next_run(self) -> None:
-        """The first run of the batch starts now: its own log, secrets, timeout and output."""
-        self.log, self.learned, self.started = [], [], time.time()
-        self.deadline = time.monotonic() + self.batch[0].request.timeout
-        if self.process is not None:
-            self.process.new_run()  # a crash shows only this run's output
+    thread: threading.Thread | None = None
 
 
 class WorkerPool:
@@ -302,24 +241,19 @@ class WorkerPool:
         self.start_timeout = start_timeout
         self.max_memory_mb = max_memory_mb
         self.environ = None if environ is None else dict(environ)
-        self._jobs: collections.deque[_Job] = collections.deque()
+        self._jobs: collections.deque[_Job | None] = collections.deque()
         self._ready = threading.Condition()
+        self._warm_idle = 0  # slots with a started worker waiting for a job
         self._slots = [_Slot(i) for i in range(size)]
         self._closed = False
         self._abandoned = False
         self._keys = Keys()
         self._run_seconds = INITIAL_RUN_SECONDS  # moving average of run durations, sizes batches
-        #: The I/O thread waits on every worker's pipes and on this pipe, which ends its wait (:meth:`_wake`).
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
-        self._woken = False  # a wake-up is written and not yet read (with _ready held)
-        self._poller = select.poll()
-        self._poller.register(self._wake_read, select.POLLIN)
-        self._by_fd: dict[int, tuple[_Slot, str]] = {}  # pipe -> (its slot, _RESULTS, _OUTPUT or _REQUESTS)
-        self._started: list[tuple[_Slot, _Process | ScriptError]] = []  # workers started, for the I/O thread
-        self._thread = threading.Thread(target=self._serve, name="xlr-worker-pool", daemon=True)
-        self._thread.start()
+        for slot in self._slots:
+            slot.thread = threading.Thread(
+                target=self._serve, args=(slot,), name=f"xlr-worker-slot-{slot.index}", daemon=True
+            )
+            slot.thread.start()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerPool:
@@ -356,9 +290,7 @@ class WorkerPool:
             if self._closed:
                 raise ScriptError("the worker pool is shut down; no more scripts can run")
             self._jobs.extend(jobs)
-            woken, self._woken = self._woken, True
-        if not woken:
-            self._wake()
+            self._ready.notify_all()
 
     def run_sync(self, request: ScriptRunRequest) -> ScriptRunResult:
         """Run ``request`` in a worker and wait for its result."""
@@ -379,14 +311,17 @@ class WorkerPool:
             if not wait:
                 self._abandoned = True
                 self._drain()
+            self._jobs.extend([None] * len(self._slots))
+            self._ready.notify_all()
         if not wait:
             for slot in self._slots:
                 with slot.lock:
                     if slot.process is not None:
                         slot.process.kill()
-        self._wake()
-        if wait:
-            self._thread.join()
+            return
+        for slot in self._slots:
+            if slot.thread is not None:
+                slot.thread.join()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -394,263 +329,79 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         self.shutdown(wait=True)
 
-    # --- the I/O thread ----------------------------------------------------------------------------------------
+    # --- slot threads ------------------------------------------------------------------------------------------
 
-    def _serve(self) -> None:
-        """The pool's one I/O thread: hands queued runs to idle workers and waits on every worker's pipes at once
-        (one ``poll`` for all), resolving each run as its answer arrives, its timeout passes or its worker dies."""
+    def _serve(self, slot: _Slot) -> None:
         while True:
-            try:
-                self._dispatch()
-                if self._finished():
-                    break
-                self._wait()
-                self._expire()
-            except Exception:  # never let the thread die: the runs in flight fail, the pool keeps serving
-                _logger.exception("the worker pool's I/O thread failed; the runs in flight are lost")
-                for slot in self._slots:
-                    failure = Failure("InternalError", "xlr-runtime lost the script run (see the runtime's log)")
-                    for job in slot.batch:
-                        job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
-                    slot.batch.clear()
-                    self._discard(slot)
-        for slot in self._slots:
-            self._stop_process(slot)
-        os.close(self._wake_read)
-        os.close(self._wake_write)
-
-    def _finished(self) -> bool:
-        """True once the pool is shut down and nothing is queued or running."""
-        with self._ready:
-            return self._closed and not self._jobs and not any(slot.busy for slot in self._slots)
-
-    def _dispatch(self) -> None:
-        """Give idle started workers their share of the queue; start workers when every started one is busy."""
-        with self._ready:
-            self._woken = False
-            if not self._jobs:
+            jobs = self._next_jobs(slot)
+            if jobs is None:
+                self._stop_process(slot)
                 return
-            idle = [s for s in self._slots if not s.busy and s.process is not None]
-            if not idle:
-                idle = [s for s in self._slots if not s.busy]  # none started is idle: start new ones
-            shares: list[tuple[_Slot, list[_Job]]] = []
-            for slot in idle:
-                jobs = self._take_share()
-                if not jobs:
-                    break
-                shares.append((slot, jobs))
-        for slot, jobs in shares:
-            slot.batch.extend(jobs)
-            if slot.process is None:
-                self._start(slot)
-            else:
-                self._send(slot)
-
-    def _take_share(self) -> list[_Job]:
-        """The next jobs for one worker (with ``_ready`` held): at most :data:`MAX_BATCH`, and only as many as the
-        recent runs' average duration fits in :data:`BATCH_WINDOW`; cancelled jobs are dropped."""
-        fits = max(1, int(BATCH_WINDOW / max(self._run_seconds, 1e-6)))
-        share = min(MAX_BATCH, fits, -(-len(self._jobs) // self.size))
-        jobs: list[_Job] = []
-        while len(jobs) < share and self._jobs:
-            job = self._jobs.popleft()
-            if job.claim():
-                jobs.append(job)
-        return jobs
-
-    def _start(self, slot: _Slot) -> None:
-        """Start ``slot``'s worker in a thread of its own (an interpreter takes a tenth of a second or more to
-        start; the I/O thread serves the other workers meanwhile), then send it its batch."""
-        slot.starting = True
-
-        def start() -> None:
+            jobs = [job for job in jobs if job.claim()]
+            if not jobs:
+                continue
             try:
-                process: _Process | ScriptError = _start_worker(
-                    self.max_log_bytes, self.start_timeout, self.max_memory_mb, self.environ
-                )
-            except ScriptError as exc:
-                process = exc
-            with self._ready:
-                self._started.append((slot, process))
-            self._wake()
-
-        if self._abandoned:
-            self._started.append((slot, ScriptError(_NOT_STARTED.message)))
-            return
-        threading.Thread(target=start, name=f"xlr-worker-start-{slot.index}", daemon=True).start()
-
-    def _on_started(self) -> None:
-        """Take the workers that finished starting: send each its batch, or fail the batch when it could not."""
-        with self._ready:
-            started, self._started = self._started, []
-        for slot, process in started:
-            slot.starting = False
-            if isinstance(process, ScriptError):
-                failure = Failure("WorkerStart", str(process))
-                for job in slot.batch:
-                    job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
-                slot.batch.clear()
-                continue
-            with slot.lock:
-                slot.process = process
-                if self._abandoned:
-                    process.kill()
-            self._watch(slot)
-            self._send(slot)
-
-    def _watch(self, slot: _Slot) -> None:
-        """Poll a started worker's result and output pipes; its request pipe never blocks the I/O thread (what a
-        full pipe does not take is written when it has room, see :meth:`_flush`)."""
-        process = slot.process
-        assert process is not None
-        os.set_blocking(process.requests.fileno(), False)
-        os.set_blocking(process.results.fileno(), False)
-        for fd, kind in ((process.results.fileno(), _RESULTS), (process.output, _OUTPUT)):
-            self._by_fd[fd] = (slot, kind)
-            self._poller.register(fd, select.POLLIN)
-
-    def _send(self, slot: _Slot) -> None:
-        """Send ``slot``'s batch to its worker in one message (a run that cannot be encoded fails alone)."""
-        process = slot.process
-        assert process is not None
-        jobs, message = self._encoded(list(slot.batch), process, time.time())
-        slot.batch = collections.deque(jobs)
-        if not jobs:
-            return
-        # framed as multiprocessing.connection frames a message (its length, then its bytes), which the worker reads
-        slot.outbox = memoryview(_FRAME.pack(len(message)) + message)
-        process.runs += len(jobs)
-        process.remember_secrets(job.request for job in jobs)
-        slot.next_run()
-        self._flush(slot)
-
-    def _flush(self, slot: _Slot) -> None:
-        """Write what is left of the message to ``slot``'s worker without blocking; poll its request pipe for
-        room while some is left. A worker that cannot be reached never started the batch: it goes back to the
-        queue for a fresh worker (a run whose second worker cannot be reached either fails)."""
-        process = slot.process
-        assert process is not None
-        fd = process.requests.fileno()
-        try:
-            while slot.outbox:
-                slot.outbox = slot.outbox[os.write(fd, slot.outbox) :]
-        except BlockingIOError:
-            if fd not in self._by_fd:
-                self._by_fd[fd] = (slot, _REQUESTS)
-                self._poller.register(fd, select.POLLOUT)
-            return
-        except OSError as exc:  # the worker is gone (a broken pipe)
-            slot.outbox = memoryview(b"")
-            self._discard(slot)
-            retry = collections.deque(job for job in slot.batch if not job.resent)
-            for job in slot.batch:
-                if job.resent:  # a second worker was unreachable too
-                    failure = Failure("WorkerCrash", f"worker unreachable: {exc}")
-                    job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), process.pid))
-                job.resent = True
-            slot.batch.clear()
-            self._put_back(retry)
-            return
-        if self._by_fd.pop(fd, None) is not None:
-            self._poller.unregister(fd)
-
-    def _wait(self) -> None:
-        """Wait for a message, output, a wake-up or the nearest run's deadline; handle what came."""
-        deadline = min((slot.deadline for slot in self._slots if slot.batch and not slot.starting), default=None)
-        timeout = -1 if deadline is None else max(0, math.ceil((deadline - time.monotonic()) * 1000))
-        events = self._poller.poll(timeout)
-        messages: list[_Slot] = []
-        for fd, _ in events:
-            if fd == self._wake_read:
-                with contextlib.suppress(BlockingIOError):
-                    os.read(self._wake_read, 4096)
-                continue
-            found = self._by_fd.get(fd)
-            if found is None:
-                continue
-            slot, kind = found
-            if kind == _REQUESTS:
-                self._flush(slot)
-            elif kind == _OUTPUT:  # output first: it was written before any message that came with it
-                process = slot.process
-                if process is not None:
-                    process.collect()
-                    if not process.output_open:
-                        self._by_fd.pop(fd, None)
-                        self._poller.unregister(fd)
-            else:
-                messages.append(slot)
-        for slot in messages:
-            self._receive(slot)
-        if self._started:
-            self._on_started()
-
-    def _receive(self, slot: _Slot) -> None:
-        """Read what ``slot``'s worker wrote to its result pipe (every message there, in one read when they fit:
-        one wake-up of the I/O thread handles all the results that arrived meanwhile) and handle each message; an
-        end of the pipe means the worker died."""
-        process = slot.process
-        if process is None:
-            return
-        try:
-            data = os.read(process.results.fileno(), _READ_SIZE)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if data:
-            process.inbox += data
-            for message in process.messages():
-                if slot.process is not process:  # it stopped after a result: what follows is of no run
-                    return
-                self._handle(slot, process, message)
-            return
-        job = slot.batch.popleft() if slot.batch else None
-        if job is None:  # died while idle: its next batch gets a fresh worker
-            self._discard(slot)
-        else:
-            job.resolve(self._crashed(slot, process, job.request, slot.log, slot.started, slot.learned))
-        self._put_back(slot.batch)
-        slot.batch.clear()
-
-    def _handle(self, slot: _Slot, process: _Process, message: tuple[Any, ...]) -> None:
-        """One message of a worker: a log line, a secret learned or a result of the run in progress."""
-        if not slot.batch:
-            return
-        job = slot.batch[0]
-        if message[0] == "log" and message[1] == job.request.run_id:
-            slot.log.extend(message[2])
-        elif message[0] == "secrets" and message[1] == job.request.run_id:
-            slot.learned.append((message[2], message[3]))
-            process.secrets.append((message[2], message[3]))
-        elif message[0] == "result":
-            result = decode_result(message[1])
-            if result.run_id != job.request.run_id or result.worker_pid != process.pid:
-                return  # not this run's answer (results are matched by run and process, not by order)
-            slot.batch.popleft()
-            job.resolve(result)
-            self._note_duration(result)
-            if message[2] is not None:  # the worker stops: the rest of the batch never started
+                self._run(slot, jobs)
+            except Exception as exc:  # never let a slot die: the runs fail, the slot keeps serving
                 self._discard(slot)
-                self._put_back(slot.batch)
-                slot.batch.clear()
-            elif slot.batch:
-                slot.next_run()
+                failure = Failure("InternalError", f"xlr-runtime lost the script run: {type(exc).__name__}: {exc}")
+                for job in jobs:
+                    job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], time.time(), None))
 
-    def _expire(self) -> None:
-        """Kill the worker of each run past its timeout; the rest of its batch goes back to the queue."""
-        now = time.monotonic()
-        for slot in self._slots:
-            if slot.batch and not slot.starting and slot.process is not None and now >= slot.deadline:
-                job = slot.batch.popleft()
-                job.resolve(self._timed_out(slot, slot.process, job.request, slot.log, slot.started))
-                self._put_back(slot.batch)
-                slot.batch.clear()
+    def _next_jobs(self, slot: _Slot) -> list[_Job] | None:
+        """The next jobs for ``slot`` (``None`` to stop): its share of the queue, at most :data:`MAX_BATCH`.
 
-    def _wake(self) -> None:
-        """End the I/O thread's wait (from any thread)."""
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_write, b"x")
+        A slot without a worker waits while a slot with one is idle, so runs go to started workers first and
+        new workers start only when every started one is busy."""
+        with self._ready:
+            warm = slot.process is not None
+            self._warm_idle += warm
+            while not (self._jobs and (warm or self._warm_idle == 0)):
+                self._ready.wait()
+            self._warm_idle -= warm
+            if warm and self._warm_idle == 0:
+                self._ready.notify_all()  # slots without a worker may take the jobs left
+            first = self._jobs.popleft()
+            if first is None:
+                return None
+            jobs = [first]
+            fits = max(1, int(BATCH_WINDOW / max(self._run_seconds, 1e-6)))
+            share = min(MAX_BATCH, fits, -(-(len(self._jobs) + 1) // self.size))
+            while len(jobs) < share and self._jobs and self._jobs[0] is not None:
+                jobs.append(self._jobs.popleft())  # type: ignore[arg-type]
+            return jobs
+
+    def _run(self, slot: _Slot, jobs: list[_Job]) -> None:
+        retries = 1  # a worker found dead while idle never started the runs: a fresh one may take them
+        while True:
+            started = time.time()
+            try:
+                process = self._process(slot)
+            except ScriptError as exc:
+                for job in jobs:
+                    job.resolve(
+                        _lost(job.request, RunOutcome.CRASHED, Failure("WorkerStart", str(exc)), [], started, None)
+                    )
+                return
+            process.new_run()
+            jobs, message = self._encoded(jobs, process, started)
+            if not jobs:
+                return
+            try:
+                process.requests.send_bytes(message)
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                self._discard(slot)
+                if retries == 0:
+                    failure = Failure("WorkerCrash", f"worker unreachable: {exc}")
+                    for job in jobs:
+                        job.resolve(_lost(job.request, RunOutcome.CRASHED, failure, [], started, process.pid))
+                    return
+                retries -= 1
+                continue
+            process.runs += len(jobs)
+            process.remember_secrets(job.request for job in jobs)
+            self._await(slot, process, jobs)
+            return
 
     def _encoded(self, jobs: list[_Job], process: _Process, started: float) -> tuple[list[_Job], bytes]:
         """The jobs that can be sent and their message; a request that cannot be pickled fails alone."""
@@ -667,6 +418,51 @@ class WorkerPool:
             sendable.append(job)
         return sendable, pickle.dumps(("runs", definitions, payloads), PROTOCOL)
 
+    def _await(self, slot: _Slot, process: _Process, jobs: list[_Job]) -> None:
+        """Resolve each job of a batch as its result arrives; on a timeout or a crash, put the rest back."""
+        pending = collections.deque(jobs)
+        log: list[LogLine] = []
+        learned: list[Learned] = []  # secrets the worker reported during the run (masks its stderr if it dies)
+        started = time.time()
+        deadline = time.monotonic() + pending[0].request.timeout
+        while pending:
+            job = pending[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pending.popleft()
+                job.resolve(self._timed_out(slot, process, job.request, log, started))
+                self._put_back(pending)
+                return
+            try:
+                if not process.wait_result(min(remaining, 1.0)):
+                    continue
+                message = process.results.recv()
+            except (EOFError, OSError):
+                pending.popleft()
+                job.resolve(self._crashed(slot, process, job.request, log, started, learned))
+                self._put_back(pending)
+                return
+            if message[0] == "log" and message[1] == job.request.run_id:
+                log.extend(message[2])
+            elif message[0] == "secrets" and message[1] == job.request.run_id:
+                learned.append((message[2], message[3]))
+                process.secrets.append((message[2], message[3]))
+            elif message[0] == "result":
+                result = decode_result(message[1])
+                if result.run_id != job.request.run_id or result.worker_pid != process.pid:
+                    continue  # not this run's answer (results are matched by run and process, not by order)
+                pending.popleft()
+                job.resolve(result)
+                self._note_duration(result)
+                if message[2] is not None:  # the worker stops: the rest of the batch never started
+                    self._discard(slot)
+                    self._put_back(pending)
+                    return
+                if pending:
+                    log, learned, started = [], [], time.time()
+                    process.new_run()  # a crash shows only the next run's output
+                    deadline = time.monotonic() + pending[0].request.timeout
+
     def _note_duration(self, result: ScriptRunResult) -> None:
         """Fold a run's duration into the moving average that sizes batches (races only blur the average)."""
         self._run_seconds += 0.2 * (max(0.0, result.ended_at - result.started_at) - self._run_seconds)
@@ -678,6 +474,7 @@ class WorkerPool:
         with self._ready:
             if not self._abandoned:
                 self._jobs.extendleft(reversed(jobs))
+                self._ready.notify_all()
                 return
         for job in jobs:
             job.resolve(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
@@ -719,19 +516,20 @@ class WorkerPool:
 
     # --- worker processes ----------------------------------------------------------------------------------------
 
+    def _process(self, slot: _Slot) -> _Process:
+        with slot.lock:
+            if slot.process is None:
+                if self._abandoned:
+                    raise ScriptError(_NOT_STARTED.message)
+                slot.process = _start_worker(self.max_log_bytes, self.start_timeout, self.max_memory_mb, self.environ)
+            return slot.process
+
     def _discard(self, slot: _Slot) -> None:
         with slot.lock:
             process, slot.process = slot.process, None
         if process is not None:
-            self._unwatch(process)
             process.kill()
             process.close()
-
-    def _unwatch(self, process: _Process) -> None:
-        for fd in (process.results.fileno(), process.output, process.requests.fileno()):
-            if self._by_fd.pop(fd, None) is not None:
-                with contextlib.suppress(KeyError, ValueError):
-                    self._poller.unregister(fd)
 
     def _stop_process(self, slot: _Slot) -> None:
         with slot.lock:
@@ -739,7 +537,6 @@ class WorkerPool:
         if process is None:
             return
         try:
-            os.set_blocking(process.requests.fileno(), True)  # (the I/O thread writes it without blocking)
             process.requests.send(("stop",))
             process.popen.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
@@ -749,7 +546,7 @@ class WorkerPool:
     def _drain(self) -> None:
         while self._jobs:
             job = self._jobs.popleft()
-            if job.claim():
+            if job is not None and job.claim():
                 job.resolve(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
 
 
