@@ -307,21 +307,6 @@ def _read_back(value: Any, text: str) -> Any:
     return _loads(text)
 
 
-def _written(task: Task, properties: dict[str, Any], status_line: str | None, variables: str | None) -> Task:
-    """``task`` as a completion leaves it: ``properties``, and its status line and variables (as JSON text) when
-    the completion set them (a write rolled back leaves the stored version as it was, so a copy of the task built
-    here and cached with the new version is never served)."""
-    return frozen_record(
-        Task,
-        **{
-            **task.__dict__,
-            "properties": properties,
-            "status_line": task.status_line if status_line is None else _text(status_line),
-            "variables": task.variables if variables is None else _loads(variables),
-        },
-    )
-
-
 def _text(text: str | None) -> str | None:
     return None if text is None else storable_text(text)
 
@@ -765,12 +750,7 @@ class TaskRepository:
         return found
 
     def _advance_tasks(self, recorded: Sequence[RunCompletion], runs: dict[int, tuple[int, int, int]]) -> None:
-        """Merge properties and status into each task still active on the run's attempt; add next runs.
-
-        A task whose cached copy is the stored one (same version, read in this transaction) gets its properties
-        written whole, from that copy (one column, no JSON parsed by the database); any other gets its changed
-        properties merged with ``json_set``. The cached copy follows the write (:meth:`current`); a task that ends,
-        or whose copy was not current, leaves the cache."""
+        """Merge properties and status into each task still active on the run's attempt; add next runs."""
         active: dict[int, int] = {}  # task id -> attempt, for tasks planned or in progress
         versions: dict[int, int] = {}  # their versions before this transaction, then after each update
         for chunk in _chunks(sorted({runs[c.run_id][0] for c in recorded})):
@@ -781,8 +761,7 @@ class TaskRepository:
             ).fetchall()
             active.update((row[0], row[1]) for row in rows)
             versions.update((row[0], row[2]) for row in rows)
-        merges: dict[tuple[str, ...], list[list[Any]]] = {}  # (ending, *changed property names) -> rows
-        wholes: dict[bool, list[list[Any]]] = {}  # ending -> rows
+        updates: dict[tuple[str, ...], list[list[Any]]] = {}
         next_runs: list[tuple[int, int, int, str, float]] = []
         for c in recorded:
             task_id, attempt, seq = runs[c.run_id]
@@ -794,29 +773,25 @@ class TaskRepository:
             encoded = [(name, value, _dumps(value)) for name, value in c.properties.items()]
             variables = _dumps(c.variables) if c.variables is not None else None
             version = _new_version()
-            tail = [_text(c.status_line), variables, version]
+            merged = [p for name, _, text in encoded for p in (_json_path(name), text)]
+            merged += [_text(c.status_line), variables, version]
             if ending:
-                tail += [str(c.task_status), c.ended_at, _text(c.task_failure)]
-            cached = self._cache.pop(task_id, None)
-            if cached is None or cached[0] != versions[task_id]:
-                merged = [p for name, _, text in encoded for p in (_json_path(name), text)]
-                merges.setdefault((ending, *c.properties), []).append([*merged, *tail, task_id, attempt])
-            else:
-                task = cached[1]
-                properties = task.properties
-                if encoded:  # as they read back from their JSON text
-                    properties = {**properties, **{name: _read_back(value, text) for name, value, text in encoded}}
-                wholes.setdefault(ending, []).append([_dumps(properties) if encoded else None, *tail, task_id, attempt])
-                if not ending:
-                    self._remember(task_id, version, _written(task, properties, c.status_line, variables))
-            versions[task_id] = version
+                merged += [str(c.task_status), c.ended_at, _text(c.task_failure)]
+            updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
+            self._follow(task_id, versions, version, None if ending else (encoded, c.status_line, variables))
             if c.next_script is not None:
                 due = _due(c.next_due_at if c.next_due_at is not None else c.ended_at, f"the run after run {c.run_id}")
                 next_runs.append((task_id, attempt, seq + 1, c.next_script, due))
-        for (ending, *names), rows in merges.items():
-            self._update_tasks("json_set(properties" + "".join(", ?, json(?)" for _ in names) + ")", ending, rows)
-        for ending, rows in wholes.items():
-            self._update_tasks("COALESCE(?, properties)", ending, rows)
+        for (ending, *names), rows in updates.items():
+            paths = "".join(", ?, json(?)" for _ in names)
+            # the status (and its index) is only written when the task ends
+            ends = ", status = ?, ended_at = ?, failure = ?" if ending else ""
+            self._store.executemany(
+                f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
+                f"variables = COALESCE(?, variables), version = ?{ends} "
+                "WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
+                rows,
+            )
         if next_runs:
             self._store.executemany(
                 "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) "
@@ -824,16 +799,39 @@ class TaskRepository:
                 next_runs,
             )
 
-    def _update_tasks(self, properties: str, ending: bool, rows: list[list[Any]]) -> None:
-        """Set ``properties`` (an SQL expression), the status line, the variables and the version of each task of
-        ``rows`` still active on the attempt; its status, end and failure too when ``ending`` (the status, and its
-        index, are written only then)."""
-        ends = ", status = ?, ended_at = ?, failure = ?" if ending else ""
-        self._store.executemany(
-            f"UPDATE tasks SET properties = {properties}, status_line = COALESCE(?, status_line), "
-            f"variables = COALESCE(?, variables), version = ?{ends} "
-            "WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
-            rows,
+    def _follow(
+        self,
+        task_id: int,
+        versions: dict[int, int],
+        version: int,
+        change: tuple[list[tuple[str, Any, str]], str | None, str | None] | None,
+    ) -> None:
+        """Keep the cached copy of a task that a completion writes (``version`` after it) in step with the write:
+        ``change`` is ``(properties as (name, value, its JSON text), status line, variables as JSON text)``, or
+        ``None`` when the task ends (it is dropped: its runs are over). A copy not of the version the write started
+        from is dropped too. (Were the transaction rolled back, the stored version stays the old one: the copy is
+        never served.)"""
+        before, versions[task_id] = versions[task_id], version
+        cached = self._cache.pop(task_id, None)
+        if change is None or cached is None or cached[0] != before:
+            return
+        encoded, status_line, variables = change
+        task = cached[1]
+        properties = task.properties
+        if encoded:  # as json_set stores them: each value as its JSON text reads back
+            properties = {**properties, **{name: _read_back(value, text) for name, value, text in encoded}}
+        self._remember(
+            task_id,
+            version,
+            frozen_record(
+                Task,
+                **{
+                    **task.__dict__,
+                    "properties": properties,
+                    "status_line": task.status_line if status_line is None else _text(status_line),
+                    "variables": task.variables if variables is None else _loads(variables),
+                },
+            ),
         )
 
     def add_log(self, task_id: str | int, lines: Sequence[LogLine], *, run_id: int | None = None) -> None:
