@@ -363,3 +363,15 @@ def test_current_never_serves_a_write_that_was_rolled_back(store: Store) -> None
         raise RuntimeError("undone")
     assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
     assert store.tasks.get(task_id).properties["out"] == "kept"
+
+
+def test_writes_to_a_cached_task_keep_every_property(store: Store) -> None:
+    task_id = new_task(store)
+    _step(store, task_id, T0, properties={"out": "first"}, status_line="one")
+    store.tasks.current([task_id])  # cached as stored: the next writes keep the copy in step
+    _step(store, task_id, T0 + 1, properties={"out": ("a", 1), "new": {"k": [1.5, None]}, "odd": "x\udcff"})
+    _step(store, task_id, T0 + 2, variables={"global": {"v": 1}, "folder": {}, "release": {}})
+    task = store.tasks.get(task_id)
+    assert task.properties == {"n": 1, "out": ["a", 1], "new": {"k": [1.5, None]}, "odd": "x\\udcff"}
+    assert (task.status_line, task.variables) == ("one", {"global": {"v": 1}, "folder": {}, "release": {}})
+    assert store.tasks.current([task_id]) == {task_id: task}
