@@ -375,3 +375,12 @@ def test_writes_to_a_cached_task_keep_every_property(store: Store) -> None:
     assert task.properties == {"n": 1, "out": ["a", 1], "new": {"k": [1.5, None]}, "odd": "x\\udcff"}
     assert (task.status_line, task.variables) == ("one", {"global": {"v": 1}, "folder": {}, "release": {}})
     assert store.tasks.current([task_id]) == {task_id: task}
+
+
+def test_a_task_too_large_to_cache_is_still_current(store: Store) -> None:
+    task_id = new_task(store)
+    _step(store, task_id, T0, properties={"out": "x" * 200_000})
+    assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
+    _step(store, task_id, T0 + 1, properties={"n": 2})
+    assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
+    assert store.tasks.get(task_id).properties == {"n": 2, "out": "x" * 200_000}

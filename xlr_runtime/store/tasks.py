@@ -474,8 +474,10 @@ _TASK_ENDED = (
 _DUE_ORDER = operator.itemgetter(5, 0)
 
 
-#: Most tasks :meth:`TaskRepository.current` keeps (the oldest cached go first).
+#: Most tasks :meth:`TaskRepository.current` keeps, and most bytes of their JSON columns (the oldest cached go
+#: first); a task whose JSON is above a 64th of that is read every time instead (a property may hold a megabyte).
 TASK_CACHE_SIZE = 4096
+TASK_CACHE_BYTES = 8 * 1024 * 1024
 
 
 class TaskRepository:
@@ -483,8 +485,10 @@ class TaskRepository:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        #: task id -> (its version, the task): what :meth:`current` serves while the stored version is the same.
-        self._cache: dict[int, tuple[int, Task]] = {}
+        #: task id -> (its version, the task, the size of its JSON): what :meth:`current` serves while the stored
+        #: version is the same; ``_cached_bytes`` is the sum of the sizes.
+        self._cache: dict[int, tuple[int, Task, int]] = {}
+        self._cached_bytes = 0
 
     # -- reads -------------------------------------------------------------------------------------------------
 
@@ -506,7 +510,7 @@ class TaskRepository:
     def current(self, task_ids: Iterable[str | int]) -> dict[str, Task]:
         """:meth:`get_many` through a cache of tasks by version (the scheduler reads the task of every claimed
         run): one query reads the versions, and only tasks written since they were cached (by anyone: every
-        write adds 1 to the version) or not cached are read with their JSON columns. The records are shared with
+        write stores a new version) or not cached are read with their JSON columns. The records are shared with
         the cache: treat their dicts as read-only."""
         ids = sorted({_task_id(t) for t in task_ids})
         if not ids:
@@ -527,15 +531,27 @@ class TaskRepository:
         for chunk in _chunks(stale):
             for row in self._store.query(f"SELECT * FROM tasks WHERE id IN ({','.join('?' * len(chunk))})", chunk):
                 task = found[str(row["id"])] = _task(row)
-                self._remember(row["id"], row["version"], task)
+                size = len(row["properties"]) + len(row["inputs"]) + len(row["variables"])
+                self._remember(row["id"], row["version"], task, size)
         return found
 
-    def _remember(self, task_id: int, version: int, task: Task) -> None:
+    def _remember(self, task_id: int, version: int, task: Task, size: int) -> None:
+        """Cache ``task`` at ``version`` (``size``: the bytes of its JSON), making room for it."""
+        self._forget(task_id)  # (then cached again last: the oldest go first)
+        if size > TASK_CACHE_BYTES // 64:
+            return
         cache = self._cache
-        cache.pop(task_id, None)  # (re-inserted last: the oldest go first)
-        if len(cache) >= TASK_CACHE_SIZE:
-            del cache[next(iter(cache))]
-        cache[task_id] = (version, task)
+        while cache and (len(cache) >= TASK_CACHE_SIZE or self._cached_bytes + size > TASK_CACHE_BYTES):
+            self._forget(next(iter(cache)))
+        cache[task_id] = (version, task, size)
+        self._cached_bytes += size
+
+    def _forget(self, task_id: int) -> tuple[int, Task, int] | None:
+        """Drop the cached copy of a task; return it (``None`` when there was none)."""
+        cached = self._cache.pop(task_id, None)
+        if cached is not None:
+            self._cached_bytes -= cached[2]
+        return cached
 
     def list(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[Task]:
         """Tasks, newest first, optionally only those in ``statuses``."""
@@ -812,7 +828,7 @@ class TaskRepository:
         from is dropped too. (Were the transaction rolled back, the stored version stays the old one: the copy is
         never served.)"""
         before, versions[task_id] = versions[task_id], version
-        cached = self._cache.pop(task_id, None)
+        cached = self._forget(task_id)
         if change is None or cached is None or cached[0] != before:
             return
         encoded, status_line, variables = change
@@ -832,6 +848,7 @@ class TaskRepository:
                     "variables": task.variables if variables is None else _loads(variables),
                 },
             ),
+            cached[2] + sum(len(text) for _, _, text in encoded) + len(variables or ""),  # (at most its size)
         )
 
     def add_log(self, task_id: str | int, lines: Sequence[LogLine], *, run_id: int | None = None) -> None:
