@@ -8,7 +8,7 @@ from pathlib import Path
 
 from xlr_runtime.store import AREA_MODULES, MigrationSet, RunCompletion, Store, apply_migrations
 
-FIRST_NEW_STEP = ("tasks", "count the writes of each task")
+FIRST_NEW_STEP = ("tasks", "give each task a version that every write changes")
 NOW = 1_700_000_000.0
 
 

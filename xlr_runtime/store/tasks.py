@@ -280,7 +280,7 @@ def _add_run_status_line(db: Database) -> None:
     db.execute("ALTER TABLE script_runs ADD COLUMN status_line TEXT")
 
 
-@MIGRATIONS.step("count the writes of each task")
+@MIGRATIONS.step("give each task a version that every write changes")
 def _add_task_version(db: Database) -> None:
     # every write of a task stores a new version (see _new_version), so a cached copy of it is served only while
     # its version is the stored one
