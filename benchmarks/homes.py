@@ -98,3 +98,57 @@ def _batches(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
             batch = []
     if batch:
         yield batch
+
+
+#: Properties of a ``bench.Chain`` task as the engine stores them (``steps`` 10).
+CHAIN_PROPERTIES = {"scriptLocation": "bench/Chain.py", "iconLocation": None, "taskColor": None, "steps": 10, "n": 1}
+#: When the pending runs are due: far in the future, so no claim takes them.
+PENDING_DUE = 4_000_000_000.0
+
+
+def pending_home(pending: int, *, cache: Path | None = None) -> Path:
+    """A home folder whose store holds ``pending`` ``bench.Chain`` tasks in progress, each with its next run
+    pending (due at :data:`PENDING_DUE`), built once per count and schema."""
+    root = (cache or Path(tempfile.gettempdir())) / f"xlr-bench-pending-{pending}-{schema_key()}"
+    if (root / "complete").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    properties = json.dumps(CHAIN_PROPERTIES, separators=(",", ":"))
+    with Store.open(root / "xlr.db") as store, store.atomic():
+        for start in range(0, pending, BATCH):
+            ids = range(start + 1, min(pending, start + BATCH) + 1)
+            store.executemany(
+                "INSERT INTO tasks (id, type, title, status, properties, inputs, variables, attempt, created_at, "
+                "started_at) VALUES (?, 'bench.Chain', 'bench.Chain', 'in_progress', ?, '{\"steps\":10}', '{}', 1, "
+                "1700000000.0, 1700000000.0)",
+                [(task_id, properties) for task_id in ids],
+            )
+            store.executemany(
+                "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) "
+                "VALUES (?, 1, 2, 'bench/Chain.next.py', ?, 'due')",
+                [(task_id, PENDING_DUE) for task_id in ids],
+            )
+    (root / "complete").write_text(f"{pending} pending runs\n", encoding="utf-8")
+    return root
+
+
+def plant_due_tasks(store: Store, count: int) -> list[int]:
+    """Add ``count`` planned ``bench.Chain`` tasks whose first run is due now (inserted as ``Engine.create_task``
+    stores them); return their ids."""
+    properties = json.dumps({**CHAIN_PROPERTIES, "n": None}, separators=(",", ":"))
+    ids = []
+    with store.atomic():
+        for _ in range(count):
+            cursor = store.execute(
+                "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
+                "VALUES ('bench.Chain', 'bench.Chain', 'planned', ?, '{\"steps\":10}', '{}', 1, 1700000000.0)",
+                [properties],
+            )
+            ids.append(int(cursor.lastrowid or 0))
+        store.executemany(
+            "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) "
+            "VALUES (?, 1, 1, 'bench/Chain.py', 1700000000.0, 'due')",
+            [(task_id,) for task_id in ids],
+        )
+    return ids

@@ -158,3 +158,16 @@ def test_submit_each_refuses_requests_once_the_pool_is_shut_down() -> None:
 
     with pytest.raises(ScriptError, match="shut down"):
         workers.submit_each([request("count = 1", 1)], lambda result: None)
+
+
+def test_a_batch_larger_than_a_pipe_reaches_its_worker_whole(pool: WorkerPool) -> None:
+    # 32 runs of 20 kB each: one message of about 640 kB, ten times what a pipe holds, written as the worker reads
+    big = "x" * 20_000
+    runs = [
+        script_request("count = len(name)", run_id=i, properties=PROPERTIES, values={"name": f"{big}{i}"}, timeout=30.0)
+        for i in range(1, 33)
+    ]
+    results = [f.result(timeout=DEADLINE) for f in pool.submit_many(runs)]
+
+    assert [r.outcome for r in results] == [RunOutcome.SUCCEEDED] * 32
+    assert [r.properties["count"] for r in results] == [len(f"{big}{i}") for i in range(1, 33)]

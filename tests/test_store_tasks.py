@@ -303,3 +303,84 @@ def test_atomic_rolls_back_everything_on_error(store: Store) -> None:
         new_task(store)
         raise RuntimeError("no")
     assert store.tasks.list() == []
+
+
+def _step(store: Store, task_id: str, now: float, **changes: object) -> None:
+    """Claim the task's due run and complete it with ``changes``, scheduling the next run at once."""
+    [run] = store.tasks.claim_due(now, 1, owner=store.owner, lease=60, task_id=task_id)
+    done = RunCompletion(
+        run_id=run.id,
+        outcome="succeeded",
+        started_at=now,
+        ended_at=now,
+        next_script="demo/Poll.py",
+        next_due_at=now,
+        **changes,  # type: ignore[arg-type]
+    )
+    assert store.tasks.complete([done], owner=store.owner) == [run.id]
+
+
+def test_current_tasks_are_the_stored_ones_after_every_kind_of_write(store: Store) -> None:
+    task_id = new_task(store)
+    assert store.tasks.current([task_id]) == store.tasks.get_many([task_id])
+    changes: list[dict[str, object]] = [
+        {"properties": {"out": ("a", 1)}, "status_line": "one"},  # a tuple is stored (and read back) as a list
+        {"properties": {"n": {"k": [1.5, None]}, "new": "x\udcff"}},  # a lone surrogate is kept as its escape
+        {"variables": {"global": {"v": 1}, "folder": {}, "release": {"r": "s"}}},
+        {"status_line": "two"},
+    ]
+    for number, change in enumerate(changes):
+        _step(store, task_id, T0 + number, **change)
+        assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
+    store.tasks.finish(task_id, status=TaskStatus.ABORTED, allowed_from=[TaskStatus.IN_PROGRESS], now=T0, note="x")
+    assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
+    store.tasks.restart(
+        task_id,
+        allowed_from=[TaskStatus.ABORTED],
+        properties={"n": 2, "out": None},
+        first_script="demo/Poll.py",
+        now=T0 + 10,
+        note="retry",
+    )
+    assert store.tasks.current([task_id, "999"]) == {task_id: store.tasks.get(task_id)}
+
+
+def test_current_never_serves_a_task_another_connection_changed(store: Store) -> None:
+    task_id = new_task(store)
+    _step(store, task_id, T0, properties={"out": "mine"})
+    assert store.tasks.current([task_id])[task_id].properties["out"] == "mine"
+    with Store.open(store.path, owner=store.owner) as other:
+        _step(other, task_id, T0 + 1, properties={"out": "theirs"})
+    assert store.tasks.current([task_id])[task_id].properties["out"] == "theirs"
+
+
+def test_current_never_serves_a_write_that_was_rolled_back(store: Store) -> None:
+    task_id = new_task(store)
+    _step(store, task_id, T0, properties={"out": "kept"})
+    store.tasks.current([task_id])
+    with pytest.raises(RuntimeError, match=r"^undone$"), store.atomic():
+        _step(store, task_id, T0 + 1, properties={"out": "undone"})
+        raise RuntimeError("undone")
+    assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
+    assert store.tasks.get(task_id).properties["out"] == "kept"
+
+
+def test_writes_to_a_cached_task_keep_every_property(store: Store) -> None:
+    task_id = new_task(store)
+    _step(store, task_id, T0, properties={"out": "first"}, status_line="one")
+    store.tasks.current([task_id])  # cached as stored: the next writes keep the copy in step
+    _step(store, task_id, T0 + 1, properties={"out": ("a", 1), "new": {"k": [1.5, None]}, "odd": "x\udcff"})
+    _step(store, task_id, T0 + 2, variables={"global": {"v": 1}, "folder": {}, "release": {}})
+    task = store.tasks.get(task_id)
+    assert task.properties == {"n": 1, "out": ["a", 1], "new": {"k": [1.5, None]}, "odd": "x\\udcff"}
+    assert (task.status_line, task.variables) == ("one", {"global": {"v": 1}, "folder": {}, "release": {}})
+    assert store.tasks.current([task_id]) == {task_id: task}
+
+
+def test_a_task_too_large_to_cache_is_still_current(store: Store) -> None:
+    task_id = new_task(store)
+    _step(store, task_id, T0, properties={"out": "x" * 200_000})
+    assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
+    _step(store, task_id, T0 + 1, properties={"n": 2})
+    assert store.tasks.current([task_id]) == {task_id: store.tasks.get(task_id)}
+    assert store.tasks.get(task_id).properties == {"n": 2, "out": "x" * 200_000}

@@ -500,7 +500,7 @@ class Engine:
             return []
         if task_ids is None:
             task_ids = self.store.tasks.task_ids_of_runs(c.run_id for c in ending)
-        tasks = self.store.tasks.get_many(task_ids.values())
+        tasks = self.store.tasks.get_many(task_ids[c.run_id] for c in ending)  # (not the batch's other tasks)
         ended = [
             task
             for c in ending

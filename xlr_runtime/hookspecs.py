@@ -70,7 +70,8 @@ def xlr_serve_services(runtime: Any, scheduler: Any) -> Service | None:
 def xlr_task_started(task: Task) -> None:
     """A task's first script run was handed to a worker (the task moved from planned to in progress).
 
-    ``task`` is the stored task after the change. Returns nothing; called from the
+    ``task`` is the stored task after the change, the record the scheduler builds the run's request from (and
+    keeps for the task's next runs): read it, never change its dicts. Returns nothing; called from the
     scheduler's thread, so keep it short (queue slow work such as e-mail elsewhere).
     """
 

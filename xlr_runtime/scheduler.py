@@ -129,7 +129,8 @@ class Scheduler:
             return 0
         self._available()
         try:
-            tasks = self.store.tasks.get_many(run.task_id for run in runs)  # one read: started hooks and requests
+            # one read, for the started hooks and the requests; a task unchanged since its last run is not read again
+            tasks = self.store.tasks.current(run.task_id for run in runs)
             self.engine.claimed(runs, tasks)
             prepared_runs = self.engine.prepare_all(runs, tasks)
         except StoreUnavailableError as exc:  # claimed, but nothing was handed over: give them back

@@ -13,6 +13,7 @@ import functools
 import json
 import math
 import operator
+import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -279,6 +280,13 @@ def _add_run_status_line(db: Database) -> None:
     db.execute("ALTER TABLE script_runs ADD COLUMN status_line TEXT")
 
 
+@MIGRATIONS.step("give each task a version that every write changes")
+def _add_task_version(db: Database) -> None:
+    # every write of a task stores a new version (see _new_version), so a cached copy of it is served only while
+    # its version is the stored one
+    db.execute("ALTER TABLE tasks ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+
+
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
@@ -288,6 +296,15 @@ def _dumps(value: Any) -> str:
     text = _ENCODER.encode(value)
     # the encoder escapes every non-ASCII character: a lone surrogate shows as \udXXX (so does a pair, harmlessly)
     return text if "\\ud" not in text else _ENCODER.encode(storable_value(value))
+
+
+def _read_back(value: Any, text: str) -> Any:
+    """``value`` as reading its JSON ``text`` back gives it: itself for a number, a boolean, ``None`` or text
+    without escaped surrogates (most property values), else decoded (a tuple becomes a list, keys become text)."""
+    kind = type(value)
+    if value is None or kind is int or kind is bool or (kind is str and "\\ud" not in text):
+        return value
+    return _loads(text)
 
 
 def _text(text: str | None) -> str | None:
@@ -319,6 +336,17 @@ def _due(due_at: float, what: str) -> float:
     if not math.isfinite(due_at):
         raise StoreError(f"refusing to store {what} due at {due_at!r}: a due time must be a finite number")
     return due_at
+
+
+def _new_version() -> int:
+    """The version a task gets at each write: a random 63-bit number, not a count, so a write rolled back (which
+    leaves the stored version as it was) can never make a copy cached with the new one look current."""
+    return _VERSIONS.getrandbits(63)
+
+
+#: The source of versions: its own generator (seeded from the system's entropy), so seeding ``random`` elsewhere
+#: cannot make two writers draw the same numbers.
+_VERSIONS = random.Random()
 
 
 def _float(value: Any) -> float | None:
@@ -446,11 +474,21 @@ _TASK_ENDED = (
 _DUE_ORDER = operator.itemgetter(5, 0)
 
 
+#: Most tasks :meth:`TaskRepository.current` keeps, and most bytes of their JSON columns (the oldest cached go
+#: first); a task whose JSON is above a 64th of that is read every time instead (a property may hold a megabyte).
+TASK_CACHE_SIZE = 4096
+TASK_CACHE_BYTES = 8 * 1024 * 1024
+
+
 class TaskRepository:
     """Reads and writes tasks, script runs and task logs. Every method is one transaction."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        #: task id -> (its version, the task, the size of its JSON): what :meth:`current` serves while the stored
+        #: version is the same; ``_cached_bytes`` is the sum of the sizes.
+        self._cache: dict[int, tuple[int, Task, int]] = {}
+        self._cached_bytes = 0
 
     # -- reads -------------------------------------------------------------------------------------------------
 
@@ -468,6 +506,52 @@ class TaskRepository:
             return {}
         rows = self._store.query(f"SELECT * FROM tasks WHERE id IN ({','.join('?' * len(ids))})", ids)
         return {str(r["id"]): _task(r) for r in rows}
+
+    def current(self, task_ids: Iterable[str | int]) -> dict[str, Task]:
+        """:meth:`get_many` through a cache of tasks by version (the scheduler reads the task of every claimed
+        run): one query reads the versions, and only tasks written since they were cached (by anyone: every
+        write stores a new version) or not cached are read with their JSON columns. The records are shared with
+        the cache: treat their dicts as read-only."""
+        ids = sorted({_task_id(t) for t in task_ids})
+        if not ids:
+            return {}
+        cache = self._cache
+        found: dict[str, Task] = {}
+        stale: list[int] = []
+        for chunk in _chunks(ids):
+            rows = self._store.execute(
+                f"SELECT id, version FROM tasks WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            for task_id, version in rows:
+                cached = cache.get(task_id)
+                if cached is not None and cached[0] == version:
+                    found[str(task_id)] = cached[1]
+                else:
+                    stale.append(task_id)
+        for chunk in _chunks(stale):
+            for row in self._store.query(f"SELECT * FROM tasks WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                task = found[str(row["id"])] = _task(row)
+                size = len(row["properties"]) + len(row["inputs"]) + len(row["variables"])
+                self._remember(row["id"], row["version"], task, size)
+        return found
+
+    def _remember(self, task_id: int, version: int, task: Task, size: int) -> None:
+        """Cache ``task`` at ``version`` (``size``: the bytes of its JSON), making room for it."""
+        self._forget(task_id)  # (then cached again last: the oldest go first)
+        if size > TASK_CACHE_BYTES // 64:
+            return
+        cache = self._cache
+        while cache and (len(cache) >= TASK_CACHE_SIZE or self._cached_bytes + size > TASK_CACHE_BYTES):
+            self._forget(next(iter(cache)))
+        cache[task_id] = (version, task, size)
+        self._cached_bytes += size
+
+    def _forget(self, task_id: int) -> tuple[int, Task, int] | None:
+        """Drop the cached copy of a task; return it (``None`` when there was none)."""
+        cached = self._cache.pop(task_id, None)
+        if cached is not None:
+            self._cached_bytes -= cached[2]
+        return cached
 
     def list(self, *, statuses: Iterable[TaskStatus] = (), limit: int | None = None) -> list[Task]:
         """Tasks, newest first, optionally only those in ``statuses``."""
@@ -604,11 +688,13 @@ class TaskRepository:
                 "ORDER BY due_at, id LIMIT ?) RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
                 [owner, now + lease, now, now, *params, limit],
             ).fetchall()
-            s.executemany(  # only a first run (of a new task or a retry) can find its task planned
-                "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?) "
-                "WHERE id = ? AND status = 'planned'",
-                [(now, row[1]) for row in rows if row[3] == 1],
-            )
+            firsts = [(now, _new_version(), row[1]) for row in rows if row[3] == 1]
+            if firsts:  # only a first run (of a new task or a retry) can find its task planned
+                s.executemany(
+                    "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), version = ? "
+                    "WHERE id = ? AND status = 'planned'",
+                    firsts,
+                )
         lease_until = now + lease
         rows.sort(key=_DUE_ORDER)  # RETURNING gives no order
         running = RunState.RUNNING
@@ -655,14 +741,15 @@ class TaskRepository:
                 "WHERE id = ?",
                 [_done_row(c) for c in recorded],
             )
-            s.executemany(
-                "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
-                    for c in recorded
-                    for line in c.log
-                ],
-            )
+            lines = [
+                (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
+                for c in recorded
+                for line in c.log
+            ]
+            if lines:
+                s.executemany(
+                    "INSERT INTO task_log (task_id, run_id, time, stream, text) VALUES (?, ?, ?, ?, ?)", lines
+                )
             self._advance_tasks(recorded, runs)
         return [c.run_id for c in recorded]
 
@@ -681,13 +768,15 @@ class TaskRepository:
     def _advance_tasks(self, recorded: Sequence[RunCompletion], runs: dict[int, tuple[int, int, int]]) -> None:
         """Merge properties and status into each task still active on the run's attempt; add next runs."""
         active: dict[int, int] = {}  # task id -> attempt, for tasks planned or in progress
+        versions: dict[int, int] = {}  # their versions before this transaction, then after each update
         for chunk in _chunks(sorted({runs[c.run_id][0] for c in recorded})):
             rows = self._store.execute(
-                f"SELECT id, attempt FROM tasks WHERE id IN ({','.join('?' * len(chunk))}) "
+                f"SELECT id, attempt, version FROM tasks WHERE id IN ({','.join('?' * len(chunk))}) "
                 "AND status IN ('planned', 'in_progress')",
                 chunk,
             ).fetchall()
             active.update((row[0], row[1]) for row in rows)
+            versions.update((row[0], row[2]) for row in rows)
         updates: dict[tuple[str, ...], list[list[Any]]] = {}
         next_runs: list[tuple[int, int, int, str, float]] = []
         for c in recorded:
@@ -697,11 +786,15 @@ class TaskRepository:
             ending = c.next_script is None and c.task_status is not None
             if ending:
                 del active[task_id]  # a later completion of the same attempt no longer changes the task
-            merged = [p for name, value in c.properties.items() for p in (_json_path(name), _dumps(value))]
-            merged += [_text(c.status_line), _dumps(c.variables) if c.variables is not None else None]
+            encoded = [(name, value, _dumps(value)) for name, value in c.properties.items()]
+            variables = _dumps(c.variables) if c.variables is not None else None
+            version = _new_version()
+            merged = [p for name, _, text in encoded for p in (_json_path(name), text)]
+            merged += [_text(c.status_line), variables, version]
             if ending:
                 merged += [str(c.task_status), c.ended_at, _text(c.task_failure)]
             updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
+            self._follow(task_id, versions, version, None if ending else (encoded, c.status_line, variables))
             if c.next_script is not None:
                 due = _due(c.next_due_at if c.next_due_at is not None else c.ended_at, f"the run after run {c.run_id}")
                 next_runs.append((task_id, attempt, seq + 1, c.next_script, due))
@@ -711,13 +804,51 @@ class TaskRepository:
             ends = ", status = ?, ended_at = ?, failure = ?" if ending else ""
             self._store.executemany(
                 f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
-                "variables = COALESCE(?, variables)"
-                f"{ends} WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
+                f"variables = COALESCE(?, variables), version = ?{ends} "
+                "WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
                 rows,
             )
-        self._store.executemany(
-            "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) VALUES (?, ?, ?, ?, ?, 'due')",
-            next_runs,
+        if next_runs:
+            self._store.executemany(
+                "INSERT INTO script_runs (task_id, attempt, seq, script_path, due_at, state) "
+                "VALUES (?, ?, ?, ?, ?, 'due')",
+                next_runs,
+            )
+
+    def _follow(
+        self,
+        task_id: int,
+        versions: dict[int, int],
+        version: int,
+        change: tuple[list[tuple[str, Any, str]], str | None, str | None] | None,
+    ) -> None:
+        """Keep the cached copy of a task that a completion writes (``version`` after it) in step with the write:
+        ``change`` is ``(properties as (name, value, its JSON text), status line, variables as JSON text)``, or
+        ``None`` when the task ends (it is dropped: its runs are over). A copy not of the version the write started
+        from is dropped too. (Were the transaction rolled back, the stored version stays the old one: the copy is
+        never served.)"""
+        before, versions[task_id] = versions[task_id], version
+        cached = self._forget(task_id)
+        if change is None or cached is None or cached[0] != before:
+            return
+        encoded, status_line, variables = change
+        task = cached[1]
+        properties = task.properties
+        if encoded:  # as json_set stores them: each value as its JSON text reads back
+            properties = {**properties, **{name: _read_back(value, text) for name, value, text in encoded}}
+        self._remember(
+            task_id,
+            version,
+            frozen_record(
+                Task,
+                **{
+                    **task.__dict__,
+                    "properties": properties,
+                    "status_line": task.status_line if status_line is None else _text(status_line),
+                    "variables": task.variables if variables is None else _loads(variables),
+                },
+            ),
+            cached[2] + sum(len(text) for _, _, text in encoded) + len(variables or ""),  # (at most its size)
         )
 
     def add_log(self, task_id: str | int, lines: Sequence[LogLine], *, run_id: int | None = None) -> None:
@@ -798,8 +929,8 @@ class TaskRepository:
                 raise StateError(f"task {tid} is {current.status}; cannot make it {status}")
             self._cancel_due_runs(tid, now)
             s.execute(
-                "UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure) WHERE id = ?",
-                [str(status), now, _text(failure), tid],
+                "UPDATE tasks SET status = ?, ended_at = ?, failure = COALESCE(?, failure), version = ? WHERE id = ?",
+                [str(status), now, _text(failure), _new_version(), tid],
             )
             self._insert_log(tid, None, [LogLine(now, "system", note)])
             return self.get(tid)
@@ -827,8 +958,8 @@ class TaskRepository:
             self._cancel_due_runs(tid, now)
             s.execute(
                 "UPDATE tasks SET status = 'planned', attempt = ?, properties = ?, status_line = NULL, "
-                "failure = NULL, started_at = NULL, ended_at = NULL WHERE id = ?",
-                [attempt, _dumps(properties), tid],
+                "failure = NULL, started_at = NULL, ended_at = NULL, version = ? WHERE id = ?",
+                [attempt, _dumps(properties), _new_version(), tid],
             )
             self._insert_log(tid, None, [LogLine(now, "system", note)])
             self._add_run(tid, attempt, 1, first_script, now)
