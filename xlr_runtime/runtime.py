@@ -44,6 +44,7 @@ from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.scripting.contract import ScriptExecutor
 from xlr_runtime.store import Store, Task
+from xlr_runtime.store.opening import open_store
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ class Runtime:
         translate_modes = plugin_translate_modes(config)  # checked before the store opens: nothing to close
         self.clock = clock or SystemClock()
         self._owns_store = store is None
-        self.store = store or Store.open(self.home.database, synchronous=self.settings["store.synchronous"])
+        self.store = store or open_store(self.home, self.settings)
         self.engine = Engine(
             self.store,
             self.registry,

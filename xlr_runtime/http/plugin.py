@@ -27,12 +27,12 @@ def xlr_serve_services(runtime: Runtime, scheduler: Scheduler) -> HttpService | 
     from xlr_runtime.http.app import ApiContext, build_app
     from xlr_runtime.http.auth import reads_are_open
     from xlr_runtime.http.server import HttpService, bind, display_address
-    from xlr_runtime.store import Store
+    from xlr_runtime.store.opening import open_store
 
     host, port = address
     sock = bind(host, port)
     try:
-        store = Store.open(runtime.home.database, synchronous=runtime.settings["store.synchronous"])
+        store = open_store(runtime.home, runtime.settings)
     except BaseException:
         sock.close()
         raise

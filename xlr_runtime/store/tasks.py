@@ -573,7 +573,7 @@ class TaskRepository:
         with self._store.atomic() as s:
             cursor = s.execute(
                 "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
                 [
                     type_name,
                     storable_text(title),
@@ -584,7 +584,7 @@ class TaskRepository:
                     now,
                 ],
             )
-            task_id = int(cursor.lastrowid or 0)
+            task_id = int(cursor.fetchone()[0])
             self._add_run(task_id, 1, 1, first_script, now)
             return self.get(task_id)
 
@@ -601,7 +601,8 @@ class TaskRepository:
             rows = s.execute(
                 "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
                 f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
-                "ORDER BY due_at, id LIMIT ?) RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
+                f"ORDER BY due_at, id LIMIT ?{s.dialect.skip_locked}) "
+                "RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
                 [owner, now + lease, now, now, *params, limit],
             ).fetchall()
             s.executemany(  # only a first run (of a new task or a retry) can find its task planned

@@ -1,0 +1,135 @@
+"""A throw-away PostgreSQL server on 127.0.0.1 for the PostgreSQL store tests (and the benchmark beside SQLite).
+
+``initdb`` and ``pg_ctl`` of the newest PostgreSQL under ``/usr/lib/postgresql/*/bin`` (Debian's layout; the
+``PATH`` otherwise) create a cluster in a new folder and start it on a free loopback port, with ``fsync`` off
+(a test database never needs to survive a power loss) and trust authentication for connections from this host.
+PostgreSQL refuses to run as root: as root (as CI runs) the server runs as the ``postgres`` account (``runuser``),
+in a folder it owns. :func:`start_postgres` stops the server and removes the folder when its block ends, even on
+failure. Each test gets a database of its own (:meth:`PostgresServer.new_database`).
+
+Without PostgreSQL's server binaries (Debian's ``postgresql``) the tests that need it skip with one reason; under
+``CI=true`` they fail instead (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The account the server runs as when the tests run as root (PostgreSQL refuses root).
+SERVER_ACCOUNT = "postgres"
+#: The database role the tests connect as (created by initdb as the cluster's superuser).
+ROLE = "xlr"
+
+
+def server_binaries() -> Path | None:
+    """The folder holding ``initdb`` and ``pg_ctl`` (the newest of ``/usr/lib/postgresql/*/bin``, else the one
+    on ``PATH``), or ``None`` when PostgreSQL's server is not installed."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
+    for folder in candidates:
+        if os.access(Path(folder) / "pg_ctl", os.X_OK) and os.access(Path(folder) / "initdb", os.X_OK):
+            return Path(folder)
+    found = shutil.which("pg_ctl")
+    return Path(found).parent if found and shutil.which("initdb") else None
+
+
+def missing_reason() -> str | None:
+    """Why no test server can start here (one line), or ``None`` when one can."""
+    if server_binaries() is None:
+        return "PostgreSQL is not installed (Debian: apt-get install postgresql)"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(SERVER_ACCOUNT)
+        except KeyError:
+            return f"running as root and there is no {SERVER_ACCOUNT!r} account to run PostgreSQL as"
+    return None
+
+
+def require_postgres() -> None:
+    """Skip (fail under ``CI=true``) with one reason when no test server can start here."""
+    import pytest
+
+    reason = missing_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests (.ci/run installs postgresql)")
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running test server: where it listens and how to reach a database of it."""
+
+    port: int
+    folder: Path
+
+    def url(self, database: str = "postgres") -> str:
+        """The store URL of ``database`` on this server."""
+        return f"postgresql://{ROLE}@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """Create a new, empty database and return its store URL."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+
+def _as_server_account(command: list[str]) -> list[str]:
+    return ["runuser", "-u", SERVER_ACCOUNT, "--", *command] if os.geteuid() == 0 else command
+
+
+@contextlib.contextmanager
+def start_postgres() -> Iterator[PostgresServer]:
+    """Create a cluster in a new folder, start it on a free port of 127.0.0.1, and stop and remove it after."""
+    binaries = server_binaries()
+    assert binaries is not None, missing_reason()
+    folder = Path(tempfile.mkdtemp(prefix="xlr-postgres-"))  # not under pytest's 0700 folders: the account reads it
+    try:
+        if os.geteuid() == 0:
+            account = pwd.getpwnam(SERVER_ACCOUNT)
+            os.chown(folder, account.pw_uid, account.pw_gid)
+        data = folder / "data"
+        run = _as_server_account
+        subprocess.run(
+            run([str(binaries / "initdb"), "-D", str(data), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-sync"]),
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off"
+        started = subprocess.run(
+            run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-o", options, "-w",
+                 "-t", "60", "start"]),
+            capture_output=True,
+        )  # fmt: skip
+        if started.returncode != 0:
+            log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode(errors='replace')}{log}")
+        try:
+            yield PostgresServer(port, folder)
+        finally:
+            subprocess.run(
+                run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]), capture_output=True
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
