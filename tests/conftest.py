@@ -49,8 +49,8 @@ def ssh_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshLab]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A throw-away PostgreSQL server on 127.0.0.1, started once per session; each test makes its own database
-    (``postgres_server.new_database()``). Skips without PostgreSQL (fails under ``CI=true``); see
+    """A throw-away PostgreSQL server on 127.0.0.1, started once per session; each test makes its own schema
+    (``postgres_server.new_store_url()``). Skips without PostgreSQL (fails under ``CI=true``); see
     tests/postgres_helpers.py."""
     require_postgres()
     with start_postgres() as server:

@@ -18,7 +18,7 @@ def _postgres_store(request: pytest.FixtureRequest, folder: Path) -> Store:
     from xlr_runtime.store.postgres import PostgresStore
 
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return PostgresStore.open_url(parse_store_url(server.new_database()), home=folder)
+    return PostgresStore.open_url(parse_store_url(server.new_store_url()), home=folder)
 
 
 #: Each backend's way to open a fresh store, given the test's request and a folder of its own.
