@@ -15,6 +15,9 @@ due time to the moment its script started) and peak resident memory of the proce
   :data:`HTTP_CLIENTS` dashboard clients, each following a task's live log (server-sent events) and listing the
   tasks in progress, over and over, while the chain runs (issue 15: serving HTTP must not slow the scheduler).
 
+``--store URL`` runs an ``xlr-*`` case on that store (``store.url``) instead of the temporary home's SQLite file:
+``benchmarks.bench_postgres`` runs ``xlr-chain`` on a throw-away PostgreSQL so.
+
 Polls (``*-poll``) are staggered over the second; a burst (``*-burst``) creates every task at once, each polling
 every second: its runs fall due together.
 """
@@ -126,7 +129,7 @@ class _TimedExecutor:
         self.inner.shutdown(wait=wait)
 
 
-def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[str, Any]:
+def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path, store_url: str = "") -> dict[str, Any]:
     from xlr_runtime.plugins import build_plugin_manager
     from xlr_runtime.runtime import Runtime
     from xlr_runtime.scripting.pool import WorkerPool
@@ -135,6 +138,7 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[st
         "schedule.min_interval": 0.0,
         "schedule.default_interval": 0.0,
         "workers.size": workers,
+        "store.url": store_url,
     }
     overrides["http.listen"] = "127.0.0.1:0" if case == "xlr-chain-http" else "off"
     pool = WorkerPool(workers)
@@ -354,12 +358,13 @@ def _raw(tasks: int, steps: int, home: Path, batch: int = 64) -> dict[str, Any]:
     return summary(total, seconds, lateness, cpu, failed=0)
 
 
-def run_case(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:
-    """Run one case in a fresh temporary folder and return its summary."""
+def run_case(case: str, tasks: int, steps: int, workers: int, store_url: str = "") -> dict[str, Any]:
+    """Run one case in a fresh temporary folder (an ``xlr-*`` case on ``store_url``, if given) and return its
+    summary."""
     with tempfile.TemporaryDirectory(prefix="xlr-bench-") as tmp:
         home = Path(tmp)
         if case.startswith("xlr-"):
-            return _xlr(case, tasks, steps, workers, home)
+            return _xlr(case, tasks, steps, workers, home, store_url)
         if case.startswith("huey-"):
             return _huey(case, tasks, steps, workers, home)
         if case == "raw-chain":
@@ -375,6 +380,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--store", default="", help="store.url of an xlr-* case (default: the home's SQLite file)")
     args = parser.parse_args(argv)
     print(
         json.dumps(
@@ -383,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
                 "tasks": args.tasks,
                 "steps_per_task": args.steps,
                 "workers": args.workers,
-                **run_case(args.case, args.tasks, args.steps, args.workers),
+                **run_case(args.case, args.tasks, args.steps, args.workers, args.store),
             }
         )
     )

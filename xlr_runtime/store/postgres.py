@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 #: The key of the advisory lock every :meth:`PostgresStore.atomic` transaction holds ("xlr" in ASCII).
 WRITE_LOCK = 0x786C72
 
+#: What :meth:`PostgresStore.atomic` starts with: the transaction and its write lock.
+_BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+
 #: Connections a store keeps at most (the threads of one ``xlr serve`` that use the store at once).
 POOL_SIZE = 8
 
@@ -254,8 +257,7 @@ class PostgresStore(Store):
         with self._pooled() as conn:
             self._bound.conn = conn
             try:
-                conn.execute("BEGIN")
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                conn.execute(_BEGIN_WRITE)  # one round trip: no parameters, so psycopg sends both statements
                 yield self
                 conn.execute("COMMIT")
             except BaseException:
