@@ -105,7 +105,7 @@ def _psycopg() -> Any:
     except ImportError as exc:
         raise StoreError(
             f"a postgresql:// store needs psycopg: {exc}",
-            hint="pip install 'xlr-runtime[postgresql]' (and libpq, Debian: libpq5, or psycopg[binary]).",
+            hint="pip install 'xlr-runtime[postgresql]' (psycopg with its C implementation and libpq).",
         ) from None
     return psycopg
 
@@ -168,8 +168,6 @@ class PostgresStore(Store):
         self.location = url.redacted
         self._home = Path(home)
         self.owner = owner or new_owner_id()
-        self.lock = threading.RLock()
-        self.synchronous = "FULL"  # every commit is durable (PostgreSQL's synchronous_commit decides)
         self._errors = psycopg
         self.driver_error = psycopg.Error
         self._bound = threading.local()  # .conn: the connection of the thread's open atomic() block
