@@ -117,18 +117,7 @@ def start_postgres() -> Iterator[PostgresServer]:
             check=True,
             capture_output=True,
         )
-        port = free_port()
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} " + " ".join(
-            f"-c {name}=off" for name in ("fsync", "full_page_writes", "synchronous_commit")
-        )
-        started = subprocess.run(
-            run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-o", options, "-w",
-                 "-t", "60", "start"]),
-            capture_output=True,
-        )  # fmt: skip
-        if started.returncode != 0:
-            log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
-            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode(errors='replace')}{log}")
+        port = _start(binaries, data, folder)
         try:
             yield PostgresServer(port, folder)
         finally:
@@ -137,3 +126,25 @@ def start_postgres() -> Iterator[PostgresServer]:
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(binaries: Path, data: Path, folder: Path, attempts: int = 3) -> int:
+    """Start the cluster in ``data`` on a free port of 127.0.0.1 and return the port; another port when the one
+    found free was taken before the server bound it."""
+    for attempt in range(attempts):
+        port = free_port()
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} " + " ".join(
+            f"-c {name}=off" for name in ("fsync", "full_page_writes", "synchronous_commit")
+        )
+        log = folder / f"server-{attempt}.log"
+        started = subprocess.run(
+            _as_server_account([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
+                                "-t", "60", "start"]),
+            capture_output=True,
+        )  # fmt: skip
+        if started.returncode == 0:
+            return port
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if "could not bind" not in text or attempt == attempts - 1:
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode(errors='replace')}{text}")
+    raise AssertionError("unreachable")
