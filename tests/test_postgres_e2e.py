@@ -1,11 +1,12 @@
 """The runtime on a PostgreSQL store, end to end: ``xlr run --store postgresql://…`` of the bundled Jenkins sample
-against the Jenkins test server, and ``xlr serve`` (``store.url`` in xlr.toml) running a chained task to its end.
-Nothing is written to an SQLite file of the home."""
+against the Jenkins test server, and ``xlr serve`` (``store.url`` in xlr.toml) running a chained task to its end
+and showing it in its HTTP API. Nothing is written to an SQLite file of the home."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import requests
 from click.testing import CliRunner
 from serve_helpers import Serve, wait_for
 from task_helpers import DEMO_PLUGIN
@@ -56,11 +57,14 @@ def test_xlr_serve_on_postgresql_runs_a_chained_task_to_its_end(
         task = runtime.create_task("demo.Counter", {"polls": 3, "interval": "1"})
         assert isinstance(runtime.store, PostgresStore)
     with PostgresStore.open_url(parse_store_url(url), home=home.root) as store:
-        with Serve(home.root, tmp_path / "serve.log", DEMO_PLUGIN) as server:
+        with Serve(home.root, tmp_path / "serve.log", DEMO_PLUGIN, args=("--http", "127.0.0.1:0")) as server:
             server.wait_ready()
             wait_for(lambda: store.tasks.get(task.id).status.is_final, 60, server.output)
             owners = {run.owner for run in store.tasks.runs(task.id)}
+            shown = requests.get(f"{server.api_url()}/tasks/{task.id}", timeout=30)  # the API's own connection
             assert server.stop() == 0, server.output()
+        assert shown.status_code == 200, shown.text
+        assert (shown.json()["status"], len(shown.json()["runs"])) == ("completed", 4)
         done = store.tasks.get(task.id)
         assert (done.status, done.properties["count"]) == (TaskStatus.COMPLETED, 3), server.output()
         assert [run.seq for run in store.tasks.runs(task.id)] == [1, 2, 3, 4]
