@@ -11,7 +11,7 @@ from history_helpers import execution
 
 from tests.store_backends import another_store
 from xlr_runtime.errors import StateError, StoreError
-from xlr_runtime.store import MigrationSet, Store, TaskStatus, applied_migrations
+from xlr_runtime.store import MigrationSet, RunCompletion, Store, TaskStatus, applied_migrations
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState
 
@@ -164,3 +164,16 @@ def test_claimers_on_separate_connections_take_different_runs(store: Store) -> N
         thread.join(60)
     every = [run for runs in claimed for run in runs]
     assert sorted(every) == sorted({run for run in every}) and len(every) == 40
+
+
+def test_a_completion_merges_properties_by_name_keeping_their_order(store: Store) -> None:
+    task = store.tasks.create(
+        type_name="demo.Run", title="t", properties={"z": 1, "a.b": "x", "c d": None}, inputs={}, variables={},
+        first_script="a.py", now=T0,
+    )  # fmt: skip
+    [run] = store.tasks.claim_due(T0, 1, owner="me", lease=60)
+    merged = {"c d": {"deep": [1, "ü"]}, "ünï": "100%", "a.b": 'y"'}
+    completion = RunCompletion(run.id, "succeeded", T0, T0 + 1, properties=merged, next_script="b.py", next_due_at=T0)
+    assert store.tasks.complete([completion], owner="me") == [run.id]
+    properties = store.tasks.get(task.id).properties
+    assert list(properties.items()) == [("z", 1), ("a.b", 'y"'), ("c d", {"deep": [1, "ü"]}), ("ünï", "100%")]
