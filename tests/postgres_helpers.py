@@ -63,7 +63,7 @@ def require_postgres() -> None:
     if reason is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; CI must run the PostgreSQL tests (.ci/run installs postgresql)")
-        pytest.skip(reason)
+        pytest.skip(f"no PostgreSQL test server: {reason}")
 
 
 def free_port() -> int:
