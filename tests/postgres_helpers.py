@@ -75,10 +75,12 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class PostgresServer:
-    """A running test server: where it listens and how to reach a database of it."""
+    """A running test server: where it listens, how to reach a database of it, and how to stop and start it again
+    on the same port (a server that goes away under a running store)."""
 
     port: int
     folder: Path
+    binaries: Path
 
     def url(self, database: str = "postgres") -> str:
         """The store URL of ``database`` on this server."""
@@ -95,6 +97,34 @@ class PostgresServer:
             conn.execute(f"CREATE SCHEMA {name}")
         return f"{self.url()}?options=-csearch_path%3D{name}"
 
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: ``fast`` cuts every connection and keeps what was committed (the test server does not
+        wait for the disk: ``immediate``, as a crash, could lose the last commits), ``immediate`` at the end."""
+        data = self.folder / "data"
+        subprocess.run(
+            _as_server_account([str(self.binaries / "pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]),
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        """Start the stopped server again on its port."""
+        log = self.folder / "server.log"
+        started = subprocess.run(
+            _as_server_account([str(self.binaries / "pg_ctl"), "-D", str(self.folder / "data"), "-l", str(log),
+                                "-o", _options(self.port, self.folder), "-w", "-t", "60", "start"]),
+            capture_output=True,
+        )  # fmt: skip
+        if started.returncode != 0:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode(errors='replace')}{text}")
+
+
+def _options(port: int, folder: Path) -> str:
+    """The server's options: loopback only, its socket in ``folder``, nothing waits for the disk."""
+    return f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} " + " ".join(
+        f"-c {name}=off" for name in ("fsync", "full_page_writes", "synchronous_commit")
+    )
+
 
 def _as_server_account(command: list[str]) -> list[str]:
     return ["runuser", "-u", SERVER_ACCOUNT, "--", *command] if os.geteuid() == 0 else command
@@ -110,41 +140,27 @@ def start_postgres() -> Iterator[PostgresServer]:
         if os.geteuid() == 0:
             account = pwd.getpwnam(SERVER_ACCOUNT)
             os.chown(folder, account.pw_uid, account.pw_gid)
-        data = folder / "data"
-        run = _as_server_account
-        subprocess.run(
-            run([str(binaries / "initdb"), "-D", str(data), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-sync"]),
-            check=True,
-            capture_output=True,
-        )
-        port = _start(binaries, data, folder)
+        initdb = [str(binaries / "initdb"), "-D", str(folder / "data"), "-U", ROLE, "--auth=trust", "-E", "UTF8"]
+        subprocess.run(_as_server_account([*initdb, "--no-sync"]), check=True, capture_output=True)
+        server = _first_start(binaries, folder)
         try:
-            yield PostgresServer(port, folder)
+            yield server
         finally:
-            subprocess.run(
-                run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]), capture_output=True
-            )
+            server.stop("immediate")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _start(binaries: Path, data: Path, folder: Path, attempts: int = 3) -> int:
-    """Start the cluster in ``data`` on a free port of 127.0.0.1 and return the port; another port when the one
-    found free was taken before the server bound it."""
+def _first_start(binaries: Path, folder: Path, attempts: int = 3) -> PostgresServer:
+    """The server of ``folder`` started on a free port of 127.0.0.1; another port when the one found free was
+    taken before the server bound it."""
     for attempt in range(attempts):
-        port = free_port()
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} " + " ".join(
-            f"-c {name}=off" for name in ("fsync", "full_page_writes", "synchronous_commit")
-        )
-        log = folder / f"server-{attempt}.log"
-        started = subprocess.run(
-            _as_server_account([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
-                                "-t", "60", "start"]),
-            capture_output=True,
-        )  # fmt: skip
-        if started.returncode == 0:
-            return port
-        text = log.read_text(errors="replace") if log.exists() else ""
-        if "could not bind" not in text or attempt == attempts - 1:
-            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode(errors='replace')}{text}")
+        server = PostgresServer(free_port(), folder, binaries)
+        try:
+            server.start()
+        except RuntimeError as error:
+            if "could not bind" not in str(error) or attempt == attempts - 1:
+                raise
+            continue
+        return server
     raise AssertionError("unreachable")
