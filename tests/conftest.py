@@ -28,7 +28,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No installed runtime plugins, no XLR_* variables from the caller, no HTTP API unless a test asks for one
     (``--http``), and a throw-away default home."""
-    for name in ("XLR_PLUGIN_PATH", "XLR_TRACE_PLUGINS", "XLR_HOME", "XLR_PROGRESS"):
+    for name in ("XLR_PLUGIN_PATH", "XLR_TRACE_PLUGINS", "XLR_HOME", "XLR_PROGRESS", "XLR_STORE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XLR_LOAD_PLUGINS", "")
     monkeypatch.setenv("XLR_HTTP", "off")  # servers of the suite run side by side: no shared port 5516

@@ -174,7 +174,7 @@ class Runtime:
     ``settings`` defaults to the home's (``xlr.toml``, ``conf/xl-release.conf``) with ``overrides`` applied;
     ``executor`` defaults to a :class:`~xlr_runtime.scripting.pool.WorkerPool` sized by ``workers.size``;
     ``clock`` to the system clock (pass a :class:`~xlr_runtime.clock.VirtualClock` in tests); ``store`` to the
-    home's database opened with ``store.synchronous`` (one given is the caller's to close).
+    store the settings name (``store.url``: the home's ``xlr.db`` by default; one given is the caller's to close).
     """
 
     def __init__(
