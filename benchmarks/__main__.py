@@ -39,7 +39,7 @@ PLAN = (
 
 #: Other benchmark modules, one line each. Each is run as ``python -m MODULE --json [--quick] --workers N`` in its
 #: own process, prints one JSON object, and provides ``print_table(report)``; its report goes under "suites".
-SUITES = ("benchmarks.bench_pool", "benchmarks.bench_startup", "benchmarks.bench_store")
+SUITES = ("benchmarks.bench_pool", "benchmarks.bench_startup", "benchmarks.bench_store", "benchmarks.bench_postgres")
 
 
 def run(case: str, tasks: int, steps: int, workers: int) -> dict[str, Any]:

@@ -19,6 +19,9 @@ due time to the moment its script started) and peak resident memory of the proce
 * ``xlr-poll-http``: the same for ``xlr-poll``, whose measure is the lateness with and without the clients (polls
   fall due once a second, so their rate does not move).
 
+``--store URL`` runs an ``xlr-*`` case on that store (``store.url``) instead of the temporary home's SQLite file:
+``benchmarks.bench_postgres`` runs ``xlr-chain`` on a throw-away PostgreSQL so.
+
 Polls (``*-poll``) are staggered over the second; a burst (``*-burst``) creates every task at once, each polling
 every second: its runs fall due together.
 """
@@ -150,7 +153,9 @@ class _Segment:
         return self.steps / self.seconds if self.seconds else 0.0
 
 
-def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path, rounds: int) -> dict[str, Any]:
+def _xlr(
+    case: str, tasks: int, steps: int, workers: int, home: Path, rounds: int, store_url: str = ""
+) -> dict[str, Any]:
     from xlr_runtime.plugins import build_plugin_manager
     from xlr_runtime.runtime import Runtime
     from xlr_runtime.scripting.pool import WorkerPool
@@ -159,6 +164,7 @@ def _xlr(case: str, tasks: int, steps: int, workers: int, home: Path, rounds: in
         "schedule.min_interval": 0.0,
         "schedule.default_interval": 0.0,
         "workers.size": workers,
+        "store.url": store_url,
     }
     overrides["http.listen"] = "127.0.0.1:0" if case.endswith("-http") else "off"
     pool = WorkerPool(workers)
@@ -444,12 +450,15 @@ def _raw(tasks: int, steps: int, home: Path, batch: int = 64) -> dict[str, Any]:
     return summary(total, seconds, lateness, cpu, failed=0)
 
 
-def run_case(case: str, tasks: int, steps: int, workers: int, rounds: int = HTTP_ROUNDS) -> dict[str, Any]:
-    """Run one case in a fresh temporary folder and return its summary (``rounds``: of the ``*-http`` cases)."""
+def run_case(
+    case: str, tasks: int, steps: int, workers: int, rounds: int = HTTP_ROUNDS, store_url: str = ""
+) -> dict[str, Any]:
+    """Run one case in a fresh temporary folder (an ``xlr-*`` case on ``store_url``, if given) and return its
+    summary (``rounds``: of the ``*-http`` cases)."""
     with tempfile.TemporaryDirectory(prefix="xlr-bench-") as tmp:
         home = Path(tmp)
         if case.startswith("xlr-"):
-            return _xlr(case, tasks, steps, workers, home, rounds)
+            return _xlr(case, tasks, steps, workers, home, rounds, store_url)
         if case.startswith("huey-"):
             return _huey(case, tasks, steps, workers, home)
         if case == "raw-chain":
@@ -466,6 +475,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=HTTP_ROUNDS, help="*-http cases: runs without and with followers")
+    parser.add_argument("--store", default="", help="store.url of an xlr-* case (default: the home's SQLite file)")
     args = parser.parse_args(argv)
     print(
         json.dumps(
@@ -474,7 +484,7 @@ def main(argv: list[str] | None = None) -> None:
                 "tasks": args.tasks,
                 "steps_per_task": args.steps,
                 "workers": args.workers,
-                **run_case(args.case, args.tasks, args.steps, args.workers, args.rounds),
+                **run_case(args.case, args.tasks, args.steps, args.workers, args.rounds, args.store),
             }
         )
     )

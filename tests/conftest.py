@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.corpus import require_corpus
+from tests.postgres_helpers import PostgresServer, require_postgres, start_postgres
 from tests.ssh_helpers import SshLab, start_ssh_lab
+from tests.store_backends import STORE_BACKENDS
 from xlr_runtime.home import Home
 from xlr_runtime.store import Store
-
-#: The store backends the contract tests run on: a second backend (PostgreSQL) adds itself here.
-STORE_BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": lambda folder: Store.open(folder / "xlr.db")}
-
 
 #: Test plugins under tests/data may ship their own tests (as real plugins do): fixtures, not tests of this suite.
 collect_ignore = ["data"]
@@ -30,7 +28,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No installed runtime plugins, no XLR_* variables from the caller, no HTTP API unless a test asks for one
     (``--http``), and a throw-away default home."""
-    for name in ("XLR_PLUGIN_PATH", "XLR_TRACE_PLUGINS", "XLR_HOME", "XLR_PROGRESS"):
+    for name in ("XLR_PLUGIN_PATH", "XLR_TRACE_PLUGINS", "XLR_HOME", "XLR_PROGRESS", "XLR_STORE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XLR_LOAD_PLUGINS", "")
     monkeypatch.setenv("XLR_HTTP", "off")  # servers of the suite run side by side: no shared port 5516
@@ -49,6 +47,16 @@ def ssh_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshLab]:
         yield lab
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server on 127.0.0.1, started once per session; each test makes its own schema
+    (``postgres_server.new_store_url()``). Skips without PostgreSQL (fails under ``CI=true``); see
+    tests/postgres_helpers.py."""
+    require_postgres()
+    with start_postgres() as server:
+        yield server
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     """A fresh, empty runtime home in a temporary folder."""
@@ -58,6 +66,6 @@ def home(tmp_path: Path) -> Home:
 @pytest.fixture(params=sorted(STORE_BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A fresh, open store on each backend of :data:`STORE_BACKENDS` (a module may define its own ``store``)."""
-    opened = STORE_BACKENDS[request.param](tmp_path)
+    opened = STORE_BACKENDS[request.param](request, tmp_path)
     yield opened
     opened.close()

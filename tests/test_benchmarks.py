@@ -47,11 +47,18 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
         "burst: huey SqliteHuey",
     ]
     assert all(row["steps"] > 0 and row["steps_per_s"] > 0 for row in report["rows"]), report["rows"]
-    assert list(report["suites"]) == ["benchmarks.bench_pool", "benchmarks.bench_startup", "benchmarks.bench_store"]
+    assert list(report["suites"]) == [
+        "benchmarks.bench_pool",
+        "benchmarks.bench_startup",
+        "benchmarks.bench_store",
+        "benchmarks.bench_postgres",
+    ]
     store = report["suites"]["benchmarks.bench_store"]
     assert [row["pending"] for row in store["rows"]] == [1_000, 10_000]
     assert all(row["median_ms"] > 0 for row in store["rows"]), store["rows"]
     assert store["serve"]["pending"] == 10_000 and len(store["serve"]["worker_rss_mb"]) == 2, store["serve"]
+    postgres = report["suites"]["benchmarks.bench_postgres"]
+    assert postgres["skipped"] or [row["steps"] for row in postgres["rows"]] == [500, 500], postgres
     startup = {row["name"]: row for row in report["suites"]["benchmarks.bench_startup"]["rows"]}
     assert list(startup) == [
         "python -c pass",

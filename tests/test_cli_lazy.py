@@ -39,6 +39,8 @@ HEAVY = (
     "pyhocon",
     "starlette",
     "uvicorn",
+    "psycopg",
+    "psycopg_pool",
 )
 
 

@@ -122,7 +122,9 @@ def test_find_and_delete(store: Store) -> None:
 def test_a_stored_schedule_that_no_longer_fires_still_reads(store: Store) -> None:
     scheduled = Job(name="s", uuid="u-9", sequence=job().sequence, schedule=Schedule.from_crontab("0 0 12 ? * *"))
     store.jobs.load("p", [scheduled], now=NOW)
-    store.execute("UPDATE jobs SET definition = replace(definition, \"year='*'\", \"year='2001'\") WHERE uuid = 'u-9'")
+    store.execute(
+        "UPDATE jobs SET definition = replace(definition, ?, ?) WHERE uuid = 'u-9'", ["year='*'", "year='2001'"]
+    )
     schedule = store.jobs.get("u-9").schedule
     assert schedule is not None and schedule.year == "2001"
 
@@ -153,7 +155,7 @@ def test_unknown_keys_that_are_not_xml_names_are_stored_escaped(store: Store) ->
 
 def test_a_stored_definition_that_no_longer_reads_says_which_and_can_be_deleted(store: Store) -> None:
     store.jobs.load("p", [job("good", uuid="u-1"), job("bad", group="g", uuid="u-2")], now=NOW)
-    store.execute("UPDATE jobs SET definition = replace(definition, 'true', 'x' || char(27)) WHERE uuid = 'u-2'")
+    store.execute("UPDATE jobs SET definition = replace(definition, 'true', ?) WHERE uuid = 'u-2'", ["x\x1b"])
     with pytest.raises(JobDefinitionError) as caught:
         store.jobs.list("p")
     assert str(caught.value) == (

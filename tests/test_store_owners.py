@@ -28,12 +28,6 @@ HERE = ProcessIdentity.current()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "xlr.db") as opened:
-        yield opened
-
-
-@pytest.fixture
 def child() -> Iterator[subprocess.Popen[bytes]]:
     """A live process of this host, ended by the test (or at teardown)."""
     process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
@@ -100,18 +94,29 @@ def test_owners_without_a_row_are_judged_by_their_pid_on_this_host(
     assert f"other-host:{child.pid}:old" in gone(store, now + 61)
 
 
-def test_renewal_extends_the_owner_and_all_its_running_runs_in_two_statements(store: Store) -> None:
+def test_renewal_extends_the_owner_and_all_its_running_runs_in_two_statements(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "xlr.db") as store:  # statements are counted with SQLite's trace callback
+        store.owners.register(store.owner, HERE, purpose="xlr serve", now=T0)
+        mine = [running_run(store, store.owner) for _ in range(3)]
+        theirs = running_run(store, "someone-else")
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        store.owners.renew(store.owner, now=T0 + 30, lease=60)
+        store.conn.set_trace_callback(None)
+        assert [s.split()[0] for s in statements] == ["BEGIN", "UPDATE", "UPDATE", "COMMIT"]
+        assert [store.tasks.get_run(r).lease_until for r in (*mine, theirs)] == [T0 + 90] * 3 + [T0 + 60]
+
+
+def test_renewal_extends_the_owner_and_all_its_running_runs(store: Store) -> None:
     store.owners.register(store.owner, HERE, purpose="xlr serve", now=T0)
     mine = [running_run(store, store.owner) for _ in range(3)]
     theirs = running_run(store, "someone-else")
-    statements: list[str] = []
-    store.conn.set_trace_callback(statements.append)
     store.owners.renew(store.owner, now=T0 + 30, lease=60)
-    store.conn.set_trace_callback(None)
-    assert [s.split()[0] for s in statements] == ["BEGIN", "UPDATE", "UPDATE", "COMMIT"]
     assert {store.tasks.get_run(r).lease_until for r in mine} == {T0 + 90}
     assert store.tasks.get_run(theirs).lease_until == T0 + 60
     assert store.owners.get(store.owner).lease_until == T0 + 90  # type: ignore[union-attr]
+    store.owners.release(store.owner)
+    assert store.owners.get(store.owner) is None
 
 
 def test_an_exclusive_registration_finds_the_live_holder(store: Store, child: subprocess.Popen[bytes]) -> None:

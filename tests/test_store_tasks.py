@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.store_backends import another_store
 from xlr_runtime.errors import NotFoundError, StateError, StoreError
 from xlr_runtime.scripting.contract import Failure, LogLine
 from xlr_runtime.store import MigrationSet, RunCompletion, RunState, Store, TaskStatus, applied_migrations
@@ -60,7 +61,7 @@ def test_concurrent_claims_never_hand_out_a_run_twice(tmp_path: Path, store: Sto
     results: list[list[int]] = []
 
     def claimer(name: str) -> None:
-        with Store.open(store.path, owner=name) as other:
+        with another_store(store, owner=name) as other:
             mine: list[int] = []
             while batch := other.tasks.claim_due(T0 + 1000, 7, owner=name, lease=60):
                 mine.extend(r.id for r in batch)

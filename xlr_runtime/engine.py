@@ -118,7 +118,7 @@ class Engine:
         self._sources: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._ci_properties: dict[str, tuple[PropertyDef, ...]] = {}  # type name -> its kind="ci" properties
         self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
-        self.secrets = secrets or SecretBox(store.path.parent)
+        self.secrets = secrets or SecretBox(store.home_dir)
         self._passwords: dict[str, frozenset[str]] = {}  # type name -> its password properties
         self._run_secrets: dict[int, frozenset[str]] = {}  # run id -> its task's sealed non-password properties
         #: (type name, sealed non-password properties) -> (the registry's type, that type with them as passwords)

@@ -140,8 +140,9 @@ class StoreError(XlrError):
 
 class StoreUnavailableError(StoreError):
     """Raised by the store when the database cannot be written for now: the disk is full, the file or its folder
-    is read-only, an I/O error, or another process held the write lock past ``busy_timeout``. The message names
-    the database file and SQLite's reason. Nothing was written: a long-running process (``xlr serve``) keeps what
+    is read-only, an I/O error, or another process held the write lock past ``busy_timeout``; on PostgreSQL, a
+    server that cannot be reached or that dropped the connection. The message names the database file (or the URL,
+    without its password) and the reason. Nothing was written: a long-running process (``xlr serve``) keeps what
     it could not store and tries again; a command stops with this one line."""
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from xlr_runtime.home import Home
     from xlr_runtime.runtime import Runtime
     from xlr_runtime.scheduler import Scheduler
+    from xlr_runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,12 @@ class HistoryPruner:
     """Prunes the ended history of one home beyond ``retention`` until :meth:`request_stop`."""
 
     def __init__(
-        self, home: Home, retention: Retention, clock: Clock, *, synchronous: str, interval: float = PRUNE_INTERVAL
+        self, home: Home, retention: Retention, clock: Clock, *, settings: Settings, interval: float = PRUNE_INTERVAL
     ) -> None:
         self.home = home
         self.retention = retention
         self.clock = clock
-        self.synchronous = synchronous
+        self.settings = settings
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="xlr-history-pruner", daemon=True)
@@ -52,10 +53,10 @@ class HistoryPruner:
     def prune_once(self) -> None:
         """One prune; a store that cannot be written for now (or any error) is logged and tried again at the next
         interval, never stopping the server."""
-        from xlr_runtime.store import Store  # imported only where a server runs
+        from xlr_runtime.store.opening import open_store  # imported only where a server runs
 
         try:
-            with Store.open(self.home.database, synchronous=self.synchronous) as store:
+            with open_store(self.home, self.settings) as store:
                 counts = store.history.prune(self.retention, self.clock.now(), stop=self._stop.is_set)
         except Exception as error:  # a thread of its own: it logs and tries again, never ends the server
             log.warning("history prune failed: %s", error, extra={"event": "history.prune_failed"})
@@ -78,5 +79,4 @@ def xlr_serve_services(runtime: Runtime, scheduler: Scheduler) -> HistoryPruner 
     retention = runtime.settings.retention
     if retention.keeps_everything:
         return None
-    synchronous = runtime.settings["store.synchronous"]
-    return HistoryPruner(runtime.home, retention, runtime.clock, synchronous=synchronous).start()
+    return HistoryPruner(runtime.home, retention, runtime.clock, settings=runtime.settings).start()

@@ -44,6 +44,7 @@ from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.scripting.contract import ScriptExecutor
 from xlr_runtime.store import Store, Task
+from xlr_runtime.store.opening import open_store
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ class Runtime:
     ``settings`` defaults to the home's (``xlr.toml``, ``conf/xl-release.conf``) with ``overrides`` applied;
     ``executor`` defaults to a :class:`~xlr_runtime.scripting.pool.WorkerPool` sized by ``workers.size``;
     ``clock`` to the system clock (pass a :class:`~xlr_runtime.clock.VirtualClock` in tests); ``store`` to the
-    home's database opened with ``store.synchronous`` (one given is the caller's to close).
+    store the settings name (``store.url``: the home's ``xlr.db`` by default; one given is the caller's to close).
     """
 
     def __init__(
@@ -205,7 +206,7 @@ class Runtime:
         translate_modes = plugin_translate_modes(config)  # checked before the store opens: nothing to close
         self.clock = clock or SystemClock()
         self._owns_store = store is None
-        self.store = store or Store.open(self.home.database, synchronous=self.settings["store.synchronous"])
+        self.store = store or open_store(self.home, self.settings)
         self.engine = Engine(
             self.store,
             self.registry,

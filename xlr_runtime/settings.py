@@ -20,6 +20,7 @@ from typing import Any
 from xlr_runtime.errors import ConfigError
 from xlr_runtime.home import Home
 from xlr_runtime.retention import Retention, parse_retention
+from xlr_runtime.storeurl import StoreURL, parse_store_url
 from xlr_runtime.tomlkeys import key_line, key_lines
 
 #: The smallest cap of a status line or a property value (room for the truncation marker and some text).
@@ -102,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "SQLite synchronous mode. NORMAL survives a process crash; FULL also survives power loss.",
         ("NORMAL", "FULL"),
+    ),
+    Setting(
+        "store.url",
+        "",
+        str,
+        "Where the store lives: empty (the home's xlr.db), sqlite:///PATH (relative to the home), or "
+        "postgresql://USER@HOST:PORT/DATABASE (docs/store.md); --store (env XLR_STORE) overrides it.",
     ),
     Setting(
         "serve.grace_period",
@@ -307,6 +315,11 @@ class Settings:
     def origin(self, name: str) -> Origin:
         """Where the value of ``name`` came from."""
         return self.origins.get(name, DEFAULT)
+
+    @property
+    def store_url(self) -> StoreURL:
+        """``store.url`` parsed (validated at load)."""
+        return parse_store_url(self["store.url"])
 
     @property
     def retention(self) -> Retention:
@@ -538,6 +551,10 @@ def _validated(
         parse_listen(values["http.listen"])
     except ValueError as exc:
         raise ConfigError(f"setting 'http.listen': {exc}", **where("http.listen")) from None
+    try:
+        parse_store_url(values["store.url"])
+    except ValueError as exc:
+        raise ConfigError(f"setting 'store.url': {exc}", **where("store.url")) from None
     try:
         parse_retention(values["history.keep"])
     except ValueError as exc:

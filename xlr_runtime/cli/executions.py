@@ -14,7 +14,6 @@ import time
 
 import click
 
-from xlr_runtime.cli.jobs import open_store
 from xlr_runtime.cli.options import (
     ROW_ID,
     CliContext,
@@ -193,7 +192,7 @@ def executions_command(ctx: CliContext, project: str | None, limit: int | None, 
     Example: xlr executions -p ops --json
     """
     shown = page_size(limit, show_all)
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         executions = store.executions.summaries(project=project, limit=shown)
         full = shown is not None and len(executions) == shown
         left_out = store.executions.count(project=project) - len(executions) if full else 0
@@ -228,7 +227,7 @@ def show_command(ctx: CliContext, execution_id: int, as_json: bool) -> None:
 
     Example: xlr execution show 12
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         execution = store.executions.get(execution_id)
     data = execution.to_json()
     if as_json:
@@ -252,7 +251,7 @@ def log_command(ctx: CliContext, execution_id: int, follow: bool, timestamps: bo
 
     Example: xlr execution log 12 --follow --timestamps
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         follower = _Follower(store, execution_id, timestamps=timestamps)
         follower()
         while follow and not follower.watcher.ended:
@@ -268,7 +267,7 @@ def abort_command(ctx: CliContext, execution_id: int) -> None:
 
     Example: xlr execution abort 12
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         execution = store.executions.request_abort(execution_id, now=time.time())
     state = "aborted" if execution.status.is_final else "abort requested"
     click.echo(f"Execution {execution.id}: {state}")

@@ -16,7 +16,6 @@ from xlr_runtime.errors import NotFoundError
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
-from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import DupeOption, ImportAction, UuidOption
 
 FORMATS = ("xml", "yaml")
@@ -30,12 +29,6 @@ format_option = click.option(
     type=click.Choice(FORMATS),
     help="File format [default: from the file extension, else xml].",
 )
-
-
-def open_store(ctx: CliContext) -> Store:
-    """The home's store, created and migrated if needed."""
-    ctx.home.ensure()
-    return Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"])
 
 
 def _format_of(path: Path | None, file_format: str | None) -> str:
@@ -120,7 +113,7 @@ def load_command(
         jobs = load_jobs_yaml(data, path=file_path)
     else:
         jobs = load_jobs_xml(data, path=file_path)
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         results = store.jobs.load(project, jobs, now=time.time(), dupe_option=dupe_option, uuid_option=uuid_option)
     if as_json:
         echo_json([{"action": r.action.value, **_summary(r.job)} for r in results])
@@ -158,7 +151,7 @@ def list_command(
 
     Example: xlr jobs list -p ops --file jobs.xml -g deploy
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         if project not in {p.name for p in store.jobs.projects()}:
             raise NotFoundError(f'no project "{project}"', hint="Load jobs into it first: xlr jobs load -p …")
         jobs = store.jobs.list(project, group=group, name=name)
@@ -190,7 +183,7 @@ def delete_command(ctx: CliContext, project: str, job_id: str | None, full_name:
     """
     if (job_id is None) == (full_name is None):
         raise click.UsageError("give exactly one of -i UUID or -j GROUP/NAME")
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         uuid = job_id if job_id is not None else store.jobs.find_uuid(project, str(full_name))
         deleted = store.jobs.delete(project, str(uuid))
     click.echo(f"Deleted {deleted.uuid}  {deleted.full_name}")
@@ -204,7 +197,7 @@ def projects_command(ctx: CliContext, as_json: bool) -> None:
 
     Example: xlr projects --json
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         projects = store.jobs.projects()
     if as_json:
         echo_json([{"name": p.name, "jobs": p.job_count} for p in projects])

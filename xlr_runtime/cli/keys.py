@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from xlr_runtime.cli.jobs import open_store
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.keystore import ROOT, KeyInfo, KeyKind, KeyStore
 
@@ -48,7 +47,7 @@ def add_command(
     """
     key_kind = KeyKind.parse(kind, path=path)
     value = _read_value(file, prompt, from_stdin, key_kind)
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         info = KeyStore(store).put(path, value, key_kind, replace=replace)
     click.echo(f"Stored {info.path} ({info.kind.label}, {info.size} bytes)")
 
@@ -83,7 +82,7 @@ def list_command(ctx: CliContext, prefix: str, as_json: bool) -> None:
 
     Example: xlr keys list keys/project/ops --json
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         entries = KeyStore(store).list(prefix)
     if as_json:
         echo_json([info.to_dict() for info in entries])
@@ -103,7 +102,7 @@ def show_command(ctx: CliContext, path: str, as_json: bool) -> None:
 
     Example: xlr keys show keys/project/ops/id_rsa.pub
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         keys = KeyStore(store)
         info = keys.info(path)
         content = keys.public_key(path) if info.kind is KeyKind.PUBLIC else None
@@ -128,6 +127,6 @@ def delete_command(ctx: CliContext, path: str) -> None:
 
     Example: xlr keys delete keys/project/ops/db
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         info = KeyStore(store).delete(path)
     click.echo(f"Deleted {info.path} ({info.kind.label})")

@@ -22,6 +22,8 @@ from xlr_runtime.retention import Retention, parse_age, parse_retention
 from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.store import Store
 from xlr_runtime.store.history import PruneCounts
+from xlr_runtime.store.opening import sqlite_path
+from xlr_runtime.storeurl import redact
 
 
 @click.command(name="config")
@@ -69,6 +71,8 @@ def _setting_row(ctx: CliContext, settings: settings_module.Settings, name: str)
             source = ctx.plugins_source if not settings["plugins.path"] else f"{source} + {ctx.plugins_source}"
     else:
         value = _shown(name, settings[name])
+        if name == "store.url" and ctx.option_store_url is not None:
+            source = ctx.store_source
     return {"name": name, "value": value, "source": source}
 
 
@@ -77,6 +81,8 @@ def _shown(name: str, value: Any) -> Any:
     password masked."""
     if isinstance(value, tuple):
         return list(value)
+    if name == "store.url":
+        return redact(value)
     if name.endswith("_env") and value:
         return f"{value} ({'set' if os.environ.get(value) else 'not set'})"
     if isinstance(value, str) and "@" in value and "://" in value:
@@ -129,7 +135,8 @@ def prune_command(
     """
     ctx.require_home()
     retention = _retention(ctx, older_than, keep)
-    with Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"]) as store:
+    with ctx.open_store() as store:
+        name = store.path.name if store.dialect.name == "sqlite" else store.location
         before = store.space()
         started = time.monotonic()
         counts = store.history.prune(retention, time.time(), dry_run=dry_run)
@@ -152,7 +159,7 @@ def prune_command(
     verb = "Would remove" if dry_run else "Removed"
     click.echo(f"{verb} {_summary(counts)}: {retention.describe()}.")
     click.echo(
-        f"{ctx.home.database.name}: {_size(before.used_bytes)} in use of {_size(before.file_bytes)} before, "
+        f"{name}: {_size(before.used_bytes)} in use of {_size(before.file_bytes)} before, "
         f"{_size(after.used_bytes)} in use of {_size(after.file_bytes)} after"
         + ("" if vacuum or dry_run else " (free pages are reused; --vacuum shrinks the file)")
     )
@@ -197,14 +204,15 @@ def backup_command(ctx: CliContext, destination: Path, as_json: bool) -> None:
 
     Example: xlr backup /backups/xlr/
     """
-    if not ctx.home.database.is_file():
-        raise HomeError(ctx.home.database, "no store in this home (nothing ran here yet)")
+    database = sqlite_path(ctx.home, ctx.settings.store_url)
+    if not database.is_file():
+        raise HomeError(database, "no store in this home (nothing ran here yet)")
     target = destination / _stamped_name() if destination.is_dir() else destination
     if target.exists():
         raise HomeError(target, "exists already", hint="Name a new file, or a folder for a time-stamped one.")
     if not target.parent.is_dir():
         raise HomeError(target.parent, "no such folder")
-    with Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"]) as store:
+    with ctx.open_store() as store:
         store.backup(target)
     with Store.open(target) as copy:
         integrity, counts = copy.integrity_check(), copy.row_counts()
@@ -213,7 +221,7 @@ def backup_command(ctx: CliContext, destination: Path, as_json: bool) -> None:
         echo_json({"path": str(target), "bytes": size, "integrity": integrity, "rows": counts})
     else:
         click.echo(
-            f"Backed up {ctx.home.database} to {target} ({_size(size)}; integrity {integrity}; "
+            f"Backed up {database} to {target} ({_size(size)}; integrity {integrity}; "
             f"{counts.get('tasks', 0)} tasks, {counts.get('executions', 0)} executions)"
         )
     if integrity != "ok":

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -21,15 +21,23 @@ from xlr_runtime import settings as settings_module
 from xlr_runtime.errors import ConfigError, HomeError
 from xlr_runtime.home import HOME_ENV, Home, default_home
 from xlr_runtime.store.base import MAX_ROW_ID, fits_row_id
+from xlr_runtime.storeurl import parse_store_url
+
+if TYPE_CHECKING:
+    from xlr_runtime.store.base import Store
+
+#: The environment variable of ``--store`` (the ``store.url`` setting).
+STORE_ENV = "XLR_STORE"
 
 
 @dataclass
 class CliContext:
-    """What the shared options say: the home, the ``--plugins`` paths, and lazily loaded settings.
+    """What the shared options say: the home, the ``--plugins`` paths, ``--store``, and lazily loaded settings.
 
     ``read_only`` commands (listing and showing) read the home as it is: settings that fail validation are
     reported once on stderr as a warning and the defaults are used instead (a command that runs scripts stops).
-    ``home_source`` and ``plugins_source`` say where ``--home`` and ``--plugins`` came from, for ``xlr config``.
+    ``home_source``, ``plugins_source`` and ``store_source`` say where ``--home``, ``--plugins`` and ``--store``
+    came from, for ``xlr config``. ``option_store_url`` (``--store``, ``XLR_STORE``) replaces ``store.url``.
     """
 
     home: Home
@@ -37,6 +45,8 @@ class CliContext:
     read_only: bool = False
     home_source: str = "default"
     plugins_source: str = "default"
+    option_store_url: str | None = None
+    store_source: str = "default"
     #: The error that made a read-only command fall back to the default settings, if any.
     settings_error: ConfigError | None = None
     _settings: settings_module.Settings | None = field(default=None, repr=False)
@@ -53,7 +63,17 @@ class CliContext:
                 click.echo(f"Warning: {error}; using the default settings", err=True)
                 self.settings_error = error
                 self._settings = settings_module.defaults()
+            if self.option_store_url is not None:
+                self._settings = self._settings.with_overrides(store_url=self.option_store_url)
         return self._settings
+
+    def open_store(self) -> Store:
+        """The store the settings name (``store.url``; the home's ``xlr.db`` by default), created and migrated if
+        needed."""
+        from xlr_runtime.store.opening import open_store
+
+        self.home.ensure()
+        return open_store(self.home, self.settings)
 
     @property
     def plugin_paths(self) -> tuple[Path, ...]:
@@ -95,10 +115,21 @@ def _split_paths(_ctx: click.Context, _param: click.Parameter, value: tuple[str,
     return tuple(paths)
 
 
+def _store_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--store`` checked as ``store.url`` is: a bad URL is a one-line usage error (never showing a password)."""
+    if value is not None:
+        try:
+            parse_store_url(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{exc} [env {STORE_ENV}]") from None
+    return value
+
+
 def runtime_options(
     command: Callable[..., Any] | None = None, *, read_only: bool = False, home_optional: bool = False
 ) -> Callable[..., Any]:
-    """Add ``--home`` (``XLR_HOME``) and ``--plugins`` (``XLR_PLUGIN_PATH``, repeatable) and pass ``ctx``.
+    """Add ``--home`` (``XLR_HOME``), ``--plugins`` (``XLR_PLUGIN_PATH``, repeatable) and ``--store``
+    (``XLR_STORE``) and pass ``ctx``.
 
     ``@runtime_options(read_only=True)`` marks a command that only reads the home: a home that does not exist is
     a one-line error (nothing is created) and invalid settings are a warning (see :class:`CliContext`);
@@ -124,8 +155,20 @@ def runtime_options(
         help="Extra plugin folder, .jar or .zip, added to plugins.path of xlr.toml (repeatable; env "
         "XLR_PLUGIN_PATH, os.pathsep-separated).",
     )
+    @click.option(
+        "--store",
+        "store_url",
+        envvar=STORE_ENV,
+        default=None,
+        metavar="URL",
+        callback=_store_url,
+        help="The store: sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE [env XLR_STORE; default: store.url, "
+        "the home's xlr.db].",
+    )
     @functools.wraps(command)
-    def wrapper(*args: Any, home_dir: Path | None, plugin_paths: tuple[Path, ...], **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any, home_dir: Path | None, plugin_paths: tuple[Path, ...], store_url: str | None, **kwargs: Any
+    ) -> Any:
         click_ctx = click.get_current_context()
         ctx = CliContext(
             home=Home((home_dir or default_home()).expanduser()),
@@ -133,6 +176,8 @@ def runtime_options(
             read_only=read_only,
             home_source=_source(click_ctx, "home_dir", "--home", HOME_ENV),
             plugins_source=_source(click_ctx, "plugin_paths", "--plugins", "XLR_PLUGIN_PATH"),
+            option_store_url=store_url,
+            store_source=_source(click_ctx, "store_url", "--store", STORE_ENV),
         )
         if read_only and not home_optional:
             ctx.require_home()

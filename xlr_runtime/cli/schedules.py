@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from xlr_runtime.cli.jobs import open_store, project_option
+from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.schedules.quartz import local_time_text, parse
 from xlr_runtime.rundeck.schedules.schedules import ScheduleEntry, list_schedules, server_zone
@@ -27,7 +27,7 @@ def schedules_command(ctx: CliContext, project: str, count: int, as_json: bool) 
 
     Example: xlr schedules -p ops -n 3
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         entries = list_schedules(store, project, now=time.time(), default_zone=server_zone())
     if as_json:
         echo_json([{**entry.to_json(), "nextFireTimes": fire_times(entry, count)} for entry in entries])

@@ -20,7 +20,7 @@ from xlr_runtime.cli.options import (
 )
 from xlr_runtime.cli.progress import progress_option
 from xlr_runtime.errors import HomeLockedError, StateError, UnknownTypeError
-from xlr_runtime.store import Store, Task, TaskStatus, TaskSummary
+from xlr_runtime.store import Task, TaskStatus, TaskSummary
 
 if TYPE_CHECKING:  # the runtime (types, workers, secrets) is imported only by the commands that need it
     from xlr_runtime.runtime import Runtime
@@ -32,11 +32,6 @@ def _when(epoch: float | None) -> str:
     if epoch is None:
         return "-"
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _store(ctx: CliContext) -> Store:
-    ctx.home.ensure()
-    return Store.open(ctx.home.database, synchronous=ctx.settings["store.synchronous"])
 
 
 def _runtime(ctx: CliContext) -> Runtime:
@@ -61,7 +56,7 @@ def tasks_command(ctx: CliContext, statuses: tuple[str, ...], limit: int | None,
     """
     shown = page_size(limit, show_all)
     wanted = [TaskStatus(s) for s in statuses]
-    with _store(ctx) as store:
+    with ctx.open_store() as store:
         tasks = store.tasks.summaries(statuses=wanted, limit=shown)
         left_out = store.tasks.count(statuses=wanted) - len(tasks) if shown is not None and len(tasks) == shown else 0
     if as_json:
@@ -123,7 +118,7 @@ def show_command(ctx: CliContext, task_id: str, as_json: bool) -> None:
 
     Example: xlr task show 12 --json
     """
-    with _store(ctx) as store:
+    with ctx.open_store() as store:
         task = store.tasks.get(task_id)
         runs = store.tasks.runs(task_id)
     from xlr_runtime.engine import masked_properties  # without its type: possible secrets masked by their names
@@ -177,7 +172,7 @@ def log_command(ctx: CliContext, task_id: str, follow: bool, as_json: bool) -> N
 
     Example: xlr task log 12 --follow
     """
-    with _store(ctx) as store:
+    with ctx.open_store() as store:
         store.tasks.get(task_id)
         if as_json and not follow:
             lines = store.tasks.log(task_id)

@@ -10,7 +10,6 @@ import datetime as dt
 
 import click
 
-from xlr_runtime.cli.jobs import open_store
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.clock import SystemClock
 from xlr_runtime.errors import ApiRequestError, NotFoundError
@@ -42,7 +41,7 @@ def create_command(ctx: CliContext, name: str) -> None:
     from xlr_runtime.http.tokens import issue
 
     try:
-        with open_store(ctx) as store:
+        with ctx.open_store() as store:
             token, _row = issue(store, name, now=SystemClock().now())
     except ApiRequestError as error:
         raise click.BadParameter(error.message, param_hint="NAME") from None
@@ -59,7 +58,7 @@ def list_command(ctx: CliContext, show_all: bool, as_json: bool) -> None:
 
     Example: xlr token list --json
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         rows = store.tokens.listed(include_revoked=show_all)
     if as_json:
         echo_json([row.to_json() for row in rows])
@@ -83,7 +82,7 @@ def revoke_command(ctx: CliContext, name: str) -> None:
 
     Example: xlr token revoke ci-bot
     """
-    with open_store(ctx) as store:
+    with ctx.open_store() as store:
         if not store.tokens.revoke(name, now=SystemClock().now()):
             raise NotFoundError(f"no token named {name!r}", hint="Run 'xlr token list' to list the tokens.")
     click.echo(f"Token {name!r} revoked.")

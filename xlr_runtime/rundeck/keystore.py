@@ -129,7 +129,7 @@ class KeyStore:
 
     def __init__(self, store: Store, *, secrets: SecretBox | None = None, clock: Clock | None = None) -> None:
         self.store = store
-        self.secrets = secrets or SecretBox(store.path.parent)
+        self.secrets = secrets or SecretBox(store.home_dir)
         self.clock = clock or SystemClock()
 
     def put(self, path: str, value: bytes | str, kind: KeyKind | str, *, replace: bool = True) -> KeyInfo:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from xlr_runtime.errors import StoreError, StoreUnavailableError
+from xlr_runtime.store.dialect import SQLITE, Dialect
 from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 
 if TYPE_CHECKING:
@@ -139,9 +140,17 @@ class StoreSpace:
 class Store:
     """An open database: ``store.tasks`` (and, as areas are added, ``store.jobs``, ``store.executions``).
 
+    This class is the SQLite store and the interface of every backend: the PostgreSQL store
+    (:class:`xlr_runtime.store.postgres.PostgresStore`) overrides the connection, the statements, the
+    transactions and the maintenance methods, and inherits the repositories. ``location`` names the database in
+    messages (the file, or the URL without its password); ``dialect`` gives the few SQL fragments that differ
+    (:mod:`xlr_runtime.store.dialect`).
+
     Thread-safe: one connection guarded by a re-entrant lock; hold :meth:`atomic` for multi-statement writes.
     Use as a context manager, or call :meth:`close`.
     """
+
+    dialect: Dialect = SQLITE
 
     def __init__(
         self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0, owner: str | None = None
@@ -149,6 +158,7 @@ class Store:
         if synchronous not in SYNCHRONOUS_MODES:
             raise StoreError(f"store.synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, got {synchronous!r}")
         self.path = Path(path)
+        self.location = str(self.path)
         self.owner = owner or new_owner_id()
         self.lock = threading.RLock()
         try:
@@ -172,6 +182,11 @@ class Store:
         self.conn = conn
         self.synchronous = synchronous
 
+    @property
+    def home_dir(self) -> Path:
+        """The folder of the runtime's home (its ``secret.key``): the database file's."""
+        return self.path.parent
+
     @cached_property
     def db(self) -> Database:
         """The connection as a :class:`sqlite_utils.Database`, for migration steps (imported on first use: most
@@ -191,13 +206,19 @@ class Store:
             raise
         return store
 
+    def migration_sets(self) -> list[MigrationSet]:
+        """The migration sets of this backend, in the order they apply: every area of :data:`AREA_MODULES`."""
+        return [importlib.import_module(name).MIGRATIONS for name in AREA_MODULES]
+
     def migrate(self) -> list[str]:
-        """Apply pending steps of every area in :data:`AREA_MODULES`; return the ``set/step`` names applied."""
-        sets: list[MigrationSet] = [importlib.import_module(name).MIGRATIONS for name in AREA_MODULES]
+        """Apply pending steps of every set of :meth:`migration_sets`; return the ``set/step`` names applied."""
         try:
-            return apply_migrations(self, sets)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: {exc}") from None
+            return apply_migrations(self, self.migration_sets())
+        except self.driver_error as exc:
+            raise StoreError(f"{self.location}: {str(exc).splitlines()[0]}") from None
+
+    #: The base class of the database driver's errors.
+    driver_error: type[Exception] = sqlite3.DatabaseError
 
     # -- transactions and statements ---------------------------------------------------------------------------
 

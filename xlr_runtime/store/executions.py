@@ -109,7 +109,7 @@ class ExecutionSummary:
 
 
 #: The columns of an :class:`ExecutionSummary`, in its field order.
-_SUMMARY_COLUMNS = ", ".join(f.name for f in fields(ExecutionSummary))
+_SUMMARY_COLUMNS = ", ".join(f'"{f.name}"' for f in fields(ExecutionSummary))  # quoted: "user" is a keyword
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +147,7 @@ def _create_tables(db: Database) -> None:
     db.execute(
         "CREATE TABLE executions (id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL, job_id TEXT, "
         "job_name TEXT NOT NULL, job_group TEXT, job_xml TEXT NOT NULL, status TEXT NOT NULL, custom_status TEXT, "
-        "options TEXT NOT NULL, secure_blob TEXT, arg_string TEXT NOT NULL, user TEXT NOT NULL, "
+        'options TEXT NOT NULL, secure_blob TEXT, arg_string TEXT NOT NULL, "user" TEXT NOT NULL, '
         "execution_type TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, retry_initial_id INTEGER, "
         "retry_prev_id INTEGER, parent_id INTEGER, created_at REAL NOT NULL, due_at REAL NOT NULL, "
         "started_at REAL, ended_at REAL, deadline_at REAL, owner TEXT, abort_requested INTEGER NOT NULL DEFAULT 0, "
@@ -306,15 +306,16 @@ class ExecutionRepository:
                     )
             cursor = self._store.execute(
                 "INSERT INTO executions (project, job_id, job_name, job_group, job_xml, status, options, "
-                "secure_blob, arg_string, user, execution_type, attempt, retry_initial_id, retry_prev_id, "
-                "parent_id, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "secure_blob, arg_string, \"user\", execution_type, attempt, retry_initial_id, retry_prev_id, "
+                "parent_id, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (
                     project, job_id, job_name, job_group, job_xml, str(ExecutionStatus.QUEUED), _dumps(options),
                     secure_blob, arg_string, user, execution_type, attempt, retry_initial_id, retry_prev_id,
                     parent_id, now, now if due_at is None else due_at,
                 ),
             )  # fmt: skip
-            return self.get(int(cursor.lastrowid or 0))
+            return self.get(int(cursor.fetchone()[0]))
 
     def get(self, execution_id: int) -> Execution:
         """The execution ``execution_id``; :class:`NotFoundError` when there is none."""
@@ -390,7 +391,7 @@ class ExecutionRepository:
             rows = self._store.query(
                 "UPDATE executions SET status = ?, owner = ?, started_at = COALESCE(started_at, ?) WHERE id IN "
                 "(SELECT id FROM executions WHERE status = ? AND due_at <= ? AND parent_id IS NULL "
-                "ORDER BY due_at, id LIMIT ?) RETURNING *",
+                f"ORDER BY due_at, id LIMIT ?{self._store.dialect.skip_locked}) RETURNING *",
                 (str(ExecutionStatus.RUNNING), owner, now, str(ExecutionStatus.QUEUED), now, limit),
             )
         return sorted((_execution(row) for row in rows), key=lambda e: e.id)
@@ -529,7 +530,8 @@ class ExecutionRepository:
         if last > 0:
             rows = self._store.query(sql + " ORDER BY id DESC LIMIT ?", (*params, last))[::-1]
         else:
-            rows = self._store.query(sql + " ORDER BY id LIMIT ?", (*params, limit))
+            tail, bound = (" LIMIT ?", [limit]) if limit >= 0 else ("", [])
+            rows = self._store.query(sql + " ORDER BY id" + tail, (*params, *bound))
         return [ExecutionLogLine(**row) for row in rows]
 
 

@@ -60,8 +60,8 @@ _EXECUTION_STILL_ENDED = (
 
 #: ``family``: the execution ``:root`` and its children at any depth.
 _FAMILY = (
-    "WITH RECURSIVE family(id) AS (SELECT :root UNION SELECT c.id FROM executions c JOIN family ON c.parent_id = "
-    "family.id) "
+    "WITH RECURSIVE family(id) AS (SELECT CAST(:root AS BIGINT) UNION SELECT c.id FROM executions c "
+    "JOIN family ON c.parent_id = family.id) "
 )
 
 

@@ -113,7 +113,7 @@ class JobRepository:
         """Create the project ``name`` unless it exists."""
         if not name or name != name.strip() or "/" in name:
             raise StateError(f'invalid project name "{name}": no slashes, no surrounding spaces')
-        self._store.execute("INSERT OR IGNORE INTO projects (name, created_at) VALUES (?, ?)", [name, now])
+        self._store.execute("INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [name, now])
 
     def projects(self) -> list[Project]:
         """Every project, by name, with its job count."""

@@ -80,7 +80,7 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
         unknown = done - {step.name for step in migration_set.steps}
         if unknown:
             raise StoreError(
-                f"{store.path}: migration {migration_set.name}/{sorted(unknown)[0]} is not known to this "
+                f"{store.location}: migration {migration_set.name}/{sorted(unknown)[0]} is not known to this "
                 "xlr-runtime (the database was written by a newer version)",
                 hint="Upgrade xlr-runtime, or use another --home.",
             )
@@ -105,7 +105,6 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
 
 def applied_migrations(store: Store) -> list[tuple[str, str, float]]:
     """Every recorded step as ``(set, name, applied_at)``, in the order applied."""
-    return [
-        (row["migration_set"], row["name"], row["applied_at"])
-        for row in store.query(f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY rowid")
-    ]
+    order = store.dialect.insertion_order
+    rows = store.query(f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY {order}")
+    return [(row["migration_set"], row["name"], row["applied_at"]) for row in rows]

@@ -95,8 +95,8 @@ class NotificationRepository:
     def add_event(self, execution_id: int, trigger: str, *, due_at: float, now: float) -> bool:
         """Queue an event unless the execution already has one for ``trigger``; True when added."""
         cursor = self._store.execute(
-            "INSERT OR IGNORE INTO notification_events (execution_id, trigger, due_at, state, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO notification_events (execution_id, trigger, due_at, state, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (execution_id, trigger, due_at, str(EventState.PENDING), now),
         )
         return cursor.rowcount == 1
@@ -106,7 +106,8 @@ class NotificationRepository:
         with self._store.atomic():
             rows = self._store.query(
                 "UPDATE notification_events SET state = ?, owner = ? WHERE id IN (SELECT id FROM notification_events "
-                "WHERE state = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?) RETURNING *",
+                "WHERE state = ? AND due_at <= ? ORDER BY due_at, id "
+                f"LIMIT ?{self._store.dialect.skip_locked}) RETURNING *",
                 (str(EventState.SENDING), owner, str(EventState.PENDING), now, limit),
             )
         return sorted((_event(row) for row in rows), key=lambda e: (e.due_at, e.id))
@@ -121,8 +122,8 @@ class NotificationRepository:
     def begin_delivery(self, event_id: int, position: int, *, kind: str, target: str, now: float) -> bool:
         """Record that notification ``position`` is being sent; False when it was attempted before."""
         cursor = self._store.execute(
-            "INSERT OR IGNORE INTO notification_deliveries (event_id, position, kind, target, state, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO notification_deliveries (event_id, position, kind, target, state, at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (event_id, position, kind, target, str(DeliveryState.SENDING), now),
         )
         return cursor.rowcount == 1
@@ -200,7 +201,8 @@ class NotificationRepository:
         """How many executions of a job have ended, and how many of them succeeded, its referenced runs
         included: the "Executions" and "Success Rate" of a notification e-mail, as Rundeck counts them."""
         row = self._store.query_one(
-            "SELECT COUNT(*) AS ended, COALESCE(SUM(status = 'succeeded'), 0) AS succeeded FROM executions "
+            "SELECT COUNT(*) AS ended, COALESCE(SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END), 0) "
+            "AS succeeded FROM executions "
             "WHERE project = ? AND job_id = ? AND ended_at IS NOT NULL",
             (project, job_id),
         )

@@ -657,7 +657,7 @@ class TaskRepository:
         with self._store.atomic() as s:
             cursor = s.execute(
                 "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
                 [
                     type_name,
                     storable_text(title),
@@ -668,7 +668,7 @@ class TaskRepository:
                     now,
                 ],
             )
-            task_id = int(cursor.lastrowid or 0)
+            task_id = int(cursor.fetchone()[0])
             self._add_run(task_id, 1, 1, first_script, now)
             return self.get(task_id)
 
@@ -685,7 +685,8 @@ class TaskRepository:
             rows = s.execute(
                 "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
                 f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
-                "ORDER BY due_at, id LIMIT ?) RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
+                f"ORDER BY due_at, id LIMIT ?{s.dialect.skip_locked}) "
+                "RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
                 [owner, now + lease, now, now, *params, limit],
             ).fetchall()
             firsts = [(now, _new_version(), row[1]) for row in rows if row[3] == 1]

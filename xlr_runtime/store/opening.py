@@ -1,0 +1,34 @@
+"""Open the store a home's settings name (``store.url``): the home's SQLite file, another SQLite file, or a
+PostgreSQL database. Every command, ``xlr serve`` and the HTTP API open their store here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xlr_runtime.errors import StoreError
+from xlr_runtime.home import Home
+from xlr_runtime.settings import Settings
+from xlr_runtime.store.base import Store
+from xlr_runtime.storeurl import StoreURL
+
+
+def open_store(home: Home, settings: Settings, *, owner: str | None = None) -> Store:
+    """Open (creating if needed) and migrate the store of ``home`` as ``settings`` say (``store.url``,
+    ``store.synchronous``). PostgreSQL's driver is imported only for a ``postgresql://`` URL."""
+    url = settings.store_url
+    if url.backend == "postgresql":
+        from xlr_runtime.store.postgres import PostgresStore
+
+        return PostgresStore.open_url(url, home=home.root, owner=owner)
+    return Store.open(sqlite_path(home, url), synchronous=settings["store.synchronous"], owner=owner)
+
+
+def sqlite_path(home: Home, url: StoreURL) -> Path:
+    """The SQLite file of ``url`` (the home's ``xlr.db`` by default); a :class:`StoreError` for a PostgreSQL URL,
+    for the commands that work on the file itself (``xlr backup``)."""
+    if url.backend != "sqlite":
+        raise StoreError(
+            f"{url.redacted}: xlr backup copies an SQLite store; back up a PostgreSQL database with pg_dump",
+            hint="pg_dump --format=custom --file=xlr.dump DATABASE (and pg_restore to restore it).",
+        )
+    return home.database if url.path is None else home.root / url.path
