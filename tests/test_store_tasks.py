@@ -350,7 +350,7 @@ def test_current_never_serves_a_task_another_connection_changed(store: Store) ->
     task_id = new_task(store)
     _step(store, task_id, T0, properties={"out": "mine"})
     assert store.tasks.current([task_id])[task_id].properties["out"] == "mine"
-    with Store.open(store.path, owner=store.owner) as other:
+    with another_store(store, owner=store.owner) as other:
         _step(other, task_id, T0 + 1, properties={"out": "theirs"})
     assert store.tasks.current([task_id])[task_id].properties["out"] == "theirs"
 

@@ -217,7 +217,7 @@ class ExecutionQuery:
         full_name = "(CASE WHEN COALESCE(job_group, '') = '' THEN job_name ELSE job_group || '/' || job_name END)"
         clauses: list[str] = ["parent_id IS NULL"]
         params: list[Any] = []
-        for column, value in (("project", self.project), ("user", self.user), ("execution_type", self.execution_type),
+        for column, value in (("project", self.project), ('"user"', self.user), ("execution_type", self.execution_type),
                               ("job_name", self.name), ("COALESCE(job_group, '')", self.group_exact)):  # fmt: skip
             if value is not None:
                 clauses.append(f"{column} = ?")
