@@ -355,6 +355,7 @@ class Engine:
             log=[LogLine(now, "system", f"Task failed: {reason}")],
             task_status=TaskStatus.FAILED,
             task_failure=reason,
+            claim_token=run.claim_token,
         )
 
     def unusable(self, run: ScriptRun, reason: str) -> RunCompletion:
@@ -395,6 +396,7 @@ class Engine:
             task_status=task_status,
             task_failure=task_failure,
             variables=result.variables,
+            claim_token=run.claim_token,
         )
 
     def _capped_status_line(self, text: str, log_lines: list[LogLine], now: float) -> str:
@@ -521,6 +523,13 @@ class Engine:
             return self._unstorable(completions[0], exc)
         if len(recorded) == len(completions):
             return list(completions)
+        for dropped in (c for c in completions if c.run_id not in recorded):
+            log.warning(
+                "script run %s: result dropped: the run is no longer this runtime's (claim %s; re-queued or taken "
+                "over by another runtime after its lease ran out)",
+                dropped.run_id,
+                dropped.claim_token,
+            )
         return [c for c in completions if c.run_id in recorded]
 
     def _unstorable(self, completion: RunCompletion, exc: Exception) -> list[RunCompletion]:
@@ -538,6 +547,7 @@ class Engine:
             log=[LogLine(now, "system", f"Task failed: {reason}")],
             task_status=TaskStatus.FAILED,
             task_failure=reason,
+            claim_token=completion.claim_token,
         )
         try:
             recorded = self.store.tasks.complete([failure], owner=self.store.owner)
