@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 
 #: The log line a re-queued run gets when a runtime starts after a crash.
 RESTART_NOTE = "Script {path} is re-run after a restart (it was running when the runtime stopped)."
+#: The log line a run gets when a runtime takes it over from one whose lease ran out (``{owner}``: its name).
+TAKEN_OVER_NOTE = (
+    "Script {path} is re-run: it was taken over from a lost runtime ({owner}: its lease ran out, its host is "
+    "unreachable or stalled); a late result of that runtime is ignored."
+)
 #: The log line a run gets when a stopping runtime waited a grace period for it in vain.
 STOP_NOTE = "Script {path} did not end within the grace period; it is re-run when the runtime starts again."
 #: The log line a run gets when a runtime stopped without a grace period.

@@ -223,8 +223,13 @@ class Store:
     # -- transactions and statements ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[Store]:
+    def atomic(self, *, concurrent: bool = False) -> Iterator[Store]:
         """All statements in the block commit together or not at all (nested blocks are savepoints).
+
+        ``concurrent`` says the block locks every row it decides on itself (a claim's ``FOR UPDATE SKIP LOCKED``,
+        a completion's ``FOR UPDATE``, a conditional ``UPDATE``): on PostgreSQL such blocks of several runtimes
+        run side by side, waiting only for ordinary blocks, which are one at a time (docs/store.md). SQLite has
+        one writer at a time whatever it is told.
 
         A database that cannot be written for now raises :class:`StoreUnavailableError` (the transaction is
         rolled back, a failed ``COMMIT`` included, so the connection is ready for the next one)."""

@@ -10,10 +10,12 @@ Connections come from a pool (psycopg_pool), in autocommit mode: a statement out
 takes one for itself, so the threads of a process (the scheduler, the HTTP API, the Rundeck loops) read side by
 side. :meth:`~PostgresStore.atomic` binds one connection to the calling thread for the block: ``BEGIN``, then the
 store's write lock (a transaction-level advisory lock, :data:`WRITE_LOCK`), then the block, then ``COMMIT``;
-nested blocks are savepoints. The write lock gives every multi-statement write the guarantee SQLite's
-``BEGIN IMMEDIATE`` gives (one writer at a time: a check and the write it decides are never interleaved with
-another's), so the repositories behave the same on both backends; claims also lock their rows with ``FOR UPDATE
-SKIP LOCKED`` (:attr:`~xlr_runtime.store.dialect.Dialect.skip_locked`).
+nested blocks are savepoints. An ordinary block holds the write lock alone: it gives every multi-statement write
+the guarantee SQLite's ``BEGIN IMMEDIATE`` gives (one writer at a time: a check and the write it decides are never
+interleaved with another's), so the repositories behave the same on both backends. A ``concurrent`` block (claims,
+completions, lease renewals of script runs) holds it shared: it locks the rows it decides on itself (``FOR UPDATE
+SKIP LOCKED``, ``FOR UPDATE``, :class:`~xlr_runtime.store.dialect.Dialect`), so the schedulers of several hosts
+claim and complete side by side, and wait only while an ordinary block writes.
 
 A server that cannot be reached, or fails under a statement, raises :class:`~xlr_runtime.errors.StoreUnavailableError`
 naming the URL without its password.
@@ -41,8 +43,10 @@ if TYPE_CHECKING:
 #: The key of the advisory lock every :meth:`PostgresStore.atomic` transaction holds ("xlr" in ASCII).
 WRITE_LOCK = 0x786C72
 
-#: What :meth:`PostgresStore.atomic` starts with: the transaction and its write lock.
+#: What :meth:`PostgresStore.atomic` starts with: the transaction and its write lock (held alone).
 _BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+#: What a ``concurrent`` :meth:`PostgresStore.atomic` block starts with: the write lock held shared.
+_BEGIN_CONCURRENT = f"BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})"
 
 #: Connections a store keeps at most (the threads of one ``xlr serve`` that use the store at once).
 POOL_SIZE = 8
@@ -236,9 +240,10 @@ class PostgresStore(Store):
             self._unavailable(exc)
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[Store]:
+    def atomic(self, *, concurrent: bool = False) -> Iterator[Store]:
         """All statements in the block commit together or not at all (nested blocks are savepoints); one writer
-        at a time (:data:`WRITE_LOCK`), as SQLite's ``BEGIN IMMEDIATE``."""
+        at a time (:data:`WRITE_LOCK`), as SQLite's ``BEGIN IMMEDIATE``, but for ``concurrent`` blocks, which
+        lock their rows themselves and run side by side (see the module)."""
         bound = getattr(self._bound, "conn", None)
         if bound is not None:
             name = f"sp_{uuid.uuid4().hex}"
@@ -255,7 +260,8 @@ class PostgresStore(Store):
         with self._pooled() as conn:
             self._bound.conn = conn
             try:
-                conn.execute(_BEGIN_WRITE)  # one round trip: no parameters, so psycopg sends both statements
+                begin = _BEGIN_CONCURRENT if concurrent else _BEGIN_WRITE
+                conn.execute(begin)  # one round trip: no parameters, so psycopg sends both statements
                 yield self
                 conn.execute("COMMIT")
             except BaseException:

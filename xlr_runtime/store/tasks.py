@@ -703,7 +703,7 @@ class TaskRepository:
         if limit <= 0:
             return []
         only, params = _only_task(task_id)
-        with self._store.atomic() as s:
+        with self._store.atomic(concurrent=True) as s:  # its rows: FOR UPDATE SKIP LOCKED, a conditional UPDATE
             rows = s.execute(
                 "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ?, "
                 "claim_token = claim_token + 1 "
@@ -757,7 +757,7 @@ class TaskRepository:
         """
         if not completions:
             return []
-        with self._store.atomic() as s:
+        with self._store.atomic(concurrent=True) as s:  # its runs, then their tasks: FOR UPDATE
             runs = self._running_of(owner, [c.run_id for c in completions])
             recorded = [c for c in completions if _holds_claim(c, runs)]
             if not recorded:
@@ -800,7 +800,7 @@ class TaskRepository:
         for chunk in _chunks(sorted({runs[c.run_id][0] for c in recorded})):
             rows = self._store.execute(
                 f"SELECT id, attempt, version FROM tasks WHERE id IN ({','.join('?' * len(chunk))}) "
-                "AND status IN ('planned', 'in_progress')",
+                f"AND status IN ('planned', 'in_progress'){self._store.dialect.for_update}",
                 chunk,
             ).fetchall()
             active.update((row[0], row[1]) for row in rows)
@@ -894,16 +894,24 @@ class TaskRepository:
         where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
         return self._requeue(where, [owner] if owner is not None else [], now=now, note=note)
 
-    def requeue_owned(self, owners: Sequence[str | None], *, now: float, note: str) -> list[ScriptRun]:
+    def requeue_owned(
+        self, owners: Sequence[str | None], *, now: float, note: str, lease_expired: bool = False
+    ) -> list[ScriptRun]:
         """Put the running runs of ``owners`` (processes found gone; ``None``: runs without an owner) back to due,
-        as :meth:`requeue_running` does."""
+        as :meth:`requeue_running` does. With ``lease_expired``, only the runs whose lease ran out by ``now`` (an
+        owner that renewed meanwhile keeps its runs)."""
         names = sorted({o for o in owners if o is not None})
         clauses = [f"owner IN ({','.join('?' * len(names))})"] if names else []
         if None in owners:
             clauses.append("owner IS NULL")
         if not clauses:
             return []
-        return self._requeue(f"state = 'running' AND ({' OR '.join(clauses)})", list(names), now=now, note=note)
+        where = f"state = 'running' AND ({' OR '.join(clauses)})"
+        params: list[Any] = list(names)
+        if lease_expired:
+            where += " AND (lease_until IS NULL OR lease_until <= ?)"
+            params.append(now)
+        return self._requeue(where, params, now=now, note=note)
 
     def requeue_runs(self, run_ids: Iterable[int], *, owner: str, now: float, note: str) -> list[ScriptRun]:
         """Put specific running runs of ``owner`` back to due (a stop that could not wait for them)."""
@@ -952,7 +960,7 @@ class TaskRepository:
         """
         tid = _task_id(task_id)
         with self._store.atomic() as s:
-            current = self.get(tid)
+            current = self._locked(tid)
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; cannot make it {status}")
             self._cancel_due_runs(tid, now)
@@ -979,7 +987,7 @@ class TaskRepository:
         """
         tid = _task_id(task_id)
         with self._store.atomic() as s:
-            current = self.get(tid)
+            current = self._locked(tid)
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; only a failed or aborted task can be retried")
             attempt = current.attempt + 1
@@ -994,6 +1002,15 @@ class TaskRepository:
             return self.get(tid)
 
     # -- helpers -----------------------------------------------------------------------------------------------
+
+    def _locked(self, task_id: int) -> Task:
+        """The task, its row and its due runs locked until the transaction ends (on PostgreSQL, where claims and
+        completions do not wait for this transaction): due runs first, then the task, the order claims and
+        completions lock them in, so that none of them deadlocks with an abort or a retry."""
+        for_update = self._store.dialect.for_update
+        self._store.execute(f"SELECT id FROM script_runs WHERE task_id = ? AND state = 'due'{for_update}", [task_id])
+        self._store.execute(f"SELECT id FROM tasks WHERE id = ?{for_update}", [task_id])
+        return self.get(task_id)
 
     def _cancel_due_runs(self, task_id: int, now: float) -> None:
         self._store.execute(
