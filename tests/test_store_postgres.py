@@ -114,3 +114,28 @@ def test_claims_of_several_hosts_run_side_by_side_and_wait_only_for_ordinary_wri
             wait_until(lambda: advisory_waiters(host_a) == 1, "host B's claim waiting for the write lock")
         thread.join(30)
         assert len(theirs[0]) == 1  # type: ignore[arg-type]
+
+
+def test_work_added_by_one_runtime_wakes_the_listeners_of_the_others(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = parse_store_url(postgres_server.new_store_url())
+    with (
+        PostgresStore.open_url(url, home=tmp_path, owner="a") as host_a,
+        PostgresStore.open_url(url, home=tmp_path, owner="b") as host_b,
+    ):
+        heard: list[str] = []
+        with host_b.listen_for_work(lambda: heard.append("b")), host_a.listen_for_work(lambda: heard.append("a")):
+            wait_until(lambda: listeners(host_a) == 2, "both stores listening")
+            new_run(host_a)  # a new task, announced at its commit
+            wait_until(lambda: heard == ["b"], lambda: f"heard {heard}")
+            with pytest.raises(RuntimeError), host_a.atomic():
+                new_run(host_a)
+                raise RuntimeError("rolled back: nothing is announced")
+            new_run(host_b)
+            wait_until(lambda: heard == ["b", "a"], lambda: f"heard {heard}")
+
+
+def listeners(store: PostgresStore) -> int:
+    row = store.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'").fetchone()
+    return int(row[0])  # type: ignore[index]

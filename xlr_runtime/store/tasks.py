@@ -692,6 +692,7 @@ class TaskRepository:
             )
             task_id = int(cursor.fetchone()[0])
             self._add_run(task_id, 1, 1, first_script, now)
+            self._store.announce_work()
             return self.get(task_id)
 
     def claim_due(
@@ -842,6 +843,7 @@ class TaskRepository:
                 "VALUES (?, ?, ?, ?, ?, 'due')",
                 next_runs,
             )
+            self._store.announce_work()  # another runtime may be idle while this one is busy
 
     def _follow(
         self,
@@ -999,6 +1001,7 @@ class TaskRepository:
             )
             self._insert_log(tid, None, [LogLine(now, "system", note)])
             self._add_run(tid, attempt, 1, first_script, now)
+            self._store.announce_work()
             return self.get(tid)
 
     # -- helpers -----------------------------------------------------------------------------------------------
