@@ -15,6 +15,7 @@ import pytest
 from serve_helpers import wait_for
 from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
+from tests.store_backends import another_store
 from xlr_runtime.clock import SystemClock
 from xlr_runtime.engine import TAKEN_OVER_NOTE
 from xlr_runtime.plugins import build_plugin_manager
@@ -190,3 +191,28 @@ def test_a_scheduler_takes_over_the_runs_of_a_lost_host_and_their_log_says_so(st
     assert store.owners.get("host-b:1:x") is None
     scheduler.shutdown(grace_period=0)
     scheduler.executor.shutdown(wait=False)
+
+
+def test_a_scheduler_whose_run_was_taken_over_drops_its_late_result_in_one_line(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = load_registry(plugin_paths=[DEMO_PLUGIN], pm=build_plugin_manager(load_installed=False))
+    executor = ThreadScriptExecutor(1, delay=0.5)
+    scheduler = Scheduler(store, registry, executor, defaults(), SystemClock())
+    task = scheduler.engine.create_task("demo.Counter", {"polls": "1"})
+    scheduler.recover()
+    assert scheduler.tick() == 1
+    [stale] = store.tasks.runs(task.id)
+    now = time.time()
+    with another_store(store, owner="taker") as taker:  # its lease ran out while it ran; another host took it
+        taker.tasks.requeue_owned([store.owner], now=now, note="{path} taken over")
+        [taken] = taker.tasks.claim_due(now, 1, owner="taker", lease=60)
+    before = (store.tasks.get(task.id), store.tasks.log(task.id))
+    wait_for(lambda: scheduler.collect() and "result dropped" in caplog.text, 10, lambda: caplog.text)
+    assert (taken.id, taken.claim_token) == (stale.id, stale.claim_token + 1)
+    assert (store.tasks.get(task.id), store.tasks.log(task.id)) == before
+    assert (store.tasks.get_run(stale.id).state, store.tasks.get_run(stale.id).owner) == (RunState.RUNNING, "taker")
+    [dropped] = [r for r in caplog.records if "result dropped" in r.getMessage()]
+    assert dropped.getMessage().startswith(f"script run {stale.id}: result dropped: the run is no longer this")
+    scheduler.shutdown(grace_period=0)
+    executor.shutdown(wait=False)
