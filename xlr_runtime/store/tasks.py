@@ -944,6 +944,8 @@ class TaskRepository:
             for row in rows:
                 text = note.format(path=row["script_path"])
                 self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
+            if rows:
+                self._store.announce_work()
         return sorted((_run(r) for r in rows), key=lambda run: run.id)
 
     def finish(
