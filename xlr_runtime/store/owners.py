@@ -261,7 +261,13 @@ class OwnerRepository:
         until = now + lease
         with self._store.atomic(concurrent=True) as s:  # only this owner's rows
             kept = s.execute("UPDATE runtime_owners SET lease_until = ? WHERE owner = ?", [until, owner]).rowcount
-            s.execute("UPDATE script_runs SET lease_until = ? WHERE state = 'running' AND owner = ?", [until, owner])
+            # a run whose row another transaction holds (its completion, on PostgreSQL) is skipped, not waited for:
+            # it is ending, and waiting for rows in another order than that transaction could deadlock
+            s.execute(
+                "UPDATE script_runs SET lease_until = ? WHERE id IN (SELECT id FROM script_runs WHERE "
+                f"state = 'running' AND owner = ?{s.dialect.skip_locked})",
+                [until, owner],
+            )
         return kept > 0
 
     def release(self, owner: str) -> None:

@@ -788,7 +788,7 @@ class TaskRepository:
         for chunk in _chunks(run_ids):
             rows = self._store.execute(
                 "SELECT id, task_id, attempt, seq, claim_token FROM script_runs WHERE state = 'running' "
-                f"AND owner = ? AND id IN ({','.join('?' * len(chunk))}){self._store.dialect.for_update}",
+                f"AND owner = ? AND id IN ({','.join('?' * len(chunk))}) ORDER BY id{self._store.dialect.for_update}",
                 [owner, *chunk],
             ).fetchall()
             found.update((row[0], (row[1], row[2], row[3], row[4])) for row in rows)
