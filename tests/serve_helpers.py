@@ -8,7 +8,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from task_helpers import XLR_COMMAND
@@ -21,7 +21,9 @@ RELIABILITY_PLUGIN = Path(__file__).parent / "data" / "plugins" / "reliability"
 class Serve:
     """One ``xlr serve --home HOME --plugins …`` process writing its output to ``log``."""
 
-    def __init__(self, home: Path, log: Path, *plugins: Path, args: Sequence[str] = ()) -> None:
+    def __init__(
+        self, home: Path, log: Path, *plugins: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> None:
         self.home = home
         self.log = log
         self.starts_before = self.output().count("Serving ")
@@ -29,7 +31,9 @@ class Serve:
             command = [*XLR_COMMAND, "serve", "--home", str(home), *args]
             for plugin in plugins or (RELIABILITY_PLUGIN,):
                 command += ["--plugins", str(plugin)]
-            self.process = subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=out, start_new_session=True, env={**os.environ, **(env or {})}
+            )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

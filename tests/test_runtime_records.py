@@ -52,6 +52,7 @@ def test_a_claimed_run_has_every_field_and_equals_the_stored_run(store: Store) -
         owner="me",
         lease_until=T0 + 10.0,
         started_at=T0,
+        claim_token=1,  # the run's first claim
     )
     assert run == store.tasks.get_run(run.id)
     with pytest.raises(dataclasses.FrozenInstanceError):

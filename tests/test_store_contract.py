@@ -5,15 +5,17 @@ concurrent claimers. Every test runs on each backend of the ``store`` fixture (t
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 from history_helpers import execution
 
 from tests.store_backends import another_store
 from xlr_runtime.errors import StateError, StoreError
-from xlr_runtime.store import MigrationSet, RunCompletion, Store, TaskStatus, applied_migrations
+from xlr_runtime.store import MigrationSet, RunCompletion, ScriptRun, Store, TaskStatus, applied_migrations
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState
+from xlr_runtime.store.tasks import LogLine
 
 T0 = 1_700_000_000.0
 
@@ -164,6 +166,36 @@ def test_claimers_on_separate_connections_take_different_runs(store: Store) -> N
         thread.join(60)
     every = [run for runs in claimed for run in runs]
     assert sorted(every) == sorted({run for run in every}) and len(every) == 40
+
+
+def completion_of(run: ScriptRun, **changes: object) -> RunCompletion:
+    """A successful completion of ``run`` under its claim, ending its task."""
+    return replace(
+        RunCompletion(run.id, "succeeded", T0, T0 + 1, task_status=TaskStatus.COMPLETED, claim_token=run.claim_token),
+        **changes,
+    )
+
+
+def test_each_claim_of_a_run_gets_a_new_fencing_token(store: Store) -> None:
+    new_task(store, "t")
+    [first] = store.tasks.claim_due(T0, 1, owner="me", lease=60)
+    store.tasks.requeue_owned(["me"], now=T0 + 1, note="re-queued")
+    [second] = store.tasks.claim_due(T0 + 1, 1, owner="me", lease=60)
+    assert (second.id, second.claim_token) == (first.id, first.claim_token + 1)
+    assert store.tasks.get_run(second.id).claim_token == second.claim_token
+
+
+@pytest.mark.parametrize("new_owner", ["me", "other"])
+def test_a_completion_under_a_stale_claim_changes_nothing(store: Store, new_owner: str) -> None:
+    task_id = new_task(store, "t")
+    [stale] = store.tasks.claim_due(T0, 1, owner="me", lease=60)
+    store.tasks.requeue_owned(["me"], now=T0 + 70, note="taken over")  # its lease ran out
+    [current] = store.tasks.claim_due(T0 + 70, 1, owner=new_owner, lease=60)
+    before = (store.tasks.get_run(stale.id), store.tasks.get(task_id), store.tasks.log(task_id))
+    assert store.tasks.complete([completion_of(stale, log=[LogLine(T0, "stdout", "late")])], owner="me") == []
+    assert (store.tasks.get_run(stale.id), store.tasks.get(task_id), store.tasks.log(task_id)) == before
+    assert store.tasks.complete([completion_of(current)], owner=new_owner) == [current.id]
+    assert store.tasks.get(task_id).status is TaskStatus.COMPLETED
 
 
 def test_a_completion_merges_properties_by_name_keeping_their_order(store: Store) -> None:

@@ -15,12 +15,14 @@ import pytest
 from serve_helpers import wait_for
 from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
+from tests.store_backends import another_store
 from xlr_runtime.clock import SystemClock
+from xlr_runtime.engine import TAKEN_OVER_NOTE
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.settings import defaults
 from xlr_runtime.store import RunState, Store
-from xlr_runtime.store.owners import ProcessIdentity
+from xlr_runtime.store.owners import ProcessIdentity, Verdict
 from xlr_runtime.typesystem.registry import load_registry
 
 T0 = 1_700_000_000.0
@@ -147,4 +149,70 @@ def test_a_scheduler_renews_its_lease_while_it_runs_and_releases_it_when_it_stop
     [requeued] = scheduler.shutdown(grace_period=0)
     assert requeued.state is RunState.DUE
     assert store.owners.get(store.owner) is None
+    executor.shutdown(wait=False)
+
+
+def test_a_live_owner_whose_lease_ran_out_is_stalled_and_loses_its_runs(
+    store: Store, child: subprocess.Popen[bytes]
+) -> None:
+    identity = ProcessIdentity.of(child.pid)
+    assert identity is not None
+    store.owners.register("stalled", identity, purpose="xlr serve", now=T0, lease=60)
+    running_run(store, "stalled")
+    assert store.owners.verdicts(HERE, T0 + 59, me=store.owner) == {}
+    assert store.owners.verdicts(HERE, T0 + 60, me=store.owner) == {"stalled": Verdict.LEASE_EXPIRED}
+    child.kill()
+    child.wait()
+    assert store.owners.verdicts(HERE, T0, me=store.owner) == {"stalled": Verdict.ENDED}
+
+
+def test_a_take_over_after_a_lease_ran_out_spares_runs_renewed_meanwhile(store: Store) -> None:
+    elsewhere = ProcessIdentity("another-host", HERE.pid, "another-boot", HERE.pid_ns, HERE.start)
+    store.owners.register("remote", elsewhere, purpose="xlr serve", now=T0, lease=60)
+    lost = running_run(store, "remote")
+    store.owners.register("renewing", elsewhere, purpose="xlr serve", now=T0, lease=60)
+    kept = running_run(store, "renewing", T0 + 30)
+    requeued = store.tasks.requeue_owned(["remote", "renewing"], now=T0 + 61, note="{path}", lease_expired=True)
+    assert [run.id for run in requeued] == [lost]
+    assert store.tasks.get_run(kept).state is RunState.RUNNING
+
+
+def test_a_scheduler_takes_over_the_runs_of_a_lost_host_and_their_log_says_so(store: Store) -> None:
+    registry = load_registry(plugin_paths=[DEMO_PLUGIN], pm=build_plugin_manager(load_installed=False))
+    scheduler = Scheduler(store, registry, ThreadScriptExecutor(1), defaults(), SystemClock())
+    elsewhere = ProcessIdentity("another-host", HERE.pid, "another-boot", HERE.pid_ns, HERE.start)
+    now = time.time()
+    store.owners.register("host-b:1:x", elsewhere, purpose="xlr serve", now=now - 120, lease=60)
+    run_id = running_run(store, "host-b:1:x", now - 120)
+    [requeued] = scheduler.recover()
+    assert (requeued.id, requeued.state, requeued.restarts) == (run_id, RunState.DUE, 1)
+    [line] = [line.text for line in store.tasks.log(requeued.task_id) if line.run_id == run_id]
+    assert line == TAKEN_OVER_NOTE.format(path="a.py", owner="host-b:1:x")
+    assert store.owners.get("host-b:1:x") is None
+    scheduler.shutdown(grace_period=0)
+    scheduler.executor.shutdown(wait=False)
+
+
+def test_a_scheduler_whose_run_was_taken_over_drops_its_late_result_in_one_line(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = load_registry(plugin_paths=[DEMO_PLUGIN], pm=build_plugin_manager(load_installed=False))
+    executor = ThreadScriptExecutor(1, delay=0.5)
+    scheduler = Scheduler(store, registry, executor, defaults(), SystemClock())
+    task = scheduler.engine.create_task("demo.Counter", {"polls": "1"})
+    scheduler.recover()
+    assert scheduler.tick() == 1
+    [stale] = store.tasks.runs(task.id)
+    now = time.time()
+    with another_store(store, owner="taker") as taker:  # its lease ran out while it ran; another host took it
+        taker.tasks.requeue_owned([store.owner], now=now, note="{path} taken over")
+        [taken] = taker.tasks.claim_due(now, 1, owner="taker", lease=60)
+    before = (store.tasks.get(task.id), store.tasks.log(task.id))
+    wait_for(lambda: scheduler.collect() and "result dropped" in caplog.text, 10, lambda: caplog.text)
+    assert (taken.id, taken.claim_token) == (stale.id, stale.claim_token + 1)
+    assert (store.tasks.get(task.id), store.tasks.log(task.id)) == before
+    assert (store.tasks.get_run(stale.id).state, store.tasks.get_run(stale.id).owner) == (RunState.RUNNING, "taker")
+    [dropped] = [r for r in caplog.records if "result dropped" in r.getMessage()]
+    assert dropped.getMessage().startswith(f"script run {stale.id}: result dropped: the run is no longer this")
+    scheduler.shutdown(grace_period=0)
     executor.shutdown(wait=False)

@@ -3,7 +3,8 @@ an open store (the behaviour both backends share is in the contract tests, run o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,71 @@ def test_a_server_that_goes_away_is_one_line_and_the_store_carries_on_when_it_is
 
         wait_until(counts, "the store never reached the restarted server")
         assert [task.title for task in store.tasks.list()] == ["kept"]
+
+
+def new_run(store: PostgresStore) -> None:
+    store.tasks.create(
+        type_name="demo.Run", title="t", properties={}, inputs={}, variables={}, first_script="a.py", now=T0
+    )
+
+
+def in_thread(call: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    """``call()`` started in a thread; its result lands in the list."""
+    result: list[object] = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def advisory_waiters(store: PostgresStore) -> int:
+    """Transactions waiting for the store's write lock."""
+    row = store.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()
+    return int(row[0])  # type: ignore[index]
+
+
+def test_claims_of_several_hosts_run_side_by_side_and_wait_only_for_ordinary_writes(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = parse_store_url(postgres_server.new_store_url())
+    with (
+        PostgresStore.open_url(url, home=tmp_path, owner="a") as host_a,
+        PostgresStore.open_url(url, home=tmp_path, owner="b") as host_b,
+    ):
+        for _ in range(3):
+            new_run(host_a)
+        with host_a.atomic(concurrent=True):  # a claim of host A, not committed yet
+            [mine] = host_a.tasks.claim_due(T0, 1, owner="a", lease=60)
+            thread, theirs = in_thread(lambda: host_b.tasks.claim_due(T0, 1, owner="b", lease=60))
+            thread.join(30)
+            assert not thread.is_alive(), "host B's claim waited for host A's"
+        assert [run.id for run in theirs[0]] != [mine.id]  # type: ignore[attr-defined]
+        with host_a.atomic():  # an ordinary write (an abort, a retry, a job) holds the write lock alone
+            thread, theirs = in_thread(lambda: host_b.tasks.claim_due(T0, 1, owner="b", lease=60))
+            wait_until(lambda: advisory_waiters(host_a) == 1, "host B's claim waiting for the write lock")
+        thread.join(30)
+        assert len(theirs[0]) == 1  # type: ignore[arg-type]
+
+
+def test_work_added_by_one_runtime_wakes_the_listeners_of_the_others(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = parse_store_url(postgres_server.new_store_url())
+    with (
+        PostgresStore.open_url(url, home=tmp_path, owner="a") as host_a,
+        PostgresStore.open_url(url, home=tmp_path, owner="b") as host_b,
+    ):
+        heard: list[str] = []
+        with host_b.listen_for_work(lambda: heard.append("b")), host_a.listen_for_work(lambda: heard.append("a")):
+            wait_until(lambda: listeners(host_a) == 2, "both stores listening")
+            new_run(host_a)  # a new task, announced at its commit
+            wait_until(lambda: heard == ["b"], lambda: f"heard {heard}")
+            with pytest.raises(RuntimeError), host_a.atomic():
+                new_run(host_a)
+                raise RuntimeError("rolled back: nothing is announced")
+            new_run(host_b)
+            wait_until(lambda: heard == ["b", "a"], lambda: f"heard {heard}")
+
+
+def listeners(store: PostgresStore) -> int:
+    row = store.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'").fetchone()
+    return int(row[0])  # type: ignore[index]

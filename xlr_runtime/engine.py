@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 
 #: The log line a re-queued run gets when a runtime starts after a crash.
 RESTART_NOTE = "Script {path} is re-run after a restart (it was running when the runtime stopped)."
+#: The log line a run gets when a runtime takes it over from one whose lease ran out (``{owner}``: its name).
+TAKEN_OVER_NOTE = (
+    "Script {path} is re-run: it was taken over from a lost runtime ({owner}: its lease ran out, its host is "
+    "unreachable or stalled); a late result of that runtime is ignored."
+)
 #: The log line a run gets when a stopping runtime waited a grace period for it in vain.
 STOP_NOTE = "Script {path} did not end within the grace period; it is re-run when the runtime starts again."
 #: The log line a run gets when a runtime stopped without a grace period.
@@ -355,6 +360,7 @@ class Engine:
             log=[LogLine(now, "system", f"Task failed: {reason}")],
             task_status=TaskStatus.FAILED,
             task_failure=reason,
+            claim_token=run.claim_token,
         )
 
     def unusable(self, run: ScriptRun, reason: str) -> RunCompletion:
@@ -395,6 +401,7 @@ class Engine:
             task_status=task_status,
             task_failure=task_failure,
             variables=result.variables,
+            claim_token=run.claim_token,
         )
 
     def _capped_status_line(self, text: str, log_lines: list[LogLine], now: float) -> str:
@@ -521,6 +528,13 @@ class Engine:
             return self._unstorable(completions[0], exc)
         if len(recorded) == len(completions):
             return list(completions)
+        for dropped in (c for c in completions if c.run_id not in recorded):
+            log.warning(
+                "script run %s: result dropped: the run is no longer this runtime's (claim %s; re-queued or taken "
+                "over by another runtime after its lease ran out)",
+                dropped.run_id,
+                dropped.claim_token,
+            )
         return [c for c in completions if c.run_id in recorded]
 
     def _unstorable(self, completion: RunCompletion, exc: Exception) -> list[RunCompletion]:
@@ -538,6 +552,7 @@ class Engine:
             log=[LogLine(now, "system", f"Task failed: {reason}")],
             task_status=TaskStatus.FAILED,
             task_failure=reason,
+            claim_token=completion.claim_token,
         )
         try:
             recorded = self.store.tasks.complete([failure], owner=self.store.owner)

@@ -300,11 +300,15 @@ class Runtime:
         self.lock.acquire("xlr serve")
         listener: WakeListener | None = None
         services: list[Service] = []
+        stack = contextlib.ExitStack()
         try:
             scheduler = self._start_scheduler()
             self._register(scheduler, "xlr serve")
             listener = WakeListener(self.home, scheduler.wake)
             listening = listener.start()
+            announced = self.store.listen_for_work(scheduler.wake)  # work added by other hosts (PostgreSQL)
+            if announced is not None:
+                stack.enter_context(announced)
             requeued = scheduler.recover()
             for run in requeued:
                 log.info(
@@ -322,6 +326,7 @@ class Runtime:
                 service.request_stop()
             if listener is not None:
                 listener.stop()
+            stack.close()
             self._scheduler = None
             self.lock.release()
 
@@ -339,7 +344,7 @@ class Runtime:
     def _register(self, scheduler: Scheduler, purpose: str) -> None:
         """Record this process as the home's holder in the store, or raise :class:`HomeLockedError` naming the
         live holder found there (its ``xlr.lock`` was deleted or replaced, so the file lock did not stop us)."""
-        live = scheduler.register(purpose, exclusive=True)
+        live = scheduler.register(purpose, exclusive=not self.store.shared)  # a shared store: one owner per home
         if live:
             holder = live[0]
             raise HomeLockedError(

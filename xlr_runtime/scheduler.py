@@ -29,12 +29,12 @@ import pluggy
 
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.clock import Clock, SystemClock
-from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, STOPPED_NOTE, Engine, TypeSource
+from xlr_runtime.engine import RESTART_NOTE, STOP_NOTE, STOPPED_NOTE, TAKEN_OVER_NOTE, Engine, TypeSource
 from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
-from xlr_runtime.store.owners import LEASE_SECONDS, RENEW_EVERY, OwnerRecord, ProcessIdentity
+from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, ProcessIdentity, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,9 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self.engine = engine or Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
         self.capacity = capacity or CAPACITY_PER_WORKER * int(settings["workers.size"])
-        self.lease = LEASE_SECONDS
+        self.lease = float(settings["cluster.lease_seconds"])
         #: Seconds between two renewals of the lease (and looks for runs of owners gone meanwhile).
-        self.renew_every = RENEW_EVERY
+        self.renew_every = min(RENEW_EVERY, self.lease / 4)
         self.identity = ProcessIdentity.current()
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
@@ -102,6 +102,7 @@ class Scheduler:
         #: While the database cannot be written: (when it started, the pause, time.monotonic() of the next try).
         self._outage: tuple[float, float, float] | None = None
         self._registered = False
+        self._purpose = "scheduler"
         self._heartbeat: threading.Thread | None = None
         self._heartbeat_stop = threading.Event()
 
@@ -234,6 +235,7 @@ class Scheduler:
         With ``exclusive`` (a process holding the home), first look for other owners still holding the home and
         register nothing when there are: they are returned (a process that took the home after its lock file
         was deleted). Raises :class:`StoreUnavailableError` when the database cannot be written."""
+        self._purpose = purpose
         live = self.store.owners.register(
             self.store.owner,
             self.identity,
@@ -268,26 +270,44 @@ class Scheduler:
 
     def _take_over(self) -> list[ScriptRun]:
         now = self.clock.now()
-        gone = self.store.owners.gone(self.identity, now, me=self.store.owner)
+        gone = self.store.owners.verdicts(self.identity, now, me=self.store.owner)
         if not gone:
             return []
-        requeued = self.store.tasks.requeue_owned(gone, now=now, note=RESTART_NOTE)
-        self.store.owners.forget(owner for owner in gone if owner is not None)
+        ended = [owner for owner, verdict in gone.items() if verdict is Verdict.ENDED]
+        requeued = self.store.tasks.requeue_owned(ended, now=now, note=RESTART_NOTE)
         if requeued:
             log.info("re-queued %d script run(s) left running by a process that is gone", len(requeued))
+        for owner in (owner for owner, verdict in gone.items() if verdict is Verdict.LEASE_EXPIRED):
+            note = TAKEN_OVER_NOTE.replace("{owner}", owner or "a runtime without a name")
+            lost = self.store.tasks.requeue_owned([owner], now=now, note=note, lease_expired=True)
+            if lost:
+                log.warning("took over %d script run(s) of %s: its lease ran out", len(lost), owner)
+            requeued += lost
+        self.store.owners.forget(owner for owner in gone if owner is not None)
         return requeued
 
     def _beat(self) -> None:
         """The lease thread: renew this owner's lease and take over runs of owners gone meanwhile."""
         while not self._heartbeat_stop.wait(self.renew_every):
             try:
-                self.store.owners.renew(self.store.owner, now=self.clock.now(), lease=self.lease)
+                if not self.store.owners.renew(self.store.owner, now=self.clock.now(), lease=self.lease):
+                    self._lease_lost()
                 if self._take_over():
                     self.wake()
             except StoreError as exc:  # the run loop reports a database that cannot be written
                 log.debug("lease not renewed: %s", exc)
             except Exception:  # never let the lease thread die
                 log.exception("lease renewal failed")
+
+    def _lease_lost(self) -> None:
+        """This runtime's lease ran out (it stalled) and another took its runs over: register again; the results of
+        the runs it lost are dropped when they end (their claims are stale)."""
+        log.warning(
+            "this runtime's lease ran out (it stalled); runs taken over by another runtime meanwhile are dropped "
+            "when they end"
+        )
+        now = self.clock.now()
+        self.store.owners.register(self.store.owner, self.identity, purpose=self._purpose, now=now, lease=self.lease)
 
     def _unregister(self) -> None:
         if self._heartbeat is not None:

@@ -112,6 +112,14 @@ SETTINGS: tuple[Setting, ...] = (
         "postgresql://USER@HOST:PORT/DATABASE (docs/store.md); --store (env XLR_STORE) overrides it.",
     ),
     Setting(
+        "cluster.lease_seconds",
+        60.0,
+        float,
+        "Seconds a claimed script run stays its runtime's without renewal (renewed every quarter of it, 15 s at "
+        "most); a runtime whose lease ran out (host lost, stalled) has its runs taken over by another "
+        "(docs/cluster.md).",
+    ),
+    Setting(
         "serve.grace_period",
         30.0,
         float,
@@ -544,6 +552,8 @@ def _validated(
         raise ConfigError(
             "setting 'workers.max_memory_mb' must be 0 (no limit) or more", **where("workers.max_memory_mb")
         )
+    if values["cluster.lease_seconds"] < 1:
+        raise ConfigError("setting 'cluster.lease_seconds' must be at least 1", **where("cluster.lease_seconds"))
     for name in ("scripts.max_status_line_bytes", "scripts.max_property_bytes"):
         if values[name] < MIN_VALUE_BYTES:
             raise ConfigError(f"setting {name!r} must be at least {MIN_VALUE_BYTES}", **where(name))

@@ -26,7 +26,7 @@ import socket
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -223,8 +223,13 @@ class Store:
     # -- transactions and statements ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[Store]:
+    def atomic(self, *, concurrent: bool = False) -> Iterator[Store]:
         """All statements in the block commit together or not at all (nested blocks are savepoints).
+
+        ``concurrent`` says the block locks every row it decides on itself (a claim's ``FOR UPDATE SKIP LOCKED``,
+        a completion's ``FOR UPDATE``, a conditional ``UPDATE``): on PostgreSQL such blocks of several runtimes
+        run side by side, waiting only for ordinary blocks, which are one at a time (docs/store.md). SQLite has
+        one writer at a time whatever it is told.
 
         A database that cannot be written for now raises :class:`StoreUnavailableError` (the transaction is
         rolled back, a failed ``COMMIT`` included, so the connection is ready for the next one)."""
@@ -324,6 +329,23 @@ class Store:
         wal = self.path.with_name(self.path.name + "-wal")
         file_bytes = self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         return StoreSpace(file_bytes=file_bytes, used_bytes=(pages - free) * page_size, free_bytes=free * page_size)
+
+    # -- work announced across runtimes -----------------------------------------------------------------------
+
+    #: True when runtimes of several homes (hosts) may use this store at once (a database server): a home's
+    #: ``xlr.lock`` says nothing about the others, and new work is announced through the store.
+    shared = False
+
+    def announce_work(self) -> None:
+        """Tell the runtimes listening on this store (:meth:`listen_for_work`) that a run may be due sooner than
+        they know (a new task, a retry, a next run). Call it inside the transaction that adds the run: it is
+        delivered at the commit, and not at all after a rollback. Nothing on SQLite, where ``xlr serve`` is
+        woken through its home's socket."""
+
+    def listen_for_work(self, on_work: Callable[[], None]) -> contextlib.AbstractContextManager[None] | None:
+        """Call ``on_work`` (from a thread of the store) each time another runtime announces work on this store
+        (:meth:`announce_work`), until the returned context is exited; ``None`` when this backend cannot (SQLite)."""
+        return None
 
     def vacuum(self) -> None:
         """Rebuild the file without its free pages (``VACUUM``: it needs as much free disk again as the file, and

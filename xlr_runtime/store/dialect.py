@@ -21,17 +21,22 @@ class Dialect:
 
     ``skip_locked`` ends the ``SELECT`` of a claim (``UPDATE … WHERE id IN (SELECT … LIMIT ?{skip_locked})``):
     empty on SQLite, whose one writer at a time never meets a locked row; ``FOR UPDATE SKIP LOCKED`` on
-    PostgreSQL, so concurrent claimers take different rows instead of waiting for each other. ``insertion_order``
+    PostgreSQL, so concurrent claimers take different rows instead of waiting for each other. ``for_update`` ends
+    a ``SELECT`` whose rows the transaction goes on to change after a check (a completion's runs): empty on
+    SQLite, ``FOR UPDATE`` on PostgreSQL, so no other transaction changes them in between. ``insertion_order``
     orders rows of a table without an id as they were inserted (``_migrations``).
     """
 
     name: str
     skip_locked: str
+    for_update: str
     insertion_order: str
 
 
-SQLITE = Dialect(name="sqlite", skip_locked="", insertion_order="rowid")
-POSTGRESQL = Dialect(name="postgresql", skip_locked=" FOR UPDATE SKIP LOCKED", insertion_order="applied_at")
+SQLITE = Dialect(name="sqlite", skip_locked="", for_update="", insertion_order="rowid")
+POSTGRESQL = Dialect(
+    name="postgresql", skip_locked=" FOR UPDATE SKIP LOCKED", for_update=" FOR UPDATE", insertion_order="applied_at"
+)
 
 #: The tokens of a statement the translation looks at: quoted text and identifiers (kept, but for ``%``), ``::``
 #: casts, ``?`` and ``:name`` placeholders, ``%`` (psycopg's placeholder character, doubled everywhere) and

@@ -9,7 +9,8 @@ A starting runtime takes over (re-queues) the running runs of an owner only when
 
 * an owner whose process this host can see (same boot id and pid namespace) is gone when no process has its pid,
   or the process with its pid started at another time (the pid was reused), or it is a zombie; a live one keeps
-  its runs, whatever its lease says;
+  its runs while its lease runs, and loses them when it ran out (the process is stalled: stopped, hung) — the
+  runs' fencing tokens (``script_runs.claim_token``) keep its late results out;
 * an owner this host cannot see (another host or container sharing the home, or no ``/proc``) is gone when its
   lease ran out: a live one renews it;
 * an owner without a row (a run claimed by xlr-runtime before owners were recorded) is gone when it names this
@@ -40,6 +41,14 @@ LEASE_SECONDS = 60.0
 RENEW_EVERY = 15.0
 
 _PROC = Path("/proc")
+
+
+class Verdict(StrEnum):
+    """Why an owner is gone: its process ended (seen from here), or its lease ran out (a host lost, or a process
+    that stalled)."""
+
+    ENDED = "ended"
+    LEASE_EXPIRED = "lease expired"
 
 
 class Liveness(StrEnum):
@@ -245,13 +254,21 @@ class OwnerRepository:
             )
         return []
 
-    def renew(self, owner: str, *, now: float, lease: float = LEASE_SECONDS) -> None:
+    def renew(self, owner: str, *, now: float, lease: float = LEASE_SECONDS) -> bool:
         """Extend the lease of ``owner`` and of every run it has running to ``now + lease`` (one transaction,
-        whatever the number of runs)."""
+        whatever the number of runs). False when ``owner`` has no row any more: another runtime found it gone
+        (its lease ran out while it stalled) and took its runs over; it should register again."""
         until = now + lease
-        with self._store.atomic() as s:
-            s.execute("UPDATE runtime_owners SET lease_until = ? WHERE owner = ?", [until, owner])
-            s.execute("UPDATE script_runs SET lease_until = ? WHERE state = 'running' AND owner = ?", [until, owner])
+        with self._store.atomic(concurrent=True) as s:  # only this owner's rows
+            kept = s.execute("UPDATE runtime_owners SET lease_until = ? WHERE owner = ?", [until, owner]).rowcount
+            # a run whose row another transaction holds (its completion, on PostgreSQL) is skipped, not waited for:
+            # it is ending, and waiting for rows in another order than that transaction could deadlock
+            s.execute(
+                "UPDATE script_runs SET lease_until = ? WHERE id IN (SELECT id FROM script_runs WHERE "
+                f"state = 'running' AND owner = ?{s.dialect.skip_locked})",
+                [until, owner],
+            )
+        return kept > 0
 
     def release(self, owner: str) -> None:
         """Forget ``owner`` (it stops; runs it still has running are then judged by its pid and their lease)."""
@@ -263,29 +280,37 @@ class OwnerRepository:
         if names:
             self._store.execute(f"DELETE FROM runtime_owners WHERE owner IN ({','.join('?' * len(names))})", names)
 
-    def gone(self, here: ProcessIdentity, now: float, *, me: str) -> list[str]:
+    def gone(self, here: ProcessIdentity, now: float, *, me: str) -> list[str | None]:
         """Owners (other than ``me``) of running script runs that are gone by the rules of this module, and
         registered owners that are gone without runs (their rows can be forgotten)."""
+        return list(self.verdicts(here, now, me=me))
+
+    def verdicts(self, here: ProcessIdentity, now: float, *, me: str) -> dict[str | None, Verdict]:
+        """The owners :meth:`gone` finds, each with why (in the same order)."""
         rows = self._store.query(
             "SELECT owner, MAX(lease_until) AS lease, MIN(started_at) AS claimed FROM script_runs "
             "WHERE state = 'running' GROUP BY owner"
         )
         records = {o.owner: o for o in self.all()}
-        gone: list[str] = []
+        gone: dict[str | None, Verdict] = {}
         for row in rows:
             owner = row["owner"]
             if owner == me:
                 continue
             record = records.get(owner) if owner is not None else None
             if record is not None:
-                if not _holds(record, here, now):
-                    gone.append(owner)
+                if (verdict := _verdict(record, here, now)) is not None:
+                    gone[owner] = verdict
                 continue
             liveness = Liveness.UNKNOWN if owner is None else legacy_liveness(owner, here, row["claimed"])
-            if liveness is Liveness.GONE or (liveness is Liveness.UNKNOWN and _expired(row["lease"], now)):
-                gone.append(owner)
+            if liveness is Liveness.GONE:
+                gone[owner] = Verdict.ENDED
+            elif liveness is Liveness.UNKNOWN and _expired(row["lease"], now):
+                gone[owner] = Verdict.LEASE_EXPIRED
         busy = {row["owner"] for row in rows}
-        gone += [o for o, record in records.items() if o != me and o not in busy and not _holds(record, here, now)]
+        for owner, record in records.items():
+            if owner != me and owner not in busy and (verdict := _verdict(record, here, now)) is not None:
+                gone[owner] = verdict
         return gone
 
 
@@ -295,10 +320,14 @@ def _expired(lease_until: float | None, now: float) -> bool:
 
 def _holds(record: OwnerRecord, here: ProcessIdentity, now: float) -> bool:
     """True while ``record``'s process may still work on its runs."""
-    liveness = here.liveness_of(record.process)
-    if liveness is Liveness.UNKNOWN:
-        return not _expired(record.lease_until, now)
-    return liveness is Liveness.ALIVE
+    return _verdict(record, here, now) is None
+
+
+def _verdict(record: OwnerRecord, here: ProcessIdentity, now: float) -> Verdict | None:
+    """Why ``record``'s owner is gone, or ``None`` while its process may still work on its runs."""
+    if here.liveness_of(record.process) is Liveness.GONE:
+        return Verdict.ENDED
+    return Verdict.LEASE_EXPIRED if _expired(record.lease_until, now) else None
 
 
 def describe(records: Sequence[OwnerRecord]) -> str:

@@ -1,4 +1,4 @@
-"""The store on a PostgreSQL database (``store.url = "postgresql://user@host:port/db"``; docs/store.md).
+r"""The store on a PostgreSQL database (``store.url = "postgresql://user@host:port/db"``; docs/store.md).
 
 :class:`PostgresStore` is a :class:`~xlr_runtime.store.base.Store` with the same repositories, statements and
 migration steps: each statement is SQLite's text translated once by
@@ -10,10 +10,16 @@ Connections come from a pool (psycopg_pool), in autocommit mode: a statement out
 takes one for itself, so the threads of a process (the scheduler, the HTTP API, the Rundeck loops) read side by
 side. :meth:`~PostgresStore.atomic` binds one connection to the calling thread for the block: ``BEGIN``, then the
 store's write lock (a transaction-level advisory lock, :data:`WRITE_LOCK`), then the block, then ``COMMIT``;
-nested blocks are savepoints. The write lock gives every multi-statement write the guarantee SQLite's
-``BEGIN IMMEDIATE`` gives (one writer at a time: a check and the write it decides are never interleaved with
-another's), so the repositories behave the same on both backends; claims also lock their rows with ``FOR UPDATE
-SKIP LOCKED`` (:attr:`~xlr_runtime.store.dialect.Dialect.skip_locked`).
+nested blocks are savepoints. An ordinary block holds the write lock alone: it gives every multi-statement write
+the guarantee SQLite's ``BEGIN IMMEDIATE`` gives (one writer at a time: a check and the write it decides are never
+interleaved with another's), so the repositories behave the same on both backends. A ``concurrent`` block (claims,
+completions, lease renewals of script runs) holds it shared: it locks the rows it decides on itself (``FOR UPDATE
+SKIP LOCKED``, ``FOR UPDATE``, :class:`~xlr_runtime.store.dialect.Dialect`), so the schedulers of several hosts
+claim and complete side by side, and wait only while an ordinary block writes.
+
+New work is announced to the other runtimes on the database with ``NOTIFY`` (channel :data:`WORK_CHANNEL`, in the
+transaction that adds it; :meth:`~PostgresStore.announce_work`) and heard by a connection of its own that
+``LISTEN``\ s in a thread (:meth:`~PostgresStore.listen_for_work`).
 
 A server that cannot be reached, or fails under a statement, raises :class:`~xlr_runtime.errors.StoreUnavailableError`
 naming the URL without its password.
@@ -22,9 +28,10 @@ naming the URL without its password.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -41,14 +48,33 @@ if TYPE_CHECKING:
 #: The key of the advisory lock every :meth:`PostgresStore.atomic` transaction holds ("xlr" in ASCII).
 WRITE_LOCK = 0x786C72
 
-#: What :meth:`PostgresStore.atomic` starts with: the transaction and its write lock.
+#: What :meth:`PostgresStore.atomic` starts with: the transaction and its write lock (held alone).
 _BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+#: What a ``concurrent`` :meth:`PostgresStore.atomic` block starts with: the write lock held shared.
+_BEGIN_CONCURRENT = f"BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})"
+
+#: Seconds a transaction of the store may wait for its process between two statements before the server ends
+#: its session: a process stopped mid-transaction (SIGSTOP, a host cut off) thus releases its locks, and the
+#: runtimes that take its runs over are not held up by them (its next statement fails and is retried).
+IDLE_IN_TRANSACTION_TIMEOUT = 5.0
 
 #: Connections a store keeps at most (the threads of one ``xlr serve`` that use the store at once).
 POOL_SIZE = 8
 
 #: Seconds to wait for the server (a connection, or a free connection of the pool) before giving up.
 CONNECT_TIMEOUT = 10.0
+
+#: The ``NOTIFY`` channel of :meth:`PostgresStore.announce_work`; a notification's payload is the owner name of the
+#: store that sent it (a listener ignores its own).
+WORK_CHANNEL = "xlr_wake"
+
+#: Seconds a listener waits for notifications before it looks whether it should stop.
+_LISTEN_POLL = 0.5
+
+#: Longest pause between two attempts of a listener to reconnect.
+_LISTEN_RETRY_MAX = 10.0
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = MigrationSet("postgresql")
 
@@ -157,6 +183,7 @@ class PostgresStore(Store):
     """
 
     dialect = POSTGRESQL
+    shared = True
 
     def __init__(
         self, url: StoreURL, *, home: Path, owner: str | None = None, pool_size: int = POOL_SIZE
@@ -182,6 +209,7 @@ class PostgresStore(Store):
             kwargs={"autocommit": True, "connect_timeout": int(CONNECT_TIMEOUT)},
             timeout=CONNECT_TIMEOUT,
             name="xlr-store",
+            configure=_configure,
             open=False,
         )
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
@@ -236,9 +264,10 @@ class PostgresStore(Store):
             self._unavailable(exc)
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[Store]:
+    def atomic(self, *, concurrent: bool = False) -> Iterator[Store]:
         """All statements in the block commit together or not at all (nested blocks are savepoints); one writer
-        at a time (:data:`WRITE_LOCK`), as SQLite's ``BEGIN IMMEDIATE``."""
+        at a time (:data:`WRITE_LOCK`), as SQLite's ``BEGIN IMMEDIATE``, but for ``concurrent`` blocks, which
+        lock their rows themselves and run side by side (see the module)."""
         bound = getattr(self._bound, "conn", None)
         if bound is not None:
             name = f"sp_{uuid.uuid4().hex}"
@@ -255,7 +284,8 @@ class PostgresStore(Store):
         with self._pooled() as conn:
             self._bound.conn = conn
             try:
-                conn.execute(_BEGIN_WRITE)  # one round trip: no parameters, so psycopg sends both statements
+                begin = _BEGIN_CONCURRENT if concurrent else _BEGIN_WRITE
+                conn.execute(begin)  # one round trip: no parameters, so psycopg sends both statements
                 yield self
                 conn.execute("COMMIT")
             except BaseException:
@@ -317,6 +347,16 @@ class PostgresStore(Store):
             hint="Check that the PostgreSQL server runs and accepts connections.",
         ) from None
 
+    # -- work announced across runtimes -----------------------------------------------------------------------
+
+    def announce_work(self) -> None:
+        """``NOTIFY`` the listening runtimes (:data:`WORK_CHANNEL`), at the commit of the current transaction."""
+        self.execute("SELECT pg_notify(?, ?)", [WORK_CHANNEL, self.owner])
+
+    def listen_for_work(self, on_work: Callable[[], None]) -> _WorkListener:
+        r"""A context that ``LISTEN``\ s for announced work while it is open (see :class:`_WorkListener`)."""
+        return _WorkListener(self, on_work)
+
     # -- maintenance -------------------------------------------------------------------------------------------
 
     def integrity_check(self) -> str:
@@ -360,6 +400,54 @@ class PostgresStore(Store):
         if pool is not None:
             pool.close()
             self._pool = None  # type: ignore[assignment]
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Set up a new connection of the pool: see :data:`IDLE_IN_TRANSACTION_TIMEOUT`."""
+    conn.execute(f"SET idle_in_transaction_session_timeout = {int(IDLE_IN_TRANSACTION_TIMEOUT * 1000)}")
+
+
+class _WorkListener:
+    r"""While open: a connection of its own, in a daemon thread, ``LISTEN``\ ing on :data:`WORK_CHANNEL`; each
+    notification from another store calls ``on_work``. A lost connection is one log line; the thread reconnects
+    (pauses growing to :data:`_LISTEN_RETRY_MAX`) and then calls ``on_work`` once, for what it may have missed."""
+
+    def __init__(self, store: PostgresStore, on_work: Callable[[], None]) -> None:
+        self._store = store
+        self._on_work = on_work
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="xlr-listen", daemon=True)
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=_LISTEN_POLL * 4)
+
+    def _listen(self) -> None:
+        psycopg, store = self._store._errors, self._store
+        pause, lost = _LISTEN_POLL, False
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(store.url.conninfo, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT)) as conn:
+                    conn.execute(f"LISTEN {WORK_CHANNEL}")
+                    if lost:
+                        log.info("listening for work announced on %s again", store.location)
+                        self._on_work()
+                    pause, lost = _LISTEN_POLL, False
+                    while not self._stop.is_set():
+                        for notice in conn.notifies(timeout=_LISTEN_POLL):
+                            if notice.payload != store.owner:
+                                self._on_work()
+            except psycopg.Error as exc:
+                if not lost:
+                    log.warning(
+                        "%s: not listening for announced work (%s); trying again", store.location, _one_line(exc)
+                    )
+                lost = True
+                self._stop.wait(pause)
+                pause = min(pause * 2, _LISTEN_RETRY_MAX)
 
 
 def _params(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any] | dict[str, Any]:

@@ -146,6 +146,9 @@ class ScriptRun:
     failure: Failure | None = None
     restarts: int = 0
     status_line: str | None = None  # the status line the run set (``None``: it set none), after masking and cuts
+    #: The fencing token of the run's current claim: each claim adds one, so a completion carrying an older token
+    #: (from a runtime that lost its lease meanwhile) is refused (:meth:`TaskRepository.complete`).
+    claim_token: int = 0
 
     @property
     def duration(self) -> float | None:
@@ -170,6 +173,7 @@ class ScriptRun:
             "outcome": self.outcome,
             "restarts": self.restarts,
             "status_line": self.status_line,
+            "claim_token": self.claim_token,
             "failure": None if self.failure is None else {"kind": self.failure.kind, "message": self.failure.message},
         }
 
@@ -222,6 +226,9 @@ class RunCompletion:
     task_status: TaskStatus | None = None
     task_failure: str | None = None
     variables: dict[str, dict[str, Any]] | None = None  # the three variable maps, when a script changed them
+    #: The claim's fencing token (:attr:`ScriptRun.claim_token`): the completion is recorded only while the run is
+    #: still running under this very claim. ``None`` checks the owner only.
+    claim_token: int | None = None
 
 
 MIGRATIONS = MigrationSet("tasks")
@@ -285,6 +292,13 @@ def _add_task_version(db: Database) -> None:
     # every write of a task stores a new version (see _new_version), so a cached copy of it is served only while
     # its version is the stored one
     db.execute("ALTER TABLE tasks ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+
+
+@MIGRATIONS.step("give each claim of a script run a fencing token")
+def _add_claim_token(db: Database) -> None:
+    # each claim adds one; a completion is recorded only under the token it was claimed with, so a runtime that
+    # lost its lease (stalled, cut off) and comes back cannot overwrite the result of the one that took over
+    db.execute("ALTER TABLE script_runs ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0")
 
 
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
@@ -381,6 +395,12 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
+def _holds_claim(completion: RunCompletion, running: dict[int, tuple[int, int, int, int]]) -> bool:
+    """True when ``completion``'s run is among ``running`` (see ``_running_of``) under the completion's token."""
+    run = running.get(completion.run_id)
+    return run is not None and completion.claim_token in (None, run[3])
+
+
 def _done_row(c: RunCompletion) -> tuple[Any, ...]:
     failure = c.failure
     return (
@@ -452,6 +472,7 @@ def _run(row: dict[str, Any]) -> ScriptRun:
         failure=failure,
         restarts=row["restarts"],
         status_line=row["status_line"],
+        claim_token=row["claim_token"],
     )
 
 
@@ -470,7 +491,8 @@ _TASK_ENDED = (
     "AND t.status IN ('planned', 'in_progress'))"
 )
 
-#: Claimed rows ``(id, task_id, attempt, seq, script_path, due_at, restarts)`` in claim order: oldest due first.
+#: Claimed rows ``(id, task_id, attempt, seq, script_path, due_at, restarts, claim_token)`` in claim order: oldest
+#: due first.
 _DUE_ORDER = operator.itemgetter(5, 0)
 
 
@@ -670,6 +692,7 @@ class TaskRepository:
             )
             task_id = int(cursor.fetchone()[0])
             self._add_run(task_id, 1, 1, first_script, now)
+            self._store.announce_work()
             return self.get(task_id)
 
     def claim_due(
@@ -681,12 +704,13 @@ class TaskRepository:
         if limit <= 0:
             return []
         only, params = _only_task(task_id)
-        with self._store.atomic() as s:
+        with self._store.atomic(concurrent=True) as s:  # its rows: FOR UPDATE SKIP LOCKED, a conditional UPDATE
             rows = s.execute(
-                "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ? "
+                "UPDATE script_runs SET state = 'running', owner = ?, lease_until = ?, started_at = ?, "
+                "claim_token = claim_token + 1 "
                 f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
                 f"ORDER BY due_at, id LIMIT ?{s.dialect.skip_locked}) "
-                "RETURNING id, task_id, attempt, seq, script_path, due_at, restarts",
+                "RETURNING id, task_id, attempt, seq, script_path, due_at, restarts, claim_token",
                 [owner, now + lease, now, now, *params, limit],
             ).fetchall()
             firsts = [(now, _new_version(), row[1]) for row in rows if row[3] == 1]
@@ -718,29 +742,32 @@ class TaskRepository:
                 failure=None,
                 restarts=restarts,
                 status_line=None,
+                claim_token=token,
             )
-            for run_id, task, attempt, seq, path, due_at, restarts in rows
+            for run_id, task, attempt, seq, path, due_at, restarts, token in rows
         ]
 
     def complete(self, completions: Sequence[RunCompletion], *, owner: str) -> list[int]:
         """Commit finished runs in one transaction (group commit); return the run ids that were recorded.
 
-        A run no longer running for ``owner`` (re-queued by a restart, or claimed elsewhere) is ignored. A run
+        A run no longer running for ``owner`` under the completion's claim token (re-queued by a restart, taken
+        over after its lease ran out, claimed again meanwhile) is ignored: the check and the write are one
+        transaction holding the run's row, so a runtime that lost its lease never overwrites another's result. A run
         whose task left its active statuses meanwhile (aborted, skipped) is recorded, but its task is not changed.
         A batch costs a fixed handful of statements (``executemany``), not a few per run.
         """
         if not completions:
             return []
-        with self._store.atomic() as s:
+        with self._store.atomic(concurrent=True) as s:  # its runs, then their tasks: FOR UPDATE
             runs = self._running_of(owner, [c.run_id for c in completions])
-            recorded = [c for c in completions if c.run_id in runs]
+            recorded = [c for c in completions if _holds_claim(c, runs)]
             if not recorded:
                 return []
             s.executemany(
                 "UPDATE script_runs SET state = 'done', outcome = ?, worker_pid = ?, started_at = ?, ended_at = ?, "
                 "failure_kind = ?, failure_message = ?, failure_traceback = ?, status_line = ?, lease_until = NULL "
-                "WHERE id = ?",
-                [_done_row(c) for c in recorded],
+                "WHERE id = ? AND state = 'running' AND owner = ? AND claim_token = ?",
+                [(*_done_row(c), owner, runs[c.run_id][3]) for c in recorded],
             )
             lines = [
                 (runs[c.run_id][0], c.run_id, line.time, line.stream, storable_text(line.text))
@@ -754,26 +781,27 @@ class TaskRepository:
             self._advance_tasks(recorded, runs)
         return [c.run_id for c in recorded]
 
-    def _running_of(self, owner: str, run_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
-        """``run id -> (task id, attempt, seq)`` of the runs among ``run_ids`` still running for ``owner``."""
-        found: dict[int, tuple[int, int, int]] = {}
+    def _running_of(self, owner: str, run_ids: Sequence[int]) -> dict[int, tuple[int, int, int, int]]:
+        """``run id -> (task id, attempt, seq, claim token)`` of the runs among ``run_ids`` still running for
+        ``owner``; their rows stay locked until the transaction ends (``FOR UPDATE`` on PostgreSQL)."""
+        found: dict[int, tuple[int, int, int, int]] = {}
         for chunk in _chunks(run_ids):
             rows = self._store.execute(
-                "SELECT id, task_id, attempt, seq FROM script_runs WHERE state = 'running' AND owner = ? "
-                f"AND id IN ({','.join('?' * len(chunk))})",
+                "SELECT id, task_id, attempt, seq, claim_token FROM script_runs WHERE state = 'running' "
+                f"AND owner = ? AND id IN ({','.join('?' * len(chunk))}) ORDER BY id{self._store.dialect.for_update}",
                 [owner, *chunk],
             ).fetchall()
-            found.update((row[0], (row[1], row[2], row[3])) for row in rows)
+            found.update((row[0], (row[1], row[2], row[3], row[4])) for row in rows)
         return found
 
-    def _advance_tasks(self, recorded: Sequence[RunCompletion], runs: dict[int, tuple[int, int, int]]) -> None:
+    def _advance_tasks(self, recorded: Sequence[RunCompletion], runs: dict[int, tuple[int, int, int, int]]) -> None:
         """Merge properties and status into each task still active on the run's attempt; add next runs."""
         active: dict[int, int] = {}  # task id -> attempt, for tasks planned or in progress
         versions: dict[int, int] = {}  # their versions before this transaction, then after each update
         for chunk in _chunks(sorted({runs[c.run_id][0] for c in recorded})):
             rows = self._store.execute(
                 f"SELECT id, attempt, version FROM tasks WHERE id IN ({','.join('?' * len(chunk))}) "
-                "AND status IN ('planned', 'in_progress')",
+                f"AND status IN ('planned', 'in_progress'){self._store.dialect.for_update}",
                 chunk,
             ).fetchall()
             active.update((row[0], row[1]) for row in rows)
@@ -781,7 +809,7 @@ class TaskRepository:
         updates: dict[tuple[str, ...], list[list[Any]]] = {}
         next_runs: list[tuple[int, int, int, str, float]] = []
         for c in recorded:
-            task_id, attempt, seq = runs[c.run_id]
+            task_id, attempt, seq, _ = runs[c.run_id]
             if active.get(task_id) != attempt:
                 continue
             ending = c.next_script is None and c.task_status is not None
@@ -815,6 +843,7 @@ class TaskRepository:
                 "VALUES (?, ?, ?, ?, ?, 'due')",
                 next_runs,
             )
+            self._store.announce_work()  # another runtime may be idle while this one is busy
 
     def _follow(
         self,
@@ -867,16 +896,24 @@ class TaskRepository:
         where = "state = 'running'" + (" AND owner = ?" if owner is not None else "")
         return self._requeue(where, [owner] if owner is not None else [], now=now, note=note)
 
-    def requeue_owned(self, owners: Sequence[str | None], *, now: float, note: str) -> list[ScriptRun]:
+    def requeue_owned(
+        self, owners: Sequence[str | None], *, now: float, note: str, lease_expired: bool = False
+    ) -> list[ScriptRun]:
         """Put the running runs of ``owners`` (processes found gone; ``None``: runs without an owner) back to due,
-        as :meth:`requeue_running` does."""
+        as :meth:`requeue_running` does. With ``lease_expired``, only the runs whose lease ran out by ``now`` (an
+        owner that renewed meanwhile keeps its runs)."""
         names = sorted({o for o in owners if o is not None})
         clauses = [f"owner IN ({','.join('?' * len(names))})"] if names else []
         if None in owners:
             clauses.append("owner IS NULL")
         if not clauses:
             return []
-        return self._requeue(f"state = 'running' AND ({' OR '.join(clauses)})", list(names), now=now, note=note)
+        where = f"state = 'running' AND ({' OR '.join(clauses)})"
+        params: list[Any] = list(names)
+        if lease_expired:
+            where += " AND (lease_until IS NULL OR lease_until <= ?)"
+            params.append(now)
+        return self._requeue(where, params, now=now, note=note)
 
     def requeue_runs(self, run_ids: Iterable[int], *, owner: str, now: float, note: str) -> list[ScriptRun]:
         """Put specific running runs of ``owner`` back to due (a stop that could not wait for them)."""
@@ -907,6 +944,8 @@ class TaskRepository:
             for row in rows:
                 text = note.format(path=row["script_path"])
                 self._insert_log(row["task_id"], row["id"], [LogLine(now, "system", text)])
+            if rows:
+                self._store.announce_work()
         return sorted((_run(r) for r in rows), key=lambda run: run.id)
 
     def finish(
@@ -925,7 +964,7 @@ class TaskRepository:
         """
         tid = _task_id(task_id)
         with self._store.atomic() as s:
-            current = self.get(tid)
+            current = self._locked(tid)
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; cannot make it {status}")
             self._cancel_due_runs(tid, now)
@@ -952,7 +991,7 @@ class TaskRepository:
         """
         tid = _task_id(task_id)
         with self._store.atomic() as s:
-            current = self.get(tid)
+            current = self._locked(tid)
             if current.status not in set(allowed_from):
                 raise StateError(f"task {tid} is {current.status}; only a failed or aborted task can be retried")
             attempt = current.attempt + 1
@@ -964,9 +1003,19 @@ class TaskRepository:
             )
             self._insert_log(tid, None, [LogLine(now, "system", note)])
             self._add_run(tid, attempt, 1, first_script, now)
+            self._store.announce_work()
             return self.get(tid)
 
     # -- helpers -----------------------------------------------------------------------------------------------
+
+    def _locked(self, task_id: int) -> Task:
+        """The task, its row and its due runs locked until the transaction ends (on PostgreSQL, where claims and
+        completions do not wait for this transaction): due runs first, then the task, the order claims and
+        completions lock them in, so that none of them deadlocks with an abort or a retry."""
+        for_update = self._store.dialect.for_update
+        self._store.execute(f"SELECT id FROM script_runs WHERE task_id = ? AND state = 'due'{for_update}", [task_id])
+        self._store.execute(f"SELECT id FROM tasks WHERE id = ?{for_update}", [task_id])
+        return self.get(task_id)
 
     def _cancel_due_runs(self, task_id: int, now: float) -> None:
         self._store.execute(

@@ -1,0 +1,181 @@
+"""Several hosts on one PostgreSQL store (issue 16), with real ``xlr serve`` processes, each with a home of its own
+(the secret key copied between them), on a throwaway PostgreSQL server: they drain chained tasks together with no
+run executed twice, a host stopped past its lease has its run taken over and none of its late commits land, and
+a task created through one host is started by another at once (``LISTEN/NOTIFY``).
+
+Each step of the ``cl.Step`` tasks (tests/data/plugins/cluster) appends ``start``/``end`` lines naming its task,
+step and host (``XLR_TEST_HOST``) to a trace file; the store tells which claim (owner, fencing token) ran it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from serve_helpers import Serve, wait_for
+
+from tests.postgres_helpers import PostgresServer
+from xlr_runtime.cli import main
+from xlr_runtime.engine import TAKEN_OVER_NOTE
+from xlr_runtime.home import Home
+from xlr_runtime.runtime import Runtime
+from xlr_runtime.secrets import KEY_FILE
+from xlr_runtime.settings import load
+from xlr_runtime.store import RunState, TaskStatus
+from xlr_runtime.store.postgres import PostgresStore
+from xlr_runtime.storeurl import parse_store_url
+
+CLUSTER_PLUGIN = Path(__file__).parent / "data" / "plugins" / "cluster"
+
+#: The lease of the hosts under test (renewed every half second).
+LEASE = 2
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the trace: a step of a task starting or ending on a host."""
+
+    what: str
+    task_id: str
+    step: int
+    host: str
+    time: float
+
+
+def trace_of(path: Path) -> list[Step]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [Step(w, t, int(s), h, float(at)) for w, t, s, h, at in (line.split() for line in lines)]
+
+
+@pytest.fixture
+def cluster(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
+    with Cluster(postgres_server.new_store_url(), tmp_path) as made:
+        yield made
+
+
+class Cluster:
+    """Homes ``a``, ``b``… on one database (one secret key), their servers, the store and the trace file."""
+
+    def __init__(self, url: str, folder: Path) -> None:
+        self.url = url
+        self.folder = folder
+        self.trace = folder / "trace.txt"
+        self.servers: dict[str, Serve] = {}
+        self.homes = {name: self._home(name) for name in ("a", "b")}
+        self.store = PostgresStore.open_url(parse_store_url(url), home=self.homes["a"].root)
+
+    def _home(self, name: str) -> Home:
+        home = Home(self.folder / name).ensure()
+        home.config_file.write_text(
+            f'[settings]\n"workers.size" = 1\n"store.url" = "{self.url}"\n"cluster.lease_seconds" = {LEASE}\n'
+        )
+        return home
+
+    def runtime(self, name: str = "a") -> Runtime:
+        home = self.homes[name]
+        return Runtime(home, plugin_paths=[CLUSTER_PLUGIN], settings=load(home.root))
+
+    def share_key(self) -> None:
+        """Copy home a's secret key to the other homes (as an operator would), once home a has one."""
+        with self.runtime() as runtime:
+            runtime.engine.secrets.seal_bytes(b"")  # sealing makes the key
+        for home in list(self.homes.values())[1:]:
+            shutil.copy2(self.homes["a"].root / KEY_FILE, home.root / KEY_FILE)
+
+    def serve(self, name: str) -> Serve:
+        server = Serve(
+            self.homes[name].root, self.folder / f"serve-{name}.log", CLUSTER_PLUGIN, env={"XLR_TEST_HOST": name}
+        )
+        self.servers[name] = server
+        return server.wait_ready()
+
+    def owner_of(self, name: str) -> str:
+        """The store owner name of host ``name``'s server."""
+        pid = self.servers[name].process.pid
+        [owner] = [o.owner for o in self.store.owners.all() if o.process.pid == pid]
+        return owner
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self.servers.values():
+            if server.alive():
+                os.killpg(server.process.pid, signal.SIGCONT)
+            server.kill()
+        self.store.close()
+
+
+def test_two_hosts_drain_chained_tasks_together_and_run_each_step_once(cluster: Cluster) -> None:
+    cluster.share_key()
+    cluster.serve("a")
+    cluster.serve("b")
+    with cluster.runtime() as runtime, runtime.store.atomic():  # one commit, one announcement: both hosts wake
+        tasks = [
+            runtime.create_task("cl.Step", {"trace": str(cluster.trace), "steps": 2}).id for _ in range(40)
+        ]  # more than the 32 runs one host (workers.size = 1) claims at a time
+    explain = lambda: cluster.servers["a"].output() + cluster.servers["b"].output()  # noqa: E731
+    wait_for(lambda: all(cluster.store.tasks.get(t).status.is_final for t in tasks), 120, explain)
+
+    assert {cluster.store.tasks.get(t).status for t in tasks} == {TaskStatus.COMPLETED}, explain()
+    trace = trace_of(cluster.trace)
+    starts = Counter((s.task_id, s.step) for s in trace if s.what == "start")
+    ends = Counter((s.task_id, s.step) for s in trace if s.what == "end")
+    every_step = {(t, n): 1 for t in tasks for n in (1, 2)}
+    assert (dict(starts), dict(ends)) == (every_step, every_step)  # no run executed twice, none lost
+    assert {s.host for s in trace} == {"a", "b"}, "both hosts ran steps"
+    runs = [run for t in tasks for run in cluster.store.tasks.runs(t)]
+    assert {(run.state, run.claim_token) for run in runs} == {(RunState.DONE, 1)}  # each claimed once
+    assert {run.owner for run in runs} == {cluster.owner_of("a"), cluster.owner_of("b")}
+
+
+def test_a_host_stopped_past_its_lease_loses_its_run_and_none_of_its_late_commits_land(cluster: Cluster) -> None:
+    cluster.share_key()
+    stalled = cluster.serve("a")
+    with cluster.runtime() as runtime:
+        task = runtime.create_task("cl.Step", {"trace": str(cluster.trace), "steps": 2, "first_seconds": 4})
+    wait_for(lambda: [s.host for s in trace_of(cluster.trace)] == ["a"], 60, stalled.output)
+    stalled_owner = cluster.owner_of("a")
+    os.killpg(stalled.process.pid, signal.SIGSTOP)  # the whole host: its server and its worker
+    try:
+        taker = cluster.serve("b")
+        wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 60, taker.output)
+    finally:
+        os.killpg(stalled.process.pid, signal.SIGCONT)
+    wait_for(lambda: "result dropped" in stalled.output(), 60, stalled.output)
+
+    done = cluster.store.tasks.get(task.id)
+    first, second = cluster.store.tasks.runs(task.id)
+    taker_owner = cluster.owner_of("b")
+    assert (done.status, done.properties["step"]) == (TaskStatus.COMPLETED, 2)
+    assert [(r.state, r.owner, r.claim_token) for r in (first, second)] == [
+        (RunState.DONE, taker_owner, 2),  # claimed by a, taken over and claimed again by b
+        (RunState.DONE, taker_owner, 1),
+    ]
+    trace = trace_of(cluster.trace)
+    assert [(s.what, s.step) for s in trace if s.host == "b"] == [("start", 1), ("end", 1), ("start", 2), ("end", 2)]
+    # the stalled host's run ran on (its worker is a process of its own), but its result was dropped
+    assert [(s.what, s.step) for s in trace if s.host == "a"] == [("start", 1), ("end", 1)]
+    notes = [line.text for line in cluster.store.tasks.log(task.id) if line.run_id == first.id]
+    assert notes.count(TAKEN_OVER_NOTE.format(path="cl/Step.py", owner=stalled_owner)) == 1
+    assert cluster.store.tasks.get(task.id) == done  # nothing of a's changed the task after its SIGCONT
+    wait_for(lambda: "lease ran out" in stalled.output(), 30, stalled.output)  # it registered again
+    assert stalled.stop() == 0 and cluster.servers["b"].stop() == 0
+
+
+def test_a_task_created_through_one_host_is_started_by_a_server_on_another_at_once(cluster: Cluster) -> None:
+    cluster.share_key()
+    server = cluster.serve("b")  # idle: without an announcement it would sleep until a task it knows of is due
+    args = ["--home", str(cluster.homes["a"].root), "--plugins", str(CLUSTER_PLUGIN), "--detach"]
+    result = CliRunner().invoke(main, ["run", "cl.Step", *args, "-i", f"trace={cluster.trace}", "-i", "steps=1"])
+    assert result.exit_code == 0, result.output
+    [task] = cluster.store.tasks.list()
+    wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 30, server.output)
+    assert cluster.store.tasks.get(task.id).status is TaskStatus.COMPLETED
+    assert [(s.what, s.host) for s in trace_of(cluster.trace)] == [("start", "b"), ("end", "b")]
