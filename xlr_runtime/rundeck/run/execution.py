@@ -263,10 +263,12 @@ class ExecutionService:
         *,
         user: str | None = None,
         execution_type: str = "user",
+        fire_at: float | None = None,
     ) -> Execution:
-        """Check the option values and queue an execution due now. Raises :class:`OptionValueError` (bad
-        option value, retry count that is not a number) or :class:`StateError` (multipleExecutions=false and
-        the job is running, or its executions are disabled); nothing is stored then."""
+        """Check the option values and queue an execution due now (for the schedule fire time ``fire_at``, when
+        given). Raises :class:`OptionValueError` (bad option value, retry count that is not a number) or
+        :class:`StateError` (multipleExecutions=false and the job is running, or its executions are disabled;
+        :class:`AlreadyFiredError` when the fire time already has its execution); nothing is stored then."""
         if not job.execution_enabled:
             raise StateError(
                 f"job '{job.full_name}' has executions disabled (executionEnabled is false)",
@@ -281,6 +283,7 @@ class ExecutionService:
             user=user or self.user,
             execution_type=execution_type,
             exclusive=not job.multiple_executions,
+            fire_at=fire_at,
         )
         self.wake()
         return execution
@@ -303,6 +306,7 @@ class ExecutionService:
         execution_type: str,
         exclusive: bool = False,
         parent_id: int | None = None,
+        fire_at: float | None = None,
     ) -> Execution:
         """Store a queued execution of ``job`` due now: its options masked, the secure values sealed apart, the
         warnings of its options (a ``storagePath`` default that could not be read) in its log."""
@@ -322,6 +326,7 @@ class ExecutionService:
                 now=self.clock.now(),
                 exclusive=exclusive,
                 parent_id=parent_id,
+                fire_at=fire_at,
             )
             if resolved.warnings:
                 now = self.clock.now()
