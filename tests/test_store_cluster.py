@@ -93,3 +93,20 @@ def test_an_exclusive_job_raced_by_every_host_queues_one_execution(hosts: list[S
     assert queue(hosts[2], job_id="uuid-2", exclusive=True) > queued[0]  # another job is not held
     hosts[1].executions.finish(queued[0], status=ExecutionStatus.SUCCEEDED, now=T0 + 1)
     assert len([r for r in race(hosts, lambda host: queue(host, exclusive=True)) if isinstance(r, int)]) == 1
+
+
+def test_notification_events_raced_by_every_host_are_each_claimed_and_attempted_once(hosts: list[Store]) -> None:
+    executions = [queue(hosts[0], job_id=f"uuid-{n}") for n in range(10)]
+    recorded = race(
+        hosts, lambda host: [host.notifications.add_event(e, "onstart", due_at=T0, now=T0) for e in executions]
+    )
+    assert [sum(added) for added in zip(*recorded, strict=True)] == [1] * len(executions), recorded  # type: ignore[arg-type]
+    for execution_id in executions:
+        hosts[0].notifications.add_event(execution_id, "onsuccess", due_at=T0, now=T0)
+    claims = race(hosts, lambda host: [e.id for e in host.notifications.claim_due(T0, owner=host.owner, limit=100)])
+    claimed = [event for events in claims for event in events]  # type: ignore[union-attr]
+    everything = {e.id for execution_id in executions for e in hosts[0].notifications.events(execution_id)}
+    assert sorted(claimed) == sorted(everything), claims  # each event once, by one host
+    event = min(everything)
+    attempts = race(hosts, lambda host: host.notifications.begin_delivery(event, 0, kind="webhook", target="u", now=T0))
+    assert sorted(attempts) == [False] * (HOSTS - 1) + [True], attempts  # one host sends to the target
