@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
 from tests.store_backends import another_store
+from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import AlreadyFiredError, StateError
+from xlr_runtime.rundeck.notify.notifications import Notifier
+from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store.notifications import DeliveryState
+from xlr_runtime.store.owners import ProcessIdentity
+from xlr_runtime.store.takeover import gone_owners
 
 T = TypeVar("T")
 T0 = 1_700_000_000.0
@@ -110,3 +117,57 @@ def test_notification_events_raced_by_every_host_are_each_claimed_and_attempted_
     event = min(everything)
     attempts = race(hosts, lambda host: host.notifications.begin_delivery(event, 0, kind="webhook", target="u", now=T0))
     assert sorted(attempts) == [False] * (HOSTS - 1) + [True], attempts  # one host sends to the target
+
+
+ELSEWHERE = ProcessIdentity("elsewhere", 4242, "boot-elsewhere", "pid:[1]", "77")
+
+
+def register(host: Store, process: ProcessIdentity = ELSEWHERE, *, lease_until: float = T0 + 60) -> None:
+    """Record ``host``'s owner as a process of another machine, its lease running until ``lease_until``."""
+    host.owners.register(host.owner, process, purpose="xlr serve", now=T0, lease=lease_until - T0)
+
+
+def test_who_is_gone_for_a_takeover(hosts: list[Store]) -> None:
+    register(hosts[0])
+    register(hosts[1], ProcessIdentity.current(), lease_until=T0 + 1)  # alive here: its lease does not matter
+    owners = [hosts[0].owner, hosts[1].owner, "another-host:7:x", hosts[2].owner]
+    assert gone_owners(hosts[2], owners, now=T0 + 59) == ["another-host:7:x"]  # no row: forgotten or released
+    assert gone_owners(hosts[2], owners, now=T0 + 60) == [hosts[0].owner, "another-host:7:x"]
+    assert gone_owners(hosts[0], owners, now=T0 + 60) == ["another-host:7:x", hosts[2].owner]  # never the asker
+
+
+def test_the_executions_of_an_owner_whose_lease_ran_out_are_resumed_by_another_host(
+    hosts: list[Store], tmp_path: Path
+) -> None:
+    register(hosts[0])
+    execution_id = queue(hosts[0])
+    hosts[0].executions.claim_due(T0, owner=hosts[0].owner, limit=1)
+    cursor = {"nodes": ["srv"], "group": 0, "positions": {"srv": 1}}
+    hosts[0].executions.save_progress(execution_id, cursor=cursor, context=[])
+    clock = VirtualClock(T0 + 59)
+    services = [ExecutionService(host, home_root=tmp_path, clock=clock) for host in hosts[1:]]
+    assert services[0].recover() == []  # its lease still runs: it may be working on it
+    clock.advance(1)
+    requeued = race(hosts[1:], lambda host: services[hosts.index(host) - 1].recover())
+    assert sorted(len(r) for r in requeued) == [0, 1], requeued  # type: ignore[arg-type]
+    (resumed,) = hosts[2].executions.claim_due(T0 + 60, owner=hosts[2].owner, limit=5)
+    assert (resumed.id, resumed.owner, resumed.restarts, resumed.cursor) == (execution_id, hosts[2].owner, 1, cursor)
+
+
+def test_the_notifications_an_owner_was_sending_when_its_lease_ran_out_are_not_sent_twice(
+    hosts: list[Store], tmp_path: Path
+) -> None:
+    register(hosts[0])
+    execution_id = queue(hosts[0])
+    hosts[0].notifications.add_event(execution_id, "onstart", due_at=T0, now=T0)
+    (event,) = hosts[0].notifications.claim_due(T0, owner=hosts[0].owner)
+    assert hosts[0].notifications.begin_delivery(event.id, 0, kind="webhook", target="u0", now=T0)
+    clock = VirtualClock(T0 + 59)
+    notifier = Notifier(hosts[1], clock=clock, home_root=tmp_path)
+    assert notifier.recover() == 0
+    clock.advance(1)
+    assert notifier.recover() == 1
+    (delivery,) = hosts[1].notifications.deliveries(execution_id)
+    assert (delivery.target, delivery.state) == ("u0", DeliveryState.UNKNOWN)  # at most once: not sent again
+    assert [e.id for e in hosts[1].notifications.claim_due(T0 + 60, owner=hosts[1].owner)] == [event.id]
+    assert not hosts[1].notifications.begin_delivery(event.id, 0, kind="webhook", target="u0", now=T0 + 60)

@@ -44,7 +44,8 @@ from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, Work
 from xlr_runtime.scripting.masking import MASK, Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
-from xlr_runtime.store.owners import owner_is_dead
+from xlr_runtime.store.owners import RENEW_EVERY
+from xlr_runtime.store.takeover import gone_owners
 from xlr_runtime.store.tasks import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -252,6 +253,7 @@ class ExecutionService:
         self._threads: dict[int, threading.Thread] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._recovered_at = float("-inf")
 
     # -- starting ----------------------------------------------------------------------------------------------
 
@@ -347,9 +349,13 @@ class ExecutionService:
     # -- the loop ----------------------------------------------------------------------------------------------
 
     def recover(self) -> list[Execution]:
-        """Re-queue the executions of processes that died (their cursor is kept: they resume)."""
-        dead = [owner for owner in self.store.executions.running_owners() if owner_is_dead(owner)]
-        return self.store.executions.requeue_running(now=self.clock.now(), owners=dead)
+        """Re-queue the executions of processes that are gone — died on this host, or on another host sharing the
+        database with an expired lease (:mod:`~xlr_runtime.store.takeover`) — so they resume (their cursor is kept)
+        wherever they are claimed next. :meth:`run` recovers at start and every ``RENEW_EVERY`` seconds."""
+        now = self.clock.now()
+        self._recovered_at = now
+        gone = gone_owners(self.store, self.store.executions.running_owners(), now=now)
+        return self.store.executions.requeue_running(now=now, owners=gone)
 
     def tick(self, now: float | None = None) -> int:
         """Claim due executions and drive each in its own thread; return how many started."""
@@ -415,6 +421,8 @@ class ExecutionService:
         self.recover()
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
+            if self.clock.now() - self._recovered_at >= RENEW_EVERY:  # another host's owner may have gone since
+                self.recover()
             self.tick()
             if until is not None and until():
                 break
