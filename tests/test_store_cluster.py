@@ -87,6 +87,14 @@ def test_a_fire_time_raced_by_every_host_queues_one_execution(hosts: list[Store]
     assert hosts[0].executions.get(queued[0]).fire_at == T0 + 5
 
 
+def test_a_fire_time_of_an_exclusive_job_raced_by_every_host_is_taken_not_running(hosts: list[Store]) -> None:
+    results = race(hosts, lambda host: queue(host, fire_at=T0 + 5, exclusive=True))
+    queued = [r for r in results if isinstance(r, int)]
+    assert len(queued) == 1, results
+    # the losers lost the fire, not a run of the job: quiet, not the "already running" of a skipped fire
+    assert [type(r) for r in results if not isinstance(r, int)] == [AlreadyFiredError] * (HOSTS - 1), results
+
+
 def test_an_exclusive_job_raced_by_every_host_queues_one_execution(hosts: list[Store]) -> None:
     results = race(hosts, lambda host: queue(host, exclusive=True))
     queued = [r for r in results if isinstance(r, int)]

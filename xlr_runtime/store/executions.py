@@ -317,6 +317,8 @@ class ExecutionRepository:
         fire time that already has its execution (fired by another host) raises :class:`AlreadyFiredError`.
         """
         with self._store.atomic():
+            if fire_at is not None and job_id is not None:  # before the running check: the fire is what is taken
+                self._refuse_if_fired(job_id, _full(job_name, job_group), fire_at)
             if exclusive and job_id is not None:
                 self._refuse_if_active(project, job_id, _full(job_name, job_group))
             cursor = self._store.execute(
@@ -343,15 +345,17 @@ class ExecutionRepository:
                 f"job {job!r} is already running (execution {active[0].id}) and does not allow multiple executions"
             )
 
+    def _refuse_if_fired(self, job_id: str, job: str, fire_at: float) -> None:
+        """:class:`AlreadyFiredError` when the fire time ``fire_at`` of ``job_id`` has its execution."""
+        fired = self._store.query_one("SELECT id FROM executions WHERE job_id = ? AND fire_at = ?", (job_id, fire_at))
+        if fired is not None:
+            raise AlreadyFiredError(job, fire_at, int(fired["id"]))
+
     def _refuse_conflict(self, project: str, job_id: str | None, job: str, fire_at: float | None) -> NoReturn:
         """The error of an insert a unique index refused (what another host committed first)."""
-        if fire_at is not None and job_id is not None:
-            fired = self._store.query_one(
-                "SELECT id FROM executions WHERE job_id = ? AND fire_at = ?", (job_id, fire_at)
-            )
-            if fired is not None:
-                raise AlreadyFiredError(job, fire_at, int(fired["id"]))
         if job_id is not None:
+            if fire_at is not None:
+                self._refuse_if_fired(job_id, job, fire_at)
             self._refuse_if_active(project, job_id, job)
         raise StateError(f"job {job!r}: the execution was refused by the store and no conflicting one is stored")
 
