@@ -13,10 +13,10 @@ released by the OS when the process dies, so ``kill -9`` never leaves it stale).
 server whose lock succeeded only because ``xlr.lock`` was deleted still finds the live holder there and refuses
 (and recovery never takes over a live owner's runs). A PostgreSQL store is shared by several homes, one per host
 (docs/cluster.md): there the other owners are other hosts' servers, and ``xlr.lock`` alone guards the home.
-Everything else may share the home with a server: ``xlr run``
-and ``xlr task abort|retry|skip`` write to the store (SQLite serialises writers) and nudge the server through a
-datagram socket ``xlr.wake`` in the home, so it picks new work up at once; ``xlr run`` then follows its task from
-the store and takes over driving it if the server stops.
+Everything else may share the home with a server: ``xlr run`` and ``xlr task abort|retry|skip`` write to the store
+(SQLite serialises writers) and nudge the server through a datagram socket ``xlr.wake`` in the home, so it picks
+new work up at once; ``xlr run`` then follows its task from the store and takes over driving it if the server
+stops.
 """
 
 from __future__ import annotations
