@@ -416,7 +416,7 @@ def test_resume_after_a_crash_reruns_the_running_step(harness: Harness, tmp_path
         cursor={"nodes": [SERVER], "group": 0, "positions": {SERVER: 1}},
         context=[{"step": None, "node": None, "data": {"option": {}}}],
     )
-    harness.service.recover()  # the owner is not a live process of this host only when the host matches
+    harness.service.recover()  # an owner without a row, of another host: gone (forgotten, or released)
     store.execute(
         "UPDATE executions SET owner = ? WHERE id = ?",
         (f"{__import__('socket').gethostname()}:999999999:x", execution.id),

@@ -394,3 +394,32 @@ def test_xlr_schedules_lists_next_fire_times(home: Home, tmp_path: Path) -> None
     assert as_json[0]["nextFireTimes"] == [at("2098-01-01T06:00:00+01:00")]
     assert as_json[1]["nextFireAt"] is None
     assert xlr(home, "schedules", "-p", "Q").output == "No scheduled jobs in project Q\n"
+
+
+def test_a_fire_time_another_host_fired_queues_nothing_more_and_says_nothing_alarming(
+    world: World, clock: VirtualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A second host on the same database whose view of the row is behind (it read the row before the first host
+    # fired it, as a reload of the job read on both hosts can leave it): the unique key on the job and the fire
+    # time keeps that fire to one execution.
+    world.load(job_xml(extra="<multipleExecutions>true</multipleExecutions>"))
+    world.schedules.tick()
+    clock.advance(300)
+    due = world.store.schedules.get("uuid-tick")
+    (first,) = world.schedules.tick()
+    other = Store.open(tmp_path / "xlr.db", owner="other-host:1:x")
+    try:
+        executions = ExecutionService(other, home_root=tmp_path, clock=clock, server_node=local_node(name="srv"))
+        behind = ScheduleService(other, executions, clock=clock, default_zone=UTC_ZONE)
+        other.schedules.save(
+            "uuid-tick", project="P", definition_sha256=due.definition_sha256, crontab=due.crontab,
+            time_zone=due.time_zone, next_fire_at=due.next_fire_at, note=None, now=clock.now(),
+        )  # fmt: skip
+        with caplog.at_level(logging.INFO):
+            assert behind.tick() == []
+    finally:
+        other.close()
+    assert [e.id for e in world.store.executions.list()] == [first]
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+    row = world.store.schedules.get("uuid-tick")
+    assert (row.next_fire_at, row.last_execution_id, row.last_error) == (START + 600, first, None)

@@ -16,7 +16,7 @@ NOW = 1_700_000_000.0
 NEW_STEPS = {
     "jobs": "add jobs.definition_sha256",
     "schedules": "keep the digest of the job definition, not the definition",
-    "executions": "index executions by retry_prev_id",
+    "executions": "one execution per fire time, one active execution of an exclusive job",
     "tasks": "cancel due runs of tasks that ended",
 }
 
@@ -70,5 +70,6 @@ def test_a_database_of_the_previous_version_migrates(tmp_path: Path) -> None:
         ]
         assert store.schedules.get("u-same") is not None
         indexes = {row["name"] for row in store.query("PRAGMA index_list(executions)")}
-        assert "executions_retry_prev" in indexes
+        assert {"executions_retry_prev", "executions_one_per_fire", "executions_one_exclusive"} <= indexes
+        assert {"fire_at", "exclusive"} <= set(columns(store, "executions"))
         assert store.integrity_check() == "ok"

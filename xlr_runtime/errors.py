@@ -106,6 +106,17 @@ class StateError(XlrError):
     finished one, a second execution of a job that forbids multiple executions)."""
 
 
+class AlreadyFiredError(StateError):
+    """Raised by ``ExecutionRepository.create`` when the execution of a schedule's fire time is already stored
+    (another host fired it first): each fire time of a job queues one execution in the whole cluster."""
+
+    def __init__(self, job: str, fire_at: float, execution_id: int) -> None:
+        self.job = job
+        self.fire_at = fire_at
+        self.execution_id = execution_id
+        super().__init__(f"job {job!r} already fired at {fire_at} (execution {execution_id})")
+
+
 class HttpListenError(XlrError):
     """Raised by ``xlr serve`` when its HTTP API cannot listen on the address of ``--http`` / ``http.listen``
     (the port is in use, the host is not an address of this machine, no permission)."""

@@ -11,10 +11,12 @@ harness all use :class:`Runtime`::
 released by the OS when the process dies, so ``kill -9`` never leaves it stale). A second ``xlr serve`` gets a
 :class:`HomeLockedError`. The holder is also recorded in the store (:mod:`xlr_runtime.store.owners`), so a second
 server whose lock succeeded only because ``xlr.lock`` was deleted still finds the live holder there and refuses
-(and recovery never takes over a live owner's runs). Everything else may share the home with a server: ``xlr run``
-and ``xlr task abort|retry|skip`` write to the store (SQLite serialises writers) and nudge the server through a
-datagram socket ``xlr.wake`` in the home, so it picks new work up at once; ``xlr run`` then follows its task from
-the store and takes over driving it if the server stops.
+(and recovery never takes over a live owner's runs). A PostgreSQL store is shared by several homes, one per host
+(docs/cluster.md): there the other owners are other hosts' servers, and ``xlr.lock`` alone guards the home.
+Everything else may share the home with a server: ``xlr run`` and ``xlr task abort|retry|skip`` write to the store
+(SQLite serialises writers) and nudge the server through a datagram socket ``xlr.wake`` in the home, so it picks
+new work up at once; ``xlr run`` then follows its task from the store and takes over driving it if the server
+stops.
 """
 
 from __future__ import annotations
@@ -343,8 +345,9 @@ class Runtime:
 
     def _register(self, scheduler: Scheduler, purpose: str) -> None:
         """Record this process as the home's holder in the store, or raise :class:`HomeLockedError` naming the
-        live holder found there (its ``xlr.lock`` was deleted or replaced, so the file lock did not stop us)."""
-        live = scheduler.register(purpose, exclusive=not self.store.shared)  # a shared store: one owner per home
+        live holder found there (its ``xlr.lock`` was deleted or replaced, so the file lock did not stop us). On a
+        store several homes share (PostgreSQL) the other owners are other homes' servers: it only records."""
+        live = scheduler.register(purpose, exclusive=not self.store.shared)
         if live:
             holder = live[0]
             raise HomeLockedError(

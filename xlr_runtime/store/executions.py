@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from xlr_runtime.errors import NotFoundError, StateError
+from xlr_runtime.errors import AlreadyFiredError, NotFoundError, StateError
 from xlr_runtime.store.base import fits_row_id, like_escaped
 from xlr_runtime.store.migrations import MigrationSet
 
@@ -115,13 +115,17 @@ _SUMMARY_COLUMNS = ", ".join(f'"{f.name}"' for f in fields(ExecutionSummary))  #
 @dataclass(frozen=True, kw_only=True)
 class Execution(ExecutionSummary):
     """One run of a job: what :class:`ExecutionSummary` lists, with the job definition (as XML), the sealed
-    secure options, the cursor and context a resume carries on from, and who runs it."""
+    secure options, the cursor and context a resume carries on from, and who runs it; ``fire_at`` is the
+    schedule fire time that queued it (``None`` for any other start), ``exclusive`` that its job forbade multiple
+    executions when it was queued."""
 
     job_xml: str
     secure_blob: str | None = None
     deadline_at: float | None = None
     owner: str | None = None
     abort_requested: bool = False
+    fire_at: float | None = None
+    exclusive: bool = False
     cursor: dict[str, Any] = field(default_factory=dict)
     context: list[dict[str, Any]] = field(default_factory=list)
 
@@ -168,6 +172,18 @@ def _create_tables(db: Database) -> None:
 @MIGRATIONS.step("index executions by retry_prev_id")
 def _index_retries(db: Database) -> None:
     db.execute("CREATE INDEX executions_retry_prev ON executions (retry_prev_id) WHERE retry_prev_id IS NOT NULL")
+
+
+@MIGRATIONS.step("one execution per fire time, one active execution of an exclusive job")
+def _cluster_keys(db: Database) -> None:
+    # enforced by the database, so they hold for every host on one PostgreSQL, whatever each host checked first
+    db.execute("ALTER TABLE executions ADD COLUMN fire_at REAL")
+    db.execute("ALTER TABLE executions ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE UNIQUE INDEX executions_one_per_fire ON executions (job_id, fire_at) WHERE fire_at IS NOT NULL")
+    db.execute(
+        "CREATE UNIQUE INDEX executions_one_exclusive ON executions (project, job_id) "
+        "WHERE exclusive = 1 AND status IN ('queued', 'running') AND parent_id IS NULL"
+    )
 
 
 def _dumps(value: Any) -> str:
@@ -261,6 +277,7 @@ def _execution(row: dict[str, Any]) -> Execution:
         values[name] = json.loads(values[name])
     values["status"] = ExecutionStatus(values["status"])
     values["abort_requested"] = bool(values["abort_requested"])
+    values["exclusive"] = bool(values["exclusive"])
     return Execution(**values)
 
 
@@ -290,32 +307,57 @@ class ExecutionRepository:
         retry_prev_id: int | None = None,
         parent_id: int | None = None,
         exclusive: bool = False,
+        fire_at: float | None = None,
     ) -> Execution:
         """Store a queued execution due at ``due_at`` (default ``now``).
 
-        With ``exclusive`` (a job with multipleExecutions=false) the check that no other execution of the job is
-        queued or running happens in the same transaction; one that is raises :class:`StateError`.
+        With ``exclusive`` (a job with multipleExecutions=false) no other execution of the job may be queued or
+        running: checked in the same transaction, and held by a unique index for two hosts that insert at once.
+        One that is raises :class:`StateError`. ``fire_at`` is the schedule fire time this execution is for; a
+        fire time that already has its execution (fired by another host) raises :class:`AlreadyFiredError`.
         """
         with self._store.atomic():
+            if fire_at is not None and job_id is not None:  # before the running check: the fire is what is taken
+                self._refuse_if_fired(job_id, _full(job_name, job_group), fire_at)
             if exclusive and job_id is not None:
-                active = self.active_for_job(project, job_id)
-                if active:
-                    raise StateError(
-                        f"job {_full(job_name, job_group)!r} is already running (execution {active[0].id}) "
-                        "and does not allow multiple executions"
-                    )
+                self._refuse_if_active(project, job_id, _full(job_name, job_group))
             cursor = self._store.execute(
                 "INSERT INTO executions (project, job_id, job_name, job_group, job_xml, status, options, "
                 "secure_blob, arg_string, \"user\", execution_type, attempt, retry_initial_id, retry_prev_id, "
-                "parent_id, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "RETURNING id",
+                "parent_id, created_at, due_at, fire_at, exclusive) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (
                     project, job_id, job_name, job_group, job_xml, str(ExecutionStatus.QUEUED), _dumps(options),
                     secure_blob, arg_string, user, execution_type, attempt, retry_initial_id, retry_prev_id,
-                    parent_id, now, now if due_at is None else due_at,
+                    parent_id, now, now if due_at is None else due_at, fire_at, int(exclusive and job_id is not None),
                 ),
             )  # fmt: skip
-            return self.get(int(cursor.fetchone()[0]))
+            row = cursor.fetchone()
+            if row is None:  # a unique index refused it: another host queued this fire, or an exclusive execution
+                self._refuse_conflict(project, job_id, _full(job_name, job_group), fire_at)
+            return self.get(int(row[0]))
+
+    def _refuse_if_active(self, project: str, job_id: str, job: str) -> None:
+        """:class:`StateError` when an execution of ``job_id`` is queued or running."""
+        active = self.active_for_job(project, job_id)
+        if active:
+            raise StateError(
+                f"job {job!r} is already running (execution {active[0].id}) and does not allow multiple executions"
+            )
+
+    def _refuse_if_fired(self, job_id: str, job: str, fire_at: float) -> None:
+        """:class:`AlreadyFiredError` when the fire time ``fire_at`` of ``job_id`` has its execution."""
+        fired = self._store.query_one("SELECT id FROM executions WHERE job_id = ? AND fire_at = ?", (job_id, fire_at))
+        if fired is not None:
+            raise AlreadyFiredError(job, fire_at, int(fired["id"]))
+
+    def _refuse_conflict(self, project: str, job_id: str | None, job: str, fire_at: float | None) -> NoReturn:
+        """The error of an insert a unique index refused (what another host committed first)."""
+        if job_id is not None:
+            if fire_at is not None:
+                self._refuse_if_fired(job_id, job, fire_at)
+            self._refuse_if_active(project, job_id, job)
+        raise StateError(f"job {job!r}: the execution was refused by the store and no conflicting one is stored")
 
     def get(self, execution_id: int) -> Execution:
         """The execution ``execution_id``; :class:`NotFoundError` when there is none."""

@@ -62,7 +62,8 @@ from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState, NotificationEvent
-from xlr_runtime.store.owners import owner_is_dead
+from xlr_runtime.store.owners import RENEW_EVERY
+from xlr_runtime.store.takeover import gone_owners
 
 if TYPE_CHECKING:
     import pluggy
@@ -204,6 +205,7 @@ class Notifier:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._recovered_at = float("-inf")
 
     # -- recording (inside the state change's transaction) -------------------------------------------------------
 
@@ -247,9 +249,13 @@ class Notifier:
     # -- dispatching ---------------------------------------------------------------------------------------------
 
     def recover(self) -> int:
-        """Re-queue the events of dispatchers that died; their in-flight deliveries become ``unknown``."""
-        dead = [owner for owner in self.store.notifications.sending_owners() if owner_is_dead(owner)]
-        return self.store.notifications.requeue(dead, now=self.clock.now())
+        """Re-queue the events of dispatchers that are gone (died on this host, or on another host sharing the
+        database with an expired lease: :mod:`~xlr_runtime.store.takeover`); their in-flight deliveries become
+        ``unknown``. :meth:`run` recovers at start and every ``RENEW_EVERY`` seconds."""
+        now = self.clock.now()
+        self._recovered_at = now
+        gone = gone_owners(self.store, self.store.notifications.sending_owners(), now=now)
+        return self.store.notifications.requeue(gone, now=now)
 
     def dispatch_due(self, now: float | None = None) -> int:
         """Send every event due at ``now``; return how many events were handled."""
@@ -415,6 +421,8 @@ class Notifier:
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
             try:
+                if self.clock.now() - self._recovered_at >= RENEW_EVERY:  # another host's owner may have gone since
+                    self.recover()
                 self.dispatch_due()
             except Exception:
                 log.exception("notification dispatch failed")

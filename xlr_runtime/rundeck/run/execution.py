@@ -44,7 +44,8 @@ from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, Work
 from xlr_runtime.scripting.masking import MASK, Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
-from xlr_runtime.store.owners import owner_is_dead
+from xlr_runtime.store.owners import RENEW_EVERY
+from xlr_runtime.store.takeover import gone_owners
 from xlr_runtime.store.tasks import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -252,6 +253,7 @@ class ExecutionService:
         self._threads: dict[int, threading.Thread] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._recovered_at = float("-inf")
 
     # -- starting ----------------------------------------------------------------------------------------------
 
@@ -263,10 +265,12 @@ class ExecutionService:
         *,
         user: str | None = None,
         execution_type: str = "user",
+        fire_at: float | None = None,
     ) -> Execution:
-        """Check the option values and queue an execution due now. Raises :class:`OptionValueError` (bad
-        option value, retry count that is not a number) or :class:`StateError` (multipleExecutions=false and
-        the job is running, or its executions are disabled); nothing is stored then."""
+        """Check the option values and queue an execution due now (for the schedule fire time ``fire_at``, when
+        given). Raises :class:`OptionValueError` (bad option value, retry count that is not a number) or
+        :class:`StateError` (multipleExecutions=false and the job is running, or its executions are disabled;
+        :class:`AlreadyFiredError` when the fire time already has its execution); nothing is stored then."""
         if not job.execution_enabled:
             raise StateError(
                 f"job '{job.full_name}' has executions disabled (executionEnabled is false)",
@@ -281,6 +285,7 @@ class ExecutionService:
             user=user or self.user,
             execution_type=execution_type,
             exclusive=not job.multiple_executions,
+            fire_at=fire_at,
         )
         self.wake()
         return execution
@@ -303,6 +308,7 @@ class ExecutionService:
         execution_type: str,
         exclusive: bool = False,
         parent_id: int | None = None,
+        fire_at: float | None = None,
     ) -> Execution:
         """Store a queued execution of ``job`` due now: its options masked, the secure values sealed apart, the
         warnings of its options (a ``storagePath`` default that could not be read) in its log."""
@@ -322,6 +328,7 @@ class ExecutionService:
                 now=self.clock.now(),
                 exclusive=exclusive,
                 parent_id=parent_id,
+                fire_at=fire_at,
             )
             if resolved.warnings:
                 now = self.clock.now()
@@ -342,9 +349,13 @@ class ExecutionService:
     # -- the loop ----------------------------------------------------------------------------------------------
 
     def recover(self) -> list[Execution]:
-        """Re-queue the executions of processes that died (their cursor is kept: they resume)."""
-        dead = [owner for owner in self.store.executions.running_owners() if owner_is_dead(owner)]
-        return self.store.executions.requeue_running(now=self.clock.now(), owners=dead)
+        """Re-queue the executions of processes that are gone — died on this host, or on another host sharing the
+        database with an expired lease (:mod:`~xlr_runtime.store.takeover`) — so they resume (their cursor is kept)
+        wherever they are claimed next. :meth:`run` recovers at start and every ``RENEW_EVERY`` seconds."""
+        now = self.clock.now()
+        self._recovered_at = now
+        gone = gone_owners(self.store, self.store.executions.running_owners(), now=now)
+        return self.store.executions.requeue_running(now=now, owners=gone)
 
     def tick(self, now: float | None = None) -> int:
         """Claim due executions and drive each in its own thread; return how many started."""
@@ -410,6 +421,8 @@ class ExecutionService:
         self.recover()
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
+            if self.clock.now() - self._recovered_at >= RENEW_EVERY:  # another host's owner may have gone since
+                self.recover()
             self.tick()
             if until is not None and until():
                 break

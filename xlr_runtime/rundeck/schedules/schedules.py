@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xlr_runtime.clock import Clock, SystemClock, wait_for_due
-from xlr_runtime.errors import NotFoundError, OptionValueError, StateError, XlrError
+from xlr_runtime.errors import AlreadyFiredError, NotFoundError, OptionValueError, StateError, XlrError
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.schedules.quartz import QuartzCron, QuartzError, parse
@@ -277,7 +277,13 @@ class ScheduleService:
             ):
                 return None  # another process fired it
             try:
-                execution = self.executions.start(row.project, job, {}, execution_type="scheduled")
+                execution = self.executions.start(
+                    row.project, job, {}, execution_type="scheduled", fire_at=row.next_fire_at
+                )
+            except AlreadyFiredError as exc:  # another host fired this time first: nothing to do here
+                log.debug("scheduled fire of job %s: %s", job.full_name, exc)
+                self.store.schedules.record_fire(row.job_uuid, execution_id=exc.execution_id, error=None)
+                return None
             except (StateError, OptionValueError) as exc:
                 log.warning("scheduled fire of job %s queued nothing: %s", job.full_name, exc)
                 self.store.schedules.record_fire(row.job_uuid, execution_id=None, error=str(exc))

@@ -1,0 +1,181 @@
+"""Contract tests of what holds when several hosts share one database (docs/cluster.md): each on its own
+connection (``another_store``), started together on a barrier so their transactions race, on every backend.
+
+* a schedule fire time queues one execution (the unique key on job and fire time);
+* a job with multipleExecutions=false has at most one queued or running execution (a unique partial index);
+* a notification event is claimed by one dispatcher and each of its targets is attempted once;
+* the running executions and notification events of an owner that is gone are taken over by another host.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from tests.store_backends import another_store
+from xlr_runtime.clock import VirtualClock
+from xlr_runtime.errors import AlreadyFiredError, StateError
+from xlr_runtime.rundeck.notify.notifications import Notifier
+from xlr_runtime.rundeck.run.execution import ExecutionService
+from xlr_runtime.store import Store
+from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store.notifications import DeliveryState
+from xlr_runtime.store.owners import ProcessIdentity
+from xlr_runtime.store.takeover import gone_owners
+
+T = TypeVar("T")
+T0 = 1_700_000_000.0
+HOSTS = 3
+
+
+@pytest.fixture
+def hosts(store: Store) -> Iterator[list[Store]]:
+    """``HOSTS`` connections to the fixture's database, each as another owner (another host's process)."""
+    opened = [another_store(store, owner=f"host{n}:1:x") for n in range(HOSTS)]
+    yield opened
+    for each in opened:
+        each.close()
+
+
+def race(hosts: list[Store], action: Callable[[Store], T]) -> list[T | Exception]:
+    """Run ``action`` on every host at once (threads released together); its result or error per host."""
+    barrier = threading.Barrier(len(hosts))
+    results: list[T | Exception] = [RuntimeError("did not run")] * len(hosts)
+
+    def one(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = action(hosts[index])
+        except Exception as exc:  # what the host got is the result
+            results[index] = exc
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(len(hosts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def queue(store: Store, *, job_id: str = "uuid-1", **fields: object) -> int:
+    """Queue an execution of job ``job_id`` of project P."""
+    values: dict[str, object] = {
+        "project": "P", "job_id": job_id, "job_name": "deploy", "job_group": "ops", "job_xml": "<joblist/>",
+        "options": {}, "arg_string": "", "user": "admin", "now": T0,
+    }  # fmt: skip
+    return store.executions.create(**(values | fields)).id  # type: ignore[arg-type]
+
+
+def test_a_fire_time_raced_by_every_host_queues_one_execution(hosts: list[Store]) -> None:
+    results = race(hosts, lambda host: queue(host, fire_at=T0 + 5, execution_type="scheduled"))
+    queued = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if not isinstance(r, int)]
+    assert len(queued) == 1, results
+    assert all(isinstance(r, AlreadyFiredError) for r in refused), results
+    assert {(r.fire_at, r.execution_id) for r in refused if isinstance(r, AlreadyFiredError)} == {(T0 + 5, queued[0])}
+    assert str(refused[0]) == f"job 'ops/deploy' already fired at {T0 + 5} (execution {queued[0]})"
+    assert [e.id for e in hosts[0].executions.list()] == queued
+    # the key is the job and the fire time: the next fire time, another job, a start by hand all queue
+    assert queue(hosts[1], fire_at=T0 + 6) > queued[0]
+    assert queue(hosts[2], job_id="uuid-2", fire_at=T0 + 5) > queued[0]
+    by_hand = [queue(hosts[0]), queue(hosts[0])]  # no fire time: no key
+    assert by_hand[1] > by_hand[0] > queued[0]
+    assert hosts[0].executions.get(queued[0]).fire_at == T0 + 5
+
+
+def test_a_fire_time_of_an_exclusive_job_raced_by_every_host_is_taken_not_running(hosts: list[Store]) -> None:
+    results = race(hosts, lambda host: queue(host, fire_at=T0 + 5, exclusive=True))
+    queued = [r for r in results if isinstance(r, int)]
+    assert len(queued) == 1, results
+    # the losers lost the fire, not a run of the job: quiet, not the "already running" of a skipped fire
+    assert [type(r) for r in results if not isinstance(r, int)] == [AlreadyFiredError] * (HOSTS - 1), results
+
+
+def test_an_exclusive_job_raced_by_every_host_queues_one_execution(hosts: list[Store]) -> None:
+    results = race(hosts, lambda host: queue(host, exclusive=True))
+    queued = [r for r in results if isinstance(r, int)]
+    assert len(queued) == 1, results
+    message = f"job 'ops/deploy' is already running (execution {queued[0]}) and does not allow multiple executions"
+    assert [str(r) for r in results if isinstance(r, StateError)] == [message] * (HOSTS - 1)
+    (claimed,) = hosts[1].executions.claim_due(T0, owner="host1:1:x", limit=5)
+    assert claimed.exclusive and claimed.id == queued[0]
+    with pytest.raises(StateError, match=r"already running"):  # running holds the job as queued did
+        queue(hosts[2], exclusive=True)
+    assert queue(hosts[2], job_id="uuid-2", exclusive=True) > queued[0]  # another job is not held
+    hosts[1].executions.finish(queued[0], status=ExecutionStatus.SUCCEEDED, now=T0 + 1)
+    assert len([r for r in race(hosts, lambda host: queue(host, exclusive=True)) if isinstance(r, int)]) == 1
+
+
+def test_notification_events_raced_by_every_host_are_each_claimed_and_attempted_once(hosts: list[Store]) -> None:
+    executions = [queue(hosts[0], job_id=f"uuid-{n}") for n in range(10)]
+    recorded = race(
+        hosts, lambda host: [host.notifications.add_event(e, "onstart", due_at=T0, now=T0) for e in executions]
+    )
+    assert [sum(added) for added in zip(*recorded, strict=True)] == [1] * len(executions), recorded  # type: ignore[arg-type]
+    for execution_id in executions:
+        hosts[0].notifications.add_event(execution_id, "onsuccess", due_at=T0, now=T0)
+    claims = race(hosts, lambda host: [e.id for e in host.notifications.claim_due(T0, owner=host.owner, limit=100)])
+    claimed = [event for events in claims for event in events]  # type: ignore[union-attr]
+    everything = {e.id for execution_id in executions for e in hosts[0].notifications.events(execution_id)}
+    assert sorted(claimed) == sorted(everything), claims  # each event once, by one host
+    event = min(everything)
+    attempts = race(hosts, lambda host: host.notifications.begin_delivery(event, 0, kind="webhook", target="u", now=T0))
+    assert sorted(attempts) == [False] * (HOSTS - 1) + [True], attempts  # one host sends to the target
+
+
+ELSEWHERE = ProcessIdentity("elsewhere", 4242, "boot-elsewhere", "pid:[1]", "77")
+
+
+def register(host: Store, process: ProcessIdentity = ELSEWHERE, *, lease_until: float = T0 + 60) -> None:
+    """Record ``host``'s owner as a process of another machine, its lease running until ``lease_until``."""
+    host.owners.register(host.owner, process, purpose="xlr serve", now=T0, lease=lease_until - T0)
+
+
+def test_who_is_gone_for_a_takeover(hosts: list[Store]) -> None:
+    register(hosts[0])
+    register(hosts[1], ProcessIdentity.current(), lease_until=T0 + 1)  # alive here: its lease does not matter
+    owners = [hosts[0].owner, hosts[1].owner, "another-host:7:x", hosts[2].owner]
+    assert gone_owners(hosts[2], owners, now=T0 + 59) == ["another-host:7:x"]  # no row: forgotten or released
+    assert gone_owners(hosts[2], owners, now=T0 + 60) == [hosts[0].owner, "another-host:7:x"]
+    assert gone_owners(hosts[0], owners, now=T0 + 60) == ["another-host:7:x", hosts[2].owner]  # never the asker
+
+
+def test_the_executions_of_an_owner_whose_lease_ran_out_are_resumed_by_another_host(
+    hosts: list[Store], tmp_path: Path
+) -> None:
+    register(hosts[0])
+    execution_id = queue(hosts[0])
+    hosts[0].executions.claim_due(T0, owner=hosts[0].owner, limit=1)
+    cursor = {"nodes": ["srv"], "group": 0, "positions": {"srv": 1}}
+    hosts[0].executions.save_progress(execution_id, cursor=cursor, context=[])
+    clock = VirtualClock(T0 + 59)
+    services = [ExecutionService(host, home_root=tmp_path, clock=clock) for host in hosts[1:]]
+    assert services[0].recover() == []  # its lease still runs: it may be working on it
+    clock.advance(1)
+    requeued = race(hosts[1:], lambda host: services[hosts.index(host) - 1].recover())
+    assert sorted(len(r) for r in requeued) == [0, 1], requeued  # type: ignore[arg-type]
+    (resumed,) = hosts[2].executions.claim_due(T0 + 60, owner=hosts[2].owner, limit=5)
+    assert (resumed.id, resumed.owner, resumed.restarts, resumed.cursor) == (execution_id, hosts[2].owner, 1, cursor)
+
+
+def test_the_notifications_an_owner_was_sending_when_its_lease_ran_out_are_not_sent_twice(
+    hosts: list[Store], tmp_path: Path
+) -> None:
+    register(hosts[0])
+    execution_id = queue(hosts[0])
+    hosts[0].notifications.add_event(execution_id, "onstart", due_at=T0, now=T0)
+    (event,) = hosts[0].notifications.claim_due(T0, owner=hosts[0].owner)
+    assert hosts[0].notifications.begin_delivery(event.id, 0, kind="webhook", target="u0", now=T0)
+    clock = VirtualClock(T0 + 59)
+    notifier = Notifier(hosts[1], clock=clock, home_root=tmp_path)
+    assert notifier.recover() == 0
+    clock.advance(1)
+    assert notifier.recover() == 1
+    (delivery,) = hosts[1].notifications.deliveries(execution_id)
+    assert (delivery.target, delivery.state) == ("u0", DeliveryState.UNKNOWN)  # at most once: not sent again
+    assert [e.id for e in hosts[1].notifications.claim_due(T0 + 60, owner=hosts[1].owner)] == [event.id]
+    assert not hosts[1].notifications.begin_delivery(event.id, 0, kind="webhook", target="u0", now=T0 + 60)
