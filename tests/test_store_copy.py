@@ -44,6 +44,7 @@ LISTINGS = (
     ("executions", "--json", "--all"),
     ("execution", "show", "1", "--json"),
     ("keys", "list", "--json"),
+    ("keys", "show", "keys/project/P/db", "--json"),
     ("token", "list", "--json"),
     ("schedules", "-p", "P"),
 )
@@ -111,6 +112,13 @@ def test_a_home_goes_to_postgresql_and_back_with_every_row(
     assert there.exit_code == 0, there.output
     assert there.output.startswith("TABLE"), there.output
     assert "MISMATCH" not in there.output and "row counts and checksums match" in there.output
+    keyless = xlr(populated, "store", "copy", "--to", back, store=postgres)
+    key, beside = populated.root / "secret.key", tmp_path / "secret.key"  # an SQLite file's key is beside it
+    assert (keyless.exit_code, keyless.output) == (1, (
+        f"Error: {beside}: not the secret key of the source ({key}), which the copied sealed values need\n"
+        f"Hint: Copy {key} to {beside} (mode 0600) first.\n"
+    ))  # fmt: skip
+    shutil.copyfile(key, beside)
     again = xlr(populated, "store", "copy", "--to", back, store=postgres)
     assert again.exit_code == 0, again.output
 
@@ -124,25 +132,25 @@ def test_a_home_goes_to_postgresql_and_back_with_every_row(
     assert len({json.loads(result.stdout)["id"] for result in new_tasks}) == 1  # every copy goes on at the next id
 
 
-def test_a_target_that_holds_rows_is_refused_and_left_as_it_was(populated: Home, tmp_path: Path) -> None:
-    target = f"sqlite:///{tmp_path / 'busy.db'}"
+def test_a_target_that_holds_rows_is_refused_and_left_as_it_was(populated: Home) -> None:
+    target = f"sqlite:///{populated.root / 'busy.db'}"  # beside the home's key
     assert xlr(populated, "token", "create", "other", store=target).exit_code == 0
     before = digests(populated, target)
     refused = xlr(populated, "store", "copy", "--to", target)
     assert refused.exit_code == 1
-    assert refused.output.startswith(f"Error: {tmp_path / 'busy.db'}: the target store is not empty (it holds 1 "
+    assert refused.output.startswith(f"Error: {populated.root / 'busy.db'}: the target store is not empty (it holds 1 "
                                      "api_tokens); nothing was copied\n"), refused.output  # fmt: skip
     assert digests(populated, target) == before
 
 
-def test_a_copy_that_fails_half_way_leaves_nothing_in_the_target(populated: Home, tmp_path: Path) -> None:
-    path = tmp_path / "failing.db"
+def test_a_copy_that_fails_half_way_leaves_nothing_in_the_target(populated: Home) -> None:
+    path = populated.root / "failing.db"
     with Store.open(path) as store:  # a real failure of the target under the copy, after other tables were written
         store.execute("CREATE TRIGGER refuse BEFORE INSERT ON task_log BEGIN SELECT RAISE(ABORT, 'no room'); END")
     failed = xlr(populated, "store", "copy", "--to", f"sqlite:///{path}")
     assert failed.exit_code != 0
     with Store.open(path) as store:
-        assert {name for name, rows in store.row_counts().items() if rows} == {"_migrations"}
+        assert {name for name, rows in store.row_counts().items() if rows} == {"_migrations", "store_key_check"}
 
 
 def test_an_unreachable_target_is_one_line_without_the_password(populated: Home) -> None:
@@ -171,8 +179,8 @@ def test_the_store_is_not_copied_onto_itself(populated: Home) -> None:
     assert result.output == f"Error: sqlite:///{populated.database}: the target is the store being copied\n"
 
 
-def test_a_copy_that_differs_from_its_source_is_shown_and_not_kept(populated: Home, tmp_path: Path) -> None:
-    path = tmp_path / "altering.db"
+def test_a_copy_that_differs_from_its_source_is_shown_and_not_kept(populated: Home) -> None:
+    path = populated.root / "altering.db"
     with Store.open(path) as store:  # a target that changes what it is given: the checksum must catch it
         store.execute("CREATE TRIGGER alter_name AFTER INSERT ON api_tokens BEGIN "
                       "UPDATE api_tokens SET name = 'altered' WHERE id = NEW.id; END")  # fmt: skip
@@ -184,4 +192,4 @@ def test_a_copy_that_differs_from_its_source_is_shown_and_not_kept(populated: Ho
         f"Error: {path}: the copy does not match the source in api_tokens; nothing was kept\n"
     )
     with Store.open(path) as store:
-        assert {name for name, rows in store.row_counts().items() if rows} == {"_migrations"}
+        assert {name for name, rows in store.row_counts().items() if rows} == {"_migrations", "store_key_check"}

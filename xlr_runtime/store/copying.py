@@ -5,7 +5,7 @@ read in primary-key order, ids kept as they are; then each table's ids go on pas
 identity sequences, SQLite's ``sqlite_sequence``), so an id is never reused. The whole copy is one transaction on
 the target, verified before it commits: the rows and a checksum of each table (:func:`table_digest`, computed the
 same way on both sides) must match the source's, else nothing of the copy is kept. The source is read in one
-snapshot.
+snapshot. The target's ``secret.key`` must be the source's (sealed values are copied sealed).
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlr_runtime.errors import StoreError
+from xlr_runtime.home import SECRET_KEY_FILE
 from xlr_runtime.store.base import Store
+from xlr_runtime.store.keycheck import KEY_CHECK_TABLE, key_check_value
 from xlr_runtime.store.migrations import applied_migrations
 
 #: Rows read and written at a time.
 BATCH_SIZE = 1000
 
-#: Tables a store keeps for itself: each side has its own (the target is migrated before the copy).
-_OWN_TABLES = frozenset({"_migrations", "sqlite_sequence"})
+#: Tables a store keeps for itself: each side has its own (the target is migrated before the copy, and records
+#: the check value of the home's key when opened: the same key as the source's, or it is refused).
+_OWN_TABLES = frozenset({"_migrations", "sqlite_sequence", KEY_CHECK_TABLE})
 
 #: The migration set only PostgreSQL has (its SQLite functions), left out when the versions are compared.
 _BACKEND_SETS = frozenset({"postgresql"})
@@ -70,6 +73,7 @@ def copy_store(source: Store, target: Store, *, batch_size: int = BATCH_SIZE) ->
     Raises :class:`StoreError` (and keeps nothing in ``target``) when the target holds rows or is at another
     schema version, :class:`CopyMismatchError` when it does not match the source once copied."""
     _require_same_version(source, target)
+    _require_same_key(source, target)
     _require_empty(target)
     with source.snapshot():
         tables = ordered_tables(source)
@@ -96,6 +100,18 @@ def _require_same_version(source: Store, target: Store) -> None:
         raise StoreError(
             f"{target.location}: not at the source's schema version (differs in {', '.join(missing[:3])})",
             hint="Run 'xlr store migrate' on both with the same xlr-runtime.",
+        )
+
+
+def _require_same_key(source: Store, target: Store) -> None:
+    """The target must open the copied sealed values: its ``secret.key`` (the home's, or beside an SQLite file)
+    must be the source's key."""
+    source_key, target_key = source.home_dir / SECRET_KEY_FILE, target.home_dir / SECRET_KEY_FILE
+    wanted = key_check_value(source_key)
+    if wanted is not None and key_check_value(target_key) != wanted:
+        raise StoreError(
+            f"{target_key}: not the secret key of the source ({source_key}), which the copied sealed values need",
+            hint=f"Copy {source_key} to {target_key} (mode 0600) first.",
         )
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xlr_runtime.errors import StoreError
-from xlr_runtime.home import Home
+from xlr_runtime.home import SECRET_KEY_FILE, Home
 from xlr_runtime.settings import Settings
 from xlr_runtime.store.base import Store
+from xlr_runtime.store.keycheck import check_key
 from xlr_runtime.storeurl import StoreURL
 
 
@@ -19,10 +20,13 @@ def open_store(home: Home, settings: Settings, *, owner: str | None = None) -> S
 
 
 def open_store_url(home: Home, url: StoreURL, *, synchronous: str = "NORMAL", owner: str | None = None) -> Store:
-    """Open (creating if needed) and migrate the store ``url`` names (a relative SQLite path is in ``home``)."""
+    """Open (creating if needed) and migrate the store ``url`` names (a relative SQLite path is in ``home``), and
+    check that the secret key its values are sealed with (``secret.key`` of the home, beside an SQLite file) is
+    the one the store recorded (:func:`check_key`)."""
     store = connect_store(home, url, synchronous=synchronous, owner=owner)
     try:
         store.migrate()
+        check_key(store, store.home_dir / SECRET_KEY_FILE)
     except BaseException:
         store.close()
         raise
