@@ -5,12 +5,17 @@ See ``docs/cluster.md`` (moving a home to PostgreSQL) and ``docs/operations.md``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import HomeLockedError, StoreError
-from xlr_runtime.store.base import Store
 from xlr_runtime.storeurl import StoreURL, parse_store_url
+
+if TYPE_CHECKING:
+    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.copying import TableCopy
 
 
 @click.group(name="store")
@@ -61,7 +66,7 @@ def copy_command(ctx: CliContext, target_url: StoreURL, as_json: bool) -> None:
         )
     try:
         with ctx.open_store() as source:
-            if target_url.backend == ctx.settings.store_url.backend and _same_place(ctx, source, target_url):
+            if _same_place(ctx, source, target_url):
                 raise StoreError(f"{target_url.redacted}: the target is the store being copied")
             with open_store_url(home, target_url, synchronous=ctx.settings["store.synchronous"]) as target:
                 try:
@@ -82,6 +87,8 @@ def copy_command(ctx: CliContext, target_url: StoreURL, as_json: bool) -> None:
 
 def _same_place(ctx: CliContext, source: Store, target_url: StoreURL) -> bool:
     """Whether ``target_url`` names the store ``source`` is (compared as shown, passwords left out)."""
+    if source.dialect.name != target_url.backend:
+        return False
     if target_url.backend == "postgresql":
         return target_url.redacted == source.location
     from xlr_runtime.store.opening import sqlite_path
@@ -89,7 +96,8 @@ def _same_place(ctx: CliContext, source: Store, target_url: StoreURL) -> bool:
     return sqlite_path(ctx.home, target_url).resolve() == source.path.resolve()
 
 
-def _echo_copies(copies: list, as_json: bool) -> None:  # type: ignore[type-arg]
+def _echo_copies(copies: list[TableCopy], as_json: bool) -> None:
+    """The table of row counts and checksums (``--json``: both checksums in full)."""
     if as_json:
         echo_json([
             {"table": c.name, "source_rows": c.source_rows, "target_rows": c.target_rows,

@@ -217,25 +217,28 @@ def _copy_rows(source: Store, target: Store, table: Table, batch_size: int) -> N
 
 
 def table_digest(store: Store, table: Table, batch_size: int = BATCH_SIZE) -> tuple[int, str]:
-    """The rows of ``table`` and a SHA-256 of them read in primary-key order, each row its values by column name
-    (:func:`_normalised`), so a table holds the same digest on SQLite and on PostgreSQL."""
-    digest = hashlib.sha256()
+    """The rows of ``table`` and a SHA-256 of them: the column names in name order, then the rows in primary-key
+    order as JSON, each row's values in that column order and :func:`_normalised`, so a table has the same digest
+    on SQLite and on PostgreSQL (read in batches of ``batch_size``, which both sides must share)."""
+    order = sorted(range(len(table.columns)), key=lambda i: table.columns[i])
+    digest = hashlib.sha256(json.dumps([table.columns[i] for i in order]).encode())
     rows = 0
-    names = sorted(range(len(table.columns)), key=lambda i: table.columns[i])
     for batch in _batches(store, table, batch_size):
-        for row in batch:
-            values = [[table.columns[i], _normalised(row[i])] for i in names]
-            digest.update(json.dumps(values, ensure_ascii=False).encode() + b"\n")
+        values = [[_normalised(row[i]) for i in order] for row in batch]
+        digest.update(json.dumps(values, ensure_ascii=False).encode() + b"\n")
         rows += len(batch)
     return rows, digest.hexdigest()
 
 
 def _normalised(value: Any) -> Any:
     """``value`` as both backends give it back: a whole float (SQLite hands ``REAL`` affinity values so) as an
-    integer, bytes as hexadecimal text, a boolean as 0 or 1."""
-    if isinstance(value, bool):
+    integer, bytes as hexadecimal text, a boolean as 0 or 1; text, integers and NULL as they are."""
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is bool:
         return int(value)
-    if isinstance(value, float) and value.is_integer():
+    if kind is float and value.is_integer():
         return int(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return {"bytes": bytes(value).hex()}
