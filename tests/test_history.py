@@ -33,7 +33,17 @@ HISTORY_REFERENCES = {
     "notification_deliveries": "SELECT COUNT(*) FROM notification_deliveries "
     "WHERE event_id NOT IN (SELECT id FROM notification_events)",
 }
-NOT_HISTORY = {"tasks", "runtime_owners", "projects", "jobs", "job_schedules", "keys", "api_tokens", "_migrations"}
+NOT_HISTORY = {
+    "tasks",
+    "runtime_owners",
+    "projects",
+    "jobs",
+    "job_schedules",
+    "keys",
+    "api_tokens",
+    "store_key_check",
+    "_migrations",
+}
 
 
 def foreign_key_violations(store: Store) -> list[tuple[object, ...]]:

@@ -6,6 +6,7 @@
     conf/xl-release.conf    XL Release's own HOCON file (the default polling interval)
     plugins/  ext/          extra plugins (ext/ overrides plugins/, as in XL Release)
     xlr.db                  the SQLite store
+    secret.key              the key that seals secrets in the store (created on first use, mode 0600)
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from xlr_runtime.errors import HomeError
 
 #: Environment variable naming the home folder.
 HOME_ENV = "XLR_HOME"
+
+#: The name of the secret key file in a home (:mod:`xlr_runtime.secrets`).
+SECRET_KEY_FILE = "secret.key"
 
 
 def default_home() -> Path:

@@ -18,9 +18,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from xlr_runtime.errors import StoreError
+from xlr_runtime.home import SECRET_KEY_FILE as KEY_FILE
 
-#: The key file's name inside the home.
-KEY_FILE = "secret.key"
 #: The key of the one row a sealed data context is stored as.
 SEALED = "sealed"
 #: The prefix of one sealed value stored in a JSON column (the rest is a Fernet token).

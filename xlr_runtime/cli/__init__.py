@@ -82,6 +82,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "xlr_runtime.cli.serve:serve_command",
         "Run every task of the home until stopped (SIGTERM or Ctrl-C stops gracefully).",
     ),
+    "store": LazyCommand(
+        "xlr_runtime.cli.store:store_group", "Copy the store to another backend, or apply its schema migrations."
+    ),
     "task": LazyCommand("xlr_runtime.cli.tasks:task_group", "Show a stored task, its log, or abort, retry or skip it."),
     "tasks": LazyCommand(
         "xlr_runtime.cli.tasks:tasks_command", "List stored tasks, newest first, with title, status and status line."

@@ -4,7 +4,13 @@ Every SQL statement of xlr-runtime lives in this package.
 """
 
 from xlr_runtime.store.base import AREA_MODULES, Store, new_owner_id
-from xlr_runtime.store.migrations import Migration, MigrationSet, applied_migrations, apply_migrations
+from xlr_runtime.store.migrations import (
+    Migration,
+    MigrationSet,
+    applied_migrations,
+    apply_migrations,
+    pending_migrations,
+)
 from xlr_runtime.store.tasks import (
     RunCompletion,
     RunState,
@@ -32,4 +38,5 @@ __all__ = [
     "applied_migrations",
     "apply_migrations",
     "new_owner_id",
+    "pending_migrations",
 ]

@@ -58,6 +58,7 @@ AREA_MODULES: tuple[str, ...] = (
     "xlr_runtime.store.notifications",
     "xlr_runtime.store.keys",
     "xlr_runtime.store.tokens",
+    "xlr_runtime.store.keycheck",
 )
 
 #: SQLite ``synchronous`` modes a store opens with. The ``store.synchronous`` setting offers NORMAL and FULL; OFF

@@ -66,6 +66,32 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
     Raises :class:`StoreError` when the database records steps this version does not know (written by a newer
     xlr-runtime): running on it could corrupt data.
     """
+    sets = list(sets)
+    applied_now: list[str] = []
+    for migration_set, step in pending_migrations(store, sets):
+        with store.atomic():
+            # Another process may have applied it while we waited for the write lock.
+            if store.query_one(
+                f"SELECT 1 AS x FROM {_RECORD_TABLE} WHERE migration_set = ? AND name = ?",
+                [migration_set.name, step.name],
+            ):
+                continue
+            step.apply(store.db)
+            store.execute(
+                f"INSERT INTO {_RECORD_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                [migration_set.name, step.name, time.time()],
+            )
+        applied_now.append(f"{migration_set.name}/{step.name}")
+    return applied_now
+
+
+def pending_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[tuple[MigrationSet, Migration]]:
+    """The steps of ``sets`` the database has not recorded yet, in the order they apply (``xlr store migrate
+    --check`` lists them; nothing is applied). Creates the empty ``_migrations`` table of a new database.
+
+    Raises :class:`StoreError` naming every step of ``sets`` the database records that this version does not know
+    (written by a newer xlr-runtime): running on it could corrupt data.
+    """
     with store.atomic():
         store.execute(
             f"CREATE TABLE IF NOT EXISTS {_RECORD_TABLE} (migration_set TEXT NOT NULL, name TEXT NOT NULL, "
@@ -74,33 +100,25 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
     recorded: dict[str, set[str]] = {}  # set name -> its applied steps, read in one query at every open
     for row in store.query(f"SELECT migration_set, name FROM {_RECORD_TABLE}"):
         recorded.setdefault(row["migration_set"], set()).add(row["name"])
-    applied_now: list[str] = []
-    for migration_set in sets:
-        done = recorded.get(migration_set.name, set())
-        unknown = done - {step.name for step in migration_set.steps}
-        if unknown:
-            raise StoreError(
-                f"{store.location}: migration {migration_set.name}/{sorted(unknown)[0]} is not known to this "
-                "xlr-runtime (the database was written by a newer version)",
-                hint="Upgrade xlr-runtime, or use another --home.",
-            )
-        for step in migration_set.steps:
-            if step.name in done:
-                continue
-            with store.atomic():
-                # Another process may have applied it while we waited for the write lock.
-                if store.query_one(
-                    f"SELECT 1 AS x FROM {_RECORD_TABLE} WHERE migration_set = ? AND name = ?",
-                    [migration_set.name, step.name],
-                ):
-                    continue
-                step.apply(store.db)
-                store.execute(
-                    f"INSERT INTO {_RECORD_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
-                    [migration_set.name, step.name, time.time()],
-                )
-            applied_now.append(f"{migration_set.name}/{step.name}")
-    return applied_now
+    sets = list(sets)
+    unknown = sorted(
+        f"{migration_set.name}/{name}"
+        for migration_set in sets
+        for name in recorded.get(migration_set.name, set()) - {step.name for step in migration_set.steps}
+    )
+    if unknown:
+        raise StoreError(
+            f"{store.location}: migration{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"{'are' if len(unknown) > 1 else 'is'} not known to this xlr-runtime (the database was written by a "
+            "newer version)",
+            hint="Upgrade xlr-runtime (or restore the backup taken before the upgrade, or use another --home).",
+        )
+    return [
+        (migration_set, step)
+        for migration_set in sets
+        for step in migration_set.steps
+        if step.name not in recorded.get(migration_set.name, set())
+    ]
 
 
 def applied_migrations(store: Store) -> list[tuple[str, str, float]]:
