@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import heapq
 import logging
 import math
 import threading
@@ -43,15 +42,6 @@ log = logging.getLogger(__name__)
 #: pool gets batches (one message per batch to a worker, one transaction per batch of results). Only due runs are
 #: claimed, so a deep queue never delays a run that is not due yet.
 CAPACITY_PER_WORKER = 32
-
-#: Results committed per transaction while runs are due: between two chunks the scheduler claims and hands over
-#: the runs that fell due meanwhile, so a due run never waits behind the commit of a large batch (a burst of
-#: 1,000 polls finishing together). Without known due runs a batch is committed whole.
-COMMIT_CHUNK = 32
-
-#: A batch is committed in chunks when a known run falls due within this many seconds (a chunk's commit takes
-#: a few milliseconds; a whole batch of hundreds of results, tens).
-_COMMIT_AHEAD = 0.01
 
 #: First pause before writing again to a database that could not be written (seconds); it doubles up to
 #: :data:`RETRY_MAX`.
@@ -103,9 +93,6 @@ class Scheduler:
         #: In run(): (t, wakes) when no run can be due before t — read after the last commit, valid while wakes is
         #: unchanged; a tick then only commits (a finished run adds no due run before its commit).
         self._quiet_until: tuple[float, int] | None = None
-        #: Due times of runs known to be due in the store (the next runs of the results this scheduler committed,
-        #: the earliest one read when idle), a heap: between two commit chunks, a claim is made when one has passed.
-        self._known_due: list[float] = []
         #: Tasks this scheduler brought to an end (completed or failed), for callers waiting on a batch.
         self.ended = 0
         #: Results (with their task ids) not committed yet: the database could not be written.
@@ -138,8 +125,6 @@ class Scheduler:
         except StoreUnavailableError as exc:
             self._unavailable(exc)
             return 0
-        if len(runs) < free:  # everything due at ``now`` was claimed
-            self._forget_due(now)
         if not runs:  # (a claim of nothing writes nothing: it does not tell the database can be written again)
             return 0
         self._available()
@@ -178,11 +163,9 @@ class Scheduler:
         self._stranded = []
 
     def collect(self) -> int:
-        """Commit the results of every finished run; return how many were committed.
+        """Commit the results of every finished run (one transaction); return how many were committed.
 
-        Results go in one transaction, or in chunks of :data:`COMMIT_CHUNK` while runs are due: the runs that fell
-        due during a chunk are claimed and handed over before the next one. When the database cannot be written,
-        the results stay for the next call (see the module)."""
+        When the database cannot be written, the results stay for the next call (see the module)."""
         while self._finished:
             result = self._finished.popleft()
             run = self._inflight.pop(result.run_id, None)
@@ -193,35 +176,18 @@ class Scheduler:
             return 0
         if self._stranded:
             self._give_back()
-        committed = 0
-        while self._uncommitted:
-            if committed and not self._stop.is_set() and self._due_by(now := self.clock.now()):
-                self._start_due(now)
-            whole = not self._known_due or self._known_due[0] > self.clock.now() + _COMMIT_AHEAD
-            size = len(self._uncommitted) if whole else COMMIT_CHUNK
-            batch, self._uncommitted = self._uncommitted[:size], self._uncommitted[size:]
-            try:
-                ended = self.engine.commit([c for c, _ in batch], {c.run_id: task_id for c, task_id in batch})
-            except StoreUnavailableError as exc:
-                self._uncommitted[:0] = batch
-                self._unavailable(exc)
-                return committed
-            self._available()
-            self.ended += len(ended)
-            committed += len(batch)
-            for completion, _ in batch:
-                if completion.next_due_at is not None:
-                    heapq.heappush(self._known_due, completion.next_due_at)
-        return committed
-
-    def _due_by(self, now: float) -> bool:
-        """Whether a run known to be due in the store is due at ``now``."""
-        return bool(self._known_due) and self._known_due[0] <= now
-
-    def _forget_due(self, now: float) -> None:
-        """A claim at ``now`` took every run due then: forget their due times."""
-        while self._known_due and self._known_due[0] <= now:
-            heapq.heappop(self._known_due)
+        if not self._uncommitted:
+            return 0
+        batch, self._uncommitted = self._uncommitted, []
+        try:
+            ended = self.engine.commit([c for c, _ in batch], {c.run_id: task_id for c, task_id in batch})
+        except StoreUnavailableError as exc:
+            self._uncommitted[:0] = batch
+            self._unavailable(exc)
+            return 0
+        self._available()
+        self.ended += len(ended)
+        return len(batch)
 
     def _completion(self, run: ScriptRun, result: ScriptRunResult) -> RunCompletion:
         try:
@@ -394,8 +360,6 @@ class Scheduler:
             except StoreUnavailableError as exc:
                 self._unavailable(exc)
                 return self._next_wake(max_wait)
-            if due is not None:
-                heapq.heappush(self._known_due, due)
         if max_wait is not None:  # work other processes add is found by a claim at least this often
             cap = self.clock.now() + max_wait
             due = cap if due is None else min(due, cap)
