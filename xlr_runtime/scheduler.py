@@ -393,17 +393,26 @@ class Scheduler:
             due = self._held[0][0] if due is None else min(due, self._held[0][0])
         return due
 
+    def _requeue_held(self) -> list[ScriptRun]:
+        """Re-queue the runs claimed ahead of their due time and not handed over yet (a stop starts nothing)."""
+        held, self._held = [run_id for _, run_id, _ in self._held], []
+        for run_id in held:
+            del self._inflight[run_id]
+        try:
+            return self.store.tasks.requeue_runs(held, owner=self.store.owner, now=self.clock.now(), note=STOPPED_NOTE)
+        except StoreUnavailableError as exc:
+            log.error("%s; %d claimed script run(s) not re-queued: they run after a restart", exc, len(held))
+            return []
+
     def shutdown(self, grace_period: float | None = None, *, stop_note: str | None = None) -> list[ScriptRun]:
         """Stop claiming; wait up to ``grace_period`` (default ``serve.grace_period``) for running scripts,
         committing their results; re-queue the rest, each with the log line ``stop_note`` (``{path}`` is the
         script). Without ``stop_note`` the line says the grace period elapsed, or, with a grace period of 0,
-        that the runtime stopped. Returns the runs re-queued. Results that cannot be stored (the database cannot
+        that the runtime stopped; runs claimed ahead of their due time and not started are re-queued at once, with
+        the latter. Returns the runs re-queued. Results that cannot be stored (the database cannot
         be written) are logged: their runs are re-run after a restart."""
         self._stop.set()
-        for _, run_id, _ in self._held:  # claimed, never started: re-queued at once
-            del self._inflight[run_id]
-            self._stranded.append(run_id)
-        self._held = []
+        requeued = self._requeue_held()
         grace = float(self.settings["serve.grace_period"]) if grace_period is None else grace_period
         deadline = time.monotonic() + grace
         while (self._inflight or self._uncommitted) and time.monotonic() < deadline:
@@ -418,9 +427,8 @@ class Scheduler:
         self.collect()
         leftover = list(self._inflight.values())
         note = stop_note or (STOP_NOTE if grace > 0 else STOPPED_NOTE)
-        requeued: list[ScriptRun] = []
         try:
-            requeued = self.store.tasks.requeue_runs(
+            requeued += self.store.tasks.requeue_runs(
                 [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=note
             )
         except StoreUnavailableError as exc:
