@@ -12,7 +12,7 @@ from task_helpers import DEMO_PLUGIN
 
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.plugins import build_plugin_manager
-from xlr_runtime.scheduler import CLAIM_AHEAD, Scheduler
+from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.scripting.contract import RunOutcome, ScheduleRequest, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import defaults
 from xlr_runtime.store import Store
@@ -72,10 +72,9 @@ def test_finished_runs_between_due_times_are_committed_without_a_claim(
 
     assert loop_round(scheduler, T0) is None  # both runs running: nothing due
     executor.finish()
-    # committed; its next run is due 5 s after the commit (clock time), and claimed a moment before
-    assert loop_round(scheduler, T0 + 1) == T0 + 5 - CLAIM_AHEAD
+    assert loop_round(scheduler, T0 + 1) == T0 + 5  # committed; its next run is due 5 s after the commit (clock time)
     executor.finish()
-    assert loop_round(scheduler, T0 + 2) == T0 + 5 - CLAIM_AHEAD
+    assert loop_round(scheduler, T0 + 2) == T0 + 5
 
     assert claims(statements) == 1
     assert [run.state for run in scheduler.store.tasks.runs("1")] == ["done", "due"]
@@ -86,7 +85,7 @@ def test_a_wake_or_the_due_time_claims_again(traced: tuple[Scheduler, HeldExecut
     scheduler.engine.create_task("demo.Counter", {"polls": 3})
     loop_round(scheduler, T0)
     executor.finish()
-    assert loop_round(scheduler, T0 + 1) == T0 + 5 - CLAIM_AHEAD
+    assert loop_round(scheduler, T0 + 1) == T0 + 5
 
     scheduler.engine.create_task("demo.Counter", {"polls": 3})  # added by another thread, which wakes the loop
     scheduler.wake()

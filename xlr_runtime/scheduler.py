@@ -16,7 +16,6 @@ memory and are committed when it can again: one log line when it starts, retries
 
 from __future__ import annotations
 
-import bisect
 import collections
 import dataclasses
 import logging
@@ -43,12 +42,6 @@ log = logging.getLogger(__name__)
 #: pool gets batches (one message per batch to a worker, one transaction per batch of results). Only due runs are
 #: claimed, so a deep queue never delays a run that is not due yet.
 CAPACITY_PER_WORKER = 32
-
-#: Runs due within this many seconds are claimed with the runs due now, in the same transaction, and held in
-#: memory until their due time (then handed over together): runs falling due a few hundred a second (a burst of
-#: polls) are claimed and prepared in batches instead of a few at a time. A held run is claimed, so a crash
-#: re-queues it as any running one; a stop re-queues it at once.
-CLAIM_AHEAD = 0.005
 
 #: First pause before writing again to a database that could not be written (seconds); it doubles up to
 #: :data:`RETRY_MAX`.
@@ -91,8 +84,6 @@ class Scheduler:
         self.identity = ProcessIdentity.current()
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
-        #: Claimed runs not due yet (also in ``_inflight``), by due time: handed over when they fall due.
-        self._held: list[tuple[float, int, ScriptRunRequest]] = []
         #: Results of finished runs, appended by the executor's threads (plain results: no future per run).
         self._finished: collections.deque[ScriptRunResult] = collections.deque()
         self._wake = threading.Event()
@@ -117,30 +108,25 @@ class Scheduler:
     # -- one round ---------------------------------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> int:
-        """Claim the runs due at ``now`` (and those due within :data:`CLAIM_AHEAD`, held until they are due),
-        submit the due ones, then commit finished runs; return how many were submitted.
+        """Claim and submit the runs due at ``now``, then commit finished runs; return how many were submitted.
 
         Due runs go first, so a run never waits for its start behind the commit of other runs' results."""
-        now = self.clock.now() if now is None else now
         ready = not self._stop.is_set() and self._store_ready()
-        if ready:
-            self._claim_due(now)
-        submitted = self._hand_over(now) if ready else 0
+        submitted = self._start_due(self.clock.now() if now is None else now) if ready else 0
         self.collect()
         return submitted
 
-    def _claim_due(self, now: float) -> None:
-        """Claim the runs due by ``now`` + :data:`CLAIM_AHEAD` and hold them, prepared, until their due time."""
+    def _start_due(self, now: float) -> int:
         free = self.capacity - len(self._inflight) + len(self._finished)  # finished runs hold no worker
         try:
             runs = self.store.tasks.claim_due(
-                now + CLAIM_AHEAD, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task
+                now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task
             )
         except StoreUnavailableError as exc:
             self._unavailable(exc)
-            return
+            return 0
         if not runs:  # (a claim of nothing writes nothing: it does not tell the database can be written again)
-            return
+            return 0
         self._available()
         try:
             # one read, for the started hooks and the requests; a task unchanged since its last run is not read again
@@ -150,26 +136,20 @@ class Scheduler:
         except StoreUnavailableError as exc:  # claimed, but nothing was handed over: give them back
             self._stranded.extend(run.id for run in runs)
             self._unavailable(exc)
-            return
+            return 0
         except Exception:
             self._stranded.extend(run.id for run in runs)
             self._give_back()
             raise
+        ready: list[tuple[ScriptRun, ScriptRunRequest]] = []
         for run, prepared in zip(runs, prepared_runs, strict=True):
             if isinstance(prepared, RunCompletion):
                 self._uncommitted.append((prepared, run.task_id))
             else:
-                self._inflight[run.id] = run
-                bisect.insort(self._held, (run.due_at, run.id, prepared))
-
-    def _hand_over(self, now: float) -> int:
-        """Submit the held runs due at ``now``, in due order, at once; return how many."""
-        due = bisect.bisect_right(self._held, (now, math.inf))
-        if due == 0:
-            return 0
-        batch, self._held = self._held[:due], self._held[due:]
-        _submit_all(self.executor, [request for _, _, request in batch], self._on_done)
-        return due
+                ready.append((run, prepared))
+        _submit_all(self.executor, [request for _, request in ready], self._on_done)
+        self._inflight.update((run.id, run) for run, _ in ready)  # (results are read in this thread, after)
+        return len(ready)
 
     def _give_back(self) -> None:
         """Re-queue the runs claimed but never handed to the executor (else they would stay running, owned by
@@ -361,8 +341,6 @@ class Scheduler:
         for every finished run, mostly between due times."""
         quiet = self._quiet_until
         if quiet is not None and now < quiet[0] and quiet[1] == self._wakes:
-            if not self._stop.is_set():
-                self._hand_over(now)
             self.collect()
         else:
             self.tick(now)
@@ -382,37 +360,20 @@ class Scheduler:
             except StoreUnavailableError as exc:
                 self._unavailable(exc)
                 return self._next_wake(max_wait)
-            if due is not None:  # claimed ahead of its due time
-                due -= CLAIM_AHEAD
         if max_wait is not None:  # work other processes add is found by a claim at least this often
             cap = self.clock.now() + max_wait
             due = cap if due is None else min(due, cap)
         if wakes is not None:
             self._quiet_until = (math.inf if due is None else due, wakes)
-        if self._held:
-            due = self._held[0][0] if due is None else min(due, self._held[0][0])
         return due
-
-    def _requeue_held(self) -> list[ScriptRun]:
-        """Re-queue the runs claimed ahead of their due time and not handed over yet (a stop starts nothing)."""
-        held, self._held = [run_id for _, run_id, _ in self._held], []
-        for run_id in held:
-            del self._inflight[run_id]
-        try:
-            return self.store.tasks.requeue_runs(held, owner=self.store.owner, now=self.clock.now(), note=STOPPED_NOTE)
-        except StoreUnavailableError as exc:
-            log.error("%s; %d claimed script run(s) not re-queued: they run after a restart", exc, len(held))
-            return []
 
     def shutdown(self, grace_period: float | None = None, *, stop_note: str | None = None) -> list[ScriptRun]:
         """Stop claiming; wait up to ``grace_period`` (default ``serve.grace_period``) for running scripts,
         committing their results; re-queue the rest, each with the log line ``stop_note`` (``{path}`` is the
         script). Without ``stop_note`` the line says the grace period elapsed, or, with a grace period of 0,
-        that the runtime stopped; runs claimed ahead of their due time and not started are re-queued at once, with
-        the latter. Returns the runs re-queued. Results that cannot be stored (the database cannot
+        that the runtime stopped. Returns the runs re-queued. Results that cannot be stored (the database cannot
         be written) are logged: their runs are re-run after a restart."""
         self._stop.set()
-        requeued = self._requeue_held()
         grace = float(self.settings["serve.grace_period"]) if grace_period is None else grace_period
         deadline = time.monotonic() + grace
         while (self._inflight or self._uncommitted) and time.monotonic() < deadline:
@@ -427,8 +388,9 @@ class Scheduler:
         self.collect()
         leftover = list(self._inflight.values())
         note = stop_note or (STOP_NOTE if grace > 0 else STOPPED_NOTE)
+        requeued: list[ScriptRun] = []
         try:
-            requeued += self.store.tasks.requeue_runs(
+            requeued = self.store.tasks.requeue_runs(
                 [r.id for r in leftover], owner=self.store.owner, now=self.clock.now(), note=note
             )
         except StoreUnavailableError as exc:
