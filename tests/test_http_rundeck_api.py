@@ -350,3 +350,20 @@ def test_a_client_that_reads_xml_gets_rundecks_xml_forms(rundeck: Rundeck) -> No
     )
     no_route = rundeck.call("GET", "/no/such/path", headers=xml)
     assert no_route.status_code == 404 and etree.fromstring(no_route.content).get("error") == "true"
+
+
+def test_text_xml_cannot_carry_is_escaped_in_xml_answers(rundeck: Rundeck) -> None:
+    """A control character in output (a terminal colour) or in an id an error echoes is written ``\\xNN`` in XML,
+    never a 500 (schemathesis found the error case: tests/test_http_schemathesis.py)."""
+    xml = {"Accept": "application/xml"}
+    missing = rundeck.call("GET", "/execution/7\x08\x1b", headers=xml)
+    assert missing.status_code == 404, missing.text
+    assert etree.fromstring(missing.content).findtext("error/message") == "Execution ID does not exist: 7\\x08\\x1b"
+    coloured = "- name: coloured\n  uuid: 5b0c6e0a-0004-4000-8000-000000000004\n  description: ''\n"
+    coloured += "  sequence:\n    commands:\n    - script: printf '\\033[1mbold\\033[0m\\n'\n"
+    assert rundeck.import_jobs("web", coloured).status_code == 200
+    execution_id = rundeck.run("5b0c6e0a-0004-4000-8000-000000000004").json()["id"]
+    assert rundeck.wait_done(execution_id)["status"] == "succeeded"
+    output = rundeck.call("GET", f"/execution/{execution_id}/output", params={"format": "xml"})
+    assert output.status_code == 200, output.text
+    assert "\\x1b[1mbold\\x1b[0m" in [e.get("log") for e in etree.fromstring(output.content).iter("entry")]
