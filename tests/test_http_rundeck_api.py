@@ -367,3 +367,23 @@ def test_text_xml_cannot_carry_is_escaped_in_xml_answers(rundeck: Rundeck) -> No
     output = rundeck.call("GET", f"/execution/{execution_id}/output", params={"format": "xml"})
     assert output.status_code == 200, output.text
     assert "\\x1b[1mbold\\x1b[0m" in [e.get("log") for e in etree.fromstring(output.content).iter("entry")]
+
+
+@pytest.mark.parametrize("text", ["\u00b2\u00b2", "9" * 5000])
+def test_digits_int_refuses_are_no_id_nor_version(rundeck: Rundeck, text: str) -> None:
+    """``"²"`` passes ``str.isdigit`` but not ``int()``, nor do 5,000 digits: a 404 or 400, never a 500
+    (schemathesis found ``/execution/²²/output``: tests/test_http_schemathesis.py)."""
+    for path in (f"/execution/{text}", f"/execution/{text}/output", f"/execution/{text}/state"):
+        missing = rundeck.call("GET", path)
+        assert missing.status_code == 404, (path, missing.text)
+        assert missing.json()["message"] == f"Execution ID does not exist: {text}"
+    deleted = rundeck.call("POST", "/executions/delete", json={"ids": [text]})
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["failures"] == [{"id": text, "message": f"Not found: {text}"}]
+    ended = rundeck.call("GET", "/project/web/executions", params={"begin": text})
+    assert ended.status_code == 400 and "begin must be Unix milliseconds" in ended.json()["message"], ended.text
+    server = rundeck.base.rsplit("/api/", 1)[0]
+    version = requests.get(f"{server}/api/{text}/system/info", headers={"Accept": "application/json"}, timeout=TIMEOUT)
+    assert version.status_code == 400 and version.json()["errorCode"] == "api.error.api-version.unsupported"
+    page = requests.get(f"{server}/project/web/execution/show/{text}", timeout=TIMEOUT)  # the dashboard's page
+    assert page.status_code == 404, page.text[-2000:]
