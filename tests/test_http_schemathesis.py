@@ -27,7 +27,7 @@ from xlr_runtime.http.openapi import DOCUMENT
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = int(os.environ.get("XLR_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("XLR_FUZZ_EXAMPLES", "20"))
 #: Every (path, method) of the document, known without schemathesis so that the tests are listed without it.
 OPERATIONS = sorted((path, method.upper()) for path, item in DOCUMENT["paths"].items() for method in item)
 JOBS = """\
@@ -73,10 +73,12 @@ def no_secret_in_the_answer(_ctx: Any, response: Any, _case: Any) -> None:
 
 @dataclass
 class Target:
-    """The served API, its schema as schemathesis loaded it, and real values for path parameters."""
+    """The served API, its schema as schemathesis loaded it, schemathesis's generation modes and checks, and real
+    values for path parameters."""
 
     api: Api
     schema: Any
+    generation_modes: Any
     checks: list[Any]
     values: dict[str, list[str]]
 
@@ -118,7 +120,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
             response_schema_conformance,
             no_secret_in_the_answer,
         ]
-        yield Target(api, schema, checks, values)
+        yield Target(api, schema, schemathesis.GenerationMode, checks, values)
         log = api.serve.output()
         assert " ERROR " not in log and "Traceback" not in log, log[-4000:]
         assert not [name for name, value in CANARIES.items() if value in log], "a secret is in the server's log"
@@ -129,15 +131,17 @@ def test_every_operation_answers_as_documented(target: Target, path: str, method
     operation = target.schema[path][method]
     base_url = target.api.url.removesuffix("/api/v1")
     headers = {**target.api.auth(), "X-Rundeck-Auth-Token": target.api.token}
+    modes = target.generation_modes
+    cases = st.one_of(operation.as_strategy(modes.POSITIVE), operation.as_strategy(modes.NEGATIVE))
 
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
         database=None,
         phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     )
-    @given(case=operation.as_strategy(), real=st.data())
+    @given(case=cases, real=st.data())
     def fuzz(case: Any, real: st.DataObject) -> None:
         for name in case.path_parameters or {}:
             if name in target.values and real.draw(st.booleans()):
