@@ -109,6 +109,8 @@ def test_pages_follow_the_cursor_and_ignore_tasks_created_meanwhile(api: Api) ->
         ("GET", "/tasks", None, {"limit": "501"}, 400, "limit"),
         ("GET", "/tasks", None, {"limit": "many"}, 400, "limit"),
         ("GET", "/tasks", None, {"cursor": "abc"}, 400, "cursor"),
+        ("GET", "/tasks", None, {"cursor": "\u00b2"}, 400, "cursor"),  # a digit to str.isdigit, not to int()
+        ("GET", "/tasks", None, {"cursor": "9" * 5000}, 400, "cursor"),  # more digits than int() converts
         ("GET", "/tasks", None, {"status": "sleeping"}, 400, "status"),
         ("GET", "/tasks", None, {"text": "x" * 201}, 400, "text"),
         ("GET", "/tasks/1/log", None, {"after": "-1"}, 400, "after"),

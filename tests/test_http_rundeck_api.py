@@ -350,3 +350,40 @@ def test_a_client_that_reads_xml_gets_rundecks_xml_forms(rundeck: Rundeck) -> No
     )
     no_route = rundeck.call("GET", "/no/such/path", headers=xml)
     assert no_route.status_code == 404 and etree.fromstring(no_route.content).get("error") == "true"
+
+
+def test_text_xml_cannot_carry_is_escaped_in_xml_answers(rundeck: Rundeck) -> None:
+    """A control character in output (a terminal colour) or in an id an error echoes is written ``\\xNN`` in XML,
+    never a 500 (schemathesis found the error case: tests/test_http_schemathesis.py)."""
+    xml = {"Accept": "application/xml"}
+    missing = rundeck.call("GET", "/execution/7\x08\x1b", headers=xml)
+    assert missing.status_code == 404, missing.text
+    assert etree.fromstring(missing.content).findtext("error/message") == "Execution ID does not exist: 7\\x08\\x1b"
+    coloured = "- name: coloured\n  uuid: 5b0c6e0a-0004-4000-8000-000000000004\n  description: ''\n"
+    coloured += "  sequence:\n    commands:\n    - script: printf '\\033[1mbold\\033[0m\\n'\n"
+    assert rundeck.import_jobs("web", coloured).status_code == 200
+    execution_id = rundeck.run("5b0c6e0a-0004-4000-8000-000000000004").json()["id"]
+    assert rundeck.wait_done(execution_id)["status"] == "succeeded"
+    output = rundeck.call("GET", f"/execution/{execution_id}/output", params={"format": "xml"})
+    assert output.status_code == 200, output.text
+    assert "\\x1b[1mbold\\x1b[0m" in [e.get("log") for e in etree.fromstring(output.content).iter("entry")]
+
+
+@pytest.mark.parametrize("text", ["\u00b2\u00b2", "9" * 5000])
+def test_digits_int_refuses_are_no_id_nor_version(rundeck: Rundeck, text: str) -> None:
+    """``"²"`` passes ``str.isdigit`` but not ``int()``, nor do 5,000 digits: a 404 or 400, never a 500
+    (schemathesis found ``/execution/²²/output``: tests/test_http_schemathesis.py)."""
+    for path in (f"/execution/{text}", f"/execution/{text}/output", f"/execution/{text}/state"):
+        missing = rundeck.call("GET", path)
+        assert missing.status_code == 404, (path, missing.text)
+        assert missing.json()["message"] == f"Execution ID does not exist: {text}"
+    deleted = rundeck.call("POST", "/executions/delete", json={"ids": [text]})
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["failures"] == [{"id": text, "message": f"Not found: {text}"}]
+    ended = rundeck.call("GET", "/project/web/executions", params={"begin": text})
+    assert ended.status_code == 400 and "begin must be Unix milliseconds" in ended.json()["message"], ended.text
+    server = rundeck.base.rsplit("/api/", 1)[0]
+    version = requests.get(f"{server}/api/{text}/system/info", headers={"Accept": "application/json"}, timeout=TIMEOUT)
+    assert version.status_code == 400 and version.json()["errorCode"] == "api.error.api-version.unsupported"
+    page = requests.get(f"{server}/project/web/execution/show/{text}", timeout=TIMEOUT)  # the dashboard's page
+    assert page.status_code == 404, page.text[-2000:]

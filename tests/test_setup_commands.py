@@ -47,11 +47,19 @@ def test_ci_runs_the_readmes_test_command() -> None:
 
 def test_deselected_slow_tests_say_how_they_run() -> None:
     options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
-    assert "-m 'not slow'" in options["addopts"]
+    assert "-m 'not slow and not fuzz'" in options["addopts"]
     (slow,) = [m for m in options["markers"] if m.startswith("slow:")]
     assert "CI=true" in slow and "XLR_SLOW=1" in slow
     assert 'if [ "${CI:-}" = true ] || [ "${XLR_SLOW:-}" = 1 ]; then' in CI_RUN.read_text(encoding="utf-8")
     assert "python -m pytest -m slow" in CI_RUN.read_text(encoding="utf-8")
+
+
+def test_deselected_fuzz_tests_say_how_they_run() -> None:
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    (fuzz,) = [m for m in options["markers"] if m.startswith("fuzz:")]
+    assert "fuzz extra" in fuzz and ".ci/run" in fuzz
+    ci_run = CI_RUN.read_text(encoding="utf-8")
+    assert "python -m pip install -q -e '.[test,fuzz]'" in ci_run and "\npython -m pytest -m fuzz\n" in ci_run
 
 
 #: Skip/xfail calls whose first positional argument is the reason; the others need ``reason=``.

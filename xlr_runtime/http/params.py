@@ -25,6 +25,17 @@ def int_param(request: Request, name: str, default: int, *, minimum: int, maximu
     return value
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number when it is only ASCII digits (an id or a version in a path), else ``None``:
+    ``"²"`` passes ``str.isdigit`` yet ``int`` refuses it, as it refuses a number of thousands of digits."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
+        return None
+
+
 def bool_param(request: Request, name: str) -> bool:
     """The query parameter ``name`` as a flag: ``true``/``1``/``yes`` or ``false``/``0``/``no`` (absent: false)."""
     text = request.query_params.get(name, "false").lower()

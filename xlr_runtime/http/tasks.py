@@ -27,6 +27,7 @@ from xlr_runtime.http.params import (
     json_object,
     object_field,
     string_field,
+    whole_number,
 )
 from xlr_runtime.store import ScriptRun, Task, TaskLogLine, TaskStatus, TaskSummary
 from xlr_runtime.store.base import MAX_ROW_ID
@@ -51,9 +52,10 @@ def _cursor(request: Request, name: str) -> int | None:
     text = request.query_params.get(name)
     if not text:
         return None
-    if not text.isdigit() or not 0 < int(text) <= MAX_ROW_ID:
+    number = whole_number(text)
+    if number is None or not 0 < number <= MAX_ROW_ID:
         raise ApiRequestError(400, f"{name} must be the 'next' value of a previous page, got {text!r}", field=name)
-    return int(text)
+    return number
 
 
 def task_page(request: Request) -> tuple[list[TaskSummary], int | None]:
@@ -184,8 +186,8 @@ def task_log(request: Request) -> Response:
     context.store.tasks.get(task_id)  # 404 for an unknown task, before any stream starts
     after = int_param(request, "after", 0, minimum=0, maximum=MAX_ROW_ID)
     if bool_param(request, "follow"):
-        resume = request.headers.get("last-event-id", "")
-        start = int(resume) if resume.isdigit() and int(resume) <= MAX_ROW_ID else after
+        resume = whole_number(request.headers.get("last-event-id", ""))
+        start = resume if resume is not None and resume <= MAX_ROW_ID else after
         return StreamingResponse(
             _follow(context, task_id, start),
             media_type="text/event-stream",

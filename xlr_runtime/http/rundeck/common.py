@@ -22,6 +22,7 @@ from xlr_runtime.errors import (
     StoreUnavailableError,
     XlrError,
 )
+from xlr_runtime.http.params import whole_number
 from xlr_runtime.http.rundeck.xmlforms import error_xml, wants_xml, xml_response
 
 #: The API version this server speaks, and the oldest one it still answers (as Rundeck 5).
@@ -84,7 +85,7 @@ def _status_and_code(error: XlrError) -> tuple[int, str]:
 def check_version(request: Request) -> int:
     """The request's API version; Rundeck's 400 ``api.error.api-version.unsupported`` outside the range."""
     text = request.path_params["version"]
-    version = int(text) if text.isdigit() else 0
+    version = whole_number(text) or 0
     if version > CURRENT_VERSION:
         reason = f"Current version: {CURRENT_VERSION}"
     elif version < MINIMUM_VERSION:

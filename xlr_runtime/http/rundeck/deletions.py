@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
 from xlr_runtime.http.app import context_of
-from xlr_runtime.http.params import MAX_BODY_BYTES
+from xlr_runtime.http.params import MAX_BODY_BYTES, whole_number
 from xlr_runtime.http.rundeck.common import endpoint
 from xlr_runtime.http.rundeck.executions import execution_of
 from xlr_runtime.http.rundeck.jobs import job_of
@@ -91,7 +91,8 @@ def _deleted(request: Request, ids: list[str]) -> Response:
     store = context_of(request).store
     failures = []
     for text in ids:
-        reason = delete_one(store, int(text)) if text.isdigit() else f"Not found: {text}"
+        number = whole_number(text)
+        reason = f"Not found: {text}" if number is None else delete_one(store, number)
         if reason is not None:
             failures.append({"id": text, "message": reason})
     result: dict[str, Any] = {

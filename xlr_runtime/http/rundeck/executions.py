@@ -20,7 +20,7 @@ from starlette.routing import Route
 from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
 from xlr_runtime.http.app import ApiContext, context_of
 from xlr_runtime.http.auth import TOKEN_NAME
-from xlr_runtime.http.params import int_param, json_object
+from xlr_runtime.http.params import int_param, json_object, whole_number
 from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, page_url
 from xlr_runtime.http.rundeck.jobs import job_of
 from xlr_runtime.http.rundeck.queries import STATUS_FILTERS, execution_query, statuses
@@ -86,10 +86,11 @@ def execution_of(request: Request) -> Execution:
     """The execution of the path's ``id``; Rundeck's 404 when there is none."""
     text = request.path_params["id"]
     missing = NotFoundError(f"Execution ID does not exist: {text}")
-    if not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         raise missing
     try:
-        return context_of(request).store.executions.get(int(text))
+        return context_of(request).store.executions.get(number)
     except NotFoundError:
         raise missing from None
 

@@ -21,9 +21,14 @@ _VERSION = {
 }
 _TEXT = {"type": "string"}
 _OBJECT = {"type": "object"}
+_ARRAY = {"type": "array", "items": _OBJECT}
+_JSON, _XML, _YAML, _PLAIN = "application/json", "application/xml", "application/yaml", "text/plain"
+#: Every endpoint answers JSON, or XML when the request asks for it (``Accept``, or ``format=xml`` where it picks
+#: the answer's form), errors included.
+_JSON_OR_XML = (_JSON, _XML)
 _ERROR = {
-    "description": "Rundeck's error form",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RundeckError"}}},
+    "description": "Rundeck's error form (its XML form when the request asks for XML)",
+    "content": {_JSON: {"schema": {"$ref": "#/components/schemas/RundeckError"}}, _XML: {"schema": _TEXT}},
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -48,10 +53,13 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
-def _op(summary: str, *parameters: dict[str, Any], ok: str = "200", answer: str = "application/json",
-        body: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def _op(summary: str, *parameters: dict[str, Any], ok: str = "200", answers: tuple[str, ...] = _JSON_OR_XML,
+        shape: dict[str, Any] = _OBJECT, body: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """An operation answering ``ok`` in each media type of ``answers`` (JSON or YAML of ``shape``, XML or plain
+    text), or Rundeck's error form."""
     errors = {status: _ERROR for status in ("400", "401", "403", "404", "409")}
-    content = {} if ok == "204" else {"content": {answer: {"schema": _OBJECT if answer.endswith("json") else _TEXT}}}
+    forms = {media: {"schema": shape if media in (_JSON, _YAML) else _TEXT} for media in answers}
+    content = {} if ok == "204" else {"content": forms}
     operation: dict[str, Any] = {
         "summary": summary,
         "tags": ["rundeck"],
@@ -81,6 +89,9 @@ _OUTPUT = (
     _query("lastmod", {"type": "integer", "minimum": 0}, "A previous lastModified (epoch ms)"),
     _query("compacted", {"type": "boolean"}, "Entries in Rundeck's compacted form"),
 )
+_OUTPUT_FORMS = (_JSON, _XML, _PLAIN)
+_RESOURCE_FORMS = (_JSON, _YAML, _XML)
+_DEFINITION_FORMS = (_XML, _YAML, _JSON)
 _PROJECT, _ID = _path("project"), _path("id")
 _DEFINITIONS = {"application/xml": {"schema": _TEXT}, "application/yaml": {"schema": _TEXT}}
 _RUN = {
@@ -124,13 +135,15 @@ _PAGE = (
 PATHS: dict[str, Any] = {
     "/api/{version}/system/info": {"get": _op("Rundeck's system info (version, API version, time)")},
     "/api/{version}/projects": {
-        "get": _op("Every project"),
+        "get": _op("Every project", shape=_ARRAY),
         "post": _op("Create a project", ok="201", body={"application/json": {"schema": _PROJECT_BODY}}),
     },
     "/api/{version}/project/{project}": {"get": _op("One project", _PROJECT)},
-    "/api/{version}/project/{project}/jobs": {"get": _op("The project's jobs", _PROJECT, *_FILTERS)},
+    "/api/{version}/project/{project}/jobs": {"get": _op("The project's jobs", _PROJECT, *_FILTERS, shape=_ARRAY)},
     "/api/{version}/project/{project}/jobs/export": {
-        "get": _op("The project's job definitions", _PROJECT, _FORMAT, *_FILTERS, answer="application/xml")
+        "get": _op(
+            "The project's job definitions", _PROJECT, _FORMAT, *_FILTERS, answers=_DEFINITION_FORMS, shape=_ARRAY
+        )
     },
     "/api/{version}/project/{project}/jobs/import": {
         "post": _op(
@@ -143,7 +156,7 @@ PATHS: dict[str, Any] = {
         )
     },
     "/api/{version}/job/{id}": {
-        "get": _op("A job's definition", _ID, _FORMAT, answer="application/xml"),
+        "get": _op("A job's definition", _ID, _FORMAT, answers=_DEFINITION_FORMS, shape=_ARRAY),
         "delete": _op("Delete a job", _ID, ok="204"),
     },
     "/api/{version}/job/{id}/info": {"get": _op("A job's summary", _ID)},
@@ -189,15 +202,19 @@ PATHS: dict[str, Any] = {
     "/api/{version}/executions/delete": {
         "post": _op("Delete executions", _IDS, body={"application/json": {"schema": _OBJECT}})
     },
-    "/api/{version}/execution/{id}/output": {"get": _op("An execution's output after an offset", _ID, *_OUTPUT)},
+    "/api/{version}/execution/{id}/output": {
+        "get": _op("An execution's output after an offset", _ID, *_OUTPUT, answers=_OUTPUT_FORMS)
+    },
     "/api/{version}/execution/{id}/output/node/{node}": {
-        "get": _op("One node's output after an offset", _ID, _path("node"), *_OUTPUT)
+        "get": _op("One node's output after an offset", _ID, _path("node"), *_OUTPUT, answers=_OUTPUT_FORMS)
     },
     "/api/{version}/execution/{id}/output/step/{stepctx}": {
-        "get": _op("One step's output after an offset", _ID, _path("stepctx"), *_OUTPUT)
+        "get": _op("One step's output after an offset", _ID, _path("stepctx"), *_OUTPUT, answers=_OUTPUT_FORMS)
     },
     "/api/{version}/execution/{id}/output/node/{node}/step/{stepctx}": {
-        "get": _op("One step's output on one node", _ID, _path("node"), _path("stepctx"), *_OUTPUT)
+        "get": _op(
+            "One step's output on one node", _ID, _path("node"), _path("stepctx"), *_OUTPUT, answers=_OUTPUT_FORMS
+        )
     },
     **{
         f"/api/{{version}}/job/{{id}}/{switch}/{action}": {
@@ -226,12 +243,13 @@ PATHS: dict[str, Any] = {
             _query("filter", _TEXT, "A node filter, as jobs use (tags: web !name: web2)"),
             *(_query(key, _TEXT, f"Nodes whose {key} matches") for key in FILTER_KEYS),
             *(_query(f"exclude-{key}", _TEXT, f"Not the nodes whose {key} matches") for key in FILTER_KEYS),
+            answers=_RESOURCE_FORMS,
         )
     },
     "/api/{version}/project/{project}/resource/{name}": {
-        "get": _op("One node of the project", _PROJECT, _path("name"), _RESOURCE_FORMAT)
+        "get": _op("One node of the project", _PROJECT, _path("name"), _RESOURCE_FORMAT, answers=_RESOURCE_FORMS)
     },
-    "/api/{version}/scheduler/jobs": {"get": _op("The jobs with a schedule, of every project")},
+    "/api/{version}/scheduler/jobs": {"get": _op("The jobs with a schedule, of every project", shape=_ARRAY)},
     "/api/{version}/execution/{id}/state": {"get": _op("An execution's workflow state", _ID, _ANSWER)},
     "/api/{version}/execution/{id}/abort": {"post": _op("Abort an execution", _ID)},
 }

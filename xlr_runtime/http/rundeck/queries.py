@@ -13,7 +13,8 @@ import re
 from starlette.requests import Request
 
 from xlr_runtime.errors import ApiRequestError
-from xlr_runtime.http.params import bool_param, choice_param
+from xlr_runtime.http.params import bool_param, choice_param, whole_number
+from xlr_runtime.store.base import MAX_ROW_ID
 from xlr_runtime.store.executions import ExecutionQuery, ExecutionStatus
 
 #: Rundeck's status filter values, and the stored statuses each keeps.
@@ -46,8 +47,9 @@ def period_seconds(name: str, text: str) -> float:
 
 def instant(name: str, text: str) -> float:
     """A time given as Unix milliseconds or as ``yyyy-MM-ddTHH:mm:ssZ``, in epoch seconds."""
-    if text.strip().isdigit():
-        return int(text) / 1000
+    millis = whole_number(text.strip())
+    if millis is not None and millis <= MAX_ROW_ID:
+        return millis / 1000
     try:
         parsed = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

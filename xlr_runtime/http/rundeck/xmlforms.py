@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from xlr_runtime.errors import ApiRequestError
+from xlr_runtime.rundeck.jobs.xml_export import escape_not_xml
 
 XML_MEDIA = "application/xml"
 _XML_TYPES = ("application/xml", "text/xml", "*/xml")
@@ -64,9 +65,11 @@ def node_names(tag: str, names: Iterable[str]) -> etree._Element:
 
 
 def _text(value: Any) -> str:
+    """``value`` as XML text: booleans as ``true``/``false``; a character XML cannot carry (a control character
+    in a log line or in a path parameter echoed by an error) as ``\\xNN``."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return escape_not_xml(str(value))
 
 
 def xml_response(root: etree._Element, status_code: int = 200) -> Response:

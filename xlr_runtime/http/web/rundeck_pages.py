@@ -20,6 +20,7 @@ from xlr_runtime.cli.nodes import node_summary
 from xlr_runtime.cli.schedules import fire_times, schedule_zone
 from xlr_runtime.errors import NotFoundError, OptionValueError
 from xlr_runtime.http.app import context_of
+from xlr_runtime.http.params import whole_number
 from xlr_runtime.http.rundeck.executions import abort_run, start_run
 from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
 from xlr_runtime.http.web.guard import Form, reader, writer
@@ -125,9 +126,10 @@ def _joined(option: Option, value: str | list[str] | None) -> str | None:
 def _execution(request: Request) -> Execution:
     project, text = request.path_params["project"], request.path_params["id"]
     missing = NotFoundError(f"project {project} has no execution {text}")
-    if not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         raise missing
-    execution = context_of(request).store.executions.get(int(text))
+    execution = context_of(request).store.executions.get(number)
     if execution.project != project:
         raise missing
     return execution

@@ -39,6 +39,15 @@ from xlr_runtime.rundeck.jobs.model import (
     fits_legacy_notification_form,
 )
 
+#: Characters XML 1.0 cannot carry, even escaped (control characters but tab and line ends, lone surrogates, …).
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape_not_xml(text: str) -> str:
+    """``text`` with each character XML cannot carry written as ``\\xNN`` (``"a\\x07b"``), so any text fits in XML."""
+    return NOT_XML.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
 _CDATA = "<cdata>"
 _NAME_START = (
     "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff"

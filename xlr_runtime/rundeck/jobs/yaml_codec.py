@@ -10,7 +10,6 @@ The export sorts every map's keys (Rundeck's ``canonicalMap``) in block style, m
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from xlr_runtime.errors import JobDefinitionError
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.validation import JobContext
 from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
+from xlr_runtime.rundeck.jobs.xml_export import NOT_XML, escape_not_xml
 from xlr_runtime.rundeck.jobs.yaml_read import LineMap, job_from_map
 from xlr_runtime.rundeck.jobs.yaml_write import job_to_map
 
@@ -66,7 +66,7 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path, require_future: bool 
         if bad is not None:
             field, character, line = bad
             name = item.get("name")
-            ctx.name = None if name is None else _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", str(name))
+            ctx.name = None if name is None else escape_not_xml(str(name))
             raise ctx.error(
                 f"{field} holds the control character U+{ord(character):04X}, which a job definition cannot hold "
                 "(its XML form has no such character): remove it",
@@ -79,10 +79,6 @@ def load_jobs_yaml(data: bytes | str, *, path: str | Path, require_future: bool 
     return jobs
 
 
-#: Characters XML 1.0 cannot carry, which every stored job definition is (YAML escapes such as ``"\e"`` allow them).
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 def _first_unstorable_text(value: Any, field: str = "", line: int | None = None) -> tuple[str, str, int | None] | None:
     """``(field, character, line)`` of the first key or value holding a character XML cannot carry, else ``None``;
     ``field`` is a path such as ``sequence.commands[0].exec``."""
@@ -91,7 +87,7 @@ def _first_unstorable_text(value: Any, field: str = "", line: int | None = None)
     if isinstance(value, dict):
         for key, item in value.items():
             name = f"{field}.{key}" if field else str(key)
-            found = _NOT_XML.search(str(key))
+            found = NOT_XML.search(str(key))
             if found is not None:
                 return f"the key {str(key)!r}", found.group(), line
             inner = _first_unstorable_text(item, name, line)
@@ -103,7 +99,7 @@ def _first_unstorable_text(value: Any, field: str = "", line: int | None = None)
             if inner is not None:
                 return inner
     elif isinstance(value, str):
-        found = _NOT_XML.search(value)
+        found = NOT_XML.search(value)
         if found is not None:
             return f'field "{field}"', found.group(), line
     return None
