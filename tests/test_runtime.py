@@ -56,7 +56,8 @@ def ended(runtime: Runtime, task_id: str) -> Callable[[], bool]:
 
 def test_serve_picks_up_work_created_elsewhere_at_once(home: Home) -> None:
     clock = WatchedClock("serve")
-    server = Runtime(home, plugin_paths=[DEMO_PLUGIN], clock=clock)
+    # no HTTP server: the default port 5516 may be another process's (the suite's servers run side by side)
+    server = Runtime(home, plugin_paths=[DEMO_PLUGIN], clock=clock, overrides={"http.listen": "off"})
     ready = threading.Event()
     thread = threading.Thread(target=server.serve, kwargs={"on_ready": ready.set}, name="serve")
     thread.start()
