@@ -12,8 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+from click.testing import CliRunner
 from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
+from xlr_runtime.cli import main
 from xlr_runtime.clock import SystemClock
 from xlr_runtime.engine import DISAGREEMENT_NOTE
 from xlr_runtime.plugins import build_plugin_manager
@@ -124,3 +126,17 @@ def test_a_run_of_a_type_a_live_host_defines_differently_fails_with_one_clear_li
     assert (failed.status, failed.failure) == (TaskStatus.FAILED, reason)
     assert [line.text for line in store.tasks.log(task.id)] == [f"Task failed: {reason}"]
     assert [run.state for run in store.tasks.runs(task.id)] == [RunState.DONE]
+
+
+def test_editing_a_script_and_running_again_on_one_home_runs_the_new_script(tmp_path: Path) -> None:
+    plugin = tmp_path / "demo"
+    shutil.copytree(DEMO_PLUGIN, plugin)
+    home = tmp_path / "home"
+    args = ["--home", str(home), "--plugins", str(plugin)]
+    first = CliRunner().invoke(main, ["run", "demo.Counter", *args, "-i", "polls=1", "-i", "interval=0"])
+    assert first.exit_code == 0, first.output
+    script = plugin / "demo" / "Counter.py"
+    script.write_text(script.read_text() + '\nprint("edited script ran")\n')
+    second = CliRunner().invoke(main, ["run", "demo.Counter", *args, "-i", "polls=1", "-i", "interval=0"])
+    assert second.exit_code == 0, second.output
+    assert "edited script ran" in second.output and "edited script ran" not in first.output
