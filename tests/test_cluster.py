@@ -22,7 +22,7 @@ from serve_helpers import Serve, wait_for
 
 from tests.postgres_helpers import PostgresServer
 from xlr_runtime.cli import main
-from xlr_runtime.engine import TAKEN_OVER_NOTE
+from xlr_runtime.engine import DISAGREEMENT_NOTE, TAKEN_OVER_NOTE
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.secrets import KEY_FILE
@@ -88,10 +88,8 @@ class Cluster:
         for home in list(self.homes.values())[1:]:
             shutil.copy2(self.homes["a"].root / KEY_FILE, home.root / KEY_FILE)
 
-    def serve(self, name: str) -> Serve:
-        server = Serve(
-            self.homes[name].root, self.folder / f"serve-{name}.log", CLUSTER_PLUGIN, env={"XLR_TEST_HOST": name}
-        )
+    def serve(self, name: str, plugin: Path = CLUSTER_PLUGIN) -> Serve:
+        server = Serve(self.homes[name].root, self.folder / f"serve-{name}.log", plugin, env={"XLR_TEST_HOST": name})
         self.servers[name] = server
         return server.wait_ready()
 
@@ -179,3 +177,39 @@ def test_a_task_created_through_one_host_is_started_by_a_server_on_another_at_on
     wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 30, server.output)
     assert cluster.store.tasks.get(task.id).status is TaskStatus.COMPLETED
     assert [(s.what, s.host) for s in trace_of(cluster.trace)] == [("start", "b"), ("end", "b")]
+
+
+def test_a_type_two_live_hosts_define_differently_fails_clearly_and_neither_script_runs(cluster: Cluster) -> None:
+    cluster.share_key()
+    edited = cluster.folder / "cluster-edited"
+    shutil.copytree(CLUSTER_PLUGIN, edited)
+    script = edited / "cl" / "Step.py"
+    script.write_text(script.read_text().replace('note("start")', 'note("other")'))
+    a = cluster.serve("a")
+    b = cluster.serve("b", plugin=edited)
+    wait_for(lambda: "cl.Step on pid" in b.output(), 30, b.output)  # b compared at its registration
+    wait_for(lambda: "cl.Step on pid" in a.output(), 30, a.output)  # a at its next lease renewal
+    with cluster.runtime() as runtime:
+        task = runtime.create_task("cl.Step", {"trace": str(cluster.trace), "steps": 1})
+    wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 30, lambda: a.output() + b.output())
+
+    failed = cluster.store.tasks.get(task.id)
+    [run] = cluster.store.tasks.runs(task.id)
+    claimer, other = (a, b) if run.owner == cluster.owner_of("a") else (b, a)
+    host = run.owner.split(":")[0]
+    reason = DISAGREEMENT_NOTE.format(
+        type="cl.Step",
+        other=f"pid {other.process.pid} (xlr serve) on {host}",
+        here=f"pid {claimer.process.pid} on {host}",
+    )
+    assert (failed.status, failed.failure) == (TaskStatus.FAILED, reason)
+    assert [line.text for line in cluster.store.tasks.log(task.id)] == [f"Task failed: {reason}"]
+    assert trace_of(cluster.trace) == []  # neither host's script ran
+
+    assert b.stop() == 0  # the hosts agree again: runs proceed
+    wait_for(lambda: "same definitions" in a.output(), 30, a.output)
+    with cluster.runtime() as runtime:
+        runtime.engine.retry(task.id)
+    wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 30, a.output)
+    assert cluster.store.tasks.get(task.id).status is TaskStatus.COMPLETED
+    assert [(s.what, s.host) for s in trace_of(cluster.trace)] == [("start", "a"), ("end", "a")]

@@ -61,6 +61,11 @@ TAKEN_OVER_NOTE = (
     "Script {path} is re-run: it was taken over from a lost runtime ({owner}: its lease ran out, its host is "
     "unreachable or stalled); a late result of that runtime is ignored."
 )
+#: Why a run of a type that another live runtime of the store defines differently fails (its task log says it).
+DISAGREEMENT_NOTE = (
+    "type {type} is defined differently on {other} than on this host ({here}): its definition or scripts differ, "
+    "so the run is not started with either; deploy the same plugins to every host that shares the store"
+)
 #: The log line a run gets when a stopping runtime waited a grace period for it in vain.
 STOP_NOTE = "Script {path} did not end within the grace period; it is re-run when the runtime starts again."
 #: The log line a run gets when a runtime stopped without a grace period.
@@ -128,6 +133,9 @@ class Engine:
         self._run_secrets: dict[int, frozenset[str]] = {}  # run id -> its task's sealed non-password properties
         #: (type name, sealed non-password properties) -> (the registry's type, that type with them as passwords)
         self._secret_types: dict[tuple[str, frozenset[str]], tuple[TaskType, TaskType]] = {}
+        #: type name -> where another live runtime of the store defines it differently (``pid 1 (xlr serve) on
+        #: host``): the scheduler keeps it current (docs/cluster.md); runs of these types fail instead of running.
+        self.disagreements: Mapping[str, str] = {}
         self._max_status_line = int(settings["scripts.max_status_line_bytes"])
         self._max_property = int(settings["scripts.max_property_bytes"])
 
@@ -236,6 +244,8 @@ class Engine:
             task_type = self.registry.get(task.type)
         except UnknownTypeError as exc:
             return self._cannot_start(run, f"{exc} (was its plugin removed? {UNKNOWN_TYPE_HINT})")
+        if task_type.name in self.disagreements:
+            return self._cannot_start(run, self._disagreement(task_type.name))
         source = self._script(task_type, run.script_path)
         if source is None:
             return self._cannot_start(run, f"script {run.script_path!r} is not in the plugin of {task_type.name}")
@@ -265,6 +275,11 @@ class Engine:
             module_path=self.module_path,
             http_cassette=None,  # the test harness's executor sets it (xlr_runtime.testing.cassettes)
         )
+
+    def _disagreement(self, type_name: str) -> str:
+        host, pid = self.store.owner.split(":")[:2]
+        here = f"pid {pid} on {host}"
+        return DISAGREEMENT_NOTE.format(type=type_name, other=self.disagreements[type_name], here=here)
 
     @functools.cached_property
     def module_path(self) -> ModulePath:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import logging
 import math
 import threading
@@ -34,7 +35,8 @@ from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
-from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, ProcessIdentity, Verdict
+from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, ProcessIdentity, Verdict, describe
+from xlr_runtime.typesystem.digest import TypeDigests
 
 log = logging.getLogger(__name__)
 
@@ -243,10 +245,12 @@ class Scheduler:
             now=self.clock.now(),
             lease=self.lease,
             exclusive=exclusive,
+            digests=self._digests,
         )
         if live:
             return live
         self._registered = True
+        self._compare_types()
         if self._heartbeat is None:
             self._heartbeat_stop.clear()
             self._heartbeat = threading.Thread(target=self._beat, name="xlr-lease", daemon=True)
@@ -292,6 +296,7 @@ class Scheduler:
             try:
                 if not self.store.owners.renew(self.store.owner, now=self.clock.now(), lease=self.lease):
                     self._lease_lost()
+                self._compare_types()
                 if self._take_over():
                     self.wake()
             except StoreError as exc:  # the run loop reports a database that cannot be written
@@ -307,7 +312,33 @@ class Scheduler:
             "when they end"
         )
         now = self.clock.now()
-        self.store.owners.register(self.store.owner, self.identity, purpose=self._purpose, now=now, lease=self.lease)
+        self.store.owners.register(
+            self.store.owner, self.identity, purpose=self._purpose, now=now, lease=self.lease, digests=self._digests
+        )
+
+    @functools.cached_property
+    def _digests(self) -> TypeDigests | None:
+        """The digests of the registry's types (a registry stand-in without them records none)."""
+        return getattr(self.engine.registry, "digests", None)
+
+    def _compare_types(self) -> None:
+        """Find the types other live runtimes of the store define differently (at registration and at each
+        renewal): their runs are failed instead of run (:attr:`Engine.disagreements`); a change is logged."""
+        if self._digests is None:
+            return
+        found = self.store.owners.differing(self._digests, self.identity, self.clock.now(), me=self.store.owner)
+        disagreements = {name: describe(owners) for name, owners in found.items()}
+        if disagreements != self.engine.disagreements:
+            if disagreements:
+                log.warning(
+                    "%d type(s) are defined differently by another runtime of this store (%s): their runs fail "
+                    "until every host loads the same plugins",
+                    len(disagreements),
+                    ", ".join(f"{name} on {where}" for name, where in sorted(disagreements.items())),
+                )
+            else:
+                log.info("every live runtime of this store loads the same definitions of its types again")
+            self.engine.disagreements = disagreements
 
     def _unregister(self) -> None:
         if self._heartbeat is not None:

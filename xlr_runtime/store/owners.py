@@ -22,6 +22,7 @@ the lease, with no process left that could still finish the run.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterable, Sequence
@@ -34,6 +35,7 @@ from xlr_runtime.store.base import storable_text
 
 if TYPE_CHECKING:
     from xlr_runtime.store.base import Store
+    from xlr_runtime.typesystem.digest import TypeDigests
 
 #: Seconds a claim stays valid without renewal (for owners whose process cannot be checked from here).
 LEASE_SECONDS = 60.0
@@ -227,10 +229,12 @@ class OwnerRepository:
         now: float,
         lease: float = LEASE_SECONDS,
         exclusive: bool = False,
+        digests: TypeDigests | None = None,
     ) -> list[OwnerRecord]:
-        """Record ``owner`` (this process) with a lease until ``now + lease``. With ``exclusive``, first look for
-        other owners that still hold the home (alive, or unknown with a lease not run out): when there are, register
-        nothing and return them. One transaction, so two processes cannot both pass."""
+        """Record ``owner`` (this process) with a lease until ``now + lease`` and the ``digests`` of its types (see
+        :meth:`differing`). With ``exclusive``, first look for other owners that still hold the home (alive, or
+        unknown with a lease not run out): when there are, register nothing and return them. One transaction, so
+        two processes cannot both pass."""
         with self._store.atomic() as s:
             if exclusive:
                 live = [o for o in self.all() if o.owner != owner and _holds(o, process, now)]
@@ -238,8 +242,9 @@ class OwnerRepository:
                     return live
             s.execute(
                 "INSERT INTO runtime_owners (owner, host, pid, boot_id, pid_ns, start, purpose, started_at, "
-                "lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner) DO UPDATE SET "
-                "purpose = excluded.purpose, lease_until = excluded.lease_until",
+                "lease_until, registry_digest, type_digests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (owner) DO UPDATE SET purpose = excluded.purpose, lease_until = excluded.lease_until, "
+                "registry_digest = excluded.registry_digest, type_digests = excluded.type_digests",
                 [
                     owner,
                     storable_text(process.host),
@@ -250,9 +255,34 @@ class OwnerRepository:
                     storable_text(purpose),
                     now,
                     now + lease,
+                    "" if digests is None else digests.registry,
+                    json.dumps({} if digests is None else dict(digests.by_type), separators=(",", ":")),
                 ],
             )
         return []
+
+    def differing(
+        self, digests: TypeDigests, here: ProcessIdentity, now: float, *, me: str
+    ) -> dict[str, list[OwnerRecord]]:
+        """The types that live owners other than ``me`` define differently from ``digests`` (a digest of their
+        own for the type; a type they do not load is no disagreement), each with those owners. Owners that
+        record no digests (older versions) and owners that are gone are left out. One query, which finds no row
+        while every live owner loads the same types."""
+        rows = self._store.query(
+            "SELECT * FROM runtime_owners WHERE owner <> ? AND registry_digest <> '' AND registry_digest <> ? "
+            "ORDER BY started_at, owner",
+            [me, digests.registry],
+        )
+        found: dict[str, list[OwnerRecord]] = {}
+        for row in rows:
+            record = _record(row)
+            if not _holds(record, here, now):
+                continue
+            theirs: dict[str, str] = json.loads(row["type_digests"])
+            for name, digest in digests.by_type.items():
+                if theirs.get(name, digest) != digest:
+                    found.setdefault(name, []).append(record)
+        return found
 
     def renew(self, owner: str, *, now: float, lease: float = LEASE_SECONDS) -> bool:
         """Extend the lease of ``owner`` and of every run it has running to ``now + lease`` (one transaction,

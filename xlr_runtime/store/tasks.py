@@ -301,6 +301,14 @@ def _add_claim_token(db: Database) -> None:
     db.execute("ALTER TABLE script_runs ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0")
 
 
+@MIGRATIONS.step("record the digest of each runtime owner's types")
+def _add_owner_digests(db: Database) -> None:
+    # hosts sharing a store compare them: a run of a type another live host defines differently is failed, not run
+    # with one host's script (xlr_runtime.store.owners.OwnerRepository.differing); '' for owners that record none
+    db.execute("ALTER TABLE runtime_owners ADD COLUMN registry_digest TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE runtime_owners ADD COLUMN type_digests TEXT NOT NULL DEFAULT '{}'")
+
+
 #: One encoder for every JSON column (``json.dumps`` with options builds a new encoder per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 

@@ -28,6 +28,7 @@ from xlr_runtime.errors import DefinitionError, UnknownTypeError, ValueCoercionE
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.typesystem import kinds
+from xlr_runtime.typesystem.digest import TypeDigests
 from xlr_runtime.typesystem.model import INPUT, PropertyDef, SourceRef, TaskType
 from xlr_runtime.typesystem.problems import Problem
 from xlr_runtime.typesystem.sources import (
@@ -99,6 +100,12 @@ class TypeRegistry:
         load order, then the runtime's own bundled plugins and base types. The first plugin holding the path
         wins, whichever plugin defines the type (docs/plugins.md, "Which script runs")."""
         return tuple(sorted(self.plugins, key=lambda plugin: _CLASSPATH_RANK[plugin.origin]))
+
+    @functools.cached_property
+    def digests(self) -> TypeDigests:
+        """The digest of each type and of the whole registry (:mod:`~xlr_runtime.typesystem.digest`), computed at
+        the first use: hosts sharing a store compare them (docs/cluster.md, "Plugins and types")."""
+        return TypeDigests.of(self)
 
     def script_search_order(self, task_type: TaskType) -> list[PluginSource]:
         """Where scripts of ``task_type`` are looked up: :attr:`classpath` (the same for every type)."""
