@@ -73,7 +73,7 @@ def test_three_hosts_killed_at_random_drain_every_chain_in_order_and_never_run_a
     starts = dict.fromkeys(HOSTS, 1)
     for name in HOSTS:
         cluster.serve(name, f"{name}1")
-    inputs = {"trace": str(cluster.trace), "steps": STEPS, "seconds": 0.01, "first_seconds": 0.01, "gap": 0}
+    inputs = {"trace": str(cluster.trace), "steps": STEPS, "seconds": 0.01, "first_seconds": 0.01}
     with cluster.runtime() as runtime, runtime.store.atomic():
         tasks = [runtime.create_task("cl.Step", inputs).id for _ in range(TASKS)]
 

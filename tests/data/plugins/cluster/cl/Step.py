@@ -1,5 +1,5 @@
 # One step of a chain: "start|end TASK STEP HOST TIME" lines in `trace` (HOST: $XLR_TEST_HOST of the serving
-# process), the step's work (a sleep) between them, then the next step `gap` seconds later (one by default) until `steps` is reached.
+# process), the step's work (a sleep) between them, then the next step one second later until `steps` is reached.
 import os
 import time
 
@@ -16,4 +16,4 @@ note("start")
 time.sleep(float(first_seconds if step == 1 else seconds))
 note("end")
 if step < steps:
-    task.schedule("cl/Step.py", gap)
+    task.schedule("cl/Step.py", 1)
