@@ -1,21 +1,26 @@
 """W1 on several hosts: ``python -m benchmarks.bench_cluster [--quick] [--workers N] [--json]``.
 
 Runs the chain workload (1,000 ``bench.Chain`` tasks of 10 script runs, each due at once after the last; a tenth of
-the tasks and 5 runs with ``--quick``) on the temporary home's SQLite file (``xlr-chain`` of
-:mod:`benchmarks.cases`), then with 1, 2 and 3 ``xlr serve`` processes on this machine, each with a home of its own
-(``--workers`` workers each, a copied ``secret.key``), on one throw-away PostgreSQL server on 127.0.0.1
-(tests/postgres_helpers.py: fsync off), a new schema per run. Reports steps per second, their ratio to SQLite, and
-what each step costs the database, counted by the server's ``pg_stat_statements`` over the servers' role only (the
-tasks are created, and their end is watched, as another role): statements per step (each one round trip, except
-the rows of one ``executemany``, which psycopg sends in one pipeline) and transactions (``COMMIT``s) per step.
-The servers' time is from the commit creating the tasks (its ``NOTIFY`` wakes every server) to the last task's end.
+the tasks and 5 runs with ``--quick``) on one host with the home's SQLite file, then with 1, 2 and 3 hosts on this
+machine on one throw-away PostgreSQL server on 127.0.0.1 (tests/postgres_helpers.py: fsync off), a new schema per
+run. A host is a process serving a home of its own as ``xlr serve`` does (``Runtime.serve``: scheduler, lease
+renewals, ``LISTEN``; ``--workers`` workers each, a copied ``secret.key``), with the minimum interval lowered to 0 as
+in every chain case. Each run is timed from the commit creating its tasks (its ``NOTIFY`` wakes every host) to the
+last task's end.
+
+Reports steps per second, their ratio to SQLite's, and what a step costs the database, counted by the server's
+``pg_stat_statements`` (loaded for the run) over the hosts' role only (the tasks are created, and their end
+watched, as another role): statements per step, each a round trip (except the rows of one ``executemany``, which
+psycopg sends in one pipeline).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +34,7 @@ from tests.postgres_helpers import ROLE, PostgresServer, missing_reason, start_p
 #: The role that creates the tasks and watches them end, so its statements are not counted.
 WATCHER = "xlr_bench_watcher"
 HOSTS = (1, 2, 3)
+ROOT = Path(__file__).parent.parent
 
 
 def measure(*, quick: bool, workers: int) -> dict[str, Any]:
@@ -94,7 +100,7 @@ def _cluster(server: PostgresServer | None, hosts: int, tasks: int, steps: int, 
             counted = _statements(server) if server else {}
     finally:
         for process in servers:
-            process.terminate()
+            os.killpg(process.pid, signal.SIGKILL)  # the host and its workers: nothing of it is measured after
             process.wait(timeout=60)
         shutil.rmtree(folder, ignore_errors=True)
     row = {"hosts": hosts, "steps": done, "seconds": round(seconds, 2), "steps_per_s": round(done / seconds, 1)}
@@ -109,16 +115,16 @@ def _reset_statements(server: PostgresServer) -> None:
 
 
 def _statements(server: PostgresServer) -> dict[str, int]:
-    """The statements the servers' role sent since the reset, and how many of them were ``COMMIT``s."""
+    """The statements the hosts' role sent since the reset."""
     import psycopg
 
     with psycopg.connect(server.url(), autocommit=True) as conn:
-        statements, commits = conn.execute(
-            "SELECT coalesce(sum(calls), 0), coalesce(sum(calls) FILTER (WHERE upper(query) = 'COMMIT'), 0) "
+        [statements] = conn.execute(
+            "SELECT coalesce(sum(calls), 0) "
             "FROM pg_stat_statements JOIN pg_roles ON pg_roles.oid = userid WHERE rolname = %s",
             (ROLE,),
         ).fetchone()
-    return {"statements_per_step": int(statements), "commits_per_step": int(commits)}
+    return {"statements_per_step": int(statements)}
 
 
 def _home(root: Path, url: str, workers: int) -> Any:
@@ -129,21 +135,24 @@ def _home(root: Path, url: str, workers: int) -> Any:
     return home
 
 
+def serve_host(root: Path) -> None:
+    """One host: the runtime of the home at ``root`` serving as ``xlr serve`` does (``Runtime.serve``: scheduler,
+    lease renewals, ``LISTEN``), with the schedule's minimum interval lowered to 0 as every chain case has it
+    (``xlr serve`` keeps it at 1 s or more, which would make W1 wait a second between steps), no HTTP API."""
+    from xlr_runtime.home import Home
+    from xlr_runtime.runtime import Runtime
+
+    overrides = {"schedule.min_interval": 0.0, "schedule.default_interval": 0.0, "http.listen": "off"}
+    with Runtime(Home(root), plugin_paths=[BENCH_PLUGIN], overrides=overrides) as runtime:
+        runtime.serve(on_ready=lambda: print("Serving ", flush=True))
+
+
 def _serve(home: Any, timeout: float = 60) -> subprocess.Popen[bytes]:
-    """``xlr serve`` of ``home``, once it says it serves."""
+    """A host (:func:`serve_host`) of ``home`` in a process of its own, once it says it serves."""
     log = home.root / "serve.log"
-    command = [
-        sys.executable,
-        "-c",
-        "from xlr_runtime.cli import main; main()",
-        "serve",
-        "--home",
-        str(home.root),
-        "--http",
-        "off",
-    ]
+    command = [sys.executable, "-m", "benchmarks.bench_cluster", "--host", str(home.root)]
     with log.open("wb") as out:
-        process = subprocess.Popen([*command, "--plugins", str(BENCH_PLUGIN)], stdout=out, stderr=out)
+        process = subprocess.Popen(command, stdout=out, stderr=out, cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + timeout
     while "Serving " not in log.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -158,12 +167,12 @@ def print_table(report: dict[str, Any]) -> None:
     if report["skipped"]:
         print(f"Cluster: skipped ({report['skipped']})")
         return
-    header = f"{'Chain on several hosts':<44} {'steps':>7} {'steps/s':>9} {'stmts/step':>10} {'commits/step':>12}"
+    header = f"{'Chain on several hosts':<44} {'steps':>7} {'steps/s':>9} {'statements/step':>15}"
     print(header)
     print("-" * len(header))
     for row in report["rows"]:
-        statements, commits = row.get("statements_per_step", "-"), row.get("commits_per_step", "-")
-        print(f"{row['name']:<44} {row['steps']:>7} {row['steps_per_s']:>9.0f} {statements:>10} {commits:>12}")
+        statements = row.get("statements_per_step", "-")
+        print(f"{row['name']:<44} {row['steps']:>7} {row['steps_per_s']:>9.0f} {statements:>15}")
     for name, value in report["ratios"].items():
         print(f"{name}: {value}x")
 
@@ -173,7 +182,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the tasks, 5 runs each")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of each host (and of SQLite's run)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--host", type=Path, help=argparse.SUPPRESS)  # one host of a run (serve_host)
     args = parser.parse_args(argv)
+    if args.host:
+        serve_host(args.host)
+        return
     report = measure(quick=args.quick, workers=args.workers)
     if args.json:
         print(json.dumps(report))
