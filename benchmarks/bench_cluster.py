@@ -70,7 +70,6 @@ def _count_statements(server: PostgresServer) -> None:
 def _cluster(server: PostgresServer | None, hosts: int, tasks: int, steps: int, workers: int) -> dict[str, Any]:
     """Time ``hosts`` servers draining the chain tasks on a new schema of ``server`` (on one home's SQLite file
     without one) and count their statements."""
-
     from xlr_runtime.runtime import Runtime
     from xlr_runtime.secrets import KEY_FILE
     from xlr_runtime.settings import load
@@ -108,6 +107,7 @@ def _cluster(server: PostgresServer | None, hosts: int, tasks: int, steps: int, 
 
 
 def _reset_statements(server: PostgresServer) -> None:
+    """Forget every statement counted so far."""
     import psycopg
 
     with psycopg.connect(server.url(), autocommit=True) as conn:
