@@ -84,8 +84,10 @@ def _cluster(server: PostgresServer | None, hosts: int, tasks: int, steps: int, 
         watcher = _home(folder / "watcher", url.replace(f"{ROLE}@", f"{WATCHER}@", 1), workers)
     for home in {*homes[1:], watcher} - {homes[0]}:
         shutil.copy2(homes[0].root / KEY_FILE, home.root / KEY_FILE)
-    servers = [_serve(home) for home in homes]
+    servers: list[subprocess.Popen[bytes]] = []
     try:
+        for home in homes:  # those started are stopped below even when the next one fails to start
+            servers.append(_serve(home))
         with Runtime(watcher, plugin_paths=[BENCH_PLUGIN], settings=load(watcher.root)) as runtime:
             if server:
                 _reset_statements(server)
