@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres_helpers import require_postgres
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -71,3 +73,20 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
     assert all(row["runs"] == 3 and row["median_ms"] > 0 for row in startup.values()), startup
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{report['when']}.json", "latest.json"])
     assert f"written to {tmp_path / (report['when'] + '.json')}" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_cluster_benchmark_runs_sqlite_and_one_to_three_hosts_in_one_run() -> None:
+    require_postgres()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_cluster", "--quick", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=280, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["skipped"] is None, report
+    assert [(row["hosts"], row["steps"]) for row in report["rows"]] == [(1, 500), (1, 500), (2, 500), (3, 500)]
+    assert all(row["steps_per_s"] > 0 for row in report["rows"]), report["rows"]
+    assert all(row["statements_per_step"] > 0 for row in report["rows"][1:]), report["rows"]
+    assert list(report["ratios"]) == [f"PostgreSQL, {n} host(s) / SQLite" for n in (1, 2, 3)]

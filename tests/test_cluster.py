@@ -1,10 +1,8 @@
 """Several hosts on one PostgreSQL store (issue 16), with real ``xlr serve`` processes, each with a home of its own
 (the secret key copied between them), on a throwaway PostgreSQL server: they drain chained tasks together with no
 run executed twice, a host stopped past its lease has its run taken over and none of its late commits land, and
-a task created through one host is started by another at once (``LISTEN/NOTIFY``).
-
-Each step of the ``cl.Step`` tasks (tests/data/plugins/cluster) appends ``start``/``end`` lines naming its task,
-step and host (``XLR_TEST_HOST``) to a trace file; the store tells which claim (owner, fencing token) ran it."""
+a task created through one host is started by another at once (``LISTEN/NOTIFY``). The homes, servers and trace
+are tests/cluster_helpers.py's."""
 
 from __future__ import annotations
 
@@ -13,101 +11,23 @@ import shutil
 import signal
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from serve_helpers import Serve, wait_for
+from serve_helpers import wait_for
 
+from tests.cluster_helpers import CLUSTER_PLUGIN, Cluster, trace_of
 from tests.postgres_helpers import PostgresServer
 from xlr_runtime.cli import main
 from xlr_runtime.engine import DISAGREEMENT_NOTE, TAKEN_OVER_NOTE
-from xlr_runtime.home import Home
-from xlr_runtime.runtime import Runtime
-from xlr_runtime.secrets import KEY_FILE
-from xlr_runtime.settings import load
 from xlr_runtime.store import RunState, TaskStatus
-from xlr_runtime.store.postgres import PostgresStore
-from xlr_runtime.storeurl import parse_store_url
-
-CLUSTER_PLUGIN = Path(__file__).parent / "data" / "plugins" / "cluster"
-
-#: The lease of the hosts under test (renewed every half second).
-LEASE = 2
-
-
-@dataclass(frozen=True)
-class Step:
-    """One line of the trace: a step of a task starting or ending on a host."""
-
-    what: str
-    task_id: str
-    step: int
-    host: str
-    time: float
-
-
-def trace_of(path: Path) -> list[Step]:
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [Step(w, t, int(s), h, float(at)) for w, t, s, h, at in (line.split() for line in lines)]
 
 
 @pytest.fixture
 def cluster(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Cluster]:
     with Cluster(postgres_server.new_store_url(), tmp_path) as made:
         yield made
-
-
-class Cluster:
-    """Homes ``a``, ``b``… on one database (one secret key), their servers, the store and the trace file."""
-
-    def __init__(self, url: str, folder: Path) -> None:
-        self.url = url
-        self.folder = folder
-        self.trace = folder / "trace.txt"
-        self.servers: dict[str, Serve] = {}
-        self.homes = {name: self._home(name) for name in ("a", "b")}
-        self.store = PostgresStore.open_url(parse_store_url(url), home=self.homes["a"].root)
-
-    def _home(self, name: str) -> Home:
-        home = Home(self.folder / name).ensure()
-        home.config_file.write_text(
-            f'[settings]\n"workers.size" = 1\n"store.url" = "{self.url}"\n"cluster.lease_seconds" = {LEASE}\n'
-        )
-        return home
-
-    def runtime(self, name: str = "a") -> Runtime:
-        home = self.homes[name]
-        return Runtime(home, plugin_paths=[CLUSTER_PLUGIN], settings=load(home.root))
-
-    def share_key(self) -> None:
-        """Copy home a's secret key to the other homes (as an operator would), once home a has one."""
-        with self.runtime() as runtime:
-            runtime.engine.secrets.seal_bytes(b"")  # sealing makes the key
-        for home in list(self.homes.values())[1:]:
-            shutil.copy2(self.homes["a"].root / KEY_FILE, home.root / KEY_FILE)
-
-    def serve(self, name: str, plugin: Path = CLUSTER_PLUGIN) -> Serve:
-        server = Serve(self.homes[name].root, self.folder / f"serve-{name}.log", plugin, env={"XLR_TEST_HOST": name})
-        self.servers[name] = server
-        return server.wait_ready()
-
-    def owner_of(self, name: str) -> str:
-        """The store owner name of host ``name``'s server."""
-        pid = self.servers[name].process.pid
-        [owner] = [o.owner for o in self.store.owners.all() if o.process.pid == pid]
-        return owner
-
-    def __enter__(self) -> Cluster:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for server in self.servers.values():
-            if server.alive():
-                os.killpg(server.process.pid, signal.SIGCONT)
-            server.kill()
-        self.store.close()
 
 
 def test_two_hosts_drain_chained_tasks_together_and_run_each_step_once(cluster: Cluster) -> None:
