@@ -63,7 +63,8 @@ def test_a_host_stopped_past_its_lease_loses_its_run_and_none_of_its_late_commit
     os.killpg(stalled.process.pid, signal.SIGSTOP)  # the whole host: its server and its worker
     try:
         taker = cluster.serve("b")
-        wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 60, taker.output)
+        explain = lambda: f"host b:\n{taker.output()}\nhost a (stopped):\n{stalled.output()}"  # noqa: E731
+        wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 60, explain)
     finally:
         os.killpg(stalled.process.pid, signal.SIGCONT)
     wait_for(lambda: "result dropped" in stalled.output(), 60, stalled.output)
