@@ -17,7 +17,6 @@ psycopg sends in one pipeline).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cases import BENCH_PLUGIN
+from benchmarks.suite import print_report, suite_parser
 from tests.postgres_helpers import ROLE, PostgresServer, missing_reason, start_postgres
 
 #: The role that creates the tasks and watches them end, so its statements are not counted.
@@ -180,20 +180,20 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_cluster", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a tenth of the tasks, 5 runs each")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes of each host (and of SQLite's run)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser = suite_parser(
+        "benchmarks.bench_cluster",
+        __doc__,
+        quick_help="a tenth of the tasks, 5 runs each",
+        workers=2,
+        workers_help="worker processes of each host (and of SQLite's run)",
+    )
     parser.add_argument("--host", type=Path, help=argparse.SUPPRESS)  # one host of a run (serve_host)
     args = parser.parse_args(argv)
     if args.host:
         serve_host(args.host)
         return
     report = measure(quick=args.quick, workers=args.workers)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print_table(report)
+    print_report(report, print_table, as_json=args.json)
 
 
 if __name__ == "__main__":

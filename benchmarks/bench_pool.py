@@ -13,13 +13,12 @@ Prints a table, or with ``--json`` one JSON object (what ``python -m benchmarks`
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.suite import print_report, suite_parser
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import ScriptRunRequest
 from xlr_runtime.scripting.execution import compile_script, run_script
@@ -111,16 +110,16 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_pool", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a tenth of the runs")
-    parser.add_argument("--workers", type=int, default=4, help="workers of the throughput pool")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser = suite_parser(
+        "benchmarks.bench_pool",
+        __doc__,
+        quick_help="a tenth of the runs",
+        workers=4,
+        workers_help="workers of the throughput pool",
+    )
     args = parser.parse_args(argv)
     report = measure(quick=args.quick, workers=args.workers)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print_table(report)
+    print_report(report, print_table, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,13 @@ case is skipped with one reason (the report's ``skipped``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.suite import print_report, suite_parser
 from tests.postgres_helpers import missing_reason, start_postgres
 
 ROOT = Path(__file__).parent.parent
@@ -65,16 +65,16 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_postgres", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a tenth of the tasks, 5 runs each")
-    parser.add_argument("--workers", type=int, default=4, help="worker processes")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser = suite_parser(
+        "benchmarks.bench_postgres",
+        __doc__,
+        quick_help="a tenth of the tasks, 5 runs each",
+        workers=4,
+        workers_help="worker processes",
+    )
     args = parser.parse_args(argv)
     report = measure(quick=args.quick, workers=args.workers)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print_table(report)
+    print_report(report, print_table, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ Two measurements, each on homes built by :mod:`benchmarks.homes` (the store's ow
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import signal
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.homes import pending_home, plant_due_tasks
+from benchmarks.suite import print_report, suite_parser
 from xlr_runtime.store import RunCompletion, Store
 
 #: Due runs claimed and completed per measurement.
@@ -181,16 +180,16 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_store", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="10,000 pending runs at most")
-    parser.add_argument("--workers", type=int, default=4, help="workers of xlr serve")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser = suite_parser(
+        "benchmarks.bench_store",
+        __doc__,
+        quick_help="10,000 pending runs at most",
+        workers=4,
+        workers_help="workers of xlr serve",
+    )
     args = parser.parse_args(argv)
     report = measure(quick=args.quick, workers=args.workers)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print_table(report)
+    print_report(report, print_table, as_json=args.json)
 
 
 if __name__ == "__main__":
