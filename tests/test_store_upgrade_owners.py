@@ -4,7 +4,6 @@ over the old version's runs only when their process is gone."""
 
 from __future__ import annotations
 
-import importlib
 import socket
 import subprocess
 import sys
@@ -13,11 +12,12 @@ from pathlib import Path
 
 from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
+from tests.upgrade_helpers import migrations_before
 from xlr_runtime.clock import SystemClock
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.settings import defaults
-from xlr_runtime.store import AREA_MODULES, MigrationSet, RunState, Store, applied_migrations, apply_migrations
+from xlr_runtime.store import RunState, Store, applied_migrations, apply_migrations
 from xlr_runtime.typesystem.registry import load_registry
 
 FIRST_NEW_STEP = ("tasks", "cancel due runs of tasks that ended")
@@ -25,15 +25,9 @@ FIRST_NEW_STEP = ("tasks", "cancel due runs of tasks that ended")
 
 def previous_version(path: Path) -> None:
     """The schema as the previous version left it: the tasks set without its new steps."""
-    sets = []
-    for module in AREA_MODULES:
-        current: MigrationSet = importlib.import_module(module).MIGRATIONS
-        names = [step.name for step in current.steps]
-        cut = names.index(FIRST_NEW_STEP[1]) if current.name == FIRST_NEW_STEP[0] else len(names)
-        sets.append(MigrationSet(current.name, current.steps[:cut]))
     store = Store(path)
     try:
-        apply_migrations(store, sets)
+        apply_migrations(store, migrations_before(*FIRST_NEW_STEP))
     finally:
         store.close()
 

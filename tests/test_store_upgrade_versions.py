@@ -3,10 +3,10 @@ are served by ``current`` as stored, and the first write of each gives it a vers
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-from xlr_runtime.store import AREA_MODULES, MigrationSet, RunCompletion, Store, apply_migrations
+from tests.upgrade_helpers import migrations_before
+from xlr_runtime.store import RunCompletion, Store, apply_migrations
 
 FIRST_NEW_STEP = ("tasks", "give each task a version that every write changes")
 NOW = 1_700_000_000.0
@@ -14,15 +14,9 @@ NOW = 1_700_000_000.0
 
 def previous_version(path: Path) -> None:
     """The schema as the previous version left it (the tasks set without its new step), with one task due."""
-    sets = []
-    for module in AREA_MODULES:
-        current: MigrationSet = importlib.import_module(module).MIGRATIONS
-        names = [step.name for step in current.steps]
-        cut = names.index(FIRST_NEW_STEP[1]) if current.name == FIRST_NEW_STEP[0] else len(names)
-        sets.append(MigrationSet(current.name, current.steps[:cut]))
     store = Store(path)
     try:
-        apply_migrations(store, sets)
+        apply_migrations(store, migrations_before(*FIRST_NEW_STEP))
         store.execute(
             "INSERT INTO tasks (type, title, status, properties, inputs, variables, attempt, created_at) "
             "VALUES ('demo.Poll', 'old', 'planned', '{\"out\":null}', '{}', '{}', 1, ?)",

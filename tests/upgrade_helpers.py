@@ -1,4 +1,5 @@
-"""The schema as the version before a new store area left it, for the upgrade tests of that area."""
+"""The schema as an earlier version left it (before a new store area, or before a new step of an area), for the
+upgrade tests."""
 
 from __future__ import annotations
 
@@ -20,3 +21,15 @@ def database_without_area(path: Path, area: str) -> None:
         store.execute("INSERT INTO projects (name, created_at) VALUES ('p', ?)", [NOW])
     finally:
         store.close()
+
+
+def migrations_before(area: str, step: str) -> list[MigrationSet]:
+    """Every migration set as the version before ``step`` of ``area`` had them: ``area``'s without that step and
+    the steps after it."""
+    sets = []
+    for module in AREA_MODULES:
+        current: MigrationSet = importlib.import_module(module).MIGRATIONS
+        names = [s.name for s in current.steps]
+        cut = names.index(step) if current.name == area else len(names)
+        sets.append(MigrationSet(current.name, current.steps[:cut]))
+    return sets
