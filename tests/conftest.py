@@ -69,3 +69,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = STORE_BACKENDS[request.param](request, tmp_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, home: Home) -> str:
+    """The URL of an empty store of each backend for ``home``: its SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{home.database}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_store_url()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from tests.postgres_helpers import PostgresServer
@@ -27,15 +26,6 @@ OTHER_KEY = b"ZmFrZS1rZXktb2YtYW5vdGhlci1ob3N0LTMyYnl0ZXM=\n"
 
 def xlr(home: Home, store: str, *args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env={"XLR_HOME": str(home.root), "XLR_STORE": store}, input=stdin)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, home: Home) -> str:
-    """The home's SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{home.database}"
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.new_store_url()
 
 
 def location(home: Home, url: str) -> str:

@@ -4,10 +4,8 @@ know; on both backends."""
 
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner, Result
 
-from tests.postgres_helpers import PostgresServer
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 from xlr_runtime.store.opening import connect_store
@@ -16,15 +14,6 @@ from xlr_runtime.storeurl import parse_store_url
 
 def xlr(home: Home, store: str, *args: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"XLR_HOME": str(home.root), "XLR_STORE": store})
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, home: Home) -> str:
-    """An empty store of each backend: the home's SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{home.database}"
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.new_store_url()
 
 
 def test_migrate_applies_what_check_lists(home: Home, store_url: str) -> None:
