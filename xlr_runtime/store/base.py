@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.store.dialect import SQLITE, Dialect
@@ -199,13 +199,16 @@ class Store:
     @classmethod
     def open(cls, path: str | Path, *, synchronous: str = "NORMAL", owner: str | None = None) -> Store:
         """Open (creating if needed) and migrate the database at ``path``."""
-        store = cls(path, synchronous=synchronous, owner=owner)
+        return cls(path, synchronous=synchronous, owner=owner).migrated()
+
+    def migrated(self) -> Self:
+        """This store with its pending migrations applied (closed, and the error raised, when one fails)."""
         try:
-            store.migrate()
+            self.migrate()
         except BaseException:
-            store.close()
+            self.close()
             raise
-        return store
+        return self
 
     def migration_sets(self) -> list[MigrationSet]:
         """The migration sets of this backend, in the order they apply: every area of :data:`AREA_MODULES`."""

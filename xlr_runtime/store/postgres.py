@@ -217,13 +217,7 @@ class PostgresStore(Store):
     @classmethod
     def open_url(cls, url: StoreURL, *, home: Path, owner: str | None = None) -> PostgresStore:
         """Connect to the database of ``url`` and apply pending migrations."""
-        store = cls(url, home=home, owner=owner)
-        try:
-            store.migrate()
-        except BaseException:
-            store.close()
-            raise
-        return store
+        return cls(url, home=home, owner=owner).migrated()
 
     @property
     def home_dir(self) -> Path:
