@@ -16,7 +16,7 @@ from serve_helpers import wait_for
 from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
 from tests.store_backends import another_store
-from xlr_runtime.clock import SystemClock
+from xlr_runtime.clock import SystemClock, VirtualClock
 from xlr_runtime.engine import TAKEN_OVER_NOTE
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scheduler import Scheduler
@@ -175,6 +175,30 @@ def test_a_take_over_after_a_lease_ran_out_spares_runs_renewed_meanwhile(store: 
     requeued = store.tasks.requeue_owned(["remote", "renewing"], now=T0 + 61, note="{path}", lease_expired=True)
     assert [run.id for run in requeued] == [lost]
     assert store.tasks.get_run(kept).state is RunState.RUNNING
+
+
+def test_a_stalled_owner_whose_run_outlives_its_own_lease_is_kept_until_that_run_is_taken_over(
+    store: Store, child: subprocess.Popen[bytes]
+) -> None:
+    # the owner's lease is from its last renewal; a run it claimed after that renewal has a later lease. A take-over
+    # between the two expiries finds no run to take, and must not forget the owner: a run of an owner without a row
+    # whose pid lives on this host would never be found gone again (the test of a SIGSTOPped host flaked on it)
+    registry = load_registry(plugin_paths=[DEMO_PLUGIN], pm=build_plugin_manager(load_installed=False))
+    clock = VirtualClock(T0)
+    scheduler = Scheduler(store, registry, ThreadScriptExecutor(1), defaults(), clock)
+    identity = ProcessIdentity.of(child.pid)
+    assert identity is not None
+    store.owners.register("stalled", identity, purpose="xlr serve", now=T0, lease=60)
+    run_id = running_run(store, "stalled", T0 + 30)  # its lease runs until T0 + 90
+    clock.set(T0 + 61)
+    assert scheduler.recover() == []
+    assert store.owners.get("stalled") is not None
+    clock.set(T0 + 91)
+    [requeued] = scheduler.recover()
+    assert (requeued.id, requeued.state) == (run_id, RunState.DUE)
+    assert store.owners.get("stalled") is None
+    scheduler.shutdown(grace_period=0)
+    scheduler.executor.shutdown(wait=False)
 
 
 def test_a_scheduler_takes_over_the_runs_of_a_lost_host_and_their_log_says_so(store: Store) -> None:

@@ -305,10 +305,16 @@ class OwnerRepository:
         self._store.execute("DELETE FROM runtime_owners WHERE owner = ?", [owner])
 
     def forget(self, owners: Iterable[str]) -> None:
-        """Forget owners found gone (after their runs were taken over)."""
+        """Forget owners found gone, once their runs were taken over. An owner that still has a running run is
+        kept: the run's lease outlives the owner's when it was claimed after the owner's last renewal, and without
+        its row a stalled owner of this host (a live pid) would never be found gone again."""
         names = sorted(set(owners))
         if names:
-            self._store.execute(f"DELETE FROM runtime_owners WHERE owner IN ({','.join('?' * len(names))})", names)
+            self._store.execute(
+                f"DELETE FROM runtime_owners WHERE owner IN ({','.join('?' * len(names))}) AND NOT EXISTS "
+                "(SELECT 1 FROM script_runs WHERE state = 'running' AND script_runs.owner = runtime_owners.owner)",
+                names,
+            )
 
     def gone(self, here: ProcessIdentity, now: float, *, me: str) -> list[str | None]:
         """Owners (other than ``me``) of running script runs that are gone by the rules of this module, and
