@@ -58,6 +58,15 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
+def own_postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server of the test's own, which it may stop and start again (a server that goes
+    away under a running store). Skips and fails as :func:`postgres_server`."""
+    require_postgres()
+    with start_postgres() as server:
+        yield server
+
+
+@pytest.fixture
 def home(tmp_path: Path) -> Home:
     """A fresh, empty runtime home in a temporary folder."""
     return Home(tmp_path / "home").ensure()

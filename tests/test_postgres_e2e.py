@@ -70,3 +70,30 @@ def test_xlr_serve_on_postgresql_runs_a_chained_task_to_its_end(
         assert [run.seq for run in store.tasks.runs(task.id)] == [1, 2, 3, 4]
         assert len(owners) == 1 and store.owners.all() == []
     assert not home.database.exists()
+
+
+def test_xlr_serve_carries_on_through_a_postgresql_restart_and_ends_its_task_once(
+    home: Home, own_postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = own_postgres_server.new_store_url()
+    home.config_file.write_text(f'[settings]\n"workers.size" = 1\n"store.url" = "{url}"\n')
+    trace = tmp_path / "trace"
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN], settings=load(home.root)) as runtime:
+        task = runtime.create_task("demo.Counter", {"polls": 6, "interval": "1", "trace": str(trace)})
+    with Serve(home.root, tmp_path / "serve.log", DEMO_PLUGIN) as server:
+        server.wait_ready()
+        wait_for(lambda: trace.exists() and len(trace.read_text().splitlines()) >= 2, 60, server.output)
+        own_postgres_server.stop()  # every connection of the server is cut, a poll falls due meanwhile
+        wait_for(lambda: "trying again" in server.output(), 30, server.output)
+        own_postgres_server.start()
+        with PostgresStore.open_url(parse_store_url(url), home=home.root) as store:
+            wait_for(lambda: store.tasks.get(task.id).status.is_final, 90, server.output)
+            assert server.process.poll() is None, server.output()  # it never gave up
+            done = store.tasks.get(task.id)
+            runs = store.tasks.runs(task.id)
+        assert server.stop() == 0, server.output()
+    assert (done.status, done.properties["count"]) == (TaskStatus.COMPLETED, 6), server.output()
+    assert [run.seq for run in runs] == list(range(1, 8)) and {run.state for run in runs} == {RunState.DONE}
+    # no poll skipped, none run twice: a result that came while the database was down was kept and committed later
+    assert [int(line.split()[1]) for line in trace.read_text().splitlines()] == list(range(7))
+    assert "the store can be written again" in server.output()

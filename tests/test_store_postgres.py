@@ -4,12 +4,12 @@ an open store (the behaviour both backends share is in the contract tests, run o
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.postgres_helpers import PostgresServer, require_postgres, start_postgres
+from tests.postgres_helpers import PostgresServer
 from tests.waiting import wait_until
 from xlr_runtime.errors import StoreUnavailableError
 from xlr_runtime.store.dialect import postgres_sql
@@ -36,32 +36,26 @@ def test_a_statement_is_translated_once_for_psycopg(sqlite: str, postgresql: str
     assert postgres_sql(sqlite) == postgresql
 
 
-@pytest.fixture
-def own_server() -> Iterator[PostgresServer]:
-    """A server of this test's own, which it stops and starts again."""
-    require_postgres()
-    with start_postgres() as server:
-        yield server
-
-
 def test_a_server_that_goes_away_is_one_line_and_the_store_carries_on_when_it_is_back(
-    own_server: PostgresServer, tmp_path: Path
+    own_postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
-    url = own_server.new_store_url().replace("://xlr@", "://xlr:pw-never-shown@")  # trust: the password is unused
+    url = own_postgres_server.new_store_url().replace(
+        "://xlr@", "://xlr:pw-never-shown@"
+    )  # trust: the password is unused
     with PostgresStore.open_url(parse_store_url(url), home=tmp_path) as store:
         store.tasks.create(
             type_name="demo.Run", title="kept", properties={}, inputs={}, variables={}, first_script="a.py", now=T0
         )
-        own_server.stop()
+        own_postgres_server.stop()
         with pytest.raises(StoreUnavailableError) as caught:
             store.tasks.create(
                 type_name="demo.Run", title="lost", properties={}, inputs={}, variables={}, first_script="a.py",
                 now=T0,
             )  # fmt: skip
         message = str(caught.value)
-        assert message.startswith(f"postgresql://xlr:***@127.0.0.1:{own_server.port}/postgres?"), message
+        assert message.startswith(f"postgresql://xlr:***@127.0.0.1:{own_postgres_server.port}/postgres?"), message
         assert "pw-never-shown" not in message and len(message.splitlines()) == 1
-        own_server.start()
+        own_postgres_server.start()
 
         def counts() -> bool:
             try:
