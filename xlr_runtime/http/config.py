@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from xlr_runtime.cli.operations import settings_rows
 from xlr_runtime.cli.options import CliContext
-from xlr_runtime.http.app import PREFIX, context_of
+from xlr_runtime.http.context import PREFIX, context_of
 
 
 def list_settings(request: Request) -> Response:

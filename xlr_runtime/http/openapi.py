@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from xlr_runtime import __version__
-from xlr_runtime.http.app import PREFIX
+from xlr_runtime.http.context import PREFIX
 from xlr_runtime.http.rundeck import openapi as rundeck_openapi
 from xlr_runtime.http.tasks import DEFAULT_LOG_LINES, DEFAULT_PAGE, MAX_LOG_LINES, MAX_PAGE, MAX_TEXT
 from xlr_runtime.store import TaskStatus

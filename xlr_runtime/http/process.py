@@ -25,7 +25,8 @@ from starlette.applications import Starlette
 
 from xlr_runtime import settings as settings_module
 from xlr_runtime.errors import XlrError
-from xlr_runtime.http.app import ApiContext, build_app
+from xlr_runtime.http.app import build_app
+from xlr_runtime.http.context import ApiContext
 from xlr_runtime.http.logpipe import PipeHandler
 from xlr_runtime.http.server import SHUTDOWN_GRACE, ServerSpec
 from xlr_runtime.runtime import Runtime, StopFlag, notify_server

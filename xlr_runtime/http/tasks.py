@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from xlr_runtime.engine import masked_properties
 from xlr_runtime.errors import ApiRequestError, StateError
-from xlr_runtime.http.app import PREFIX, ApiContext, context_of
+from xlr_runtime.http.context import PREFIX, ApiContext, context_of
 from xlr_runtime.http.params import (
     bool_param,
     choice_list_param,

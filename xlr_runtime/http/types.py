@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from xlr_runtime.cli.types import script_files, type_detail, type_row
 from xlr_runtime.errors import NotFoundError
-from xlr_runtime.http.app import PREFIX, context_of
+from xlr_runtime.http.context import PREFIX, context_of
 
 
 def list_types(request: Request) -> Response:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import MAX_BODY_BYTES, whole_number
 from xlr_runtime.http.rundeck.common import endpoint
 from xlr_runtime.http.rundeck.executions import execution_of

@@ -18,8 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NotFoundError, StateError
-from xlr_runtime.http.app import ApiContext, context_of
 from xlr_runtime.http.auth import TOKEN_NAME
+from xlr_runtime.http.context import ApiContext, context_of
 from xlr_runtime.http.params import int_param, json_object, whole_number
 from xlr_runtime.http.rundeck.common import api_url, date_of, endpoint, page_url
 from xlr_runtime.http.rundeck.jobs import job_of

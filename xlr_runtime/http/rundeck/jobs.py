@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NotFoundError
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import MAX_BODY_BYTES, choice_param
 from xlr_runtime.http.rundeck.common import api_url, endpoint, iso_time, page_url
 from xlr_runtime.http.rundeck.system import find_project

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import bool_param, int_param
 from xlr_runtime.http.rundeck.common import endpoint, iso_time
 from xlr_runtime.http.rundeck.executions import execution_of, rundeck_status

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from xlr_runtime.errors import ApiRequestError, NodeFilterError, NotFoundError
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import choice_param
 from xlr_runtime.http.rundeck.common import endpoint
 from xlr_runtime.http.rundeck.system import find_project

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from xlr_runtime.errors import NotFoundError
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.rundeck.common import Handler, endpoint
 from xlr_runtime.http.rundeck.jobs import job_of, jobs_answer, requested_job_ids
 from xlr_runtime.http.rundeck.xmlforms import answer, element

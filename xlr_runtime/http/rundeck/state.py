@@ -18,7 +18,7 @@ from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
 
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.rundeck.common import iso_time
 from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves, node_names
 from xlr_runtime.rundeck.jobs.model import JobRefStep, PluginStep, Step

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from xlr_runtime import __version__
 from xlr_runtime.errors import ApiRequestError, NotFoundError
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import json_object
 from xlr_runtime.http.rundeck.common import CURRENT_VERSION, api_url, date_of, endpoint
 from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from xlr_runtime.cli.nodes import node_summary
 from xlr_runtime.cli.schedules import fire_times, schedule_zone
 from xlr_runtime.errors import NotFoundError, OptionValueError
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import whole_number
 from xlr_runtime.http.rundeck.executions import abort_run, start_run
 from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from xlr_runtime.cis import CiCatalog
 from xlr_runtime.cli.types import script_files, type_detail, type_row
 from xlr_runtime.errors import NotFoundError, TaskInputError
-from xlr_runtime.http.app import context_of
+from xlr_runtime.http.context import context_of
 from xlr_runtime.http.tasks import MAX_LOG_LINES, create, operate, shown_task, task_page
 from xlr_runtime.http.web.guard import Form, reader, writer
 from xlr_runtime.http.web.render import page
