@@ -193,6 +193,21 @@ def test_a_bad_option_value_re_renders_the_run_form_with_the_message_by_the_opti
     assert SECURE_CANARY not in response.text
 
 
+def test_a_log_out_ends_the_session_on_the_server_not_only_in_the_browser(server: str, api: Api) -> None:
+    browser = Browser(server)
+    assert browser.login(api.token).status_code == 303
+    stolen = Browser(server)  # a copy of the cookie taken before the log-out (another machine, a leaked backup)
+    stolen.session.cookies.set(COOKIE, browser.session.cookies[COOKIE])
+    csrf = stolen.csrf()
+    assert "tests" in stolen.get("/tasks").text  # the copy is a session, as long as the original is
+    assert browser.submit("/tasks", "/logout", {}).status_code == 303
+    assert '<a href="/login' in stolen.get("/tasks").text
+    refused = stolen.post("/types/jenkins.Build", {"jobName": "x", "csrf": csrf})
+    assert refused.status_code == 401, refused.text
+    again = Browser(server)  # the same token opens new sessions
+    assert again.login(api.token).status_code == 303 and "tests" in again.get("/tasks").text
+
+
 def test_a_revoked_token_ends_its_sessions(server: str, api: Api) -> None:
     token = token_command(api.home, "create", "short-lived").strip()
     browser = Browser(server)
