@@ -24,8 +24,7 @@ from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState
-from xlr_runtime.store.owners import ProcessIdentity
-from xlr_runtime.store.takeover import gone_owners
+from xlr_runtime.store.owners import ProcessIdentity, Verdict
 
 T = TypeVar("T")
 T0 = 1_700_000_000.0
@@ -135,13 +134,42 @@ def register(host: Store, process: ProcessIdentity = ELSEWHERE, *, lease_until: 
     host.owners.register(host.owner, process, purpose="xlr serve", now=T0, lease=lease_until - T0)
 
 
-def test_who_is_gone_for_a_takeover(hosts: list[Store]) -> None:
+def test_who_is_gone_for_a_takeover_of_executions_and_events(hosts: list[Store]) -> None:
+    here = ProcessIdentity.current()
     register(hosts[0])
-    register(hosts[1], ProcessIdentity.current(), lease_until=T0 + 1)  # alive here: its lease does not matter
+    register(hosts[1], here, lease_until=T0 + 30)  # alive here: kept while it renews, lost when it stalls
     owners = [hosts[0].owner, hosts[1].owner, "another-host:7:x", hosts[2].owner]
-    assert gone_owners(hosts[2], owners, now=T0 + 59) == ["another-host:7:x"]  # no row: forgotten or released
-    assert gone_owners(hosts[2], owners, now=T0 + 60) == [hosts[0].owner, "another-host:7:x"]
-    assert gone_owners(hosts[0], owners, now=T0 + 60) == ["another-host:7:x", hosts[2].owner]  # never the asker
+    verdicts = lambda host, now: host.owners.verdicts_of(owners, here, now, me=host.owner)  # noqa: E731
+    nameless = {"another-host:7:x": Verdict.LEASE_EXPIRED}  # no row (forgotten or released) and no lease of its own
+    assert verdicts(hosts[2], T0 + 29) == nameless
+    hosts[1].owners.renew(hosts[1].owner, now=T0 + 29, lease=30)
+    assert verdicts(hosts[2], T0 + 58) == nameless
+    expired = {hosts[0].owner: Verdict.LEASE_EXPIRED, hosts[1].owner: Verdict.LEASE_EXPIRED}
+    assert verdicts(hosts[2], T0 + 60) == expired | nameless
+    assert verdicts(hosts[0], T0 + 60) == {hosts[1].owner: Verdict.LEASE_EXPIRED, **nameless,
+                                           hosts[2].owner: Verdict.LEASE_EXPIRED}  # fmt: skip  # never the asker
+    assert hosts[2].owners.verdicts(here, T0 + 60, me=hosts[2].owner) == expired  # the rule of script runs
+
+
+def test_an_execution_of_a_live_owner_is_resumed_only_once_it_stops_renewing(
+    hosts: list[Store], tmp_path: Path
+) -> None:
+    owner = ProcessIdentity.current()  # alive on this host: only its lease tells whether it still works
+    register(hosts[0], owner)
+    execution_id = queue(hosts[0])
+    hosts[0].executions.claim_due(T0, owner=hosts[0].owner, limit=1)
+    clock = VirtualClock(T0 + 59)
+    service = ExecutionService(hosts[1], home_root=tmp_path, clock=clock)
+    assert service.recover() == []
+    hosts[0].owners.renew(hosts[0].owner, now=T0 + 59, lease=60)  # it renews while it works
+    clock.advance(59)
+    assert service.recover() == []
+    assert hosts[1].executions.get(execution_id).owner == hosts[0].owner
+    clock.advance(1)  # it stalled: no renewal for a whole lease
+    [resumed] = service.recover()
+    assert (resumed.id, resumed.status, resumed.owner, resumed.restarts) == (
+        execution_id, ExecutionStatus.QUEUED, None, 1,
+    )  # fmt: skip
 
 
 def test_the_executions_of_an_owner_whose_lease_ran_out_are_resumed_by_another_host(

@@ -44,8 +44,7 @@ from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, Work
 from xlr_runtime.scripting.masking import MASK, Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
-from xlr_runtime.store.owners import RENEW_EVERY
-from xlr_runtime.store.takeover import gone_owners
+from xlr_runtime.store.owners import RENEW_EVERY, ProcessIdentity, Verdict
 from xlr_runtime.store.tasks import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -349,13 +348,23 @@ class ExecutionService:
     # -- the loop ----------------------------------------------------------------------------------------------
 
     def recover(self) -> list[Execution]:
-        """Re-queue the executions of processes that are gone — died on this host, or on another host sharing the
-        database with an expired lease (:mod:`~xlr_runtime.store.takeover`) — so they resume (their cursor is kept)
-        wherever they are claimed next. :meth:`run` recovers at start and every ``RENEW_EVERY`` seconds."""
+        """Re-queue the executions of owners that are gone — their process ended, or their lease ran out (a host
+        lost, a process stalled): the rule of :mod:`~xlr_runtime.store.owners` — so they resume (their cursor is
+        kept) wherever they are claimed next; one log line per owner. :meth:`run` recovers at start and every
+        ``RENEW_EVERY`` seconds."""
         now = self.clock.now()
         self._recovered_at = now
-        gone = gone_owners(self.store, self.store.executions.running_owners(), now=now)
-        return self.store.executions.requeue_running(now=now, owners=gone)
+        owners = self.store.executions.running_owners()
+        gone = self.store.owners.verdicts_of(owners, ProcessIdentity.current(), now, me=self.store.owner)
+        resumed: list[Execution] = []
+        for owner, verdict in gone.items():
+            requeued = self.store.executions.requeue_running(now=now, owners=[owner])
+            if requeued and verdict is Verdict.ENDED:
+                log.info("re-queued %d execution(s) left running by %s, a process that ended", len(requeued), owner)
+            elif requeued:
+                log.warning("took over %d execution(s) of %s: its lease ran out", len(requeued), owner)
+            resumed += requeued
+        return resumed
 
     def tick(self, now: float | None = None) -> int:
         """Claim due executions and drive each in its own thread; return how many started."""

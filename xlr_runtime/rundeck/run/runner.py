@@ -74,6 +74,7 @@ class ExecutionRunner:
         if not self.runtime.lock.try_acquire(f"xlr jobs run, execution {execution_id}"):
             return self._follow(execution_id, on_tick)
         assert self.service.notifier is not None
+        self.scheduler.recover()  # registers this process before its first claim: an owner without a row is gone
         self.service.notifier.start(max_wait=0.2)
         done = threading.Event()
         tasks = threading.Thread(
