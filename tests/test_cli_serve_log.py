@@ -7,17 +7,22 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
+from serve_helpers import Serve
 from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
 from tests.notification_helpers import running_webhooks
 from xlr_runtime.cli import main
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
+from xlr_runtime.scheduler import Recovery
+from xlr_runtime.store import RunState, ScriptRun
+from xlr_runtime.store.owners import ProcessIdentity
 
 
 def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
@@ -137,4 +142,45 @@ def first_execution_notified(log: Path) -> bool:
     fired = [line["execution_id"] for line in lines if line["event"] == "schedule.fired"]
     return bool(fired) and any(
         line["event"] == "notification.sent" and line["execution_id"] == fired[0] for line in lines
+    )
+
+
+def test_the_start_line_tells_runs_re_queued_from_an_ended_process_from_runs_taken_over(
+    home: Home, tmp_path: Path
+) -> None:
+    crashed = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    identity = ProcessIdentity.of(crashed.pid)
+    crashed.kill()
+    crashed.wait()
+    lost_host = ProcessIdentity("host-b", 1, "boot-b", "pid:[1]", "1")
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:
+        for _ in range(3):
+            runtime.create_task("demo.Counter", {"polls": 0})
+        now = time.time()  # the tasks' first runs are due
+        owners = runtime.store.owners
+        assert identity is not None
+        owners.register("crashed", identity, purpose="xlr serve", now=now)  # its lease runs, its process ended
+        owners.register("host-b:1:x", lost_host, purpose="xlr serve", now=now - 120, lease=60)  # its lease ran out
+        [ended] = runtime.store.tasks.claim_due(now, 1, owner="crashed", lease=60)
+        lost = runtime.store.tasks.claim_due(now, 2, owner="host-b:1:x", lease=-60)
+    with Serve(home.root, tmp_path / "serve.log", DEMO_PLUGIN) as server:
+        server.wait_ready()
+        assert server.stop() == 0
+    text = server.output()
+    assert f"serving {home.root} (1 script run(s) re-queued from a process that ended, 2 taken over from 1 owner " \
+        "whose lease ran out)" in text, text  # fmt: skip
+    assert f"task 1: script run {ended.id} ({ended.script_path}) re-queued: the process running it ended" in text
+    for run in lost:
+        line = (
+            f"task {run.task_id}: script run {run.id} ({run.script_path}) taken over from host-b:1:x: its lease ran out"
+        )
+        assert line in text, text
+
+
+def test_the_start_line_summary_counts_runs_and_owners() -> None:
+    run = ScriptRun(id=1, task_id="1", attempt=1, seq=1, script_path="a.py", due_at=0.0, state=RunState.DUE)
+    assert Recovery().summary() == "no script run re-queued"
+    assert Recovery(restarted=[run, run]).summary() == "2 script run(s) re-queued from a process that ended"
+    assert Recovery(taken_over={"a": [run], "b": [run]}).summary() == (
+        "2 script run(s) taken over from 2 owners whose leases ran out"
     )

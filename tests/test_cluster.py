@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,10 @@ from tests.cluster_helpers import CLUSTER_PLUGIN, Cluster, trace_of
 from tests.postgres_helpers import PostgresServer
 from xlr_runtime.cli import main
 from xlr_runtime.engine import DISAGREEMENT_NOTE, TAKEN_OVER_NOTE
+from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
+from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.store import RunState, TaskStatus
+from xlr_runtime.store.executions import ExecutionStatus
 
 
 @pytest.fixture
@@ -134,3 +138,44 @@ def test_a_type_two_live_hosts_define_differently_fails_clearly_and_neither_scri
     wait_for(lambda: cluster.store.tasks.get(task.id).status.is_final, 30, a.output)
     assert cluster.store.tasks.get(task.id).status is TaskStatus.COMPLETED
     assert [(s.what, s.host) for s in trace_of(cluster.trace)] == [("start", "a"), ("end", "a")]
+
+
+#: Three steps; the second prints, sleeps, records its end in the trace file TRACE and prints again; the third
+#: records its start. Each names the host that runs it (XLR_TEST_HOST).
+SECOND = 'echo "two $XLR_TEST_HOST"; sleep 3; echo "end2 $XLR_TEST_HOST" >> TRACE; echo "two done $XLR_TEST_HOST"'
+THREE_STEPS = f"""<joblist><job><name>fenced</name><description/><uuid>uuid-fenced</uuid>
+<sequence keepgoing='false' strategy='node-first'><command><exec>echo one</exec></command>
+<command><exec>{SECOND}</exec></command>
+<command><exec>echo "step3 $XLR_TEST_HOST" >> TRACE; echo "three $XLR_TEST_HOST"</exec></command></sequence>
+</job></joblist>"""
+
+
+def test_a_host_stopped_past_its_lease_loses_its_execution_and_none_of_its_late_writes_land(cluster: Cluster) -> None:
+    cluster.share_key()
+    trace = cluster.folder / "steps.txt"
+    cluster.store.jobs.load("P", load_jobs_xml(THREE_STEPS.replace("TRACE", str(trace)), path="f.xml"), now=time.time())
+    stalled = cluster.serve("a")
+    execution = ExecutionService(cluster.store, home_root=cluster.homes["a"].root).start(
+        "P", cluster.store.jobs.get("uuid-fenced")
+    )
+    texts = lambda: [line.text for line in cluster.store.executions.log(execution.id)]  # noqa: E731
+    wait_for(lambda: "two a" in texts(), 60, stalled.output)
+    os.killpg(stalled.process.pid, signal.SIGSTOP)  # the whole host: its server and the step's shell
+    try:
+        taker = cluster.serve("b")
+        explain = lambda: f"host b:\n{taker.output()}\nhost a (stopped):\n{stalled.output()}"  # noqa: E731
+        wait_for(lambda: cluster.store.executions.get(execution.id).status.is_final, 60, explain)
+        ended, lines = cluster.store.executions.get(execution.id), cluster.store.executions.log(execution.id)
+    finally:
+        os.killpg(stalled.process.pid, signal.SIGCONT)
+    lost = f"execution {execution.id}: no longer this runtime's (claim 1; taken over by another runtime"
+    wait_for(lambda: lost in stalled.output(), 60, stalled.output)
+
+    assert (ended.status, ended.restarts, ended.claim_token) == (ExecutionStatus.SUCCEEDED, 1, 2), explain()
+    steps = [text for text in texts() if text.split()[0] in ("one", "two", "three")]
+    assert steps == ["one", "two a", "two b", "two done b", "three b"]  # resumed by b from step 2
+    assert (cluster.store.executions.get(execution.id), cluster.store.executions.log(execution.id)) == (ended, lines)
+    assert stalled.output().count(lost) == 1  # one line, and it stopped working on the execution: the shell of
+    # its step (a session of its own, not stopped with the server) ended the step, but a started no further step
+    assert sorted(trace.read_text().splitlines()) == ["end2 a", "end2 b", "step3 b"]
+    assert stalled.stop() == 0 and taker.stop() == 0

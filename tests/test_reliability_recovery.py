@@ -91,7 +91,7 @@ def test_a_second_server_refuses_a_home_whose_lock_file_was_deleted(tmp_path: Pa
         executor = ThreadScriptExecutor(1)
         with Store.open(home.database) as store:
             scheduler = Scheduler(store, registry, executor, defaults(), SystemClock())
-            assert scheduler.recover() == []
+            assert scheduler.recover().runs == []
             scheduler.shutdown(grace_period=0)
             assert store.tasks.runs(slow) == [running]
         executor.shutdown()

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
+from tests.store_backends import another_store
 from tests.waiting import joined, returns_within, wait_until
-from xlr_runtime.errors import OptionValueError, StateError
+from xlr_runtime.errors import ClaimLostError, OptionValueError, StateError
 from xlr_runtime.rundeck.run.execution import StepCall
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution, ExecutionStatus
@@ -449,3 +450,24 @@ def test_a_job_whose_schedule_no_longer_fires_still_runs_by_hand(harness: Harnes
     execution = harness.run(job)
     assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("NORMAL", "ERROR"))
     assert harness.output(execution.id) == ["still here"]
+
+
+def test_an_execution_another_runtime_took_over_is_left_alone_at_its_next_write(
+    harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    go = tmp_path / "go"
+    steps = exec_(f"echo one; while [ ! -e {go} ]; do sleep 0.02; done; echo two") + exec_("echo three")
+    started = harness.service.start("P", harness.add(job_xml(steps)), {})
+    assert harness.service.tick() == 1
+    texts = lambda: [line.text for line in harness.store.executions.log(started.id)]  # noqa: E731
+    wait_until(lambda: "one" in texts(), "the first step's first line")
+    with another_store(harness.store, owner="host-b:1:x") as taker:  # its lease ran out: taken over
+        taker.executions.requeue_running(now=time.time(), owners=[harness.store.owner])
+        [resumed] = taker.executions.claim_due(time.time(), owner=taker.owner, limit=1)
+        go.touch()
+        harness.service.join(timeout=60)
+
+        lost = [r for r in caplog.records if r.name == "xlr_runtime.rundeck.run.execution" and r.levelname == "WARNING"]
+        assert [r.getMessage() for r in lost] == [str(ClaimLostError(started.id, 1))]
+        assert "two" not in texts() and "three" not in texts()
+        assert taker.executions.get(started.id) == resumed  # running for the other runtime, as it claimed it

@@ -7,9 +7,11 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from xlr_runtime.errors import ClaimLostError
 from xlr_runtime.rundeck.nodes.local import CUT_SEARCH, LINE_PIECE, run_shell
 
 #: Bytes the runtime may hold while it reads a step's output (the pieces queued, their text, the readers' buffers).
@@ -89,3 +91,14 @@ def test_a_line_exactly_one_piece_long_is_one_line() -> None:
     )
 
     assert seen == ["z" * LINE_PIECE, "next"]
+
+
+def test_a_line_its_log_refuses_stops_the_command_and_the_error_propagates(tmp_path: Path) -> None:
+    marker = tmp_path / "after"
+
+    def refuse(level: str, text: str) -> bool:
+        raise ClaimLostError(7, 1)  # the execution is another runtime's now
+
+    with pytest.raises(ClaimLostError):
+        run_shell(f"echo first; sleep 30; touch {marker}", env={}, on_line=refuse, should_stop=lambda: None)
+    assert not marker.exists()  # run_shell waits for the shell: it was killed at the refused line

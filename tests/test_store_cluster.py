@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,14 +19,13 @@ import pytest
 
 from tests.store_backends import another_store
 from xlr_runtime.clock import VirtualClock
-from xlr_runtime.errors import AlreadyFiredError, StateError
+from xlr_runtime.errors import AlreadyFiredError, ClaimLostError, StateError
 from xlr_runtime.rundeck.notify.notifications import Notifier
 from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState
-from xlr_runtime.store.owners import ProcessIdentity
-from xlr_runtime.store.takeover import gone_owners
+from xlr_runtime.store.owners import ProcessIdentity, Verdict
 
 T = TypeVar("T")
 T0 = 1_700_000_000.0
@@ -135,13 +135,42 @@ def register(host: Store, process: ProcessIdentity = ELSEWHERE, *, lease_until: 
     host.owners.register(host.owner, process, purpose="xlr serve", now=T0, lease=lease_until - T0)
 
 
-def test_who_is_gone_for_a_takeover(hosts: list[Store]) -> None:
+def test_who_is_gone_for_a_takeover_of_executions_and_events(hosts: list[Store]) -> None:
+    here = ProcessIdentity.current()
     register(hosts[0])
-    register(hosts[1], ProcessIdentity.current(), lease_until=T0 + 1)  # alive here: its lease does not matter
+    register(hosts[1], here, lease_until=T0 + 30)  # alive here: kept while it renews, lost when it stalls
     owners = [hosts[0].owner, hosts[1].owner, "another-host:7:x", hosts[2].owner]
-    assert gone_owners(hosts[2], owners, now=T0 + 59) == ["another-host:7:x"]  # no row: forgotten or released
-    assert gone_owners(hosts[2], owners, now=T0 + 60) == [hosts[0].owner, "another-host:7:x"]
-    assert gone_owners(hosts[0], owners, now=T0 + 60) == ["another-host:7:x", hosts[2].owner]  # never the asker
+    verdicts = lambda host, now: host.owners.verdicts_of(owners, here, now, me=host.owner)  # noqa: E731
+    nameless = {"another-host:7:x": Verdict.LEASE_EXPIRED}  # no row (forgotten or released) and no lease of its own
+    assert verdicts(hosts[2], T0 + 29) == nameless
+    hosts[1].owners.renew(hosts[1].owner, now=T0 + 29, lease=30)
+    assert verdicts(hosts[2], T0 + 58) == nameless
+    expired = {hosts[0].owner: Verdict.LEASE_EXPIRED, hosts[1].owner: Verdict.LEASE_EXPIRED}
+    assert verdicts(hosts[2], T0 + 60) == expired | nameless
+    assert verdicts(hosts[0], T0 + 60) == {hosts[1].owner: Verdict.LEASE_EXPIRED, **nameless,
+                                           hosts[2].owner: Verdict.LEASE_EXPIRED}  # fmt: skip  # never the asker
+    assert hosts[2].owners.verdicts(here, T0 + 60, me=hosts[2].owner) == expired  # the rule of script runs
+
+
+def test_an_execution_of_a_live_owner_is_resumed_only_once_it_stops_renewing(
+    hosts: list[Store], tmp_path: Path
+) -> None:
+    owner = ProcessIdentity.current()  # alive on this host: only its lease tells whether it still works
+    register(hosts[0], owner)
+    execution_id = queue(hosts[0])
+    hosts[0].executions.claim_due(T0, owner=hosts[0].owner, limit=1)
+    clock = VirtualClock(T0 + 59)
+    service = ExecutionService(hosts[1], home_root=tmp_path, clock=clock)
+    assert service.recover() == []
+    hosts[0].owners.renew(hosts[0].owner, now=T0 + 59, lease=60)  # it renews while it works
+    clock.advance(59)
+    assert service.recover() == []
+    assert hosts[1].executions.get(execution_id).owner == hosts[0].owner
+    clock.advance(1)  # it stalled: no renewal for a whole lease
+    [resumed] = service.recover()
+    assert (resumed.id, resumed.status, resumed.owner, resumed.restarts) == (
+        execution_id, ExecutionStatus.QUEUED, None, 1,
+    )  # fmt: skip
 
 
 def test_the_executions_of_an_owner_whose_lease_ran_out_are_resumed_by_another_host(
@@ -179,3 +208,58 @@ def test_the_notifications_an_owner_was_sending_when_its_lease_ran_out_are_not_s
     assert (delivery.target, delivery.state) == ("u0", DeliveryState.UNKNOWN)  # at most once: not sent again
     assert [e.id for e in hosts[1].notifications.claim_due(T0 + 60, owner=hosts[1].owner)] == [event.id]
     assert not hosts[1].notifications.begin_delivery(event.id, 0, kind="webhook", target="u0", now=T0 + 60)
+
+
+def test_the_writes_of_a_runtime_whose_execution_was_taken_over_change_nothing(hosts: list[Store]) -> None:
+    stalled, taker = hosts[0], hosts[1]
+    register(stalled)
+    execution_id = queue(stalled)
+    [mine] = stalled.executions.claim_due(T0, owner=stalled.owner, limit=1)
+    stalled.executions.save_progress(execution_id, cursor={"group": 1}, context=[], claim_token=mine.claim_token)
+    stalled.executions.add_log(execution_id, [(T0, "NORMAL", None, "1", "one")], claim_token=mine.claim_token)
+    writes = {
+        "progress": lambda: stalled.executions.save_progress(
+            execution_id, cursor={"group": 2}, context=[], claim_token=mine.claim_token
+        ),
+        "log": lambda: stalled.executions.add_log(
+            execution_id, [(T0, "NORMAL", None, "2", "late"), (T0, "NORMAL", None, "2", "later")],
+            claim_token=mine.claim_token,
+        ),
+        "end": lambda: stalled.executions.finish(
+            execution_id, status=ExecutionStatus.SUCCEEDED, now=T0, claim_token=mine.claim_token
+        ),
+        "hold": lambda: stalled.executions.hold(execution_id, mine.claim_token),
+    }  # fmt: skip
+    taker.executions.requeue_running(now=T0 + 60, owners=[stalled.owner])  # its lease ran out
+    requeued = taker.executions.get(execution_id)
+    for what, write in writes.items():  # re-queued, not claimed yet
+        with pytest.raises(ClaimLostError) as lost:
+            write()
+        assert (what, lost.value.execution_id, lost.value.claim_token) == (what, execution_id, 1)
+    [resumed] = taker.executions.claim_due(T0 + 60, owner=taker.owner, limit=1)
+    assert (resumed.claim_token, resumed.cursor) == (2, {"group": 1})
+    for write in writes.values():  # claimed by another host
+        with pytest.raises(ClaimLostError, match=f"^execution {execution_id}: no longer this runtime's"):
+            write()
+    assert taker.executions.get(execution_id) == resumed == replace(requeued, status=ExecutionStatus.RUNNING,
+                                                                    owner=taker.owner, claim_token=2)  # fmt: skip
+    assert [line.text for line in taker.executions.log(execution_id)] == ["one"]
+    taker.executions.add_log(execution_id, [(T0, "NORMAL", None, "2", "two")], claim_token=resumed.claim_token)
+    ended = taker.executions.finish(execution_id, status=ExecutionStatus.SUCCEEDED, now=T0 + 61, claim_token=2)
+    assert (ended.status, [line.text for line in taker.executions.log(execution_id)]) == (
+        ExecutionStatus.SUCCEEDED, ["one", "two"],
+    )  # fmt: skip
+    with pytest.raises(ClaimLostError):  # ended: not even its own driver writes any more
+        taker.executions.save_progress(execution_id, cursor={}, context=[], claim_token=2)
+
+
+def test_a_runtime_that_claims_its_execution_again_fences_its_own_older_claim(hosts: list[Store]) -> None:
+    execution_id = queue(hosts[0])
+    [first] = hosts[0].executions.claim_due(T0, owner=hosts[0].owner, limit=1)
+    hosts[1].executions.requeue_running(now=T0 + 60, owners=[hosts[0].owner])
+    [second] = hosts[0].executions.claim_due(T0 + 60, owner=hosts[0].owner, limit=1)  # the same owner, again
+    assert (first.claim_token, second.claim_token) == (1, 2)
+    with pytest.raises(ClaimLostError):
+        hosts[0].executions.save_progress(execution_id, cursor={"stale": 1}, context=[], claim_token=1)
+    hosts[0].executions.save_progress(execution_id, cursor={"fresh": 1}, context=[], claim_token=2)
+    assert hosts[0].executions.get(execution_id).cursor == {"fresh": 1}

@@ -191,10 +191,10 @@ def test_a_stalled_owner_whose_run_outlives_its_own_lease_is_kept_until_that_run
     store.owners.register("stalled", identity, purpose="xlr serve", now=T0, lease=60)
     run_id = running_run(store, "stalled", T0 + 30)  # its lease runs until T0 + 90
     clock.set(T0 + 61)
-    assert scheduler.recover() == []
+    assert scheduler.recover().runs == []
     assert store.owners.get("stalled") is not None
     clock.set(T0 + 91)
-    [requeued] = scheduler.recover()
+    [requeued] = scheduler.recover().runs
     assert (requeued.id, requeued.state) == (run_id, RunState.DUE)
     assert store.owners.get("stalled") is None
     scheduler.shutdown(grace_period=0)
@@ -208,7 +208,7 @@ def test_a_scheduler_takes_over_the_runs_of_a_lost_host_and_their_log_says_so(st
     now = time.time()
     store.owners.register("host-b:1:x", elsewhere, purpose="xlr serve", now=now - 120, lease=60)
     run_id = running_run(store, "host-b:1:x", now - 120)
-    [requeued] = scheduler.recover()
+    [requeued] = scheduler.recover().runs
     assert (requeued.id, requeued.state, requeued.restarts) == (run_id, RunState.DUE, 1)
     [line] = [line.text for line in store.tasks.log(requeued.task_id) if line.run_id == run_id]
     assert line == TAKEN_OVER_NOTE.format(path="a.py", owner="host-b:1:x")

@@ -79,7 +79,7 @@ def test_a_database_of_the_version_before_owners_migrates_and_recovers_only_dead
             executor = ThreadScriptExecutor(1)
             scheduler = Scheduler(store, registry, executor, defaults(), SystemClock())
             try:
-                [requeued] = scheduler.recover()
+                [requeued] = scheduler.recover().runs
             finally:
                 scheduler.shutdown(grace_period=0)
                 executor.shutdown()

@@ -117,6 +117,21 @@ class AlreadyFiredError(StateError):
         super().__init__(f"job {job!r} already fired at {fire_at} (execution {execution_id})")
 
 
+class ClaimLostError(StateError):
+    """Raised by ``ExecutionRepository``'s fenced writes (an execution's progress, log lines, end; a job reference
+    or plugin task it starts) when the execution no longer runs under the claim that writes (``claim_token``):
+    another runtime re-queued it after this runtime's lease ran out (it stalled, or was cut off) and may have
+    resumed it. Nothing of the write is stored; the runtime stops working on the execution."""
+
+    def __init__(self, execution_id: int, claim_token: int) -> None:
+        self.execution_id = execution_id
+        self.claim_token = claim_token
+        super().__init__(
+            f"execution {execution_id}: no longer this runtime's (claim {claim_token}; taken over by another "
+            "runtime after this one's lease ran out): its late writes are dropped and it stops working on it"
+        )
+
+
 class HttpListenError(XlrError):
     """Raised by ``xlr serve`` when its HTTP API cannot listen on the address of ``--http`` / ``http.listen``
     (the port is in use, the host is not an address of this machine, no permission)."""

@@ -45,7 +45,7 @@ from xlr_runtime.hookspecs import Service
 from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.scheduler import Scheduler
 from xlr_runtime.scripting.contract import ScriptExecutor
-from xlr_runtime.store import Store, Task
+from xlr_runtime.store import ScriptRun, Store, Task
 from xlr_runtime.store.opening import open_store
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 
@@ -311,13 +311,13 @@ class Runtime:
             announced = self.store.listen_for_work(scheduler.wake)  # work added by other hosts (PostgreSQL)
             if announced is not None:
                 stack.enter_context(announced)
-            requeued = scheduler.recover()
-            for run in requeued:
-                log.info(
-                    "task %s: script run %s (%s) re-queued after a restart", run.task_id, run.id, run.script_path,
-                    extra={"event": "run.requeued", "task_id": int(run.task_id), "run_id": run.id},
-                )  # fmt: skip
-            log.info("serving %s (%d script run(s) re-queued after a restart)", self.home.root, len(requeued))
+            recovery = scheduler.recover()
+            for run in recovery.restarted:
+                _log_requeued(run, "re-queued: the process running it ended")
+            for owner, lost in recovery.taken_over.items():
+                for run in lost:
+                    _log_requeued(run, f"taken over from {owner or 'a runtime without a name'}: its lease ran out")
+            log.info("serving %s (%s)", self.home.root, recovery.summary())
             started = self.pm.hook.xlr_serve_services(runtime=self, scheduler=scheduler)
             services = [service for service in started if service is not None]
             if on_ready is not None:
@@ -398,6 +398,14 @@ class StopFlag:
                 signal.signal(sig, old)
 
         return restore
+
+
+def _log_requeued(run: ScriptRun, what: str) -> None:
+    """The serve log's line for a script run re-queued at start (``what`` says why)."""
+    log.info(
+        "task %s: script run %s (%s) %s", run.task_id, run.id, run.script_path, what,
+        extra={"event": "run.requeued", "task_id": int(run.task_id), "run_id": run.id},
+    )  # fmt: skip
 
 
 def run_until_stopped(

@@ -51,6 +51,32 @@ RETRY_FIRST = 0.5
 RETRY_MAX = 10.0
 
 
+@dataclasses.dataclass(frozen=True)
+class Recovery:
+    """What :meth:`Scheduler.recover` re-queued: the runs whose process ended (``restarted``: a crash, a restart),
+    and the runs taken over from owners whose lease ran out (``taken_over``, by owner: another host lost, a process
+    stalled)."""
+
+    restarted: list[ScriptRun] = dataclasses.field(default_factory=list)
+    taken_over: dict[str | None, list[ScriptRun]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def runs(self) -> list[ScriptRun]:
+        """Every run re-queued, those whose process ended first."""
+        return [*self.restarted, *(run for lost in self.taken_over.values() for run in lost)]
+
+    def summary(self) -> str:
+        """What happened, in a few words: ``2 script run(s) re-queued from a process that ended, 1 taken over from
+        1 owner whose lease ran out`` (``no script run re-queued`` when nothing was)."""
+        parts = [f"{len(self.restarted)} script run(s) re-queued from a process that ended"] if self.restarted else []
+        if self.taken_over:
+            taken = sum(len(lost) for lost in self.taken_over.values())
+            whose = "owner whose lease" if len(self.taken_over) == 1 else "owners whose leases"
+            what = "taken over" if parts else "script run(s) taken over"
+            parts.append(f"{taken} {what} from {len(self.taken_over)} {whose} ran out")
+        return ", ".join(parts) or "no script run re-queued"
+
+
 class Scheduler:
     """Drives due script runs of one store through one executor.
 
@@ -257,38 +283,38 @@ class Scheduler:
             self._heartbeat.start()
         return []
 
-    def recover(self) -> list[ScriptRun]:
-        """Re-queue runs left running by processes that are gone (each gets a log line; see
+    def recover(self) -> Recovery:
+        """Re-queue runs left running by owners that are gone (each gets a log line; see
         :mod:`xlr_runtime.store.owners`); overdue runs stay due, so they start at once. A run whose task ended
         meanwhile is cancelled instead. Registers this scheduler first, if it is not yet. Call once, before the
         first tick, while holding the home lock; when the database cannot be written, :meth:`run` tries again."""
         try:
             if not self._registered:
                 self.register()
-            requeued = self._take_over()
+            recovery = self._take_over()
         except StoreUnavailableError as exc:
             self._unavailable(exc)
-            return []
+            return Recovery()
         self._recovered = True
-        return requeued
+        return recovery
 
-    def _take_over(self) -> list[ScriptRun]:
+    def _take_over(self) -> Recovery:
         now = self.clock.now()
         gone = self.store.owners.verdicts(self.identity, now, me=self.store.owner)
         if not gone:
-            return []
+            return Recovery()
         ended = [owner for owner, verdict in gone.items() if verdict is Verdict.ENDED]
-        requeued = self.store.tasks.requeue_owned(ended, now=now, note=RESTART_NOTE)
-        if requeued:
-            log.info("re-queued %d script run(s) left running by a process that is gone", len(requeued))
+        recovery = Recovery(restarted=self.store.tasks.requeue_owned(ended, now=now, note=RESTART_NOTE))
+        if recovery.restarted:
+            log.info("re-queued %d script run(s) left running by a process that ended", len(recovery.restarted))
         for owner in (owner for owner, verdict in gone.items() if verdict is Verdict.LEASE_EXPIRED):
             note = TAKEN_OVER_NOTE.replace("{owner}", owner or "a runtime without a name")
             lost = self.store.tasks.requeue_owned([owner], now=now, note=note, lease_expired=True)
             if lost:
                 log.warning("took over %d script run(s) of %s: its lease ran out", len(lost), owner)
-            requeued += lost
+                recovery.taken_over[owner] = lost
         self.store.owners.forget(owner for owner in gone if owner is not None)
-        return requeued
+        return recovery
 
     def _beat(self) -> None:
         """The lease thread: renew this owner's lease and take over runs of owners gone meanwhile."""
@@ -297,7 +323,7 @@ class Scheduler:
                 if not self.store.owners.renew(self.store.owner, now=self.clock.now(), lease=self.lease):
                     self._lease_lost()
                 self._compare_types()
-                if self._take_over():
+                if self._take_over().runs:
                     self.wake()
             except StoreError as exc:  # the run loop reports a database that cannot be written
                 log.debug("lease not renewed: %s", exc)

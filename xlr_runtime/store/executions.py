@@ -4,17 +4,23 @@ An execution is a durable state machine: ``queued`` (due at ``due_at``) -> ``run
 -> a final status. While it runs, its ``cursor`` (where the workflow is) and ``context`` (the data context) are
 saved after every step on every node, so a runtime that restarts after a crash re-queues it and carries on
 from the step that was running. Option values are stored masked; the secure ones only as an encrypted blob.
+
+Each claim adds one to the execution's fencing token (``claim_token``). The writes of the runtime driving it —
+progress, log lines, its end, the job references and plugin tasks it starts — name the token of its claim and
+change nothing once the execution runs under another claim or no longer runs (another runtime re-queued it
+after this one's lease ran out): they raise :class:`~xlr_runtime.errors.ClaimLostError` instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from xlr_runtime.errors import AlreadyFiredError, NotFoundError, StateError
+from xlr_runtime.errors import AlreadyFiredError, ClaimLostError, NotFoundError, StateError
 from xlr_runtime.store.base import fits_row_id, like_escaped
 from xlr_runtime.store.migrations import MigrationSet
 
@@ -115,9 +121,10 @@ _SUMMARY_COLUMNS = ", ".join(f'"{f.name}"' for f in fields(ExecutionSummary))  #
 @dataclass(frozen=True, kw_only=True)
 class Execution(ExecutionSummary):
     """One run of a job: what :class:`ExecutionSummary` lists, with the job definition (as XML), the sealed
-    secure options, the cursor and context a resume carries on from, and who runs it; ``fire_at`` is the
-    schedule fire time that queued it (``None`` for any other start), ``exclusive`` that its job forbade multiple
-    executions when it was queued."""
+    secure options, the cursor and context a resume carries on from, and who runs it under which claim
+    (``claim_token``: its fencing token, one more at each claim); ``fire_at`` is the schedule fire time that queued
+    it (``None`` for any other start), ``exclusive`` that its job forbade multiple executions when it was
+    queued."""
 
     job_xml: str
     secure_blob: str | None = None
@@ -128,6 +135,7 @@ class Execution(ExecutionSummary):
     exclusive: bool = False
     cursor: dict[str, Any] = field(default_factory=dict)
     context: list[dict[str, Any]] = field(default_factory=list)
+    claim_token: int = 0
 
 
 @dataclass(frozen=True)
@@ -186,11 +194,20 @@ def _cluster_keys(db: Database) -> None:
     )
 
 
+@MIGRATIONS.step("give each claim of an execution a fencing token")
+def _add_claim_token(db: Database) -> None:
+    # each claim adds one; the writes of the runtime driving the execution name the token of its claim, so a
+    # runtime that lost its lease (stalled, cut off) and comes back changes nothing of an execution another resumed
+    db.execute("ALTER TABLE executions ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0")
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
 _JSON_COLUMNS = ("options", "cursor", "context", "succeeded_nodes", "failed_nodes")
+#: The condition of a fenced write: the execution (``id``) runs under the writer's claim (``claim_token``).
+_HELD = "id = ? AND status = 'running' AND claim_token = ?"
 _ACTIVE = (str(ExecutionStatus.QUEUED), str(ExecutionStatus.RUNNING))
 
 
@@ -431,7 +448,8 @@ class ExecutionRepository:
             return []
         with self._store.atomic():
             rows = self._store.query(
-                "UPDATE executions SET status = ?, owner = ?, started_at = COALESCE(started_at, ?) WHERE id IN "
+                "UPDATE executions SET status = ?, owner = ?, started_at = COALESCE(started_at, ?), "
+                "claim_token = claim_token + 1 WHERE id IN "
                 "(SELECT id FROM executions WHERE status = ? AND due_at <= ? AND parent_id IS NULL "
                 f"ORDER BY due_at, id LIMIT ?{self._store.dialect.skip_locked}) RETURNING *",
                 (str(ExecutionStatus.RUNNING), owner, now, str(ExecutionStatus.QUEUED), now, limit),
@@ -439,12 +457,24 @@ class ExecutionRepository:
         return sorted((_execution(row) for row in rows), key=lambda e: e.id)
 
     def start_child(self, execution_id: int, *, owner: str, now: float) -> Execution:
-        """Mark a job-reference child execution as running in its parent's thread."""
+        """Mark a job-reference child execution as running (a claim: its token goes up) in its parent's thread."""
         self._store.execute(
-            "UPDATE executions SET status = ?, owner = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
+            "UPDATE executions SET status = ?, owner = ?, started_at = COALESCE(started_at, ?), "
+            "claim_token = claim_token + 1 WHERE id = ?",
             (str(ExecutionStatus.RUNNING), owner, now, execution_id),
         )
         return self.get(execution_id)
+
+    def hold(self, execution_id: int, claim_token: int) -> None:
+        """Check that ``execution_id`` still runs under the claim ``claim_token``, and keep it so until the current
+        transaction ends (its row locked on PostgreSQL; SQLite has one writer): call it first in an
+        :meth:`~xlr_runtime.store.base.Store.atomic` block whose writes only its driver may make.
+        :class:`ClaimLostError` when it does not."""
+        row = self._store.query_one(
+            f"SELECT id FROM executions WHERE {_HELD}{self._store.dialect.for_update}", (execution_id, claim_token)
+        )
+        if row is None:
+            raise ClaimLostError(execution_id, claim_token)
 
     def next_due_at(self) -> float | None:
         """The earliest due time of a queued top-level execution, or ``None``."""
@@ -461,12 +491,26 @@ class ExecutionRepository:
         cursor: dict[str, Any],
         context: list[dict[str, Any]],
         deadline_at: float | None = None,
+        claim_token: int | None = None,
     ) -> None:
-        """Record where the workflow is and the data context (after each step on each node)."""
-        self._store.execute(
-            "UPDATE executions SET cursor = ?, context = ?, deadline_at = COALESCE(?, deadline_at) WHERE id = ?",
-            (_dumps(cursor), _dumps(context), deadline_at, execution_id),
+        """Record where the workflow is and the data context (after each step on each node); with ``claim_token``
+        (the driver's claim) only while the execution runs under it, else :class:`ClaimLostError`."""
+        self._fenced(
+            "cursor = ?, context = ?, deadline_at = COALESCE(?, deadline_at)",
+            (_dumps(cursor), _dumps(context), deadline_at),
+            execution_id,
+            claim_token,
         )
+
+    def _fenced(self, assignments: str, values: tuple[Any, ...], execution_id: int, claim_token: int | None) -> None:
+        """``UPDATE executions SET assignments`` of ``execution_id``; with ``claim_token``, only while the execution
+        runs under that claim (one statement: checked and written together), else :class:`ClaimLostError`."""
+        if claim_token is None:
+            self._store.execute(f"UPDATE executions SET {assignments} WHERE id = ?", (*values, execution_id))
+            return
+        sql = f"UPDATE executions SET {assignments} WHERE {_HELD}"
+        if not self._store.execute(sql, (*values, execution_id, claim_token)).rowcount:
+            raise ClaimLostError(execution_id, claim_token)
 
     def finish(
         self,
@@ -478,18 +522,19 @@ class ExecutionRepository:
         custom_status: str | None = None,
         succeeded_nodes: Sequence[str] = (),
         failed_nodes: Sequence[str] = (),
+        claim_token: int | None = None,
     ) -> Execution:
-        """End an execution with ``status`` (a final one)."""
+        """End an execution with ``status`` (a final one); with ``claim_token`` (the driver's claim) only while it
+        runs under it, else :class:`ClaimLostError`."""
         if not status.is_final:
             raise StateError(f"{status} is not a final status")
-        self._store.execute(
-            "UPDATE executions SET status = ?, custom_status = ?, ended_at = ?, failure = ?, succeeded_nodes = ?, "
-            "failed_nodes = ?, owner = NULL WHERE id = ?",
-            (
-                str(status), custom_status, now, failure, _dumps(list(succeeded_nodes)), _dumps(list(failed_nodes)),
-                execution_id,
-            ),
-        )  # fmt: skip
+        self._fenced(
+            "status = ?, custom_status = ?, ended_at = ?, failure = ?, succeeded_nodes = ?, failed_nodes = ?, "
+            "owner = NULL",
+            (str(status), custom_status, now, failure, _dumps(list(succeeded_nodes)), _dumps(list(failed_nodes))),
+            execution_id,
+            claim_token,
+        )
         return self.get(execution_id)
 
     def request_abort(self, execution_id: int, *, now: float) -> Execution:
@@ -542,12 +587,28 @@ class ExecutionRepository:
             )
         return sorted((_execution(row) for row in rows), key=lambda e: e.id)
 
-    def add_log(self, execution_id: int, lines: Iterable[tuple[float, str, str | None, str | None, str]]) -> None:
-        """Append ``(time, level, node, step, text)`` lines."""
-        self._store.executemany(
-            "INSERT INTO execution_log (execution_id, time, level, node, step, text) VALUES (?, ?, ?, ?, ?, ?)",
-            [(execution_id, *line) for line in lines],
+    def add_log(
+        self,
+        execution_id: int,
+        lines: Iterable[tuple[float, str, str | None, str | None, str]],
+        *,
+        claim_token: int | None = None,
+    ) -> None:
+        """Append ``(time, level, node, step, text)`` lines; with ``claim_token`` (the driver's claim) only while the
+        execution runs under it, else :class:`ClaimLostError` and none of them."""
+        rows = [(execution_id, *line) for line in lines]
+        insert = "INSERT INTO execution_log (execution_id, time, level, node, step, text) "
+        if claim_token is None:
+            self._store.executemany(insert + "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            return
+        fenced = (
+            f"{insert}SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
+            f"(SELECT 1 FROM executions WHERE {_HELD}{self._store.dialect.for_update})"
         )
+        with self._store.atomic(concurrent=True) if len(rows) > 1 else contextlib.nullcontext():
+            for row in rows:  # one statement per line: checked and written together
+                if not self._store.execute(fenced, (*row, execution_id, claim_token)).rowcount:
+                    raise ClaimLostError(execution_id, claim_token)
 
     def log(
         self,

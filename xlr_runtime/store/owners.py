@@ -1,23 +1,27 @@
-"""Runtime owners: which process claimed a script run, whether that process still lives, and its lease.
+"""Runtime owners: which process claimed a script run, a Rundeck execution or a notification event, whether that
+process still lives, and its lease.
 
 A scheduler registers its process in ``runtime_owners`` under the store's owner name (``host:pid:random``, stamped
-on every run it claims) with what identifies the process beyond its pid — the kernel's boot id, the pid namespace
-and the process's start time (``/proc``) — and a lease: ``lease_until`` on its row and on its running runs,
-renewed together, in one short transaction every :data:`RENEW_EVERY` seconds (never one per run).
+on every run, execution and event it claims) with what identifies the process beyond its pid — the kernel's boot
+id, the pid namespace and the process's start time (``/proc``) — and a lease: ``lease_until`` on its row and on its
+running runs, renewed together, in one short transaction every :data:`RENEW_EVERY` seconds (never one per run).
 
-A starting runtime takes over (re-queues) the running runs of an owner only when that owner is gone:
+Another runtime takes over the work of an owner only when that owner is gone, by one rule for every kind of work
+(:func:`verdict_of`; :meth:`OwnerRepository.verdicts` for script runs, :meth:`OwnerRepository.verdicts_of` for
+executions and events):
 
-* an owner whose process this host can see (same boot id and pid namespace) is gone when no process has its pid,
-  or the process with its pid started at another time (the pid was reused), or it is a zombie; a live one keeps
-  its runs while its lease runs, and loses them when it ran out (the process is stalled: stopped, hung) — the
-  runs' fencing tokens (``script_runs.claim_token``) keep its late results out;
-* an owner this host cannot see (another host or container sharing the home, or no ``/proc``) is gone when its
-  lease ran out: a live one renews it;
-* an owner without a row (a run claimed by xlr-runtime before owners were recorded) is gone when it names this
-  host and no process has its pid, or when its run's lease ran out.
+* it is gone when its process **ended**: this host can see it (same boot id and pid namespace) and no process has
+  its pid, or the process with its pid started at another time (the pid was reused), or it is a zombie;
+* otherwise it is gone when its **lease ran out**, whether its process runs (stalled: stopped, hung — it renews
+  no more) or cannot be seen from here (another host or container, or no ``/proc``). The lease is its row's; an
+  owner without a row (its row was forgotten when another runtime found it gone, or released when it stopped, or
+  a claim of a version before owners were recorded) has only the lease of its work: a script run's
+  ``lease_until``, and none for executions and events, which have no lease of their own (so it is gone).
 
-Requiring an expired lease also for an owner this host sees dead would only delay every restart after a crash by
-the lease, with no process left that could still finish the run.
+So an owner that is alive and renewing keeps all its work; one that stalled past its lease loses it, and the
+fencing tokens of script runs (``script_runs.claim_token``) keep its late results out. Requiring an
+expired lease also for an owner this host sees ended would only delay every restart after a crash by the lease,
+with no process left that could still finish the work.
 """
 
 from __future__ import annotations
@@ -334,18 +338,24 @@ class OwnerRepository:
             if owner == me:
                 continue
             record = records.get(owner) if owner is not None else None
-            if record is not None:
-                if (verdict := _verdict(record, here, now)) is not None:
-                    gone[owner] = verdict
-                continue
-            liveness = Liveness.UNKNOWN if owner is None else legacy_liveness(owner, here, row["claimed"])
-            if liveness is Liveness.GONE:
-                gone[owner] = Verdict.ENDED
-            elif liveness is Liveness.UNKNOWN and _expired(row["lease"], now):
-                gone[owner] = Verdict.LEASE_EXPIRED
+            if verdict := verdict_of(owner, record, here, now, lease_until=row["lease"], claimed_at=row["claimed"]):
+                gone[owner] = verdict
         busy = {row["owner"] for row in rows}
         for owner, record in records.items():
             if owner != me and owner not in busy and (verdict := _verdict(record, here, now)) is not None:
+                gone[owner] = verdict
+        return gone
+
+    def verdicts_of(self, owners: Iterable[str], here: ProcessIdentity, now: float, *, me: str) -> dict[str, Verdict]:
+        """The owners among ``owners`` (of running executions, of notification events being sent: work without a
+        lease of its own) that are gone by the rules of this module, each with why, in their order; never ``me``."""
+        others = [owner for owner in owners if owner != me]
+        if not others:  # nothing of another owner runs: no need to read the owners
+            return {}
+        records = {o.owner: o for o in self.all()}
+        gone: dict[str, Verdict] = {}
+        for owner in others:
+            if verdict := verdict_of(owner, records.get(owner), here, now, lease_until=None, claimed_at=None):
                 gone[owner] = verdict
         return gone
 
@@ -361,27 +371,32 @@ def _holds(record: OwnerRecord, here: ProcessIdentity, now: float) -> bool:
 
 def _verdict(record: OwnerRecord, here: ProcessIdentity, now: float) -> Verdict | None:
     """Why ``record``'s owner is gone, or ``None`` while its process may still work on its runs."""
-    if here.liveness_of(record.process) is Liveness.GONE:
+    return verdict_of(record.owner, record, here, now, lease_until=None, claimed_at=None)
+
+
+def verdict_of(
+    owner: str | None,
+    record: OwnerRecord | None,
+    here: ProcessIdentity,
+    now: float,
+    *,
+    lease_until: float | None,
+    claimed_at: float | None,
+) -> Verdict | None:
+    """The rule of this module: why ``owner`` (registered as ``record``, or without a row) is gone at ``now`` as
+    seen from ``here``, or ``None`` while it may still work. ``lease_until`` and ``claimed_at`` are those of its
+    work, read only for an owner without a row (``None``: work without a lease of its own, a claim time not known)."""
+    if record is not None:
+        liveness, lease = here.liveness_of(record.process), record.lease_until
+    else:
+        liveness = Liveness.UNKNOWN if owner is None else legacy_liveness(owner, here, claimed_at)
+        lease = lease_until
+    if liveness is Liveness.GONE:
         return Verdict.ENDED
-    return Verdict.LEASE_EXPIRED if _expired(record.lease_until, now) else None
+    return Verdict.LEASE_EXPIRED if _expired(lease, now) else None
 
 
 def describe(records: Sequence[OwnerRecord]) -> str:
     """``pid 1 (xlr serve) on host`` of the first record (and how many more)."""
     more = f" and {len(records) - 1} more" if len(records) > 1 else ""
     return records[0].describe() + more
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True when a store owner id (``host:pid:random``) names a process of this host that no longer runs."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

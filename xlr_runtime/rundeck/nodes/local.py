@@ -82,10 +82,12 @@ def run_shell(
         cwd=cwd,
         start_new_session=True,
     )
-    stopped = follow_output(
-        process.stdout, process.stderr, on_line=on_line, should_stop=should_stop, kill=lambda: _kill(process)
-    )
-    exit_code = process.wait()
+    try:
+        stopped = follow_output(
+            process.stdout, process.stderr, on_line=on_line, should_stop=should_stop, kill=lambda: _kill(process)
+        )
+    finally:
+        exit_code = process.wait()
     return CommandResult(exit_code=exit_code, stopped=stopped)
 
 
@@ -93,8 +95,8 @@ def follow_output(
     stdout: object, stderr: object, *, on_line: LineSink, should_stop: StopCheck, kill: Callable[[], None]
 ) -> StopReason | None:
     """Hand each line of two binary streams (stdout as ``NORMAL``, stderr as ``ERROR``) to ``on_line`` until both
-    end; call ``kill`` (maybe more than once) as soon as ``should_stop`` answers or ``on_line`` asks to halt.
-    Returns why the command was stopped, or ``None``."""
+    end; call ``kill`` (maybe more than once) as soon as ``should_stop`` answers or ``on_line`` asks to halt, or
+    when either raises (the error then propagates). Returns why the command was stopped, or ``None``."""
     lines: queue.Queue[tuple[str, str] | None] = queue.Queue(QUEUED_PIECES)
     readers = [
         threading.Thread(target=_pump, args=(stdout, "NORMAL", lines), daemon=True),
@@ -104,19 +106,23 @@ def follow_output(
         reader.start()
     open_streams = len(readers)
     stopped: StopReason | None = None
-    while open_streams:
-        stopped = stopped or should_stop()
-        if stopped is not None:
-            kill()
-        try:
-            item = lines.get(timeout=POLL_INTERVAL)
-        except queue.Empty:
-            continue
-        if item is None:
-            open_streams -= 1
-        elif stopped is None and not on_line(*item):
-            stopped = StopReason.HALTED
-            kill()
+    try:
+        while open_streams:
+            stopped = stopped or should_stop()
+            if stopped is not None:
+                kill()
+            try:
+                item = lines.get(timeout=POLL_INTERVAL)
+            except queue.Empty:
+                continue
+            if item is None:
+                open_streams -= 1
+            elif stopped is None and not on_line(*item):
+                stopped = StopReason.HALTED
+                kill()
+    except BaseException:  # a line or check that failed (a write refused: the execution is no longer ours)
+        kill()
+        raise
     return stopped
 
 

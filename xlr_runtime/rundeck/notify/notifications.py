@@ -62,8 +62,7 @@ from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState, NotificationEvent
-from xlr_runtime.store.owners import RENEW_EVERY
-from xlr_runtime.store.takeover import gone_owners
+from xlr_runtime.store.owners import RENEW_EVERY, ProcessIdentity
 
 if TYPE_CHECKING:
     import pluggy
@@ -249,13 +248,14 @@ class Notifier:
     # -- dispatching ---------------------------------------------------------------------------------------------
 
     def recover(self) -> int:
-        """Re-queue the events of dispatchers that are gone (died on this host, or on another host sharing the
-        database with an expired lease: :mod:`~xlr_runtime.store.takeover`); their in-flight deliveries become
-        ``unknown``. :meth:`run` recovers at start and every ``RENEW_EVERY`` seconds."""
+        """Re-queue the events of dispatchers that are gone (their process ended, or their lease ran out: the rule
+        of :mod:`~xlr_runtime.store.owners`); their in-flight deliveries become ``unknown``. :meth:`run` recovers
+        at start and every ``RENEW_EVERY`` seconds."""
         now = self.clock.now()
         self._recovered_at = now
-        gone = gone_owners(self.store, self.store.notifications.sending_owners(), now=now)
-        return self.store.notifications.requeue(gone, now=now)
+        owners = self.store.notifications.sending_owners()
+        gone = self.store.owners.verdicts_of(owners, ProcessIdentity.current(), now, me=self.store.owner)
+        return self.store.notifications.requeue(list(gone), now=now)
 
     def dispatch_due(self, now: float | None = None) -> int:
         """Send every event due at ``now``; return how many events were handled."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from xlr_runtime.clock import Clock, SystemClock, wait_for_due
 from xlr_runtime.errors import (
+    ClaimLostError,
     NotFoundError,
     OptionValueError,
     StateError,
@@ -44,8 +45,7 @@ from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, Work
 from xlr_runtime.scripting.masking import MASK, Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
-from xlr_runtime.store.owners import RENEW_EVERY
-from xlr_runtime.store.takeover import gone_owners
+from xlr_runtime.store.owners import RENEW_EVERY, ProcessIdentity, Verdict
 from xlr_runtime.store.tasks import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -133,11 +133,14 @@ class ExecutionLogWriter:
         limit: LogLimit | None,
         action: str,
         masker: Masker,
+        claim_token: int | None = None,
         parent: ExecutionLogWriter | None = None,
         parent_step: int | None = None,
     ) -> None:
         self.service = service
         self.execution_id = execution_id
+        #: The claim its lines are written under (:meth:`ExecutionRepository.add_log`).
+        self.claim_token = claim_token
         self.threshold = LOG_LEVELS.get(loglevel, 3)
         self.limit = limit
         self.action = action or "halt"
@@ -205,7 +208,9 @@ class ExecutionLogWriter:
         if LOG_LEVELS.get(level, 3) > self.threshold:
             return
         line = (time.time(), level, None if node is None else node.name, stepctx)
-        self.service.store.executions.add_log(self.execution_id, [(*line, self.masker.mask(text))])
+        self.service.store.executions.add_log(
+            self.execution_id, [(*line, self.masker.mask(text))], claim_token=self.claim_token
+        )
 
 
 def _stepctx(step: int | None) -> str | None:
@@ -235,6 +240,7 @@ class ExecutionService:
         capacity: int = 8,
         capture_pattern: re.Pattern[str] = DATA_LINE,
         notifier: Notifier | None = None,
+        recover_every: float = RENEW_EVERY,
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -254,6 +260,8 @@ class ExecutionService:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._recovered_at = float("-inf")
+        #: Seconds between two looks for executions of owners gone meanwhile (a server: as often as it renews).
+        self.recover_every = recover_every
 
     # -- starting ----------------------------------------------------------------------------------------------
 
@@ -349,13 +357,23 @@ class ExecutionService:
     # -- the loop ----------------------------------------------------------------------------------------------
 
     def recover(self) -> list[Execution]:
-        """Re-queue the executions of processes that are gone — died on this host, or on another host sharing the
-        database with an expired lease (:mod:`~xlr_runtime.store.takeover`) — so they resume (their cursor is kept)
-        wherever they are claimed next. :meth:`run` recovers at start and every ``RENEW_EVERY`` seconds."""
+        """Re-queue the executions of owners that are gone — their process ended, or their lease ran out (a host
+        lost, a process stalled): the rule of :mod:`~xlr_runtime.store.owners` — so they resume (their cursor is
+        kept) wherever they are claimed next; one log line per owner. :meth:`run` recovers at start and every
+        :attr:`recover_every` seconds. Their late writes are fenced (:class:`~xlr_runtime.errors.ClaimLostError`)."""
         now = self.clock.now()
         self._recovered_at = now
-        gone = gone_owners(self.store, self.store.executions.running_owners(), now=now)
-        return self.store.executions.requeue_running(now=now, owners=gone)
+        owners = self.store.executions.running_owners()
+        gone = self.store.owners.verdicts_of(owners, ProcessIdentity.current(), now, me=self.store.owner)
+        resumed: list[Execution] = []
+        for owner, verdict in gone.items():
+            requeued = self.store.executions.requeue_running(now=now, owners=[owner])
+            if requeued and verdict is Verdict.ENDED:
+                log.info("re-queued %d execution(s) left running by %s, a process that ended", len(requeued), owner)
+            elif requeued:
+                log.warning("took over %d execution(s) of %s: its lease ran out", len(requeued), owner)
+            resumed += requeued
+        return resumed
 
     def tick(self, now: float | None = None) -> int:
         """Claim due executions and drive each in its own thread; return how many started."""
@@ -385,11 +403,17 @@ class ExecutionService:
     def _drive_safely(self, execution: Execution) -> None:
         try:
             self.drive(execution)
+        except ClaimLostError as lost:  # another runtime resumed it after this one's lease ran out: stop here
+            log.warning("%s", lost, extra={"execution_id": execution.id})
         except Exception as exc:  # a bug must not leave the execution running forever
             log.exception("execution %s failed in the runtime", execution.id)
-            with self.store.atomic():
+            with contextlib.suppress(ClaimLostError), self.store.atomic():  # resumed elsewhere: not ours to end
                 ended = self.store.executions.finish(
-                    execution.id, status=ExecutionStatus.FAILED, now=self.clock.now(), failure=f"runtime error: {exc}"
+                    execution.id,
+                    status=ExecutionStatus.FAILED,
+                    now=self.clock.now(),
+                    failure=f"runtime error: {exc}",
+                    claim_token=execution.claim_token,
                 )
                 if self.notifier is not None:
                     self.notifier.record_ended(ended)
@@ -421,7 +445,7 @@ class ExecutionService:
         self.recover()
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
-            if self.clock.now() - self._recovered_at >= RENEW_EVERY:  # another host's owner may have gone since
+            if self.clock.now() - self._recovered_at >= self.recover_every:  # an owner may have gone since
                 self.recover()
             self.tick()
             if until is not None and until():
@@ -492,6 +516,7 @@ class ExecutionService:
             limit=parse_log_limit(expand(job.log_limit, limit_context)) if job.log_limit else None,
             action=job.log_limit_action or "halt",
             masker=Masker(options.secret_values()),
+            claim_token=execution.claim_token,
             parent=parent,
             parent_step=parent_step,
         )
@@ -508,7 +533,11 @@ class ExecutionService:
             return None
         deadline = (execution.started_at or time.time()) + seconds
         self.store.executions.save_progress(
-            execution.id, cursor=execution.cursor, context=execution.context, deadline_at=deadline
+            execution.id,
+            cursor=execution.cursor,
+            context=execution.context,
+            deadline_at=deadline,
+            claim_token=execution.claim_token,
         )
         return deadline
 
@@ -572,6 +601,7 @@ class ExecutionService:
                 custom_status=custom,
                 succeeded_nodes=outcome.succeeded_nodes,
                 failed_nodes=outcome.failed_nodes,
+                claim_token=execution.claim_token,
             )
             if self.notifier is not None and notify:
                 self.notifier.record_ended(ended)
@@ -652,16 +682,17 @@ class ExecutionService:
             resolved = self._resolve(project, child_job, supplied, user=run.execution.user)
         except OptionValueError as exc:
             return StepResult(ok=False, reason="InvalidOptions", message=str(exc))
-        child = self._create(
-            project,
-            child_job,
-            resolved,
-            user=run.execution.user,
-            execution_type=run.execution.execution_type,
-            parent_id=run.execution.id,
-        )
         notifier = None if step.ignore_notifications else self.notifier
         with self.store.atomic():  # its onstart is recorded with the start (Rundeck: not when the parent is aborted)
+            self.store.executions.hold(run.execution.id, run.execution.claim_token)  # only while the parent is ours
+            child = self._create(
+                project,
+                child_job,
+                resolved,
+                user=run.execution.user,
+                execution_type=run.execution.execution_type,
+                parent_id=run.execution.id,
+            )
             child = self.store.executions.start_child(child.id, owner=self.store.owner, now=self.clock.now())
             if notifier is not None and not self.store.executions.abort_requested(child.id):
                 notifier.record_started([child])
@@ -719,12 +750,14 @@ class ExecutionService:
             # a value derived from a secure option stays secret in the task too: sealed there, masked in its log
             secret = [name for name, value in config.items() if value and run.log.masker.mask(value) != value]
             try:
-                task = self.engine.create_task(
-                    step.type,
-                    config,
-                    title=step.description or f"{run.job.full_name} step {index + 1}",
-                    secret_inputs=secret,
-                )
+                with self.store.atomic():  # only while the execution is this runtime's
+                    self.store.executions.hold(run.execution.id, run.execution.claim_token)
+                    task = self.engine.create_task(
+                        step.type,
+                        config,
+                        title=step.description or f"{run.job.full_name} step {index + 1}",
+                        secret_inputs=secret,
+                    )
             except TaskInputError as exc:
                 return StepResult(ok=False, reason="InvalidConfiguration", message=str(exc))
             task_id = task.id

@@ -40,6 +40,7 @@ def _service(runtime: Runtime, scheduler: Scheduler, user: str | None = None) ->
             plugin_types=notification_types_from(runtime.pm),
             home_root=runtime.home.root,
         ),
+        recover_every=scheduler.renew_every,  # a lost owner's executions are resumed as soon as its runs
     )
 
 
@@ -74,6 +75,7 @@ class ExecutionRunner:
         if not self.runtime.lock.try_acquire(f"xlr jobs run, execution {execution_id}"):
             return self._follow(execution_id, on_tick)
         assert self.service.notifier is not None
+        self.scheduler.recover()  # registers this process before its first claim: an owner without a row is gone
         self.service.notifier.start(max_wait=0.2)
         done = threading.Event()
         tasks = threading.Thread(

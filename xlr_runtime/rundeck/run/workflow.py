@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 
-from xlr_runtime.errors import NodeConnectionError, NodeExecutorError, NodeFilterError, OptionValueError, XlrError
+from xlr_runtime.errors import (
+    ClaimLostError,
+    NodeConnectionError,
+    NodeExecutorError,
+    NodeFilterError,
+    OptionValueError,
+    XlrError,
+)
 from xlr_runtime.rundeck.jobs.model import ExecStep, Job, JobRefStep, PluginStep, ScriptKind, ScriptStep, Step
 from xlr_runtime.rundeck.jobs.validation import whole_number
 from xlr_runtime.rundeck.nodes.local import (
@@ -206,6 +213,8 @@ class WorkflowRun:
     def _run(self) -> Outcome:
         try:
             nodes = self._nodes()
+        except ClaimLostError:
+            raise
         except (NodeFilterError, XlrError) as exc:
             self.log.system("ERROR", str(exc))
             return Outcome(ExecutionStatus.FAILED, failure=str(exc))
@@ -257,7 +266,9 @@ class WorkflowRun:
             context = self.context.to_dict()
             if self.options.secret_values():  # secure values (and data derived from them) only sealed at rest
                 context = self.service.secrets.seal_rows(context)
-            self.service.store.executions.save_progress(self.execution.id, cursor=self.cursor, context=context)
+            self.service.store.executions.save_progress(
+                self.execution.id, cursor=self.cursor, context=context, claim_token=self.execution.claim_token
+            )
 
     # -- nodes -------------------------------------------------------------------------------------------------
 
@@ -434,7 +445,7 @@ class WorkflowRun:
             self.context.merge("node", node.context(), node=node.name)
         try:
             result = self._dispatch(step, index, node, handler=handler)
-        except WorkflowStopped:
+        except (WorkflowStopped, ClaimLostError):  # stopped; or the execution is another runtime's now
             raise
         except NodeExecutorError as exc:
             result = StepResult(ok=False, reason="UnsupportedNodeExecutor", message=str(exc))
