@@ -60,6 +60,18 @@ def test_ci_passwords_travel_by_environment_and_never_reach_the_file(
         assert list(environ.values()) == ["canary-secret-42"]
 
 
+def test_the_harness_runtime_reads_the_same_environment_as_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XLR_HTTP", "127.0.0.1:0")
+    with TaskHarness(tmp_path / "home", plugin_paths=[DEMO]) as harness:
+        loaded = harness.runtime.settings
+        assert (loaded["http.listen"], loaded.origin("http.listen").describe()) == (
+            "127.0.0.1:0",
+            "environment variable XLR_HTTP",
+        )
+
+
 def test_failed_task_outcome(tmp_path: Path) -> None:
     with TaskHarness(tmp_path / "home", plugin_paths=[DEMO]) as harness:
         outcome = harness.run("demo.Fail", {"message": "nope"})

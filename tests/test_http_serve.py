@@ -3,6 +3,7 @@ SIGTERM ending live streams and the server cleanly, and the catch-all that answe
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 import anyio
 import pytest
 import requests
+from click.testing import CliRunner
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +22,7 @@ from starlette.routing import Route
 from tests.http_helpers import DEMO_PLUGIN, TIMEOUT, events, start_serve, token_command
 from tests.serve_helpers import Serve
 from tests.task_helpers import XLR_COMMAND
+from xlr_runtime.cli import main
 from xlr_runtime.http.errors import EXCEPTION_HANDLERS
 from xlr_runtime.http.server import reads_are_open
 
@@ -99,6 +102,24 @@ def test_a_bad_http_option_is_a_usage_error(tmp_path: Path, value: str) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "Invalid value for '--http'" in done.stderr
+
+
+def test_a_bad_xlr_http_stops_serve_with_one_line_naming_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--home", str(tmp_path / "home")], env={"XLR_HTTP": "host:port"})
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        "Error: environment variable XLR_HTTP: setting 'http.listen': 'host:port' is not HOST:PORT or off "
+        "(e.g. 127.0.0.1:5516, [::1]:5516)\n"
+    )
+
+
+def test_xlr_config_shows_the_http_address_from_xlr_http(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    result = CliRunner().invoke(main, ["config", "--home", str(home), "--json"], env={"XLR_HTTP": "127.0.0.1:0"})
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: (row["value"], row["source"]) for row in json.loads(result.output)}
+    assert rows["http.listen"] == ("127.0.0.1:0", "environment variable XLR_HTTP")
 
 
 @pytest.mark.parametrize(

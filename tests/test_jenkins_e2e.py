@@ -196,6 +196,19 @@ def test_xlr_demo_runs_the_sample_end_to_end(tmp_path: Path) -> None:
     assert stored_task(Home(demo_home))[:2] == ("completed", "Build #1: SUCCESS")
 
 
+def test_xlr_demo_keeps_to_its_own_home_whatever_xlr_store_says(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.db"
+    demo_home = tmp_path / "demo"
+    result = CliRunner().invoke(
+        main,
+        ["demo", "--queue-seconds", "0", "--build-seconds", "0.5", "--home", str(demo_home)],
+        env={"XLR_STORE": f"sqlite:///{elsewhere}"},
+    )
+    assert result.exit_code == 0, result.output
+    assert stored_task(Home(demo_home))[:2] == ("completed", "Build #1: SUCCESS")
+    assert not elsewhere.exists()
+
+
 def test_xlr_demo_a_failing_build_ends_with_its_reason(tmp_path: Path) -> None:
     args = ["demo", "--result", "FAILURE", "--queue-seconds", "0", "--build-seconds", "0.5", "--home", str(tmp_path)]
     result = CliRunner().invoke(main, args)

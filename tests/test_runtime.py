@@ -3,6 +3,7 @@ from other processes, and a graceful SIGTERM."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -12,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 from task_helpers import DEMO_PLUGIN, XLR_COMMAND
 
+from tests.postgres_helpers import free_port
 from tests.waiting import DEADLINE, WatchedClock, joined, wait_until
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import HomeLockedError
@@ -75,6 +78,41 @@ def test_serve_picks_up_work_created_elsewhere_at_once(home: Home) -> None:
         server.request_stop()
         joined(thread, "xlr serve did not stop")
         server.close()
+
+
+def serve_until_ready(runtime: Runtime) -> threading.Thread:
+    """``runtime.serve()`` in a thread named ``serve``, returned once it is ready (every service started)."""
+    ready = threading.Event()
+    thread = threading.Thread(target=runtime.serve, kwargs={"on_ready": ready.set}, name="serve")
+    thread.start()
+    wait_until(lambda: ready.is_set() or not thread.is_alive(), "serve did not get ready")
+    assert thread.is_alive(), "serve stopped at start"
+    return thread
+
+
+def test_serve_takes_its_http_address_from_xlr_http(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    monkeypatch.setenv("XLR_HTTP", f"127.0.0.1:{port}")
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:  # no override: the environment says where
+        thread = serve_until_ready(runtime)
+        try:
+            response = requests.get(f"http://127.0.0.1:{port}/api/v1/tasks", timeout=DEADLINE)
+            assert response.status_code == 200, response.text
+        finally:
+            runtime.request_stop()
+            joined(thread, "serve did not stop")
+
+
+def test_xlr_http_off_keeps_an_in_process_serve_from_serving_http(
+    home: Home, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="xlr_runtime")
+    monkeypatch.setenv("XLR_HTTP", "off")
+    with Runtime(home, plugin_paths=[DEMO_PLUGIN]) as runtime:
+        thread = serve_until_ready(runtime)
+        runtime.request_stop()
+        joined(thread, "serve did not stop")
+    assert [r.getMessage() for r in caplog.records if r.name == "xlr_runtime.http"] == []
 
 
 def test_sigterm_stops_serve_gracefully_and_requeues_a_long_script(home: Home) -> None:

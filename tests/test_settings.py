@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from xlr_runtime import settings
-from xlr_runtime.errors import ConfigError
+from xlr_runtime.errors import ConfigError, EnvironmentConfigError
 from xlr_runtime.home import Home
 
 
@@ -18,7 +18,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_defaults_without_any_file(home: Home) -> None:
-    loaded = settings.load(home.root)
+    loaded = settings.load(home.root, environ={})  # and without the variables (the suite sets XLR_HTTP=off)
     assert loaded["schedule.default_interval"] == 5.0
     assert loaded["schedule.min_interval"] == 1.0
     assert loaded["store.synchronous"] == "NORMAL"
@@ -222,3 +222,60 @@ def test_a_bad_history_keep_is_one_line_at_its_line(home: Home, value: str, reas
     with pytest.raises(ConfigError) as caught:
         settings.load(home.root)
     assert str(caught.value) == f"{path}:3: setting 'history.keep': {reason}"
+
+
+def test_environment_variables_set_their_settings_for_every_entry_point(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XLR_HTTP", "127.0.0.1:0")
+    monkeypatch.setenv("XLR_STORE", "sqlite:///other.db")
+    loaded = settings.load(home.root)
+    assert (loaded["http.listen"], loaded["store.url"]) == ("127.0.0.1:0", "sqlite:///other.db")
+    assert loaded.origin("http.listen").describe() == "environment variable XLR_HTTP"
+    assert loaded.origin("store.url").describe() == "environment variable XLR_STORE"
+
+
+def test_the_environment_wins_over_the_home_files_and_overrides_win_over_it(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(home.config_file, '[settings]\n"http.listen" = "127.0.0.1:7001"\n"store.url" = "sqlite:///toml.db"\n')
+    monkeypatch.delenv("XLR_HTTP")
+    assert settings.load(home.root)["http.listen"] == "127.0.0.1:7001"
+    monkeypatch.setenv("XLR_HTTP", "127.0.0.1:7002")
+    assert settings.load(home.root)["http.listen"] == "127.0.0.1:7002"
+    overridden = settings.load(home.root, {"http.listen": "off"})
+    assert (overridden["http.listen"], overridden.origin("http.listen").describe()) == ("off", "override")
+    assert settings.load(home.root)["store.url"] == "sqlite:///toml.db"  # only the variables that are set
+
+
+def test_an_empty_environment_variable_counts_as_unset(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(home.config_file, '[settings]\n"http.listen" = "127.0.0.1:7001"\n')
+    monkeypatch.setenv("XLR_HTTP", "")
+    monkeypatch.setenv("XLR_STORE", "")
+    loaded = settings.load(home.root)
+    assert (loaded["http.listen"], loaded["store.url"]) == ("127.0.0.1:7001", "")
+
+
+def test_an_explicit_environment_replaces_the_process_one(home: Home) -> None:
+    loaded = settings.load(home.root, environ={"XLR_HTTP": "[::1]:8080"})
+    assert (loaded["http.listen"], loaded["store.url"]) == ("[::1]:8080", "")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("XLR_HTTP", "nowhere", "setting 'http.listen': 'nowhere' is not HOST:PORT or off (e.g. 127.0.0.1:5516, "
+         "[::1]:5516)"),
+        ("XLR_HTTP", "127.0.0.1:70000", "setting 'http.listen': port 70000 of '127.0.0.1:70000' is above 65535"),
+        ("XLR_STORE", "mysql://root:s3cret@db/xlr", "setting 'store.url': 'mysql://root:***@db/xlr' is not a "
+         "store URL: sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE (or empty: the home's xlr.db)"),
+    ],
+)  # fmt: skip
+def test_a_bad_environment_value_is_one_line_naming_the_variable(
+    home: Home, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(EnvironmentConfigError) as caught:
+        settings.load(home.root)
+    assert str(caught.value) == f"environment variable {variable}: {message}"
+    assert caught.value.variable == variable and isinstance(caught.value, ConfigError)

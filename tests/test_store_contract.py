@@ -4,11 +4,14 @@ concurrent claimers. Every test runs on each backend of the ``store`` fixture (t
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 
 import pytest
 from history_helpers import execution
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.store_backends import another_store
 from xlr_runtime.errors import StateError, StoreError
@@ -209,3 +212,58 @@ def test_a_completion_merges_properties_by_name_keeping_their_order(store: Store
     assert store.tasks.complete([completion], owner="me") == [run.id]
     properties = store.tasks.get(task.id).properties
     assert list(properties.items()) == [("z", 1), ("a.b", 'y"'), ("c d", {"deep": [1, "ü"]}), ("ünï", "100%")]
+
+
+#: Property names that SQLite's JSON path syntax (``$."name"``) cannot name, or names differently on some SQLite
+#: versions: quotes, backslashes, characters the stored JSON escapes (non-ASCII, control characters), the empty
+#: name; and some it can, with path syntax inside (dots, brackets, ``$``).
+AWKWARD_NAMES = [
+    'a"b', '"', "a\\b", "\\", "end\\", 'a\\"b', '\\"', "a.b", "a[0]", "$", "$.x", "a'b", "é", "日本", "😀",
+    "a\nb", "\x01", "\x7f", "", " ", "plain",
+]  # fmt: skip
+
+
+def stored_pairs(store: Store, task_id: str) -> list[tuple[str, object]]:
+    """The task's properties as stored, in their order, read on another connection (no cached copy); a key found
+    twice in the stored JSON fails the test."""
+
+    def unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        assert len({key for key, _ in pairs}) == len(pairs), f"a key is stored twice: {text}"
+        return dict(pairs)
+
+    with another_store(store) as other:
+        [text] = other.execute("SELECT properties FROM tasks WHERE id = ?", [int(task_id)]).fetchone()
+    return list(json.loads(text, object_pairs_hook=unique).items())
+
+
+def merge_into_new_task(store: Store, before: dict[str, object], merged: dict[str, object]) -> str:
+    """A task created with properties ``before``, whose first run completes with properties ``merged``."""
+    task = store.tasks.create(
+        type_name="demo.Run", title="t", properties=before, inputs={}, variables={}, first_script="a.py", now=T0
+    )
+    [run] = store.tasks.claim_due(T0, 1, owner="me", lease=60)
+    completion = RunCompletion(run.id, "succeeded", T0, T0 + 1, properties=merged, next_script="b.py", next_due_at=T0)
+    assert store.tasks.complete([completion], owner="me") == [run.id]
+    return task.id
+
+
+@pytest.mark.parametrize("name", AWKWARD_NAMES, ids=ascii)
+def test_a_property_of_any_name_is_merged_in_place_once(store: Store, name: str) -> None:
+    task_id = merge_into_new_task(
+        store, {"first": 1, name: "old", "last": 2}, {name: {"new": [name]}, f"{name}+": None, "last": 3}
+    )
+    assert stored_pairs(store, task_id) == [("first", 1), (name, {"new": [name]}), ("last", 3), (f"{name}+", None)]
+    assert store.tasks.get(task_id).properties == {"first": 1, name: {"new": [name]}, "last": 3, f"{name}+": None}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    names=st.lists(st.text(max_size=8), min_size=1, max_size=4, unique=True),
+    kept=st.text(max_size=8),
+)
+def test_any_property_names_round_trip(store: Store, names: list[str], kept: str) -> None:
+    before = {kept: "kept", **{name: "old" for name in names[::2]}}
+    merged = {name: f"new {index}" for index, name in enumerate(names)}
+    task_id = merge_into_new_task(store, before, merged)
+    assert stored_pairs(store, task_id) == list({**before, **merged}.items())
+    store.execute("DELETE FROM script_runs")  # the next example claims its own task's run

@@ -54,6 +54,16 @@ class ConfigError(LocatedError):
     an unknown key, a wrong type, or an unreadable ``xlr.toml`` / ``conf/xl-release.conf``."""
 
 
+class EnvironmentConfigError(ConfigError):
+    """Raised by :func:`xlr_runtime.settings.load` when an environment variable that sets a setting (``XLR_HTTP``,
+    ``XLR_STORE``) holds a bad value: ``environment variable XLR_HTTP: …``. ``variable`` is its name. Unlike a bad
+    file, it stops every command, as a bad command-line option does."""
+
+    def __init__(self, message: str, *, variable: str, hint: str | None = None) -> None:
+        self.variable = variable
+        super().__init__(message, path=f"environment variable {variable}", hint=hint)
+
+
 class DefinitionError(LocatedError):
     """Raised by the type system when a ``synthetic.xml`` is malformed or inconsistent (unknown ``extends``,
     duplicate type or property, a default that does not match its kind, a missing script)."""

@@ -1,14 +1,18 @@
 """Runtime settings: one table of (name, default, kind, help), read from the home and validated at start-up.
 
 Sources, later wins: the defaults below; ``conf/xl-release.conf`` (HOCON, XL Release's own file:
-``xl.durations.customScriptTaskScheduleInterval``); the ``[settings]`` table of ``xlr.toml``; explicit
-overrides (tests, benchmarks, CLI flags). Unknown keys and wrong types are a :class:`ConfigError` naming the
-file and the key. Intervals below the minimum are rejected; the minimum itself can only be lowered explicitly.
+``xl.durations.customScriptTaskScheduleInterval``); the ``[settings]`` table of ``xlr.toml``; the environment
+variable of a setting (:attr:`Setting.env`: ``XLR_HTTP``, ``XLR_STORE``); explicit overrides (tests, benchmarks,
+CLI flags). :func:`load` applies them all, so the CLI, an in-process :class:`~xlr_runtime.runtime.Runtime` and the
+plugin-author harness read the same values. Unknown keys and wrong types are a :class:`ConfigError` naming the
+file and the key (or the variable). Intervals below the minimum are rejected; the minimum itself can only be
+lowered explicitly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -17,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from xlr_runtime.errors import ConfigError
+from xlr_runtime.errors import ConfigError, EnvironmentConfigError
 from xlr_runtime.home import Home
 from xlr_runtime.retention import Retention, parse_retention
 from xlr_runtime.storeurl import StoreURL, parse_store_url
@@ -32,13 +36,15 @@ HOCON_INTERVAL_KEY = "xl.durations.customScriptTaskScheduleInterval"
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its dotted name, default, Python type, and the help shown in ``docs/settings.md``."""
+    """One setting: its dotted name, default, Python type, the help shown in ``docs/settings.md``, the values it
+    may take (``choices``, empty: any) and the environment variable that sets it (``env``), if any."""
 
     name: str
     default: Any
     kind: type
     help: str
     choices: tuple[str, ...] = ()
+    env: str | None = None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -109,7 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         str,
         "Where the store lives: empty (the home's xlr.db), sqlite:///PATH (relative to the home), or "
-        "postgresql://USER@HOST:PORT/DATABASE (docs/store.md); --store (env XLR_STORE) overrides it.",
+        "postgresql://USER@HOST:PORT/DATABASE (docs/store.md); XLR_STORE, then --store, override it.",
+        env="XLR_STORE",
     ),
     Setting(
         "cluster.lease_seconds",
@@ -130,7 +137,8 @@ SETTINGS: tuple[Setting, ...] = (
         "127.0.0.1:5516",
         str,
         "Where xlr serve serves its HTTP API (docs/http.md): HOST:PORT ([::1]:PORT for IPv6; port 0 picks a free "
-        "one), or off; --http (env XLR_HTTP) overrides it.",
+        "one), or off; XLR_HTTP, then xlr serve --http, override it.",
+        env="XLR_HTTP",
     ),
     Setting(
         "http.open_reads",
@@ -236,6 +244,9 @@ SETTINGS: tuple[Setting, ...] = (
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
+#: The settings that an environment variable sets, by variable.
+ENVIRONMENT_VARIABLES = {s.env: s for s in SETTINGS if s.env}
+
 
 @dataclass(frozen=True)
 class ConfigDocument:
@@ -272,8 +283,9 @@ class ConfigDocument:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a setting's value came from: ``source`` is ``default``, ``xlr.toml``, ``conf/xl-release.conf`` or
-    ``override``; ``path`` and ``key`` find its line only when asked (the TOML key path, or the HOCON key)."""
+    """Where a setting's value came from: ``source`` is ``default``, ``xlr.toml``, ``conf/xl-release.conf``,
+    ``environment`` or ``override``; ``path`` and ``key`` find its line only when asked (the TOML key path, or the
+    HOCON key); the key of an environment value is the variable's name."""
 
     source: str
     path: Path | None = None
@@ -289,17 +301,24 @@ class Origin:
         return _line_of(self.path, self.key[-1]) if self.key else None
 
     def describe(self) -> str:
-        """``xlr.toml:12``, ``conf/xl-release.conf:3``, ``default`` or ``override``."""
+        """``xlr.toml:12``, ``conf/xl-release.conf:3``, ``environment variable XLR_HTTP``, ``default`` or
+        ``override``."""
+        if self.source == ENVIRONMENT_SOURCE:
+            return f"environment variable {self.key[0]}"
         line = self.line
         return f"{self.source}:{line}" if line else self.source
 
-    def location(self) -> dict[str, Any]:
-        """``path`` and ``line`` for a :class:`ConfigError` about this value (``settings`` when not from a file)."""
-        return {"path": self.path or "settings", "line": self.line}
+    def error(self, message: str, *, hint: str | None = None) -> ConfigError:
+        """A :class:`ConfigError` about this value, at its file and line (``settings`` when not from a file), or an
+        :class:`EnvironmentConfigError` naming its variable."""
+        if self.source == ENVIRONMENT_SOURCE:
+            return EnvironmentConfigError(message, variable=self.key[0], hint=hint)
+        return ConfigError(message, path=self.path or "settings", line=self.line, hint=hint)
 
 
 TOML_SOURCE = "xlr.toml"
 HOCON_SOURCE = "conf/xl-release.conf"
+ENVIRONMENT_SOURCE = "environment"
 DEFAULT = Origin("default")
 OVERRIDE = Origin("override")
 
@@ -361,16 +380,38 @@ def defaults() -> Settings:
     return _validated({s.name: s.default for s in SETTINGS}, {}, allow_low_minimum=False)
 
 
-def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read ``conf/xl-release.conf`` and ``xlr.toml`` from ``home``, apply ``overrides``, and validate.
+def load(
+    home: Path | None, overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read ``conf/xl-release.conf`` and ``xlr.toml`` from ``home``, then the settings' environment variables from
+    ``environ`` (default ``os.environ``; an empty variable counts as unset), apply ``overrides``, and validate.
+    ``home`` ``None`` reads no file (the defaults, the environment and the overrides).
 
     In the ``[settings]`` table of ``xlr.toml`` a setting is a quoted dotted key (``"workers.size" = 4``), a
     dotted key (``workers.size = 4``), a key of a sub-table (``[settings.workers]`` ``size = 4``) or of an inline
-    table. A value read from a file that fails validation is reported at that file's line. Only an override of
+    table. A value read from a file that fails validation is reported at that file's line, one from the
+    environment as an :class:`EnvironmentConfigError` naming the variable. Only an override of
     ``schedule.min_interval`` itself may lower the minimum below 1 second.
     """
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     origins: dict[str, Origin] = {}
+    document = _read_home(home, values, origins) if home is not None else None
+    for variable, setting in ENVIRONMENT_VARIABLES.items():
+        text = (os.environ if environ is None else environ).get(variable)
+        if text:
+            origins[setting.name] = Origin(ENVIRONMENT_SOURCE, key=(variable,))
+            values[setting.name] = _typed(setting, text, origins[setting.name])
+    for name, value in (overrides or {}).items():
+        canonical = _setting(name, OVERRIDE).name
+        values[canonical] = value
+        origins[canonical] = OVERRIDE
+    lowered = "schedule.min_interval" in (overrides or {})
+    return _validated(values, origins, allow_low_minimum=lowered, source=document)
+
+
+def _read_home(home: Path, values: dict[str, Any], origins: dict[str, Origin]) -> ConfigDocument:
+    """Set ``values`` (and their ``origins``) from the home's ``conf/xl-release.conf``, then its ``xlr.toml``;
+    return the parsed ``xlr.toml``."""
     hocon_path = Home(home).hocon_file
     if hocon_path.is_file():
         interval = _read_hocon_interval(hocon_path)
@@ -382,20 +423,13 @@ def load(home: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
     document = ConfigDocument.read(Home(home).config_file)
     table = document.tables.get("settings", {})
     if not isinstance(table, dict):
-        raise ConfigError(
-            "'settings' must be a table ([settings])", **Origin(TOML_SOURCE, document.path, ("settings",)).location()
-        )
+        raise Origin(TOML_SOURCE, document.path, ("settings",)).error("'settings' must be a table ([settings])")
     for name, value, key in _flattened(table, ()):
         origin = Origin(TOML_SOURCE, document.path, ("settings", *key))
         setting = _setting(name, origin)
         values[setting.name] = _typed(setting, value, origin)
         origins[setting.name] = origin
-    for name, value in (overrides or {}).items():
-        canonical = _setting(name, OVERRIDE).name
-        values[canonical] = value
-        origins[canonical] = OVERRIDE
-    lowered = "schedule.min_interval" in (overrides or {})
-    return _validated(values, origins, allow_low_minimum=lowered, source=document)
+    return document
 
 
 def _flattened(table: Mapping[str, Any], prefix: tuple[str, ...]) -> list[tuple[str, Any, tuple[str, ...]]]:
@@ -488,7 +522,7 @@ def _setting(name: str, origin: Origin) -> Setting:
         return _BY_NAME[name]
     except KeyError:
         known = ", ".join(sorted(_BY_NAME))
-        raise ConfigError(f"unknown setting {name!r}", hint=f"Known settings: {known}", **origin.location()) from None
+        raise origin.error(f"unknown setting {name!r}", hint=f"Known settings: {known}") from None
 
 
 #: How a kind is named in a wrong-type error.
@@ -508,9 +542,9 @@ def _typed(setting: Setting, value: Any, origin: Origin) -> Any:
         if setting.kind is list and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return tuple(value)
     except ValueError as exc:
-        raise ConfigError(f"setting {setting.name!r}: {exc}", **origin.location()) from None
+        raise origin.error(f"setting {setting.name!r}: {exc}") from None
     expected = _KIND_NAMES.get(setting.kind, setting.kind.__name__)
-    raise ConfigError(f"setting {setting.name!r} must be {expected}, got {value!r}", **origin.location())
+    raise origin.error(f"setting {setting.name!r} must be {expected}, got {value!r}")
 
 
 def _validated(
@@ -523,52 +557,48 @@ def _validated(
     """Type-check ``values``; an error names the file and line a value came from (``origins``, whose lines are
     looked up only for an error), else ``settings``. ``source`` and ``origins`` are kept in the result."""
 
-    def where(name: str) -> dict[str, Any]:
-        return origins.get(name, DEFAULT).location()
+    def error(name: str, message: str, *, hint: str | None = None) -> ConfigError:
+        return origins.get(name, DEFAULT).error(message, hint=hint)
 
     for name, value in values.items():
         setting = _BY_NAME[name]
         values[name] = _typed(setting, value, origins.get(name, DEFAULT))
         if setting.choices and values[name] not in setting.choices:
-            raise ConfigError(
-                f"setting {name!r} must be one of {', '.join(setting.choices)}, got {value!r}", **where(name)
-            )
+            raise error(name, f"setting {name!r} must be one of {', '.join(setting.choices)}, got {value!r}")
     minimum, interval = values["schedule.min_interval"], values["schedule.default_interval"]
     if minimum < 1.0 and not allow_low_minimum:
-        raise ConfigError(
+        raise error(
+            "schedule.min_interval",
             f"schedule.min_interval {minimum:g}s is below 1 second",
             hint="The minimum can only be lowered by tests and benchmarks.",
-            **where("schedule.min_interval"),
         )
     if interval < minimum:
-        raise ConfigError(
+        raise error(
+            "schedule.default_interval",
             f"default polling interval {interval:g}s is below the minimum of {minimum:g}s",
             hint="XL Release does not poll more often than once a second; use 1 second or more.",
-            **where("schedule.default_interval"),
         )
     if values["workers.size"] < 1:
-        raise ConfigError("setting 'workers.size' must be at least 1", **where("workers.size"))
+        raise error("workers.size", "setting 'workers.size' must be at least 1")
     if values["workers.max_memory_mb"] < 0:
-        raise ConfigError(
-            "setting 'workers.max_memory_mb' must be 0 (no limit) or more", **where("workers.max_memory_mb")
-        )
+        raise error("workers.max_memory_mb", "setting 'workers.max_memory_mb' must be 0 (no limit) or more")
     if values["cluster.lease_seconds"] < 1:
-        raise ConfigError("setting 'cluster.lease_seconds' must be at least 1", **where("cluster.lease_seconds"))
+        raise error("cluster.lease_seconds", "setting 'cluster.lease_seconds' must be at least 1")
     for name in ("scripts.max_status_line_bytes", "scripts.max_property_bytes"):
         if values[name] < MIN_VALUE_BYTES:
-            raise ConfigError(f"setting {name!r} must be at least {MIN_VALUE_BYTES}", **where(name))
+            raise error(name, f"setting {name!r} must be at least {MIN_VALUE_BYTES}")
     try:
         parse_listen(values["http.listen"])
     except ValueError as exc:
-        raise ConfigError(f"setting 'http.listen': {exc}", **where("http.listen")) from None
+        raise error("http.listen", f"setting 'http.listen': {exc}") from None
     try:
         parse_store_url(values["store.url"])
     except ValueError as exc:
-        raise ConfigError(f"setting 'store.url': {exc}", **where("store.url")) from None
+        raise error("store.url", f"setting 'store.url': {exc}") from None
     try:
         parse_retention(values["history.keep"])
     except ValueError as exc:
-        raise ConfigError(f"setting 'history.keep': {exc}", **where("history.keep")) from None
+        raise error("history.keep", f"setting 'history.keep': {exc}") from None
     return Settings(values, source, dict(origins))
 
 

@@ -7,9 +7,9 @@ must); and runs a ``jenkins.Build`` task exactly as ``xlr run`` does: real sched
 status line ("Build queued" -> "Running build #N" -> "Build #N: SUCCESS"; one timestamped line per change when
 stdout is not a terminal), then the outputs.
 
-The demo runs in a fresh temporary home, deleted afterwards, so it never touches ``~/.xlr`` (or ``XLR_HOME``) and
-never competes with an ``xlr serve`` there. ``--home DIR`` (a new or empty folder) keeps the home, to look at
-the task afterwards with ``xlr tasks --home DIR``.
+The demo runs in a fresh temporary home, deleted afterwards, so it never touches ``~/.xlr`` (or ``XLR_HOME``, or
+the store ``XLR_STORE`` names) and never competes with an ``xlr serve`` there. ``--home DIR`` (a new or empty
+folder) keeps the home, to look at the task afterwards with ``xlr tasks --home DIR``.
 
 ``--http`` serves the demo home with ``xlr serve`` instead, dashboard included, until Ctrl-C: the task is created,
 with an API token to log in with and a sample Rundeck job with options, and the newcomer watches it in a browser.
@@ -42,6 +42,9 @@ PASSWORD_ENV = "XLR_DEMO_JENKINS_PASSWORD"
 DEMO_INPUTS = (f"jobName={DEMO_JOB_NAME}", "jobParameters=GREETING=hello from xlr-runtime")
 DEMO_CIS = ("jenkinsServer=jenkins",)
 DEMO_TITLE = "Jenkins demo build"
+#: The demo's store: ``store.url`` empty, its home's ``xlr.db``, given as ``--store`` so that ``XLR_STORE`` (the
+#: caller's own store) is never written to.
+DEMO_STORE = ""
 #: Where ``--http`` serves when given no address: a free port on loopback (the serve log names it).
 DEMO_LISTEN = "127.0.0.1:0"
 #: The Rundeck job ``--http`` loads into the project ``demo``, for the dashboard's run form.
@@ -208,6 +211,7 @@ def demo_command(
                 transcript="stdout",
                 home_dir=home,
                 plugin_paths=(),
+                store_url=DEMO_STORE,
             )
 
 
@@ -221,7 +225,7 @@ def _serve_dashboard(click_ctx: click.Context, home: Path, listen: str) -> None:
     from xlr_runtime.runtime import Runtime
 
     inputs = {**parse_assignments(DEMO_INPUTS, "-i"), **parse_assignments(DEMO_CIS, "--ci")}
-    with Runtime(Home(home)) as runtime:
+    with Runtime(Home(home), overrides={"store.url": DEMO_STORE}) as runtime:
         task = runtime.create_task("jenkins.Build", inputs, title=DEMO_TITLE)
         token, _row = issue(runtime.store, "demo", now=time.time())
         runtime.store.jobs.load("demo", load_jobs_yaml(DEMO_RUNDECK_JOB, path="xlr demo"), now=time.time())
@@ -229,5 +233,6 @@ def _serve_dashboard(click_ctx: click.Context, home: Path, listen: str) -> None:
     click.echo(f"Log in to the dashboard with the API token {token} to start tasks and run jobs")
     click.echo("The dashboard is at the address of the 'Dashboard at' line below; Ctrl-C stops the demo")
     click_ctx.invoke(
-        serve_command, verbose=0, quiet=0, log_format="text", http_listen=listen, home_dir=home, plugin_paths=()
-    )
+        serve_command, verbose=0, quiet=0, log_format="text", http_listen=listen, home_dir=home, plugin_paths=(),
+        store_url=DEMO_STORE,
+    )  # fmt: skip

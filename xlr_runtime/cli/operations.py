@@ -72,7 +72,7 @@ def _setting_row(ctx: CliContext, settings: settings_module.Settings, name: str)
     else:
         value = _shown(name, settings[name])
         if name == "store.url" and ctx.option_store_url is not None:
-            source = ctx.store_source
+            source = "command-line option --store"
     return {"name": name, "value": value, "source": source}
 
 

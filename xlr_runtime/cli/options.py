@@ -1,4 +1,8 @@
-"""Options shared by ``xlr`` commands, each with its ``XLR_*`` environment variable, and the context they build.
+"""Options shared by ``xlr`` commands and the context they build.
+
+``--home`` and ``--plugins`` have their ``XLR_*`` environment variables here; the variables of settings
+(``XLR_STORE``, ``XLR_HTTP``) are read by :func:`xlr_runtime.settings.load`, as for every other entry point, and
+an option only overrides them.
 
 Use ``@runtime_options`` on a command and take a ``ctx: CliContext`` parameter; add ``@json_option`` where a
 script would consume the output.
@@ -18,7 +22,7 @@ import click
 from click.core import ParameterSource
 
 from xlr_runtime import settings as settings_module
-from xlr_runtime.errors import ConfigError, HomeError
+from xlr_runtime.errors import ConfigError, EnvironmentConfigError, HomeError
 from xlr_runtime.home import HOME_ENV, Home, default_home
 from xlr_runtime.store.base import MAX_ROW_ID, fits_row_id
 from xlr_runtime.storeurl import parse_store_url
@@ -26,18 +30,16 @@ from xlr_runtime.storeurl import parse_store_url
 if TYPE_CHECKING:
     from xlr_runtime.store.base import Store
 
-#: The environment variable of ``--store`` (the ``store.url`` setting).
-STORE_ENV = "XLR_STORE"
-
 
 @dataclass
 class CliContext:
     """What the shared options say: the home, the ``--plugins`` paths, ``--store``, and lazily loaded settings.
 
-    ``read_only`` commands (listing and showing) read the home as it is: settings that fail validation are
-    reported once on stderr as a warning and the defaults are used instead (a command that runs scripts stops).
-    ``home_source``, ``plugins_source`` and ``store_source`` say where ``--home``, ``--plugins`` and ``--store``
-    came from, for ``xlr config``. ``option_store_url`` (``--store``, ``XLR_STORE``) replaces ``store.url``.
+    ``read_only`` commands (listing and showing) read the home as it is: settings of its files that fail
+    validation are reported once on stderr as a warning and the defaults (with the environment's settings) are used
+    instead; a command that runs scripts stops, and a bad environment variable stops every command, as a bad option
+    does. ``home_source`` and ``plugins_source`` say where ``--home`` and ``--plugins`` came from, for ``xlr
+    config``. ``option_store_url`` (``--store``) replaces ``store.url``, whatever ``XLR_STORE`` says.
     """
 
     home: Home
@@ -46,7 +48,6 @@ class CliContext:
     home_source: str = "default"
     plugins_source: str = "default"
     option_store_url: str | None = None
-    store_source: str = "default"
     #: The error that made a read-only command fall back to the default settings, if any.
     settings_error: ConfigError | None = None
     _settings: settings_module.Settings | None = field(default=None, repr=False)
@@ -58,11 +59,11 @@ class CliContext:
             try:
                 self._settings = settings_module.load(self.home.root)
             except ConfigError as error:
-                if not self.read_only:
+                if not self.read_only or isinstance(error, EnvironmentConfigError):
                     raise
                 click.echo(f"Warning: {error}; using the default settings", err=True)
                 self.settings_error = error
-                self._settings = settings_module.defaults()
+                self._settings = settings_module.load(None)  # the defaults, and the environment as always
             if self.option_store_url is not None:
                 self._settings = self._settings.with_overrides(store_url=self.option_store_url)
         return self._settings
@@ -121,15 +122,15 @@ def _store_url(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         try:
             parse_store_url(value)
         except ValueError as exc:
-            raise click.BadParameter(f"{exc} [env {STORE_ENV}]") from None
+            raise click.BadParameter(str(exc)) from None
     return value
 
 
 def runtime_options(
     command: Callable[..., Any] | None = None, *, read_only: bool = False, home_optional: bool = False
 ) -> Callable[..., Any]:
-    """Add ``--home`` (``XLR_HOME``), ``--plugins`` (``XLR_PLUGIN_PATH``, repeatable) and ``--store``
-    (``XLR_STORE``) and pass ``ctx``.
+    """Add ``--home`` (``XLR_HOME``), ``--plugins`` (``XLR_PLUGIN_PATH``, repeatable) and ``--store`` (over
+    ``XLR_STORE``, which the settings read) and pass ``ctx``.
 
     ``@runtime_options(read_only=True)`` marks a command that only reads the home: a home that does not exist is
     a one-line error (nothing is created) and invalid settings are a warning (see :class:`CliContext`);
@@ -158,12 +159,11 @@ def runtime_options(
     @click.option(
         "--store",
         "store_url",
-        envvar=STORE_ENV,
         default=None,
         metavar="URL",
         callback=_store_url,
-        help="The store: sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE [env XLR_STORE; default: store.url, "
-        "the home's xlr.db].",
+        help="The store: sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE [default: env XLR_STORE, else "
+        "store.url, else the home's xlr.db].",
     )
     @functools.wraps(command)
     def wrapper(
@@ -177,7 +177,6 @@ def runtime_options(
             home_source=_source(click_ctx, "home_dir", "--home", HOME_ENV),
             plugins_source=_source(click_ctx, "plugin_paths", "--plugins", "XLR_PLUGIN_PATH"),
             option_store_url=store_url,
-            store_source=_source(click_ctx, "store_url", "--store", STORE_ENV),
         )
         if read_only and not home_optional:
             ctx.require_home()

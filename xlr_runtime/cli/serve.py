@@ -110,9 +110,9 @@ def _listen_address(_ctx: click.Context, _param: click.Parameter, value: str | N
     "--http",
     "http_listen",
     metavar="HOST:PORT|off",
-    envvar="XLR_HTTP",
     callback=_listen_address,
-    help="Serve the HTTP API here (port 0: a free one), or off [env XLR_HTTP; default: http.listen, 127.0.0.1:5516].",
+    help="Serve the HTTP API here (port 0: a free one), or off [default: env XLR_HTTP, else http.listen, else "
+    "127.0.0.1:5516].",
 )
 @runtime_options
 def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str, http_listen: str | None) -> None:
@@ -123,8 +123,8 @@ def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str, ht
     (task created, started, ended; run re-queued; schedule fired; execution started, ended; notification sent,
     failed) is one line on stderr.
 
-    The HTTP API (docs/http.md) is served on 127.0.0.1:5516 unless --http or the http.listen setting says
-    otherwise; an address in use stops the start with one line.
+    The HTTP API (docs/http.md) is served on 127.0.0.1:5516 unless --http, XLR_HTTP or the http.listen setting
+    says otherwise; an address in use stops the start with one line.
 
     Example: xlr serve --home ~/.xlr --log-format json --http 127.0.0.1:8080
     """

@@ -81,8 +81,9 @@ MIGRATIONS = MigrationSet("postgresql")
 
 @MIGRATIONS.step("create SQLite's json_set and json_each")
 def _create_json_functions(db: Any) -> None:
-    # json_set(doc, path, value, ...): the forms the store uses, paths $."key" (backslash escapes) or $.key and
-    # values as JSON text; the document keeps its key order, a new key goes last (as SQLite's json_set).
+    # json_set(doc, path, value, ...): the forms the store uses, paths $."key" or $.key and values as JSON text;
+    # the document keeps its key order, a new key goes last (as SQLite's json_set). The store only names keys of
+    # printable ASCII without " or \ (store/tasks.py, _json_path); it merges the others itself on both backends.
     db.execute(
         r"""CREATE FUNCTION json_set(doc text, VARIADIC pairs text[]) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE

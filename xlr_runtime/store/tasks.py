@@ -14,6 +14,7 @@ import json
 import math
 import operator
 import random
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -375,9 +376,18 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+#: Property names that a JSON path ``$."name"`` names alike in every SQLite version and in the PostgreSQL store's
+#: ``json_set``: printable ASCII without ``"`` (SQLite 3.40 ends the label at any ``"``) or ``\\`` (a plain
+#: character in SQLite 3.40, an escape in 3.51), which the stored JSON spells as themselves: the encoder escapes
+#: every other character, and SQLite 3.40 compares a label with a key as its JSON text spells it.
+_PATH_SAFE_NAME = re.compile(r"[ !#-\[\]-~]+")
+
+
 @functools.lru_cache(maxsize=4096)
-def _json_path(name: str) -> str:
-    return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _json_path(name: str) -> str | None:
+    """The ``json_set`` path of the property ``name``, or ``None`` when no path names it on every backend and
+    SQLite version (:data:`_PATH_SAFE_NAME`): the task's properties are then merged here, not by ``json_set``."""
+    return f'$."{name}"' if _PATH_SAFE_NAME.fullmatch(name) else None
 
 
 def _status_filter(statuses: Iterable[TaskStatus]) -> tuple[str, list[Any]]:
@@ -814,7 +824,7 @@ class TaskRepository:
             ).fetchall()
             active.update((row[0], row[1]) for row in rows)
             versions.update((row[0], row[2]) for row in rows)
-        updates: dict[tuple[str, ...], list[list[Any]]] = {}
+        updates: dict[tuple[bool, tuple[str, ...] | None], list[list[Any]]] = {}  # by (ending, names merged)
         next_runs: list[tuple[int, int, int, str, float]] = []
         for c in recorded:
             task_id, attempt, seq, _ = runs[c.run_id]
@@ -827,20 +837,23 @@ class TaskRepository:
             variables = _dumps(c.variables) if c.variables is not None else None
             version = _new_version()
             merged = [p for name, _, text in encoded for p in (_json_path(name), text)]
+            names: tuple[str, ...] | None = tuple(c.properties)
+            if None in merged:  # a name that no JSON path names: the whole document, merged here
+                names, merged = None, [self._merged_properties(task_id, encoded)]
             merged += [_text(c.status_line), variables, version]
             if ending:
                 merged += [str(c.task_status), c.ended_at, _text(c.task_failure)]
-            updates.setdefault((ending, *c.properties), []).append([*merged, task_id, attempt])
+            updates.setdefault((ending, names), []).append([*merged, task_id, attempt])
             self._follow(task_id, versions, version, None if ending else (encoded, c.status_line, variables))
             if c.next_script is not None:
                 due = _due(c.next_due_at if c.next_due_at is not None else c.ended_at, f"the run after run {c.run_id}")
                 next_runs.append((task_id, attempt, seq + 1, c.next_script, due))
-        for (ending, *names), rows in updates.items():
-            paths = "".join(", ?, json(?)" for _ in names)
+        for (ending, names), rows in updates.items():
+            properties = "?" if names is None else f"json_set(properties{', ?, json(?)' * len(names)})"
             # the status (and its index) is only written when the task ends
             ends = ", status = ?, ended_at = ?, failure = ?" if ending else ""
             self._store.executemany(
-                f"UPDATE tasks SET properties = json_set(properties{paths}), status_line = COALESCE(?, status_line), "
+                f"UPDATE tasks SET properties = {properties}, status_line = COALESCE(?, status_line), "
                 f"variables = COALESCE(?, variables), version = ?{ends} "
                 "WHERE id = ? AND attempt = ? AND status IN ('planned', 'in_progress')",
                 rows,
@@ -852,6 +865,14 @@ class TaskRepository:
                 next_runs,
             )
             self._store.announce_work()  # another runtime may be idle while this one is busy
+
+    def _merged_properties(self, task_id: int, encoded: list[tuple[str, Any, str]]) -> str:
+        """The stored properties of ``task_id`` with ``encoded`` (``(name, value, its JSON text)``) merged in, as
+        ``json_set`` merges: a property keeps its place, a new one goes last. For the names that no JSON path names
+        (:func:`_json_path`); the task's row is locked (see :meth:`_advance_tasks`), so nothing changes it between
+        this read and the write."""
+        [text] = self._store.execute("SELECT properties FROM tasks WHERE id = ?", [task_id]).fetchone()
+        return _dumps({**_loads(text), **{name: _loads(value) for name, _, value in encoded}})
 
     def _follow(
         self,
