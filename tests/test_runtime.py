@@ -147,6 +147,23 @@ def test_sigterm_stops_serve_gracefully_and_requeues_a_long_script(home: Home) -
             process.wait()
 
 
+def test_an_in_process_runtime_loads_the_plugins_of_plugins_path_as_the_cli_does(
+    home: Home, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home.config_file.write_text(f'[settings]\n"plugins.path" = ["{DEMO_PLUGIN}"]\n')
+    with Runtime(home) as runtime:
+        assert "demo.Counter" in runtime.registry
+    other = tmp_path / "other-plugin"
+    other.mkdir()
+    (other / "synthetic.xml").write_text(
+        '<synthetic xmlns="http://www.xebialabs.com/deployit/synthetic">'
+        '<type type="other.Step" extends="xlrelease.PythonScript"/></synthetic>'
+    )
+    monkeypatch.setenv("XLR_PLUGIN_PATH", str(other))  # added after plugins.path, as --plugins is
+    with Runtime(home) as runtime:
+        assert "demo.Counter" in runtime.registry and "other.Step" in runtime.registry
+
+
 def test_runtime_rejects_a_bad_ci_at_start(home: Home) -> None:
     home.config_file.write_text('[ci.x]\ntype = "demo.Server"\npassword = "hunter2"\n')
     from xlr_runtime.errors import ConfigError

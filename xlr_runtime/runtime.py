@@ -48,6 +48,7 @@ from xlr_runtime.scripting.contract import ScriptExecutor
 from xlr_runtime.store import ScriptRun, Store, Task
 from xlr_runtime.store.opening import open_store
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
+from xlr_runtime.typesystem.sources import env_plugin_paths
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,9 @@ class WakeListener:
 class Runtime:
     """A home opened for work. Cheap to open (no worker starts until a script must run); close it when done.
 
-    ``settings`` defaults to the home's (``xlr.toml``, ``conf/xl-release.conf``) with ``overrides`` applied;
+    ``settings`` defaults to the home's (``xlr.toml``, ``conf/xl-release.conf``) with ``overrides`` applied; the
+    types come from the plugins of its ``plugins.path``, then ``plugin_paths`` (default: ``XLR_PLUGIN_PATH``), then
+    the home's folders, as for the CLI's ``--plugins``;
     ``executor`` defaults to a :class:`~xlr_runtime.scripting.pool.WorkerPool` sized by ``workers.size``;
     ``clock`` to the system clock (pass a :class:`~xlr_runtime.clock.VirtualClock` in tests); ``store`` to the
     store the settings name (``store.url``: the home's ``xlr.db`` by default; one given is the caller's to close).
@@ -194,14 +197,18 @@ class Runtime:
         store: Store | None = None,
     ) -> None:
         self.home = (home if isinstance(home, Home) else Home(Path(home))).ensure()
-        #: The plugin locations given besides the home's folders, and whether the bundled ones were loaded: what a
-        #: process serving the same home (the HTTP server's) needs to load the same types.
-        self.plugin_paths = tuple(Path(path) for path in plugin_paths)
-        self.include_bundled = include_bundled
         self.settings = settings or settings_module.load(self.home.root, overrides)
+        #: The plugin locations given (else ``XLR_PLUGIN_PATH``'s), loaded after ``plugins.path``, and whether the
+        #: bundled ones were loaded: what a process serving the same home (the HTTP server's) needs to load the
+        #: same types.
+        self.plugin_paths = tuple(Path(path) for path in plugin_paths) or tuple(env_plugin_paths())
+        self.include_bundled = include_bundled
         self.pm = pm or plugin_manager()
         self.registry = registry or load_registry(
-            plugin_paths=plugin_paths, home=self.home, pm=self.pm, include_bundled=include_bundled
+            plugin_paths=(*self.settings.plugin_paths(self.home.root), *self.plugin_paths),
+            home=self.home,
+            pm=self.pm,
+            include_bundled=include_bundled,
         )
         config = self.settings.document_of(self.home.config_file)  # xlr.toml, parsed once per start-up
         self.cis: CiCatalog = load_cis(config, self.registry)

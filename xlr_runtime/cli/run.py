@@ -85,7 +85,7 @@ def run_command(
     values = parse_assignments(inputs, "-i")
     values.update(parse_assignments(ci_refs, "--ci"))
     mode = resolve_mode(progress, transcript)  # transcript: the stream (xlr demo asks for stdout)
-    with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings) as runtime:
+    with Runtime(ctx.home, plugin_paths=ctx.option_plugin_paths, settings=ctx.settings) as runtime:
         task = runtime.create_task(type_name, values, title=title)
         if detach:
             if as_json:

@@ -139,7 +139,7 @@ def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str, ht
             click.echo(text, err=True)
 
     try:
-        with Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=settings) as runtime:
+        with Runtime(ctx.home, plugin_paths=ctx.option_plugin_paths, settings=settings) as runtime:
             runtime.pm.register(events)
             flag = StopFlag()
             restore = flag.install()

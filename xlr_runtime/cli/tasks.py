@@ -37,7 +37,7 @@ def _when(epoch: float | None) -> str:
 def _runtime(ctx: CliContext) -> Runtime:
     from xlr_runtime.runtime import Runtime
 
-    return Runtime(ctx.home, plugin_paths=ctx.plugin_paths, settings=ctx.settings)
+    return Runtime(ctx.home, plugin_paths=ctx.option_plugin_paths, settings=ctx.settings)
 
 
 @click.command(name="tasks")
