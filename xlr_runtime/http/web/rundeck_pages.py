@@ -16,8 +16,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from xlr_runtime.cli.nodes import node_summary
-from xlr_runtime.cli.schedules import fire_times, schedule_zone
 from xlr_runtime.errors import NotFoundError, OptionValueError
 from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import whole_number
@@ -30,8 +28,9 @@ from xlr_runtime.rundeck.jobs.model import Job, Option
 from xlr_runtime.rundeck.nodes.nodefilter import order_nodes
 from xlr_runtime.rundeck.nodes.properties import ProjectProperties
 from xlr_runtime.rundeck.nodes.resources import project_nodes
+from xlr_runtime.rundeck.nodes.ssh.providers import node_summary
 from xlr_runtime.rundeck.schedules.quartz import local_time_text
-from xlr_runtime.rundeck.schedules.schedules import list_schedules, server_zone
+from xlr_runtime.rundeck.schedules.schedules import fire_times, list_schedules, schedule_zone, server_zone
 from xlr_runtime.store.executions import Execution, ExecutionLogLine
 
 #: Executions listed per project or job, and fire times per schedule.

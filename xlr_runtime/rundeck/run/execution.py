@@ -30,6 +30,7 @@ from xlr_runtime.errors import (
     UnknownTypeError,
     XlrError,
 )
+from xlr_runtime.mask import MASK
 from xlr_runtime.rundeck.jobs.durations import LogLimit, parse_duration, parse_log_limit
 from xlr_runtime.rundeck.jobs.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.jobs.validation import whole_number
@@ -41,7 +42,7 @@ from xlr_runtime.rundeck.run.execution_job import job_of
 from xlr_runtime.rundeck.run.jobref import disabled_result, lookup_uuid, nodes_project, with_node_overrides
 from xlr_runtime.rundeck.run.options import ResolvedOptions, parse_arg_string, resolve_options
 from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
-from xlr_runtime.scripting.masking import MASK, Masker
+from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.owners import RENEW_EVERY

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -355,6 +356,20 @@ def list_schedules(store: Store, project: str, *, now: float, default_zone: Zone
             )
         )
     return entries
+
+
+def schedule_zone(entry: ScheduleEntry) -> ZoneInfo:
+    """The entry's zone (a fire time exists, so a named zone is valid); the server's for ``localtime``."""
+    return ZoneInfo(str(entry.time_zone)) if entry.time_zone not in (None, "localtime") else server_zone()
+
+
+def fire_times(entry: ScheduleEntry, count: int) -> list[float]:
+    """The next ``count`` fire times of a listed schedule (none for one that does not fire), as ``xlr schedules``
+    and the dashboard show them."""
+    if entry.next_fire_at is None or entry.crontab is None:
+        return []
+    later = parse(entry.crontab).fire_times(max(entry.next_fire_at, time.time()), schedule_zone(entry), count - 1)
+    return [entry.next_fire_at, *later]
 
 
 def serve_schedules(
