@@ -24,6 +24,7 @@ from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
 from xlr_runtime.http.web.guard import Form, reader, writer
 from xlr_runtime.http.web.render import page
 from xlr_runtime.http.web.session import Session
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.model import Job, Option
 from xlr_runtime.rundeck.nodes.nodefilter import order_nodes
 from xlr_runtime.rundeck.nodes.properties import ProjectProperties
@@ -41,11 +42,11 @@ RECENT, FIRE_TIMES = 10, 3
 def jobs_page(request: Request) -> Response:
     """``/jobs``: each project's jobs by group, and its latest executions."""
     store = context_of(request).store
-    projects = []
+    jobs, projects = JobStore(store), []
     with store.snapshot():
         for project in store.jobs.projects():
             executions = store.executions.summaries(project=project.name, limit=RECENT, offset=0)
-            projects.append({"name": project.name, "jobs": store.jobs.list(project.name), "executions": executions})
+            projects.append({"name": project.name, "jobs": jobs.list(project.name), "executions": executions})
     return page(request, "jobs.html", {"projects": projects})
 
 
@@ -78,7 +79,7 @@ def option_field(option: Option, given: str | None = None) -> OptionField:
 
 def _job(request: Request) -> Job:
     project, job_id = request.path_params["project"], request.path_params["id"]
-    job = context_of(request).store.jobs.get(job_id)
+    job = JobStore(context_of(request).store).get(job_id)
     if job.project != project:
         raise NotFoundError(f"project {project} has no job {job_id}")
     return job

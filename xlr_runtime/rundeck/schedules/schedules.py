@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xlr_runtime.clock import Clock, SystemClock, wait_for_due
 from xlr_runtime.errors import AlreadyFiredError, NotFoundError, OptionValueError, StateError, XlrError
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.schedules.quartz import QuartzCron, QuartzError, parse
@@ -263,7 +264,7 @@ class ScheduleService:
     def _fire(self, row: ScheduleRow, now: float) -> int | None:
         assert row.next_fire_at is not None
         try:
-            job = self.store.jobs.get(row.job_uuid)
+            job = JobStore(self.store).get(row.job_uuid)
         except NotFoundError:
             return None
         following = plan(job, now=now, default_zone=self.default_zone).next_fire_at
@@ -333,7 +334,7 @@ def list_schedules(store: Store, project: str, *, now: float, default_zone: Zone
     is still pending — in the past when no server ran since — wins over one computed from ``now``."""
     rows = {row.job_uuid: row for row in store.schedules.list(project)}
     entries = []
-    for job in store.jobs.list(project):
+    for job in JobStore(store).list(project):
         current = plan(job, now=now, default_zone=default_zone)
         if current.crontab is None:
             continue
