@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,6 +26,33 @@ def job_xml(steps: str, *, name: str = "job", extra: str = "", options: str = ""
         f"<joblist><job><name>{name}</name><description/><uuid>uuid-{name}</uuid>{context}{extra}"
         f"<sequence keepgoing='false' strategy='node-first' {sequence}>{steps}</sequence></job></joblist>"
     )
+
+
+#: The JSON answers of :class:`ValuesHandler`, by path: each form of Rundeck's remote option values, and a bad one.
+VALUES_PAYLOADS = {
+    "/list": ["dev", "prod"],
+    "/objects": [{"name": "Development", "value": "dev"}, {"name": "Production", "value": "prod"}],
+    "/map": {"Development": "dev", "Production": "prod"},
+    "/scalar": 3,
+}
+
+
+class ValuesHandler(BaseHTTPRequestHandler):
+    """What a ``valuesUrl`` serves: :data:`VALUES_PAYLOADS` by path as JSON, 404 for any other path."""
+
+    def do_GET(self) -> None:
+        if self.path not in VALUES_PAYLOADS:
+            self.send_error(404)
+            return
+        body = json.dumps(VALUES_PAYLOADS[self.path]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 @contextmanager

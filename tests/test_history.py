@@ -41,6 +41,7 @@ NOT_HISTORY = {
     "job_schedules",
     "keys",
     "api_tokens",
+    "ended_sessions",
     "store_key_check",
     "_migrations",
 }

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.http_helpers import CANARIES, Api, follow, served_api, start_serve, token_command, write_config
+from tests.rundeck_helpers import ValuesHandler, serve_http
 from tests.test_http_rundeck_api import Rundeck
 from tests.waiting import wait_until
 from tests.web_helpers import NODES, OPTIONS_JOB, OPTIONS_JOB_ID, SECURE_CANARY, Browser, field, page_paths
@@ -160,6 +161,38 @@ def test_the_run_form_is_built_from_the_jobs_options(browser: Browser) -> None:
     assert SECURE_CANARY not in page
 
 
+def test_options_with_a_values_url_offer_what_it_serves_and_say_why_when_it_cannot_be_read(
+    server: str, api: Api, browser: Browser
+) -> None:
+    with serve_http(ValuesHandler) as values:
+        secret = values.replace("http://", "http://deploy:pw-never-shown@")
+        job = f"""\
+- name: remote
+  description: Options whose values a URL serves
+  uuid: 7e1d0c2a-0003-4000-8000-00000000a003
+  options:
+  - {{name: env, enforced: true, required: true, valuesUrl: '{values}/objects'}}
+  - {{name: region, values: [north], valuesUrl: '{values}/list'}}
+  - {{name: flavour, enforced: true, valuesUrl: '{secret}/missing'}}
+  sequence:
+    commands:
+    - exec: echo ${{option.env}}
+"""
+        assert Rundeck(server, api.token).import_jobs("remote", job).status_code == 200
+        path = "/project/remote/job/show/7e1d0c2a-0003-4000-8000-00000000a003"
+        page = browser.get(path).text
+        assert re.search(r'<select id="o-env" name="env">\s*<option value=""></option>\s*<option>dev</option>\s*'
+                         r"<option>prod</option>\s*</select>", page), page  # fmt: skip
+        assert re.findall(r'<datalist id="l-region">(.*?)</datalist>', page) == [
+            '<option value="north"><option value="dev"><option value="prod">'
+        ]
+        assert '<input id="o-flavour" name="flavour" value=""' in page
+        assert "The allowed values could not be loaded: valuesUrl http://deploy:***@" in page
+        assert "pw-never-shown" not in page
+        refused = browser.submit(path, path, {"env": "staging", "flavour": "x"})
+    assert refused.status_code == 400 and "not one of the allowed values: dev, prod" in refused.text
+
+
 def test_a_job_runs_from_the_form_and_its_output_is_shown_by_node(browser: Browser) -> None:
     form = {"env": "prod", "version": "2.5", "password": SECURE_CANARY, "regions": ["eu", "ap"]}
     response = browser.submit(JOB_PAGE, JOB_PAGE, form)
@@ -191,6 +224,21 @@ def test_a_bad_option_value_re_renders_the_run_form_with_the_message_by_the_opti
     shown = re.search(rf'<p class="error" role="alert" id="error-{option}">([^<]*)</p>', response.text)
     assert shown and message in shown.group(1).replace("&#39;", "'"), response.text
     assert SECURE_CANARY not in response.text
+
+
+def test_a_log_out_ends_the_session_on_the_server_not_only_in_the_browser(server: str, api: Api) -> None:
+    browser = Browser(server)
+    assert browser.login(api.token).status_code == 303
+    stolen = Browser(server)  # a copy of the cookie taken before the log-out (another machine, a leaked backup)
+    stolen.session.cookies.set(COOKIE, browser.session.cookies[COOKIE])
+    csrf = stolen.csrf()
+    assert "tests" in stolen.get("/tasks").text  # the copy is a session, as long as the original is
+    assert browser.submit("/tasks", "/logout", {}).status_code == 303
+    assert '<a href="/login' in stolen.get("/tasks").text
+    refused = stolen.post("/types/jenkins.Build", {"jobName": "x", "csrf": csrf})
+    assert refused.status_code == 401, refused.text
+    again = Browser(server)  # the same token opens new sessions
+    assert again.login(api.token).status_code == 303 and "tests" in again.get("/tasks").text
 
 
 def test_a_revoked_token_ends_its_sessions(server: str, api: Api) -> None:

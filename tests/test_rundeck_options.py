@@ -3,14 +3,12 @@ secure, dates, and valuesUrl served by a real local HTTP server."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.rundeck_helpers import serve_http
+from tests.rundeck_helpers import ValuesHandler, serve_http
 from xlr_runtime.errors import OptionValueError
 from xlr_runtime.rundeck.jobs.model import Option
 from xlr_runtime.rundeck.run.options import (
@@ -19,33 +17,10 @@ from xlr_runtime.rundeck.run.options import (
     strptime_format,
 )
 
-PAYLOADS = {
-    "/list": ["dev", "prod"],
-    "/objects": [{"name": "Development", "value": "dev"}, {"name": "Production", "value": "prod"}],
-    "/map": {"Development": "dev", "Production": "prod"},
-    "/scalar": 3,
-}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path not in PAYLOADS:
-            self.send_error(404)
-            return
-        body = json.dumps(PAYLOADS[self.path]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture(scope="module")
 def values_server() -> Iterator[str]:
-    with serve_http(_Handler) as url:
+    with serve_http(ValuesHandler) as url:
         yield url
 
 
@@ -178,6 +153,17 @@ def test_values_url_failures(values_server: str) -> None:
     with pytest.raises(OptionValueError) as info:
         resolve_options([scalar], {"env": "dev"})
     assert str(info.value) == f"valuesUrl {values_server}/scalar did not return a JSON list or object"
+
+
+def test_values_url_errors_never_show_the_password_of_its_user_part(values_server: str) -> None:
+    with_password = values_server.replace("http://", "http://deploy:pw-never-shown@")
+    for path in ("/missing", "/scalar"):
+        option = Option(name="env", values_url=with_password + path, enforced=True)
+        with pytest.raises(OptionValueError) as info:
+            resolve_options([option], {"env": "dev"})
+        message = str(info.value)
+        assert "pw-never-shown" not in message and "deploy:***@" in message, message
+    assert resolve_options([Option(name="env", values_url=with_password + "/list", enforced=True)], {"env": "dev"})
 
 
 def test_values_url_not_fetched_when_not_enforced(values_server: str) -> None:

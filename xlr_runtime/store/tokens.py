@@ -1,4 +1,5 @@
-"""The tokens area: API tokens of the HTTP API, by name. Only a token's SHA-256 (hex) is kept, never the token.
+"""The tokens area: API tokens of the HTTP API, by name, and the dashboard sessions ended by a log-out. Only a
+token's SHA-256 (hex) is kept, never the token; an ended session only by the SHA-256 of its id.
 
 A revoked token keeps its row (``revoked_at`` set), so the API can tell a revoked token (403) from one it never
 issued (401); a name is unique among the tokens not revoked, so a revoked name can be given to a new token.
@@ -28,6 +29,11 @@ def _create_tokens(db: Database) -> None:
         "hash TEXT NOT NULL UNIQUE, created_at REAL NOT NULL, last_used_at REAL, revoked_at REAL)"
     )
     db.execute("CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL")
+
+
+@MIGRATIONS.step("create ended_sessions")
+def _create_ended_sessions(db: Database) -> None:
+    db.execute("CREATE TABLE ended_sessions (id_hash TEXT PRIMARY KEY, until REAL NOT NULL)")
 
 
 @dataclass(frozen=True)
@@ -92,3 +98,17 @@ class TokenRepository:
         """Record that the token was just used."""
         with self.store.atomic():
             self.store.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [now, token_id])
+
+    def end_session(self, id_hash: str, *, until: float, now: float) -> None:
+        """Remember that the session whose id has the SHA-256 ``id_hash`` was ended (logged out), until ``until``,
+        when its cookie expires anyway; sessions past their own ``until`` are forgotten meanwhile."""
+        with self.store.atomic() as s:
+            s.execute("DELETE FROM ended_sessions WHERE until <= ?", [now])
+            s.execute(
+                "INSERT INTO ended_sessions (id_hash, until) VALUES (?, ?) ON CONFLICT (id_hash) DO NOTHING",
+                [id_hash, until],
+            )
+
+    def session_ended(self, id_hash: str) -> bool:
+        """True when the session whose id has the SHA-256 ``id_hash`` was ended."""
+        return self.store.query_one("SELECT 1 FROM ended_sessions WHERE id_hash = ?", [id_hash]) is not None

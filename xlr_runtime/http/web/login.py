@@ -74,8 +74,10 @@ async def log_in(request: Request) -> Response:
     return response
 
 
-def log_out(request: Request, _session: Session, _form: Form) -> Response:
-    """``POST /logout`` (with the CSRF token): end the session in this browser."""
+def log_out(request: Request, session: Session, _form: Form) -> Response:
+    """``POST /logout`` (with the CSRF token): end the session, on the server and in this browser."""
+    sessions: Sessions = request.app.state.sessions
+    sessions.end(session)
     response = RedirectResponse("/login", status_code=303)
     clear_cookie(response, secure=_https(request))
     return response

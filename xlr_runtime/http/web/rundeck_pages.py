@@ -30,6 +30,7 @@ from xlr_runtime.rundeck.nodes.nodefilter import order_nodes
 from xlr_runtime.rundeck.nodes.properties import ProjectProperties
 from xlr_runtime.rundeck.nodes.resources import project_nodes
 from xlr_runtime.rundeck.nodes.ssh.providers import node_summary
+from xlr_runtime.rundeck.run.options import fetch_remote_values
 from xlr_runtime.rundeck.schedules.quartz import local_time_text
 from xlr_runtime.rundeck.schedules.schedules import fire_times, list_schedules, schedule_zone, server_zone
 from xlr_runtime.store.executions import Execution, ExecutionLogLine
@@ -53,12 +54,14 @@ def jobs_page(request: Request) -> Response:
 @dataclass(frozen=True)
 class OptionField:
     """One option of a run form: the option, its control (``password``, ``select``, ``checkboxes``, ``text``),
-    its choices and the value shown (never a secure option's)."""
+    its choices (its ``values`` and what its ``valuesUrl`` serves), the value shown (never a secure option's), and
+    why the ``valuesUrl`` could not be read, if it could not."""
 
     option: Option
     control: str
     choices: tuple[str, ...]
     value: str
+    problem: str = ""
 
     @property
     def values(self) -> list[str]:
@@ -67,14 +70,21 @@ class OptionField:
 
 
 def option_field(option: Option, given: str | None = None) -> OptionField:
-    """The form control of ``option``, showing ``given`` (else its default; nothing for a secure option)."""
+    """The form control of ``option``, showing ``given`` (else its default; nothing for a secure option). A
+    ``valuesUrl`` is read now, as Rundeck's run form does; when it cannot be, the field is a text field that says
+    why (the run checks the value against the URL again)."""
     value = "" if option.secure else (given if given is not None else option.value or "")
-    choices = tuple(option.values or ())
     if option.secure:
         return OptionField(option, "password", (), "")
-    if option.enforced and choices:
+    choices, problem = tuple(option.values or ()), ""
+    if option.values_url:
+        try:
+            choices += tuple(c for c in fetch_remote_values(option.values_url) if c not in choices)
+        except OptionValueError as exc:
+            problem = str(exc)
+    if option.enforced and choices and not problem:
         return OptionField(option, "checkboxes" if option.multivalued else "select", choices, value)
-    return OptionField(option, "text", choices, value)
+    return OptionField(option, "text", choices, value, problem)
 
 
 def _job(request: Request) -> Job:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import regex
 import requests
@@ -27,6 +28,7 @@ import requests
 from xlr_runtime.errors import KeyNotFoundError, KeyStoreError, OptionValueError
 from xlr_runtime.rundeck.jobs.quoting import tokenize
 from xlr_runtime.rundeck.run.context import DataContext, expand
+from xlr_runtime.storeurl import redact
 
 #: What a secure value is replaced with wherever values are shown or stored.
 MASK = "*****"
@@ -321,14 +323,17 @@ def _is_date(value: str, moment_format: str) -> bool:
 def fetch_remote_values(url: str) -> list[str]:
     """The allowed values a ``valuesUrl`` serves: a JSON list of strings, a list of ``{name, value}``
     objects, or an object of ``name: value``. Raises :class:`OptionValueError` when it cannot be read."""
+    shown = redact(url)  # a user part's password (basic authentication, as Rundeck allows) is never shown
     try:
         response = requests.get(url, timeout=VALUES_URL_TIMEOUT, headers={"Accept": "application/json"})
         response.raise_for_status()
         data = response.json()
     except (requests.RequestException, ValueError) as exc:
-        raise OptionValueError(f"valuesUrl {url} could not be read: {exc}") from exc
+        password = urlsplit(url).password
+        reason = str(exc).replace(url, shown).replace(password, "***") if password else str(exc)
+        raise OptionValueError(f"valuesUrl {shown} could not be read: {reason}") from None
     if isinstance(data, dict):
         return [str(value) for value in data.values()]
     if isinstance(data, list):
         return [str(item.get("value", item.get("name"))) if isinstance(item, dict) else str(item) for item in data]
-    raise OptionValueError(f"valuesUrl {url} did not return a JSON list or object")
+    raise OptionValueError(f"valuesUrl {shown} did not return a JSON list or object")
