@@ -19,6 +19,7 @@ from serve_helpers import Serve, wait_for
 
 from tests.postgres_helpers import PostgresServer
 from xlr_runtime.home import Home
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.secrets import KEY_FILE, SecretBox
@@ -59,7 +60,7 @@ def test_three_hosts_start_exactly_one_execution_per_fire_time(
         try:
             for server in servers:
                 server.wait_ready()
-            store.jobs.load("P", load_jobs_xml(EVERY_SECOND, path="tick.xml"), now=time.time())
+            JobStore(store).load("P", load_jobs_xml(EVERY_SECOND, path="tick.xml"), now=time.time())
             outputs = lambda: "\n".join(s.output()[-1500:] for s in servers)  # noqa: E731
             wait_for(lambda: len(scheduled(store)) >= seconds, seconds + 30, outputs)
             ids = [e.id for e in scheduled(store)]
@@ -92,10 +93,10 @@ def test_an_execution_of_a_killed_server_is_resumed_by_a_server_of_another_home(
     url = postgres_server.new_store_url()
     first, second = homes(tmp_path, url, 2)
     with PostgresStore.open_url(parse_store_url(url), home=first.root) as store:
-        store.jobs.load("P", load_jobs_xml(THREE_STEPS, path="long.xml"), now=time.time())
+        JobStore(store).load("P", load_jobs_xml(THREE_STEPS, path="long.xml"), now=time.time())
         with Serve(first.root, tmp_path / "first.log") as doomed:
             doomed.wait_ready()
-            execution = ExecutionService(store, home_root=first.root).start("P", store.jobs.get("uuid-long"))
+            execution = ExecutionService(store, home_root=first.root).start("P", JobStore(store).get("uuid-long"))
             texts = lambda: [line.text for line in store.executions.log(execution.id)]  # noqa: E731
             wait_for(lambda: "two" in texts(), 60, doomed.output)
             owner = store.executions.get(execution.id).owner

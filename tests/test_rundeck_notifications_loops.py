@@ -16,6 +16,7 @@ import pytest
 from tests.notification_helpers import Hooks, World, job_xml, running_webhooks, succeeded
 from tests.waiting import DEADLINE, joined, returns_within
 from xlr_runtime.clock import SystemClock, VirtualClock, wait_for_due
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.schedules.schedules import ScheduleService
 from xlr_runtime.store.executions import ExecutionStatus
@@ -164,7 +165,7 @@ def test_the_execution_loop_jumps_a_virtual_clock_to_a_delayed_retry(tmp_path: P
 
 def test_the_schedule_loop_waits_for_a_fire_in_real_time_under_the_system_clock(tmp_path: Path) -> None:
     world = World(tmp_path)
-    world.store.jobs.load(
+    JobStore(world.store).load(
         "P",
         load_jobs_xml(job_xml(QUIET, extra="<schedule crontab='0 0 0 1 1 ? 2099'/>"), path="t.xml"),
         now=time.time(),

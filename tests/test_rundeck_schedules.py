@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from xlr_runtime.cli import main
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.home import Home
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.model import Job, Schedule, Workflow
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.nodes.resources import local_node
@@ -169,7 +170,7 @@ class World:
         self.schedules = ScheduleService(self.store, self.executions, clock=clock, default_zone=UTC_ZONE)
 
     def load(self, xml: str) -> None:
-        self.store.jobs.load("P", load_jobs_xml(xml, path="t.xml"), now=self.clock.now())
+        JobStore(self.store).load("P", load_jobs_xml(xml, path="t.xml"), now=self.clock.now())
 
     def drive(self, execution_id: int) -> None:
         self.executions.run(until=lambda: self.store.executions.get(execution_id).status.is_final, max_wait=0.02)
@@ -244,15 +245,15 @@ def test_disabled_schedules_and_executions_do_not_fire(world: World, clock: Virt
 def test_turning_a_schedule_or_executions_off_and_on_replans_the_job(world: World, clock: VirtualClock) -> None:
     world.load(job_xml())
     world.schedules.tick()
-    world.store.jobs.set_enabled("uuid-tick", schedule=False, now=clock.now())
+    JobStore(world.store).set_enabled("uuid-tick", schedule=False, now=clock.now())
     clock.advance(3600)
     assert world.schedules.tick() == []
     assert world.store.schedules.get("uuid-tick").note == "schedule disabled (scheduleEnabled=false)"
-    world.store.jobs.set_enabled("uuid-tick", schedule=True, execution=False, now=clock.now())
+    JobStore(world.store).set_enabled("uuid-tick", schedule=True, execution=False, now=clock.now())
     clock.advance(3600)
     assert world.schedules.tick() == []
     assert world.store.schedules.get("uuid-tick").note == "executions disabled (executionEnabled=false)"
-    world.store.jobs.set_enabled("uuid-tick", execution=True, now=clock.now())
+    JobStore(world.store).set_enabled("uuid-tick", execution=True, now=clock.now())
     world.schedules.tick()
     assert world.store.schedules.get("uuid-tick").next_fire_at == START + 2 * 3600 + 300
     clock.advance(300)
@@ -267,7 +268,7 @@ def test_loading_a_new_version_reschedules_and_deleting_unschedules(world: World
     world.schedules.tick()
     row = world.store.schedules.get("uuid-tick")
     assert (row.crontab, row.next_fire_at) == ("0 30 8 ? * MON-FRI *", START + 1800)
-    world.store.jobs.delete("P", "uuid-tick")
+    JobStore(world.store).delete("P", "uuid-tick")
     clock.advance(3600)
     assert world.schedules.tick() == []
     assert world.store.schedules.get("uuid-tick") is None

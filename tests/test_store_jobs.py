@@ -1,183 +1,71 @@
-"""The jobs area of the store: projects, canonical definitions, and ``rd jobs load`` import rules."""
+"""The jobs area of the store: projects and job rows, kept and returned as given (the store never reads a
+definition; :mod:`xlr_runtime.rundeck.jobs.jobstore` does)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from xlr_runtime.errors import JobDefinitionError, NotFoundError, StateError
-from xlr_runtime.rundeck.jobs.model import ExecStep, Job, RawElement, Schedule, Workflow
-from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml
+from xlr_runtime.errors import NotFoundError, StateError
 from xlr_runtime.store import Store
-from xlr_runtime.store.jobs import ImportAction
+from xlr_runtime.store.jobs import JobRow, definition_sha256
 
 NOW = 1_700_000_000.0
 
 
-def job(name: str = "j", *, group: str | None = None, uuid: str | None = None, command: str = "true") -> Job:
-    return Job(name=name, group=group, uuid=uuid, sequence=Workflow(steps=(ExecStep(command=command),)))
+def row(uuid: str, name: str = "j", *, group: str = "", project: str = "p", definition: str = "any text") -> JobRow:
+    return JobRow(uuid=uuid, project=project, group_path=group, name=name, definition=definition)
 
 
-def test_load_creates_projects_and_keeps_uuids(store: Store) -> None:
-    results = store.jobs.load("p", [job(uuid="u-1"), job("k", group="g")], now=NOW)
-    assert [(r.action, r.job.name) for r in results] == [(ImportAction.CREATED, "j"), (ImportAction.CREATED, "k")]
-    assert results[0].job.uuid == "u-1"
-    assert results[1].job.uuid and len(results[1].job.uuid) == 36
-    assert [(p.name, p.job_count) for p in store.jobs.projects()] == [("p", 2)]
-    assert store.jobs.get("u-1") == dataclasses.replace(job(uuid="u-1"), project="p")
+def test_a_row_comes_back_as_stored_whatever_its_definition(store: Store) -> None:
+    store.jobs.ensure_project("p", now=NOW)
+    stored = row("u-1", definition="not XML at all \u00e9")
+    store.jobs.insert(stored, now=NOW)
+    assert store.jobs.get("u-1") == stored
+    assert store.jobs.get("u-2") is None
+    digest = store.query_one("SELECT definition_sha256 FROM jobs WHERE uuid = 'u-1'")
+    assert digest == {"definition_sha256": definition_sha256(stored.definition)}
+    assert [(p.name, p.job_count) for p in store.jobs.projects()] == [("p", 1)]
 
 
-def test_definitions_are_stored_canonically(store: Store) -> None:
-    store.jobs.load("p", [job(uuid="u-1")], now=NOW)
-    row = store.query_one("SELECT definition FROM jobs WHERE uuid = 'u-1'")
-    assert row is not None and row["definition"] == dump_jobs_xml([job(uuid="u-1")])
+def test_update_replaces_group_name_and_definition(store: Store) -> None:
+    store.jobs.ensure_project("p", now=NOW)
+    store.jobs.insert(row("u-1"), now=NOW)
+    changed = row("u-1", "k", group="g", definition="other")
+    store.jobs.update(changed, now=NOW + 1)
+    assert store.jobs.get("u-1") == changed
+    assert store.query_one("SELECT updated_at FROM jobs WHERE uuid = 'u-1'") == {"updated_at": NOW + 1}
 
 
-def test_dupe_option_update_skip_create(store: Store) -> None:
-    store.jobs.load("p", [job(uuid="u-1", command="one")], now=NOW)
-    updated = store.jobs.load("p", [job(uuid="u-1", command="two")], now=NOW + 1)
-    assert updated[0].action is ImportAction.UPDATED
-    assert store.jobs.get("u-1").sequence.steps == (ExecStep(command="two"),)
-    skipped = store.jobs.load("p", [job(command="three")], now=NOW + 2, dupe_option="skip")
-    assert (skipped[0].action, skipped[0].job.uuid) == (ImportAction.SKIPPED, "u-1")
-    assert store.jobs.get("u-1").sequence.steps == (ExecStep(command="two"),)
-    created = store.jobs.load("p", [job(command="four")], now=NOW + 3, dupe_option="create")
-    assert created[0].action is ImportAction.CREATED and created[0].job.uuid != "u-1"
-    assert len(store.jobs.list("p")) == 2
-    with pytest.raises(StateError, match='2 jobs are called "j" in project "p"'):
+def test_list_named_and_find(store: Store) -> None:
+    store.jobs.ensure_project("p", now=NOW)
+    for stored in (row("u-3", "a", group="ops"), row("u-2", "b", group="ops/db"), row("u-1", "c", group="opsx")):
+        store.jobs.insert(stored, now=NOW)
+    store.jobs.insert(row("u-4", "a"), now=NOW)
+    assert [r.full_name for r in store.jobs.list("p")] == ["a", "ops/a", "ops/db/b", "opsx/c"]
+    assert [r.full_name for r in store.jobs.list("p", group="ops")] == ["ops/a", "ops/db/b"]
+    assert [r.uuid for r in store.jobs.list("p", name="a")] == ["u-4", "u-3"]
+    assert [r.uuid for r in store.jobs.named("p", "ops", "a")] == ["u-3"]
+    assert store.jobs.find("p", "/ops/db/b").uuid == "u-2"
+    with pytest.raises(NotFoundError, match='no job "ops/x" in project "p"'):
+        store.jobs.find("p", "ops/x")
+
+
+def test_find_refuses_a_name_that_several_jobs_have(store: Store) -> None:
+    store.jobs.ensure_project("p", now=NOW)
+    store.jobs.insert(row("u-2"), now=NOW)
+    store.jobs.insert(row("u-1"), now=NOW)
+    with pytest.raises(StateError) as caught:
         store.jobs.find("p", "j")
+    assert str(caught.value) == '2 jobs are called "j" in project "p": u-1, u-2'
+    assert caught.value.hint == "Name the job by its uuid (-i)."
 
 
-def test_create_with_a_taken_uuid_is_refused_as_rundeck_does(store: Store) -> None:
-    store.jobs.load("p", [job(uuid="u-1", group="g")], now=NOW)
-    for project in ("p", "q"):
-        with pytest.raises(JobDefinitionError) as caught:
-            store.jobs.load(project, [job("new"), job(uuid="u-1")], now=NOW, dupe_option="create")
-        assert str(caught.value) == (
-            'job "j": cannot create a job with uuid u-1: a job already exists with this uuid (p/g/j)'
-        )
-    assert [j.name for j in store.jobs.list("p")] == ["j"]
-    assert store.jobs.list("q") == []
-
-
-def test_a_uuid_matches_only_by_uuid_never_by_name(store: Store) -> None:
-    first = store.jobs.load("p", [job(group="g")], now=NOW)[0].job
-    results = store.jobs.load("p", [job(group="g", uuid="u-2", command="other")], now=NOW)
-    assert (results[0].action, results[0].job.uuid) == (ImportAction.CREATED, "u-2")
-    assert store.jobs.get(str(first.uuid)).sequence.steps == (ExecStep(command="true"),)
-
-
-def test_a_name_used_by_several_jobs_matches_none_of_them(store: Store) -> None:
-    store.jobs.load("p", [job(), job()], now=NOW, dupe_option="create")
-    for dupe in ("update", "skip"):
-        results = store.jobs.load("p", [job(command=dupe)], now=NOW, dupe_option=dupe)
-        assert results[0].action is ImportAction.CREATED
-    assert len(store.jobs.list("p")) == 4
-
-
-def test_jobs_without_uuid_match_on_group_and_name(store: Store) -> None:
-    first = store.jobs.load("p", [job(group="a/b")], now=NOW)[0].job
-    again = store.jobs.load("p", [job(group="a/b", command="new")], now=NOW)[0]
-    assert (again.action, again.job.uuid) == (ImportAction.UPDATED, first.uuid)
-    other_group = store.jobs.load("p", [job(group="a")], now=NOW)[0]
-    assert other_group.action is ImportAction.CREATED
-
-
-def test_uuid_option_remove_gives_new_uuids(store: Store) -> None:
-    results = store.jobs.load("p", [job(uuid="u-1")], now=NOW, uuid_option="remove")
-    assert results[0].job.uuid != "u-1"
-    with pytest.raises(NotFoundError, match="no job with uuid u-1"):
-        store.jobs.get("u-1")
-
-
-def test_uuid_of_another_project_is_an_error_and_nothing_is_stored(store: Store) -> None:
-    store.jobs.load("p", [job(uuid="u-1")], now=NOW)
-    with pytest.raises(JobDefinitionError) as caught:
-        store.jobs.load("q", [job("first"), job(uuid="u-1")], now=NOW)
-    assert str(caught.value) == 'job "j": cannot create a job with uuid u-1: a job already exists with this uuid (p/j)'
-    assert store.jobs.list("q") == []
-    assert [p.name for p in store.jobs.projects()] == ["p"]
-
-
-def test_list_filters_by_group_prefix_and_name(store: Store) -> None:
-    store.jobs.load("p", [job("a", group="ops"), job("b", group="ops/db"), job("c", group="opsx"), job("a")], now=NOW)
-    assert [j.full_name for j in store.jobs.list("p")] == ["a", "ops/a", "ops/db/b", "opsx/c"]
-    assert [j.full_name for j in store.jobs.list("p", group="ops")] == ["ops/a", "ops/db/b"]
-    assert [j.full_name for j in store.jobs.list("p", name="a")] == ["a", "ops/a"]
-    assert store.jobs.list("other") == []
-
-
-def test_find_and_delete(store: Store) -> None:
-    stored = store.jobs.load("p", [job("x", group="g")], now=NOW)[0].job
-    assert store.jobs.find("p", "g/x").uuid == stored.uuid
-    assert stored.uuid is not None
-    with pytest.raises(NotFoundError, match=r'no job with uuid .* in project "q"'):
-        store.jobs.delete("q", stored.uuid)
-    assert store.jobs.delete("p", stored.uuid).name == "x"
-    with pytest.raises(NotFoundError, match='no job "g/x" in project "p"'):
-        store.jobs.find("p", "g/x")
-
-
-def test_a_stored_schedule_that_no_longer_fires_still_reads(store: Store) -> None:
-    scheduled = Job(name="s", uuid="u-9", sequence=job().sequence, schedule=Schedule.from_crontab("0 0 12 ? * *"))
-    store.jobs.load("p", [scheduled], now=NOW)
-    store.execute(
-        "UPDATE jobs SET definition = replace(definition, ?, ?) WHERE uuid = 'u-9'", ["year='*'", "year='2001'"]
-    )
-    schedule = store.jobs.get("u-9").schedule
-    assert schedule is not None and schedule.year == "2001"
-
-
-def test_invalid_project_name(store: Store) -> None:
-    with pytest.raises(StateError, match='invalid project name "a/b"'):
-        store.jobs.load("a/b", [job()], now=NOW)
-
-
-def test_a_job_whose_xml_would_not_read_back_is_not_stored(store: Store) -> None:
-    store.jobs.load("p", [job("kept", uuid="u-1")], now=NOW)
-    bad = job("bad", command="echo \x1b[31m red")  # a model built by hand; the codecs refuse this first
-    with pytest.raises(JobDefinitionError) as caught:
-        store.jobs.load("p", [job("new"), bad], now=NOW)
-    assert str(caught.value) == (
-        'job "bad": cannot be stored: its XML form does not read back (invalid XML: PCDATA invalid Char value 27)'
-    )
-    assert [j.name for j in store.jobs.list("p")] == ["kept"]
-
-
-def test_unknown_keys_that_are_not_xml_names_are_stored_escaped(store: Store) -> None:
-    odd = dataclasses.replace(job("odd"), extra=(RawElement("1", text="one"), RawElement("-x", text="two")))
-    (result,) = store.jobs.load("p", [odd], now=NOW)
-    assert "<element name='1'>one</element>" in dump_jobs_xml([odd])
-    read = store.jobs.get(str(result.job.uuid)).extra
-    assert {(raw.tag, raw.text) for raw in read} == {("1", "one"), ("-x", "two")}
-
-
-def test_a_stored_definition_that_no_longer_reads_says_which_and_can_be_deleted(store: Store) -> None:
-    store.jobs.load("p", [job("good", uuid="u-1"), job("bad", group="g", uuid="u-2")], now=NOW)
-    store.execute("UPDATE jobs SET definition = replace(definition, 'true', ?) WHERE uuid = 'u-2'", ["x\x1b"])
-    with pytest.raises(JobDefinitionError) as caught:
-        store.jobs.list("p")
-    assert str(caught.value) == (
-        'job "g/bad": the stored definition (p, uuid u-2) cannot be read: invalid XML: PCDATA invalid Char value 27'
-    )
-    assert caught.value.hint == "Delete it with 'xlr jobs delete -p p -i u-2' and load it again."
-    assert store.jobs.get("u-1").name == "good"
-    assert store.jobs.find_uuid("p", "g/bad") == "u-2"
-    deleted = store.jobs.delete("p", "u-2")
-    assert (deleted.full_name, deleted.uuid, deleted.project) == ("g/bad", "u-2", "p")
-    assert [j.name for j in store.jobs.list("p")] == ["good"]
-
-
-def test_set_enabled_rewrites_the_flags_in_the_definition(store: Store) -> None:
-    store.jobs.load("p", [job("j", uuid="u-1")], now=1.0)
-    before = store.query_one("SELECT definition_sha256 FROM jobs WHERE uuid = 'u-1'")
-    turned = store.jobs.set_enabled("u-1", schedule=False, now=2.0)
-    assert (turned.schedule_enabled, turned.execution_enabled) == (False, True)
-    stored = store.jobs.get("u-1")
-    assert (stored.schedule_enabled, stored.execution_enabled) == (False, True)
-    assert store.query_one("SELECT definition_sha256 FROM jobs WHERE uuid = 'u-1'") != before
-    store.jobs.set_enabled("u-1", schedule=True, execution=False, now=3.0)
-    assert (store.jobs.get("u-1").schedule_enabled, store.jobs.get("u-1").execution_enabled) == (True, False)
-    with pytest.raises(NotFoundError, match="no job with uuid nope"):
-        store.jobs.set_enabled("nope", schedule=True, now=4.0)
+def test_delete_returns_the_row_and_labels_name_jobs_without_reading_them(store: Store) -> None:
+    store.jobs.ensure_project("p", now=NOW)
+    store.jobs.insert(row("u-1", group="g", definition="<unreadable"), now=NOW)
+    assert store.jobs.label("u-1") == "p/g/j (u-1)"
+    with pytest.raises(NotFoundError, match='no job with uuid u-1 in project "q"'):
+        store.jobs.delete("q", "u-1")
+    assert store.jobs.delete("p", "u-1") == row("u-1", group="g", definition="<unreadable")
+    assert store.jobs.get("u-1") is None
+    assert store.jobs.label("u-1") == "u-1"

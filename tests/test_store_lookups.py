@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.model import ExecStep, Job, Schedule, Workflow
 from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import definition_sha256
@@ -62,18 +63,18 @@ def save_schedules(store: Store) -> None:
 
 
 def test_changed_jobs_are_found_by_their_definition_digest(store: Store) -> None:
-    store.jobs.load("p", [job("u-1"), job("u-2")], now=T0)
+    JobStore(store).load("p", [job("u-1"), job("u-2")], now=T0)
     assert [s.job_uuid for s in store.schedules.stale()] == ["u-1", "u-2"]
     save_schedules(store)
     assert store.schedules.stale() == []
-    store.jobs.load("p", [job("u-1"), job("u-2")], now=T0 + 1)  # the same definitions again: nothing to re-plan
+    JobStore(store).load("p", [job("u-1"), job("u-2")], now=T0 + 1)  # the same definitions again: nothing to re-plan
     assert store.schedules.stale() == []
-    store.jobs.load("p", [job("u-2", command="false")], now=T0 + 2)
+    JobStore(store).load("p", [job("u-2", command="false")], now=T0 + 2)
     [stale] = store.schedules.stale()
     assert stale.job_uuid == "u-2" and stale.definition_sha256 == definition_sha256(stale.definition)
     assert stale.previous is not None and stale.previous.definition_sha256 != stale.definition_sha256
     save_schedules(store)
-    store.jobs.delete("p", "u-1")
+    JobStore(store).delete("p", "u-1")
     assert store.schedules.stale() == [] and store.schedules.remove_orphans() == ["u-1"]
 
 

@@ -42,10 +42,10 @@ from xlr_runtime.errors import (
     UnknownTypeError,
     ValueCoercionError,
 )
+from xlr_runtime.mask import MASK
 from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.api import MAX_INTERVAL
 from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome, ScriptRunRequest, ScriptRunResult
-from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.secrets import SecretBox, is_sealed
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus

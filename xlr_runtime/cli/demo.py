@@ -221,6 +221,7 @@ def _serve_dashboard(click_ctx: click.Context, home: Path, listen: str) -> None:
     from xlr_runtime.cli.run import parse_assignments
     from xlr_runtime.cli.serve import serve_command
     from xlr_runtime.http.tokens import issue
+    from xlr_runtime.rundeck.jobs.jobstore import JobStore
     from xlr_runtime.rundeck.jobs.yaml_codec import load_jobs_yaml
     from xlr_runtime.runtime import Runtime
 
@@ -228,7 +229,7 @@ def _serve_dashboard(click_ctx: click.Context, home: Path, listen: str) -> None:
     with Runtime(Home(home), overrides={"store.url": DEMO_STORE}) as runtime:
         task = runtime.create_task("jenkins.Build", inputs, title=DEMO_TITLE)
         token, _row = issue(runtime.store, "demo", now=time.time())
-        runtime.store.jobs.load("demo", load_jobs_yaml(DEMO_RUNDECK_JOB, path="xlr demo"), now=time.time())
+        JobStore(runtime.store).load("demo", load_jobs_yaml(DEMO_RUNDECK_JOB, path="xlr demo"), now=time.time())
     click.echo(f"Task {task.id} (jenkins.Build) created; the Rundeck job demo/greet is loaded")
     click.echo(f"Log in to the dashboard with the API token {token} to start tasks and run jobs")
     click.echo("The dashboard is at the address of the 'Dashboard at' line below; Ctrl-C stops the demo")

@@ -26,6 +26,7 @@ from xlr_runtime.cli.options import (
 )
 from xlr_runtime.cli.progress import ExecutionWatcher, Progress, progress_option, resolve_mode
 from xlr_runtime.errors import NotFoundError
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.run.adhoc import adhoc_job
 from xlr_runtime.rundeck.run.options import parse_arg_string
 from xlr_runtime.rundeck.run.runner import ExecutionRunner
@@ -132,7 +133,8 @@ def jobs_run_command(
         raise click.UsageError("give the job with exactly one of -j GROUP/NAME and -i UUID")
     supplied = parse_arg_string(list(option_args))
     with _runtime(ctx) as runtime:
-        job = runtime.store.jobs.get(job_uuid) if job_uuid else runtime.store.jobs.find(project, str(job_name))
+        jobs = JobStore(runtime.store)
+        job = jobs.get(job_uuid) if job_uuid else jobs.find(project, str(job_name))
         if job.project != project:
             raise NotFoundError(f'no job with uuid {job_uuid} in project "{project}" (it is in "{job.project}")')
         runner = ExecutionRunner(runtime)

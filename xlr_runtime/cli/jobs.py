@@ -13,10 +13,10 @@ import click
 from xlr_runtime.cli.lazy import LazyCommand, LazyGroup
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.errors import NotFoundError
+from xlr_runtime.rundeck.jobs.jobstore import DupeOption, ImportAction, JobStore, UuidOption
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
-from xlr_runtime.store.jobs import DupeOption, ImportAction, UuidOption
 
 FORMATS = ("xml", "yaml")
 project_option = click.option(
@@ -114,7 +114,7 @@ def load_command(
     else:
         jobs = load_jobs_xml(data, path=file_path)
     with ctx.open_store() as store:
-        results = store.jobs.load(project, jobs, now=time.time(), dupe_option=dupe_option, uuid_option=uuid_option)
+        results = JobStore(store).load(project, jobs, now=time.time(), dupe_option=dupe_option, uuid_option=uuid_option)
     if as_json:
         echo_json([{"action": r.action.value, **_summary(r.job)} for r in results])
         return
@@ -154,7 +154,7 @@ def list_command(
     with ctx.open_store() as store:
         if project not in {p.name for p in store.jobs.projects()}:
             raise NotFoundError(f'no project "{project}"', hint="Load jobs into it first: xlr jobs load -p …")
-        jobs = store.jobs.list(project, group=group, name=name)
+        jobs = JobStore(store).list(project, group=group, name=name)
     if file_path is not None or file_format is not None:
         fmt = _format_of(file_path, file_format)
         text = dump_jobs_yaml(jobs) if fmt == "yaml" else dump_jobs_xml(jobs)
@@ -184,8 +184,8 @@ def delete_command(ctx: CliContext, project: str, job_id: str | None, full_name:
     if (job_id is None) == (full_name is None):
         raise click.UsageError("give exactly one of -i UUID or -j GROUP/NAME")
     with ctx.open_store() as store:
-        uuid = job_id if job_id is not None else store.jobs.find_uuid(project, str(full_name))
-        deleted = store.jobs.delete(project, str(uuid))
+        uuid = job_id if job_id is not None else store.jobs.find(project, str(full_name)).uuid
+        deleted = JobStore(store).delete(project, str(uuid))
     click.echo(f"Deleted {deleted.uuid}  {deleted.full_name}")
 
 

@@ -13,20 +13,8 @@ from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.rundeck.nodes.nodefilter import combine_filters, order_nodes, select_nodes
 from xlr_runtime.rundeck.nodes.properties import ProjectProperties
-from xlr_runtime.rundeck.nodes.resources import Node, project_nodes, project_resources_dir
-from xlr_runtime.rundeck.nodes.ssh.providers import executor_name
-
-
-def node_summary(node: Node, properties: ProjectProperties) -> dict[str, object]:
-    """One node as ``--json`` shows it: name, executor (as the project's ``properties`` resolve it), tags,
-    attributes and where it was defined."""
-    return {
-        "name": node.name,
-        "executor": executor_name(node, properties),
-        "tags": list(node.tags),
-        "attributes": dict(node.attributes),
-        "source": node.source or "server node",
-    }
+from xlr_runtime.rundeck.nodes.resources import project_nodes, project_resources_dir
+from xlr_runtime.rundeck.nodes.ssh.providers import executor_name, node_summary
 
 
 @click.command(name="nodes")

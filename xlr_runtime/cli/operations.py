@@ -7,23 +7,19 @@ See ``docs/operations.md``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from xlr_runtime import settings as settings_module
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
+from xlr_runtime.effective_settings import GivenOptions, settings_rows
 from xlr_runtime.errors import HomeError
 from xlr_runtime.retention import Retention, parse_age, parse_retention
-from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.store import Store
 from xlr_runtime.store.history import PruneCounts
 from xlr_runtime.store.opening import sqlite_path
-from xlr_runtime.storeurl import redact
 
 
 @click.command(name="config")
@@ -41,7 +37,7 @@ def config_command(ctx: CliContext, as_json: bool) -> None:
 
     Example: xlr config --home /srv/xlr --json
     """
-    rows = settings_rows(ctx)
+    rows = settings_rows(ctx.home.root, ctx.settings, _given(ctx))
     if as_json:
         echo_json(rows)
     else:
@@ -54,43 +50,14 @@ def config_command(ctx: CliContext, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def settings_rows(ctx: CliContext) -> list[dict[str, Any]]:
-    """The rows of ``xlr config --json`` (also the HTTP API's settings): the home, then every setting's
-    ``name``, ``value`` (secrets never shown, see :func:`_shown`) and ``source``."""
-    settings = ctx.settings
-    rows = [{"name": "home", "value": str(ctx.home.root), "source": ctx.home_source}]
-    rows += [_setting_row(ctx, settings, setting.name) for setting in settings_module.SETTINGS]
-    return rows
-
-
-def _setting_row(ctx: CliContext, settings: settings_module.Settings, name: str) -> dict[str, Any]:
-    source = settings.origin(name).describe()
-    if name == "plugins.path":
-        value: Any = [str(path) for path in ctx.plugin_paths]
-        if ctx.option_plugin_paths:
-            source = ctx.plugins_source if not settings["plugins.path"] else f"{source} + {ctx.plugins_source}"
-    else:
-        value = _shown(name, settings[name])
-        if name == "store.url" and ctx.option_store_url is not None:
-            source = "command-line option --store"
-    return {"name": name, "value": value, "source": source}
-
-
-def _shown(name: str, value: Any) -> Any:
-    """``value`` as ``xlr config`` shows it: the name of a secret's variable with whether it is set, a URL's
-    password masked."""
-    if isinstance(value, tuple):
-        return list(value)
-    if name == "store.url":
-        return redact(value)
-    if name.endswith("_env") and value:
-        return f"{value} ({'set' if os.environ.get(value) else 'not set'})"
-    if isinstance(value, str) and "@" in value and "://" in value:
-        parts = urlsplit(value)
-        if parts.password is not None:
-            netloc = f"{parts.username}:{MASK}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-            return urlunsplit(parts._replace(netloc=netloc))
-    return value
+def _given(ctx: CliContext) -> GivenOptions:
+    """What ``--home``, ``--plugins`` (or their variables) and ``--store`` gave, and where each came from."""
+    return GivenOptions(
+        home_source=ctx.home_source,
+        plugin_paths=ctx.option_plugin_paths,
+        plugins_source=ctx.plugins_source,
+        store_url=ctx.option_store_url,
+    )
 
 
 def _text(value: Any) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from zoneinfo import ZoneInfo
 
 import click
 
 from xlr_runtime.cli.jobs import project_option
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
-from xlr_runtime.rundeck.schedules.quartz import local_time_text, parse
-from xlr_runtime.rundeck.schedules.schedules import ScheduleEntry, list_schedules, server_zone
+from xlr_runtime.rundeck.schedules.quartz import local_time_text
+from xlr_runtime.rundeck.schedules.schedules import fire_times, list_schedules, schedule_zone, server_zone
 
 
 @click.command(name="schedules")
@@ -42,17 +41,3 @@ def schedules_command(ctx: CliContext, project: str, count: int, as_json: bool) 
             click.echo(f"    next: {local_time_text(fire_at, schedule_zone(entry))}")
         if entry.last_error:
             click.echo(f"    last fire queued nothing: {entry.last_error}")
-
-
-def schedule_zone(entry: ScheduleEntry) -> ZoneInfo:
-    """The entry's zone (a fire time exists, so a named zone is valid); the server's for ``localtime``."""
-    return ZoneInfo(str(entry.time_zone)) if entry.time_zone not in (None, "localtime") else server_zone()
-
-
-def fire_times(entry: ScheduleEntry, count: int) -> list[float]:
-    """The next ``count`` fire times of a schedule (none for one that does not fire); the dashboard shows them
-    too."""
-    if entry.next_fire_at is None or entry.crontab is None:
-        return []
-    later = parse(entry.crontab).fire_times(max(entry.next_fire_at, time.time()), schedule_zone(entry), count - 1)
-    return [entry.next_fire_at, *later]

@@ -9,13 +9,11 @@ import click
 
 from xlr_runtime.cli.options import CliContext, echo_json, json_option, runtime_options
 from xlr_runtime.home import default_home
-from xlr_runtime.scripting.masking import MASK
 from xlr_runtime.typesystem.check import check_plugins
-from xlr_runtime.typesystem.model import INPUT, OUTPUT, SCRIPT, PropertyDef, TaskType
+from xlr_runtime.typesystem.describe import categories, script_files, shown_default, type_detail, type_row
+from xlr_runtime.typesystem.model import PropertyDef, TaskType
 from xlr_runtime.typesystem.registry import TypeRegistry, load_registry
 from xlr_runtime.typesystem.sources import ScriptSource
-
-_FIXED_CATEGORIES = (INPUT, OUTPUT, SCRIPT)
 
 
 def _registry(ctx: CliContext) -> TypeRegistry:
@@ -105,76 +103,6 @@ def _merged(group_ctx: CliContext | None, ctx: CliContext) -> CliContext:
     return CliContext(home=home, option_plugin_paths=paths, read_only=True)
 
 
-def type_row(task_type: TaskType) -> dict[str, Any]:
-    return {
-        "name": task_type.name,
-        "plugin": task_type.plugin,
-        "parent": task_type.parent,
-        "virtual": task_type.virtual,
-        "label": task_type.label,
-        "source": str(task_type.source),
-    }
-
-
-def _categories(task_type: TaskType) -> list[tuple[str | None, list[PropertyDef]]]:
-    """Properties grouped: input, output, script, free-text categories in order of appearance, then none."""
-    order: list[str | None] = list(_FIXED_CATEGORIES)
-    for prop in task_type.properties.values():
-        if prop.category not in order and prop.category is not None:
-            order.append(prop.category)
-    order.append(None)
-    groups = [(c, task_type.by_category(c)) for c in order]
-    return [(c, props) for c, props in groups if props]
-
-
-def _shown_default(prop: PropertyDef) -> Any:
-    if prop.default is None:
-        return None
-    return MASK if prop.password else prop.default
-
-
-def _property_json(prop: PropertyDef) -> dict[str, Any]:
-    return {
-        "name": prop.name,
-        "kind": prop.kind.value,
-        "label": prop.label,
-        "description": prop.description,
-        "default": _shown_default(prop),
-        "required": prop.required,
-        "hidden": prop.hidden,
-        "password": prop.password,
-        "size": prop.size,
-        "enum_values": list(prop.enum_values),
-        "referenced_type": prop.referenced_type,
-        "source": str(prop.source) if prop.source else None,
-    }
-
-
-def script_files(registry: TypeRegistry, task_type: TaskType) -> list[ScriptSource] | None:
-    """The files a runnable type's first script could be, the one that runs first; ``None`` for other types."""
-    if not task_type.is_python_script or task_type.virtual:
-        return None
-    return registry.script_candidates(task_type, task_type.script_location)
-
-
-def type_detail(task_type: TaskType, scripts: list[ScriptSource] | None) -> dict[str, Any]:
-    detail = type_row(task_type)
-    detail.update(
-        ancestors=list(task_type.ancestors),
-        description=task_type.description,
-        script=task_type.script_location if task_type.is_python_script else None,
-        script_file=scripts[0].display_path if scripts else None,
-        script_plugin=scripts[0].plugin if scripts else None,
-        shadowed_scripts=[s.display_path for s in scripts[1:]] if scripts else [],
-        modified_by=[str(s) for s in task_type.modified_by],
-        categories=[
-            {"category": category, "properties": [_property_json(p) for p in props]}
-            for category, props in _categories(task_type)
-        ],
-    )
-    return detail
-
-
 def _describe(task_type: TaskType, scripts: list[ScriptSource] | None) -> list[str]:
     label = f" ({task_type.label})" if task_type.label else ""
     lines = [
@@ -190,7 +118,7 @@ def _describe(task_type: TaskType, scripts: list[ScriptSource] | None) -> list[s
             lines.append(f"  runs:    {scripts[0].display_path} (plugin {scripts[0].plugin})")
             lines.extend(f"  shadows: {s.display_path} (plugin {s.plugin})" for s in scripts[1:])
     lines.extend(f"  modified by {source}" for source in task_type.modified_by)
-    for category, props in _categories(task_type):
+    for category, props in categories(task_type):
         lines.append("")
         lines.append(f"{category or '(no category)'}:")
         width = max(len(p.name) for p in props)
@@ -205,7 +133,7 @@ def _describe_property(prop: PropertyDef) -> str:
     if prop.enum_values:
         kind += f" [{', '.join(prop.enum_values)}]"
     parts = [kind]
-    default = _shown_default(prop)
+    default = shown_default(prop)
     if default is not None:
         parts.append(f"default={default if isinstance(default, str) else _compact(default)}")
     parts.extend(

@@ -8,16 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from xlr_runtime.cli.operations import settings_rows
-from xlr_runtime.cli.options import CliContext
+from xlr_runtime.effective_settings import GivenOptions, settings_rows
 from xlr_runtime.http.context import PREFIX, context_of
 
 
 def list_settings(request: Request) -> Response:
     """``{"settings": [{"name", "value", "source"}, ...]}``: the home first, then every setting."""
     context = context_of(request)
-    cli_context = CliContext(home=context.home, option_plugin_paths=context.plugin_paths, _settings=context.settings)
-    return JSONResponse({"settings": settings_rows(cli_context)})
+    given = GivenOptions(plugin_paths=context.plugin_paths)
+    return JSONResponse({"settings": settings_rows(context.home.root, context.settings, given)})
 
 
 def list_cis(request: Request) -> Response:

@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from xlr_runtime.cli.types import script_files, type_detail, type_row
 from xlr_runtime.errors import NotFoundError
 from xlr_runtime.http.context import PREFIX, context_of
+from xlr_runtime.typesystem.describe import script_files, type_detail, type_row
 
 
 def list_types(request: Request) -> Response:

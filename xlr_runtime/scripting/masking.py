@@ -25,10 +25,8 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from xlr_runtime.mask import MASK
 from xlr_runtime.scripting.contract import CiValue, Failure, ScriptRunRequest
-
-#: What a secret is replaced with.
-MASK = "********"
 
 _USERNAME_FIELDS = ("username", "proxyUsername", "user", "login")
 

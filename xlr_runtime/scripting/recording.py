@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from xlr_runtime.errors import CassetteMissError
+from xlr_runtime.mask import MASK
 from xlr_runtime.scripting.contract import HttpCassette
-from xlr_runtime.scripting.masking import MASK, Masker
+from xlr_runtime.scripting.masking import Masker
 
 #: Headers whose values are always masked in a cassette, in requests and responses (lower case).
 SECRET_HEADERS = frozenset(

@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from xlr_runtime.errors import ScriptError, UnsupportedApiError
+from xlr_runtime.mask import MASK
 from xlr_runtime.scripting.api import ScriptTask, TypeName, bean_property
 from xlr_runtime.scripting.contract import ScriptRunRequest
-from xlr_runtime.scripting.masking import MASK
 
 #: The status a task has while its script runs, as ``getStatus()`` reports it.
 IN_PROGRESS = "IN_PROGRESS"

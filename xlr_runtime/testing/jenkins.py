@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from xlr_runtime.errors import NotFoundError, StateError
-from xlr_runtime.scripting.masking import MASK
+from xlr_runtime.mask import MASK
 from xlr_runtime.testing.jenkins_model import (
     RESULTS,
     Build,

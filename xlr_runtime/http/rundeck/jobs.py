@@ -26,12 +26,12 @@ from xlr_runtime.http.params import MAX_BODY_BYTES, choice_param
 from xlr_runtime.http.rundeck.common import api_url, endpoint, iso_time, page_url
 from xlr_runtime.http.rundeck.system import find_project
 from xlr_runtime.http.rundeck.xmlforms import answer, element, leaves
+from xlr_runtime.rundeck.jobs.jobstore import DupeOption, ImportAction, ImportResult, JobStore, UuidOption
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import dump_jobs_xml, load_jobs_xml
 from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml, load_jobs_yaml
 from xlr_runtime.rundeck.jobs.yaml_write import job_to_map
 from xlr_runtime.rundeck.schedules.schedules import plan, server_zone
-from xlr_runtime.store.jobs import DupeOption, ImportAction, ImportResult, UuidOption
 
 FORMATS = ("xml", "yaml", "json")
 _MEDIA = {"xml": "application/xml", "yaml": "application/yaml", "json": "application/json"}
@@ -85,7 +85,7 @@ def _filtered(request: Request, project: str) -> list[Job]:
     ``-`` for jobs without a group), ``groupPathExact``, ``jobFilter`` (name contains), ``jobExactFilter``."""
     query = request.query_params
     group_path = query.get("groupPath") or None
-    jobs = context_of(request).store.jobs.list(project, group=None if group_path in (None, "-") else group_path)
+    jobs = JobStore(context_of(request).store).list(project, group=None if group_path in (None, "-") else group_path)
     ids = {i.strip() for item in query.getlist("idlist") for i in item.split(",") if i.strip()}
     name_part = (query.get("jobFilter") or "").lower()
     checks = [
@@ -125,7 +125,7 @@ def job_of(request: Request) -> Job:
     """The job of the path's ``id``; Rundeck's 404 when there is none."""
     job_id = request.path_params["id"]
     try:
-        return context_of(request).store.jobs.get(job_id)
+        return JobStore(context_of(request).store).get(job_id)
     except NotFoundError:
         raise NotFoundError(f"Job ID does not exist: {job_id}") from None
 
@@ -145,7 +145,7 @@ def job_info(request: Request) -> Response:
 def delete_job(request: Request) -> Response:
     """Delete a job: 204 with no body."""
     job = job_of(request)
-    context_of(request).store.jobs.delete(str(job.project), str(job.uuid))
+    JobStore(context_of(request).store).delete(str(job.project), str(job.uuid))
     return Response(status_code=204)
 
 
@@ -187,7 +187,9 @@ async def import_jobs(request: Request) -> Response:
 
     def load() -> list[ImportResult]:
         jobs = load_jobs_yaml(data, path=BODY) if fmt == "yaml" else load_jobs_xml(data, path=BODY)
-        return context.store.jobs.load(project, jobs, now=time.time(), dupe_option=str(dupe), uuid_option=str(uuids))
+        return JobStore(context.store).load(
+            project, jobs, now=time.time(), dupe_option=str(dupe), uuid_option=str(uuids)
+        )
 
     results = await anyio.to_thread.run_sync(load)
     imported: dict[str, list[dict[str, Any]]] = {"succeeded": [], "failed": [], "skipped": []}
@@ -240,14 +242,14 @@ async def delete_jobs(request: Request) -> Response:
     """Delete several jobs (``ids``, ``idlist``): ``{"requestCount", "allsuccessful", "succeeded": [{"id",
     "message"}], "failed": [{"id", "errorCode", "message"}]}`` (``<deleteJobs>``)."""
     ids = await requested_job_ids(request)
-    store = context_of(request).store
+    jobs = JobStore(context_of(request).store)
 
     def delete() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         succeeded, failed = [], []
         for job_id in ids:
             try:
-                job = store.jobs.get(job_id)
-                store.jobs.delete(str(job.project), job_id)
+                job = jobs.get(job_id)
+                jobs.delete(str(job.project), job_id)
                 succeeded.append({"id": job_id, "message": "Job was successfully deleted"})
             except NotFoundError:
                 failed.append({"id": job_id, "errorCode": "notfound", "message": f"Job ID does not exist: {job_id}"})

@@ -10,7 +10,7 @@ from xlr_runtime.http.rundeck.executions import DEFAULT_PAGE, MAX_PAGE
 from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
 from xlr_runtime.http.rundeck.queries import EXECUTION_TYPES, STATUS_FILTERS
 from xlr_runtime.http.rundeck.resources import FILTER_KEYS, FORMATS
-from xlr_runtime.store.jobs import DupeOption, UuidOption
+from xlr_runtime.rundeck.jobs.jobstore import DupeOption, UuidOption
 
 _VERSION = {
     "name": "version",

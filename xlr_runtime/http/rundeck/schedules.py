@@ -2,7 +2,7 @@
 scheduled jobs of this server (``/scheduler/jobs``).
 
 The switches are the job's ``scheduleEnabled`` and ``executionEnabled``, kept in its stored definition
-(:meth:`~xlr_runtime.store.jobs.JobRepository.set_enabled`): ``xlr serve``'s schedule loop replans the job within
+(:meth:`~xlr_runtime.rundeck.jobs.jobstore.JobStore.set_enabled`): ``xlr serve``'s schedule loop replans the job within
 a second (a disabled schedule or disabled executions do not fire), a run of a job whose executions are disabled is
 refused, and an export shows the flags.
 """
@@ -22,6 +22,7 @@ from xlr_runtime.http.context import context_of
 from xlr_runtime.http.rundeck.common import Handler, endpoint
 from xlr_runtime.http.rundeck.jobs import job_of, jobs_answer, requested_job_ids
 from xlr_runtime.http.rundeck.xmlforms import answer, element
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 
 #: The two switches of a job (``schedule``, ``execution``) and Rundeck's bulk answer element of each.
 SWITCHES = {"schedule": "toggleSchedule", "execution": "toggleExecution"}
@@ -31,7 +32,7 @@ def _switch(request: Request, job_id: str, switch: str, enabled: bool) -> None:
     """Turn ``switch`` of ``job_id`` on or off."""
     context = context_of(request)
     try:
-        context.store.jobs.set_enabled(job_id, **{switch: enabled}, now=context.clock.now())
+        JobStore(context.store).set_enabled(job_id, **{switch: enabled}, now=context.clock.now())
     except NotFoundError:
         raise NotFoundError(f"Job ID does not exist: {job_id}") from None
 
@@ -81,7 +82,8 @@ async def _toggle_many(request: Request, switch: str, enabled: bool) -> Response
 def scheduled_jobs(request: Request) -> Response:
     """The jobs with a schedule, of every project (this server owns every schedule), as the job list shows them."""
     store = context_of(request).store
-    jobs = [job for project in store.jobs.projects() for job in store.jobs.list(project.name) if job.schedule]
+    stored = JobStore(store)
+    jobs = [job for project in store.jobs.projects() for job in stored.list(project.name) if job.schedule]
     return jobs_answer(request, jobs)
 
 

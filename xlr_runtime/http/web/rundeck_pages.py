@@ -16,8 +16,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from xlr_runtime.cli.nodes import node_summary
-from xlr_runtime.cli.schedules import fire_times, schedule_zone
 from xlr_runtime.errors import NotFoundError, OptionValueError
 from xlr_runtime.http.context import context_of
 from xlr_runtime.http.params import whole_number
@@ -26,13 +24,15 @@ from xlr_runtime.http.rundeck.output import MAX_OUTPUT_LINES
 from xlr_runtime.http.web.guard import Form, reader, writer
 from xlr_runtime.http.web.render import page
 from xlr_runtime.http.web.session import Session
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.model import Job, Option
 from xlr_runtime.rundeck.nodes.nodefilter import order_nodes
 from xlr_runtime.rundeck.nodes.properties import ProjectProperties
 from xlr_runtime.rundeck.nodes.resources import project_nodes
+from xlr_runtime.rundeck.nodes.ssh.providers import node_summary
 from xlr_runtime.rundeck.run.options import fetch_remote_values
 from xlr_runtime.rundeck.schedules.quartz import local_time_text
-from xlr_runtime.rundeck.schedules.schedules import list_schedules, server_zone
+from xlr_runtime.rundeck.schedules.schedules import fire_times, list_schedules, schedule_zone, server_zone
 from xlr_runtime.store.executions import Execution, ExecutionLogLine
 
 #: Executions listed per project or job, and fire times per schedule.
@@ -43,11 +43,11 @@ RECENT, FIRE_TIMES = 10, 3
 def jobs_page(request: Request) -> Response:
     """``/jobs``: each project's jobs by group, and its latest executions."""
     store = context_of(request).store
-    projects = []
+    jobs, projects = JobStore(store), []
     with store.snapshot():
         for project in store.jobs.projects():
             executions = store.executions.summaries(project=project.name, limit=RECENT, offset=0)
-            projects.append({"name": project.name, "jobs": store.jobs.list(project.name), "executions": executions})
+            projects.append({"name": project.name, "jobs": jobs.list(project.name), "executions": executions})
     return page(request, "jobs.html", {"projects": projects})
 
 
@@ -89,7 +89,7 @@ def option_field(option: Option, given: str | None = None) -> OptionField:
 
 def _job(request: Request) -> Job:
     project, job_id = request.path_params["project"], request.path_params["id"]
-    job = context_of(request).store.jobs.get(job_id)
+    job = JobStore(context_of(request).store).get(job_id)
     if job.project != project:
         raise NotFoundError(f"project {project} has no job {job_id}")
     return job

@@ -2,7 +2,7 @@
 durations, the log live, abort/retry/skip), the types, and a type with the form that creates a task of it.
 
 Every read and write goes through the JSON API's own functions (:mod:`xlr_runtime.http.tasks`,
-:mod:`xlr_runtime.cli.types`), so the pages show what the API answers, passwords masked the same way.
+:mod:`xlr_runtime.typesystem.describe`), so the pages show what the API answers, passwords masked the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from xlr_runtime.cis import CiCatalog
-from xlr_runtime.cli.types import script_files, type_detail, type_row
 from xlr_runtime.errors import NotFoundError, TaskInputError
 from xlr_runtime.http.context import context_of
 from xlr_runtime.http.tasks import MAX_LOG_LINES, create, operate, shown_task, task_page
@@ -23,6 +22,7 @@ from xlr_runtime.http.web.guard import Form, reader, writer
 from xlr_runtime.http.web.render import page
 from xlr_runtime.http.web.session import Session
 from xlr_runtime.store import TaskStatus
+from xlr_runtime.typesystem.describe import script_files, type_detail, type_row
 from xlr_runtime.typesystem.kinds import PropertyKind
 from xlr_runtime.typesystem.model import PropertyDef, TaskType
 

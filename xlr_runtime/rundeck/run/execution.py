@@ -31,7 +31,9 @@ from xlr_runtime.errors import (
     UnknownTypeError,
     XlrError,
 )
+from xlr_runtime.mask import MASK
 from xlr_runtime.rundeck.jobs.durations import LogLimit, parse_duration, parse_log_limit
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.model import Job, JobRefStep, PluginStep
 from xlr_runtime.rundeck.jobs.validation import whole_number
 from xlr_runtime.rundeck.jobs.xml_export import dump_jobs_xml
@@ -42,7 +44,7 @@ from xlr_runtime.rundeck.run.execution_job import job_of
 from xlr_runtime.rundeck.run.jobref import disabled_result, lookup_uuid, nodes_project, with_node_overrides
 from xlr_runtime.rundeck.run.options import ResolvedOptions, parse_arg_string, resolve_options
 from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
-from xlr_runtime.scripting.masking import MASK, Masker
+from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.owners import RENEW_EVERY, ProcessIdentity, Verdict
@@ -102,13 +104,13 @@ class StoredJobs:
     """The :class:`JobSource` of the store's jobs area (``xlr jobs load``)."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        self.jobs = JobStore(store)
 
     def find(self, project: str, *, uuid: str | None = None, group: str | None = None, name: str | None = None) -> Job:
         """See :meth:`JobSource.find`; a uuid may name a job of another project, as in Rundeck."""
         if uuid:
-            return self.store.jobs.get(uuid)
-        return self.store.jobs.find(project, f"{group}/{name}" if group else str(name))
+            return self.jobs.get(uuid)
+        return self.jobs.find(project, f"{group}/{name}" if group else str(name))
 
 
 def step_types_from(pm: pluggy.PluginManager) -> dict[str, StepFunction]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xlr_runtime.clock import Clock, SystemClock, wait_for_due
 from xlr_runtime.errors import AlreadyFiredError, NotFoundError, OptionValueError, StateError, XlrError
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.model import Job
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.schedules.quartz import QuartzCron, QuartzError, parse
@@ -262,7 +264,7 @@ class ScheduleService:
     def _fire(self, row: ScheduleRow, now: float) -> int | None:
         assert row.next_fire_at is not None
         try:
-            job = self.store.jobs.get(row.job_uuid)
+            job = JobStore(self.store).get(row.job_uuid)
         except NotFoundError:
             return None
         following = plan(job, now=now, default_zone=self.default_zone).next_fire_at
@@ -332,7 +334,7 @@ def list_schedules(store: Store, project: str, *, now: float, default_zone: Zone
     is still pending — in the past when no server ran since — wins over one computed from ``now``."""
     rows = {row.job_uuid: row for row in store.schedules.list(project)}
     entries = []
-    for job in store.jobs.list(project):
+    for job in JobStore(store).list(project):
         current = plan(job, now=now, default_zone=default_zone)
         if current.crontab is None:
             continue
@@ -355,6 +357,20 @@ def list_schedules(store: Store, project: str, *, now: float, default_zone: Zone
             )
         )
     return entries
+
+
+def schedule_zone(entry: ScheduleEntry) -> ZoneInfo:
+    """The entry's zone (a fire time exists, so a named zone is valid); the server's for ``localtime``."""
+    return ZoneInfo(str(entry.time_zone)) if entry.time_zone not in (None, "localtime") else server_zone()
+
+
+def fire_times(entry: ScheduleEntry, count: int) -> list[float]:
+    """The next ``count`` fire times of a listed schedule (none for one that does not fire), as ``xlr schedules``
+    and the dashboard show them."""
+    if entry.next_fire_at is None or entry.crontab is None:
+        return []
+    later = parse(entry.crontab).fire_times(max(entry.next_fire_at, time.time()), schedule_zone(entry), count - 1)
+    return [entry.next_fire_at, *later]
 
 
 def serve_schedules(

@@ -42,6 +42,18 @@ def executor_name(node: Node, properties: ProjectProperties) -> str:
     return _named("node executor", node, properties)
 
 
+def node_summary(node: Node, properties: ProjectProperties) -> dict[str, object]:
+    """One node as ``xlr nodes --json`` and the dashboard list it: name, executor (as the project's
+    ``properties`` resolve it, :func:`executor_name`), tags, attributes and where it was defined."""
+    return {
+        "name": node.name,
+        "executor": executor_name(node, properties),
+        "tags": list(node.tags),
+        "attributes": dict(node.attributes),
+        "source": node.source or "server node",
+    }
+
+
 def is_remote(node: Node, properties: ProjectProperties) -> bool:
     """True when ``node``'s steps run over SSH (its node executor is an SSH one; then so must be its copier)."""
     if node_executor(node, properties) == LOCAL_EXECUTOR:
