@@ -17,11 +17,10 @@ import sys
 
 import click
 
-from xlr_runtime import hookimpl
 from xlr_runtime.cli.options import CliContext, runtime_options
 from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped
 from xlr_runtime.settings import parse_listen
-from xlr_runtime.store import Task
+from xlr_runtime.task_events import TaskEvents
 
 log = logging.getLogger("xlr_runtime.serve")
 
@@ -58,30 +57,6 @@ def configure_logging(verbosity: int, log_format: str) -> logging.Handler:
     root.addHandler(handler)
     root.setLevel(level)
     return handler
-
-
-class TaskEvents:
-    """Logs the task hooks while ``xlr serve`` runs (registered with the runtime's plugin manager only then)."""
-
-    @hookimpl
-    def xlr_task_started(self, task: Task) -> None:
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "task %s (%s) started", task.id, task.type, extra={"event": "task.started", "task_id": int(task.id)}
-            )
-
-    @hookimpl
-    def xlr_task_ended(self, task: Task) -> None:
-        if task.status == "failed":
-            log.warning(
-                "task %s (%s) ended: %s: %s", task.id, task.type, task.status, task.failure,
-                extra={"event": "task.ended", "task_id": int(task.id), "status": str(task.status)},
-            )  # fmt: skip
-        elif log.isEnabledFor(logging.INFO):
-            log.info(
-                "task %s (%s) ended: %s", task.id, task.type, task.status,
-                extra={"event": "task.ended", "task_id": int(task.id), "status": str(task.status)},
-            )  # fmt: skip
 
 
 def _listen_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

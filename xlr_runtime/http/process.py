@@ -30,6 +30,7 @@ from xlr_runtime.http.context import ApiContext
 from xlr_runtime.http.logpipe import PipeHandler
 from xlr_runtime.http.server import SHUTDOWN_GRACE, ServerSpec
 from xlr_runtime.runtime import Runtime, StopFlag, notify_server
+from xlr_runtime.task_events import TaskEvents
 
 log = logging.getLogger("xlr_runtime.http")
 
@@ -69,8 +70,6 @@ class UvicornThread:
 
 def open_runtime(spec: ServerSpec) -> Runtime:
     """The served home opened as serve opened it (no worker ever starts here: no script runs in this process)."""
-    from xlr_runtime.cli.serve import TaskEvents
-
     home = Path(spec.home)
     settings = settings_module.load(home, spec.overrides)
     runtime = Runtime(
