@@ -1,6 +1,6 @@
 """One benchmark case per process: ``python -m benchmarks.cases CASE --tasks N --steps S --workers W``.
 
-Prints one JSON object: steps, seconds, steps_per_s, lateness (ms, p50/p99, measured from each script run's
+Prints one JSON object: steps, seconds, steps_per_s, lateness (ms, p50/p95/p99, measured from each script run's
 due time to the moment its script started) and peak resident memory of the process (MB). Cases:
 
 * ``xlr-chain`` / ``xlr-poll`` / ``xlr-burst``: xlr-runtime's scheduler, store (SQLite file, WAL,
