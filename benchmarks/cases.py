@@ -1,6 +1,6 @@
 """One benchmark case per process: ``python -m benchmarks.cases CASE --tasks N --steps S --workers W``.
 
-Prints one JSON object: steps, seconds, steps_per_s, lateness (ms, p50/p99, measured from each script run's
+Prints one JSON object: steps, seconds, steps_per_s, lateness (ms, p50/p95/p99, measured from each script run's
 due time to the moment its script started) and peak resident memory of the process (MB). Cases:
 
 * ``xlr-chain`` / ``xlr-poll`` / ``xlr-burst``: xlr-runtime's scheduler, store (SQLite file, WAL,
@@ -85,6 +85,16 @@ def process_cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def lateness_summary(lateness: list[float]) -> dict[str, float]:
+    """The p50, p95 and p99 and the mean of ``lateness`` (seconds), in milliseconds."""
+    return {
+        "lateness_p50_ms": round(percentile(lateness, 0.50) * 1000, 2),
+        "lateness_p95_ms": round(percentile(lateness, 0.95) * 1000, 2),
+        "lateness_p99_ms": round(percentile(lateness, 0.99) * 1000, 2),
+        "lateness_mean_ms": round(statistics.fmean(lateness) * 1000, 2) if lateness else 0.0,
+    }
+
+
 def summary(steps: int, seconds: float, lateness: list[float], cpu: float = 0.0, **extra: Any) -> dict[str, Any]:
     """The JSON a case prints; ``cpu`` is this process's CPU seconds spent in the timed part."""
     return {
@@ -92,9 +102,7 @@ def summary(steps: int, seconds: float, lateness: list[float], cpu: float = 0.0,
         "steps": steps,
         "seconds": round(seconds, 3),
         "steps_per_s": round(steps / seconds, 1) if seconds else 0.0,
-        "lateness_p50_ms": round(percentile(lateness, 0.50) * 1000, 2),
-        "lateness_p99_ms": round(percentile(lateness, 0.99) * 1000, 2),
-        "lateness_mean_ms": round(statistics.fmean(lateness) * 1000, 2) if lateness else 0.0,
+        **lateness_summary(lateness),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **extra,
     }
@@ -103,7 +111,7 @@ def summary(steps: int, seconds: float, lateness: list[float], cpu: float = 0.0,
 # -- xlr-runtime ---------------------------------------------------------------------------------------------
 
 
-class _TimedExecutor:
+class TimedExecutor:
     """Wraps the worker pool to record when each script really started (the worker's clock)."""
 
     def __init__(self, inner: Any) -> None:
@@ -168,7 +176,7 @@ def _xlr(
     }
     overrides["http.listen"] = "127.0.0.1:0" if case.endswith("-http") else "off"
     pool = WorkerPool(workers)
-    timed = _TimedExecutor(pool)
+    timed = TimedExecutor(pool)
     with Runtime(
         home,
         plugin_paths=[BENCH_PLUGIN],
@@ -196,12 +204,12 @@ def _segment_extra(segments: list[_Segment]) -> dict[str, Any]:
 
 
 def _xlr_segment(
-    runtime: Any, timed: _TimedExecutor, pool: Any, case: str, tasks: int, steps: int, followers: str | None = None
+    runtime: Any, timed: TimedExecutor, pool: Any, case: str, tasks: int, steps: int, followers: str | None = None
 ) -> _Segment:
     """Create ``tasks`` new tasks of ``case`` and time the scheduler running them to their end (with the dashboard
     clients of :mod:`benchmarks.followers` on the API at ``followers``, when given)."""
     type_name = "bench.Chain" if case.startswith("xlr-chain") else "bench.Poll"
-    ids = [runtime.engine.create_task(type_name, _xlr_inputs(case, i, tasks, steps)).id for i in range(tasks)]
+    ids = [runtime.engine.create_task(type_name, xlr_inputs(case, i, tasks, steps)).id for i in range(tasks)]
     scheduler = runtime.scheduler()
     scheduler.recover()
     clients = _Followers(followers, ids) if followers is not None else None
@@ -215,14 +223,24 @@ def _xlr_segment(
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     worker_cpu = process_cpu_seconds(pool.worker_pids) - worker_cpu
     http = clients.stop() if clients is not None else {}
+    lateness, total, failed = run_lateness(runtime.store, ids, timed.started, FIRST_TIMED_RUN[case])
+    return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, http)
+
+
+def run_lateness(
+    store: Any, task_ids: list[str], started: dict[int, float], first_timed: int
+) -> tuple[list[float], int, int]:
+    """The lateness of the script runs of ``task_ids`` from run ``first_timed`` (``seq``) on: when each started
+    in its worker (``started``, by run id, as :class:`TimedExecutor` records it) minus its due time; and how many
+    runs there were, and how many did not succeed."""
     lateness, total, failed = [], 0, 0
-    for task_id in ids:
-        for run in runtime.store.tasks.runs(task_id):
+    for task_id in task_ids:
+        for run in store.tasks.runs(task_id):
             total += 1
             failed += run.outcome != "succeeded"
-            if run.seq >= _FIRST_TIMED_RUN[case]:
-                lateness.append(max(0.0, timed.started[run.id] - run.due_at))
-    return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, http)
+            if run.seq >= first_timed:
+                lateness.append(max(0.0, started[run.id] - run.due_at))
+    return lateness, total, failed
 
 
 #: Rounds of the ``*-http`` cases without ``--rounds``: each runs the tasks without and with followers.
@@ -230,7 +248,7 @@ HTTP_ROUNDS = 3
 
 
 def _with_and_without_followers(
-    runtime: Any, timed: _TimedExecutor, pool: Any, case: str, tasks: int, steps: int, rounds: int
+    runtime: Any, timed: TimedExecutor, pool: Any, case: str, tasks: int, steps: int, rounds: int
 ) -> dict[str, Any]:
     """``case``'s tasks with the HTTP API served (started through its ``xlr_serve_services`` hook, as ``xlr serve``
     does: its own process), ``rounds`` times without and with the dashboard clients, alternating which comes first.
@@ -325,10 +343,10 @@ class _Followers:
 
 #: The first run (``seq``) whose lateness counts: a poll skips its start-up run and the run that staggers it over
 #: the second; a burst only its start-up run (every task's polls then fall due within the same moments).
-_FIRST_TIMED_RUN = {"xlr-chain": 1, "xlr-chain-http": 1, "xlr-poll": 3, "xlr-poll-http": 3, "xlr-burst": 2}
+FIRST_TIMED_RUN = {"xlr-chain": 1, "xlr-chain-http": 1, "xlr-poll": 3, "xlr-poll-http": 3, "xlr-burst": 2}
 
 
-def _xlr_inputs(case: str, number: int, tasks: int, steps: int) -> dict[str, Any]:
+def xlr_inputs(case: str, number: int, tasks: int, steps: int) -> dict[str, Any]:
     """The inputs of task ``number`` (of ``tasks``) of ``case``."""
     if case.startswith("xlr-chain"):
         return {"steps": steps}
@@ -357,7 +375,7 @@ def _huey(case: str, tasks: int, steps: int, workers: int, home: Path) -> dict[s
     done = threading.Event()
     state = {"remaining": tasks, "steps": 0}
     lateness: list[float] = []
-    # as _FIRST_TIMED_RUN (huey has no start-up run): a burst times every poll, a poll skips the first two
+    # as FIRST_TIMED_RUN (huey has no start-up run): a burst times every poll, a poll skips the first two
     first_timed = 0 if case == "huey-burst" else 2
 
     def finished_step(due: float, last: bool) -> None:

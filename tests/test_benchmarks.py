@@ -80,13 +80,42 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
 def test_the_cluster_benchmark_runs_sqlite_and_one_to_three_hosts_in_one_run() -> None:
     require_postgres()
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_cluster", "--quick", "--json"],
+        [sys.executable, "-m", "benchmarks.bench_cluster", "--quick", "--only", "chain", "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=280, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["skipped"] is None, report
+    assert "poll" not in report and "wake" not in report, report
     assert [(row["hosts"], row["steps"]) for row in report["rows"]] == [(1, 500), (1, 500), (2, 500), (3, 500)]
     assert all(row["steps_per_s"] > 0 for row in report["rows"]), report["rows"]
     assert all(row["statements_per_step"] > 0 for row in report["rows"][1:]), report["rows"]
     assert list(report["ratios"]) == [f"PostgreSQL, {n} host(s) / SQLite" for n in (1, 2, 3)]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_cluster_benchmark_measures_lateness_on_sqlite_and_one_to_three_hosts_in_one_run() -> None:
+    require_postgres()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_cluster", "--quick", "--only", "poll", "--only", "wake", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=280, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["skipped"] is None and report["rows"] == [], report
+    poll, wake = report["poll"], report["wake"]
+    # 100 tasks x (a start-up run and 5 polls); the first two runs of each (start-up, stagger) are not timed
+    assert [(row["hosts"], row["runs"], row["timed"], row["failed"]) for row in poll["rows"]] == [
+        (1, 600, 400, 0), (1, 600, 400, 0), (2, 600, 400, 0), (3, 600, 400, 0)
+    ], poll["rows"]  # fmt: skip
+    assert [(row["hosts"], row["runs"], row["timed"], row["failed"]) for row in wake["rows"]] == [
+        (1, 20, 20, 0), (1, 20, 20, 0)
+    ], wake["rows"]  # fmt: skip
+    for row in poll["rows"] + wake["rows"]:
+        assert 0 <= row["lateness_p50_ms"] <= row["lateness_p95_ms"] <= row["lateness_p99_ms"], row
+    assert list(poll["ratios"]) == [
+        f"PostgreSQL, {n} host(s) / SQLite, {p}" for n in (1, 2, 3) for p in ("p50", "p95", "p99")
+    ]
+    assert list(wake["ratios"]) == [f"PostgreSQL, created on another home / SQLite, {p}" for p in ("p50", "p95", "p99")]
+    assert all(value > 0 for value in [*poll["ratios"].values(), *wake["ratios"].values()]), report
