@@ -22,6 +22,7 @@ from tests.cluster_helpers import CLUSTER_PLUGIN, Cluster, trace_of
 from tests.postgres_helpers import PostgresServer
 from xlr_runtime.cli import main
 from xlr_runtime.engine import DISAGREEMENT_NOTE, TAKEN_OVER_NOTE
+from xlr_runtime.rundeck.jobs.jobstore import JobStore
 from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.store import RunState, TaskStatus
@@ -153,11 +154,10 @@ THREE_STEPS = f"""<joblist><job><name>fenced</name><description/><uuid>uuid-fenc
 def test_a_host_stopped_past_its_lease_loses_its_execution_and_none_of_its_late_writes_land(cluster: Cluster) -> None:
     cluster.share_key()
     trace = cluster.folder / "steps.txt"
-    cluster.store.jobs.load("P", load_jobs_xml(THREE_STEPS.replace("TRACE", str(trace)), path="f.xml"), now=time.time())
+    jobs = JobStore(cluster.store)
+    jobs.load("P", load_jobs_xml(THREE_STEPS.replace("TRACE", str(trace)), path="f.xml"), now=time.time())
     stalled = cluster.serve("a")
-    execution = ExecutionService(cluster.store, home_root=cluster.homes["a"].root).start(
-        "P", cluster.store.jobs.get("uuid-fenced")
-    )
+    execution = ExecutionService(cluster.store, home_root=cluster.homes["a"].root).start("P", jobs.get("uuid-fenced"))
     texts = lambda: [line.text for line in cluster.store.executions.log(execution.id)]  # noqa: E731
     wait_for(lambda: "two a" in texts(), 60, stalled.output)
     os.killpg(stalled.process.pid, signal.SIGSTOP)  # the whole host: its server and the step's shell
