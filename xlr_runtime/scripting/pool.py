@@ -243,8 +243,8 @@ class WorkerPool:
         self.environ = None if environ is None else dict(environ)
         self._jobs: collections.deque[_Job | None] = collections.deque()
         #: Guards the queue; idle slots wait on ``_warm_ready`` (a started worker) or ``_cold_ready`` (none yet),
-        #: and one slot is woken at a time (:meth:`_wake_one`): waking every idle slot for each batch made them
-        #: all take the interpreter's lock from the scheduler's thread for nothing.
+        #: and only as many are woken as there are jobs (:meth:`_wake`): waking every idle slot for each batch made
+        #: them all take the interpreter's lock from the scheduler's thread for nothing.
         self._lock = threading.Lock()
         self._warm_ready = threading.Condition(self._lock)
         self._cold_ready = threading.Condition(self._lock)
@@ -295,12 +295,15 @@ class WorkerPool:
             if self._closed:
                 raise ScriptError("the worker pool is shut down; no more scripts can run")
             self._jobs.extend(jobs)
-            self._wake_one()
+            self._wake()
 
-    def _wake_one(self) -> None:
-        """Wake one idle slot for the jobs queued (the lock held): one with a started worker while there is one,
-        else one without. The slot it wakes takes its share and wakes the next while jobs are left."""
-        (self._warm_ready if self._warm_idle else self._cold_ready).notify()
+    def _wake(self) -> None:
+        """Wake idle slots for the jobs queued (the lock held): slots with a started worker, one per job, while
+        there are some, else one slot without (a slot that takes its share wakes another while jobs are left)."""
+        if self._warm_idle:
+            self._warm_ready.notify(min(len(self._jobs), self._warm_idle))
+        else:
+            self._cold_ready.notify()
 
     def run_sync(self, request: ScriptRunRequest) -> ScriptRunResult:
         """Run ``request`` in a worker and wait for its result."""
@@ -373,7 +376,7 @@ class WorkerPool:
             self._warm_idle -= warm
             jobs = self._share()
             if self._jobs:  # (a slot that stops passes the wake on too: cold slots wait while it was idle)
-                self._wake_one()
+                self._wake()
             return jobs
 
     def _share(self) -> list[_Job] | None:
@@ -491,7 +494,7 @@ class WorkerPool:
         with self._lock:
             if not self._abandoned:
                 self._jobs.extendleft(reversed(jobs))
-                self._wake_one()
+                self._wake()
                 return
         for job in jobs:
             job.resolve(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
