@@ -146,6 +146,7 @@ class _Segment:
     cpu: float
     worker_cpu: float
     failed: int
+    early: int = 0  # runs whose script started before their due time (claimed ahead: must stay 0)
     http: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -191,6 +192,7 @@ def _segment_extra(segments: list[_Segment]) -> dict[str, Any]:
     steps = sum(s.steps for s in segments)
     return {
         "failed": sum(s.failed for s in segments),
+        "early_starts": sum(s.early for s in segments),
         "worker_cpu_us_per_step": round(sum(s.worker_cpu for s in segments) / steps * 1e6, 1) if steps else 0.0,
     }
 
@@ -215,14 +217,15 @@ def _xlr_segment(
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     worker_cpu = process_cpu_seconds(pool.worker_pids) - worker_cpu
     http = clients.stop() if clients is not None else {}
-    lateness, total, failed = [], 0, 0
+    lateness, total, failed, early = [], 0, 0, 0
     for task_id in ids:
         for run in runtime.store.tasks.runs(task_id):
             total += 1
             failed += run.outcome != "succeeded"
+            early += timed.started[run.id] < run.due_at
             if run.seq >= _FIRST_TIMED_RUN[case]:
                 lateness.append(max(0.0, timed.started[run.id] - run.due_at))
-    return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, http)
+    return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, early, http)
 
 
 #: Rounds of the ``*-http`` cases without ``--rounds``: each runs the tasks without and with followers.

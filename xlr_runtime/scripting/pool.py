@@ -444,7 +444,7 @@ class WorkerPool:
         log: list[LogLine] = []
         learned: list[Learned] = []  # secrets the worker reported during the run (masks its stderr if it dies)
         started = time.time()
-        deadline = time.monotonic() + pending[0].request.timeout
+        deadline = _deadline(pending[0].request)
         while pending:
             job = pending[0]
             remaining = deadline - time.monotonic()
@@ -481,7 +481,7 @@ class WorkerPool:
                 if pending:
                     log, learned, started = [], [], time.time()
                     process.new_run()  # a crash shows only the next run's output
-                    deadline = time.monotonic() + pending[0].request.timeout
+                    deadline = _deadline(pending[0].request)
 
     def _note_duration(self, result: ScriptRunResult) -> None:
         """Fold a run's duration into the moving average that sizes batches (races only blur the average)."""
@@ -633,6 +633,12 @@ def _start_worker(
         process.close()
         raise ScriptError(f"a worker process could not start ({reason})" + (f": {tail[-1]}" if tail else ""))
     return process
+
+
+def _deadline(request: ScriptRunRequest) -> float:
+    """The ``time.monotonic()`` past which a run sent now times out: its timeout counts from its start, which its
+    worker holds back until the request's ``not_before``."""
+    return time.monotonic() + max(0.0, request.not_before - time.time()) + request.timeout
 
 
 def _cause(status: int) -> str:
