@@ -3,7 +3,6 @@ from other processes, and a graceful SIGTERM."""
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from tests.waiting import DEADLINE, WatchedClock, joined, wait_until
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import HomeLockedError
 from xlr_runtime.home import Home
-from xlr_runtime.runtime import HomeLock, Runtime, freeze_start_up_heap
+from xlr_runtime.runtime import HomeLock, Runtime
 from xlr_runtime.store import RunState, Store, TaskStatus
 
 T0 = 1_700_000_000.0
@@ -161,13 +160,3 @@ def test_per_plugin_translate_mode_reaches_the_scripts(home: Home, mode: str | N
         assert "hello" in log and task.properties["greeting"], log
     else:
         assert "Hello.py:1:" in (task.failure or ""), task.failure
-
-
-def test_freezing_the_start_up_heap_moves_live_objects_out_of_the_collector() -> None:
-    start_up = [[1]]
-    assert any(o is start_up for o in gc.get_objects())
-    try:
-        freeze_start_up_heap()
-        assert not any(o is start_up for o in gc.get_objects())  # no collection walks it any more
-    finally:
-        gc.unfreeze()

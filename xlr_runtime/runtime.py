@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import gc
 import logging
 import os
 import signal
@@ -110,15 +109,6 @@ class HomeLock:
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
-
-
-def freeze_start_up_heap() -> None:
-    """Collect, then move every object alive now (modules, plugins, types: the start-up heap) out of the
-    collector's generations (``gc.freeze``), so a full collection of a serving process no longer walks them: the
-    pauses that set a poll's p99 lateness shrink (issue 18; docs/running-tasks.md, *Performance*). Call once, in a
-    process that serves from now on."""
-    gc.collect()
-    gc.freeze()
 
 
 def notify_server(home: Home) -> bool:
@@ -332,7 +322,6 @@ class Runtime:
             services = [service for service in started if service is not None]
             if on_ready is not None:
                 on_ready()
-            freeze_start_up_heap()
             scheduler.run(max_wait=None if listening else FALLBACK_WAIT)
         finally:
             for service in services:
