@@ -120,8 +120,11 @@ def _run_polls(server: PostgresServer | None, hosts: int, tasks: int, polls: int
             ids = [runtime.create_task("bench.Poll", xlr_inputs("xlr-poll", i, tasks, polls)).id for i in range(tasks)]
         _wait_until_ended(runtime, ids, pause=0.5)
         starts = cluster.stop()
-        lateness, runs, failed = run_lateness(runtime.store, ids, starts, FIRST_TIMED_RUN["xlr-poll"])
-    return {"hosts": hosts, "runs": runs, "failed": failed, "timed": len(lateness), **lateness_summary(lateness)}
+        lateness, runs, failed, early = run_lateness(runtime.store, ids, starts, FIRST_TIMED_RUN["xlr-poll"])
+    return {
+        "hosts": hosts, "runs": runs, "failed": failed, "early_starts": early, "timed": len(lateness),
+        **lateness_summary(lateness),
+    }  # fmt: skip
 
 
 def _wake(server: PostgresServer, quick: bool, workers: int) -> dict[str, Any]:
@@ -149,8 +152,11 @@ def _run_wake(server: PostgresServer | None, tasks: int, workers: int) -> dict[s
             time.sleep(pauses.uniform(0.05, 0.15))
         _wait_until_ended(runtime, ids, pause=0.5)
         starts = cluster.stop()
-        lateness, runs, failed = run_lateness(runtime.store, ids, starts, 1)
-    return {"hosts": 1, "runs": runs, "failed": failed, "timed": len(lateness), **lateness_summary(lateness)}
+        lateness, runs, failed, early = run_lateness(runtime.store, ids, starts, 1)
+    return {
+        "hosts": 1, "runs": runs, "failed": failed, "early_starts": early, "timed": len(lateness),
+        **lateness_summary(lateness),
+    }  # fmt: skip
 
 
 def _lateness_ratios(rows: list[dict[str, Any]]) -> dict[str, float]:

@@ -154,6 +154,7 @@ class _Segment:
     cpu: float
     worker_cpu: float
     failed: int
+    early: int = 0  # runs whose script started before their due time (claimed ahead: must stay 0)
     http: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -199,6 +200,7 @@ def _segment_extra(segments: list[_Segment]) -> dict[str, Any]:
     steps = sum(s.steps for s in segments)
     return {
         "failed": sum(s.failed for s in segments),
+        "early_starts": sum(s.early for s in segments),
         "worker_cpu_us_per_step": round(sum(s.worker_cpu for s in segments) / steps * 1e6, 1) if steps else 0.0,
     }
 
@@ -223,24 +225,25 @@ def _xlr_segment(
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     worker_cpu = process_cpu_seconds(pool.worker_pids) - worker_cpu
     http = clients.stop() if clients is not None else {}
-    lateness, total, failed = run_lateness(runtime.store, ids, timed.started, FIRST_TIMED_RUN[case])
-    return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, http)
+    lateness, total, failed, early = run_lateness(runtime.store, ids, timed.started, FIRST_TIMED_RUN[case])
+    return _Segment(total, seconds, lateness, cpu, worker_cpu, failed, early, http)
 
 
 def run_lateness(
     store: Any, task_ids: list[str], started: dict[int, float], first_timed: int
-) -> tuple[list[float], int, int]:
+) -> tuple[list[float], int, int, int]:
     """The lateness of the script runs of ``task_ids`` from run ``first_timed`` (``seq``) on: when each started
     in its worker (``started``, by run id, as :class:`TimedExecutor` records it) minus its due time; and how many
-    runs there were, and how many did not succeed."""
-    lateness, total, failed = [], 0, 0
+    runs there were, how many did not succeed, and how many started before their due time (must be 0)."""
+    lateness, total, failed, early = [], 0, 0, 0
     for task_id in task_ids:
         for run in store.tasks.runs(task_id):
             total += 1
             failed += run.outcome != "succeeded"
+            early += started[run.id] < run.due_at
             if run.seq >= first_timed:
                 lateness.append(max(0.0, started[run.id] - run.due_at))
-    return lateness, total, failed
+    return lateness, total, failed, early
 
 
 #: Rounds of the ``*-http`` cases without ``--rounds``: each runs the tasks without and with followers.

@@ -59,6 +59,7 @@ class ThreadScriptExecutor:
 
     @staticmethod
     def _run(request: ScriptRunRequest, delay: float) -> ScriptRunResult:
+        time.sleep(max(0.0, request.not_before - time.time()))  # as a worker does
         started = time.time()
         time.sleep(delay)
         task = _Task(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import time
@@ -55,6 +56,16 @@ def test_workers_start_lazily_and_are_reused() -> None:
         assert [line.text for line in first.log] == ["hi"]
         assert first.worker_pid == second.worker_pid != os.getpid()
         assert workers.worker_pids == [first.worker_pid]
+
+
+def test_a_run_waits_for_its_not_before_time_and_its_timeout_counts_from_then(pool: WorkerPool) -> None:
+    not_before = time.time() + 2.5
+    request = dataclasses.replace(req("print('on time')", timeout=2.0), not_before=not_before)
+
+    result = pool.run_sync(request)
+
+    assert result.outcome is RunOutcome.SUCCEEDED, result.failure  # sent 2.5 s early: its 2 s count from its start
+    assert result.started_at >= not_before
 
 
 def test_a_run_returns_outputs_through_the_pipe(pool: WorkerPool) -> None:

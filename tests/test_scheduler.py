@@ -139,6 +139,32 @@ def test_tick_claims_only_what_is_due(store: Store, registry: TypeRegistry, exec
     assert store.tasks.runs(task.id)[1].state is RunState.RUNNING
 
 
+def test_with_a_real_clock_runs_falling_due_soon_are_claimed_ahead_and_start_on_time(
+    store: Store, registry: TypeRegistry, executor: ThreadScriptExecutor
+) -> None:
+    scheduler = make(store, registry, executor, clock=SystemClock())
+    task = scheduler.engine.create_task("demo.Counter", {"polls": "1"})
+    due = store.tasks.runs(task.id)[0].due_at
+
+    assert scheduler.tick(due - scheduler.claim_ahead - 0.001) == 0  # not within the window yet
+    assert scheduler.tick(due - scheduler.claim_ahead / 2) == 1
+    run = store.tasks.runs(task.id)[0]
+    assert run.state is RunState.RUNNING and run.owner == store.owner  # claimed and leased as any run
+    assert [request.not_before for request in executor.requests] == [due]
+
+    def committed() -> bool:
+        scheduler.collect()
+        return store.tasks.runs(task.id)[0].state is RunState.DONE
+
+    wait_until(committed, "the run claimed ahead never ended")
+    assert store.tasks.runs(task.id)[0].started_at == due  # not its claim: its executor held it back until then
+
+
+def test_with_a_virtual_clock_nothing_is_claimed_ahead(store: Store, registry: TypeRegistry) -> None:
+    scheduler = make(store, registry, ThreadScriptExecutor(1))
+    assert (scheduler.claim_ahead, scheduler.wake_ahead) == (0.0, 0.0)
+
+
 class CountingExecutor(ThreadScriptExecutor):
     def __init__(self) -> None:
         super().__init__(16, delay=0.05)

@@ -274,6 +274,7 @@ class Engine:
             translate=self.translate_modes.get(task_type.plugin, str(self.settings["scripts.translate"])),
             module_path=self.module_path,
             http_cassette=None,  # the test harness's executor sets it (xlr_runtime.testing.cassettes)
+            not_before=run.due_at if run.started_at is not None and run.due_at > run.started_at else 0.0,
         )
 
     def _disagreement(self, type_name: str) -> str:
@@ -399,7 +400,8 @@ class Engine:
             RunCompletion,
             run_id=run.id,
             outcome=str(result.outcome),
-            started_at=run.started_at if run.started_at is not None else now,
+            # a run claimed ahead of its due time started at its due time (its worker held it back until then)
+            started_at=max(run.started_at, run.due_at) if run.started_at is not None else now,
             ended_at=now,
             worker_pid=result.worker_pid,
             failure=result.failure,

@@ -1,9 +1,11 @@
 """The scheduler: claims due script runs, hands them to the worker pool, and commits their results.
 
 ``tick(now)`` does one round: commit every finished run (group commit), then claim as many due runs as the pool
-has free workers and submit them. ``run(stop)`` recovers from a previous crash, then loops: tick, and sleep until
-the next due time or until something happens (a run finishes, :meth:`Scheduler.wake` is called for new work) —
-there is no fixed polling period. Stopping lets running scripts finish for ``serve.grace_period`` seconds and
+has free workers and submit them. With a real clock a claim also takes the runs falling due in the next
+:data:`CLAIM_AHEAD` seconds, which their workers start at their due times (``ScriptRunRequest.not_before``).
+``run(stop)`` recovers from a previous crash, then loops: tick, and sleep until the next due time
+(:data:`WAKE_AHEAD` before it) or until something happens (a run finishes, :meth:`Scheduler.wake` is called for new
+work) — there is no fixed polling period. Stopping lets running scripts finish for ``serve.grace_period`` seconds and
 re-queues the rest, so nothing is lost.
 
 The scheduler registers its process as the owner of the runs it claims and renews the lease of the owner and its
@@ -44,6 +46,13 @@ log = logging.getLogger(__name__)
 #: pool gets batches (one message per batch to a worker, one transaction per batch of results). Only due runs are
 #: claimed, so a deep queue never delays a run that is not due yet.
 CAPACITY_PER_WORKER = 32
+
+#: Seconds after ``now`` a claim reaches (with a real clock): runs falling due within them are claimed and handed
+#: over together, and each starts at its due time in its worker (``ScriptRunRequest.not_before``), so 1,000 runs
+#: falling due in the same moments cost a few claims, not one each. A claimed run is leased like any other.
+CLAIM_AHEAD = 0.020
+#: Seconds before the next due time the loop wakes (with a real clock): what a claim and its hand-over take.
+WAKE_AHEAD = 0.002
 
 #: First pause before writing again to a database that could not be written (seconds); it doubles up to
 #: :data:`RETRY_MAX`.
@@ -106,6 +115,10 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self.engine = engine or Engine(store, registry, settings, self.clock, cis=cis, pm=pm)
         self.capacity = capacity or CAPACITY_PER_WORKER * int(settings["workers.size"])
+        #: A virtual clock's due times are not the workers' time: runs are claimed only when due.
+        real = isinstance(self.clock, SystemClock)
+        self.claim_ahead = CLAIM_AHEAD if real else 0.0
+        self.wake_ahead = WAKE_AHEAD if real else 0.0
         self.lease = float(settings["cluster.lease_seconds"])
         #: Seconds between two renewals of the lease (and looks for runs of owners gone meanwhile).
         self.renew_every = min(RENEW_EVERY, self.lease / 4)
@@ -137,7 +150,8 @@ class Scheduler:
     # -- one round ---------------------------------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> int:
-        """Claim and submit the runs due at ``now``, then commit finished runs; return how many were submitted.
+        """Claim and submit the runs due at ``now`` (and within :attr:`claim_ahead` after it), then commit finished
+        runs; return how many were submitted.
 
         Due runs go first, so a run never waits for its start behind the commit of other runs' results."""
         ready = not self._stop.is_set() and self._store_ready()
@@ -149,7 +163,7 @@ class Scheduler:
         free = self.capacity - len(self._inflight) + len(self._finished)  # finished runs hold no worker
         try:
             runs = self.store.tasks.claim_due(
-                now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task
+                now, free, owner=self.store.owner, lease=self.lease, task_id=self.only_task, ahead=self.claim_ahead
             )
         except StoreUnavailableError as exc:
             self._unavailable(exc)
@@ -437,6 +451,8 @@ class Scheduler:
             except StoreUnavailableError as exc:
                 self._unavailable(exc)
                 return self._next_wake(max_wait)
+            if due is not None:
+                due -= self.wake_ahead
         if max_wait is not None:  # work other processes add is found by a claim at least this often
             cap = self.clock.now() + max_wait
             due = cap if due is None else min(due, cap)

@@ -80,6 +80,9 @@ class ScriptRunRequest:
     translate: str = "auto"  # Python 2 translation: "auto" (detect), "on", "off"
     module_path: tuple[tuple[str, str], ...] = ()  # (plugin root, translate mode), in import order
     http_cassette: HttpCassette | None = None
+    #: Epoch seconds before which the script must not start (0: at once): a run claimed a few milliseconds before
+    #: its due time (see :data:`xlr_runtime.scheduler.CLAIM_AHEAD`) waits in its worker until then.
+    not_before: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ class ScriptExecutor(Protocol):
     """Runs script runs somewhere else (the worker pool); the scheduler only sees this."""
 
     def submit(self, request: ScriptRunRequest) -> Future[ScriptRunResult]:
-        """Start ``request``; the future always ends with a result (timeouts and crashes are outcomes)."""
+        """Start ``request``, not before its ``not_before`` time; the future always ends with a result (timeouts
+        and crashes are outcomes)."""
         ...
 
     def shutdown(self, *, wait: bool = True) -> None:

@@ -242,7 +242,12 @@ class WorkerPool:
         self.max_memory_mb = max_memory_mb
         self.environ = None if environ is None else dict(environ)
         self._jobs: collections.deque[_Job | None] = collections.deque()
-        self._ready = threading.Condition()
+        #: Guards the queue; idle slots wait on ``_warm_ready`` (a started worker) or ``_cold_ready`` (none yet),
+        #: and only as many are woken as there are jobs (:meth:`_wake`): waking every idle slot for each batch made
+        #: them all take the interpreter's lock from the scheduler's thread for nothing.
+        self._lock = threading.Lock()
+        self._warm_ready = threading.Condition(self._lock)
+        self._cold_ready = threading.Condition(self._lock)
         self._warm_idle = 0  # slots with a started worker waiting for a job
         self._slots = [_Slot(i) for i in range(size)]
         self._closed = False
@@ -286,11 +291,19 @@ class WorkerPool:
         self._queue([_Job(request, on_result) for request in requests])
 
     def _queue(self, jobs: list[_Job]) -> None:
-        with self._ready:
+        with self._lock:
             if self._closed:
                 raise ScriptError("the worker pool is shut down; no more scripts can run")
             self._jobs.extend(jobs)
-            self._ready.notify_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Wake idle slots for the jobs queued (the lock held): slots with a started worker, one per job, while
+        there are some, else one slot without (a slot that takes its share wakes another while jobs are left)."""
+        if self._warm_idle:
+            self._warm_ready.notify(min(len(self._jobs), self._warm_idle))
+        else:
+            self._cold_ready.notify()
 
     def run_sync(self, request: ScriptRunRequest) -> ScriptRunResult:
         """Run ``request`` in a worker and wait for its result."""
@@ -304,7 +317,7 @@ class WorkerPool:
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop the pool. With ``wait``, queued and running scripts finish first; without, running scripts are
         killed and every unfinished run ends ``CRASHED`` with a "shut down" reason (to be re-queued)."""
-        with self._ready:
+        with self._lock:
             if self._closed and wait:
                 return
             self._closed = True
@@ -312,7 +325,8 @@ class WorkerPool:
                 self._abandoned = True
                 self._drain()
             self._jobs.extend([None] * len(self._slots))
-            self._ready.notify_all()
+            self._warm_ready.notify_all()
+            self._cold_ready.notify_all()
         if not wait:
             for slot in self._slots:
                 with slot.lock:
@@ -353,23 +367,29 @@ class WorkerPool:
 
         A slot without a worker waits while a slot with one is idle, so runs go to started workers first and
         new workers start only when every started one is busy."""
-        with self._ready:
+        with self._lock:
             warm = slot.process is not None
+            ready = self._warm_ready if warm else self._cold_ready
             self._warm_idle += warm
             while not (self._jobs and (warm or self._warm_idle == 0)):
-                self._ready.wait()
+                ready.wait()
             self._warm_idle -= warm
-            if warm and self._warm_idle == 0:
-                self._ready.notify_all()  # slots without a worker may take the jobs left
-            first = self._jobs.popleft()
-            if first is None:
-                return None
-            jobs = [first]
-            fits = max(1, int(BATCH_WINDOW / max(self._run_seconds, 1e-6)))
-            share = min(MAX_BATCH, fits, -(-(len(self._jobs) + 1) // self.size))
-            while len(jobs) < share and self._jobs and self._jobs[0] is not None:
-                jobs.append(self._jobs.popleft())  # type: ignore[arg-type]
+            jobs = self._share()
+            if self._jobs:  # (a slot that stops passes the wake on too: cold slots wait while it was idle)
+                self._wake()
             return jobs
+
+    def _share(self) -> list[_Job] | None:
+        """Take a slot's share of the queue (the lock held, the queue not empty); ``None``: the slot stops."""
+        first = self._jobs.popleft()
+        if first is None:
+            return None
+        jobs = [first]
+        fits = max(1, int(BATCH_WINDOW / max(self._run_seconds, 1e-6)))
+        share = min(MAX_BATCH, fits, -(-(len(self._jobs) + 1) // self.size))
+        while len(jobs) < share and self._jobs and self._jobs[0] is not None:
+            jobs.append(self._jobs.popleft())  # type: ignore[arg-type]
+        return jobs
 
     def _run(self, slot: _Slot, jobs: list[_Job]) -> None:
         retries = 1  # a worker found dead while idle never started the runs: a fresh one may take them
@@ -424,7 +444,7 @@ class WorkerPool:
         log: list[LogLine] = []
         learned: list[Learned] = []  # secrets the worker reported during the run (masks its stderr if it dies)
         started = time.time()
-        deadline = time.monotonic() + pending[0].request.timeout
+        deadline = _deadline(pending[0].request)
         while pending:
             job = pending[0]
             remaining = deadline - time.monotonic()
@@ -461,7 +481,7 @@ class WorkerPool:
                 if pending:
                     log, learned, started = [], [], time.time()
                     process.new_run()  # a crash shows only the next run's output
-                    deadline = time.monotonic() + pending[0].request.timeout
+                    deadline = _deadline(pending[0].request)
 
     def _note_duration(self, result: ScriptRunResult) -> None:
         """Fold a run's duration into the moving average that sizes batches (races only blur the average)."""
@@ -471,10 +491,10 @@ class WorkerPool:
         """Runs of a batch that never started (their worker died first): to the front of the queue."""
         if not jobs:
             return
-        with self._ready:
+        with self._lock:
             if not self._abandoned:
                 self._jobs.extendleft(reversed(jobs))
-                self._ready.notify_all()
+                self._wake()
                 return
         for job in jobs:
             job.resolve(_lost(job.request, RunOutcome.CRASHED, _NOT_STARTED, [], time.time(), None))
@@ -613,6 +633,12 @@ def _start_worker(
         process.close()
         raise ScriptError(f"a worker process could not start ({reason})" + (f": {tail[-1]}" if tail else ""))
     return process
+
+
+def _deadline(request: ScriptRunRequest) -> float:
+    """The ``time.monotonic()`` past which a run sent now times out: its timeout counts from its start, which its
+    worker holds back until the request's ``not_before``."""
+    return time.monotonic() + max(0.0, request.not_before - time.time()) + request.timeout
 
 
 def _cause(status: int) -> str:

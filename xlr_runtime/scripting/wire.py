@@ -102,6 +102,7 @@ def encode(request: ScriptRunRequest, keys: Keys, known: set[str], definitions: 
             request.translate,
             path_key,
             request.http_cassette,
+            request.not_before,
         ),
         PROTOCOL,
     )
@@ -138,7 +139,7 @@ class Decoder:
     def decode(self, payload: bytes) -> ScriptRunRequest:
         """The request ``payload`` encodes (its type and source must have been defined)."""
         (run_id, task_id, type_key, title, script_path, script_file, source_key, properties, cis, variables,
-         timeout, translate, path_key, http_cassette) = pickle.loads(payload)  # fmt: skip
+         timeout, translate, path_key, http_cassette, not_before) = pickle.loads(payload)  # fmt: skip
         return frozen_record(
             ScriptRunRequest,
             run_id=run_id,
@@ -155,6 +156,7 @@ class Decoder:
             translate=translate,
             module_path=self._paths[path_key] if path_key is not None else (),
             http_cassette=http_cassette,
+            not_before=not_before,
         )
 
 

@@ -147,6 +147,9 @@ def _run_one(decoder: Decoder, payload: bytes, max_log_bytes: int, channel: _Cha
         request = decoder.decode(payload)
     except Exception as exc:  # a bug of ours must fail the run, not the worker
         return _internal_failure(run_id_of(payload), exc)
+    early = request.not_before - time.time()
+    if early > 0:  # claimed ahead of its due time (sent with others falling due together): start on time
+        time.sleep(early)
     try:
         return run_script(
             request,

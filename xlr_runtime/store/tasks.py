@@ -714,10 +714,19 @@ class TaskRepository:
             return self.get(task_id)
 
     def claim_due(
-        self, now: float, limit: int, *, owner: str, lease: float, task_id: str | int | None = None
+        self,
+        now: float,
+        limit: int,
+        *,
+        owner: str,
+        lease: float,
+        task_id: str | int | None = None,
+        ahead: float = 0.0,
     ) -> list[ScriptRun]:
-        """Mark up to ``limit`` runs due at ``now`` (of one task, if given) as running for ``owner`` (lease until
-        ``now + lease``). Oldest due first; their tasks move to in progress. One short transaction.
+        """Mark up to ``limit`` runs due at ``now`` (or within ``ahead`` seconds after it; of one task, if given) as
+        running for ``owner`` (lease until ``now + lease``), each with ``started_at`` ``now`` (so a run claimed
+        before its due time is told by its ``due_at``). Oldest due first; their tasks move to in progress. One
+        short transaction.
         """
         if limit <= 0:
             return []
@@ -729,7 +738,7 @@ class TaskRepository:
                 f"WHERE id IN (SELECT id FROM script_runs WHERE state = 'due' AND due_at <= ?{only} "
                 f"ORDER BY due_at, id LIMIT ?{s.dialect.skip_locked}) "
                 "RETURNING id, task_id, attempt, seq, script_path, due_at, restarts, claim_token",
-                [owner, now + lease, now, now, *params, limit],
+                [owner, now + lease, now, now + ahead, *params, limit],
             ).fetchall()
             firsts = [(now, _new_version(), row[1]) for row in rows if row[3] == 1]
             if firsts:  # only a first run (of a new task or a retry) can find its task planned
