@@ -11,15 +11,13 @@ from xlr_runtime.store.migrations import (
     apply_migrations,
     pending_migrations,
 )
+from xlr_runtime.store.task_records import Task, TaskStatus, TaskSummary
 from xlr_runtime.store.tasks import (
     RunCompletion,
     RunState,
     ScriptRun,
-    Task,
     TaskLogLine,
     TaskRepository,
-    TaskStatus,
-    TaskSummary,
 )
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Tasks, their script runs and their log lines: the schema, the typed records and the repository.
+"""Tasks, their script runs and their log lines: the schema, the records of runs and log lines, and the repository
+(the task records are in :mod:`xlr_runtime.store.task_records`).
 
 A task is a chain of script runs: the first is due when the task is created; each completion either adds the
 next run (``due_at = now + interval``) or ends the task, in one transaction. Claiming due runs is one short
@@ -26,35 +27,13 @@ from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
 from xlr_runtime.store.base import fits_row_id, like_escaped, storable_text, storable_value
 from xlr_runtime.store.migrations import MigrationSet
+from xlr_runtime.store.task_records import Task, TaskStatus, TaskSummary
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from xlr_runtime.store.base import Store
 
-
-class TaskStatus(StrEnum):
-    """Where a task is in its lifecycle."""
-
-    PLANNED = "planned"  # created; its first script run is due but has not started
-    IN_PROGRESS = "in_progress"  # a script run is running or the next one is scheduled
-    COMPLETED = "completed"  # the last script ended without scheduling another
-    FAILED = "failed"  # a script failed (exception, non-zero exit, timeout, crash, bad schedule)
-    ABORTED = "aborted"  # stopped by a user; its pending script run was cancelled
-    SKIPPED = "skipped"  # passed over by a user without running (further)
-
-    @property
-    def is_final(self) -> bool:
-        """True for the statuses a task only leaves by retry."""
-        return self in FINAL_STATUSES
-
-    @property
-    def is_active(self) -> bool:
-        """True while the task has a script run due or running."""
-        return self in (TaskStatus.PLANNED, TaskStatus.IN_PROGRESS)
-
-
-FINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.ABORTED, TaskStatus.SKIPPED})
 
 #: Statuses by their stored text (calling the enum class is several times slower than a dict lookup).
 _STATUSES: dict[str, TaskStatus] = {str(status): status for status in TaskStatus}
@@ -67,60 +46,6 @@ class RunState(StrEnum):
     RUNNING = "running"  # claimed by a runtime (owner, lease) and handed to a worker
     DONE = "done"  # ended; ``outcome`` says how
     CANCELLED = "cancelled"  # its task was aborted, skipped or retried before it ran
-
-
-@dataclass(frozen=True)
-class TaskSummary:
-    """What a listing shows of a task: a :class:`Task` without its property values, inputs and variables (the
-    JSON blobs are not read, so listing a large home stays cheap)."""
-
-    id: str
-    type: str
-    title: str
-    status: TaskStatus
-    status_line: str | None
-    attempt: int
-    created_at: float
-    started_at: float | None = None
-    ended_at: float | None = None
-    failure: str | None = None
-
-    @property
-    def current_status_line(self) -> str | None:
-        """The status line while it still says what the task is doing: none once the task was aborted or skipped
-        (the line its last script run left would read as if it were still running; ``status_line`` keeps it)."""
-        return None if self.status in (TaskStatus.ABORTED, TaskStatus.SKIPPED) else self.status_line
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict. Ids are numbers, as execution ids are (and Rundeck's); ``status_line`` is the current
-        one (``null`` once aborted or skipped) and ``last_status_line`` the one the last script run left."""
-        return {
-            "id": int(self.id),
-            "type": self.type,
-            "title": self.title,
-            "status": str(self.status),
-            "status_line": self.current_status_line,
-            "last_status_line": self.status_line,
-            "attempt": self.attempt,
-            "created_at": self.created_at,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "failure": self.failure,
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Task(TaskSummary):
-    """A stored task: its type, inputs and current values, status and times (epoch seconds)."""
-
-    properties: dict[str, Any]
-    inputs: dict[str, Any]
-    variables: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (secrets must be masked by the caller, which knows the type): the keys of
-        :meth:`TaskSummary.to_json` and ``properties``."""
-        return {**super().to_json(), "properties": self.properties}
 
 
 #: The columns of a :class:`TaskSummary`, in its field order.

@@ -14,13 +14,24 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from xlr_runtime.typesystem.model import PropertyDef, TaskType
 
 if TYPE_CHECKING:
-    from xlr_runtime.typesystem.registry import TypeRegistry
-    from xlr_runtime.typesystem.sources import PluginSource
+    from xlr_runtime.typesystem.sources import PluginSource, ScriptSource
+
+
+class DigestedRegistry(Protocol):
+    """What a digest reads of a type registry (:class:`~xlr_runtime.typesystem.registry.TypeRegistry`, which
+    builds its digests with this module: a protocol rather than an import of it)."""
+
+    def types(self) -> list[TaskType]: ...
+
+    def plugin_of(self, task_type: TaskType) -> PluginSource: ...
+
+    def find_script(self, task_type: TaskType, path: str) -> ScriptSource | None: ...
+
 
 #: Hex digits of a type digest kept (64 bits: enough to tell two versions of a type apart, short to store).
 DIGEST_LENGTH = 16
@@ -35,7 +46,7 @@ class TypeDigests:
     by_type: Mapping[str, str]
 
     @classmethod
-    def of(cls, registry: TypeRegistry) -> TypeDigests:
+    def of(cls, registry: DigestedRegistry) -> TypeDigests:
         """The digests of ``registry``'s types (reads each plugin's scripts once)."""
         plugins: dict[str, str] = {}
         by_type = {t.name: _type_digest(registry, t, plugins) for t in registry.types()}
@@ -43,7 +54,7 @@ class TypeDigests:
         return cls(whole, by_type)
 
 
-def _type_digest(registry: TypeRegistry, task_type: TaskType, plugins: dict[str, str]) -> str:
+def _type_digest(registry: DigestedRegistry, task_type: TaskType, plugins: dict[str, str]) -> str:
     plugin = registry.plugin_of(task_type)
     key = plugin.name + "\0" + "\0".join(plugin.identity)
     if key not in plugins:
