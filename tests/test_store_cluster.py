@@ -245,9 +245,12 @@ def test_the_writes_of_a_runtime_whose_execution_was_taken_over_change_nothing(h
                                                                     owner=taker.owner, claim_token=2)  # fmt: skip
     assert [line.text for line in taker.executions.log(execution_id)] == ["one"]
     taker.executions.add_log(execution_id, [(T0, "NORMAL", None, "2", "two")], claim_token=resumed.claim_token)
+    taker.executions.add_log(  # several lines at once: the claim checked once for them
+        execution_id, [(T0, "NORMAL", None, "3", "three"), (T0, "NORMAL", None, "3", "four")], claim_token=2
+    )
     ended = taker.executions.finish(execution_id, status=ExecutionStatus.SUCCEEDED, now=T0 + 61, claim_token=2)
     assert (ended.status, [line.text for line in taker.executions.log(execution_id)]) == (
-        ExecutionStatus.SUCCEEDED, ["one", "two"],
+        ExecutionStatus.SUCCEEDED, ["one", "two", "three", "four"],
     )  # fmt: skip
     with pytest.raises(ClaimLostError):  # ended: not even its own driver writes any more
         taker.executions.save_progress(execution_id, cursor={}, context=[], claim_token=2)

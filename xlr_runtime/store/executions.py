@@ -13,7 +13,6 @@ after this one's lease ran out): they raise :class:`~xlr_runtime.errors.ClaimLos
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -600,15 +599,17 @@ class ExecutionRepository:
         insert = "INSERT INTO execution_log (execution_id, time, level, node, step, text) "
         if claim_token is None:
             self._store.executemany(insert + "VALUES (?, ?, ?, ?, ?, ?)", rows)
-            return
-        fenced = (
-            f"{insert}SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
-            f"(SELECT 1 FROM executions WHERE {_HELD}{self._store.dialect.for_update})"
-        )
-        with self._store.atomic(concurrent=True) if len(rows) > 1 else contextlib.nullcontext():
-            for row in rows:  # one statement per line: checked and written together
-                if not self._store.execute(fenced, (*row, execution_id, claim_token)).rowcount:
-                    raise ClaimLostError(execution_id, claim_token)
+        elif len(rows) == 1:  # the usual case, a line at a time: checked and written in one statement
+            fenced = (
+                f"{insert}SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
+                f"(SELECT 1 FROM executions WHERE {_HELD}{self._store.dialect.for_update})"
+            )
+            if not self._store.execute(fenced, (*rows[0], execution_id, claim_token)).rowcount:
+                raise ClaimLostError(execution_id, claim_token)
+        elif rows:  # several: the claim checked once and held while they are written
+            with self._store.atomic(concurrent=True):
+                self.hold(execution_id, claim_token)
+                self._store.executemany(insert + "VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def log(
         self,
