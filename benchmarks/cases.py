@@ -353,8 +353,9 @@ def xlr_inputs(case: str, number: int, tasks: int, steps: int) -> dict[str, Any]
     """The inputs of task ``number`` (of ``tasks``) of ``case``."""
     if case.startswith("xlr-chain"):
         return {"steps": steps}
-    offset = 1.0 if case == "xlr-burst" else number / tasks
-    return {"polls": steps, "offset": f"{offset:.6f}"}
+    if case == "xlr-burst":
+        return {"polls": steps, "offset": "1.0"}
+    return {"polls": steps, "phase": f"{number / tasks:.6f}"}
 
 
 def _xlr_warm_up(runtime: Any, workers: int) -> None:
