@@ -289,16 +289,20 @@ def serve_host(root: Path) -> None:
     worker pool records when each script run started (:class:`~benchmarks.cases.TimedExecutor`); when standard
     input closes it stops gracefully and writes those times to :data:`STARTS_FILE` in the home."""
     from xlr_runtime.home import Home
-    from xlr_runtime.runtime import Runtime
+    from xlr_runtime.runtime import Runtime, freeze_start_up_heap
     from xlr_runtime.scripting.pool import WorkerPool
     from xlr_runtime.settings import load
+
+    def ready() -> None:  # as xlr serve's
+        print("Serving ", flush=True)
+        freeze_start_up_heap()
 
     overrides = {"schedule.min_interval": 0.0, "schedule.default_interval": 0.0, "http.listen": "off"}
     settings = load(root, overrides)
     timed = TimedExecutor(WorkerPool.from_settings(settings))
     with Runtime(Home(root), plugin_paths=[BENCH_PLUGIN], settings=settings, executor=timed) as runtime:
         threading.Thread(target=lambda: (sys.stdin.read(), runtime.request_stop()), daemon=True).start()
-        runtime.serve(on_ready=lambda: print("Serving ", flush=True))
+        runtime.serve(on_ready=ready)
     timed.shutdown(wait=True)
     (root / STARTS_FILE).write_text(json.dumps(timed.started), encoding="utf-8")
 

@@ -210,6 +210,8 @@ def _xlr_segment(
 ) -> _Segment:
     """Create ``tasks`` new tasks of ``case`` and time the scheduler running them to their end (with the dashboard
     clients of :mod:`benchmarks.followers` on the API at ``followers``, when given)."""
+    from xlr_runtime.runtime import freeze_start_up_heap
+
     type_name = "bench.Chain" if case.startswith("xlr-chain") else "bench.Poll"
     ids = [runtime.engine.create_task(type_name, xlr_inputs(case, i, tasks, steps)).id for i in range(tasks)]
     scheduler = runtime.scheduler()
@@ -219,6 +221,7 @@ def _xlr_segment(
     def all_done() -> bool:
         return scheduler.ended >= tasks
 
+    freeze_start_up_heap()  # as xlr serve does once it has started
     started, cpu = time.perf_counter(), cpu_seconds()
     worker_cpu = process_cpu_seconds(pool.worker_pids)
     scheduler.run(until=all_done)

@@ -3,12 +3,14 @@ from other processes, and a graceful SIGTERM."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
 import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tests.waiting import DEADLINE, WatchedClock, joined, wait_until
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import HomeLockedError
 from xlr_runtime.home import Home
-from xlr_runtime.runtime import HomeLock, Runtime
+from xlr_runtime.runtime import HomeLock, Runtime, freeze_start_up_heap
 from xlr_runtime.store import RunState, Store, TaskStatus
 
 T0 = 1_700_000_000.0
@@ -215,3 +217,29 @@ def test_per_plugin_translate_mode_reaches_the_scripts(home: Home, mode: str | N
         assert "hello" in log and task.properties["greeting"], log
     else:
         assert "Hello.py:1:" in (task.failure or ""), task.failure
+
+
+def test_freezing_the_start_up_heap_collects_its_garbage_first_and_still_collects_later_garbage() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.other: Node | None = None
+
+    def cycle() -> weakref.ref[Node]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    kept = Node()
+    start_up_garbage = cycle()
+    gc.unfreeze()
+    try:
+        freeze_start_up_heap()
+        assert start_up_garbage() is None  # collected before the freeze, not kept for good
+        # alive at the freeze: out of every generation the collector walks from now on
+        assert gc.get_freeze_count() > 0
+        assert not any(o is kept for generation in range(3) for o in gc.get_objects(generation=generation))
+        later_garbage = cycle()
+        gc.collect()
+        assert later_garbage() is None
+    finally:
+        gc.unfreeze()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -58,6 +59,18 @@ WAKE_SOCKET = "xlr.wake"
 #: :data:`FALLBACK_WAIT` seconds instead.
 _MAX_SOCKET_PATH = 100
 FALLBACK_WAIT = 1.0
+
+
+def freeze_start_up_heap() -> None:
+    """Collect garbage once, then leave every object alive now out of later collections (``gc.freeze``).
+
+    ``xlr serve`` calls it once its start-up is done (it owns its process; :meth:`Runtime.serve` in a process of
+    yours does not): the modules, plugins, type definitions and services it holds live as long as the process, and
+    each full collection walked them all again — a 20 to 30 ms pause of the scheduler about every ten seconds at 1,000
+    runs a second, delaying every run falling due meanwhile. Objects made later are collected as before; garbage
+    left by the start-up is collected first."""
+    gc.collect()
+    gc.freeze()
 
 
 class HomeLock:

@@ -18,7 +18,7 @@ import sys
 import click
 
 from xlr_runtime.cli.options import CliContext, runtime_options
-from xlr_runtime.runtime import Runtime, StopFlag, run_until_stopped
+from xlr_runtime.runtime import Runtime, StopFlag, freeze_start_up_heap, run_until_stopped
 from xlr_runtime.settings import parse_listen
 from xlr_runtime.task_events import TaskEvents
 
@@ -125,6 +125,7 @@ def serve_command(ctx: CliContext, verbose: int, quiet: int, log_format: str, ht
                     f"(pid {os.getpid()}); Ctrl-C to stop.",
                     "serve.ready",
                 )
+                freeze_start_up_heap()
 
             try:
                 run_until_stopped(lambda: runtime.serve(on_ready=ready), flag, runtime.request_stop)
