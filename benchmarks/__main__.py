@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.targets import print_verdicts, verdicts
+
 RESULTS = Path(__file__).parent / "results"
 
 #: (label, case, tasks, steps per task) at full size; --quick runs a tenth of the tasks and at most 5 steps.
@@ -91,6 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds > 1:
         print("ratios per round:", "; ".join(", ".join(f"{v}x" for v in r.values()) for r in round_ratios))
     suites = _run_suites(args.quick, args.workers)
+    found = verdicts(rows, suites)
+    print()
+    print_verdicts(found)
     args.results.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
@@ -104,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         "rounds": rounds,
         "ratios_per_round": round_ratios,
         "suites": suites,
+        "targets": found,
     }
     for path in (args.results / f"{stamp}.json", args.results / "latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

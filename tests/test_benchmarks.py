@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.targets import TARGETS, verdicts
 from tests.postgres_helpers import require_postgres
 
 ROOT = Path(__file__).parent.parent
@@ -26,6 +27,26 @@ def test_the_report_folder_can_be_chosen() -> None:
     done = benchmarks("--help", timeout=30)
     assert done.returncode == 0, done.stderr
     assert "--results RESULTS" in done.stdout and "folder the JSON report is written to" in done.stdout
+
+
+def test_each_target_is_judged_from_the_same_run_and_says_so_when_the_run_lacks_its_figure() -> None:
+    rows = [
+        {"case": "xlr-chain", "steps_per_s": 9000.0, "lateness_p99_ms": 200.0},
+        {"case": "huey-chain", "steps_per_s": 1000.0, "lateness_p99_ms": 900.0},
+        {"case": "raw-step", "steps_per_s": 10000.0, "lateness_p99_ms": 100.0},
+        {"case": "xlr-poll", "steps_per_s": 1000.0, "lateness_p99_ms": 10.0},
+        {"case": "xlr-poll", "steps_per_s": 500.0, "lateness_p99_ms": 99.0},  # the 500-task row: not the target's
+    ]
+    suites = {"benchmarks.bench_store": {"rows": [{"ratio_to_smallest": 1.0}, {"ratio_to_smallest": 1.3}]}}
+    found = {v["name"]: (v["measured"], v["met"]) for v in verdicts(rows, suites)}
+    assert found == {
+        "W1 chain steps/s, xlr / huey": (9.0, True),
+        "W1 chain steps/s, xlr / bare 2-transaction loop": (0.9, False),
+        "W2a poll 1,000 tasks staggered: lateness p99": (10.0, True),  # a bound is met when reached
+        "W2b burst 1,000 tasks at once: lateness p99": (None, None),
+        "claim + complete 1,000 due runs, most / fewest pending": (1.3, False),
+        "xlr serve worker RSS at most": (None, None),
+    }
 
 
 @pytest.mark.slow
@@ -71,6 +92,9 @@ def test_the_quick_benchmark_runs_and_writes_its_report(tmp_path: Path) -> None:
         "worker start (first run of a pool)",
     ]
     assert all(row["runs"] == 3 and row["median_ms"] > 0 for row in startup.values()), startup
+    assert [target["name"] for target in report["targets"]] == [target.name for target in TARGETS]
+    assert all(isinstance(t["measured"], float | int) and isinstance(t["met"], bool) for t in report["targets"])
+    assert "target (issue 18)" in done.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{report['when']}.json", "latest.json"])
     assert f"written to {tmp_path / (report['when'] + '.json')}" in done.stdout
 
