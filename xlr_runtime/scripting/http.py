@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 from xlr_runtime.errors import ScriptError
-from xlr_runtime.scripting.masking import hide
+from xlr_runtime.mask import hide
 
 if TYPE_CHECKING:
     import requests

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from xlr_runtime.compat.shims.apache_http_packages import JAVA_PACKAGES as JAVA_PACKAGES  # read by the shim finder
-from xlr_runtime.scripting.masking import hide
+from xlr_runtime.mask import hide
 
 _NO_BODY_STATUSES = frozenset({204, 205, 304})
 _USER_AGENT = "Apache-HttpClient/4.5 (xlr-runtime)"
