@@ -24,9 +24,10 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from xlr_runtime.compat.beans import bean_property
 from xlr_runtime.errors import ScriptError, UnsupportedApiError
 from xlr_runtime.mask import MASK
-from xlr_runtime.scripting.api import ScriptTask, TypeName, bean_property
+from xlr_runtime.scripting.api import ScriptTask, TypeName
 from xlr_runtime.scripting.contract import ScriptRunRequest
 
 #: The status a task has while its script runs, as ``getStatus()`` reports it.
