@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 
 from xlr_runtime.compat import imports, modules
-from xlr_runtime.compat.inspect import inspect_script
 from xlr_runtime.compat.script_globals import script_globals
 from xlr_runtime.compat.translate import clear_memory_cache, to_python3
 from xlr_runtime.errors import UnsupportedImportError
 from xlr_runtime.scripting.build import script_request
 from xlr_runtime.scripting.contract import RunOutcome
 from xlr_runtime.scripting.execution import run_script
+from xlr_runtime.typesystem.script_check import inspect_script
 
 
 @pytest.fixture(autouse=True)

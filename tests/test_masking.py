@@ -13,10 +13,11 @@ import pytest
 from secret_forms import leaked_forms
 
 from tests.waiting import STREAMER_PASSES
+from xlr_runtime.mask import hide, masking
 from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import CiValue, RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.execution import run_script
-from xlr_runtime.scripting.masking import MASK, Masker, hide, masker_for, masking
+from xlr_runtime.scripting.masking import MASK, Masker, masker_for
 from xlr_runtime.scripting.pool import WorkerPool
 
 CANARY = "c4n4ry/Pa$$ w0rd'é"

@@ -220,7 +220,7 @@ def test_a_forked_child_that_learns_a_secret_carries_on(pool: WorkerPool, tmp_pa
     done = tmp_path / "done"
     source = (
         "import os, time\n"
-        "from xlr_runtime.scripting.masking import hide\n"
+        "from xlr_runtime.mask import hide\n"
         "child = os.fork()\n"
         "if child == 0:\n"
         "    hide('child-token-7')\n"  # what HttpRequest does with a token: the worker would report it

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from xlr_runtime.compat.beans import bean_property
 from xlr_runtime.errors import ScriptError
-from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask, TypeName, bean_property
+from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask, TypeName
 from xlr_runtime.scripting.build import prop, task_type
 from xlr_runtime.scripting.contract import CiValue, ScheduleRequest
 from xlr_runtime.typesystem.kinds import PropertyKind, coerce

@@ -15,13 +15,13 @@ from synthetic_helpers import fresh_pm, write_plugin
 
 from xlr_runtime.compat import imports
 from xlr_runtime.compat.config import plugin_translate_modes, translate_mode
-from xlr_runtime.compat.inspect import inspect_script
 from xlr_runtime.compat.script_globals import script_globals
 from xlr_runtime.compat.translate import clear_memory_cache, to_python3
 from xlr_runtime.errors import ConfigError, UnsupportedImportError
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.settings import defaults
 from xlr_runtime.typesystem.check import check_plugins
+from xlr_runtime.typesystem.script_check import inspect_script
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from xlr_runtime.clock import VirtualClock
-from xlr_runtime.compat.inspect import inspect_script
 from xlr_runtime.compat.script_globals import script_global_names
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
@@ -19,6 +18,7 @@ from xlr_runtime.scripting.build import prop, script_request
 from xlr_runtime.scripting.contract import RunOutcome, ScriptRunResult
 from xlr_runtime.scripting.pool import WorkerPool
 from xlr_runtime.store import TaskStatus
+from xlr_runtime.typesystem.script_check import inspect_script
 
 RELEASE = "Applications/Release-task-1"
 START = {"releaseVariables": {"version": "1.0", "count": 1}}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     import click
 
-    from xlr_runtime.store.task_records import Task
+    from xlr_runtime.task_records import Task
 
 hookspec = pluggy.HookspecMarker("xlr_runtime")
 

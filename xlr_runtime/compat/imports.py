@@ -49,9 +49,9 @@ SHIMS: dict[str, str] = {
     "org.apache.commons.codec.binary.Base64": f"{_SHIM_PACKAGE}.commons_codec",
     **{package: f"{_SHIM_PACKAGE}.apache_http" for package in APACHE_HTTP_PACKAGES},
     "com.xebialabs.xlrelease.domain.configuration": f"{_SHIM_PACKAGE}.xlr_domain",
-    "com.xebialabs.xlrelease.domain": f"{_SHIM_PACKAGE}.xlr_api",  # Comment
-    "com.xebialabs.xlrelease.api.v1.forms": f"{_SHIM_PACKAGE}.xlr_api",  # Variable
-    "com.xebialabs.xlrelease.api.XLReleaseServiceHolder": f"{_SHIM_PACKAGE}.xlr_service_holder",
+    "com.xebialabs.xlrelease.domain": "xlr_runtime.scripting.xlr_api",  # Comment
+    "com.xebialabs.xlrelease.api.v1.forms": "xlr_runtime.scripting.xlr_api",  # Variable
+    "com.xebialabs.xlrelease.api.XLReleaseServiceHolder": "xlr_runtime.scripting.xlr_service_holder",
     "xlrelease.HttpResponse": "xlr_runtime.scripting.http",
     "_xlr_py2_base64": f"{_SHIM_PACKAGE}.py2_base64",  # what translated scripts import for ``base64``
     "_xlr_py2_string": f"{_SHIM_PACKAGE}.py2_string",  # and for ``string``

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
+from xlr_runtime.compat.beans import bean_property
 from xlr_runtime.errors import ScriptError
 from xlr_runtime.scripting.contract import CiValue, ScheduleRequest
 from xlr_runtime.typesystem.model import TaskType
@@ -18,16 +19,6 @@ from xlr_runtime.typesystem.model import TaskType
 #: The longest interval ``task.schedule()`` accepts: 30 days, in seconds. A polling script waits seconds to
 #: minutes; a larger number is a mistake (a timestamp, milliseconds) that would park the task for years.
 MAX_INTERVAL = 30 * 24 * 3600.0
-
-
-def bean_property(name: str) -> str | None:
-    """The property a Java-style accessor name stands for: ``getUrl`` -> ``url``, ``isSecure`` -> ``secure``;
-    ``None`` for any other name."""
-    for prefix in ("get", "is"):
-        rest = name[len(prefix) :]
-        if name.startswith(prefix) and rest[:1].isupper():
-            return rest[:1].lower() + rest[1:]
-    return None
 
 
 def _getter(value: Any) -> Callable[[], Any]:

@@ -40,12 +40,13 @@ from xlr_runtime.errors import (
     XlrError,
     location,
 )
+from xlr_runtime.mask import masking
 from xlr_runtime.plugins import build_plugin_manager
 from xlr_runtime.scripting.api import ConfigurationItem, ScriptTask
 from xlr_runtime.scripting.contract import CiValue, Failure, RunOutcome, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.scripting.http import HttpRequest, HttpResponse
 from xlr_runtime.scripting.jsonpath import JsonPathResult
-from xlr_runtime.scripting.masking import Listener, Masker, masker_for, masking
+from xlr_runtime.scripting.masking import Listener, Masker, masker_for
 from xlr_runtime.scripting.recording import recording
 from xlr_runtime.scripting.tasklog import TaskLog, capture, release
 from xlr_runtime.scripting.xlr_api import LocalXlr, bound

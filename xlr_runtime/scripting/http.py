@@ -32,8 +32,9 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
+from xlr_runtime.compat.http_errors import HttpConnectionError, connection_reason
 from xlr_runtime.errors import ScriptError
-from xlr_runtime.scripting.masking import hide
+from xlr_runtime.mask import hide
 
 if TYPE_CHECKING:
     import requests
@@ -43,10 +44,6 @@ if TYPE_CHECKING:
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _REDIRECTED = frozenset({"GET", "HEAD"})
-
-
-class HttpConnectionError(OSError):
-    """Raised to the script when a request cannot reach the server (XL Release raises a Java IOException)."""
 
 
 class HttpResponse:
@@ -173,7 +170,7 @@ class HttpRequest:
                 prepared, allow_redirects=prepared.method in _REDIRECTED, proxies=self._proxies(), verify=_ca_bundle()
             )
         except requests.RequestException as exc:
-            raise HttpConnectionError(f"{prepared.method} {prepared.url} failed: {_reason(exc)}") from None
+            raise HttpConnectionError(f"{prepared.method} {prepared.url} failed: {connection_reason(exc)}") from None
         return HttpResponse(reply.status_code, reply.text, dict(reply.headers))
 
     def prepare(
@@ -251,7 +248,7 @@ class HttpRequest:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise HttpConnectionError(f"POST {url} failed: {_reason(exc)}") from None
+            raise HttpConnectionError(f"POST {url} failed: {connection_reason(exc)}") from None
 
     def _proxies(self) -> dict[str, str] | None:
         host = self._param("proxyHost")
@@ -291,15 +288,3 @@ def _body(body: Any) -> bytes:
 
 def _ca_bundle() -> str | bool:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost operating-system reason of a requests failure (``Connection refused``), else its text."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror
-        current = current.__cause__ or current.__context__
-    return f"{type(exc).__name__}: {exc}"

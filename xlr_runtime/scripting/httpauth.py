@@ -41,7 +41,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from xlr_runtime.errors import HttpAuthenticationError
-from xlr_runtime.scripting.masking import hide
+from xlr_runtime.mask import hide
 
 #: The values of ``authenticationMethod`` HttpRequest supports, as XL Release spells them.
 AUTHENTICATION_METHODS = ("None", "Basic", "Ntlm", "PAT", "OAuth2")

@@ -6,9 +6,10 @@ is likely to print (URL-quoted, ``repr``/JSON-escaped, base64 and HTTP Basic ``u
 :data:`MASK` in log lines, failure messages, tracebacks, the status line and returned string properties.
 
 Secrets that only exist while the script runs (an OAuth2 access token that ``HttpRequest`` fetched) join the
-masker of the run in progress through :func:`hide`; :func:`masking` makes a masker the one in progress. A worker
-listens to its run's masker (:meth:`Masker.listen`) and reports what it learns to its pool before the script can
-print it, so text the pool builds itself (a dead worker's stderr) is masked with it too. Each line of a multi-line
+masker of the run in progress through :func:`xlr_runtime.mask.hide`; :func:`xlr_runtime.mask.masking` makes a
+masker the one in progress. A worker listens to its run's masker (:meth:`Masker.listen`) and reports what it
+learns to its pool before the script can print it, so text the pool builds itself (a dead worker's stderr) is
+masked with it too. Each line of a multi-line
 secret (a private key) is masked on its own, as logs are kept line by line.
 """
 
@@ -19,9 +20,7 @@ import functools
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -112,40 +111,6 @@ class Masker:
         if self._pattern is None:
             return failure
         return Failure(failure.kind, self.mask(failure.message), self.mask(failure.traceback))
-
-
-_in_progress: ContextVar[Masker | None] = ContextVar("xlr_runtime_masker_in_progress", default=None)
-#: Every masker in progress in this process, for secrets found in a thread a script started (no context).
-_active: list[Masker] = []
-_active_lock = threading.Lock()
-
-
-@contextmanager
-def masking(masker: Masker) -> Iterator[Masker]:
-    """Make ``masker`` the masker of the script run in progress (in this thread) while the block runs."""
-    token = _in_progress.set(masker)
-    with _active_lock:
-        _active.append(masker)
-    try:
-        yield masker
-    finally:
-        with _active_lock:
-            _active.remove(masker)
-        _in_progress.reset(token)
-
-
-def hide(secret: str, username: str | None = None) -> None:
-    """Mask ``secret``, found while a script runs, in everything that run produces (with ``username``, also the
-    Basic form of ``username:secret``); nothing outside a run. From a thread the script started, which has no
-    run of its own, every run in progress in this process masks it (in a worker there is one)."""
-    masker = _in_progress.get()
-    if masker is not None:
-        masker.add([secret], [username] if username else ())
-        return
-    with _active_lock:
-        maskers = list(_active)
-    for masker in maskers:
-        masker.add([secret], [username] if username else ())
 
 
 def masker_for(request: ScriptRunRequest) -> Masker:

@@ -24,13 +24,21 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from xlr_runtime.compat.beans import bean_property
 from xlr_runtime.errors import ScriptError, UnsupportedApiError
 from xlr_runtime.mask import MASK
-from xlr_runtime.scripting.api import ScriptTask, TypeName, bean_property
+from xlr_runtime.scripting.api import ScriptTask, TypeName
 from xlr_runtime.scripting.contract import ScriptRunRequest
 
 #: The status a task has while its script runs, as ``getStatus()`` reports it.
 IN_PROGRESS = "IN_PROGRESS"
+
+#: The classes scripts build and hand to ``releaseApi``/``taskApi``, by the Java package they import them from
+#: (the shim finder of :mod:`xlr_runtime.compat.imports` serves this module under both names, each with its class).
+JAVA_PACKAGES = {
+    "com.xebialabs.xlrelease.api.v1.forms": {"Variable"},
+    "com.xebialabs.xlrelease.domain": {"Comment"},
+}
 
 
 def unsupported(owner: str, name: str) -> Callable[..., Any]:

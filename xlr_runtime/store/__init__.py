@@ -11,7 +11,6 @@ from xlr_runtime.store.migrations import (
     apply_migrations,
     pending_migrations,
 )
-from xlr_runtime.store.task_records import Task, TaskStatus, TaskSummary
 from xlr_runtime.store.tasks import (
     RunCompletion,
     RunState,
@@ -19,6 +18,7 @@ from xlr_runtime.store.tasks import (
     TaskLogLine,
     TaskRepository,
 )
+from xlr_runtime.task_records import Task, TaskStatus, TaskSummary
 
 __all__ = [
     "AREA_MODULES",

@@ -1,5 +1,5 @@
 """Tasks, their script runs and their log lines: the schema, the records of runs and log lines, and the repository
-(the task records are in :mod:`xlr_runtime.store.task_records`).
+(the task records are in :mod:`xlr_runtime.task_records`).
 
 A task is a chain of script runs: the first is due when the task is created; each completion either adds the
 next run (``due_at = now + interval``) or ends the task, in one transaction. Claiming due runs is one short
@@ -27,7 +27,7 @@ from xlr_runtime.records import frozen_record
 from xlr_runtime.scripting.contract import Failure, LogLine
 from xlr_runtime.store.base import fits_row_id, like_escaped, storable_text, storable_value
 from xlr_runtime.store.migrations import MigrationSet
-from xlr_runtime.store.task_records import Task, TaskStatus, TaskSummary
+from xlr_runtime.task_records import Task, TaskStatus, TaskSummary
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -29,8 +29,8 @@ from xlr_runtime.errors import PluginError, UnknownTypeError
 from xlr_runtime.home import Home
 from xlr_runtime.runtime import Runtime
 from xlr_runtime.store import Store
-from xlr_runtime.store.task_records import Task
 from xlr_runtime.store.tasks import ScriptRun
+from xlr_runtime.task_records import Task
 from xlr_runtime.testing.cassettes import Cassette
 from xlr_runtime.testing.pools import SharedPools
 from xlr_runtime.typesystem.model import TaskType

@@ -5,7 +5,7 @@ locations (so ``extends`` and ``referenced-type`` resolve as they would at run t
 from the registry (:func:`registry.collect_registry`); further checks are functions in :data:`CHECKERS`, each
 taking a :class:`CheckContext` and yielding :class:`Problem` objects. The result, a :class:`CheckReport`, also
 lists every script and module of the checked plugins (and the modules they import from other plugins) with what
-would fail when it runs (:mod:`xlr_runtime.compat.inspect`). Add a check with::
+would fail when it runs (:mod:`xlr_runtime.typesystem.script_check`). Add a check with::
 
     from xlr_runtime.typesystem.check import register_checker
 
@@ -23,14 +23,14 @@ from pathlib import Path
 import pluggy
 
 from xlr_runtime.compat.config import translate_mode
-from xlr_runtime.compat.inspect import ScriptReport, is_plugin_code, plugin_reports
-from xlr_runtime.compat.inspect import check_scripts as check_python_scripts
 from xlr_runtime.home import Home
 from xlr_runtime.plugins import plugin_manager
 from xlr_runtime.settings import Settings
 from xlr_runtime.typesystem.model import TaskType
 from xlr_runtime.typesystem.problems import Problem
 from xlr_runtime.typesystem.registry import TypeRegistry, collect_registry
+from xlr_runtime.typesystem.script_check import ScriptReport, is_plugin_code, plugin_reports
+from xlr_runtime.typesystem.script_check import check_scripts as check_python_scripts
 from xlr_runtime.typesystem.sources import Origin, PluginSource, ScriptSource, dedupe, discover_plugins, plugins_at
 
 
@@ -74,7 +74,7 @@ class CheckContext:
     @cached_property
     def script_reports(self) -> list[ScriptReport]:
         """A report for every target script and every plugin module they import, translated with its plugin's
-        mode as a run would (computed once; see :func:`xlr_runtime.compat.inspect.plugin_reports`)."""
+        mode as a run would (computed once; see :func:`xlr_runtime.typesystem.script_check.plugin_reports`)."""
         return plugin_reports(self, self.script_globals)
 
 

@@ -37,8 +37,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from xlr_runtime.compat.http_errors import HttpConnectionError, connection_reason
 from xlr_runtime.compat.shims.apache_http_packages import JAVA_PACKAGES as JAVA_PACKAGES  # read by the shim finder
-from xlr_runtime.scripting.masking import hide
+from xlr_runtime.mask import hide
 
 _NO_BODY_STATUSES = frozenset({204, 205, 304})
 _USER_AGENT = "Apache-HttpClient/4.5 (xlr-runtime)"
@@ -908,8 +909,6 @@ class CloseableHttpClient:
     def _send(self, request: HttpRequestBase, target: HttpHost | None, context: Any) -> CloseableHttpResponse:
         import requests
 
-        from xlr_runtime.scripting.http import HttpConnectionError, _reason
-
         builder = self._builder
         url = request.url()
         if target is not None and not urlsplit(url).scheme:
@@ -955,7 +954,7 @@ class CloseableHttpClient:
                 verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
             )
         except requests.RequestException as exc:
-            raise HttpConnectionError(f"{method} {url} failed: {_reason(exc)}") from None
+            raise HttpConnectionError(f"{method} {url} failed: {connection_reason(exc)}") from None
         raw = [Header(name, value) for name, value in reply.raw.headers.items()] if reply.raw is not None else []
         has_body = method != "HEAD" and reply.status_code >= 200 and reply.status_code not in _NO_BODY_STATUSES
         kind = reply.headers.get("Content-Type")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlr_runtime.scripting.api import bean_property
+from xlr_runtime.compat.beans import bean_property
 
 
 class HttpConnection:

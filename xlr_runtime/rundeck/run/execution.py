@@ -48,7 +48,7 @@ from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.owners import RENEW_EVERY, ProcessIdentity, Verdict
-from xlr_runtime.store.task_records import Task, TaskStatus
+from xlr_runtime.task_records import Task, TaskStatus
 
 if TYPE_CHECKING:
     import re

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 class CheckContext(Protocol):
     """What the script checks read of ``xlr check``'s context (:class:`xlr_runtime.typesystem.check.CheckContext`
-    is the one that exists; a protocol keeps this layer from importing the checker that calls it)."""
+    is the one that exists; a protocol keeps this module from importing the checker that calls it)."""
 
     @property
     def targets(self) -> tuple[PluginSource, ...]: ...

@@ -1,6 +1,7 @@
 """The records of a task: its status, and what a listing (:class:`TaskSummary`) or a read (:class:`Task`) gives of
-it. A module of their own, importing nothing of the store, so that the plugin hooks that pass a task
-(:mod:`xlr_runtime.hookspecs`) do not import the store."""
+it. A module of the foundation, outside the store that writes them (:mod:`xlr_runtime.store.tasks`), so that the
+plugin hooks that pass a task (:mod:`xlr_runtime.hookspecs`) do not import the store; :mod:`xlr_runtime.store`
+hands them on."""
 
 from __future__ import annotations
 
