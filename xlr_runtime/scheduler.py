@@ -37,7 +37,7 @@ from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
-from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, ProcessIdentity, Verdict, describe
+from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, Verdict, describe
 from xlr_runtime.typesystem.digest import TypeDigests
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class Scheduler:
         self.lease = float(settings["cluster.lease_seconds"])
         #: Seconds between two renewals of the lease (and looks for runs of owners gone meanwhile).
         self.renew_every = min(RENEW_EVERY, self.lease / 4)
-        self.identity = ProcessIdentity.current()
+        self.identity = self.engine.identity
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
         #: Results of finished runs, appended by the executor's threads (plain results: no future per run).
