@@ -50,6 +50,7 @@ from xlr_runtime.secrets import SecretBox, is_sealed
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus
 from xlr_runtime.store.owners import ProcessIdentity
+from xlr_runtime.typesystem.digest import TypeDigests
 from xlr_runtime.typesystem.kinds import coerce
 from xlr_runtime.typesystem.model import PropertyDef, TaskType
 
@@ -89,7 +90,13 @@ class ScriptSourceLike(Protocol):
 
 
 class TypeSource(Protocol):
-    """The part of the type registry the engine uses."""
+    """The part of the type registry the engine and its scheduler use
+    (:class:`~xlr_runtime.typesystem.registry.TypeRegistry`)."""
+
+    @property
+    def digests(self) -> TypeDigests:
+        """The digest of each type and of the whole registry, which hosts sharing a store compare."""
+        ...
 
     def get(self, name: str) -> TaskType:
         """The loaded type ``name`` (raises :class:`UnknownTypeError`)."""

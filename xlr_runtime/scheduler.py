@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import functools
 import logging
 import math
 import threading
@@ -38,7 +37,6 @@ from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, 
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
 from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, Verdict, describe
-from xlr_runtime.typesystem.digest import TypeDigests
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +283,7 @@ class Scheduler:
             now=self.clock.now(),
             lease=self.lease,
             exclusive=exclusive,
-            digests=self._digests,
+            digests=self.engine.registry.digests,
         )
         if live:
             return live
@@ -353,20 +351,20 @@ class Scheduler:
         )
         now = self.clock.now()
         self.store.owners.register(
-            self.store.owner, self.identity, purpose=self._purpose, now=now, lease=self.lease, digests=self._digests
+            self.store.owner,
+            self.identity,
+            purpose=self._purpose,
+            now=now,
+            lease=self.lease,
+            digests=self.engine.registry.digests,
         )
-
-    @functools.cached_property
-    def _digests(self) -> TypeDigests | None:
-        """The digests of the registry's types (a registry stand-in without them records none)."""
-        return getattr(self.engine.registry, "digests", None)
 
     def _compare_types(self) -> None:
         """Find the types other live runtimes of the store define differently (at registration and at each
         renewal): their runs are failed instead of run (:attr:`Engine.disagreements`); a change is logged."""
-        if self._digests is None:
-            return
-        found = self.store.owners.differing(self._digests, self.identity, self.clock.now(), me=self.store.owner)
+        found = self.store.owners.differing(
+            self.engine.registry.digests, self.identity, self.clock.now(), me=self.store.owner
+        )
         disagreements = {name: describe(owners) for name, owners in found.items()}
         if disagreements != self.engine.disagreements:
             if disagreements:
