@@ -9,7 +9,7 @@ work) — there is no fixed polling period. Stopping lets running scripts finish
 re-queues the rest, so nothing is lost.
 
 The scheduler registers its process as the owner of the runs it claims and renews the lease of the owner and its
-runs every :data:`~xlr_runtime.store.owners.RENEW_EVERY` seconds from a thread of its own
+runs every :func:`~xlr_runtime.store.owners.renew_interval` from a thread of its own
 (:mod:`xlr_runtime.store.owners`); recovery takes over only the runs of owners that are gone, at start and at
 each renewal. When the database cannot be written for now (disk full, read-only, I/O error), results wait in
 memory and are committed when it can again: one log line when it starts, retries with a growing pause (up to
@@ -36,7 +36,7 @@ from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
-from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, Verdict, describe
+from xlr_runtime.store.owners import OwnerRecord, Verdict, describe, renew_interval
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class Scheduler:
         self.wake_ahead = WAKE_AHEAD if real else 0.0
         self.lease = float(settings["cluster.lease_seconds"])
         #: Seconds between two renewals of the lease (and looks for runs of owners gone meanwhile).
-        self.renew_every = min(RENEW_EVERY, self.lease / 4)
+        self.renew_every = renew_interval(self.lease)
         self.identity = self.engine.identity
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
