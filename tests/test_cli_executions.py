@@ -7,8 +7,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,11 @@ from click.testing import CliRunner, Result
 
 from tests.waiting import DEADLINE, wait_until
 from xlr_runtime.cli import main
+from xlr_runtime.home import Home
+from xlr_runtime.runtime import LOCK_FILE
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store.owners import ProcessIdentity
 from xlr_runtime.testing.jenkins import JenkinsServer
 
 XLR = [sys.executable, "-c", "from xlr_runtime.cli import main; main()"]
@@ -96,6 +101,29 @@ def test_run_by_uuid_only_in_the_jobs_project(home: Path) -> None:
     other = xlr(home, "jobs", "run", "-p", "Q", "-i", uuid)
     assert other.exit_code == 1
     assert other.output.splitlines()[-1] == f'Error: no job with uuid {uuid} in project "Q" (it is in "P")'
+
+
+def test_jobs_run_registers_as_the_homes_holder_and_refuses_a_live_one_the_lock_file_missed(home: Path) -> None:
+    """As ``xlr run`` and ``xlr serve``: a process still holding the home in the store (its lock file deleted) is
+    named, and the execution stays queued for it."""
+    with Store.open(Home(home).database) as store:
+        store.owners.register("holder", ProcessIdentity.current(), purpose="xlr serve", now=time.time())
+    refused = xlr(home, "jobs", "run", "-p", "P", "-j", "demo/greet")
+    assert refused.exit_code == 1, refused.output
+    assert refused.output.splitlines()[:2] == [
+        "Execution 1 of demo/greet started",
+        f"Error: home {home} is in use by pid {os.getpid()} (xlr serve) on {socket.gethostname()}, although "
+        f"{LOCK_FILE} did not say so (it was deleted or replaced)",
+    ], refused.output
+    assert "Traceback" not in refused.output
+    with Store.open(Home(home).database) as store:
+        assert store.executions.get(1).status is ExecutionStatus.QUEUED
+        assert [owner.owner for owner in store.owners.all()] == ["holder"]  # nothing recorded beside it
+        store.owners.forget(["holder"])
+    resumed = xlr(home, "execution", "resume", "1")  # once the holder is gone
+    assert resumed.exit_code == 0, resumed.output
+    with Store.open(Home(home).database) as store:
+        assert store.executions.get(1).status is ExecutionStatus.SUCCEEDED
 
 
 def test_abort_from_another_process(home: Path, tmp_path: Path) -> None:

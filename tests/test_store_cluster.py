@@ -10,6 +10,7 @@ connection (``another_store``), started together on a barrier so their transacti
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,10 +19,12 @@ from typing import TypeVar
 import pytest
 
 from tests.store_backends import another_store
+from tests.waiting import DEADLINE
 from xlr_runtime.clock import VirtualClock
 from xlr_runtime.errors import AlreadyFiredError, ClaimLostError, StateError
 from xlr_runtime.rundeck.notify.notifications import Notifier
 from xlr_runtime.rundeck.run.execution import ExecutionService
+from xlr_runtime.settings import defaults
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState
@@ -208,6 +211,33 @@ def test_the_notifications_an_owner_was_sending_when_its_lease_ran_out_are_not_s
     assert (delivery.target, delivery.state) == ("u0", DeliveryState.UNKNOWN)  # at most once: not sent again
     assert [e.id for e in hosts[1].notifications.claim_due(T0 + 60, owner=hosts[1].owner)] == [event.id]
     assert not hosts[1].notifications.begin_delivery(event.id, 0, kind="webhook", target="u0", now=T0 + 60)
+
+
+def test_the_dispatcher_looks_for_gone_owners_as_often_as_its_server_renews_a_short_lease(
+    hosts: list[Store], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    register(hosts[0], lease_until=T0 + 2)
+    execution_id = queue(hosts[0])
+    hosts[0].notifications.add_event(execution_id, "onstart", due_at=T0, now=T0)
+    (event,) = hosts[0].notifications.claim_due(T0, owner=hosts[0].owner)
+    assert hosts[0].notifications.begin_delivery(event.id, 0, kind="webhook", target="u0", now=T0)
+    clock = VirtualClock(T0)
+    settings = defaults().with_overrides(cluster_lease_seconds=4.0)  # renewed, and looked at, every second
+    notifier = Notifier(hosts[1], settings=settings, clock=clock, home_root=tmp_path)
+    looks = 0
+    give_up = time.monotonic() + DEADLINE
+
+    def taken_over() -> bool:  # called once per loop, after run() looked at T0, when that lease still ran
+        nonlocal looks
+        looks += 1
+        if looks == 1:
+            clock.advance(3)  # the lease ran out; less than RENEW_EVERY since the first look
+        states = [delivery.state for delivery in hosts[1].notifications.deliveries(execution_id)]
+        return states == [DeliveryState.UNKNOWN] or time.monotonic() > give_up
+
+    notifier.run(until=taken_over, max_wait=0.01)
+    assert [d.state for d in hosts[1].notifications.deliveries(execution_id)] == [DeliveryState.UNKNOWN], looks
+    assert "notification dispatch failed" not in caplog.text
 
 
 def test_the_writes_of_a_runtime_whose_execution_was_taken_over_change_nothing(hosts: list[Store]) -> None:

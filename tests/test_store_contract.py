@@ -47,6 +47,21 @@ def test_tokens_are_unique_by_name_until_revoked(store: Store) -> None:
     ]
 
 
+def test_a_session_has_its_token_while_the_token_is_valid_and_the_session_was_not_ended(store: Store) -> None:
+    kept = store.tokens.add("kept", "a" * 64, now=T0)
+    revoked = store.tokens.add("revoked", "b" * 64, now=T0)
+    store.tokens.revoke("revoked", now=T0 + 1)
+    assert store.tokens.session_token(kept.id, "1" * 64) == kept
+    assert store.tokens.session_token(revoked.id, "1" * 64) is None
+    assert store.tokens.session_token(kept.id + revoked.id, "1" * 64) is None  # never issued
+    store.tokens.end_session("1" * 64, until=T0 + 10, now=T0 + 2)
+    assert store.tokens.session_token(kept.id, "1" * 64) is None
+    assert store.tokens.session_token(kept.id, "2" * 64) == kept  # another session of the same token
+    store.tokens.end_session("2" * 64, until=T0 + 20, now=T0 + 10)  # the first one's cookie has expired: forgotten
+    assert store.tokens.session_token(kept.id, "1" * 64) == kept
+    assert store.tokens.session_token(kept.id, "2" * 64) is None
+
+
 def test_a_notification_event_and_a_delivery_are_recorded_once(store: Store) -> None:
     ended = execution(store, T0, notification=None)
     assert store.notifications.add_event(ended.id, "onsuccess", due_at=T0, now=T0) is True

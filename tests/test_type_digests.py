@@ -12,9 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from task_helpers import DEMO_PLUGIN, ThreadScriptExecutor
 
+from tests.store_backends import another_store
 from xlr_runtime.cli import main
 from xlr_runtime.clock import SystemClock
 from xlr_runtime.engine import DISAGREEMENT_NOTE
@@ -102,13 +104,15 @@ def test_an_ended_runtime_of_this_host_with_the_old_scripts_is_no_disagreement(s
     assert store.tasks.get(task.id).status is not TaskStatus.FAILED
 
 
+@pytest.mark.parametrize("owner", [None, "runtime-a"], ids=["owner-named-by-default", "owner-named-otherwise"])
 def test_a_run_of_a_type_a_live_host_defines_differently_fails_with_one_clear_line(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, owner: str | None
 ) -> None:
     theirs = registry_of(edited_demo(tmp_path)).digests
     store.owners.register("host-b:4242:x", ELSEWHERE, purpose="xlr serve", now=time.time(), digests=theirs)
+    mine = store if owner is None else another_store(store, owner=owner)  # the message names the process anyway
     executor = ThreadScriptExecutor(1)
-    scheduler = Scheduler(store, registry_of(DEMO_PLUGIN), executor, defaults(), SystemClock())
+    scheduler = Scheduler(mine, registry_of(DEMO_PLUGIN), executor, defaults(), SystemClock())
     try:
         task = scheduler.engine.create_task("demo.Counter", {"polls": "1"})
         scheduler.recover()
@@ -117,10 +121,12 @@ def test_a_run_of_a_type_a_live_host_defines_differently_fails_with_one_clear_li
     finally:
         scheduler.shutdown(grace_period=0)
         executor.shutdown(wait=False)
+        if mine is not store:
+            mine.close()
     assert executor.requests == []
-    host, pid = store.owner.split(":")[:2]
+    assert owner is not None or store.owner.startswith(f"{HERE.host}:{HERE.pid}:")  # the default name says the same
     reason = DISAGREEMENT_NOTE.format(
-        type="demo.Counter", other="pid 4242 (xlr serve) on host-b", here=f"pid {pid} on {host}"
+        type="demo.Counter", other="pid 4242 (xlr serve) on host-b", here=f"pid {HERE.pid} on {HERE.host}"
     )
     failed = store.tasks.get(task.id)
     assert (failed.status, failed.failure) == (TaskStatus.FAILED, reason)

@@ -49,6 +49,8 @@ from xlr_runtime.scripting.contract import CiValue, Failure, LogLine, RunOutcome
 from xlr_runtime.secrets import SecretBox, is_sealed
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store, Task, TaskStatus
+from xlr_runtime.store.owners import ProcessIdentity
+from xlr_runtime.typesystem.digest import TypeDigests
 from xlr_runtime.typesystem.kinds import coerce
 from xlr_runtime.typesystem.model import PropertyDef, TaskType
 
@@ -88,7 +90,13 @@ class ScriptSourceLike(Protocol):
 
 
 class TypeSource(Protocol):
-    """The part of the type registry the engine uses."""
+    """The part of the type registry the engine and its scheduler use
+    (:class:`~xlr_runtime.typesystem.registry.TypeRegistry`)."""
+
+    @property
+    def digests(self) -> TypeDigests:
+        """The digest of each type and of the whole registry, which hosts sharing a store compare."""
+        ...
 
     def get(self, name: str) -> TaskType:
         """The loaded type ``name`` (raises :class:`UnknownTypeError`)."""
@@ -129,6 +137,8 @@ class Engine:
         self._ci_properties: dict[str, tuple[PropertyDef, ...]] = {}  # type name -> its kind="ci" properties
         self._run_types: dict[int, str] = {}  # run id -> task type name, from prepare() to completion()
         self.secrets = secrets or SecretBox(store.home_dir)
+        #: This process, as its owner row records it and as messages name it (the scheduler's too).
+        self.identity = ProcessIdentity.current()
         self._passwords: dict[str, frozenset[str]] = {}  # type name -> its password properties
         self._run_secrets: dict[int, frozenset[str]] = {}  # run id -> its task's sealed non-password properties
         #: (type name, sealed non-password properties) -> (the registry's type, that type with them as passwords)
@@ -278,8 +288,7 @@ class Engine:
         )
 
     def _disagreement(self, type_name: str) -> str:
-        host, pid = self.store.owner.split(":")[:2]
-        here = f"pid {pid} on {host}"
+        here = f"pid {self.identity.pid} on {self.identity.host}"
         return DISAGREEMENT_NOTE.format(type=type_name, other=self.disagreements[type_name], here=here)
 
     @functools.cached_property

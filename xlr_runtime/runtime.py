@@ -302,7 +302,7 @@ class Runtime:
         self.lock.acquire(purpose)
         try:
             scheduler = self._start_scheduler(only_task=task_id)
-            self._register(scheduler, purpose)
+            self.register(scheduler, purpose)
             scheduler.recover()
             scheduler.run(
                 until=lambda: self.store.tasks.get(task_id).status.is_final,
@@ -325,7 +325,7 @@ class Runtime:
         stack = contextlib.ExitStack()
         try:
             scheduler = self._start_scheduler()
-            self._register(scheduler, "xlr serve")
+            self.register(scheduler, "xlr serve")
             listener = WakeListener(self.home, scheduler.wake)
             listening = listener.start()
             announced = self.store.listen_for_work(scheduler.wake)  # work added by other hosts (PostgreSQL)
@@ -363,7 +363,7 @@ class Runtime:
         if self._scheduler is not None:
             self._scheduler.request_stop()
 
-    def _register(self, scheduler: Scheduler, purpose: str) -> None:
+    def register(self, scheduler: Scheduler, purpose: str) -> None:
         """Record this process as the home's holder in the store, or raise :class:`HomeLockedError` naming the
         live holder found there (its ``xlr.lock`` was deleted or replaced, so the file lock did not stop us). On a
         store several homes share (PostgreSQL) the other owners are other homes' servers: it only records."""

@@ -9,7 +9,7 @@ work) — there is no fixed polling period. Stopping lets running scripts finish
 re-queues the rest, so nothing is lost.
 
 The scheduler registers its process as the owner of the runs it claims and renews the lease of the owner and its
-runs every :data:`~xlr_runtime.store.owners.RENEW_EVERY` seconds from a thread of its own
+runs every :func:`~xlr_runtime.store.owners.renew_interval` from a thread of its own
 (:mod:`xlr_runtime.store.owners`); recovery takes over only the runs of owners that are gone, at start and at
 each renewal. When the database cannot be written for now (disk full, read-only, I/O error), results wait in
 memory and are committed when it can again: one log line when it starts, retries with a growing pause (up to
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import functools
 import logging
 import math
 import threading
@@ -37,8 +36,7 @@ from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.scripting.contract import Failure, RunOutcome, ScriptExecutor, ScriptRunRequest, ScriptRunResult
 from xlr_runtime.settings import Settings
 from xlr_runtime.store import RunCompletion, ScriptRun, Store
-from xlr_runtime.store.owners import RENEW_EVERY, OwnerRecord, ProcessIdentity, Verdict, describe
-from xlr_runtime.typesystem.digest import TypeDigests
+from xlr_runtime.store.owners import OwnerRecord, Verdict, describe, renew_interval
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +119,8 @@ class Scheduler:
         self.wake_ahead = WAKE_AHEAD if real else 0.0
         self.lease = float(settings["cluster.lease_seconds"])
         #: Seconds between two renewals of the lease (and looks for runs of owners gone meanwhile).
-        self.renew_every = min(RENEW_EVERY, self.lease / 4)
-        self.identity = ProcessIdentity.current()
+        self.renew_every = renew_interval(self.lease)
+        self.identity = self.engine.identity
         self.only_task = only_task
         self._inflight: dict[int, ScriptRun] = {}
         #: Results of finished runs, appended by the executor's threads (plain results: no future per run).
@@ -285,7 +283,7 @@ class Scheduler:
             now=self.clock.now(),
             lease=self.lease,
             exclusive=exclusive,
-            digests=self._digests,
+            digests=self.engine.registry.digests,
         )
         if live:
             return live
@@ -353,20 +351,20 @@ class Scheduler:
         )
         now = self.clock.now()
         self.store.owners.register(
-            self.store.owner, self.identity, purpose=self._purpose, now=now, lease=self.lease, digests=self._digests
+            self.store.owner,
+            self.identity,
+            purpose=self._purpose,
+            now=now,
+            lease=self.lease,
+            digests=self.engine.registry.digests,
         )
-
-    @functools.cached_property
-    def _digests(self) -> TypeDigests | None:
-        """The digests of the registry's types (a registry stand-in without them records none)."""
-        return getattr(self.engine.registry, "digests", None)
 
     def _compare_types(self) -> None:
         """Find the types other live runtimes of the store define differently (at registration and at each
         renewal): their runs are failed instead of run (:attr:`Engine.disagreements`); a change is logged."""
-        if self._digests is None:
-            return
-        found = self.store.owners.differing(self._digests, self.identity, self.clock.now(), me=self.store.owner)
+        found = self.store.owners.differing(
+            self.engine.registry.digests, self.identity, self.clock.now(), me=self.store.owner
+        )
         disagreements = {name: describe(owners) for name, owners in found.items()}
         if disagreements != self.engine.disagreements:
             if disagreements:

@@ -4,7 +4,7 @@ process still lives, and its lease.
 A scheduler registers its process in ``runtime_owners`` under the store's owner name (``host:pid:random``, stamped
 on every run, execution and event it claims) with what identifies the process beyond its pid — the kernel's boot
 id, the pid namespace and the process's start time (``/proc``) — and a lease: ``lease_until`` on its row and on its
-running runs, renewed together, in one short transaction every :data:`RENEW_EVERY` seconds (never one per run).
+running runs, renewed together, in one short transaction every :func:`renew_interval` (never one per run).
 
 Another runtime takes over the work of an owner only when that owner is gone, by one rule for every kind of work
 (:func:`verdict_of`; :meth:`OwnerRepository.verdicts` for script runs, :meth:`OwnerRepository.verdicts_of` for
@@ -43,10 +43,16 @@ if TYPE_CHECKING:
 
 #: Seconds a claim stays valid without renewal (for owners whose process cannot be checked from here).
 LEASE_SECONDS = 60.0
-#: Seconds between two renewals of a live owner's lease.
+#: Seconds between two renewals of a live owner's lease, at most (see :func:`renew_interval`).
 RENEW_EVERY = 15.0
 
 _PROC = Path("/proc")
+
+
+def renew_interval(lease: float) -> float:
+    """Seconds between two renewals of a ``lease``-second lease (``cluster.lease_seconds``): a quarter of it,
+    :data:`RENEW_EVERY` at most. The loops that look for owners gone meanwhile look at the same pace."""
+    return min(RENEW_EVERY, lease / 4)
 
 
 class Verdict(StrEnum):

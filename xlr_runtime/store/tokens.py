@@ -109,6 +109,13 @@ class TokenRepository:
                 [id_hash, until],
             )
 
-    def session_ended(self, id_hash: str) -> bool:
-        """True when the session whose id has the SHA-256 ``id_hash`` was ended."""
-        return self.store.query_one("SELECT 1 FROM ended_sessions WHERE id_hash = ?", [id_hash]) is not None
+    def session_token(self, token_id: int, id_hash: str) -> TokenRow | None:
+        """The valid token ``token_id`` of a dashboard session still open: ``None`` when that token was revoked (or
+        never issued) or the session whose id has the SHA-256 ``id_hash`` was ended. One query, for every dashboard
+        request that carries a cookie."""
+        row = self.store.query_one(
+            f"SELECT {_COLUMNS} FROM api_tokens WHERE id = ? AND revoked_at IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM ended_sessions WHERE id_hash = ?)",
+            [token_id, id_hash],
+        )
+        return None if row is None else TokenRow(**row)

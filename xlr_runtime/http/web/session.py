@@ -77,13 +77,10 @@ class Sessions:
             or not isinstance(data.get("token"), int)
             or not isinstance(data.get("csrf"), str)
             or not isinstance(data.get("sid"), str)
-            or self.store.tokens.session_ended(_id_hash(data["sid"]))
         ):
             return None
-        for row in self.store.tokens.listed():  # valid tokens only
-            if row.id == data["token"]:
-                return Session(row.id, row.name, data["csrf"], data["sid"])
-        return None
+        row = self.store.tokens.session_token(data["token"], _id_hash(data["sid"]))
+        return None if row is None else Session(row.id, row.name, data["csrf"], data["sid"])
 
     def end(self, session: Session) -> None:
         """Log ``session`` out: its cookie, and every copy of it, no longer opens a session."""

@@ -62,7 +62,7 @@ from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState, EventState, NotificationEvent
-from xlr_runtime.store.owners import RENEW_EVERY, ProcessIdentity
+from xlr_runtime.store.owners import ProcessIdentity, renew_interval
 
 if TYPE_CHECKING:
     import pluggy
@@ -205,6 +205,8 @@ class Notifier:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._recovered_at = float("-inf")
+        #: Seconds between two looks for dispatchers gone meanwhile: as often as a server renews its lease.
+        self.recover_every = renew_interval(float(self.settings["cluster.lease_seconds"]))
 
     # -- recording (inside the state change's transaction) -------------------------------------------------------
 
@@ -250,7 +252,7 @@ class Notifier:
     def recover(self) -> int:
         """Re-queue the events of dispatchers that are gone (their process ended, or their lease ran out: the rule
         of :mod:`~xlr_runtime.store.owners`); their in-flight deliveries become ``unknown``. :meth:`run` recovers
-        at start and every ``RENEW_EVERY`` seconds."""
+        at start and every :attr:`recover_every` seconds."""
         now = self.clock.now()
         self._recovered_at = now
         owners = self.store.notifications.sending_owners()
@@ -421,7 +423,7 @@ class Notifier:
         while not self._stop.is_set() and not (until is not None and until()):
             self._wake.clear()
             try:
-                if self.clock.now() - self._recovered_at >= RENEW_EVERY:  # another host's owner may have gone since
+                if self.clock.now() - self._recovered_at >= self.recover_every:  # an owner may have gone since
                     self.recover()
                 self.dispatch_due()
             except Exception:

@@ -72,11 +72,10 @@ class ExecutionRunner:
     def drive(self, execution_id: int, *, on_tick: Callable[[], None] | None = None) -> Execution:
         """Drive the execution (and its retries) to the end with the task scheduler running beside it; return
         the last execution of the chain. When ``xlr serve`` holds the home, it drives and this only follows."""
-        if not self.runtime.lock.try_acquire(f"xlr jobs run, execution {execution_id}"):
+        purpose = f"xlr jobs run, execution {execution_id}"
+        if not self.runtime.lock.try_acquire(purpose):
             return self._follow(execution_id, on_tick)
         assert self.service.notifier is not None
-        self.scheduler.recover()  # registers this process before its first claim: an owner without a row is gone
-        self.service.notifier.start(max_wait=0.2)
         done = threading.Event()
         tasks = threading.Thread(
             target=self.scheduler.run,
@@ -84,8 +83,11 @@ class ExecutionRunner:
             name="xlr-task-scheduler",
             daemon=True,
         )
-        tasks.start()
         try:
+            self.runtime.register(self.scheduler, purpose)  # before the first claim: an owner without a row is gone
+            self.scheduler.recover()
+            self.service.notifier.start(max_wait=0.2)
+            tasks.start()
 
             def finished() -> bool:
                 if on_tick is not None:
@@ -101,7 +103,8 @@ class ExecutionRunner:
         finally:
             done.set()
             self.scheduler.wake()
-            tasks.join(5)
+            if tasks.ident is not None:  # started
+                tasks.join(5)
             self.runtime.lock.release()
         return self.service.final_of_chain(execution_id)
 
