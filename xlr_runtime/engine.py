@@ -53,6 +53,7 @@ from xlr_runtime.store.owners import ProcessIdentity
 from xlr_runtime.typesystem.digest import TypeDigests
 from xlr_runtime.typesystem.kinds import coerce
 from xlr_runtime.typesystem.model import PropertyDef, TaskType
+from xlr_runtime.typesystem.sources import PluginSource
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,11 @@ class TypeSource(Protocol):
     @property
     def digests(self) -> TypeDigests:
         """The digest of each type and of the whole registry, which hosts sharing a store compare."""
+        ...
+
+    @property
+    def plugins(self) -> tuple[PluginSource, ...]:
+        """The loaded plugins in discovery order: where scripts import plugin modules from."""
         ...
 
     def get(self, name: str) -> TaskType:
@@ -295,8 +301,7 @@ class Engine:
     def module_path(self) -> ModulePath:
         """Where scripts import plugin modules from: ``ext/`` first, then every loaded plugin in discovery order,
         each with its translation mode (one tuple for every run, so the wire sends it to a worker once)."""
-        plugins = getattr(self.registry, "plugins", ())  # a registry stand-in without plugins serves none
-        return module_path(plugins, self.translate_modes, str(self.settings["scripts.translate"]))
+        return module_path(self.registry.plugins, self.translate_modes, str(self.settings["scripts.translate"]))
 
     # -- sealed passwords --------------------------------------------------------------------------------------
 
