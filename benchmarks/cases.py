@@ -166,7 +166,7 @@ def _xlr(
     case: str, tasks: int, steps: int, workers: int, home: Path, rounds: int, store_url: str = ""
 ) -> dict[str, Any]:
     from xlr_runtime.plugins import build_plugin_manager
-    from xlr_runtime.runtime import Runtime
+    from xlr_runtime.runtime import Runtime, freeze_start_up_heap
     from xlr_runtime.scripting.pool import WorkerPool
 
     overrides: dict[str, Any] = {
@@ -186,6 +186,7 @@ def _xlr(
         pm=build_plugin_manager(load_installed=False),
     ) as runtime:
         _xlr_warm_up(runtime, workers)
+        freeze_start_up_heap()  # as xlr serve does once it has started (before any task of the case exists)
         if case.endswith("-http"):
             result = _with_and_without_followers(runtime, timed, pool, case, tasks, steps, rounds)
         else:
@@ -210,8 +211,6 @@ def _xlr_segment(
 ) -> _Segment:
     """Create ``tasks`` new tasks of ``case`` and time the scheduler running them to their end (with the dashboard
     clients of :mod:`benchmarks.followers` on the API at ``followers``, when given)."""
-    from xlr_runtime.runtime import freeze_start_up_heap
-
     type_name = "bench.Chain" if case.startswith("xlr-chain") else "bench.Poll"
     ids = [runtime.engine.create_task(type_name, xlr_inputs(case, i, tasks, steps)).id for i in range(tasks)]
     scheduler = runtime.scheduler()
@@ -221,7 +220,6 @@ def _xlr_segment(
     def all_done() -> bool:
         return scheduler.ended >= tasks
 
-    freeze_start_up_heap()  # as xlr serve does once it has started
     started, cpu = time.perf_counter(), cpu_seconds()
     worker_cpu = process_cpu_seconds(pool.worker_pids)
     scheduler.run(until=all_done)
