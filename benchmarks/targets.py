@@ -31,7 +31,14 @@ class Target:
         """The figure measured, the bound and whether it is met (``None`` when the run has no such figure)."""
         value = self.measure(by_case, suites)
         met = None if value is None else (value >= self.bound if self.above else value <= self.bound)
-        return {"name": self.name, "measured": value, "target": self.bound, "above": self.above, "met": met}
+        return {
+            "name": self.name,
+            "measured": value,
+            "target": self.bound,
+            "above": self.above,
+            "unit": self.unit,
+            "met": met,
+        }
 
 
 def _ratio(a: str, b: str) -> Callable[[dict[str, Report], Report], float | None]:
@@ -82,13 +89,11 @@ def verdicts(rows: list[Report], suites: Report) -> list[dict[str, Any]]:
 
 def print_verdicts(found: list[dict[str, Any]]) -> None:
     """The targets as a table: measured, target, met."""
-    units = {target.name: target.unit for target in TARGETS}
     header = f"{'target (issue 18)':<56} {'measured':>10} {'target':>10}  met"
     print(header)
     print("-" * len(header))
     for verdict in found:
-        unit = units.get(verdict["name"], "")
-        measured = "-" if verdict["measured"] is None else f"{verdict['measured']:g}{unit}"
-        bound = f"{'>=' if verdict['above'] else '<='}{verdict['target']:g}{unit}"
+        measured = "-" if verdict["measured"] is None else f"{verdict['measured']:g}{verdict['unit']}"
+        bound = f"{'>=' if verdict['above'] else '<='}{verdict['target']:g}{verdict['unit']}"
         met = {True: "yes", False: "no", None: "-"}[verdict["met"]]
         print(f"{verdict['name']:<56} {measured:>10} {bound:>10}  {met}")
