@@ -7,7 +7,7 @@ scheduler tests use it to stay independent of the worker pool; integration tests
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import io
 import sys
 import time
@@ -43,7 +43,8 @@ class _Task:
 
 
 class ThreadScriptExecutor:
-    """Runs scripts in threads of this process (tests only: no isolation, no timeouts)."""
+    """Runs scripts in threads of this process (tests only: no isolation, no timeouts; only ``print`` reaches the
+    run's log)."""
 
     def __init__(self, size: int = 4, *, delay: float = 0.0) -> None:
         self._pool = ThreadPoolExecutor(max_workers=size)
@@ -66,10 +67,12 @@ class ThreadScriptExecutor:
         namespace: dict[str, Any] = {**request.properties, **request.cis, "task": task, "__name__": "__builtin__"}
         namespace.update({k: v.values for k, v in request.cis.items() if not isinstance(v, list)})
         out = io.StringIO()
+        # the script's own print, not a swapped sys.stdout: these threads outlive tests, and a swap restored while
+        # a later test's CliRunner has sys.stdout would drop (and so close) that runner's stream
+        namespace["print"] = functools.partial(print, file=out)
         failure = None
         try:
-            with contextlib.redirect_stdout(out):
-                exec(compile(request.source, request.script_file, "exec"), namespace)
+            exec(compile(request.source, request.script_file, "exec"), namespace)
         except Exception as exc:
             failure = Failure(type(exc).__name__, str(exc))
         outputs = {
