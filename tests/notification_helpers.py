@@ -26,6 +26,7 @@ from xlr_runtime.rundeck.notify.notifications import Notifier
 from xlr_runtime.rundeck.run.execution import ExecutionService, JobList
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution, ExecutionStatus
+from xlr_runtime.store.owners import LEASE_SECONDS
 
 CANARY = "canary-s3cr3t-value"
 
@@ -129,7 +130,7 @@ class World:
         self.jobs = JobList()
         self.service = ExecutionService(
             self.store, home_root=root, jobs=self.jobs, server_node=local_node(name="srv"), user="tester",
-            notifier=self.notifier, clock=clock,
+            notifier=self.notifier, clock=clock, lease=LEASE_SECONDS,
         )  # fmt: skip
 
     def run(self, xml: str, options: dict[str, str] | None = None) -> Execution:

@@ -15,6 +15,7 @@ from xlr_runtime.rundeck.nodes.resources import local_node
 from xlr_runtime.rundeck.run.execution import ExecutionService, JobList, StepFunction
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import Execution
+from xlr_runtime.store.owners import LEASE_SECONDS
 
 SERVER = "srv"
 
@@ -79,7 +80,12 @@ class Harness:
         self.store = Store.open(root / "xlr.db")
         self.jobs = JobList()
         self.service = ExecutionService(
-            self.store, home_root=root, jobs=self.jobs, server_node=local_node(name=SERVER), step_types=step_types
+            self.store,
+            home_root=root,
+            jobs=self.jobs,
+            server_node=local_node(name=SERVER),
+            step_types=step_types,
+            lease=LEASE_SECONDS,
         )
 
     def add(self, xml: str, project: str = "P") -> Job:

@@ -8,7 +8,8 @@ own generated host key, standing for several Rundeck nodes.
   accounts, which a non-root sshd cannot read, and setting a password on the developer's own account is not
   something a test may do. It logs in a dedicated account, :data:`PASSWORD_USER`, named, created and given a
   random password for this test session only (two sessions on one machine never share it) and removed when the
-  session's servers stop; the key servers refuse passwords.
+  session's servers stop, or by the next session when this one is killed (tests/ssh_accounts.py); the key
+  servers refuse passwords.
 
 Without ``sshd`` (Debian's ``openssh-server``) the tests that need it skip with one reason; under ``CI=true``
 they fail instead (``.ci/run`` installs it).
@@ -19,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-import secrets
 import shutil
 import signal
 import socket
@@ -31,10 +31,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.ssh_accounts import new_account_name, password_account
 from tests.waiting import wait_until
 
 #: The account the password server logs in: this session's own (created only when the tests run as root).
-PASSWORD_USER = f"xlr-ssh-{secrets.token_hex(4)}"
+PASSWORD_USER = new_account_name()
 SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd")
 
 
@@ -111,19 +112,16 @@ def start_ssh_lab(folder: Path, names: dict[str, bool], *, password_server: str 
     lab = SshLab(folder=folder, client_key=keygen(folder / "client_key"), user=user)
     if os.getuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation folder
-    try:
+    with contextlib.ExitStack() as stack:
+        if password_server and os.getuid() == 0:
+            lab.password = stack.enter_context(password_account(PASSWORD_USER))
+        stack.callback(_stop_all, lab.servers)  # before the account goes: its logins end first
         for name, accept_env in names.items():
             lab.servers.append(_start(binary, folder / name, name, lab, accept_env=accept_env))
-        if password_server and os.getuid() == 0:
-            lab.password = _password_account()
+        if password_server and lab.password:
             server = _start(binary, folder / password_server, password_server, lab, accept_env=False, password=True)
             lab.servers.append(server)
         yield lab
-    finally:
-        for server in lab.servers:
-            _stop(server.process)
-        if lab.password:
-            subprocess.run(["userdel", "--remove", PASSWORD_USER], check=False, capture_output=True)
 
 
 def _start(binary: str, folder: Path, name: str, lab: SshLab, *, accept_env: bool, password: bool = False) -> SshServer:
@@ -180,12 +178,9 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _password_account() -> str:
-    """Create :data:`PASSWORD_USER` with a new random password; return the password."""
-    subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", PASSWORD_USER], check=True)
-    password = secrets.token_urlsafe(18)
-    subprocess.run(["chpasswd"], input=f"{PASSWORD_USER}:{password}\n".encode(), check=True)
-    return password
+def _stop_all(servers: list[SshServer]) -> None:
+    for server in servers:
+        _stop(server.process)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -27,6 +27,7 @@ from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.store import RunState, TaskStatus
 from xlr_runtime.store.executions import ExecutionStatus
+from xlr_runtime.store.owners import LEASE_SECONDS
 
 
 @pytest.fixture
@@ -157,7 +158,8 @@ def test_a_host_stopped_past_its_lease_loses_its_execution_and_none_of_its_late_
     jobs = JobStore(cluster.store)
     jobs.load("P", load_jobs_xml(THREE_STEPS.replace("TRACE", str(trace)), path="f.xml"), now=time.time())
     stalled = cluster.serve("a")
-    execution = ExecutionService(cluster.store, home_root=cluster.homes["a"].root).start("P", jobs.get("uuid-fenced"))
+    service = ExecutionService(cluster.store, home_root=cluster.homes["a"].root, lease=LEASE_SECONDS)
+    execution = service.start("P", jobs.get("uuid-fenced"))
     texts = lambda: [line.text for line in cluster.store.executions.log(execution.id)]  # noqa: E731
     wait_for(lambda: "two a" in texts(), 60, stalled.output)
     os.killpg(stalled.process.pid, signal.SIGSTOP)  # the whole host: its server and the step's shell

@@ -24,6 +24,7 @@ from xlr_runtime.rundeck.jobs.xml_codec import load_jobs_xml
 from xlr_runtime.rundeck.run.execution import ExecutionService
 from xlr_runtime.secrets import KEY_FILE, SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
+from xlr_runtime.store.owners import LEASE_SECONDS
 from xlr_runtime.store.postgres import PostgresStore
 from xlr_runtime.storeurl import parse_store_url
 
@@ -96,7 +97,8 @@ def test_an_execution_of_a_killed_server_is_resumed_by_a_server_of_another_home(
         JobStore(store).load("P", load_jobs_xml(THREE_STEPS, path="long.xml"), now=time.time())
         with Serve(first.root, tmp_path / "first.log") as doomed:
             doomed.wait_ready()
-            execution = ExecutionService(store, home_root=first.root).start("P", JobStore(store).get("uuid-long"))
+            service = ExecutionService(store, home_root=first.root, lease=LEASE_SECONDS)
+            execution = service.start("P", JobStore(store).get("uuid-long"))
             texts = lambda: [line.text for line in store.executions.log(execution.id)]  # noqa: E731
             wait_for(lambda: "two" in texts(), 60, doomed.output)
             owner = store.executions.get(execution.id).owner

@@ -27,6 +27,7 @@ from xlr_runtime.rundeck.schedules.schedules import ScheduleService, list_schedu
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.jobs import definition_sha256
+from xlr_runtime.store.owners import LEASE_SECONDS
 
 UTC_ZONE = ZoneInfo("UTC")
 #: Monday 2026-01-05 08:00:00 UTC.
@@ -166,7 +167,9 @@ class World:
     def __init__(self, root: Path, clock: VirtualClock) -> None:
         self.clock = clock
         self.store = Store.open(root / "xlr.db")
-        self.executions = ExecutionService(self.store, home_root=root, clock=clock, server_node=local_node(name="srv"))
+        self.executions = ExecutionService(
+            self.store, home_root=root, clock=clock, server_node=local_node(name="srv"), lease=LEASE_SECONDS
+        )
         self.schedules = ScheduleService(self.store, self.executions, clock=clock, default_zone=UTC_ZONE)
 
     def load(self, xml: str) -> None:
@@ -410,7 +413,9 @@ def test_a_fire_time_another_host_fired_queues_nothing_more_and_says_nothing_ala
     (first,) = world.schedules.tick()
     other = Store.open(tmp_path / "xlr.db", owner="other-host:1:x")
     try:
-        executions = ExecutionService(other, home_root=tmp_path, clock=clock, server_node=local_node(name="srv"))
+        executions = ExecutionService(
+            other, home_root=tmp_path, clock=clock, server_node=local_node(name="srv"), lease=LEASE_SECONDS
+        )
         behind = ScheduleService(other, executions, clock=clock, default_zone=UTC_ZONE)
         other.schedules.save(
             "uuid-tick", project="P", definition_sha256=due.definition_sha256, crontab=due.crontab,

@@ -28,7 +28,7 @@ from xlr_runtime.settings import defaults
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
 from xlr_runtime.store.notifications import DeliveryState
-from xlr_runtime.store.owners import ProcessIdentity, Verdict
+from xlr_runtime.store.owners import LEASE_SECONDS, ProcessIdentity, Verdict
 
 T = TypeVar("T")
 T0 = 1_700_000_000.0
@@ -163,7 +163,7 @@ def test_an_execution_of_a_live_owner_is_resumed_only_once_it_stops_renewing(
     execution_id = queue(hosts[0])
     hosts[0].executions.claim_due(T0, owner=hosts[0].owner, limit=1)
     clock = VirtualClock(T0 + 59)
-    service = ExecutionService(hosts[1], home_root=tmp_path, clock=clock)
+    service = ExecutionService(hosts[1], home_root=tmp_path, clock=clock, lease=LEASE_SECONDS)
     assert service.recover() == []
     hosts[0].owners.renew(hosts[0].owner, now=T0 + 59, lease=60)  # it renews while it works
     clock.advance(59)
@@ -185,7 +185,7 @@ def test_the_executions_of_an_owner_whose_lease_ran_out_are_resumed_by_another_h
     cursor = {"nodes": ["srv"], "group": 0, "positions": {"srv": 1}}
     hosts[0].executions.save_progress(execution_id, cursor=cursor, context=[])
     clock = VirtualClock(T0 + 59)
-    services = [ExecutionService(host, home_root=tmp_path, clock=clock) for host in hosts[1:]]
+    services = [ExecutionService(host, home_root=tmp_path, clock=clock, lease=LEASE_SECONDS) for host in hosts[1:]]
     assert services[0].recover() == []  # its lease still runs: it may be working on it
     clock.advance(1)
     requeued = race(hosts[1:], lambda host: services[hosts.index(host) - 1].recover())

@@ -97,7 +97,8 @@ def execution_of(request: Request) -> Execution:
 
 def execution_service(context: ApiContext) -> ExecutionService:
     """The execution service over the API's store (it queues runs and aborts; ``xlr serve`` drives them)."""
-    return ExecutionService(context.store, home_root=context.home.root, clock=context.clock)
+    lease = float(context.settings["cluster.lease_seconds"])
+    return ExecutionService(context.store, home_root=context.home.root, clock=context.clock, lease=lease)
 
 
 def start_run(context: ApiContext, job: Job, supplied: dict[str, str | list[str]], user: str | None) -> Execution:

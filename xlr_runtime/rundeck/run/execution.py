@@ -47,7 +47,7 @@ from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, Work
 from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
 from xlr_runtime.store.executions import Execution, ExecutionStatus
-from xlr_runtime.store.owners import RENEW_EVERY, ProcessIdentity, Verdict
+from xlr_runtime.store.owners import ProcessIdentity, Verdict, renew_interval
 from xlr_runtime.task_records import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -224,7 +224,9 @@ class ExecutionService:
     """Starts and drives executions of one store.
 
     ``engine`` (with ``wake_tasks``) runs plugin steps whose type is a task type; ``step_types`` maps other
-    plugin step types to functions (from the ``xlr_rundeck_step_types`` hook).
+    plugin step types to functions (from the ``xlr_rundeck_step_types`` hook). ``lease`` is the runtime's
+    ``cluster.lease_seconds``: :meth:`run` looks for the executions of owners gone meanwhile as often as the
+    runtime renews that lease (:func:`~xlr_runtime.store.owners.renew_interval`).
     """
 
     def __init__(
@@ -242,7 +244,7 @@ class ExecutionService:
         capacity: int = 8,
         capture_pattern: re.Pattern[str] = DATA_LINE,
         notifier: Notifier | None = None,
-        recover_every: float = RENEW_EVERY,
+        lease: float,
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -262,8 +264,8 @@ class ExecutionService:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._recovered_at = float("-inf")
-        #: Seconds between two looks for executions of owners gone meanwhile (a server: as often as it renews).
-        self.recover_every = recover_every
+        #: Seconds between two looks for executions of owners gone meanwhile.
+        self.recover_every = renew_interval(lease)
 
     # -- starting ----------------------------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ def _service(runtime: Runtime, scheduler: Scheduler, user: str | None = None) ->
             plugin_types=notification_types_from(runtime.pm),
             home_root=runtime.home.root,
         ),
-        recover_every=scheduler.renew_every,  # a lost owner's executions are resumed as soon as its runs
+        lease=scheduler.lease,  # a lost owner's executions are resumed as soon as its runs
     )
 
 
