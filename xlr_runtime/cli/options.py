@@ -28,7 +28,7 @@ from xlr_runtime.store.base import MAX_ROW_ID, fits_row_id
 from xlr_runtime.storeurl import parse_store_url
 
 if TYPE_CHECKING:
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store import Store
 
 
 @dataclass

@@ -14,7 +14,7 @@ from xlr_runtime.errors import HomeLockedError, StoreError
 from xlr_runtime.storeurl import StoreURL, parse_store_url
 
 if TYPE_CHECKING:
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store import Store
     from xlr_runtime.store.copying import TableCopy
 
 

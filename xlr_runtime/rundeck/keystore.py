@@ -28,7 +28,7 @@ from typing import Any
 from xlr_runtime.clock import Clock, SystemClock
 from xlr_runtime.errors import KeyNotFoundError, KeyStoreError, StoreError
 from xlr_runtime.secrets import SecretBox
-from xlr_runtime.store.base import Store
+from xlr_runtime.store import Store
 from xlr_runtime.store.keys import KeyRow
 
 #: The first segment of every key storage path.

@@ -3,7 +3,7 @@
 Every SQL statement of xlr-runtime lives in this package.
 """
 
-from xlr_runtime.store.base import AREA_MODULES, Store, new_owner_id
+from xlr_runtime.store.base import new_owner_id
 from xlr_runtime.store.migrations import (
     Migration,
     MigrationSet,
@@ -11,6 +11,7 @@ from xlr_runtime.store.migrations import (
     apply_migrations,
     pending_migrations,
 )
+from xlr_runtime.store.store import AREA_MODULES, Store
 from xlr_runtime.store.tasks import (
     RunCompletion,
     RunState,

@@ -1,26 +1,28 @@
-"""The store: one SQLite database in the home, its migrations, transactions and repositories.
+"""What the repositories of the store stand on: :class:`StoreBase`, one open SQLite database with its statements,
+transactions and maintenance, and the helpers that make values storable.
 
-Every SQL statement of xlr-runtime lives in this package (DESIGN decision 2), so a server database can later
-implement the same repositories and pass the same contract tests. Conventions:
+The repositories and the migrations take a :class:`StoreBase` and import nothing above this module;
+:class:`~xlr_runtime.store.store.Store` attaches them to it. Every SQL statement of xlr-runtime lives in this
+package (DESIGN decision 2), so a server database implements the same repositories and passes the same contract
+tests. Conventions:
 
 * timestamps are UTC epoch seconds (``float``), always passed in by the caller (the engine's clock), never read
   from the database's own clock;
 * structured values (property values, variables) are JSON text;
-* a write that must be all-or-nothing runs inside :meth:`Store.atomic`; a claim is one short transaction;
+* a write that must be all-or-nothing runs inside :meth:`StoreBase.atomic`; a claim is one short transaction;
 * text is kept as UTF-8: a code point without a UTF-8 form (a lone surrogate, as ``bytes.decode(errors=
   "surrogateescape")`` makes) is stored as its backslash escape (:func:`storable_text`);
 * a database that cannot be written for now (disk full, read-only, I/O error, locked past ``busy_timeout``)
   raises :class:`~xlr_runtime.errors.StoreUnavailableError` naming the file; nothing of the failed transaction
   is kept.
 
-The connection runs in autocommit mode; :meth:`Store.atomic` opens ``BEGIN IMMEDIATE`` (nested blocks become
+The connection runs in autocommit mode; :meth:`StoreBase.atomic` opens ``BEGIN IMMEDIATE`` (nested blocks become
 savepoints), so two processes on one file queue on the write lock (``busy_timeout``) instead of failing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import socket
 import sqlite3
@@ -34,32 +36,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from xlr_runtime.errors import StoreError, StoreUnavailableError
 from xlr_runtime.store.dialect import SQLITE, Dialect
-from xlr_runtime.store.migrations import MigrationSet, apply_migrations
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from xlr_runtime.store.executions import ExecutionRepository
-    from xlr_runtime.store.history import HistoryRepository
-    from xlr_runtime.store.jobs import JobRepository
-    from xlr_runtime.store.keys import KeyRepository
-    from xlr_runtime.store.notifications import NotificationRepository
-    from xlr_runtime.store.owners import OwnerRepository
-    from xlr_runtime.store.schedules import ScheduleRepository
-    from xlr_runtime.store.tasks import TaskRepository
-    from xlr_runtime.store.tokens import TokenRepository
-
-#: Modules of store areas, each exposing ``MIGRATIONS: MigrationSet``; applied in this order on open.
-AREA_MODULES: tuple[str, ...] = (
-    "xlr_runtime.store.tasks",
-    "xlr_runtime.store.executions",
-    "xlr_runtime.store.jobs",
-    "xlr_runtime.store.schedules",
-    "xlr_runtime.store.notifications",
-    "xlr_runtime.store.keys",
-    "xlr_runtime.store.tokens",
-    "xlr_runtime.store.keycheck",
-)
 
 #: SQLite ``synchronous`` modes a store opens with. The ``store.synchronous`` setting offers NORMAL and FULL; OFF
 #: (nothing survives an OS crash or power loss, and no fsync is paid) is for throw-away databases, such as the
@@ -138,14 +117,14 @@ class StoreSpace:
     free_bytes: int
 
 
-class Store:
-    """An open database: ``store.tasks`` (and, as areas are added, ``store.jobs``, ``store.executions``).
+class StoreBase:
+    """An open database: its connection, statements, transactions and maintenance; what a repository is given.
 
-    This class is the SQLite store and the interface of every backend: the PostgreSQL store
+    This class is the SQLite database and the interface of every backend: the PostgreSQL store
     (:class:`xlr_runtime.store.postgres.PostgresStore`) overrides the connection, the statements, the
-    transactions and the maintenance methods, and inherits the repositories. ``location`` names the database in
-    messages (the file, or the URL without its password); ``dialect`` gives the few SQL fragments that differ
-    (:mod:`xlr_runtime.store.dialect`).
+    transactions and the maintenance methods. :class:`~xlr_runtime.store.store.Store` adds the migrations and the
+    repositories. ``location`` names the database in messages (the file, or the URL without its password);
+    ``dialect`` gives the few SQL fragments that differ (:mod:`xlr_runtime.store.dialect`).
 
     Thread-safe: one connection guarded by a re-entrant lock; hold :meth:`atomic` for multi-statement writes.
     Use as a context manager, or call :meth:`close`.
@@ -196,38 +175,13 @@ class Store:
 
         return Database(self.conn)
 
-    @classmethod
-    def open(cls, path: str | Path, *, synchronous: str = "NORMAL", owner: str | None = None) -> Store:
-        """Open (creating if needed) and migrate the database at ``path``."""
-        return cls(path, synchronous=synchronous, owner=owner).migrated()
-
-    def migrated(self) -> Self:
-        """This store with its pending migrations applied (closed, and the error raised, when one fails)."""
-        try:
-            self.migrate()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def migration_sets(self) -> list[MigrationSet]:
-        """The migration sets of this backend, in the order they apply: every area of :data:`AREA_MODULES`."""
-        return [importlib.import_module(name).MIGRATIONS for name in AREA_MODULES]
-
-    def migrate(self) -> list[str]:
-        """Apply pending steps of every set of :meth:`migration_sets`; return the ``set/step`` names applied."""
-        try:
-            return apply_migrations(self, self.migration_sets())
-        except self.driver_error as exc:
-            raise StoreError(f"{self.location}: {str(exc).splitlines()[0]}") from None
-
     #: The base class of the database driver's errors.
     driver_error: type[Exception] = sqlite3.DatabaseError
 
     # -- transactions and statements ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def atomic(self, *, concurrent: bool = False) -> Iterator[Store]:
+    def atomic(self, *, concurrent: bool = False) -> Iterator[Self]:
         """All statements in the block commit together or not at all (nested blocks are savepoints).
 
         ``concurrent`` says the block locks every row it decides on itself (a claim's ``FOR UPDATE SKIP LOCKED``,
@@ -275,7 +229,7 @@ class Store:
         raise exc
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[Store]:
+    def snapshot(self) -> Iterator[Self]:
         """A consistent read of several statements (a deferred read transaction)."""
         with self.lock:
             if self.conn.in_transaction:
@@ -392,73 +346,8 @@ class Store:
                 self.conn.close()
                 self.conn = None  # type: ignore[assignment]
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # -- repositories (one per area; add yours here) ------------------------------------------------------------
-
-    @cached_property
-    def tasks(self) -> TaskRepository:
-        """Tasks, their script runs and their log lines."""
-        from xlr_runtime.store.tasks import TaskRepository
-
-        return TaskRepository(self)
-
-    @cached_property
-    def owners(self) -> OwnerRepository:
-        """The processes that claim script runs, and their leases."""
-        from xlr_runtime.store.owners import OwnerRepository
-
-        return OwnerRepository(self)
-
-    @cached_property
-    def executions(self) -> ExecutionRepository:
-        """Rundeck job executions and their log lines."""
-        from xlr_runtime.store.executions import ExecutionRepository
-
-        return ExecutionRepository(self)
-
-    @cached_property
-    def jobs(self) -> JobRepository:
-        """Projects and their Rundeck job definitions."""
-        from xlr_runtime.store.jobs import JobRepository
-
-        return JobRepository(self)
-
-    @cached_property
-    def schedules(self) -> ScheduleRepository:
-        """The next fire time of every stored job."""
-        from xlr_runtime.store.schedules import ScheduleRepository
-
-        return ScheduleRepository(self)
-
-    @cached_property
-    def history(self) -> HistoryRepository:
-        """Ended tasks and executions beyond a retention, and their removal."""
-        from xlr_runtime.store.history import HistoryRepository
-
-        return HistoryRepository(self)
-
-    @cached_property
-    def notifications(self) -> NotificationRepository:
-        """Notification events of executions and their deliveries."""
-        from xlr_runtime.store.notifications import NotificationRepository
-
-        return NotificationRepository(self)
-
-    @cached_property
-    def keys(self) -> KeyRepository:
-        """Rundeck key storage: sealed private keys, public keys and passwords by path."""
-        from xlr_runtime.store.keys import KeyRepository
-
-        return KeyRepository(self)
-
-    @cached_property
-    def tokens(self) -> TokenRepository:
-        """API tokens of the HTTP API, kept as hashes."""
-        from xlr_runtime.store.tokens import TokenRepository
-
-        return TokenRepository(self)

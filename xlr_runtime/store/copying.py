@@ -18,9 +18,9 @@ from typing import Any
 
 from xlr_runtime.errors import StoreError
 from xlr_runtime.home import SECRET_KEY_FILE
-from xlr_runtime.store.base import Store
 from xlr_runtime.store.keycheck import KEY_CHECK_TABLE, key_check_value
 from xlr_runtime.store.migrations import applied_migrations
+from xlr_runtime.store.store import Store
 
 #: Rows read and written at a time.
 BATCH_SIZE = 1000

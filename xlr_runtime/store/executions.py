@@ -26,7 +26,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 
 class ExecutionStatus(StrEnum):
@@ -300,7 +300,7 @@ def _execution(row: dict[str, Any]) -> Execution:
 class ExecutionRepository:
     """Executions and their logs in one store. Every method is one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
 
     def create(
@@ -467,7 +467,7 @@ class ExecutionRepository:
     def hold(self, execution_id: int, claim_token: int) -> None:
         """Check that ``execution_id`` still runs under the claim ``claim_token``, and keep it so until the current
         transaction ends (its row locked on PostgreSQL; SQLite has one writer): call it first in an
-        :meth:`~xlr_runtime.store.base.Store.atomic` block whose writes only its driver may make.
+        :meth:`~xlr_runtime.store.base.StoreBase.atomic` block whose writes only its driver may make.
         :class:`ClaimLostError` when it does not."""
         row = self._store.query_one(
             f"SELECT id FROM executions WHERE {_HELD}{self._store.dialect.for_update}", (execution_id, claim_token)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from xlr_runtime.retention import Retention
 
 if TYPE_CHECKING:
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 #: Rows deleted per transaction: small enough that a writer waiting for the lock (a running ``xlr serve``)
 #: waits milliseconds.
@@ -88,7 +88,7 @@ class PruneCounts:
 class HistoryRepository:
     """Ended tasks and executions beyond a :class:`~xlr_runtime.retention.Retention`, and their removal."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self.store = store
 
     # -- choosing ----------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,9 @@ def definition_sha256(definition: str) -> str:
 
 class JobRepository:
     """Projects and job rows. Every public method is one statement or one transaction; an import of several
-    jobs is one :meth:`Store.atomic` block of the caller's."""
+    jobs is one :meth:`StoreBase.atomic` block of the caller's."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
 
     # -- projects ----------------------------------------------------------------------------------------------

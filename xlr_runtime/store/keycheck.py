@@ -22,7 +22,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 MIGRATIONS = MigrationSet("keycheck")
 
@@ -59,7 +59,7 @@ def key_check_value(key_file: Path) -> str | None:
     return hmac.new(key, CHECK_LABEL, hashlib.sha256).hexdigest()
 
 
-def check_key(store: Store, key_file: Path) -> None:
+def check_key(store: StoreBase, key_file: Path) -> None:
     """Record the check value of the key in ``key_file`` in ``store`` the first time, or raise
     :class:`StoreError` naming the key file when the store recorded another key's (or a key the home does not
     have)."""

@@ -16,7 +16,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 MIGRATIONS = MigrationSet("keys")
 
@@ -52,7 +52,7 @@ def _row(data: dict[str, Any]) -> KeyRow:
 class KeyRepository:
     """Key storage rows of one store; every method is one statement or one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self.store = store
 
     def put(self, path: str, *, kind: str, size: int, sealed: str, now: float) -> KeyRow:

@@ -25,7 +25,7 @@ from xlr_runtime.errors import StoreError
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 #: Signature of one migration step.
 StepFunction = Callable[["Database"], None]
@@ -60,7 +60,7 @@ class MigrationSet:
         return register
 
 
-def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
+def apply_migrations(store: StoreBase, sets: Iterable[MigrationSet]) -> list[str]:
     """Apply every pending step of ``sets`` in order; return ``set/step`` names applied now.
 
     Raises :class:`StoreError` when the database records steps this version does not know (written by a newer
@@ -85,7 +85,7 @@ def apply_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[str]:
     return applied_now
 
 
-def pending_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[tuple[MigrationSet, Migration]]:
+def pending_migrations(store: StoreBase, sets: Iterable[MigrationSet]) -> list[tuple[MigrationSet, Migration]]:
     """The steps of ``sets`` the database has not recorded yet, in the order they apply (``xlr store migrate
     --check`` lists them; nothing is applied). Creates the empty ``_migrations`` table of a new database.
 
@@ -121,7 +121,7 @@ def pending_migrations(store: Store, sets: Iterable[MigrationSet]) -> list[tuple
     ]
 
 
-def applied_migrations(store: Store) -> list[tuple[str, str, float]]:
+def applied_migrations(store: StoreBase) -> list[tuple[str, str, float]]:
     """Every recorded step as ``(set, name, applied_at)``, in the order applied."""
     order = store.dialect.insertion_order
     rows = store.query(f"SELECT migration_set, name, applied_at FROM {_RECORD_TABLE} ORDER BY {order}")

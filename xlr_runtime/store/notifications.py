@@ -20,7 +20,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 MIGRATIONS = MigrationSet("notifications")
 
@@ -89,7 +89,7 @@ class Delivery:
 class NotificationRepository:
     """Notification events and deliveries. Every method is one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
 
     def add_event(self, execution_id: int, trigger: str, *, due_at: float, now: float) -> bool:

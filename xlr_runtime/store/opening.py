@@ -8,8 +8,8 @@ from pathlib import Path
 from xlr_runtime.errors import StoreError
 from xlr_runtime.home import SECRET_KEY_FILE, Home
 from xlr_runtime.settings import Settings
-from xlr_runtime.store.base import Store
 from xlr_runtime.store.keycheck import check_key
+from xlr_runtime.store.store import Store
 from xlr_runtime.storeurl import StoreURL
 
 

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from xlr_runtime.store.base import storable_text
 
 if TYPE_CHECKING:
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
     from xlr_runtime.typesystem.digest import TypeDigests
 
 #: Seconds a claim stays valid without renewal (for owners whose process cannot be checked from here).
@@ -218,7 +218,7 @@ def _record(row: dict[str, Any]) -> OwnerRecord:
 class OwnerRepository:
     """Reads and writes ``runtime_owners`` (created by the tasks area's migrations)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
 
     def get(self, owner: str) -> OwnerRecord | None:

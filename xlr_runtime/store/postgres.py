@@ -1,6 +1,6 @@
 r"""The store on a PostgreSQL database (``store.url = "postgresql://user@host:port/db"``; docs/store.md).
 
-:class:`PostgresStore` is a :class:`~xlr_runtime.store.base.Store` with the same repositories, statements and
+:class:`PostgresStore` is a :class:`~xlr_runtime.store.store.Store` with the same repositories, statements and
 migration steps: each statement is SQLite's text translated once by
 :func:`~xlr_runtime.store.dialect.postgres_sql`, and the migration set ``postgresql`` (applied before every other)
 adds ``json_set`` and ``json_each`` with SQLite's names and semantics. psycopg is imported only here, and this
@@ -33,12 +33,13 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from xlr_runtime.errors import StoreError, StoreUnavailableError
-from xlr_runtime.store.base import Store, StoreSpace, new_owner_id
+from xlr_runtime.store.base import StoreSpace, new_owner_id
 from xlr_runtime.store.dialect import POSTGRESQL, postgres_sql
 from xlr_runtime.store.migrations import MigrationSet
+from xlr_runtime.store.store import Store
 
 if TYPE_CHECKING:
     import psycopg
@@ -259,7 +260,7 @@ class PostgresStore(Store):
             self._unavailable(exc)
 
     @contextlib.contextmanager
-    def atomic(self, *, concurrent: bool = False) -> Iterator[Store]:
+    def atomic(self, *, concurrent: bool = False) -> Iterator[Self]:
         """All statements in the block commit together or not at all (nested blocks are savepoints); one writer
         at a time (:data:`WRITE_LOCK`), as SQLite's ``BEGIN IMMEDIATE``, but for ``concurrent`` blocks, which
         lock their rows themselves and run side by side (see the module)."""
@@ -291,7 +292,7 @@ class PostgresStore(Store):
                 self._bound.conn = None
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[Store]:
+    def snapshot(self) -> Iterator[Self]:
         """A consistent read of several statements (a repeatable-read, read-only transaction)."""
         if getattr(self._bound, "conn", None) is not None:
             yield self

@@ -19,7 +19,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 MIGRATIONS = MigrationSet("schedules")
 
@@ -80,7 +80,7 @@ class StaleJob:
 class ScheduleRepository:
     """Schedule rows of the stored jobs. Every method is one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
 
     def stale(self) -> list[StaleJob]:

@@ -32,7 +32,7 @@ from xlr_runtime.task_records import Task, TaskStatus, TaskSummary
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 
 #: Statuses by their stored text (calling the enum class is several times slower than a dict lookup).
@@ -448,7 +448,7 @@ TASK_CACHE_BYTES = 8 * 1024 * 1024
 class TaskRepository:
     """Reads and writes tasks, script runs and task logs. Every method is one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
         #: task id -> (its version, the task, the size of its JSON): what :meth:`current` serves while the stored
         #: version is the same; ``_cached_bytes`` is the sum of the sizes.

@@ -17,7 +17,7 @@ from xlr_runtime.store.migrations import MigrationSet
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from xlr_runtime.store.base import Store
+    from xlr_runtime.store.base import StoreBase
 
 MIGRATIONS = MigrationSet("tokens")
 
@@ -64,7 +64,7 @@ _COLUMNS = "id, name, created_at, last_used_at, revoked_at, hash"
 class TokenRepository:
     """API token rows of one store; every method is one statement or one transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self.store = store
 
     def add(self, name: str, token_hash: str, *, now: float) -> TokenRow:

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from xlr_runtime.errors import JobDefinitionError, NotFoundError
 from xlr_runtime.rundeck.jobs.model import Job, Workflow
-from xlr_runtime.store.base import Store
+from xlr_runtime.store import Store
 from xlr_runtime.store.jobs import JobRow
 
 
