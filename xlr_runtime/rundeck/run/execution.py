@@ -175,8 +175,8 @@ class ExecutionLogWriter:
 
     def _system(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
         self._store(level, text, node, stepctx)
-        if self.parent is not None:
-            self.parent._system(level, text, node, self._in_parent(stepctx))
+        if self.parent is not None:  # masked here first: the parent's masker knows none of this job's secrets
+            self.parent._system(level, self.masker.mask(text), node, self._in_parent(stepctx))
 
     def _output(self, level: str, text: str, node: Node | None, stepctx: str | None) -> bool:
         name = None if node is None else node.name
@@ -203,7 +203,7 @@ class ExecutionLogWriter:
             return not self.halted
         self._store(level, text, node, stepctx)
         if self.parent is not None:
-            return self.parent._output(level, text, node, self._in_parent(stepctx))
+            return self.parent._output(level, self.masker.mask(text), node, self._in_parent(stepctx))
         return True
 
     def _store(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
