@@ -42,7 +42,7 @@ from xlr_runtime.rundeck.nodes.resources import Node, local_node
 from xlr_runtime.rundeck.run.context import DATA_LINE, DataContext, expand
 from xlr_runtime.rundeck.run.execution_job import job_of
 from xlr_runtime.rundeck.run.jobref import disabled_result, lookup_uuid, nodes_project, with_node_overrides
-from xlr_runtime.rundeck.run.options import ResolvedOptions, parse_arg_string, resolve_options
+from xlr_runtime.rundeck.run.options import ResolvedOptions, deferred_paths, parse_arg_string, resolve_options
 from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
 from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
@@ -499,6 +499,7 @@ class ExecutionService:
             delimiters={o.name: o.delimiter or "," for o in job.options if o.multivalued and o.name in values},
             secure=frozenset(o.name for o in job.options if o.secure),
             exposed=frozenset(o.name for o in job.options if o.secure and o.value_exposed),
+            deferred=deferred_paths(job.options, set(values)),  # a deferred option is stored without a value
         )
 
     def _writer(
