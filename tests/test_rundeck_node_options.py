@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.notification_helpers import World, running_smtp, running_webhooks
 from tests.rundeck_helpers import Harness, job_xml, stored_bytes
 from tests.ssh_helpers import SshLab, key_node, keygen, write_project
 from xlr_runtime.rundeck.jobs.jobstore import JobStore
@@ -187,6 +188,28 @@ def test_a_key_that_is_not_a_password_is_refused_naming_the_node(harness: Harnes
         "Step 1 failed: option 'pw' is required and its default for node web1 could not be read from key storage "
         "path keys/nodes/web1/db: the entry is a public key, not a password"
     )
+
+
+def test_notifications_never_carry_a_value_read_per_node(tmp_path: Path) -> None:
+    with running_smtp() as (mailbox, port), running_webhooks() as (hooks, base):
+        world = World(tmp_path, smtp_port=port)
+        try:
+            KeyStore(world.store).put("keys/nodes/srv", SECRETS["web1"], "password")
+            notify = (
+                f"<onfailure><webhook urls='{base}/failed' format='json'/>"
+                "<email recipients='ops@example.com' attachLog='true' attachLogInline='true'/></onfailure>"
+            )
+            options = "<option name='token' secure='true'/>" + secure_option("keys/nodes/${node.name}")
+            steps = "<command><exec>echo got ${option.pw}</exec></command><command><exec>exit 3</exec></command>"
+            extra = f"<notification>{notify}</notification>"
+            execution = world.run(job_xml(steps, options=options, extra=extra))
+        finally:
+            world.store.close()
+
+    assert execution.status == ExecutionStatus.FAILED
+    assert [len(hooks.requests), len(mailbox.raw)] == [1, 1]
+    assert "got ********" in mailbox.messages[0].as_string()
+    assert SECRETS["web1"].encode() not in hooks.requests[0]["body"] + mailbox.raw[0]
 
 
 @pytest.mark.parametrize("fmt", ["xml", "yaml"])
