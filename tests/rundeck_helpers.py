@@ -73,10 +73,15 @@ def load(xml: str) -> Job:
 
 
 class Harness:
-    """A store, a job list and an execution service over a temporary home."""
+    """A store, a job list and an execution service over a temporary home; with ``nodes``, project P's
+    resource-model file holds them (:func:`write_nodes`)."""
 
-    def __init__(self, root: Path, *, step_types: Mapping[str, StepFunction] | None = None) -> None:
+    def __init__(
+        self, root: Path, *, step_types: Mapping[str, StepFunction] | None = None, nodes: str | None = None
+    ) -> None:
         self.root = root
+        if nodes is not None:
+            write_nodes(root, nodes)
         self.store = Store.open(root / "xlr.db")
         self.jobs = JobList()
         self.service = ExecutionService(
@@ -111,6 +116,13 @@ class Harness:
     def close(self) -> None:
         self.service.join(5)
         self.store.close()
+
+
+def write_nodes(root: Path, text: str, project: str = "P") -> None:
+    """The resource-model file ``nodes.yaml`` of ``project`` in the home ``root``, holding ``text``."""
+    folder = root / "projects" / project / "resources"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nodes.yaml").write_text(text)
 
 
 def stored_bytes(root: Path) -> bytes:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http
+from tests.rundeck_helpers import SERVER, Harness, job_xml, serve_http, write_nodes
 from tests.store_backends import another_store
 from tests.waiting import joined, returns_within, wait_until
 from xlr_runtime.errors import ClaimLostError, OptionValueError, StateError
@@ -319,12 +319,6 @@ def test_abort_a_running_execution(harness: Harness) -> None:
 
 
 # -- nodes --------------------------------------------------------------------------------------------------------
-
-
-def write_nodes(root: Path, text: str) -> None:
-    folder = root / "projects" / "P" / "resources"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "nodes.yaml").write_text(text)
 
 
 NODES = """

@@ -22,10 +22,7 @@ db1: {hostname: h3, node-executor: local, tags: 'db,prod'}
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
-    h = Harness(tmp_path)
-    folder = tmp_path / "projects" / "P" / "resources"
-    folder.mkdir(parents=True)
-    (folder / "nodes.yaml").write_text(NODES)
+    h = Harness(tmp_path, nodes=NODES)
     yield h
     h.close()
 

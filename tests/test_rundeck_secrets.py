@@ -15,6 +15,7 @@ from tests.rundeck_helpers import SERVER, Harness, job_xml, stored_bytes
 from xlr_runtime.cli import main
 from xlr_runtime.rundeck.jobs.xml_export import dump_jobs_xml
 from xlr_runtime.rundeck.jobs.yaml_codec import dump_jobs_yaml
+from xlr_runtime.rundeck.keystore import KeyStore
 from xlr_runtime.secrets import is_sealed
 from xlr_runtime.store import Store
 from xlr_runtime.store.executions import ExecutionStatus
@@ -119,6 +120,20 @@ def test_a_step_failure_quoting_a_secure_value_is_stored_masked(tmp_path: Path) 
         assert CANARY.encode() not in stored_bytes(harness.root)
     finally:
         harness.close()
+
+
+def test_a_childs_own_secure_value_is_masked_in_the_parents_copy_of_its_log(harness: Harness) -> None:
+    KeyStore(harness.store).put("keys/child/db", CANARY, "password")
+    child_option = "<option name='p' secure='true' valueExposed='true' storagePath='keys/child/db'/>"
+    harness.add(job_xml("<command><exec>echo child ${option.p}</exec></command>", name="child", options=child_option))
+
+    execution = harness.run(job_xml("<command><jobref name='child'/></command>", name="parent"))
+
+    assert execution.status == ExecutionStatus.SUCCEEDED, harness.output(execution.id, levels=("ERROR",))
+    (child,) = [e for e in harness.store.executions.list() if e.parent_id == execution.id]
+    assert (harness.output(execution.id), harness.output(child.id)) == (["child ********"], ["child ********"])
+    harness.store.close()
+    assert CANARY.encode() not in stored_bytes(harness.root)
 
 
 PLUGIN_JOB = """<joblist><job><name>deploy</name><uuid>u-deploy</uuid><description/>

@@ -42,7 +42,7 @@ from xlr_runtime.rundeck.nodes.resources import Node, local_node
 from xlr_runtime.rundeck.run.context import DATA_LINE, DataContext, expand
 from xlr_runtime.rundeck.run.execution_job import job_of
 from xlr_runtime.rundeck.run.jobref import disabled_result, lookup_uuid, nodes_project, with_node_overrides
-from xlr_runtime.rundeck.run.options import ResolvedOptions, parse_arg_string, resolve_options
+from xlr_runtime.rundeck.run.options import ResolvedOptions, deferred_paths, parse_arg_string, resolve_options
 from xlr_runtime.rundeck.run.workflow import Outcome, StepCall, StepResult, WorkflowRun, WorkflowStopped, job_identity
 from xlr_runtime.scripting.masking import Masker
 from xlr_runtime.secrets import SecretBox
@@ -175,8 +175,8 @@ class ExecutionLogWriter:
 
     def _system(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
         self._store(level, text, node, stepctx)
-        if self.parent is not None:
-            self.parent._system(level, text, node, self._in_parent(stepctx))
+        if self.parent is not None:  # masked here first: the parent's masker knows none of this job's secrets
+            self.parent._system(level, self.masker.mask(text), node, self._in_parent(stepctx))
 
     def _output(self, level: str, text: str, node: Node | None, stepctx: str | None) -> bool:
         name = None if node is None else node.name
@@ -203,7 +203,7 @@ class ExecutionLogWriter:
             return not self.halted
         self._store(level, text, node, stepctx)
         if self.parent is not None:
-            return self.parent._output(level, text, node, self._in_parent(stepctx))
+            return self.parent._output(level, self.masker.mask(text), node, self._in_parent(stepctx))
         return True
 
     def _store(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
@@ -501,6 +501,7 @@ class ExecutionService:
             delimiters={o.name: o.delimiter or "," for o in job.options if o.multivalued and o.name in values},
             secure=frozenset(o.name for o in job.options if o.secure),
             exposed=frozenset(o.name for o in job.options if o.secure and o.value_exposed),
+            deferred=deferred_paths(job.options, set(values)),  # a deferred option is stored without a value
         )
 
     def _writer(

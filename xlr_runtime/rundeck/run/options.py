@@ -10,14 +10,16 @@ A secure option with a ``storagePath`` and no value given reads its default from
 ``loadSecureOptionStorageDefaults`` does: ``${option.NAME}`` and ``${job.NAME}`` in the path are expanded
 first, and the entry must be a password. When it cannot be read, a required option stops the start (naming
 the option and the path); another one goes on without it (its ``value`` default, if any) and the execution's
-log gets a warning.
+log gets a warning. A path that refers to ``${node.*}`` is not read here: it is *deferred*
+(:attr:`ResolvedOptions.deferred`) and read for each node as a node step runs there
+(:mod:`~xlr_runtime.rundeck.run.node_options`), with :func:`read_stored_default`'s rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -27,7 +29,7 @@ import requests
 
 from xlr_runtime.errors import KeyNotFoundError, KeyStoreError, OptionValueError
 from xlr_runtime.rundeck.jobs.quoting import tokenize
-from xlr_runtime.rundeck.run.context import DataContext, expand
+from xlr_runtime.rundeck.run.context import DataContext, expand, references
 from xlr_runtime.storeurl import redact
 
 #: What a secure value is replaced with wherever values are shown or stored.
@@ -90,13 +92,16 @@ PasswordReader = Callable[[str], str]
 class ResolvedOptions:
     """Checked option values: ``values`` holds every option with a value (multivalued ones joined with
     their delimiter); ``secure`` names the secure ones and ``exposed`` the secure ones with valueExposed;
-    ``warnings`` are lines for the execution's log (a ``storagePath`` default that could not be read)."""
+    ``warnings`` are lines for the execution's log (a ``storagePath`` default that could not be read);
+    ``deferred`` maps each secure option whose default is read per node (no value given, a ``storagePath``
+    that refers to ``${node.*}``) to that path, as written (see :func:`deferred_paths`)."""
 
     values: Mapping[str, str] = field(default_factory=dict)
     delimiters: Mapping[str, str] = field(default_factory=dict)
     secure: frozenset[str] = frozenset()
     exposed: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
+    deferred: Mapping[str, str] = field(default_factory=dict)
 
     def context(self) -> dict[str, dict[str, str]]:
         """The ``option.*`` and ``secureOption.*`` contexts: normal options, plus secure options whose value
@@ -167,11 +172,15 @@ def resolve_options(
     if unknown:
         listed = ", ".join(known) or "none"
         raise OptionValueError(f"unknown option '{unknown[0]}' (the job's options: {listed})", option=unknown[0])
-    stored, warnings = _stored_defaults(options, supplied, read_password, job or {})
+    deferred = deferred_paths(options, {o.name for o in options if _given(o, supplied)})
+    read_now = [o for o in options if o.name not in deferred]
+    stored, warnings = _stored_defaults(read_now, supplied, read_password, job or {})
     supplied = {**supplied, **stored}
     values: dict[str, str] = {}
     delimiters: dict[str, str] = {}
     for option in options:
+        if option.name in deferred:  # no value here: each node reads its own (its value default too)
+            continue
         items = _items(option, supplied.get(option.name))
         _check(option, items, fetch_values or fetch_remote_values)
         if items is None:
@@ -183,8 +192,66 @@ def resolve_options(
     secure = frozenset(o.name for o in options if o.secure)
     exposed = frozenset(o.name for o in options if o.secure and o.value_exposed)
     return ResolvedOptions(
-        values=values, delimiters=delimiters, secure=secure, exposed=exposed, warnings=tuple(warnings)
+        values=values,
+        delimiters=delimiters,
+        secure=secure,
+        exposed=exposed,
+        warnings=tuple(warnings),
+        deferred=deferred,
     )
+
+
+def deferred_paths(options: Sequence[OptionLike], given: Set[str]) -> dict[str, str]:
+    """The secure options whose ``storagePath`` default is read per node, by name, with that path as written:
+    those with no value ``given`` whose path refers to ``${node.*}`` (as Rundeck defers them). An execution
+    stores no value for them, so when it is driven the names of its stored values are the ``given`` ones."""
+    return {
+        o.name: o.storage_path
+        for o in options
+        if o.secure and o.storage_path and o.name not in given and _refers_to_node(o.storage_path)
+    }
+
+
+def _refers_to_node(path: str) -> bool:
+    return any(reference.ctx == "node" for reference in references(path))
+
+
+def _given(option: OptionLike, supplied: Mapping[str, str | Sequence[str]]) -> bool:
+    """True when ``supplied`` holds a value for ``option`` (an empty one does not count; nor does a default)."""
+    return _items(option, supplied.get(option.name), default=False) is not None
+
+
+def storage_path_context(job: Mapping[str, str], options: Mapping[str, str]) -> DataContext:
+    """What a ``storagePath`` may refer to: the ``job.*`` context and the values of non-secure ``options``."""
+    context = DataContext()
+    context.merge("job", job)
+    context.merge("option", options)
+    return context
+
+
+def read_stored_default(
+    option: OptionLike, path: str, read_password: PasswordReader | None, *, node: str | None = None
+) -> tuple[str | None, str | None]:
+    """The default of ``option`` read from key storage at ``path`` (expanded), for ``node`` when it is read per
+    node: ``(value, None)``, or ``(None, warning)`` for an option that is not required when it cannot be read.
+    Raises :class:`OptionValueError` naming the option, the node and the path (never a value) for a required one."""
+    try:
+        if read_password is None:
+            raise KeyStoreError(path, "key storage is not available here")
+        return read_password(path), None
+    except KeyStoreError as exc:
+        where = f" for node {node}" if node is not None else ""
+        reason = f"its default{where} could not be read from key storage path {path}: {exc.reason}"
+        if option.required:
+            hint = (
+                f"Store it: xlr keys add {path} --type password --prompt"
+                if isinstance(exc, KeyNotFoundError)
+                else exc.hint
+            )
+            raise OptionValueError(
+                f"option '{option.name}' is required and {reason}", option=option.name, hint=hint
+            ) from None
+        return None, f"Option '{option.name}': {reason}"
 
 
 def _stored_defaults(
@@ -195,34 +262,20 @@ def _stored_defaults(
 ) -> tuple[dict[str, str], list[str]]:
     """The key storage defaults of secure options with a ``storagePath`` and no value given, and a warning for
     each optional one that could not be read (a required one raises :class:`OptionValueError`)."""
-    wanted = [
-        o for o in options if o.secure and o.storage_path and _items(o, supplied.get(o.name), default=False) is None
-    ]
+    wanted = [o for o in options if o.secure and o.storage_path and not _given(o, supplied)]
     if not wanted:
         return {}, []
-    context = DataContext()
-    context.merge("job", job)
-    context.merge("option", {o.name: _text(supplied[o.name]) for o in options if not o.secure and o.name in supplied})
+    plain = {o.name: _text(supplied[o.name]) for o in options if not o.secure and o.name in supplied}
+    context = storage_path_context(job, plain)
     values: dict[str, str] = {}
     warnings: list[str] = []
     for option in wanted:
         path = expand(option.storage_path or "", context, blank_missing=False).strip()
-        try:
-            if read_password is None:
-                raise KeyStoreError(path, "key storage is not available here")
-            values[option.name] = read_password(path)
-        except KeyStoreError as exc:
-            reason = f"its default could not be read from key storage path {path}: {exc.reason}"
-            if option.required:
-                hint = (
-                    f"Store it: xlr keys add {path} --type password --prompt"
-                    if isinstance(exc, KeyNotFoundError)
-                    else exc.hint
-                )
-                raise OptionValueError(
-                    f"option '{option.name}' is required and {reason}", option=option.name, hint=hint
-                ) from None
-            warnings.append(f"Option '{option.name}': {reason}")
+        value, warning = read_stored_default(option, path, read_password)
+        if value is not None:
+            values[option.name] = value
+        if warning is not None:
+            warnings.append(warning)
     return values, warnings
 
 

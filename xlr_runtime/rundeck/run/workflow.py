@@ -59,6 +59,7 @@ from xlr_runtime.rundeck.run.context import (
     script_command,
 )
 from xlr_runtime.rundeck.run.flow import PARALLEL, StepGroup, StepVerdict, plan, step_verdict
+from xlr_runtime.rundeck.run.node_options import NodeDefaults, read_node_defaults
 from xlr_runtime.store.executions import Execution, ExecutionStatus
 
 if TYPE_CHECKING:
@@ -190,13 +191,16 @@ class WorkflowRun:
         self.lock = threading.RLock()
         limits = deadline_check(deadline, lambda: service.store.executions.abort_requested(execution.id))
         self.should_stop: StopCheck = lambda: StopReason.HALTED if log.halted else limits()
+        #: The node-deferred secure option values of each node a node step ran on (read at its first one).
+        self.node_defaults: dict[str, NodeDefaults] = {}
+        secure = {k: v for k, v in options.values.items() if k in options.secure}
         self.remote = RemoteNodes(
             service.home_root,
             execution.project,
             execution_id=execution.id,
             expand=lambda text, node: expand(text, context, node=node),
             keys=service.keys,
-            secure={k: v for k, v in options.values.items() if k in options.secure},
+            secure=lambda node: {**secure, **self.node_defaults.get(node, NodeDefaults()).values},
             on_secret=lambda found: log.masker.add(found),
         )
 
@@ -264,7 +268,8 @@ class WorkflowRun:
     def _save(self) -> None:
         with self.lock:
             context = self.context.to_dict()
-            if self.options.secret_values():  # secure values (and data derived from them) only sealed at rest
+            # secure values (those read per node too) and data derived from them are only sealed at rest
+            if self.options.secret_values() or self.options.deferred:
                 context = self.service.secrets.seal_rows(context)
             self.service.store.executions.save_progress(
                 self.execution.id, cursor=self.cursor, context=context, claim_token=self.execution.claim_token
@@ -444,6 +449,8 @@ class WorkflowRun:
         if node is not None:
             self.context.merge("node", node.context(), node=node.name)
         try:
+            if node is not None:
+                self._read_node_defaults(node)
             result = self._dispatch(step, index, node, handler=handler)
         except (WorkflowStopped, ClaimLostError):  # stopped; or the execution is another runtime's now
             raise
@@ -457,6 +464,32 @@ class WorkflowRun:
         if result.exit_code is not None:
             self.context.put("exec", "exitCode", str(result.exit_code), node=scope, step=index + 1)
         return result
+
+    def _read_node_defaults(self, node: Node) -> None:
+        """Read the node-deferred secure options of ``node`` at its first node step (masked from then on, the
+        exposed ones in the node's ``option.*`` and ``secureOption.*``, a warning per option that could not be
+        read); raise :class:`OptionValueError` for a required one that could not be, at each of its steps."""
+        if not self.options.deferred:
+            return
+        with self.lock:  # once per node, whichever of its steps' threads comes first
+            found = self.node_defaults.get(node.name)
+            if found is None:
+                found = read_node_defaults(
+                    self.job.options,
+                    self.options,
+                    job=self.context.flatten().get("job", {}),
+                    node=node,
+                    read_password=self.service.keys.read_password,
+                )
+                self.log.masker.add(found.values.values())
+                exposed = {k: v for k, v in found.values.items() if k in self.options.exposed}
+                for ctx in ("option", "secureOption"):
+                    self.context.merge(ctx, exposed, node=node.name)
+                for warning in found.warnings:
+                    self.log.system("WARN", warning, node=node)
+                self.node_defaults[node.name] = found
+        if found.failure is not None:
+            raise found.failure
 
     def _dispatch(self, step: Step, index: int, node: Node | None, *, handler: bool) -> StepResult:
         if isinstance(step, ExecStep):

@@ -22,9 +22,10 @@ class RemoteNodes:
     """The SSH side of one execution of ``project`` (in the home ``home_root``): which nodes are remote, their
     connections (one per node, reused across steps, closed by :meth:`close`), and commands and scripts on them.
 
-    ``expand`` expands ``${…}`` for a node (username, key-storage paths); ``secure`` holds the execution's secure
-    option values (``sshPassword``, ``sshKeyPassphrase``); ``on_secret`` receives each password or passphrase
-    read, so the execution's log masks it.
+    ``expand`` expands ``${…}`` for a node (username, key-storage paths); ``secure`` gives the execution's secure
+    option values (``sshPassword``, ``sshKeyPassphrase``) as a node (by name) sees them, which may differ by
+    node (a ``storagePath`` read per node); ``on_secret`` receives each password or passphrase read, so the
+    execution's log masks it.
     """
 
     def __init__(
@@ -35,7 +36,7 @@ class RemoteNodes:
         execution_id: int,
         expand: Callable[[str, str], str],
         keys: KeyStore,
-        secure: Mapping[str, str],
+        secure: Callable[[str], Mapping[str, str]],
         on_secret: Callable[[tuple[str, ...]], None],
     ) -> None:
         self.home_root = home_root
@@ -43,7 +44,7 @@ class RemoteNodes:
         self.execution_id = execution_id
         self.expand = expand
         self.keys = keys
-        self.secure = dict(secure)
+        self.secure = secure
         self.on_secret = on_secret
         self.sessions = SessionCache()
 
@@ -89,7 +90,7 @@ class RemoteNodes:
         target = resolve_target(node, self.properties, lambda text: self.expand(text, node.name))
 
         def credentials() -> Credentials:  # read only when a connection is opened
-            found = load_credentials(target, keys=self.keys, secure=self.secure)
+            found = load_credentials(target, keys=self.keys, secure=self.secure(node.name))
             self.on_secret(found.secrets)
             return found
 
