@@ -174,9 +174,9 @@ class ExecutionLogWriter:
         return f"{self.parent_step + 1}/{stepctx}" if stepctx else str(self.parent_step + 1)
 
     def _system(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
-        self._store(level, text, node, stepctx)
-        if self.parent is not None:  # masked here first: the parent's masker knows none of this job's secrets
-            self.parent._system(level, self.masker.mask(text), node, self._in_parent(stepctx))
+        masked = self._store(level, text, node, stepctx)
+        if self.parent is not None:
+            self.parent._system(level, masked, node, self._in_parent(stepctx))
 
     def _output(self, level: str, text: str, node: Node | None, stepctx: str | None) -> bool:
         name = None if node is None else node.name
@@ -201,18 +201,19 @@ class ExecutionLogWriter:
             what = "halting the execution" if self.halted else "output truncated"
             self._system("WARN", f"Log output limit exceeded: {what}", node, stepctx)
             return not self.halted
-        self._store(level, text, node, stepctx)
+        masked = self._store(level, text, node, stepctx)
         if self.parent is not None:
-            return self.parent._output(level, self.masker.mask(text), node, self._in_parent(stepctx))
+            return self.parent._output(level, masked, node, self._in_parent(stepctx))
         return True
 
-    def _store(self, level: str, text: str, node: Node | None, stepctx: str | None) -> None:
-        if LOG_LEVELS.get(level, 3) > self.threshold:
-            return
-        line = (time.time(), level, None if node is None else node.name, stepctx)
-        self.service.store.executions.add_log(
-            self.execution_id, [(*line, self.masker.mask(text))], claim_token=self.claim_token
-        )
+    def _store(self, level: str, text: str, node: Node | None, stepctx: str | None) -> str:
+        """Store the line (masked) when its level is logged; return it masked, as the parent's log gets it (the
+        parent's masker knows none of this job's own secrets)."""
+        masked = self.masker.mask(text)
+        if LOG_LEVELS.get(level, 3) <= self.threshold:
+            line = (time.time(), level, None if node is None else node.name, stepctx)
+            self.service.store.executions.add_log(self.execution_id, [(*line, masked)], claim_token=self.claim_token)
+        return masked
 
 
 def _stepctx(step: int | None) -> str | None:
