@@ -207,10 +207,14 @@ class ExecutionWatcher:
         the end, and a ``retry`` event (its text: ``execution 5 (attempt 2)``) when a retry follows."""
         if self._retry is not None:  # told at the end of the last poll; its lines name it from now on
             self.execution_id, self.after, self._steps, self._shown, self._retry = self._retry, 0, {}, None, None
-        execution = self.store.executions.get(self.execution_id)  # before the lines: none is missed at the end
+        # one consistent read: the lines and the steps that wrote them are seen together (read apart, a whole step
+        # could run between the two reads, and its lines would be shown a poll before its start and end)
+        with self.store.snapshot():
+            execution = self.store.executions.get(self.execution_id)
+            lines = self.store.executions.log(self.execution_id, after=self.after)
         self.execution = execution
         events: list[Event] = []
-        for line in self.store.executions.log(self.execution_id, after=self.after):
+        for line in lines:
             self.after = line.id
             events.append(Event(line.time, "log", execution_log_text(line), _LEVEL_STREAMS.get(line.level, "stdout")))
         events += self._step_events(execution.cursor.get("steps", {}))
